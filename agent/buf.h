@@ -1,0 +1,45 @@
+/*
+ * buf.h -- a growable byte buffer with a hard cap (in the spirit of curl's
+ * dynbuf and git's strbuf).
+ *
+ * The data is always NUL-terminated.  An append that would grow the buffer
+ * past its cap fails with -1, leaves the buffer as it was and sets
+ * `overflow`, so a caller can keep appending and check once at the end.
+ * The buffer owns `data`; buf_release() frees it, buf_detach() hands it over.
+ */
+#ifndef DBPULSE_BUF_H
+#define DBPULSE_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct buf {
+	char *data;      /* NUL-terminated; NULL until the first append */
+	size_t len;      /* bytes used, not counting the NUL */
+	size_t alloc;    /* bytes allocated */
+	size_t max;      /* hard cap on len */
+	int overflow;    /* set once an append hit the cap */
+};
+
+#define BUF_UNLIMITED ((size_t)1 << 40)
+#define BUF_INIT(cap) { NULL, 0, 0, (cap), 0 }
+
+void buf_init(struct buf *b, size_t max);
+void buf_release(struct buf *b);
+/* Empties the buffer, keeping its memory and cap; clears overflow. */
+void buf_reset(struct buf *b);
+/* Makes room for `extra` more bytes; -1 if that passes the cap. */
+int buf_reserve(struct buf *b, size_t extra);
+int buf_append(struct buf *b, const void *data, size_t len);
+int buf_puts(struct buf *b, const char *s);
+int buf_putc(struct buf *b, char c);
+int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+/* Returns the data (caller frees) and its length; leaves the buffer empty. */
+char *buf_detach(struct buf *b, size_t *len);
+/* Shortens the buffer to len bytes (len <= b->len). */
+void buf_truncate(struct buf *b, size_t len);
+/* A pointer that is never NULL, for printing. */
+static inline const char *buf_str(const struct buf *b) { return b->data ? b->data : ""; }
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * collector.h -- the interface every source of metrics implements.
+ *
+ * A collector is a table entry, like a collectd plugin:
+ *   const struct collector host_collector = {
+ *       .name = "host", .init = host_init, .collect = host_collect, .free = host_free,
+ *   };
+ * The scheduler creates one instance per configured section, on that
+ * target's own worker thread, and calls collect() every interval with a
+ * deadline.  An instance is used by one thread only; it keeps its own
+ * connection and state, and no globals.  A collector knows nothing of HTTP,
+ * alerts or other collectors: it only fills the batch it is given.
+ */
+#ifndef DBPULSE_COLLECTOR_H
+#define DBPULSE_COLLECTOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct batch;
+struct config_section;
+
+struct collector {
+	const char *name;
+	/* Creates the instance for one section.  The section stays valid for
+	 * the instance's whole life.  Returns NULL and fills err on failure. */
+	void *(*init)(const struct config_section *section, char *err, size_t errlen);
+	/* Collects once, before deadline_ms (monotonic, see now_mono_ms()).
+	 * Fills the batch with whatever it could collect, including its own
+	 * up/error metrics.  Returns 0, or -1 with a one-line reason in err
+	 * when the collection failed (the batch is still published). */
+	int (*collect)(void *instance, struct batch *batch, int64_t deadline_ms,
+		       char *err, size_t errlen);
+	void (*free)(void *instance);
+};
+
+/* Settings every target kind has; the first member of its config struct. */
+struct target_common {
+	int enabled;
+	int64_t interval_ms;
+	int64_t timeout_ms;
+};
+
+#endif

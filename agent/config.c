@@ -1,0 +1,555 @@
+/*
+ * config.c -- loads agent.ini into typed, reference-counted configs.
+ *
+ * inih does the INI splitting; this file feeds it line by line through its
+ * own reader, which is what knows the line numbers.  The reader also checks
+ * what inih would silently accept or mangle (over-long lines that inih cuts
+ * and then parses as two, sections and keys longer than inih's buffers,
+ * ':' used as a separator, NUL bytes) and hands inih a blank line instead of
+ * a bad one, so that every problem is reported once, with its line, and
+ * parsing goes on to find the next.  Runs on the main thread only (start
+ * and SIGHUP); never logs.
+ */
+#include "autoconfig.h"
+#include "config.h"
+#include "buf.h"
+#include "strutil.h"
+#include "xalloc.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define CONFIG_MAX_BYTES (1u << 20)
+#define CONFIG_MAX_LINE 4096   /* where inih lets us raise its limit of 200 */
+#define INIH_MAX_NAME 50 /* inih's section and key buffers */
+
+struct parse_state {
+	const char *file;           /* for messages */
+	const char *text;
+	size_t len, pos;
+	int line;                   /* of the line last handed to inih */
+	struct config *cfg;
+	struct config_section *cur; /* NULL: keys are ignored (no or bad section) */
+	int cur_bad;                /* the current section header was wrong */
+	struct buf *errors;
+	int nerrors;
+};
+
+static void errorf(struct parse_state *ps, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void errorf(struct parse_state *ps, int line, const char *fmt, ...)
+{
+	va_list ap;
+	if (line > 0)
+		buf_printf(ps->errors, "%s:%d: ", ps->file, line);
+	else
+		buf_printf(ps->errors, "%s: ", ps->file);
+	va_start(ap, fmt);
+	buf_vprintf(ps->errors, fmt, ap);
+	va_end(ap);
+	buf_putc(ps->errors, '\n');
+	ps->nerrors++;
+}
+
+static const struct config_kind *kind_by_name(const char *name)
+{
+	for (size_t i = 0; config_kinds[i]; i++)
+		if (strcmp(config_kinds[i]->name, name) == 0)
+			return config_kinds[i];
+	return NULL;
+}
+
+static const struct config_key *key_by_name(const struct config_kind *k, const char *name)
+{
+	for (const struct config_key *key = k->keys; key->name; key++)
+		if (strcmp(key->name, name) == 0)
+			return key;
+	return NULL;
+}
+
+/* The closest known word within a small distance, for "did you mean". */
+static const char *nearest(const char *word, const char *const *candidates, size_t n)
+{
+	const char *best = NULL;
+	size_t best_d = (size_t)-1;
+	for (size_t i = 0; i < n; i++) {
+		size_t d = edit_distance(word, candidates[i]);
+		if (d < best_d) {
+			best_d = d;
+			best = candidates[i];
+		}
+	}
+	size_t limit = strlen(word) <= 4 ? 1 : strlen(word) / 3 + 1;
+	return best_d <= limit ? best : NULL;
+}
+
+static const char *nearest_key(const struct config_kind *k, const char *name)
+{
+	const char *names[128];
+	size_t n = 0;
+	for (const struct config_key *key = k->keys; key->name && n < 128; key++)
+		names[n++] = key->name;
+	return nearest(name, names, n);
+}
+
+static const char *nearest_kind(const char *name)
+{
+	const char *names[64];
+	size_t n = 0;
+	for (size_t i = 0; config_kinds[i] && n < 64; i++)
+		names[n++] = config_kinds[i]->name;
+	return nearest(name, names, n);
+}
+
+/* ---- typed values ---------------------------------------------------- */
+
+static void value_release(const struct config_key *key, void *conf)
+{
+	char *slot = (char *)conf + key->offset;
+	switch (key->type) {
+	case CONF_STRING:
+		free(*(char **)slot);
+		*(char **)slot = NULL;
+		break;
+	case CONF_LIST:
+		conf_list_release((struct conf_list *)slot);
+		break;
+	case CONF_REGEX:
+		conf_regex_release((struct conf_regex *)slot);
+		break;
+	case CONF_ADDRESS:
+		conf_address_release((struct conf_address *)slot);
+		break;
+	default:
+		break;
+	}
+}
+
+static int value_set(const struct config_key *key, void *conf, const char *value, char *err,
+		     size_t errlen)
+{
+	char *slot = (char *)conf + key->offset;
+	int64_t n;
+	switch (key->type) {
+	case CONF_STRING:
+		*(char **)slot = xstrdup(value);
+		return 0;
+	case CONF_BOOL:
+		return conf_parse_bool(value, (int *)slot, err, errlen);
+	case CONF_INT:
+		if (conf_parse_int(value, &n, err, errlen) < 0)
+			return -1;
+		if (key->max > 0 && (n < key->min || n > key->max)) {
+			snprintf(err, errlen, "expected an integer from %lld to %lld",
+				 (long long)key->min, (long long)key->max);
+			return -1;
+		}
+		*(int64_t *)slot = n;
+		return 0;
+	case CONF_DURATION:
+		if (conf_parse_duration(value, &n, err, errlen) < 0)
+			return -1;
+		if (key->max > 0 && (n < key->min || n > key->max)) {
+			char lo[32], hi[32];
+			conf_format_duration(key->min, lo, sizeof(lo));
+			conf_format_duration(key->max, hi, sizeof(hi));
+			snprintf(err, errlen, "expected a duration from %s to %s", lo, hi);
+			return -1;
+		}
+		*(int64_t *)slot = n;
+		return 0;
+	case CONF_SIZE:
+		return conf_parse_size(value, (uint64_t *)slot, err, errlen);
+	case CONF_LIST:
+		return conf_parse_list(value, (struct conf_list *)slot, err, errlen);
+	case CONF_REGEX:
+		if (*value == '\0')
+			return 0; /* empty: match nothing */
+		return conf_parse_regex(value, (struct conf_regex *)slot, err, errlen);
+	case CONF_ENUM: {
+		struct buf choices = BUF_INIT(512);
+		for (size_t i = 0; key->choices[i]; i++) {
+			if (strcmp(key->choices[i], value) == 0) {
+				*(int *)slot = (int)i;
+				buf_release(&choices);
+				return 0;
+			}
+			buf_printf(&choices, "%s%s", i ? ", " : "", key->choices[i]);
+		}
+		snprintf(err, errlen, "expected one of %s", buf_str(&choices));
+		buf_release(&choices);
+		return -1;
+	}
+	case CONF_ADDRESS:
+		return conf_parse_address(value, (struct conf_address *)slot, err, errlen);
+	}
+	return -1;
+}
+
+/* ---- sections ---------------------------------------------------------- */
+
+static struct config_section *section_add(struct config *cfg, const struct config_kind *kind,
+					  const char *name, int line)
+{
+	cfg->sections = xgrow(cfg->sections, &cfg->sections_alloc, cfg->nsections + 1,
+			      sizeof(*cfg->sections));
+	struct config_section *s = &cfg->sections[cfg->nsections++];
+	memset(s, 0, sizeof(*s));
+	s->kind = kind;
+	s->name = xstrdup(name ? name : kind->name);
+	s->label = name ? xasprintf("[%s \"%s\"]", kind->name, name) : xasprintf("[%s]", kind->name);
+	s->line = line;
+	s->conf = xcalloc(1, kind->conf_size);
+	return s;
+}
+
+static void section_release(struct config_section *s)
+{
+	for (const struct config_key *key = s->kind->keys; key->name; key++)
+		value_release(key, s->conf);
+	free(s->conf);
+	for (size_t i = 0; i < s->nentries; i++) {
+		free(s->entries[i].key);
+		free(s->entries[i].value);
+	}
+	free(s->entries);
+	free(s->name);
+	free(s->label);
+}
+
+static const struct config_entry *entry_find(const struct config_section *s, const char *key)
+{
+	for (size_t i = 0; i < s->nentries; i++)
+		if (strcmp(s->entries[i].key, key) == 0)
+			return &s->entries[i];
+	return NULL;
+}
+
+static int valid_section_name(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("-_.:", *s))
+			return 0;
+	return 1;
+}
+
+/* Parses "kind" or kind "name" (the text between the brackets). */
+static void section_header(struct parse_state *ps, char *inner)
+{
+	char *p = trim(inner);
+	char shown[INIH_MAX_NAME];     /* the header as written, for messages */
+	snprintf(shown, sizeof(shown), "%s", p);
+	char *kind_end = p;
+	while (isalnum((unsigned char)*kind_end) || *kind_end == '_' || *kind_end == '-')
+		kind_end++;
+	char kind_name[INIH_MAX_NAME];
+	size_t klen = (size_t)(kind_end - p);
+	char *rest = trim(kind_end);
+	char *name = NULL;
+
+	ps->cur = NULL;
+	ps->cur_bad = 1;
+	if (klen == 0 || klen >= sizeof(kind_name)) {
+		errorf(ps, ps->line, "[%s]: expected a section like [host] or [postgres \"name\"]", shown);
+		return;
+	}
+	memcpy(kind_name, p, klen);
+	kind_name[klen] = '\0';
+	if (*rest) {
+		size_t rlen = strlen(rest);
+		if (rest[0] != '"' || rlen < 2 || rest[rlen - 1] != '"') {
+			errorf(ps, ps->line, "[%s]: expected the section's name in double quotes, like [%s \"main\"]",
+			       shown, kind_name);
+			return;
+		}
+		rest[rlen - 1] = '\0';
+		name = rest + 1;
+	}
+	const struct config_kind *kind = kind_by_name(kind_name);
+	if (!kind) {
+		const char *hint = nearest_kind(kind_name);
+		if (hint)
+			errorf(ps, ps->line, "[%s]: unknown section; did you mean [%s]?", shown, hint);
+		else
+			errorf(ps, ps->line, "[%s]: unknown section", shown);
+		return;
+	}
+	if (kind->named && !name) {
+		errorf(ps, ps->line, "[%s]: this section needs a name, like [%s \"main\"]", shown, kind_name);
+		return;
+	}
+	if (!kind->named && name) {
+		errorf(ps, ps->line, "[%s]: this section takes no name; write [%s]", shown, kind_name);
+		return;
+	}
+	if (name && !valid_section_name(name)) {
+		errorf(ps, ps->line, "[%s]: expected a name of letters, digits and - _ . :", shown);
+		return;
+	}
+	const struct config_section *prev = config_find(ps->cfg, kind_name, name);
+	if (prev) {
+		errorf(ps, ps->line, "%s: section repeated; first defined on line %d", prev->label, prev->line);
+		return;
+	}
+	ps->cur = section_add(ps->cfg, kind, name, ps->line);
+	ps->cur_bad = 0;
+}
+
+/* ---- the reader inih calls for each line ------------------------------- */
+
+/* Checks a raw line; returns 0 if inih may see it, -1 if it was reported. */
+static int check_line(struct parse_state *ps, char *line)
+{
+	char *p = line;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '\0' || *p == ';' || *p == '#')
+		return 0;
+	if (*p == '[') {
+		char *end = p + strlen(p);
+		while (end > p && isspace((unsigned char)end[-1]))
+			end--;
+		if (end - p < 2 || end[-1] != ']') {
+			errorf(ps, ps->line, "expected ']' at the end of the section line");
+			ps->cur = NULL;
+			ps->cur_bad = 1;
+			return -1;
+		}
+		if ((size_t)(end - p - 2) >= INIH_MAX_NAME) {
+			errorf(ps, ps->line, "section line too long (at most %d characters between the brackets)",
+			       INIH_MAX_NAME - 1);
+			ps->cur = NULL;
+			ps->cur_bad = 1;
+			return -1;
+		}
+		char inner[INIH_MAX_NAME];
+		memcpy(inner, p + 1, (size_t)(end - p - 2));
+		inner[end - p - 2] = '\0';
+		section_header(ps, inner);
+		return 0;
+	}
+	char *eq = strchr(p, '=');
+	char *colon = strchr(p, ':');
+	if (!eq || (colon && colon < eq)) {
+		errorf(ps, ps->line, "expected 'key = value', got '%s'", trim(p));
+		return -1;
+	}
+	if ((size_t)(eq - p) >= INIH_MAX_NAME) {
+		errorf(ps, ps->line, "key too long (at most %d characters)", INIH_MAX_NAME - 1);
+		return -1;
+	}
+	if (eq == p) {
+		errorf(ps, ps->line, "expected a key before '='");
+		return -1;
+	}
+	return 0;
+}
+
+static char *config_reader(char *str, int num, void *stream)
+{
+	struct parse_state *ps = stream;
+	while (ps->pos < ps->len) {
+		const char *start = ps->text + ps->pos;
+		const char *nl = memchr(start, '\n', ps->len - ps->pos);
+		size_t n = nl ? (size_t)(nl - start) : ps->len - ps->pos;
+		ps->pos += n + (nl ? 1 : 0);
+		ps->line++;
+		if (n > 0 && start[n - 1] == '\r')
+			n--;
+		if (memchr(start, '\0', n)) {
+			errorf(ps, ps->line, "line contains a NUL byte");
+			continue;
+		}
+		/* inih needs room for "\r\n\0"; longer lines it cuts in two. */
+		if (num < 4 || n > (size_t)num - 3) {
+			errorf(ps, ps->line, "line too long (%zu characters, at most %d)", n, num - 3);
+			continue;
+		}
+		char *p = str;
+		memcpy(p, start, n);
+		p[n] = '\0';
+		/* inih would take an indented line for the continuation of the
+		 * previous value; here every line stands alone. */
+		size_t lead = strspn(p, " \t");
+		if (lead)
+			memmove(p, p + lead, n - lead + 1);
+		if (check_line(ps, p) < 0)
+			continue;
+		size_t l = strlen(p);
+		p[l] = '\n';
+		p[l + 1] = '\0';
+		return p;
+	}
+	return NULL;
+}
+
+static int config_handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_state *ps = user;
+	(void)section;
+	if (!ps->cur) {
+		if (!ps->cur_bad)
+			errorf(ps, ps->line, "%s: key outside of any section; put it under [agent] or another section",
+			       name);
+		return 1;
+	}
+	struct config_section *s = ps->cur;
+	const struct config_key *key = key_by_name(s->kind, name);
+	if (!key) {
+		const char *hint = nearest_key(s->kind, name);
+		if (hint)
+			errorf(ps, ps->line, "%s %s: unknown key; did you mean '%s'?", s->label, name, hint);
+		else
+			errorf(ps, ps->line, "%s %s: unknown key", s->label, name);
+		return 1;
+	}
+	const struct config_entry *prev = entry_find(s, name);
+	if (prev) {
+		errorf(ps, ps->line, "%s %s: key repeated; first set on line %d", s->label, name, prev->line);
+		return 1;
+	}
+	char err[256];
+	if (value_set(key, s->conf, value, err, sizeof(err)) < 0) {
+		errorf(ps, ps->line, "%s %s: %s, got '%s'", s->label, name, err, value);
+		value_release(key, s->conf);
+		return 1;
+	}
+	s->entries = xgrow(s->entries, &s->entries_alloc, s->nentries + 1, sizeof(*s->entries));
+	s->entries[s->nentries++] = (struct config_entry){ xstrdup(name), xstrdup(value), ps->line };
+	return 1;
+}
+
+/* Defaults, required keys and the kind's own checks, for every section. */
+static void finish_sections(struct parse_state *ps)
+{
+	struct config *cfg = ps->cfg;
+	for (size_t i = 0; config_kinds[i]; i++)
+		if (config_kinds[i]->implicit && !config_find(cfg, config_kinds[i]->name, NULL))
+			section_add(cfg, config_kinds[i], NULL, 0);
+	for (size_t i = 0; i < cfg->nsections; i++) {
+		struct config_section *s = &cfg->sections[i];
+		for (const struct config_key *key = s->kind->keys; key->name; key++) {
+			if (entry_find(s, key->name))
+				continue;
+			if (key->required) {
+				errorf(ps, s->line, "%s %s: required key missing", s->label, key->name);
+				continue;
+			}
+			char err[256];
+			if (key->def && value_set(key, s->conf, key->def, err, sizeof(err)) < 0)
+				errorf(ps, s->line, "%s %s: bad built-in default '%s': %s", s->label,
+				       key->name, key->def, err);
+		}
+		char err[512];
+		if (s->kind->validate && s->kind->validate(s->conf, err, sizeof(err)) < 0)
+			errorf(ps, s->line, "%s %s", s->label, err);
+	}
+}
+
+static void apply_inih_settings(void)
+{
+#if HAVE_DECL_INI_ALLOW_INLINE_COMMENTS
+	ini_allow_inline_comments = 0;
+#endif
+#if HAVE_DECL_INI_ALLOW_MULTILINE
+	ini_allow_multiline = 0;
+#endif
+#if HAVE_DECL_INI_MAX_LINE
+	ini_max_line = CONFIG_MAX_LINE + 3;
+#endif
+}
+
+struct config *config_load_string(const char *text, size_t len, const char *name,
+				  struct buf *errors)
+{
+	struct config *cfg = xcalloc(1, sizeof(*cfg));
+	atomic_init(&cfg->refs, 1);
+	cfg->path = xstrdup(name);
+	struct parse_state ps = {
+		.file = name, .text = text, .len = len, .cfg = cfg, .errors = errors,
+	};
+	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+		ps.pos = 3;
+	apply_inih_settings();
+	int rc = ini_parse_stream(config_reader, &ps, config_handler, &ps);
+	if (rc > 0 && ps.nerrors == 0)
+		errorf(&ps, rc, "cannot parse this line");
+	else if (rc < 0 && ps.nerrors == 0)
+		errorf(&ps, 0, "cannot parse the file (inih error %d)", rc);
+	finish_sections(&ps);
+	if (ps.nerrors) {
+		config_unref(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+struct config *config_load(const char *path, struct buf *errors)
+{
+	struct buf text = BUF_INIT(CONFIG_MAX_BYTES);
+	if (read_file(path, &text) < 0) {
+		if (errno == EFBIG)
+			buf_printf(errors, "%s: file too large (more than %u bytes)\n", path, CONFIG_MAX_BYTES);
+		else
+			buf_printf(errors, "%s: cannot read: %s\n", path, strerror(errno));
+		buf_release(&text);
+		return NULL;
+	}
+	struct config *cfg = config_load_string(text.data, text.len, path, errors);
+	buf_release(&text);
+	return cfg;
+}
+
+struct config *config_ref(struct config *c)
+{
+	atomic_fetch_add(&c->refs, 1);
+	return c;
+}
+
+void config_unref(struct config *c)
+{
+	if (!c || atomic_fetch_sub(&c->refs, 1) != 1)
+		return;
+	for (size_t i = 0; i < c->nsections; i++)
+		section_release(&c->sections[i]);
+	free(c->sections);
+	free(c->path);
+	free(c);
+}
+
+const struct config_section *config_find(const struct config *c, const char *kind, const char *name)
+{
+	for (size_t i = 0; i < c->nsections; i++) {
+		const struct config_section *s = &c->sections[i];
+		if (strcmp(s->kind->name, kind) != 0)
+			continue;
+		if (!s->kind->named || (name && strcmp(s->name, name) == 0))
+			return s;
+	}
+	return NULL;
+}
+
+const void *config_get(const struct config *c, const char *kind)
+{
+	const struct config_section *s = config_find(c, kind, NULL);
+	return s ? s->conf : NULL;
+}
+
+int config_section_same(const struct config_section *a, const struct config_section *b)
+{
+	if (a->kind != b->kind || strcmp(a->name, b->name) != 0 || a->nentries != b->nentries)
+		return 0;
+	for (size_t i = 0; i < a->nentries; i++) {
+		const struct config_entry *e = entry_find(b, a->entries[i].key);
+		if (!e || strcmp(e->value, a->entries[i].value) != 0)
+			return 0;
+	}
+	return 1;
+}

@@ -1,0 +1,145 @@
+/*
+ * config.h -- agent.ini: sections, typed keys and the kinds that own them.
+ *
+ * The file is INI in the style of git's config:
+ *   [agent]            one section of a kind that has no name
+ *   [postgres "main"]  a named section of a kind that may repeat
+ * Each kind (agent, host, and later postgres, redis, alert, webhook) is one
+ * entry of the table in registry.c: its keys with types and defaults, the
+ * size of the struct they are stored in, an optional cross-key check, and
+ * for targets the collector that monitors them.  Adding a kind touches that
+ * one table.
+ *
+ * Loading never logs: every problem becomes one line of the error buffer,
+ *   agent.ini:12: [host] interval: expected a duration like '15s', got 'fast'
+ * and the load fails if there was any.  A loaded config is immutable and
+ * reference-counted: workers keep the config they were started with alive
+ * across reloads.
+ */
+#ifndef DBPULSE_CONFIG_H
+#define DBPULSE_CONFIG_H
+
+#include <regex.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf;
+struct collector;
+
+enum conf_type {
+	CONF_STRING,    /* char * */
+	CONF_BOOL,      /* int, 0 or 1 */
+	CONF_INT,       /* int64_t, within [min, max] */
+	CONF_DURATION,  /* int64_t milliseconds, within [min, max] */
+	CONF_SIZE,      /* uint64_t bytes */
+	CONF_LIST,      /* struct conf_list */
+	CONF_REGEX,     /* struct conf_regex (POSIX extended, anchored as written) */
+	CONF_ENUM,      /* int, index into choices */
+	CONF_ADDRESS,   /* struct conf_address, host:port */
+};
+
+struct conf_list {
+	char **items;
+	size_t n;
+};
+
+struct conf_regex {
+	char *source;   /* as written; NULL when unset */
+	regex_t re;
+};
+
+struct conf_address {
+	char *host;     /* "" for every interface */
+	unsigned port;
+};
+
+struct config_key {
+	const char *name;
+	enum conf_type type;
+	size_t offset;              /* where the value goes in the kind's struct */
+	const char *def;            /* default, in config syntax; NULL: unset */
+	const char *doc;            /* one line for the reference */
+	int64_t min, max;           /* INT and DURATION bounds when max > 0 */
+	const char *const *choices; /* ENUM: NULL-terminated */
+	int required;
+};
+
+struct config_section;
+
+struct config_kind {
+	const char *name;
+	int named;                  /* [kind "name"], may repeat */
+	int implicit;               /* exists with defaults when absent */
+	const struct config_key *keys;
+	size_t conf_size;
+	/* Checks across keys after all are set; 0 or -1 with err. */
+	int (*validate)(void *conf, char *err, size_t errlen);
+	/* One line describing the section for --check-config. */
+	void (*describe)(const struct config_section *s, struct buf *out);
+	/* Set for kinds that are monitoring targets. */
+	const struct collector *collector;
+};
+
+struct config_entry {
+	char *key;
+	char *value;
+	int line;
+};
+
+struct config_section {
+	const struct config_kind *kind;
+	char *name;                 /* the section's name; the kind's for unnamed ones */
+	char *label;                /* as written: [host] or [postgres "main"] */
+	int line;                   /* 0 for implicit sections */
+	void *conf;                 /* struct of kind->conf_size, typed values */
+	struct config_entry *entries;   /* as written, to compare on reload */
+	size_t nentries, entries_alloc;
+};
+
+struct config {
+	atomic_int refs;
+	char *path;
+	struct config_section *sections;
+	size_t nsections, sections_alloc;
+};
+
+/* Loads and checks a file.  NULL on failure, with one line per problem
+ * appended to errors.  The caller owns the result (config_unref). */
+struct config *config_load(const char *path, struct buf *errors);
+/* The same from text in memory; name is used in messages. */
+struct config *config_load_string(const char *text, size_t len, const char *name,
+				  struct buf *errors);
+struct config *config_ref(struct config *c);
+void config_unref(struct config *c);
+
+/* The section of kind (and name, for named kinds), or NULL. */
+const struct config_section *config_find(const struct config *c, const char *kind,
+					 const char *name);
+/* The typed struct of a single-instance kind such as "agent". */
+const void *config_get(const struct config *c, const char *kind);
+/* Whether two sections were written the same (same kind, name, keys and
+ * values): a reload keeps such a target running untouched. */
+int config_section_same(const struct config_section *a, const struct config_section *b);
+
+/* The table of kinds (registry.c). */
+extern const struct config_kind *const config_kinds[];
+
+/* Typed value parsers (confval.c), also used by tests.  Each returns 0, or
+ * -1 with what was expected in err. */
+int conf_parse_duration(const char *s, int64_t *ms, char *err, size_t errlen);
+int conf_parse_size(const char *s, uint64_t *bytes, char *err, size_t errlen);
+int conf_parse_bool(const char *s, int *out, char *err, size_t errlen);
+int conf_parse_int(const char *s, int64_t *out, char *err, size_t errlen);
+int conf_parse_list(const char *s, struct conf_list *out, char *err, size_t errlen);
+int conf_parse_address(const char *s, struct conf_address *out, char *err, size_t errlen);
+int conf_parse_regex(const char *s, struct conf_regex *out, char *err, size_t errlen);
+void conf_list_release(struct conf_list *l);
+void conf_regex_release(struct conf_regex *r);
+void conf_address_release(struct conf_address *a);
+/* A duration as written in configs ("15s", "1m30s", "250ms"). */
+void conf_format_duration(int64_t ms, char *out, size_t outlen);
+/* Whether the regex (which may be unset) matches s. */
+int conf_regex_match(const struct conf_regex *r, const char *s);
+
+#endif

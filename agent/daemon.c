@@ -1,0 +1,427 @@
+/*
+ * daemon.c -- the agent as a whole: [agent] settings, start-up, the HTTP
+ * routes, SIGHUP reload and shutdown.
+ *
+ * The main thread loads the config, starts the store, the workers and the
+ * HTTP server, then waits for signals; it alone changes the running
+ * config.  HTTP threads answer scrapes from the store's entries plus the
+ * agent's own figures; they read the reload state through atomics only.
+ */
+#include "autoconfig.h"
+#include "daemon.h"
+#include "buf.h"
+#include "collector.h"
+#include "exposition.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "process.h"
+#include "scheduler.h"
+#include "store.h"
+#include "strutil.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SHUTDOWN_WAIT_MS 1500
+
+static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL };
+static const char *const log_formats[] = { "logfmt", "json", NULL };
+
+#define AGENT_KEY(k) offsetof(struct agent_config, k)
+
+static const struct config_key agent_keys[] = {
+	{ .name = "listen", .type = CONF_ADDRESS, .offset = AGENT_KEY(listen),
+	  .def = "127.0.0.1:9930",
+	  .doc = "address and port of the HTTP endpoint (:9930 for every interface)" },
+	{ .name = "state_dir", .type = CONF_STRING, .offset = AGENT_KEY(state_dir),
+	  .def = "/var/lib/dbpulse", .doc = "directory for the agent's durable state (alert outbox)" },
+	{ .name = "log_level", .type = CONF_ENUM, .offset = AGENT_KEY(log_level), .def = "info",
+	  .doc = "debug, info, warn or error", .choices = log_levels },
+	{ .name = "log_format", .type = CONF_ENUM, .offset = AGENT_KEY(log_format), .def = "logfmt",
+	  .doc = "logfmt or json", .choices = log_formats },
+	{ .name = "http_max_connections", .type = CONF_INT, .offset = AGENT_KEY(http_max_connections),
+	  .def = "64", .doc = "connections served at once", .min = 1, .max = 10000 },
+	{ .name = "http_per_ip_connections", .type = CONF_INT,
+	  .offset = AGENT_KEY(http_per_ip_connections), .def = "16",
+	  .doc = "connections served at once for one client address", .min = 1, .max = 10000 },
+	{ .name = "http_timeout", .type = CONF_DURATION, .offset = AGENT_KEY(http_timeout_ms),
+	  .def = "10s", .doc = "idle connections are closed after this", .min = 1000, .max = 3600000 },
+	{ .name = "http_memory_limit", .type = CONF_SIZE, .offset = AGENT_KEY(http_memory_limit),
+	  .def = "64KiB", .doc = "memory one connection may use for its request (4KiB to 64MiB)" },
+	{ .name = NULL },
+};
+
+static int agent_validate(void *conf, char *err, size_t errlen)
+{
+	struct agent_config *a = conf;
+	if (a->http_memory_limit < 4096 || a->http_memory_limit > (64u << 20)) {
+		snprintf(err, errlen, "http_memory_limit: expected a size from 4KiB to 64MiB");
+		return -1;
+	}
+	return 0;
+}
+
+static void agent_describe(const struct config_section *s, struct buf *out)
+{
+	const struct agent_config *a = s->conf;
+	buf_printf(out, "[agent] listen %s%s%s:%u, state_dir %s, log %s/%s",
+		   strchr(a->listen.host, ':') ? "[" : "", a->listen.host,
+		   strchr(a->listen.host, ':') ? "]" : "", a->listen.port, a->state_dir,
+		   log_levels[a->log_level], log_formats[a->log_format]);
+}
+
+const struct config_kind agent_kind = {
+	.name = "agent",
+	.implicit = 1,
+	.keys = agent_keys,
+	.conf_size = sizeof(struct agent_config),
+	.validate = agent_validate,
+	.describe = agent_describe,
+};
+
+/* ---- the running agent --------------------------------------------------- */
+
+struct daemon {
+	struct config *cfg;           /* main thread */
+	struct store *store;
+	struct scheduler *sched;
+	struct http_server *http;
+	atomic_ullong scrapes;
+	atomic_int reload_ok;
+	_Atomic double reload_time;
+};
+
+static const struct metric_desc m_build = {
+	"dbpulse_build_info", "A metric with a constant '1' value labelled by the agent's version.",
+	METRIC_GAUGE };
+static const struct metric_desc m_scrapes = {
+	"dbpulse_scrapes_total", "Scrapes of /metrics answered.", METRIC_COUNTER };
+static const struct metric_desc m_reload_ok = {
+	"dbpulse_config_last_reload_successful",
+	"Whether the last configuration load or reload succeeded (1) or not (0).", METRIC_GAUGE };
+static const struct metric_desc m_reload_ts = {
+	"dbpulse_config_last_reload_success_timestamp_seconds",
+	"When the configuration was last loaded successfully, in seconds since the epoch.",
+	METRIC_GAUGE };
+
+static void agent_metrics(struct daemon *d, struct batch *b)
+{
+	struct process_stats ps;
+	batch_add(b, &m_build, 1, "version", PACKAGE_VERSION, NULL);
+	batch_add(b, &m_scrapes, (double)atomic_load(&d->scrapes), NULL);
+	batch_add(b, &m_reload_ok, atomic_load(&d->reload_ok), NULL);
+	batch_add(b, &m_reload_ts, atomic_load(&d->reload_time), NULL);
+	if (process_read(&ps) == 0)
+		process_add_metrics(b, &ps);
+}
+
+/* Merges the store's entries and the agent's own block into out (and gz). */
+static int render_all(struct store *store, struct expo_block *own, struct buf *out, struct buf *gz)
+{
+	struct store_snapshot snap;
+	store_snapshot(store, &snap);
+	struct expo_block **blocks = xmalloc((snap.n + 1) * sizeof(*blocks));
+	size_t n = 0;
+	for (size_t i = 0; i < snap.n; i++)
+		if (snap.entries[i]->metrics)
+			blocks[n++] = snap.entries[i]->metrics;
+	if (own)
+		blocks[n++] = own;
+	int rc = expo_merge(blocks, n, out, gz);
+	free(blocks);
+	store_snapshot_release(&snap);
+	return rc;
+}
+
+static int route_metrics(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	struct daemon *d = ctx;
+	atomic_fetch_add(&d->scrapes, 1);
+	struct batch *b = batch_new();
+	agent_metrics(d, b);
+	struct expo_block *own = expo_render(b, req->accepts_gzip);
+	batch_free(b);
+
+	struct buf text = BUF_INIT((size_t)1 << 30);
+	int rc = render_all(d->store, own, &text, req->accepts_gzip ? &resp->body : NULL);
+	expo_block_unref(own);
+	if (rc == 0 && !req->accepts_gzip) {
+		buf_release(&resp->body);
+		resp->body = text;
+	} else {
+		buf_release(&text);
+	}
+	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	resp->gzip = req->accepts_gzip;
+	return rc;
+}
+
+static int route_healthz(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	(void)ctx;
+	(void)req;
+	resp->cache_control = "no-store";
+	return buf_puts(&resp->body, "ok\n");
+}
+
+static int route_index(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	(void)ctx;
+	(void)req;
+	resp->content_type = "text/html; charset=utf-8";
+	return buf_puts(&resp->body,
+			"<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>dbpulse</title></head>\n"
+			"<body><h1>dbpulse " PACKAGE_VERSION "</h1>\n<ul>\n"
+			"<li><a href=\"/metrics\">/metrics</a> &mdash; Prometheus metrics</li>\n"
+			"<li><a href=\"/healthz\">/healthz</a> &mdash; liveness</li>\n"
+			"</ul></body></html>\n");
+}
+
+static const struct http_route routes[] = {
+	{ "/metrics", route_metrics },
+	{ "/healthz", route_healthz },
+	{ "/", route_index },
+	{ NULL, NULL },
+};
+
+static struct http_server *start_http(struct daemon *d, const struct agent_config *a)
+{
+	struct http_options opt = {
+		.host = a->listen.host,
+		.port = a->listen.port,
+		.max_connections = (unsigned)a->http_max_connections,
+		.per_ip_connections = (unsigned)a->http_per_ip_connections,
+		.timeout_seconds = (unsigned)((a->http_timeout_ms + 999) / 1000),
+		.memory_limit = (size_t)a->http_memory_limit,
+		.threads = 2,
+	};
+	char err[512];
+	struct http_server *srv = http_start(&opt, routes, d, err, sizeof(err));
+	if (!srv) {
+		log_error("http", NULL, "%s", err);
+		return NULL;
+	}
+	int v6 = strchr(a->listen.host, ':') != NULL;
+	log_info("http", NULL, "listening on http://%s%s%s:%u/", v6 ? "[" : "",
+		 a->listen.host[0] ? a->listen.host : "0.0.0.0", v6 ? "]" : "", http_port(srv));
+	return srv;
+}
+
+static void apply_logging(const struct config *cfg)
+{
+	const struct agent_config *a = config_get(cfg, "agent");
+	log_configure((enum log_level)a->log_level, (enum log_format)a->log_format);
+}
+
+static int same_listen(const struct agent_config *a, const struct agent_config *b)
+{
+	return a->listen.port == b->listen.port && strcmp(a->listen.host, b->listen.host) == 0 &&
+	       a->http_max_connections == b->http_max_connections &&
+	       a->http_per_ip_connections == b->http_per_ip_connections &&
+	       a->http_timeout_ms == b->http_timeout_ms &&
+	       a->http_memory_limit == b->http_memory_limit;
+}
+
+/* Logs every line of a config error buffer. */
+static void log_config_errors(const struct buf *errors)
+{
+	struct buf copy = BUF_INIT(BUF_UNLIMITED);
+	buf_append(&copy, buf_str(errors), errors->len);
+	size_t pos = 0;
+	char *line;
+	while ((line = next_line(copy.data, copy.len, &pos)) != NULL)
+		if (*line)
+			log_error("config", NULL, "%s", line);
+	buf_release(&copy);
+}
+
+static void reload(struct daemon *d)
+{
+	struct buf errors = BUF_INIT(1 << 20);
+	log_info("config", NULL, "reloading '%s'", d->cfg->path);
+	struct config *cfg = config_load(d->cfg->path, &errors);
+	if (!cfg) {
+		log_config_errors(&errors);
+		log_error("config", NULL, "reload failed; the previous configuration keeps running");
+		atomic_store(&d->reload_ok, 0);
+		buf_release(&errors);
+		return;
+	}
+	buf_release(&errors);
+	const struct agent_config *old_a = config_get(d->cfg, "agent");
+	const struct agent_config *new_a = config_get(cfg, "agent");
+	if (!same_listen(old_a, new_a)) {
+		/* bind the new address before letting go of the old one */
+		struct http_server *srv = NULL;
+		if (old_a->listen.port == new_a->listen.port &&
+		    strcmp(old_a->listen.host, new_a->listen.host) == 0) {
+			/* same address, other limits: the port must be let go first */
+			http_stop(d->http);
+			d->http = NULL;
+		}
+		srv = start_http(d, new_a);
+		if (!srv) {
+			if (!d->http)
+				d->http = start_http(d, old_a);
+			log_error("config", NULL, "reload failed; the previous configuration keeps running");
+			atomic_store(&d->reload_ok, 0);
+			config_unref(cfg);
+			return;
+		}
+		http_stop(d->http);
+		d->http = srv;
+	}
+	apply_logging(cfg);
+	scheduler_apply(d->sched, cfg);
+	config_unref(d->cfg);
+	d->cfg = cfg;
+	atomic_store(&d->reload_ok, 1);
+	atomic_store(&d->reload_time, now_wall());
+	log_info("config", NULL, "configuration reloaded: %u targets", scheduler_count(d->sched));
+}
+
+static struct config *load_or_print(const char *path)
+{
+	struct buf errors = BUF_INIT(1 << 20);
+	struct config *cfg = config_load(path, &errors);
+	if (!cfg)
+		fputs(buf_str(&errors), stderr);
+	buf_release(&errors);
+	return cfg;
+}
+
+int daemon_run(const char *config_path)
+{
+	struct config *cfg = load_or_print(config_path);
+	if (!cfg)
+		return 1;
+	apply_logging(cfg);
+
+	/* every thread inherits this mask; only the main thread takes signals */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct daemon *d = xcalloc(1, sizeof(*d));
+	d->cfg = cfg;
+	d->store = store_new();
+	atomic_store(&d->reload_ok, 1);
+	atomic_store(&d->reload_time, now_wall());
+	d->http = start_http(d, config_get(cfg, "agent"));
+	if (!d->http) {
+		store_free(d->store);
+		config_unref(cfg);
+		free(d);
+		return 1;
+	}
+	d->sched = scheduler_new(d->store);
+	scheduler_apply(d->sched, cfg);
+	log_info("agent", NULL, "dbpulse %s started with '%s': %u targets", PACKAGE_VERSION,
+		 cfg->path, scheduler_count(d->sched));
+
+	for (;;) {
+		int sig = sigwaitinfo(&set, NULL);
+		if (sig < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("agent", NULL, "cannot wait for signals: %s", strerror(errno));
+			break;
+		}
+		if (sig == SIGHUP) {
+			reload(d);
+			continue;
+		}
+		log_info("agent", NULL, "stopping on %s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		break;
+	}
+
+	int clean = scheduler_stop(d->sched, SHUTDOWN_WAIT_MS) == 0;
+	http_stop(d->http);
+	if (clean) {
+		scheduler_free(d->sched);
+		store_free(d->store);
+		config_unref(d->cfg);
+		free(d);
+	} else {
+		log_warn("agent", NULL, "a collection is still running; exiting without waiting for it");
+	}
+	log_info("agent", NULL, "stopped");
+	return 0;
+}
+
+int daemon_once(const char *config_path)
+{
+	struct config *cfg = load_or_print(config_path);
+	if (!cfg)
+		return 1;
+	apply_logging(cfg);
+	struct store *store = store_new();
+	int failed = scheduler_run_once(cfg, store);
+	struct batch *b = batch_new();
+	batch_add(b, &m_build, 1, "version", PACKAGE_VERSION, NULL);
+	struct expo_block *own = expo_render(b, 0);
+	batch_free(b);
+	struct buf out = BUF_INIT((size_t)1 << 30);
+	int rc = render_all(store, own, &out, NULL);
+	expo_block_unref(own);
+	fwrite(buf_str(&out), 1, out.len, stdout);
+	fflush(stdout);
+	buf_release(&out);
+	store_free(store);
+	config_unref(cfg);
+	return rc < 0 || failed ? 1 : 0;
+}
+
+int daemon_check_config(const char *config_path)
+{
+	struct buf errors = BUF_INIT(1 << 20);
+	struct config *cfg = config_load(config_path, &errors);
+	if (!cfg) {
+		size_t n = 0;
+		for (size_t i = 0; i < errors.len; i++)
+			n += errors.data[i] == '\n';
+		fputs(buf_str(&errors), stderr);
+		fprintf(stderr, "%s: %zu error%s; the configuration is not valid\n", config_path, n,
+			n == 1 ? "" : "s");
+		buf_release(&errors);
+		return 1;
+	}
+	buf_release(&errors);
+	struct buf out = BUF_INIT(BUF_UNLIMITED);
+	unsigned targets = 0;
+	buf_printf(&out, "%s: configuration is valid\n", cfg->path);
+	for (size_t i = 0; i < cfg->nsections; i++) {
+		const struct config_section *s = &cfg->sections[i];
+		buf_puts(&out, "  ");
+		if (s->kind->describe)
+			s->kind->describe(s, &out);
+		else
+			buf_puts(&out, s->label);
+		if (s->kind->collector) {
+			const struct target_common *c = s->conf;
+			if (!c->enabled)
+				buf_puts(&out, " (disabled)");
+			else
+				targets++;
+		}
+		buf_putc(&out, '\n');
+	}
+	buf_printf(&out, "%u target%s enabled\n", targets, targets == 1 ? "" : "s");
+	fputs(buf_str(&out), stdout);
+	buf_release(&out);
+	config_unref(cfg);
+	return 0;
+}

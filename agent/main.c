@@ -1,0 +1,81 @@
+/*
+ * main.c -- the dbpulse command line: parses options and hands over to
+ * daemon.c.  Everything else lives in libdbpulse.a, which the tests link.
+ */
+#include "autoconfig.h"
+#include "daemon.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: dbpulse [-c FILE] [--check-config | --once]\n"
+		"\n"
+		"Monitors PostgreSQL, Redis and the host; serves Prometheus metrics.\n"
+		"\n"
+		"  -c, --config FILE   configuration file (default %s)\n"
+		"      --check-config  check the configuration, print what it would monitor, exit\n"
+		"      --once          collect every enabled target once, print the metrics, exit\n"
+		"                      (non-zero if a target failed)\n"
+		"  -V, --version       print the version and exit\n"
+		"  -h, --help          print this help and exit\n"
+		"\n"
+		"Signals: SIGHUP reloads the configuration (a bad one is logged and the\n"
+		"running one kept); SIGTERM and SIGINT stop the agent.\n"
+		"Endpoints: /metrics (Prometheus), /healthz, / (index).\n"
+		"See dbpulse(1) and the README for the configuration reference.\n",
+		DBPULSE_DEFAULT_CONFIG);
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_CHECK = 256, OPT_ONCE };
+	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "once", no_argument, NULL, OPT_ONCE },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = DBPULSE_DEFAULT_CONFIG;
+	int mode = 0, c;
+
+	while ((c = getopt_long(argc, argv, "c:Vh", options, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config = optarg;
+			break;
+		case OPT_CHECK:
+		case OPT_ONCE:
+			if (mode && mode != c) {
+				fprintf(stderr, "dbpulse: --check-config and --once exclude each other\n");
+				return 2;
+			}
+			mode = c;
+			break;
+		case 'V':
+			printf("dbpulse %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "dbpulse: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (mode == OPT_CHECK)
+		return daemon_check_config(config);
+	if (mode == OPT_ONCE)
+		return daemon_once(config);
+	return daemon_run(config);
+}

@@ -1,0 +1,218 @@
+/*
+ * metrics.c -- batches of samples (see metrics.h).
+ */
+#include "autoconfig.h"
+#include "metrics.h"
+#include "xalloc.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#define BATCH_MAX_LABELS 32
+#define BATCH_STRINGS_CAP ((size_t)256 << 20)
+
+struct batch *batch_new(void)
+{
+	struct batch *b = xcalloc(1, sizeof(*b));
+	buf_init(&b->strings, BATCH_STRINGS_CAP);
+	b->max_samples = BATCH_DEFAULT_MAX_SAMPLES;
+	return b;
+}
+
+void batch_free(struct batch *b)
+{
+	if (!b)
+		return;
+	buf_release(&b->strings);
+	free(b->families);
+	free(b->samples);
+	free(b->index);
+	free(b);
+}
+
+void batch_reset(struct batch *b)
+{
+	buf_reset(&b->strings);
+	b->nfamilies = 0;
+	b->nsamples = 0;
+	b->last_family = 0;
+	b->invalid = 0;
+	b->overflow = 0;
+	if (b->index)
+		memset(b->index, 0xff, b->index_size * sizeof(*b->index));
+}
+
+int metric_name_valid(const char *name)
+{
+	if (!name || !*name)
+		return 0;
+	for (const char *p = name; *p; p++) {
+		char c = *p;
+		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' ||
+			 (p != name && c >= '0' && c <= '9');
+		if (!ok)
+			return 0;
+	}
+	return 1;
+}
+
+int label_name_valid(const char *name)
+{
+	if (!name || !*name || (name[0] == '_' && name[1] == '_'))
+		return 0;
+	for (const char *p = name; *p; p++) {
+		char c = *p;
+		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+			 (p != name && c >= '0' && c <= '9');
+		if (!ok)
+			return 0;
+	}
+	return 1;
+}
+
+static uint32_t hash_name(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static void index_insert(struct batch *b, size_t fam)
+{
+	size_t mask = b->index_size - 1;
+	size_t i = hash_name(batch_str(b, b->families[fam].name_off)) & mask;
+	while (b->index[i] != UINT32_MAX)
+		i = (i + 1) & mask;
+	b->index[i] = (uint32_t)fam;
+}
+
+static void index_grow(struct batch *b)
+{
+	size_t size = b->index_size ? b->index_size * 2 : 64;
+	free(b->index);
+	b->index = xmalloc(size * sizeof(*b->index));
+	memset(b->index, 0xff, size * sizeof(*b->index));
+	b->index_size = size;
+	for (size_t f = 0; f < b->nfamilies; f++)
+		index_insert(b, f);
+}
+
+static int put_string(struct batch *b, const char *s, uint32_t *off)
+{
+	size_t at = b->strings.len;
+	if (buf_append(&b->strings, s, strlen(s) + 1) < 0)
+		return -1;
+	*off = (uint32_t)at;
+	return 0;
+}
+
+/* Finds or creates the family; returns its index or -1. */
+static long family_get(struct batch *b, const char *name, const char *help, enum metric_type type)
+{
+	if (b->nfamilies && strcmp(batch_str(b, b->families[b->last_family].name_off), name) == 0)
+		return (long)b->last_family;
+	if (b->index_size) {
+		size_t mask = b->index_size - 1;
+		for (size_t i = hash_name(name) & mask; b->index[i] != UINT32_MAX; i = (i + 1) & mask) {
+			if (strcmp(batch_str(b, b->families[b->index[i]].name_off), name) == 0) {
+				b->last_family = b->index[i];
+				return (long)b->index[i];
+			}
+		}
+	}
+	if (!metric_name_valid(name))
+		return -1;
+	struct batch_family f = { .type = type };
+	if (put_string(b, name, &f.name_off) < 0 || put_string(b, help ? help : "", &f.help_off) < 0)
+		return -1;
+	b->families = xgrow(b->families, &b->families_alloc, b->nfamilies + 1, sizeof(*b->families));
+	b->families[b->nfamilies] = f;
+	size_t fam = b->nfamilies++;
+	if (b->nfamilies * 2 > b->index_size)
+		index_grow(b);
+	else
+		index_insert(b, fam);
+	b->last_family = fam;
+	return (long)fam;
+}
+
+int batch_addv(struct batch *b, const char *name, const char *help, enum metric_type type,
+	       double value, const char *const *labels, size_t nlabels)
+{
+	if (b->nsamples >= b->max_samples || nlabels > BATCH_MAX_LABELS) {
+		b->overflow++;
+		return -1;
+	}
+	for (size_t i = 0; i < nlabels; i++) {
+		if (!label_name_valid(labels[2 * i]) || !labels[2 * i + 1]) {
+			b->invalid++;
+			return -1;
+		}
+	}
+	long fam = family_get(b, name, help, type);
+	if (fam < 0) {
+		if (b->strings.overflow)
+			b->overflow++;
+		else
+			b->invalid++;
+		return -1;
+	}
+	size_t start = b->strings.len;
+	for (size_t i = 0; i < 2 * nlabels; i++) {
+		uint32_t off;
+		if (put_string(b, labels[i], &off) < 0) {
+			buf_truncate(&b->strings, start);
+			b->overflow++;
+			return -1;
+		}
+	}
+	b->samples = xgrow(b->samples, &b->samples_alloc, b->nsamples + 1, sizeof(*b->samples));
+	b->samples[b->nsamples++] = (struct batch_sample){
+		.family = (uint32_t)fam,
+		.labels_off = (uint32_t)start,
+		.labels_len = (uint32_t)(b->strings.len - start),
+		.nlabels = (uint32_t)nlabels,
+		.value = value,
+	};
+	return 0;
+}
+
+static int batch_vadd(struct batch *b, const char *name, const char *help, enum metric_type type,
+		      double value, va_list ap)
+{
+	const char *labels[2 * BATCH_MAX_LABELS + 2];
+	size_t n = 0;
+	const char *s;
+	while ((s = va_arg(ap, const char *)) != NULL) {
+		if (n >= 2 * BATCH_MAX_LABELS) {
+			b->overflow++;
+			return -1;
+		}
+		labels[n++] = s;
+	}
+	if (n % 2) {
+		b->invalid++;
+		return -1;
+	}
+	return batch_addv(b, name, help, type, value, labels, n / 2);
+}
+
+int batch_add(struct batch *b, const struct metric_desc *d, double value, ...)
+{
+	va_list ap;
+	va_start(ap, value);
+	int rc = batch_vadd(b, d->name, d->help, d->type, value, ap);
+	va_end(ap);
+	return rc;
+}
+
+int batch_add_named(struct batch *b, const char *name, const char *help, enum metric_type type,
+		    double value, ...)
+{
+	va_list ap;
+	va_start(ap, value);
+	int rc = batch_vadd(b, name, help, type, value, ap);
+	va_end(ap);
+	return rc;
+}

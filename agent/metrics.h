@@ -1,0 +1,90 @@
+/*
+ * metrics.h -- a batch of samples, the one thing a collector produces.
+ *
+ * A collector fills a batch during one collection; the scheduler then hands
+ * it to the exposition renderer and the store.  A sample is a metric family
+ * (name, help, type), a set of labels and a value.  The batch copies every
+ * string it is given, so callers may pass stack buffers.  It knows nothing of
+ * the Prometheus text format: escaping and ordering happen when it is
+ * rendered (exporters/exposition.h).
+ *
+ * A batch is used by one thread at a time.  Invalid metric or label names
+ * are dropped and counted (`invalid`) rather than breaking the exposition,
+ * and a batch that reaches its cap drops further samples (`overflow`).
+ */
+#ifndef DBPULSE_METRICS_H
+#define DBPULSE_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+enum metric_type { METRIC_GAUGE, METRIC_COUNTER, METRIC_UNTYPED };
+
+/* A static description of a family, usually a file-level const. */
+struct metric_desc {
+	const char *name;
+	const char *help;
+	enum metric_type type;
+};
+
+struct batch_family {
+	uint32_t name_off;     /* into strings */
+	uint32_t help_off;
+	enum metric_type type;
+};
+
+struct batch_sample {
+	uint32_t family;       /* index into families */
+	uint32_t labels_off;   /* packed "name\0value\0..." in strings */
+	uint32_t labels_len;
+	uint32_t nlabels;
+	double value;
+};
+
+struct batch {
+	struct buf strings;
+	struct batch_family *families;
+	size_t nfamilies, families_alloc;
+	struct batch_sample *samples;
+	size_t nsamples, samples_alloc;
+	uint32_t *index;       /* open-addressing hash of family names */
+	size_t index_size;
+	size_t last_family;    /* fast path for consecutive adds */
+	size_t max_samples;
+	uint64_t invalid;      /* samples dropped for a bad metric or label name */
+	uint64_t overflow;     /* samples dropped at the cap */
+};
+
+#define BATCH_DEFAULT_MAX_SAMPLES 500000
+
+struct batch *batch_new(void);
+void batch_free(struct batch *b);
+/* Empties the batch for reuse, keeping its memory. */
+void batch_reset(struct batch *b);
+
+/*
+ * Adds one sample of family d with the given label pairs, ended by NULL:
+ *   batch_add(b, &cpu_seconds, 12.5, "cpu", "0", "mode", "user", NULL);
+ * Returns 0, or -1 if the sample was dropped (invalid name or cap).
+ */
+int batch_add(struct batch *b, const struct metric_desc *d, double value, ...)
+	__attribute__((sentinel));
+/* Same with a family name built at run time (e.g. node_memory_*_bytes). */
+int batch_add_named(struct batch *b, const char *name, const char *help,
+		    enum metric_type type, double value, ...) __attribute__((sentinel));
+/* The array form: labels holds nlabels name/value pairs (2*nlabels strings). */
+int batch_addv(struct batch *b, const char *name, const char *help, enum metric_type type,
+	       double value, const char *const *labels, size_t nlabels);
+
+static inline const char *batch_str(const struct batch *b, uint32_t off)
+{
+	return b->strings.data + off;
+}
+
+/* Name checks of the Prometheus data model. */
+int metric_name_valid(const char *name);
+int label_name_valid(const char *name);
+
+#endif

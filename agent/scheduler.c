@@ -1,0 +1,392 @@
+/*
+ * scheduler.c -- worker threads, one per enabled target (see scheduler.h).
+ *
+ * A worker is shared by its thread and the scheduler (reference count).
+ * Workers are detached: stopping one sets its flag, wakes it and drops the
+ * scheduler's reference; the thread finishes its current cycle, frees its
+ * collector and leaves.  The scheduler counts live threads so that
+ * shutdown can wait for them with a time limit.
+ */
+#include "autoconfig.h"
+#include "scheduler.h"
+#include "collector.h"
+#include "config.h"
+#include "exposition.h"
+#include "log.h"
+#include "metrics.h"
+#include "store.h"
+#include "strutil.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <time.h>
+
+#define RETRY_FIRST_MS 1000
+#define WORKER_STACK_SIZE (256 * 1024)
+
+/* What one target needs to run a cycle; used by workers and by --once. */
+struct target_run {
+	const struct config_section *section;
+	const struct collector *collector;
+	const struct target_common *common;
+	void *instance;
+	struct batch *batch;
+	int up;                       /* last cycle's outcome, -1 before the first */
+	uint64_t errors, skipped, cycles;
+	double cpu_seconds;           /* spent on this target by the agent */
+	struct log_complaint complaint;
+	char err[512];
+};
+
+struct scheduler;
+
+struct worker {
+	atomic_int refs;              /* the scheduler's and the thread's */
+	struct scheduler *sched;
+	struct config *cfg;           /* reference held while the worker lives */
+	struct store_slot *slot;
+	struct target_run run;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;          /* CLOCK_MONOTONIC */
+	int stop;                     /* guarded by lock */
+	struct worker *next;          /* the scheduler's list */
+};
+
+struct scheduler {
+	struct store *store;
+	struct worker *workers;       /* main thread only */
+	pthread_mutex_t lock;
+	pthread_cond_t idle;          /* signalled when live drops */
+	unsigned live;                /* threads not yet finished; guarded by lock */
+};
+
+static const struct metric_desc m_up = {
+	"dbpulse_up", "Whether the last collection of the target succeeded (1) or not (0).",
+	METRIC_GAUGE };
+static const struct metric_desc m_duration = {
+	"dbpulse_collect_duration_seconds", "How long the last collection of the target took.",
+	METRIC_GAUGE };
+static const struct metric_desc m_errors = {
+	"dbpulse_collect_errors_total", "Collections of the target that failed.", METRIC_COUNTER };
+static const struct metric_desc m_skipped = {
+	"dbpulse_collect_skipped_total",
+	"Scheduled collections skipped because the previous one of the target was still running.",
+	METRIC_COUNTER };
+static const struct metric_desc m_last = {
+	"dbpulse_last_collect_timestamp_seconds",
+	"When the last collection of the target ended, in seconds since the epoch.", METRIC_GAUGE };
+static const struct metric_desc m_cpu = {
+	"dbpulse_collect_cpu_seconds_total",
+	"CPU time the agent spent collecting, rendering and publishing the target.", METRIC_COUNTER };
+static const struct metric_desc m_cycles = {
+	"dbpulse_collections_total", "Collections of the target, successful or not.", METRIC_COUNTER };
+static const struct metric_desc m_dropped = {
+	"dbpulse_collect_dropped_samples",
+	"Samples of the last collection dropped for an invalid name, a repeated label set or the size cap.",
+	METRIC_GAUGE };
+
+static double thread_cpu_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void run_init(struct target_run *tr, const struct config_section *section)
+{
+	memset(tr, 0, sizeof(*tr));
+	tr->section = section;
+	tr->collector = section->kind->collector;
+	tr->common = section->conf;
+	tr->batch = batch_new();
+	tr->up = -1;
+}
+
+static void run_release(struct target_run *tr)
+{
+	if (tr->instance)
+		tr->collector->free(tr->instance);
+	tr->instance = NULL;
+	batch_free(tr->batch);
+	tr->batch = NULL;
+}
+
+static void add_self_metrics(struct target_run *tr, int ok, double duration, double cpu,
+			     uint64_t dropped)
+{
+	struct batch *b = tr->batch;
+	const char *t = tr->section->name;
+	batch_add(b, &m_up, ok, "target", t, "collector", tr->collector->name, NULL);
+	batch_add(b, &m_duration, duration, "target", t, NULL);
+	batch_add(b, &m_errors, (double)tr->errors, "target", t, NULL);
+	batch_add(b, &m_skipped, (double)tr->skipped, "target", t, NULL);
+	batch_add(b, &m_last, now_wall(), "target", t, NULL);
+	batch_add(b, &m_cpu, cpu, "target", t, NULL);
+	batch_add(b, &m_cycles, (double)tr->cycles, "target", t, NULL);
+	batch_add(b, &m_dropped, (double)dropped, "target", t, NULL);
+}
+
+static void log_outcome(struct target_run *tr, int ok)
+{
+	const char *kind = tr->collector->name, *name = tr->section->name;
+	if (!ok) {
+		log_complain(&tr->complaint, LOG_LEVEL_WARN, kind, name, "collection failed: %s",
+			     tr->err[0] ? tr->err : "unknown error");
+	} else if (!log_complaint_clear(&tr->complaint, kind, name, "target is up again") &&
+		   tr->up < 0) {
+		log_info(kind, name, "target is up");
+	}
+	tr->up = ok;
+}
+
+/* One collection: collect, add self-metrics, render, publish.  Returns 0
+ * when the collector succeeded. */
+static int run_cycle(struct target_run *tr, struct store *store, struct store_slot *slot)
+{
+	double cpu0 = thread_cpu_seconds();
+	double start = now_mono();
+	int64_t deadline = now_mono_ms() + tr->common->timeout_ms;
+	int rc = -1;
+
+	tr->err[0] = '\0';
+	batch_reset(tr->batch);
+	if (!tr->instance) {
+		tr->instance = tr->collector->init(tr->section, tr->err, sizeof(tr->err));
+		if (!tr->instance && !tr->err[0])
+			snprintf(tr->err, sizeof(tr->err), "cannot start the collector");
+	}
+	if (tr->instance)
+		rc = tr->collector->collect(tr->instance, tr->batch, deadline, tr->err, sizeof(tr->err));
+	tr->cycles++;
+	if (rc != 0)
+		tr->errors++;
+	double duration = now_mono() - start;
+	uint64_t dropped = tr->batch->invalid + tr->batch->overflow;
+	add_self_metrics(tr, rc == 0, duration, tr->cpu_seconds + thread_cpu_seconds() - cpu0,
+			 dropped);
+	struct expo_block *blk = expo_render(tr->batch, 1);
+	if (blk->duplicates)
+		log_debug(tr->collector->name, tr->section->name, "dropped %zu repeated series",
+			  blk->duplicates);
+	store_publish(store, slot, store_entry_new(blk));
+	log_outcome(tr, rc == 0);
+	tr->cpu_seconds += thread_cpu_seconds() - cpu0;
+	return rc;
+}
+
+/* ---- workers ------------------------------------------------------------ */
+
+static void worker_unref(struct worker *w)
+{
+	if (atomic_fetch_sub(&w->refs, 1) != 1)
+		return;
+	run_release(&w->run);
+	store_slot_release(w->slot);
+	config_unref(w->cfg);
+	pthread_cond_destroy(&w->wake);
+	pthread_mutex_destroy(&w->lock);
+	free(w);
+}
+
+/* Sleeps until the monotonic time `at_ms` or a stop; returns 1 on stop. */
+static int worker_sleep(struct worker *w, int64_t at_ms)
+{
+	struct timespec ts = { .tv_sec = at_ms / 1000, .tv_nsec = (at_ms % 1000) * 1000000 };
+	int stop;
+	pthread_mutex_lock(&w->lock);
+	while (!w->stop && now_mono_ms() < at_ms)
+		if (pthread_cond_timedwait(&w->wake, &w->lock, &ts) == ETIMEDOUT)
+			break;
+	stop = w->stop;
+	pthread_mutex_unlock(&w->lock);
+	return stop;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct target_run *tr = &w->run;
+	struct scheduler *s = w->sched;
+	int64_t interval = tr->common->interval_ms;
+	int64_t next = now_mono_ms();
+	int64_t retry = RETRY_FIRST_MS;
+
+	while (!worker_sleep(w, next)) {
+		int rc = run_cycle(tr, s->store, w->slot);
+		int64_t now = now_mono_ms();
+		if (rc == 0) {
+			retry = RETRY_FIRST_MS;
+			next += interval;
+			while (next <= now) {
+				next += interval;
+				tr->skipped++;
+			}
+		} else {
+			next = now + (retry < interval ? retry : interval);
+			retry *= 2;
+		}
+	}
+	pthread_mutex_lock(&s->lock);
+	s->live--;
+	pthread_cond_broadcast(&s->idle);
+	pthread_mutex_unlock(&s->lock);
+	worker_unref(w);
+	return NULL;
+}
+
+static int worker_start(struct scheduler *s, struct config *cfg, const struct config_section *sec)
+{
+	struct worker *w = xcalloc(1, sizeof(*w));
+	atomic_init(&w->refs, 2);
+	w->sched = s;
+	w->cfg = config_ref(cfg);
+	run_init(&w->run, sec);
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->wake, &ca);
+	pthread_condattr_destroy(&ca);
+	w->slot = store_slot_add(s->store, sec->kind->name, sec->name);
+
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, WORKER_STACK_SIZE);
+	pthread_mutex_lock(&s->lock);
+	s->live++;
+	pthread_mutex_unlock(&s->lock);
+	pthread_t tid;
+	int rc = pthread_create(&tid, &attr, worker_main, w);
+	pthread_attr_destroy(&attr);
+	if (rc != 0) {
+		log_error("scheduler", sec->name, "cannot start a thread: %s", strerror(rc));
+		pthread_mutex_lock(&s->lock);
+		s->live--;
+		pthread_mutex_unlock(&s->lock);
+		store_slot_remove(s->store, w->slot);
+		atomic_store(&w->refs, 1);
+		worker_unref(w);
+		return -1;
+	}
+	w->next = s->workers;
+	s->workers = w;
+	return 0;
+}
+
+static void worker_stop(struct scheduler *s, struct worker *w)
+{
+	store_slot_remove(s->store, w->slot);
+	pthread_mutex_lock(&w->lock);
+	w->stop = 1;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+	worker_unref(w);
+}
+
+struct scheduler *scheduler_new(struct store *store)
+{
+	struct scheduler *s = xcalloc(1, sizeof(*s));
+	s->store = store;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->idle, &ca);
+	pthread_condattr_destroy(&ca);
+	return s;
+}
+
+static int target_enabled(const struct config_section *sec)
+{
+	return sec->kind->collector && ((const struct target_common *)sec->conf)->enabled;
+}
+
+void scheduler_apply(struct scheduler *s, struct config *cfg)
+{
+	/* stop what is gone or changed */
+	struct worker **pp = &s->workers;
+	while (*pp) {
+		struct worker *w = *pp;
+		const struct config_section *now =
+			config_find(cfg, w->run.section->kind->name, w->run.section->name);
+		if (now && target_enabled(now) && config_section_same(now, w->run.section)) {
+			pp = &w->next;
+			continue;
+		}
+		log_info("scheduler", w->run.section->name, "stopping %s",
+			 now && target_enabled(now) ? "to apply its new settings" : "(removed or disabled)");
+		*pp = w->next;
+		worker_stop(s, w);
+	}
+	/* start what is new */
+	for (size_t i = 0; i < cfg->nsections; i++) {
+		const struct config_section *sec = &cfg->sections[i];
+		if (!target_enabled(sec))
+			continue;
+		int running = 0;
+		for (struct worker *w = s->workers; w; w = w->next)
+			if (w->run.section->kind == sec->kind && strcmp(w->run.section->name, sec->name) == 0)
+				running = 1;
+		if (!running)
+			worker_start(s, cfg, sec);
+	}
+}
+
+unsigned scheduler_count(struct scheduler *s)
+{
+	unsigned n = 0;
+	for (struct worker *w = s->workers; w; w = w->next)
+		n++;
+	return n;
+}
+
+int scheduler_stop(struct scheduler *s, int64_t timeout_ms)
+{
+	while (s->workers) {
+		struct worker *w = s->workers;
+		s->workers = w->next;
+		worker_stop(s, w);
+	}
+	int64_t end = now_mono_ms() + timeout_ms;
+	struct timespec ts = { .tv_sec = end / 1000, .tv_nsec = (end % 1000) * 1000000 };
+	pthread_mutex_lock(&s->lock);
+	while (s->live > 0)
+		if (pthread_cond_timedwait(&s->idle, &s->lock, &ts) == ETIMEDOUT)
+			break;
+	int left = (int)s->live;
+	pthread_mutex_unlock(&s->lock);
+	return left ? -1 : 0;
+}
+
+void scheduler_free(struct scheduler *s)
+{
+	if (!s)
+		return;
+	pthread_cond_destroy(&s->idle);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+int scheduler_run_once(const struct config *cfg, struct store *store)
+{
+	int failed = 0;
+	for (size_t i = 0; i < cfg->nsections; i++) {
+		const struct config_section *sec = &cfg->sections[i];
+		if (!target_enabled(sec))
+			continue;
+		struct target_run tr;
+		run_init(&tr, sec);
+		struct store_slot *slot = store_slot_add(store, sec->kind->name, sec->name);
+		if (run_cycle(&tr, store, slot) != 0)
+			failed++;
+		store_slot_release(slot);
+		run_release(&tr);
+	}
+	return failed;
+}

@@ -1,0 +1,64 @@
+/*
+ * store.h -- what the targets last published, shared with the HTTP threads.
+ *
+ * Each running target owns a slot.  After a collection its worker renders
+ * the batch into an entry (exposition block, plus typed views for the API
+ * in later collectors) and publishes it: the slot's previous entry is
+ * swapped out under one small lock and released.  A scrape takes a snapshot
+ * (a reference to every current entry, under the same lock, no copying)
+ * and builds its answer from those immutable entries with no lock held.
+ * Entries are reference-counted: the last holder frees.
+ */
+#ifndef DBPULSE_STORE_H
+#define DBPULSE_STORE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct expo_block;
+
+struct store_entry {
+	atomic_int refs;
+	struct expo_block *metrics;   /* owned reference; may be NULL */
+	void *view;                   /* typed data for /api, owned */
+	void (*view_free)(void *view);
+	double published_at;          /* wall clock, seconds */
+};
+
+struct store;
+struct store_slot;
+
+struct store_snapshot {
+	size_t n;
+	struct store_entry **entries; /* one reference each */
+	uint64_t generation;          /* bumped by every publish and removal */
+};
+
+struct store *store_new(void);
+/* Frees the store; every slot must have been removed and released. */
+void store_free(struct store *s);
+
+/* A new entry holding one reference to metrics (taken over by the entry). */
+struct store_entry *store_entry_new(struct expo_block *metrics);
+struct store_entry *store_entry_ref(struct store_entry *e);
+void store_entry_unref(struct store_entry *e);
+
+/* Adds a slot at the end; returns it with a reference for the caller. */
+struct store_slot *store_slot_add(struct store *s, const char *kind, const char *name);
+/* Takes the slot out of the store: its entry disappears from scrapes and
+ * later publishes to it are dropped.  The caller still holds its reference. */
+void store_slot_remove(struct store *s, struct store_slot *slot);
+void store_slot_release(struct store_slot *slot);
+
+/* Publishes e into the slot, taking over the caller's reference. */
+void store_publish(struct store *s, struct store_slot *slot, struct store_entry *e);
+
+/* References every current entry, in slot order. */
+void store_snapshot(struct store *s, struct store_snapshot *snap);
+void store_snapshot_release(struct store_snapshot *snap);
+/* The current entry of (kind, name), with a reference, or NULL. */
+struct store_entry *store_find(struct store *s, const char *kind, const char *name);
+uint64_t store_generation(struct store *s);
+
+#endif

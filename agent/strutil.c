@@ -1,0 +1,207 @@
+/*
+ * strutil.c -- checked number parsing, field splitting and small file reads
+ * (see strutil.h).  Pure functions, safe from any thread.
+ */
+#include "autoconfig.h"
+#include "strutil.h"
+#include "buf.h"
+#include "xalloc.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int parse_int64(const char *s, int64_t *out)
+{
+	char *end;
+	if (!s || !*s || isspace((unsigned char)*s))
+		return -1;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || *end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int parse_uint64(const char *s, uint64_t *out)
+{
+	char *end;
+	if (!s || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int parse_double(const char *s, double *out)
+{
+	char *end;
+	if (!s || !*s || isspace((unsigned char)*s))
+		return -1;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (*end || (errno == ERANGE && fabs(v) == HUGE_VAL))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int parse_uint64_n(const char *s, size_t n, uint64_t *out)
+{
+	char tmp[32];
+	if (n == 0 || n >= sizeof(tmp))
+		return -1;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	return parse_uint64(tmp, out);
+}
+
+int parse_double_n(const char *s, size_t n, double *out)
+{
+	char tmp[64];
+	if (n == 0 || n >= sizeof(tmp))
+		return -1;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	return parse_double(tmp, out);
+}
+
+size_t split_fields(char *s, char **fields, size_t max)
+{
+	size_t n = 0;
+	char *p = s;
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0' || *p == '\n' || *p == '\r')
+			break;
+		if (n < max)
+			fields[n] = p;
+		n++;
+		while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+			p++;
+		if (*p == '\0')
+			break;
+		int end = (*p == '\n' || *p == '\r');
+		*p++ = '\0';
+		if (end)
+			break;
+	}
+	return n;
+}
+
+char *trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	size_t n = strlen(s);
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}
+
+int read_file(const char *path, struct buf *b)
+{
+	buf_reset(b);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		if (buf_reserve(b, 4096) < 0) {
+			close(fd);
+			errno = EFBIG;
+			return -1;
+		}
+		ssize_t n = read(fd, b->data + b->len, b->alloc - b->len - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = errno;
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		b->len += (size_t)n;
+		b->data[b->len] = '\0';
+	}
+	close(fd);
+	if (!b->data)
+		buf_append(b, "", 0);
+	return 0;
+}
+
+size_t edit_distance(const char *a, const char *b)
+{
+	/* optimal string alignment: insertions, deletions, substitutions and
+	 * transpositions of neighbours each cost 1 (case is ignored) */
+	size_t la = strlen(a), lb = strlen(b), w = lb + 1;
+	size_t *d = xcalloc((la + 1) * w, sizeof(*d));
+	for (size_t i = 0; i <= la; i++)
+		d[i * w] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		for (size_t j = 1; j <= lb; j++) {
+			int ca = tolower((unsigned char)a[i - 1]), cb = tolower((unsigned char)b[j - 1]);
+			size_t best = d[(i - 1) * w + j - 1] + (ca != cb);
+			if (d[(i - 1) * w + j] + 1 < best)
+				best = d[(i - 1) * w + j] + 1;
+			if (d[i * w + j - 1] + 1 < best)
+				best = d[i * w + j - 1] + 1;
+			if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
+			    tolower((unsigned char)a[i - 2]) == cb && d[(i - 2) * w + j - 2] + 1 < best)
+				best = d[(i - 2) * w + j - 2] + 1;
+			d[i * w + j] = best;
+		}
+	}
+	size_t dist = d[la * w + lb];
+	free(d);
+	return dist;
+}
+
+char *next_line(char *text, size_t len, size_t *pos)
+{
+	if (*pos >= len)
+		return NULL;
+	char *line = text + *pos;
+	char *nl = memchr(line, '\n', len - *pos);
+	if (nl) {
+		*nl = '\0';
+		*pos = (size_t)(nl - text) + 1;
+	} else {
+		*pos = len;
+	}
+	return line;
+}
+
+double now_wall(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double now_mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int64_t now_mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

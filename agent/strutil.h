@@ -1,0 +1,48 @@
+/*
+ * strutil.h -- checked number parsing, field splitting and small file reads.
+ *
+ * The only way dbpulse turns text into numbers (curl's banned list: no atoi,
+ * no unchecked sscanf).  All parsers return 0 on success and -1 when the
+ * whole string is not a number of the asked kind; they never log.
+ */
+#ifndef DBPULSE_STRUTIL_H
+#define DBPULSE_STRUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf;
+
+/* The whole of s (no sign for the unsigned one, no spaces) as a number. */
+int parse_int64(const char *s, int64_t *out);
+int parse_uint64(const char *s, uint64_t *out);
+int parse_double(const char *s, double *out);
+/* Like the above on the first n bytes of s. */
+int parse_uint64_n(const char *s, size_t n, uint64_t *out);
+int parse_double_n(const char *s, size_t n, double *out);
+
+/* Splits s in place at runs of spaces and tabs (a trailing newline ends the
+ * line).  Stores up to max field pointers and returns how many fields the
+ * line has, which may be more than max. */
+size_t split_fields(char *s, char **fields, size_t max);
+
+/* Removes leading and trailing white space in place; returns s moved. */
+char *trim(char *s);
+
+/* Reads a whole (small) file into b, which is reset first.  Returns 0, or -1
+ * with errno set (EFBIG when the file passes the buffer's cap). */
+int read_file(const char *path, struct buf *b);
+
+/* Levenshtein distance, for "did you mean" hints. */
+size_t edit_distance(const char *a, const char *b);
+
+/* Returns the next line of a buffer: *pos advances past it; the line is
+ * NUL-terminated in place (the '\n' is replaced).  NULL at the end. */
+char *next_line(char *text, size_t len, size_t *pos);
+
+/* Monotonic and wall clocks, in seconds and milliseconds. */
+double now_wall(void);
+double now_mono(void);
+int64_t now_mono_ms(void);
+
+#endif

@@ -1,0 +1,431 @@
+/*
+ * exposition.c -- renders batches into Prometheus text blocks and merges
+ * them for a scrape (see exposition.h).  Called by collector workers when
+ * they publish (render) and by HTTP threads when they answer (merge).
+ */
+#include "autoconfig.h"
+#include "exposition.h"
+#include "buf.h"
+#include "metrics.h"
+#include "xalloc.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <zlib.h>
+
+#define EXPO_TEXT_CAP ((size_t)512 << 20)
+
+/* ---- escaping ---------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	size_t len;
+	uint32_t cp;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF) {
+		len = 2;
+		cp = c & 0x1F;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		len = 3;
+		cp = c & 0x0F;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		len = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+	    (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return len;
+}
+
+/* Escapes backslash and newline (and the double quote when quote is set);
+ * invalid UTF-8 becomes U+FFFD so that the output always parses. */
+static void escape(struct buf *out, const char *s, int quote)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
+	size_t run = 0; /* bytes copied verbatim in one go */
+	for (size_t i = 0; i < n;) {
+		unsigned char c = p[i];
+		const char *rep = NULL;
+		size_t adv = 1;
+		if (c == '\\')
+			rep = "\\\\";
+		else if (c == '\n')
+			rep = "\\n";
+		else if (c == '"' && quote)
+			rep = "\\\"";
+		else if (c >= 0x80 && (adv = utf8_seq(p + i, n - i)) == 0) {
+			rep = "\xEF\xBF\xBD";
+			adv = 1;
+		}
+		if (rep) {
+			buf_append(out, p + i - run, run);
+			run = 0;
+			buf_puts(out, rep);
+		} else {
+			run += adv;
+		}
+		i += adv;
+	}
+	buf_append(out, p + n - run, run);
+}
+
+void expo_escape_label_value(struct buf *out, const char *s)
+{
+	escape(out, s, 1);
+}
+
+void expo_escape_help(struct buf *out, const char *s)
+{
+	escape(out, s, 0);
+}
+
+size_t expo_format_value(double v, char *out)
+{
+	if (isnan(v))
+		return (size_t)snprintf(out, 32, "NaN");
+	if (isinf(v))
+		return (size_t)snprintf(out, 32, v > 0 ? "+Inf" : "-Inf");
+	if (v == floor(v) && fabs(v) < 1e15) {
+		long long i = (long long)v;
+		char tmp[24];
+		size_t n = 0, len = 0;
+		unsigned long long u = i < 0 ? 0ull - (unsigned long long)i : (unsigned long long)i;
+		do {
+			tmp[n++] = (char)('0' + u % 10);
+			u /= 10;
+		} while (u);
+		if (i < 0)
+			out[len++] = '-';
+		while (n)
+			out[len++] = tmp[--n];
+		out[len] = '\0';
+		return len;
+	}
+	int n = snprintf(out, 32, "%.15g", v);
+	if (strtod(out, NULL) != v)
+		n = snprintf(out, 32, "%.17g", v);
+	return (size_t)n;
+}
+
+/* ---- rendering --------------------------------------------------------- */
+
+static int cmp_family(const void *x, const void *y, void *ctx)
+{
+	const struct batch *b = ctx;
+	uint32_t fx = *(const uint32_t *)x, fy = *(const uint32_t *)y;
+	return strcmp(batch_str(b, b->families[fx].name_off), batch_str(b, b->families[fy].name_off));
+}
+
+struct sample_key {
+	uint32_t rank;
+	uint32_t sample;
+};
+
+static int cmp_sample(const void *x, const void *y, void *ctx)
+{
+	const struct batch *b = ctx;
+	const struct sample_key *kx = x, *ky = y;
+	if (kx->rank != ky->rank)
+		return kx->rank < ky->rank ? -1 : 1;
+	const struct batch_sample *sx = &b->samples[kx->sample], *sy = &b->samples[ky->sample];
+	size_t n = sx->labels_len < sy->labels_len ? sx->labels_len : sy->labels_len;
+	int c = memcmp(batch_str(b, sx->labels_off), batch_str(b, sy->labels_off), n);
+	if (c)
+		return c;
+	if (sx->labels_len != sy->labels_len)
+		return sx->labels_len < sy->labels_len ? -1 : 1;
+	return kx->sample < ky->sample ? -1 : (kx->sample > ky->sample);
+}
+
+static const char *type_name(enum metric_type t)
+{
+	switch (t) {
+	case METRIC_COUNTER:
+		return "counter";
+	case METRIC_GAUGE:
+		return "gauge";
+	default:
+		return "untyped";
+	}
+}
+
+static void render_sample(struct buf *out, const struct batch *b, const char *name,
+			  const struct batch_sample *s)
+{
+	char num[32];
+	buf_puts(out, name);
+	if (s->nlabels) {
+		const char *p = batch_str(b, s->labels_off);
+		buf_putc(out, '{');
+		for (uint32_t i = 0; i < s->nlabels; i++) {
+			size_t ln = strlen(p);
+			if (i)
+				buf_putc(out, ',');
+			buf_append(out, p, ln);
+			buf_puts(out, "=\"");
+			p += ln + 1;
+			expo_escape_label_value(out, p);
+			buf_putc(out, '"');
+			p += strlen(p) + 1;
+		}
+		buf_putc(out, '}');
+	}
+	buf_putc(out, ' ');
+	buf_append(out, num, expo_format_value(s->value, num));
+	buf_putc(out, '\n');
+}
+
+static int same_labels(const struct batch *b, const struct batch_sample *x,
+		       const struct batch_sample *y)
+{
+	return x->labels_len == y->labels_len &&
+	       memcmp(batch_str(b, x->labels_off), batch_str(b, y->labels_off), x->labels_len) == 0;
+}
+
+/* Appends data as a byte-aligned raw deflate piece to z. */
+static void deflate_piece(z_stream *zs, struct buf *z, const char *data, size_t len,
+			  uint32_t *off, uint32_t *zlen)
+{
+	deflateReset(zs);
+	zs->next_in = (unsigned char *)(uintptr_t)data;
+	zs->avail_in = (uInt)len;
+	*off = (uint32_t)z->len;
+	size_t bound = deflateBound(zs, (uLong)len) + 16;
+	if (buf_reserve(z, bound) < 0) {
+		*zlen = 0;
+		return;
+	}
+	zs->next_out = (unsigned char *)z->data + z->len;
+	zs->avail_out = (uInt)bound;
+	deflate(zs, Z_SYNC_FLUSH);
+	z->len += bound - zs->avail_out;
+	*zlen = (uint32_t)(z->len - *off);
+}
+
+struct expo_block *expo_render(const struct batch *b, int compress)
+{
+	struct expo_block *blk = xcalloc(1, sizeof(*blk));
+	atomic_init(&blk->refs, 1);
+	struct buf text = BUF_INIT(EXPO_TEXT_CAP);
+	struct buf z = BUF_INIT(EXPO_TEXT_CAP);
+
+	/* order families by name, then samples by family order and labels */
+	uint32_t *order = xmalloc((b->nfamilies + 1) * sizeof(*order));
+	uint32_t *rank = xmalloc((b->nfamilies + 1) * sizeof(*rank));
+	for (size_t i = 0; i < b->nfamilies; i++)
+		order[i] = (uint32_t)i;
+	qsort_r(order, b->nfamilies, sizeof(*order), cmp_family, (void *)b);
+	for (size_t i = 0; i < b->nfamilies; i++)
+		rank[order[i]] = (uint32_t)i;
+	struct sample_key *keys = xmalloc((b->nsamples + 1) * sizeof(*keys));
+	for (size_t i = 0; i < b->nsamples; i++)
+		keys[i] = (struct sample_key){ rank[b->samples[i].family], (uint32_t)i };
+	qsort_r(keys, b->nsamples, sizeof(*keys), cmp_sample, (void *)b);
+
+	blk->families = xcalloc(b->nfamilies + 1, sizeof(*blk->families));
+	size_t k = 0;
+	for (size_t r = 0; r < b->nfamilies; r++) {
+		const struct batch_family *bf = &b->families[order[r]];
+		const char *name = batch_str(b, bf->name_off);
+		struct expo_family *f = &blk->families[blk->nfamilies];
+		if (k >= b->nsamples || keys[k].rank != r)
+			continue; /* a family without samples */
+		f->head_off = (uint32_t)text.len;
+		buf_puts(&text, "# HELP ");
+		f->name_off = (uint32_t)text.len;
+		f->name_len = (uint32_t)strlen(name);
+		buf_puts(&text, name);
+		buf_putc(&text, ' ');
+		expo_escape_help(&text, batch_str(b, bf->help_off));
+		buf_printf(&text, "\n# TYPE %s %s\n", name, type_name(bf->type));
+		f->head_len = (uint32_t)(text.len - f->head_off);
+		f->body_off = (uint32_t)text.len;
+		const struct batch_sample *prev = NULL;
+		for (; k < b->nsamples && keys[k].rank == r; k++) {
+			const struct batch_sample *s = &b->samples[keys[k].sample];
+			if (prev && same_labels(b, prev, s)) {
+				blk->duplicates++;
+				continue;
+			}
+			render_sample(&text, b, name, s);
+			blk->nseries++;
+			prev = s;
+		}
+		f->body_len = (uint32_t)(text.len - f->body_off);
+		blk->nfamilies++;
+	}
+	free(keys);
+	free(rank);
+	free(order);
+
+	if (compress && !text.overflow) {
+		z_stream zs;
+		memset(&zs, 0, sizeof(zs));
+		/* a small hash keeps the per-piece reset cheap */
+		if (deflateInit2(&zs, 6, Z_DEFLATED, -15, 4, Z_DEFAULT_STRATEGY) == Z_OK) {
+			for (size_t i = 0; i < blk->nfamilies; i++) {
+				struct expo_family *f = &blk->families[i];
+				deflate_piece(&zs, &z, text.data + f->head_off, f->head_len,
+					      &f->zhead_off, &f->zhead_len);
+				deflate_piece(&zs, &z, text.data + f->body_off, f->body_len,
+					      &f->zbody_off, &f->zbody_len);
+			}
+			deflateEnd(&zs);
+			if (!z.overflow)
+				blk->z = (unsigned char *)buf_detach(&z, &blk->z_len);
+		}
+	}
+	buf_release(&z);
+	blk->text = buf_detach(&text, &blk->text_len);
+	return blk;
+}
+
+struct expo_block *expo_block_ref(struct expo_block *blk)
+{
+	atomic_fetch_add(&blk->refs, 1);
+	return blk;
+}
+
+void expo_block_unref(struct expo_block *blk)
+{
+	if (!blk || atomic_fetch_sub(&blk->refs, 1) != 1)
+		return;
+	free(blk->text);
+	free(blk->z);
+	free(blk->families);
+	free(blk);
+}
+
+/* ---- merging ----------------------------------------------------------- */
+
+static int name_cmp(const struct expo_block *a, const struct expo_family *fa,
+		    const struct expo_block *b, const struct expo_family *fb)
+{
+	size_t n = fa->name_len < fb->name_len ? fa->name_len : fb->name_len;
+	int c = memcmp(a->text + fa->name_off, b->text + fb->name_off, n);
+	if (c)
+		return c;
+	return fa->name_len < fb->name_len ? -1 : fa->name_len > fb->name_len;
+}
+
+static void put_le32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+	p[2] = (unsigned char)(v >> 16);
+	p[3] = (unsigned char)(v >> 24);
+}
+
+static const unsigned char gzip_header[10] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff };
+
+int expo_merge(struct expo_block *const *blocks, size_t n, struct buf *out, struct buf *gz)
+{
+	size_t cursor_small[16];
+	size_t *cursor = n <= 16 ? cursor_small : xcalloc(n, sizeof(*cursor));
+	int pieces = gz != NULL;
+	size_t total = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		cursor[i] = 0;
+		if (!blocks[i])
+			continue;
+		total += blocks[i]->text_len;
+		if (!blocks[i]->z)
+			pieces = 0;
+	}
+	buf_reserve(out, total);
+	if (pieces) {
+		buf_append(gz, gzip_header, sizeof(gzip_header));
+	}
+	for (;;) {
+		/* the smallest family name among the blocks' cursors */
+		ssize_t min = -1;
+		for (size_t i = 0; i < n; i++) {
+			const struct expo_block *b = blocks[i];
+			if (!b || cursor[i] >= b->nfamilies)
+				continue;
+			if (min < 0 || name_cmp(b, &b->families[cursor[i]], blocks[min],
+						&blocks[min]->families[cursor[min]]) < 0)
+				min = (ssize_t)i;
+		}
+		if (min < 0)
+			break;
+		const struct expo_block *mb = blocks[min];
+		const struct expo_family *mf = &mb->families[cursor[min]];
+		buf_append(out, mb->text + mf->head_off, mf->head_len);
+		if (pieces)
+			buf_append(gz, mb->z + mf->zhead_off, mf->zhead_len);
+		for (size_t i = (size_t)min; i < n; i++) {
+			const struct expo_block *b = blocks[i];
+			if (!b || cursor[i] >= b->nfamilies)
+				continue;
+			const struct expo_family *f = &b->families[cursor[i]];
+			if (name_cmp(b, f, mb, mf) != 0)
+				continue;
+			buf_append(out, b->text + f->body_off, f->body_len);
+			if (pieces)
+				buf_append(gz, b->z + f->zbody_off, f->zbody_len);
+			cursor[i]++;
+		}
+	}
+	if (cursor != cursor_small)
+		free(cursor);
+	if (gz && pieces) {
+		/* a final empty fixed-Huffman block, then CRC-32 and length */
+		unsigned char trailer[10] = { 0x03, 0x00 };
+		uLong crc = crc32(0L, Z_NULL, 0);
+		const unsigned char *p = (const unsigned char *)buf_str(out);
+		size_t left = out->len;
+		while (left) {
+			uInt chunk = left > (1u << 30) ? (1u << 30) : (uInt)left;
+			crc = crc32(crc, p, chunk);
+			p += chunk;
+			left -= chunk;
+		}
+		put_le32(trailer + 2, (uint32_t)crc);
+		put_le32(trailer + 6, (uint32_t)out->len);
+		buf_append(gz, trailer, sizeof(trailer));
+	} else if (gz) {
+		if (expo_gzip(buf_str(out), out->len, gz) < 0)
+			return -1;
+	}
+	return out->overflow || (gz && gz->overflow) ? -1 : 0;
+}
+
+int expo_gzip(const void *data, size_t len, struct buf *gz)
+{
+	z_stream zs;
+	memset(&zs, 0, sizeof(zs));
+	if (deflateInit2(&zs, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -1;
+	size_t bound = deflateBound(&zs, (uLong)len) + 32;
+	if (buf_reserve(gz, bound) < 0) {
+		deflateEnd(&zs);
+		return -1;
+	}
+	zs.next_in = (unsigned char *)(uintptr_t)data;
+	zs.avail_in = (uInt)len;
+	zs.next_out = (unsigned char *)gz->data + gz->len;
+	zs.avail_out = (uInt)bound;
+	int rc = deflate(&zs, Z_FINISH);
+	gz->len += bound - zs.avail_out;
+	deflateEnd(&zs);
+	return rc == Z_STREAM_END ? 0 : -1;
+}

@@ -1,0 +1,60 @@
+/*
+ * http.h -- the agent's HTTP endpoint (libmicrohttpd).
+ *
+ * Serves a small table of routes; a route's handler fills a response from
+ * ready data (the store's blocks) and never touches a database.  Only GET
+ * and HEAD are served (405 otherwise), unknown paths get 404.  Connection
+ * count, per-IP connections, idle timeout and per-connection memory are
+ * bounded, because libmicrohttpd's defaults are unsafe on an open port.
+ */
+#ifndef DBPULSE_HTTP_H
+#define DBPULSE_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+struct http_request {
+	const char *path;
+	int head;                /* HEAD rather than GET */
+	int accepts_gzip;        /* Accept-Encoding allows gzip */
+};
+
+struct http_response {
+	unsigned status;         /* 200 when left at 0 */
+	const char *content_type;
+	struct buf body;         /* handed to libmicrohttpd without a copy */
+	int gzip;                /* body is gzip-encoded */
+	const char *cache_control;
+};
+
+/* A handler fills resp; returns 0, or -1 for a 500. */
+typedef int (*http_handler)(void *ctx, const struct http_request *req, struct http_response *resp);
+
+struct http_route {
+	const char *path;
+	http_handler handler;
+};
+
+struct http_options {
+	const char *host;        /* "" for every interface */
+	unsigned port;           /* 0: any free port */
+	unsigned max_connections;
+	unsigned per_ip_connections;
+	unsigned timeout_seconds;
+	size_t memory_limit;
+	unsigned threads;
+};
+
+struct http_server;
+
+/* Starts serving routes (a table ended by a NULL path) with ctx.  Returns
+ * NULL with the reason in err when the address cannot be used. */
+struct http_server *http_start(const struct http_options *opt, const struct http_route *routes,
+			       void *ctx, char *err, size_t errlen);
+/* The port actually bound (useful with port 0). */
+unsigned http_port(const struct http_server *srv);
+void http_stop(struct http_server *srv);
+
+#endif

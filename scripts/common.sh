@@ -1,0 +1,56 @@
+# common.sh -- shared by scripts/demo and scripts/test (sourced, bash):
+# installs the Debian packages dbpulse needs and builds it out of tree.
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# Packages to build dbpulse, and what its tests and demo run against.
+BUILD_PACKAGES="gcc make autoconf automake pkg-config libpq-dev libhiredis-dev \
+libmicrohttpd-dev libcurl4-openssl-dev libinih-dev zlib1g-dev"
+TEST_PACKAGES="libcmocka-dev prometheus curl gzip ca-certificates"
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+as_root() {
+	if [ "$(id -u)" = 0 ]; then
+		"$@"
+	elif command -v sudo >/dev/null 2>&1; then
+		sudo "$@"
+	else
+		say "need root to run: $*"
+		return 1
+	fi
+}
+
+# install_packages PKG...: apt-get installs the ones that are missing
+install_packages() {
+	local missing=() pkg
+	for pkg in "$@"; do
+		dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' ||
+			missing+=("$pkg")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	say "installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	as_root apt-get update -qq || return 1
+	# services that packages start on install are not wanted here
+	as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || return 1
+}
+
+# build DIR [configure options...]: configures (once) and builds in DIR
+build() {
+	local dir=$1
+	shift
+	if [ ! -x "$TOP/configure" ] || [ "$TOP/configure.ac" -nt "$TOP/configure" ] ||
+		[ "$TOP/Makefile.am" -nt "$TOP/Makefile.in" ]; then
+		say "autoreconf"
+		(cd "$TOP" && autoreconf -fi) || return 1
+	fi
+	mkdir -p "$dir"
+	if [ ! -f "$dir/Makefile" ] || [ "$TOP/configure" -nt "$dir/config.status" ]; then
+		say "configure $*"
+		(cd "$dir" && "$TOP/configure" "$@" >configure.out) ||
+			{ cat "$dir/configure.out" "$dir/config.log" >&2; return 1; }
+	fi
+	say "make ($dir)"
+	make -C "$dir" -j"$(nproc)" >/dev/null || make -C "$dir"
+}

@@ -1,0 +1,66 @@
+#!/bin/bash
+# cli.sh -- the command line: --version, --help, --check-config on good and
+# bad files (exit codes and messages), --once, bad options.
+. "$(dirname "$0")/lib.sh"
+
+out=$("$DBPULSE" --version)
+check "--version prints the version" test "$out" = "dbpulse $(sed -n 's/^AC_INIT(\[dbpulse\], \[\([^]]*\)\].*/\1/p' "$top_srcdir/configure.ac")"
+check "--help exits 0 and lists the options" sh -c "'$DBPULSE' --help | grep -q -- --check-config"
+"$DBPULSE" --bogus >/dev/null 2>&1
+check "an unknown option exits 2" test $? = 2
+
+out=$("$DBPULSE" --check-config -c "$top_srcdir/agent.ini" 2>&1)
+rc=$?
+check "--check-config accepts agent.ini" test $rc = 0
+check "--check-config says the file is valid" grep -q "configuration is valid" <<<"$out"
+check "--check-config summarises [agent]" grep -q '^  \[agent\] listen 127.0.0.1:9930' <<<"$out"
+check "--check-config summarises [host]" grep -q '^  \[host\] every 15s' <<<"$out"
+check "--check-config counts the targets" grep -q '^1 target enabled$' <<<"$out"
+
+cat >"$TMP/bad.ini" <<'INI'
+[agent]
+listen = 127.0.0.1:9930
+log_level = chatty
+
+[host]
+intervall = 15s
+timeout = soon
+
+[hots]
+enabled = true
+INI
+out=$("$DBPULSE" --check-config -c "$TMP/bad.ini" 2>&1)
+rc=$?
+check "--check-config rejects a bad file with exit 1" test $rc = 1
+check "names the bad enum with file and line" \
+	grep -qF "$TMP/bad.ini:3: [agent] log_level: expected one of debug, info, warn, error, got 'chatty'" <<<"$out"
+check "suggests the nearest key" \
+	grep -qF "$TMP/bad.ini:6: [host] intervall: unknown key; did you mean 'interval'?" <<<"$out"
+check "names the bad duration" \
+	grep -qF "$TMP/bad.ini:7: [host] timeout: expected a duration like '15s' (units ms, s, m, h, d), got 'soon'" <<<"$out"
+check "suggests the nearest section" \
+	grep -qF "$TMP/bad.ini:9: [hots]: unknown section; did you mean [host]?" <<<"$out"
+check "counts the errors" grep -qF "$TMP/bad.ini: 4 errors; the configuration is not valid" <<<"$out"
+
+out=$("$DBPULSE" --check-config -c "$TMP/missing.ini" 2>&1)
+check "a missing file exits 1" test $? = 1
+check "a missing file is named" grep -qF "$TMP/missing.ini: cannot read: No such file or directory" <<<"$out"
+
+host_config "$TMP/once.ini" "memory_names = snake_case"
+"$DBPULSE" --once -c "$TMP/once.ini" >"$TMP/once.out" 2>"$TMP/once.err"
+check "--once exits 0 when every target works" test $? = 0
+check "--once prints host metrics" grep -q '^node_cpu_seconds_total{cpu="0",mode="user"} ' "$TMP/once.out"
+check "--once prints dbpulse_up" grep -q '^dbpulse_up{target="host",collector="host"} 1$' "$TMP/once.out"
+if [ -n "$PROMTOOL" ]; then
+	out=$("$PROMTOOL" check metrics <"$TMP/once.out" 2>&1)
+	check "promtool has nothing to say about --once output" test -z "$out"
+fi
+
+mkdir -p "$TMP/emptyproc"
+host_config "$TMP/broken.ini" "procfs = $TMP/emptyproc"
+"$DBPULSE" --once -c "$TMP/broken.ini" >"$TMP/broken.out" 2>"$TMP/broken.err"
+check "--once exits non-zero when a target fails" test $? != 0
+check "--once still prints dbpulse_up 0 for it" \
+	grep -q '^dbpulse_up{target="host",collector="host"} 0$' "$TMP/broken.out"
+check "the failure is logged with its target" grep -q 'level=warn module=host target=host' "$TMP/broken.err"
+done_testing

@@ -1,0 +1,143 @@
+/*
+ * test_buf.c -- the capped buffer and the checked string helpers.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "buf.h"
+#include "strutil.h"
+
+static void test_buf_cap(void **state)
+{
+	(void)state;
+	struct buf b = BUF_INIT(10);
+	assert_string_equal(buf_str(&b), "");
+	assert_int_equal(buf_puts(&b, "hello"), 0);
+	assert_int_equal(buf_printf(&b, "%d", 1234), 0);
+	assert_string_equal(b.data, "hello1234");
+	assert_int_equal(buf_puts(&b, "xy"), -1); /* would pass the cap */
+	assert_true(b.overflow);
+	assert_string_equal(b.data, "hello1234");
+	assert_int_equal(buf_putc(&b, '!'), 0);
+	assert_int_equal(b.len, 10);
+	buf_truncate(&b, 5);
+	assert_string_equal(b.data, "hello");
+	buf_reset(&b);
+	assert_false(b.overflow);
+	assert_int_equal(b.len, 0);
+	size_t len;
+	char *p = buf_detach(&b, &len);
+	assert_string_equal(p, "");
+	free(p);
+	buf_release(&b);
+
+	struct buf big = BUF_INIT(BUF_UNLIMITED);
+	char chunk[300];
+	memset(chunk, 'a', sizeof(chunk) - 1);
+	chunk[sizeof(chunk) - 1] = '\0';
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(buf_printf(&big, "%s", chunk), 0);
+	assert_int_equal(big.len, 299 * 100);
+	buf_release(&big);
+}
+
+static void test_numbers(void **state)
+{
+	(void)state;
+	int64_t i;
+	uint64_t u;
+	double d;
+	assert_int_equal(parse_int64("-42", &i), 0);
+	assert_int_equal(i, -42);
+	assert_int_equal(parse_int64("42x", &i), -1);
+	assert_int_equal(parse_int64("", &i), -1);
+	assert_int_equal(parse_int64(" 1", &i), -1);
+	assert_int_equal(parse_int64("9223372036854775808", &i), -1);
+	assert_int_equal(parse_uint64("18446744073709551615", &u), 0);
+	assert_true(u == UINT64_MAX);
+	assert_int_equal(parse_uint64("18446744073709551616", &u), -1);
+	assert_int_equal(parse_uint64("-1", &u), -1);
+	assert_int_equal(parse_uint64("+1", &u), -1);
+	assert_int_equal(parse_double("0.25", &d), 0);
+	assert_true(d == 0.25);
+	assert_int_equal(parse_double("1e400", &d), -1);
+	assert_int_equal(parse_double("nan?", &d), -1);
+	assert_int_equal(parse_uint64_n("12345", 3, &u), 0);
+	assert_true(u == 123);
+	assert_int_equal(parse_double_n("2.5kB", 3, &d), 0);
+	assert_true(d == 2.5);
+}
+
+static void test_fields_and_lines(void **state)
+{
+	(void)state;
+	char line[] = "  cpu0 1 2\t3  \n";
+	char *f[8];
+	assert_int_equal(split_fields(line, f, 8), 4);
+	assert_string_equal(f[0], "cpu0");
+	assert_string_equal(f[3], "3");
+	char many[] = "a b c d e";
+	assert_int_equal(split_fields(many, f, 2), 5);
+	assert_string_equal(f[1], "b");
+	char empty[] = "   \n";
+	assert_int_equal(split_fields(empty, f, 8), 0);
+
+	char text[] = "one\ntwo\n\nlast";
+	size_t pos = 0, len = strlen(text);
+	assert_string_equal(next_line(text, len, &pos), "one");
+	assert_string_equal(next_line(text, len, &pos), "two");
+	assert_string_equal(next_line(text, len, &pos), "");
+	assert_string_equal(next_line(text, len, &pos), "last");
+	assert_null(next_line(text, len, &pos));
+
+	char padded[] = "  \t x y \n";
+	assert_string_equal(trim(padded), "x y");
+	assert_int_equal(edit_distance("interval", "intervall"), 1);
+	assert_int_equal(edit_distance("host", "hots"), 1);
+	assert_int_equal(edit_distance("", "abc"), 3);
+	assert_int_equal(edit_distance("Same", "same"), 0);
+}
+
+static void test_read_file(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/dbpulse-test-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	char data[10000];
+	memset(data, 'z', sizeof(data));
+	assert_int_equal(write(fd, data, sizeof(data)), (ssize_t)sizeof(data));
+	close(fd);
+	struct buf b = BUF_INIT(1 << 20);
+	assert_int_equal(read_file(path, &b), 0);
+	assert_int_equal(b.len, sizeof(data));
+	struct buf small = BUF_INIT(100);
+	assert_int_equal(read_file(path, &small), -1);
+	assert_int_equal(errno, EFBIG);
+	unlink(path);
+	assert_int_equal(read_file(path, &b), -1);
+	assert_int_equal(errno, ENOENT);
+	buf_release(&b);
+	buf_release(&small);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_buf_cap),
+		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_fields_and_lines),
+		cmocka_unit_test(test_read_file),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,245 @@
+/*
+ * test_exposition.c -- the Prometheus text renderer: escaping, number
+ * format, ordering, duplicate series, merging blocks that share families,
+ * and the gzip stream assembled from pre-compressed pieces.
+ */
+#include "autoconfig.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <zlib.h>
+#include <cmocka.h>
+
+#include "buf.h"
+#include "exposition.h"
+#include "metrics.h"
+
+static void test_escape_label_values(void **state)
+{
+	static const struct { const char *in, *out; } cases[] = {
+		{ "plain", "plain" },
+		{ "a\"b", "a\\\"b" },
+		{ "back\\slash", "back\\\\slash" },
+		{ "new\nline", "new\\nline" },
+		{ "tab\tstays", "tab\tstays" },
+		{ "caf\xc3\xa9", "caf\xc3\xa9" },                 /* valid UTF-8 kept */
+		{ "bad\xff", "bad\xef\xbf\xbd" },                  /* invalid byte replaced */
+		{ "cut\xe2\x82", "cut\xef\xbf\xbd\xef\xbf\xbd" },  /* truncated sequence */
+		{ "\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" }, /* surrogate */
+		{ "", "" },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct buf b = BUF_INIT(1024);
+		expo_escape_label_value(&b, cases[i].in);
+		assert_string_equal(buf_str(&b), cases[i].out);
+		buf_release(&b);
+	}
+	struct buf b = BUF_INIT(1024);
+	expo_escape_help(&b, "say \"hi\"\\\n");
+	assert_string_equal(buf_str(&b), "say \"hi\"\\\\\\n");
+	buf_release(&b);
+}
+
+static void test_format_values(void **state)
+{
+	static const struct { double v; const char *out; } cases[] = {
+		{ 0, "0" }, { 1, "1" }, { -3, "-3" }, { 1234567890123.0, "1234567890123" },
+		{ 0.5, "0.5" }, { 0.1, "0.1" }, { 1e300, "1e+300" },
+		{ 1.5e-7, "1.5e-07" }, { 16777216.0 * 1024, "17179869184" },
+		{ 1e15, "1e+15" }, { 1.0 / 3.0, "0.33333333333333331" },
+	};
+	char out[32];
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		expo_format_value(cases[i].v, out);
+		assert_string_equal(out, cases[i].out);
+	}
+	expo_format_value(0.0 / 0.0, out);
+	assert_string_equal(out, "NaN");
+	expo_format_value(1.0 / 0.0, out);
+	assert_string_equal(out, "+Inf");
+	expo_format_value(-1.0 / 0.0, out);
+	assert_string_equal(out, "-Inf");
+}
+
+static const struct metric_desc m_b = { "b_total", "B things.", METRIC_COUNTER };
+static const struct metric_desc m_a = { "a_bytes", "A \"bytes\"\nmultiline \\.", METRIC_GAUGE };
+static const struct metric_desc m_c = { "c_info", "C.", METRIC_GAUGE };
+
+static void test_render(void **state)
+{
+	struct batch *b = batch_new();
+	(void)state;
+	batch_add(b, &m_b, 2, "x", "2", NULL);
+	batch_add(b, &m_a, 10, NULL);
+	batch_add(b, &m_b, 1, "x", "1", NULL);
+	batch_add(b, &m_b, 3, "x", "1", NULL); /* repeated label set: dropped */
+	batch_add(b, &m_c, 1, "v", "q\"uote", "w", "back\\", NULL);
+	struct expo_block *blk = expo_render(b, 0);
+	assert_string_equal(blk->text,
+			    "# HELP a_bytes A \"bytes\"\\nmultiline \\\\.\n"
+			    "# TYPE a_bytes gauge\n"
+			    "a_bytes 10\n"
+			    "# HELP b_total B things.\n"
+			    "# TYPE b_total counter\n"
+			    "b_total{x=\"1\"} 1\n"
+			    "b_total{x=\"2\"} 2\n"
+			    "# HELP c_info C.\n"
+			    "# TYPE c_info gauge\n"
+			    "c_info{v=\"q\\\"uote\",w=\"back\\\\\"} 1\n");
+	assert_int_equal(blk->nfamilies, 3);
+	assert_int_equal(blk->nseries, 4);
+	assert_int_equal(blk->duplicates, 1);
+	expo_block_unref(blk);
+	batch_free(b);
+}
+
+static void test_render_empty(void **state)
+{
+	struct batch *b = batch_new();
+	(void)state;
+	struct expo_block *blk = expo_render(b, 1);
+	assert_int_equal(blk->text_len, 0);
+	assert_int_equal(blk->nfamilies, 0);
+	struct buf out = BUF_INIT(1 << 20);
+	struct buf gz = BUF_INIT(1 << 20);
+	assert_int_equal(expo_merge(&blk, 1, &out, &gz), 0);
+	assert_int_equal(out.len, 0);
+	assert_true(gz.len >= 20);
+	buf_release(&out);
+	buf_release(&gz);
+	expo_block_unref(blk);
+	batch_free(b);
+}
+
+static int gunzip(const struct buf *gz, struct buf *out)
+{
+	z_stream zs;
+	memset(&zs, 0, sizeof(zs));
+	if (inflateInit2(&zs, 15 + 16) != Z_OK)
+		return -1;
+	zs.next_in = (unsigned char *)gz->data;
+	zs.avail_in = (uInt)gz->len;
+	int rc;
+	do {
+		buf_reserve(out, 65536);
+		zs.next_out = (unsigned char *)out->data + out->len;
+		zs.avail_out = 65536;
+		rc = inflate(&zs, Z_NO_FLUSH);
+		out->len += 65536 - zs.avail_out;
+	} while (rc == Z_OK);
+	inflateEnd(&zs);
+	if (out->data)
+		out->data[out->len] = '\0';
+	/* the whole input must have been one complete gzip member */
+	return rc == Z_STREAM_END && zs.avail_in == 0 ? 0 : -1;
+}
+
+static struct expo_block *target_block(const char *target, double up, int compress)
+{
+	static const struct metric_desc m_up = { "pg_up", "Up.", METRIC_GAUGE };
+	static const struct metric_desc m_own = { "own_total", "Own.", METRIC_COUNTER };
+	struct batch *b = batch_new();
+	batch_add(b, &m_up, up, "target", target, NULL);
+	char fam[64];
+	snprintf(fam, sizeof(fam), "only_%s", target);
+	batch_add_named(b, fam, "Only here.", METRIC_GAUGE, 7, NULL);
+	batch_add(b, &m_own, 42, "target", target, NULL);
+	struct expo_block *blk = expo_render(b, compress);
+	batch_free(b);
+	return blk;
+}
+
+static void test_merge(void **state)
+{
+	(void)state;
+	struct expo_block *blocks[3] = { target_block("main", 1, 1), NULL, target_block("beta", 0, 1) };
+	struct buf out = BUF_INIT(1 << 20);
+	struct buf gz = BUF_INIT(1 << 20);
+	assert_int_equal(expo_merge(blocks, 3, &out, &gz), 0);
+	assert_string_equal(buf_str(&out),
+			    "# HELP only_beta Only here.\n"
+			    "# TYPE only_beta gauge\n"
+			    "only_beta 7\n"
+			    "# HELP only_main Only here.\n"
+			    "# TYPE only_main gauge\n"
+			    "only_main 7\n"
+			    "# HELP own_total Own.\n"
+			    "# TYPE own_total counter\n"
+			    "own_total{target=\"main\"} 42\n"
+			    "own_total{target=\"beta\"} 42\n"
+			    "# HELP pg_up Up.\n"
+			    "# TYPE pg_up gauge\n"
+			    "pg_up{target=\"main\"} 1\n"
+			    "pg_up{target=\"beta\"} 0\n");
+	struct buf plain = BUF_INIT(1 << 20);
+	assert_int_equal(gunzip(&gz, &plain), 0);
+	assert_string_equal(buf_str(&plain), buf_str(&out));
+	buf_release(&plain);
+
+	/* a block without pieces: the merge compresses the whole text */
+	struct expo_block *raw = target_block("gamma", 1, 0);
+	struct expo_block *mixed[2] = { blocks[0], raw };
+	buf_reset(&out);
+	buf_reset(&gz);
+	assert_int_equal(expo_merge(mixed, 2, &out, &gz), 0);
+	assert_int_equal(gunzip(&gz, &plain), 0);
+	assert_string_equal(buf_str(&plain), buf_str(&out));
+
+	buf_release(&plain);
+	buf_release(&out);
+	buf_release(&gz);
+	expo_block_unref(raw);
+	expo_block_unref(blocks[0]);
+	expo_block_unref(blocks[2]);
+}
+
+/* Many families and long bodies: the joined pieces still inflate exactly. */
+static void test_gzip_large(void **state)
+{
+	(void)state;
+	struct batch *b = batch_new();
+	char name[64], label[64];
+	for (int f = 0; f < 300; f++) {
+		snprintf(name, sizeof(name), "family_%03d_total", f);
+		for (int s = 0; s < (f % 7) * 40 + 1; s++) {
+			snprintf(label, sizeof(label), "series-%d", s);
+			batch_add_named(b, name, "A family.", METRIC_COUNTER, f * 1000.0 + s + 0.25, "s",
+					label, NULL);
+		}
+	}
+	struct expo_block *blk = expo_render(b, 1);
+	struct buf out = BUF_INIT((size_t)1 << 26);
+	struct buf gz = BUF_INIT((size_t)1 << 26);
+	assert_int_equal(expo_merge(&blk, 1, &out, &gz), 0);
+	assert_string_equal(buf_str(&out), blk->text);
+	assert_true(gz.len < out.len / 2);
+	struct buf plain = BUF_INIT((size_t)1 << 26);
+	assert_int_equal(gunzip(&gz, &plain), 0);
+	assert_int_equal(plain.len, out.len);
+	assert_memory_equal(plain.data, out.data, out.len);
+	buf_release(&plain);
+	buf_release(&out);
+	buf_release(&gz);
+	expo_block_unref(blk);
+	batch_free(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_escape_label_values),
+		cmocka_unit_test(test_format_values),
+		cmocka_unit_test(test_render),
+		cmocka_unit_test(test_render_empty),
+		cmocka_unit_test(test_merge),
+		cmocka_unit_test(test_gzip_large),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
