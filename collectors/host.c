@@ -84,14 +84,12 @@ static const struct config_key host_keys[] = {
 	  .offset = offsetof(struct host_config, network_device_exclude), .def = "",
 	  .doc = "Network interfaces to leave out of node_network_* (empty: none)." },
 	{ .name = "memory_names", .type = CONF_ENUM,
-	  .offset = offsetof(struct host_config, memory_names), .def = "node_exporter",
+	  .offset = offsetof(struct host_config, memory_names), .def = "snake_case",
 	  .choices = host_memory_name_choices,
-	  .doc = "node_exporter keeps node_memory_MemTotal_bytes for existing dashboards; "
-		 "snake_case gives node_memory_mem_total_bytes, which promtool accepts." },
+	  .doc = "snake_case gives node_memory_mem_total_bytes, which promtool accepts; "
+		 "node_exporter keeps node_memory_MemTotal_bytes for existing dashboards." },
 	{ .name = "procfs", .type = CONF_STRING, .offset = offsetof(struct host_config, procfs),
 	  .def = "/proc", .doc = "Where procfs is mounted (e.g. /host/proc in a container)." },
-	{ .name = "sysfs", .type = CONF_STRING, .offset = offsetof(struct host_config, sysfs),
-	  .def = "/sys", .doc = "Where sysfs is mounted (reserved; no metric reads it yet)." },
 	{ 0 },
 };
 

@@ -30,7 +30,6 @@ struct host_config {
 	struct conf_regex network_device_exclude;
 	int memory_names;                     /* enum host_memory_names */
 	char *procfs;                         /* "/proc" */
-	char *sysfs;                          /* "/sys"; no metric reads it yet */
 };
 
 extern const struct config_kind host_kind;

@@ -247,7 +247,7 @@ static void test_bad_files(void **state)
 		{ "[host]\ninterval = 100ms\n",
 		  "cfg.ini:2: [host] interval: expected a duration from 1s to 1h, got '100ms'\n" },
 		{ "[host]\nfstype_exclude = ^(a\n",
-		  "cfg.ini:2: [host] fstype_exclude: expected a POSIX extended regular expression: Missing ')', got '^(a'\n" },
+		  "cfg.ini:2: [host] fstype_exclude: expected a POSIX extended regular expression: Unmatched ( or \\(, got '^(a'\n" },
 		{ "[host]\ninterval = 5s\ntimeout = 10s\n",
 		  "cfg.ini:1: [host] timeout (10s) must not be longer than interval (5s)\n" },
 		{ "[agent]\nstate_dir = a\0b\n", NULL }, /* NUL: checked separately */
