@@ -95,6 +95,8 @@ struct daemon {
 	struct store *store;
 	struct scheduler *sched;
 	struct http_server *http;
+	pthread_mutex_t cache_lock;
+	struct expo_merged *cache;    /* the last merge, until a target publishes */
 	atomic_ullong scrapes;
 	atomic_int reload_ok;
 	_Atomic double reload_time;
@@ -124,8 +126,8 @@ static void agent_metrics(struct daemon *d, struct batch *b)
 		process_add_metrics(b, &ps);
 }
 
-/* Merges the store's entries and the agent's own block into out (and gz). */
-static int render_all(struct store *store, struct expo_block *own, struct buf *out, struct buf *gz)
+/* Merges what the store's entries hold now. */
+static struct expo_merged *merge_store(struct store *store)
 {
 	struct store_snapshot snap;
 	store_snapshot(store, &snap);
@@ -134,12 +136,34 @@ static int render_all(struct store *store, struct expo_block *own, struct buf *o
 	for (size_t i = 0; i < snap.n; i++)
 		if (snap.entries[i]->metrics)
 			blocks[n++] = snap.entries[i]->metrics;
-	if (own)
-		blocks[n++] = own;
-	int rc = expo_merge(blocks, n, out, gz);
+	struct expo_merged *m = expo_merged_new(blocks, n, snap.generation);
 	free(blocks);
 	store_snapshot_release(&snap);
-	return rc;
+	return m;
+}
+
+/* The merged exposition of the targets: the cached one while no target
+ * has published since it was made, else a new one that becomes the cache.
+ * Two scrapes that miss at once both merge; the newer result stays. */
+static struct expo_merged *current_merged(struct daemon *d)
+{
+	uint64_t gen = store_generation(d->store);
+	struct expo_merged *m = NULL, *old = NULL;
+	pthread_mutex_lock(&d->cache_lock);
+	if (d->cache && d->cache->generation == gen)
+		m = expo_merged_ref(d->cache);
+	pthread_mutex_unlock(&d->cache_lock);
+	if (m)
+		return m;
+	m = merge_store(d->store);
+	pthread_mutex_lock(&d->cache_lock);
+	if (!d->cache || d->cache->generation < m->generation) {
+		old = d->cache;
+		d->cache = expo_merged_ref(m);
+	}
+	pthread_mutex_unlock(&d->cache_lock);
+	expo_merged_unref(old);
+	return m;
 }
 
 static int route_metrics(void *ctx, const struct http_request *req, struct http_response *resp)
@@ -148,18 +172,12 @@ static int route_metrics(void *ctx, const struct http_request *req, struct http_
 	atomic_fetch_add(&d->scrapes, 1);
 	struct batch *b = batch_new();
 	agent_metrics(d, b);
-	struct expo_block *own = expo_render(b, req->accepts_gzip);
+	struct expo_block *own = expo_render(b);
 	batch_free(b);
-
-	struct buf text = BUF_INIT((size_t)1 << 30);
-	int rc = render_all(d->store, own, &text, req->accepts_gzip ? &resp->body : NULL);
+	struct expo_merged *m = current_merged(d);
+	int rc = expo_respond(m, own, req->accepts_gzip, &resp->body);
+	expo_merged_unref(m);
 	expo_block_unref(own);
-	if (rc == 0 && !req->accepts_gzip) {
-		buf_release(&resp->body);
-		resp->body = text;
-	} else {
-		buf_release(&text);
-	}
 	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
 	resp->gzip = req->accepts_gzip;
 	return rc;
@@ -318,11 +336,13 @@ int daemon_run(const char *config_path)
 	struct daemon *d = xcalloc(1, sizeof(*d));
 	d->cfg = cfg;
 	d->store = store_new();
+	pthread_mutex_init(&d->cache_lock, NULL);
 	atomic_store(&d->reload_ok, 1);
 	atomic_store(&d->reload_time, now_wall());
 	d->http = start_http(d, config_get(cfg, "agent"));
 	if (!d->http) {
 		store_free(d->store);
+		pthread_mutex_destroy(&d->cache_lock);
 		config_unref(cfg);
 		free(d);
 		return 1;
@@ -352,6 +372,8 @@ int daemon_run(const char *config_path)
 	http_stop(d->http);
 	if (clean) {
 		scheduler_free(d->sched);
+		expo_merged_unref(d->cache);
+		pthread_mutex_destroy(&d->cache_lock);
 		store_free(d->store);
 		config_unref(d->cfg);
 		free(d);
@@ -372,10 +394,12 @@ int daemon_once(const char *config_path)
 	int failed = scheduler_run_once(cfg, store);
 	struct batch *b = batch_new();
 	batch_add(b, &m_build, 1, "version", PACKAGE_VERSION, NULL);
-	struct expo_block *own = expo_render(b, 0);
+	struct expo_block *own = expo_render(b);
 	batch_free(b);
 	struct buf out = BUF_INIT((size_t)1 << 30);
-	int rc = render_all(store, own, &out, NULL);
+	struct expo_merged *m = merge_store(store);
+	int rc = expo_respond(m, own, 0, &out);
+	expo_merged_unref(m);
 	expo_block_unref(own);
 	fwrite(buf_str(&out), 1, out.len, stdout);
 	fflush(stdout);

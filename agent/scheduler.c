@@ -169,7 +169,7 @@ static int run_cycle(struct target_run *tr, struct store *store, struct store_sl
 	uint64_t dropped = tr->batch->invalid + tr->batch->overflow;
 	add_self_metrics(tr, rc == 0, duration, tr->cpu_seconds + thread_cpu_seconds() - cpu0,
 			 dropped);
-	struct expo_block *blk = expo_render(tr->batch, 1);
+	struct expo_block *blk = expo_render(tr->batch);
 	if (blk->duplicates)
 		log_debug(tr->collector->name, tr->section->name, "dropped %zu repeated series",
 			  blk->duplicates);

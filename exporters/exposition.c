@@ -1,7 +1,8 @@
 /*
- * exposition.c -- renders batches into Prometheus text blocks and merges
- * them for a scrape (see exposition.h).  Called by collector workers when
- * they publish (render) and by HTTP threads when they answer (merge).
+ * exposition.c -- renders batches into Prometheus text blocks, merges them
+ * for scrapes and makes the gzip form (see exposition.h).  Called by
+ * collector workers when they publish (render) and by HTTP threads when
+ * they answer (merge, respond).
  */
 #include "autoconfig.h"
 #include "exposition.h"
@@ -199,32 +200,11 @@ static int same_labels(const struct batch *b, const struct batch_sample *x,
 	       memcmp(batch_str(b, x->labels_off), batch_str(b, y->labels_off), x->labels_len) == 0;
 }
 
-/* Appends data as a byte-aligned raw deflate piece to z. */
-static void deflate_piece(z_stream *zs, struct buf *z, const char *data, size_t len,
-			  uint32_t *off, uint32_t *zlen)
-{
-	deflateReset(zs);
-	zs->next_in = (unsigned char *)(uintptr_t)data;
-	zs->avail_in = (uInt)len;
-	*off = (uint32_t)z->len;
-	size_t bound = deflateBound(zs, (uLong)len) + 16;
-	if (buf_reserve(z, bound) < 0) {
-		*zlen = 0;
-		return;
-	}
-	zs->next_out = (unsigned char *)z->data + z->len;
-	zs->avail_out = (uInt)bound;
-	deflate(zs, Z_SYNC_FLUSH);
-	z->len += bound - zs->avail_out;
-	*zlen = (uint32_t)(z->len - *off);
-}
-
-struct expo_block *expo_render(const struct batch *b, int compress)
+struct expo_block *expo_render(const struct batch *b)
 {
 	struct expo_block *blk = xcalloc(1, sizeof(*blk));
 	atomic_init(&blk->refs, 1);
 	struct buf text = BUF_INIT(EXPO_TEXT_CAP);
-	struct buf z = BUF_INIT(EXPO_TEXT_CAP);
 
 	/* order families by name, then samples by family order and labels */
 	uint32_t *order = xmalloc((b->nfamilies + 1) * sizeof(*order));
@@ -275,24 +255,6 @@ struct expo_block *expo_render(const struct batch *b, int compress)
 	free(rank);
 	free(order);
 
-	if (compress && !text.overflow) {
-		z_stream zs;
-		memset(&zs, 0, sizeof(zs));
-		/* a small hash keeps the per-piece reset cheap */
-		if (deflateInit2(&zs, 6, Z_DEFLATED, -15, 4, Z_DEFAULT_STRATEGY) == Z_OK) {
-			for (size_t i = 0; i < blk->nfamilies; i++) {
-				struct expo_family *f = &blk->families[i];
-				deflate_piece(&zs, &z, text.data + f->head_off, f->head_len,
-					      &f->zhead_off, &f->zhead_len);
-				deflate_piece(&zs, &z, text.data + f->body_off, f->body_len,
-					      &f->zbody_off, &f->zbody_len);
-			}
-			deflateEnd(&zs);
-			if (!z.overflow)
-				blk->z = (unsigned char *)buf_detach(&z, &blk->z_len);
-		}
-	}
-	buf_release(&z);
 	blk->text = buf_detach(&text, &blk->text_len);
 	return blk;
 }
@@ -308,7 +270,6 @@ void expo_block_unref(struct expo_block *blk)
 	if (!blk || atomic_fetch_sub(&blk->refs, 1) != 1)
 		return;
 	free(blk->text);
-	free(blk->z);
 	free(blk->families);
 	free(blk);
 }
@@ -325,35 +286,18 @@ static int name_cmp(const struct expo_block *a, const struct expo_family *fa,
 	return fa->name_len < fb->name_len ? -1 : fa->name_len > fb->name_len;
 }
 
-static void put_le32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-	p[2] = (unsigned char)(v >> 16);
-	p[3] = (unsigned char)(v >> 24);
-}
-
-static const unsigned char gzip_header[10] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff };
-
-int expo_merge(struct expo_block *const *blocks, size_t n, struct buf *out, struct buf *gz)
+int expo_merge(struct expo_block *const *blocks, size_t n, struct buf *out)
 {
 	size_t cursor_small[16];
 	size_t *cursor = n <= 16 ? cursor_small : xcalloc(n, sizeof(*cursor));
-	int pieces = gz != NULL;
 	size_t total = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		cursor[i] = 0;
-		if (!blocks[i])
-			continue;
-		total += blocks[i]->text_len;
-		if (!blocks[i]->z)
-			pieces = 0;
+		if (blocks[i])
+			total += blocks[i]->text_len;
 	}
 	buf_reserve(out, total);
-	if (pieces) {
-		buf_append(gz, gzip_header, sizeof(gzip_header));
-	}
 	for (;;) {
 		/* the smallest family name among the blocks' cursors */
 		ssize_t min = -1;
@@ -370,8 +314,6 @@ int expo_merge(struct expo_block *const *blocks, size_t n, struct buf *out, stru
 		const struct expo_block *mb = blocks[min];
 		const struct expo_family *mf = &mb->families[cursor[min]];
 		buf_append(out, mb->text + mf->head_off, mf->head_len);
-		if (pieces)
-			buf_append(gz, mb->z + mf->zhead_off, mf->zhead_len);
 		for (size_t i = (size_t)min; i < n; i++) {
 			const struct expo_block *b = blocks[i];
 			if (!b || cursor[i] >= b->nfamilies)
@@ -380,52 +322,140 @@ int expo_merge(struct expo_block *const *blocks, size_t n, struct buf *out, stru
 			if (name_cmp(b, f, mb, mf) != 0)
 				continue;
 			buf_append(out, b->text + f->body_off, f->body_len);
-			if (pieces)
-				buf_append(gz, b->z + f->zbody_off, f->zbody_len);
 			cursor[i]++;
 		}
 	}
 	if (cursor != cursor_small)
 		free(cursor);
-	if (gz && pieces) {
-		/* a final empty fixed-Huffman block, then CRC-32 and length */
-		unsigned char trailer[10] = { 0x03, 0x00 };
-		uLong crc = crc32(0L, Z_NULL, 0);
-		const unsigned char *p = (const unsigned char *)buf_str(out);
-		size_t left = out->len;
-		while (left) {
-			uInt chunk = left > (1u << 30) ? (1u << 30) : (uInt)left;
-			crc = crc32(crc, p, chunk);
-			p += chunk;
-			left -= chunk;
-		}
-		put_le32(trailer + 2, (uint32_t)crc);
-		put_le32(trailer + 6, (uint32_t)out->len);
-		buf_append(gz, trailer, sizeof(trailer));
-	} else if (gz) {
-		if (expo_gzip(buf_str(out), out->len, gz) < 0)
-			return -1;
-	}
-	return out->overflow || (gz && gz->overflow) ? -1 : 0;
+	return out->overflow ? -1 : 0;
 }
 
-int expo_gzip(const void *data, size_t len, struct buf *gz)
+/* ---- the cached merge and its gzip form ------------------------------ */
+
+struct expo_deflated {
+	size_t len;
+	unsigned char data[];
+};
+
+static uint32_t crc_of(const void *data, size_t len)
+{
+	uLong crc = crc32(0L, Z_NULL, 0);
+	const unsigned char *p = data;
+	while (len) {
+		uInt chunk = len > (1u << 30) ? (1u << 30) : (uInt)len;
+		crc = crc32(crc, p, chunk);
+		p += chunk;
+		len -= chunk;
+	}
+	return (uint32_t)crc;
+}
+
+/*
+ * Raw deflate of data.  A middle piece ends with a sync flush (byte-aligned,
+ * not final) so that another piece may follow; the last piece is finished.
+ * small selects a tiny window and hash for the per-scrape piece.
+ */
+static struct expo_deflated *deflate_raw(const void *data, size_t len, int last, int small)
 {
 	z_stream zs;
 	memset(&zs, 0, sizeof(zs));
-	if (deflateInit2(&zs, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return -1;
-	size_t bound = deflateBound(&zs, (uLong)len) + 32;
-	if (buf_reserve(gz, bound) < 0) {
-		deflateEnd(&zs);
-		return -1;
-	}
+	if (deflateInit2(&zs, 1, Z_DEFLATED, small ? -10 : -15, small ? 2 : 8,
+			 Z_DEFAULT_STRATEGY) != Z_OK)
+		return NULL;
+	size_t bound = deflateBound(&zs, (uLong)len) + 16;
+	struct expo_deflated *d = xmalloc(sizeof(*d) + bound);
 	zs.next_in = (unsigned char *)(uintptr_t)data;
 	zs.avail_in = (uInt)len;
-	zs.next_out = (unsigned char *)gz->data + gz->len;
+	zs.next_out = d->data;
 	zs.avail_out = (uInt)bound;
-	int rc = deflate(&zs, Z_FINISH);
-	gz->len += bound - zs.avail_out;
+	int rc = deflate(&zs, last ? Z_FINISH : Z_SYNC_FLUSH);
+	d->len = bound - zs.avail_out;
 	deflateEnd(&zs);
-	return rc == Z_STREAM_END ? 0 : -1;
+	if ((last && rc != Z_STREAM_END) || (!last && rc != Z_OK) || zs.avail_in) {
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+struct expo_merged *expo_merged_new(struct expo_block *const *blocks, size_t n, uint64_t generation)
+{
+	struct expo_merged *m = xcalloc(1, sizeof(*m));
+	atomic_init(&m->refs, 1);
+	atomic_init(&m->deflated, NULL);
+	m->generation = generation;
+	struct buf text = BUF_INIT(EXPO_TEXT_CAP);
+	expo_merge(blocks, n, &text);
+	m->text = buf_detach(&text, &m->len);
+	m->crc = crc_of(m->text, m->len);
+	return m;
+}
+
+struct expo_merged *expo_merged_ref(struct expo_merged *m)
+{
+	atomic_fetch_add(&m->refs, 1);
+	return m;
+}
+
+void expo_merged_unref(struct expo_merged *m)
+{
+	if (!m || atomic_fetch_sub(&m->refs, 1) != 1)
+		return;
+	free(atomic_load(&m->deflated));
+	free(m->text);
+	free(m);
+}
+
+/* The compressed form of the merged text, made by the first scrape that
+ * wants it; a scrape that loses the race frees its own copy. */
+static const struct expo_deflated *merged_deflated(struct expo_merged *m)
+{
+	struct expo_deflated *d = atomic_load(&m->deflated);
+	if (d)
+		return d;
+	struct expo_deflated *mine = deflate_raw(m->text, m->len, 0, 0);
+	if (!mine)
+		return NULL;
+	if (atomic_compare_exchange_strong(&m->deflated, &d, mine))
+		return mine;
+	free(mine);
+	return d;
+}
+
+static void put_le32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+	p[2] = (unsigned char)(v >> 16);
+	p[3] = (unsigned char)(v >> 24);
+}
+
+int expo_respond(struct expo_merged *m, const struct expo_block *own, int gzip, struct buf *out)
+{
+	const char *own_text = own ? own->text : "";
+	size_t own_len = own ? own->text_len : 0;
+	if (!gzip) {
+		buf_reserve(out, m->len + own_len);
+		buf_append(out, m->text, m->len);
+		buf_append(out, own_text, own_len);
+		return out->overflow ? -1 : 0;
+	}
+	static const unsigned char header[10] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff };
+	const struct expo_deflated *body = merged_deflated(m);
+	struct expo_deflated *tail = deflate_raw(own_text, own_len, 1, 1);
+	if (!body || !tail) {
+		free(tail);
+		return -1;
+	}
+	unsigned char trailer[8];
+	uint32_t crc = (uint32_t)crc32_combine(m->crc, crc_of(own_text, own_len), (z_off_t)own_len);
+	put_le32(trailer, crc);
+	put_le32(trailer + 4, (uint32_t)(m->len + own_len));
+	buf_reserve(out, sizeof(header) + body->len + tail->len + sizeof(trailer));
+	buf_append(out, header, sizeof(header));
+	buf_append(out, body->data, body->len);
+	buf_append(out, tail->data, tail->len);
+	buf_append(out, trailer, sizeof(trailer));
+	free(tail);
+	return out->overflow ? -1 : 0;
 }

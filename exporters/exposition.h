@@ -2,16 +2,17 @@
  * exposition.h -- the Prometheus text format (version 0.0.4).
  *
  * A batch is rendered once, when it is published, into an immutable block:
- * its text with families sorted by name and samples sorted by labels, an
- * index of the families, and (optionally) each family's head and body
- * compressed on its own as a byte-aligned raw deflate stream.  A scrape then
- * only merges blocks: families of the same name from different blocks come
- * out together under one HELP/TYPE, and a gzip response is the
- * concatenation of the ready compressed pieces behind a gzip header (as
- * pigz joins its pieces), so even compressed scrapes copy bytes instead of
- * compressing them.
+ * its text with families sorted by name and samples sorted by labels, and
+ * an index of the families.  A scrape merges the blocks of all targets
+ * (families of the same name from different blocks come out together under
+ * one HELP/TYPE) into a merged exposition, which the caller caches until a
+ * target publishes again; its gzip form is made at most once per merged
+ * exposition.  The agent's own per-scrape figures are a small block
+ * appended after it (their families are the agent's alone), compressed on
+ * its own and joined to the cached stream as pigz joins its pieces.
  *
- * Pure functions of their inputs: no locks, no I/O; safe from any thread.
+ * Pure functions of their inputs apart from the lazily made gzip form;
+ * no locks, no I/O; safe from any thread.
  */
 #ifndef DBPULSE_EXPOSITION_H
 #define DBPULSE_EXPOSITION_H
@@ -27,35 +28,52 @@ struct expo_family {
 	uint32_t name_off, name_len;   /* in text */
 	uint32_t head_off, head_len;   /* "# HELP ...\n# TYPE ...\n" */
 	uint32_t body_off, body_len;   /* the sample lines */
-	uint32_t zhead_off, zhead_len; /* in z: head as raw deflate, sync-flushed */
-	uint32_t zbody_off, zbody_len;
 };
 
 struct expo_block {
 	atomic_int refs;
 	char *text;
 	size_t text_len;
-	unsigned char *z;              /* NULL when not compressed */
-	size_t z_len;
 	struct expo_family *families;
 	size_t nfamilies;
 	size_t nseries;
 	size_t duplicates;             /* series dropped for repeating a label set */
 };
 
-/* Renders a batch; compress also prepares the gzip pieces.  The block
- * starts with one reference, owned by the caller. */
-struct expo_block *expo_render(const struct batch *b, int compress);
+/* Renders a batch.  The block starts with one reference, the caller's. */
+struct expo_block *expo_render(const struct batch *b);
 struct expo_block *expo_block_ref(struct expo_block *blk);
 void expo_block_unref(struct expo_block *blk);
 
 /*
- * Merges blocks into one exposition.  The text goes to out; when gz is not
- * NULL a complete gzip stream of the same text goes there too (every block
- * must then have been rendered with compress).  Blocks may be NULL (skipped).
- * Returns 0, or -1 if a buffer reached its cap.
+ * Merges blocks (NULL ones are skipped) into out.  Returns 0, or -1 if the
+ * buffer reached its cap.
  */
-int expo_merge(struct expo_block *const *blocks, size_t n, struct buf *out, struct buf *gz);
+int expo_merge(struct expo_block *const *blocks, size_t n, struct buf *out);
+
+struct expo_deflated;
+
+/* A merged exposition of every target, as cached between publishes. */
+struct expo_merged {
+	atomic_int refs;
+	uint64_t generation;           /* the store's, when it was merged */
+	char *text;
+	size_t len;
+	uint32_t crc;                  /* CRC-32 of text */
+	_Atomic(struct expo_deflated *) deflated; /* made on first demand */
+};
+
+/* Merges blocks into a new merged exposition with one reference. */
+struct expo_merged *expo_merged_new(struct expo_block *const *blocks, size_t n, uint64_t generation);
+struct expo_merged *expo_merged_ref(struct expo_merged *m);
+void expo_merged_unref(struct expo_merged *m);
+
+/*
+ * The body of a scrape: the merged exposition followed by the agent's own
+ * block (which may be NULL), as text, or as one gzip stream when gzip is
+ * set.  Returns 0, or -1 if out reached its cap.
+ */
+int expo_respond(struct expo_merged *m, const struct expo_block *own, int gzip, struct buf *out);
 
 /* Escapers and the number format of the text format (also for tests). */
 void expo_escape_label_value(struct buf *out, const char *s);
@@ -64,8 +82,5 @@ void expo_escape_help(struct buf *out, const char *s);
  * exponent, otherwise the shortest text that reads back the same); out
  * needs 32 bytes.  Returns the length. */
 size_t expo_format_value(double v, char *out);
-
-/* gzip of arbitrary data (for responses built without pieces). */
-int expo_gzip(const void *data, size_t len, struct buf *gz);
 
 #endif

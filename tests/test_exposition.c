@@ -1,7 +1,8 @@
 /*
  * test_exposition.c -- the Prometheus text renderer: escaping, number
  * format, ordering, duplicate series, merging blocks that share families,
- * and the gzip stream assembled from pre-compressed pieces.
+ * and the scrape body: the cached merge with the agent's own block after
+ * it, as text and as one gzip stream joined from two deflate pieces.
  */
 #include "autoconfig.h"
 
@@ -81,7 +82,7 @@ static void test_render(void **state)
 	batch_add(b, &m_b, 1, "x", "1", NULL);
 	batch_add(b, &m_b, 3, "x", "1", NULL); /* repeated label set: dropped */
 	batch_add(b, &m_c, 1, "v", "q\"uote", "w", "back\\", NULL);
-	struct expo_block *blk = expo_render(b, 0);
+	struct expo_block *blk = expo_render(b);
 	assert_string_equal(blk->text,
 			    "# HELP a_bytes A \"bytes\"\\nmultiline \\\\.\n"
 			    "# TYPE a_bytes gauge\n"
@@ -96,24 +97,6 @@ static void test_render(void **state)
 	assert_int_equal(blk->nfamilies, 3);
 	assert_int_equal(blk->nseries, 4);
 	assert_int_equal(blk->duplicates, 1);
-	expo_block_unref(blk);
-	batch_free(b);
-}
-
-static void test_render_empty(void **state)
-{
-	struct batch *b = batch_new();
-	(void)state;
-	struct expo_block *blk = expo_render(b, 1);
-	assert_int_equal(blk->text_len, 0);
-	assert_int_equal(blk->nfamilies, 0);
-	struct buf out = BUF_INIT(1 << 20);
-	struct buf gz = BUF_INIT(1 << 20);
-	assert_int_equal(expo_merge(&blk, 1, &out, &gz), 0);
-	assert_int_equal(out.len, 0);
-	assert_true(gz.len >= 20);
-	buf_release(&out);
-	buf_release(&gz);
 	expo_block_unref(blk);
 	batch_free(b);
 }
@@ -141,7 +124,7 @@ static int gunzip(const struct buf *gz, struct buf *out)
 	return rc == Z_STREAM_END && zs.avail_in == 0 ? 0 : -1;
 }
 
-static struct expo_block *target_block(const char *target, double up, int compress)
+static struct expo_block *target_block(const char *target, double up)
 {
 	static const struct metric_desc m_up = { "pg_up", "Up.", METRIC_GAUGE };
 	static const struct metric_desc m_own = { "own_total", "Own.", METRIC_COUNTER };
@@ -151,56 +134,98 @@ static struct expo_block *target_block(const char *target, double up, int compre
 	snprintf(fam, sizeof(fam), "only_%s", target);
 	batch_add_named(b, fam, "Only here.", METRIC_GAUGE, 7, NULL);
 	batch_add(b, &m_own, 42, "target", target, NULL);
-	struct expo_block *blk = expo_render(b, compress);
+	struct expo_block *blk = expo_render(b);
 	batch_free(b);
 	return blk;
 }
 
+static const char merged_text[] =
+	"# HELP only_beta Only here.\n"
+	"# TYPE only_beta gauge\n"
+	"only_beta 7\n"
+	"# HELP only_main Only here.\n"
+	"# TYPE only_main gauge\n"
+	"only_main 7\n"
+	"# HELP own_total Own.\n"
+	"# TYPE own_total counter\n"
+	"own_total{target=\"main\"} 42\n"
+	"own_total{target=\"beta\"} 42\n"
+	"# HELP pg_up Up.\n"
+	"# TYPE pg_up gauge\n"
+	"pg_up{target=\"main\"} 1\n"
+	"pg_up{target=\"beta\"} 0\n";
+
 static void test_merge(void **state)
 {
 	(void)state;
-	struct expo_block *blocks[3] = { target_block("main", 1, 1), NULL, target_block("beta", 0, 1) };
+	struct expo_block *blocks[3] = { target_block("main", 1), NULL, target_block("beta", 0) };
 	struct buf out = BUF_INIT(1 << 20);
-	struct buf gz = BUF_INIT(1 << 20);
-	assert_int_equal(expo_merge(blocks, 3, &out, &gz), 0);
-	assert_string_equal(buf_str(&out),
-			    "# HELP only_beta Only here.\n"
-			    "# TYPE only_beta gauge\n"
-			    "only_beta 7\n"
-			    "# HELP only_main Only here.\n"
-			    "# TYPE only_main gauge\n"
-			    "only_main 7\n"
-			    "# HELP own_total Own.\n"
-			    "# TYPE own_total counter\n"
-			    "own_total{target=\"main\"} 42\n"
-			    "own_total{target=\"beta\"} 42\n"
-			    "# HELP pg_up Up.\n"
-			    "# TYPE pg_up gauge\n"
-			    "pg_up{target=\"main\"} 1\n"
-			    "pg_up{target=\"beta\"} 0\n");
-	struct buf plain = BUF_INIT(1 << 20);
-	assert_int_equal(gunzip(&gz, &plain), 0);
-	assert_string_equal(buf_str(&plain), buf_str(&out));
-	buf_release(&plain);
-
-	/* a block without pieces: the merge compresses the whole text */
-	struct expo_block *raw = target_block("gamma", 1, 0);
-	struct expo_block *mixed[2] = { blocks[0], raw };
-	buf_reset(&out);
-	buf_reset(&gz);
-	assert_int_equal(expo_merge(mixed, 2, &out, &gz), 0);
-	assert_int_equal(gunzip(&gz, &plain), 0);
-	assert_string_equal(buf_str(&plain), buf_str(&out));
-
-	buf_release(&plain);
+	assert_int_equal(expo_merge(blocks, 3, &out), 0);
+	assert_string_equal(buf_str(&out), merged_text);
 	buf_release(&out);
-	buf_release(&gz);
-	expo_block_unref(raw);
 	expo_block_unref(blocks[0]);
 	expo_block_unref(blocks[2]);
 }
 
-/* Many families and long bodies: the joined pieces still inflate exactly. */
+static struct expo_block *own_block(void)
+{
+	static const struct metric_desc m_scrapes = { "scrapes_total", "Scrapes.", METRIC_COUNTER };
+	struct batch *b = batch_new();
+	batch_add(b, &m_scrapes, 3, NULL);
+	struct expo_block *own = expo_render(b);
+	batch_free(b);
+	return own;
+}
+
+static void test_respond(void **state)
+{
+	(void)state;
+	struct expo_block *blocks[2] = { target_block("main", 1), target_block("beta", 0) };
+	struct expo_merged *m = expo_merged_new(blocks, 2, 7);
+	expo_block_unref(blocks[0]); /* the merge keeps its own copy */
+	expo_block_unref(blocks[1]);
+	assert_int_equal(m->generation, 7);
+	struct expo_block *own = own_block();
+	const char *own_text = "# HELP scrapes_total Scrapes.\n# TYPE scrapes_total counter\nscrapes_total 3\n";
+
+	struct buf out = BUF_INIT(1 << 20);
+	assert_int_equal(expo_respond(m, own, 0, &out), 0);
+	struct buf want = BUF_INIT(1 << 20);
+	buf_puts(&want, merged_text);
+	buf_puts(&want, own_text);
+	assert_string_equal(buf_str(&out), buf_str(&want));
+
+	/* gzip, twice: the second reuses the cached compressed body */
+	for (int round = 0; round < 2; round++) {
+		struct buf gz = BUF_INIT(1 << 20), plain = BUF_INIT(1 << 20);
+		assert_int_equal(expo_respond(m, own, 1, &gz), 0);
+		assert_int_equal(gunzip(&gz, &plain), 0);
+		assert_string_equal(buf_str(&plain), buf_str(&want));
+		buf_release(&gz);
+		buf_release(&plain);
+	}
+	/* without an own block, and an empty merge */
+	struct buf gz = BUF_INIT(1 << 20), plain = BUF_INIT(1 << 20);
+	assert_int_equal(expo_respond(m, NULL, 1, &gz), 0);
+	assert_int_equal(gunzip(&gz, &plain), 0);
+	assert_string_equal(buf_str(&plain), merged_text);
+	struct expo_merged *empty = expo_merged_new(NULL, 0, 0);
+	buf_reset(&gz);
+	buf_reset(&plain);
+	assert_int_equal(expo_respond(empty, NULL, 1, &gz), 0);
+	assert_int_equal(gunzip(&gz, &plain), 0);
+	assert_int_equal(plain.len, 0);
+	expo_merged_unref(empty);
+
+	buf_release(&gz);
+	buf_release(&plain);
+	buf_release(&out);
+	buf_release(&want);
+	expo_block_unref(own);
+	expo_merged_unref(m);
+}
+
+/* A large exposition: the joined stream still inflates exactly. */
 static void test_gzip_large(void **state)
 {
 	(void)state;
@@ -214,19 +239,21 @@ static void test_gzip_large(void **state)
 					label, NULL);
 		}
 	}
-	struct expo_block *blk = expo_render(b, 1);
-	struct buf out = BUF_INIT((size_t)1 << 26);
+	struct expo_block *blk = expo_render(b);
+	struct expo_merged *m = expo_merged_new(&blk, 1, 1);
+	assert_string_equal(m->text, blk->text);
+	struct expo_block *own = own_block();
 	struct buf gz = BUF_INIT((size_t)1 << 26);
-	assert_int_equal(expo_merge(&blk, 1, &out, &gz), 0);
-	assert_string_equal(buf_str(&out), blk->text);
-	assert_true(gz.len < out.len / 2);
+	assert_int_equal(expo_respond(m, own, 1, &gz), 0);
+	assert_true(gz.len < m->len / 4);
 	struct buf plain = BUF_INIT((size_t)1 << 26);
 	assert_int_equal(gunzip(&gz, &plain), 0);
-	assert_int_equal(plain.len, out.len);
-	assert_memory_equal(plain.data, out.data, out.len);
+	assert_int_equal(plain.len, m->len + own->text_len);
+	assert_memory_equal(plain.data, m->text, m->len);
 	buf_release(&plain);
-	buf_release(&out);
 	buf_release(&gz);
+	expo_block_unref(own);
+	expo_merged_unref(m);
 	expo_block_unref(blk);
 	batch_free(b);
 }
@@ -237,8 +264,8 @@ int main(void)
 		cmocka_unit_test(test_escape_label_values),
 		cmocka_unit_test(test_format_values),
 		cmocka_unit_test(test_render),
-		cmocka_unit_test(test_render_empty),
 		cmocka_unit_test(test_merge),
+		cmocka_unit_test(test_respond),
 		cmocka_unit_test(test_gzip_large),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

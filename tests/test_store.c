@@ -25,7 +25,7 @@ static struct store_entry *entry_with(double value)
 {
 	struct batch *b = batch_new();
 	batch_add(b, &m_v, value, NULL);
-	struct store_entry *e = store_entry_new(expo_render(b, 1));
+	struct store_entry *e = store_entry_new(expo_render(b));
 	batch_free(b);
 	return e;
 }
@@ -109,10 +109,11 @@ static void test_concurrent(void **state)
 		struct expo_block *blocks[2];
 		for (size_t k = 0; k < snap.n; k++)
 			blocks[k] = snap.entries[k]->metrics;
-		struct buf out = BUF_INIT(1 << 20), gz = BUF_INIT(1 << 20);
-		assert_int_equal(expo_merge(blocks, snap.n, &out, &gz), 0);
+		struct expo_merged *m = expo_merged_new(blocks, snap.n, snap.generation);
+		struct buf out = BUF_INIT(1 << 20);
+		assert_int_equal(expo_respond(m, NULL, 1, &out), 0);
 		buf_release(&out);
-		buf_release(&gz);
+		expo_merged_unref(m);
 		store_snapshot_release(&snap);
 	}
 	for (int i = 0; i < 2; i++) {
