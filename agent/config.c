@@ -28,6 +28,7 @@
 #define INIH_MAX_NAME 50 /* inih's section and key buffers */
 
 struct parse_state {
+	const struct config_kind *const *kinds;
 	const char *file;           /* for messages */
 	const char *text;
 	size_t len, pos;
@@ -56,11 +57,11 @@ static void errorf(struct parse_state *ps, int line, const char *fmt, ...)
 	ps->nerrors++;
 }
 
-static const struct config_kind *kind_by_name(const char *name)
+static const struct config_kind *kind_by_name(const struct parse_state *ps, const char *name)
 {
-	for (size_t i = 0; config_kinds[i]; i++)
-		if (strcmp(config_kinds[i]->name, name) == 0)
-			return config_kinds[i];
+	for (size_t i = 0; ps->kinds[i]; i++)
+		if (strcmp(ps->kinds[i]->name, name) == 0)
+			return ps->kinds[i];
 	return NULL;
 }
 
@@ -97,12 +98,12 @@ static const char *nearest_key(const struct config_kind *k, const char *name)
 	return nearest(name, names, n);
 }
 
-static const char *nearest_kind(const char *name)
+static const char *nearest_kind(const struct parse_state *ps, const char *name)
 {
 	const char *names[64];
 	size_t n = 0;
-	for (size_t i = 0; config_kinds[i] && n < 64; i++)
-		names[n++] = config_kinds[i]->name;
+	for (size_t i = 0; ps->kinds[i] && n < 64; i++)
+		names[n++] = ps->kinds[i]->name;
 	return nearest(name, names, n);
 }
 
@@ -272,9 +273,9 @@ static void section_header(struct parse_state *ps, char *inner)
 		rest[rlen - 1] = '\0';
 		name = rest + 1;
 	}
-	const struct config_kind *kind = kind_by_name(kind_name);
+	const struct config_kind *kind = kind_by_name(ps, kind_name);
 	if (!kind) {
-		const char *hint = nearest_kind(kind_name);
+		const char *hint = nearest_kind(ps, kind_name);
 		if (hint)
 			errorf(ps, ps->line, "[%s]: unknown section; did you mean [%s]?", shown, hint);
 		else
@@ -430,9 +431,9 @@ static int config_handler(void *user, const char *section, const char *name, con
 static void finish_sections(struct parse_state *ps)
 {
 	struct config *cfg = ps->cfg;
-	for (size_t i = 0; config_kinds[i]; i++)
-		if (config_kinds[i]->implicit && !config_find(cfg, config_kinds[i]->name, NULL))
-			section_add(cfg, config_kinds[i], NULL, 0);
+	for (size_t i = 0; ps->kinds[i]; i++)
+		if (ps->kinds[i]->implicit && !config_find(cfg, ps->kinds[i]->name, NULL))
+			section_add(cfg, ps->kinds[i], NULL, 0);
 	for (size_t i = 0; i < cfg->nsections; i++) {
 		struct config_section *s = &cfg->sections[i];
 		for (const struct config_key *key = s->kind->keys; key->name; key++) {
@@ -451,6 +452,22 @@ static void finish_sections(struct parse_state *ps)
 		if (s->kind->validate && s->kind->validate(s->conf, err, sizeof(err)) < 0)
 			errorf(ps, s->line, "%s %s", s->label, err);
 	}
+	/* a target's name is its `target` label: one name, one target */
+	for (size_t i = 0; i < cfg->nsections; i++) {
+		const struct config_section *s = &cfg->sections[i];
+		for (size_t j = 0; s->kind->collector && j < i; j++) {
+			const struct config_section *t = &cfg->sections[j];
+			if (t->kind->collector && strcmp(s->name, t->name) == 0) {
+				if (t->line)
+					errorf(ps, s->line, "%s: the target name '%s' is taken by %s on line %d",
+					       s->label, s->name, t->label, t->line);
+				else
+					errorf(ps, s->line, "%s: the target name '%s' is taken by %s",
+					       s->label, s->name, t->label);
+				break;
+			}
+		}
+	}
 }
 
 static void apply_inih_settings(void)
@@ -466,14 +483,14 @@ static void apply_inih_settings(void)
 #endif
 }
 
-struct config *config_load_string(const char *text, size_t len, const char *name,
-				  struct buf *errors)
+struct config *config_parse(const char *text, size_t len, const char *name,
+			    const struct config_kind *const *kinds, struct buf *errors)
 {
 	struct config *cfg = xcalloc(1, sizeof(*cfg));
 	atomic_init(&cfg->refs, 1);
 	cfg->path = xstrdup(name);
 	struct parse_state ps = {
-		.file = name, .text = text, .len = len, .cfg = cfg, .errors = errors,
+		.kinds = kinds, .file = name, .text = text, .len = len, .cfg = cfg, .errors = errors,
 	};
 	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
 		ps.pos = 3;
@@ -489,6 +506,12 @@ struct config *config_load_string(const char *text, size_t len, const char *name
 		return NULL;
 	}
 	return cfg;
+}
+
+struct config *config_load_string(const char *text, size_t len, const char *name,
+				  struct buf *errors)
+{
+	return config_parse(text, len, name, config_kinds, errors);
 }
 
 struct config *config_load(const char *path, struct buf *errors)

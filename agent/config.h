@@ -75,7 +75,8 @@ struct config_kind {
 	size_t conf_size;
 	/* Checks across keys after all are set; 0 or -1 with err. */
 	int (*validate)(void *conf, char *err, size_t errlen);
-	/* One line describing the section for --check-config. */
+	/* Describes the section for --check-config on one line, without the
+	 * newline (the caller adds it, and " (disabled)" for a disabled target). */
 	void (*describe)(const struct config_section *s, struct buf *out);
 	/* Set for kinds that are monitoring targets. */
 	const struct collector *collector;
@@ -110,6 +111,9 @@ struct config *config_load(const char *path, struct buf *errors);
 /* The same from text in memory; name is used in messages. */
 struct config *config_load_string(const char *text, size_t len, const char *name,
 				  struct buf *errors);
+/* The same against another table of kinds (NULL-terminated), for tests. */
+struct config *config_parse(const char *text, size_t len, const char *name,
+			    const struct config_kind *const *kinds, struct buf *errors);
 struct config *config_ref(struct config *c);
 void config_unref(struct config *c);
 
