@@ -56,6 +56,19 @@ if [ -n "$PROMTOOL" ]; then
 	check "promtool has nothing to say about --once output" test -z "$out"
 fi
 
+host_config "$TMP/json.ini"
+sed -i 's/^log_level = debug$/&\nlog_format = json/' "$TMP/json.ini"
+"$DBPULSE" --once -c "$TMP/json.ini" >/dev/null 2>"$TMP/json.err"
+check "log_format = json writes one JSON object per line with time, level, module and msg" \
+	python3 -c '
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert lines, "no log lines"
+for line in lines:
+    o = json.loads(line)
+    assert all(k in o for k in ("time", "level", "module", "msg")), line
+' "$TMP/json.err"
+
 mkdir -p "$TMP/emptyproc"
 host_config "$TMP/broken.ini" "procfs = $TMP/emptyproc"
 "$DBPULSE" --once -c "$TMP/broken.ini" >"$TMP/broken.out" 2>"$TMP/broken.err"
