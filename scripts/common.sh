@@ -4,9 +4,9 @@
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # Packages to build dbpulse, and what its tests and demo run against.
-BUILD_PACKAGES="gcc make autoconf automake pkg-config libpq-dev libhiredis-dev \
+BUILD_PACKAGES="gcc libc6-dev make autoconf automake pkg-config libpq-dev libhiredis-dev \
 libmicrohttpd-dev libcurl4-openssl-dev libinih-dev zlib1g-dev"
-TEST_PACKAGES="libcmocka-dev prometheus curl gzip python3 ca-certificates"
+TEST_PACKAGES="libcmocka-dev prometheus curl gzip xz-utils python3 ca-certificates"
 
 say() { printf '==> %s\n' "$*" >&2; }
 
