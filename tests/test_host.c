@@ -30,6 +30,7 @@
 #include "config.h"
 #include "counter.h"
 #include "host.h"
+#include "host_fixtures.h"
 #include "host_fs.h"
 #include "host_metrics.h"
 #include "host_proc.h"
@@ -38,25 +39,10 @@
 #include "strutil.h"
 #include "xalloc.h"
 
-#define assert_double_equal(a, b) \
-	assert_true(fabs((double)(a) - (double)(b)) <= 1e-9 * fmax(1.0, fabs((double)(b))))
 
-/* The two header lines of /proc/net/dev. */
-#define NET_HEADER                                                                    \
-	"Inter-|   Receive                            |  Transmit\n"                     \
-	" face |bytes    packets errs drop fifo frame compressed multicast|bytes packets\n"
 
 /* ---- fixtures ---------------------------------------------------------- */
 
-static char *fixture_dir(void)
-{
-	const char *top = getenv("top_srcdir");
-	char *rel = xasprintf("%s/tests/data/proc", top && *top ? top : ".");
-	char *abs = realpath(rel, NULL);
-	free(rel);
-	assert_non_null(abs);
-	return abs;
-}
 
 /* ---- the statvfs prober ----------------------------------------------- */
 

@@ -30,6 +30,7 @@
 #include "config.h"
 #include "counter.h"
 #include "host.h"
+#include "host_fixtures.h"
 #include "host_fs.h"
 #include "host_metrics.h"
 #include "host_proc.h"
@@ -38,20 +39,9 @@
 #include "strutil.h"
 #include "xalloc.h"
 
-#define assert_double_equal(a, b) \
-	assert_true(fabs((double)(a) - (double)(b)) <= 1e-9 * fmax(1.0, fabs((double)(b))))
 
 /* ---- fixtures ---------------------------------------------------------- */
 
-static char *fixture_dir(void)
-{
-	const char *top = getenv("top_srcdir");
-	char *rel = xasprintf("%s/tests/data/proc", top && *top ? top : ".");
-	char *abs = realpath(rel, NULL);
-	free(rel);
-	assert_non_null(abs);
-	return abs;
-}
 
 /* Reads tests/data/proc/<rel> into b. */
 static void fixture(const char *rel, struct buf *b)
@@ -173,9 +163,6 @@ static void dump_mountinfo(char *t, size_t len, struct buf *out)
 	host_mounts_release(&m);
 }
 
-#define NET_HEADER                                                                    \
-	"Inter-|   Receive                            |  Transmit\n"                     \
-	" face |bytes    packets errs drop fifo frame compressed multicast|bytes packets\n"
 #define NET_16 "1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16"
 #define DISK_11 "1 2 3 4 5 6 7 8 9 10 11"
 
