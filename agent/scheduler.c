@@ -52,8 +52,11 @@ struct worker {
 	struct store_slot *slot;
 	struct target_run run;
 	pthread_mutex_t lock;
-	pthread_cond_t wake;          /* CLOCK_MONOTONIC */
+	pthread_cond_t wake;          /* CLOCK_MONOTONIC; stop and finish */
 	int stop;                     /* guarded by lock */
+	int finished;                 /* guarded by lock: the thread is done */
+	struct worker *prev;          /* the stopped worker of the same target,
+				       * waited for before the first cycle */
 	struct worker *next;          /* the scheduler's list */
 };
 
@@ -181,10 +184,14 @@ static int run_cycle(struct target_run *tr, struct store *store, struct store_sl
 
 /* ---- workers ------------------------------------------------------------ */
 
+static void worker_unref(struct worker *w);
+
 static void worker_unref(struct worker *w)
 {
 	if (atomic_fetch_sub(&w->refs, 1) != 1)
 		return;
+	if (w->prev)
+		worker_unref(w->prev);
 	run_release(&w->run);
 	store_slot_release(w->slot);
 	config_unref(w->cfg);
@@ -207,16 +214,44 @@ static int worker_sleep(struct worker *w, int64_t at_ms)
 	return stop;
 }
 
+/* A target whose settings changed gets a new worker while the old one may
+ * still be collecting: the new one starts only when the old one is done, so
+ * that a target is never collected twice at once.  Returns 1 on stop. */
+static int worker_wait_prev(struct worker *w)
+{
+	struct worker *p = w->prev;
+	if (!p)
+		return 0;
+	for (;;) {
+		pthread_mutex_lock(&p->lock);
+		if (!p->finished) {
+			int64_t at = now_mono_ms() + 100;
+			struct timespec ts = { .tv_sec = at / 1000, .tv_nsec = (at % 1000) * 1000000 };
+			pthread_cond_timedwait(&p->wake, &p->lock, &ts);
+		}
+		int done = p->finished;
+		pthread_mutex_unlock(&p->lock);
+		if (done)
+			break;
+		if (worker_sleep(w, 0))
+			return 1;
+	}
+	w->prev = NULL;
+	worker_unref(p);
+	return 0;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct target_run *tr = &w->run;
 	struct scheduler *s = w->sched;
 	int64_t interval = tr->common->interval_ms;
-	int64_t next = now_mono_ms();
 	int64_t retry = RETRY_FIRST_MS;
+	int stopped = worker_wait_prev(w);
+	int64_t next = now_mono_ms();
 
-	while (!worker_sleep(w, next)) {
+	while (!stopped && !worker_sleep(w, next)) {
 		int rc = run_cycle(tr, s->store, w->slot);
 		int64_t now = now_mono_ms();
 		if (rc == 0) {
@@ -228,9 +263,14 @@ static void *worker_main(void *arg)
 			}
 		} else {
 			next = now + (retry < interval ? retry : interval);
-			retry *= 2;
+			if (retry < interval)
+				retry *= 2;
 		}
 	}
+	pthread_mutex_lock(&w->lock);
+	w->finished = 1;
+	pthread_cond_broadcast(&w->wake);
+	pthread_mutex_unlock(&w->lock);
 	pthread_mutex_lock(&s->lock);
 	s->live--;
 	pthread_cond_broadcast(&s->idle);
@@ -239,11 +279,15 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-static int worker_start(struct scheduler *s, struct config *cfg, const struct config_section *sec)
+/* Starts a worker for sec; prev, if any, is the stopped worker of the same
+ * target, whose reference the new worker takes over. */
+static int worker_start(struct scheduler *s, struct config *cfg, const struct config_section *sec,
+			struct worker *prev)
 {
 	struct worker *w = xcalloc(1, sizeof(*w));
 	atomic_init(&w->refs, 2);
 	w->sched = s;
+	w->prev = prev;
 	w->cfg = config_ref(cfg);
 	run_init(&w->run, sec);
 	pthread_mutex_init(&w->lock, NULL);
@@ -270,6 +314,7 @@ static int worker_start(struct scheduler *s, struct config *cfg, const struct co
 		s->live--;
 		pthread_mutex_unlock(&s->lock);
 		store_slot_remove(s->store, w->slot);
+		w->prev = NULL; /* the caller keeps its reference */
 		atomic_store(&w->refs, 1);
 		worker_unref(w);
 		return -1;
@@ -284,7 +329,7 @@ static void worker_stop(struct scheduler *s, struct worker *w)
 	store_slot_remove(s->store, w->slot);
 	pthread_mutex_lock(&w->lock);
 	w->stop = 1;
-	pthread_cond_signal(&w->wake);
+	pthread_cond_broadcast(&w->wake);
 	pthread_mutex_unlock(&w->lock);
 	worker_unref(w);
 }
@@ -307,9 +352,16 @@ static int target_enabled(const struct config_section *sec)
 	return sec->kind->collector && ((const struct target_common *)sec->conf)->enabled;
 }
 
+static int same_target(const struct config_section *a, const struct config_section *b)
+{
+	return a->kind == b->kind && strcmp(a->name, b->name) == 0;
+}
+
 void scheduler_apply(struct scheduler *s, struct config *cfg)
 {
-	/* stop what is gone or changed */
+	/* stop what is gone or changed, keeping a reference to each stopped
+	 * worker so that its replacement can wait for it */
+	struct worker *stopped = NULL;
 	struct worker **pp = &s->workers;
 	while (*pp) {
 		struct worker *w = *pp;
@@ -322,7 +374,10 @@ void scheduler_apply(struct scheduler *s, struct config *cfg)
 		log_info("scheduler", w->run.section->name, "stopping %s",
 			 now && target_enabled(now) ? "to apply its new settings" : "(removed or disabled)");
 		*pp = w->next;
+		atomic_fetch_add(&w->refs, 1);
 		worker_stop(s, w);
+		w->next = stopped;
+		stopped = w;
 	}
 	/* start what is new */
 	for (size_t i = 0; i < cfg->nsections; i++) {
@@ -331,10 +386,25 @@ void scheduler_apply(struct scheduler *s, struct config *cfg)
 			continue;
 		int running = 0;
 		for (struct worker *w = s->workers; w; w = w->next)
-			if (w->run.section->kind == sec->kind && strcmp(w->run.section->name, sec->name) == 0)
+			if (same_target(w->run.section, sec))
 				running = 1;
-		if (!running)
-			worker_start(s, cfg, sec);
+		if (running)
+			continue;
+		struct worker *prev = NULL;
+		for (struct worker **sp = &stopped; *sp; sp = &(*sp)->next) {
+			if (same_target((*sp)->run.section, sec)) {
+				prev = *sp;
+				*sp = prev->next;
+				break;
+			}
+		}
+		if (worker_start(s, cfg, sec, prev) < 0 && prev)
+			worker_unref(prev);
+	}
+	while (stopped) {
+		struct worker *w = stopped;
+		stopped = w->next;
+		worker_unref(w);
 	}
 }
 

@@ -231,6 +231,47 @@ static void test_failure_is_retried_sooner(void **state)
 	config_unref(c);
 }
 
+/* A target that stays down keeps its pace: the retry delay stops growing
+ * at the interval instead of doubling until it overflows. */
+static void test_long_failure_keeps_pace(void **state)
+{
+	(void)state;
+	struct config *c = parse("[fake \"down\"]\ninterval = 20ms\ntimeout = 20ms\nfail = yes\n");
+	struct store *s = store_new();
+	struct scheduler *sched = scheduler_new(s);
+	scheduler_apply(sched, c);
+	sleep_ms(2500); /* over 64 failures in a row */
+	double n = published(s, "down", "fake_collections_total");
+	assert_int_equal(scheduler_stop(sched, 2000), 0);
+	scheduler_free(sched);
+	assert_true(n >= 60 && n <= 130);
+	store_free(s);
+	config_unref(c);
+}
+
+/* A changed target's new worker waits for the old one's collection. */
+static void test_changed_target_never_overlaps(void **state)
+{
+	(void)state;
+	atomic_store(&max_in_flight, 0);
+	struct config *c1 = parse("[fake \"slow\"]\ninterval = 1s\nsleep = 400ms\n");
+	struct config *c2 = parse("[fake \"slow\"]\ninterval = 2s\nsleep = 400ms\n");
+	struct store *s = store_new();
+	struct scheduler *sched = scheduler_new(s);
+	scheduler_apply(sched, c1);
+	sleep_ms(100); /* the first collection is running */
+	scheduler_apply(sched, c2);
+	sleep_ms(900);
+	assert_int_equal(atomic_load(&max_in_flight), 1);
+	assert_true(published(s, "slow", "fake_collections_total") == 1); /* the new worker's */
+	assert_int_equal(scheduler_stop(sched, 2000), 0);
+	scheduler_free(sched);
+	assert_int_equal(atomic_load(&instances), 0);
+	store_free(s);
+	config_unref(c1);
+	config_unref(c2);
+}
+
 static void test_apply_keeps_unchanged(void **state)
 {
 	(void)state;
@@ -286,6 +327,8 @@ int main(void)
 		cmocka_unit_test(test_run_once),
 		cmocka_unit_test(test_overrun_is_skipped),
 		cmocka_unit_test(test_failure_is_retried_sooner),
+		cmocka_unit_test(test_long_failure_keeps_pace),
+		cmocka_unit_test(test_changed_target_never_overlaps),
 		cmocka_unit_test(test_apply_keeps_unchanged),
 		cmocka_unit_test(test_stop_waits_for_a_collection),
 	};
