@@ -211,9 +211,9 @@ static const struct http_route routes[] = {
 	{ NULL, NULL },
 };
 
-static struct http_server *start_http(struct daemon *d, const struct agent_config *a)
+static struct http_options http_options_of(const struct agent_config *a)
 {
-	struct http_options opt = {
+	return (struct http_options){
 		.host = a->listen.host,
 		.port = a->listen.port,
 		.max_connections = (unsigned)a->http_max_connections,
@@ -222,6 +222,11 @@ static struct http_server *start_http(struct daemon *d, const struct agent_confi
 		.memory_limit = (size_t)a->http_memory_limit,
 		.threads = 2,
 	};
+}
+
+static struct http_server *start_http(struct daemon *d, const struct agent_config *a)
+{
+	struct http_options opt = http_options_of(a);
 	char err[512];
 	struct http_server *srv = http_start(&opt, routes, d, err, sizeof(err));
 	if (!srv) {
@@ -262,6 +267,38 @@ static void log_config_errors(const struct buf *errors)
 	buf_release(&copy);
 }
 
+/* Moves the HTTP endpoint to new settings.  The same address keeps its
+ * listening socket (the port never closes); a new address is bound before
+ * the old one is let go.  Returns -1, with the old settings serving, when
+ * the new ones cannot be used. */
+static int switch_http(struct daemon *d, const struct agent_config *old_a,
+		       const struct agent_config *new_a)
+{
+	if (old_a->listen.port == new_a->listen.port &&
+	    strcmp(old_a->listen.host, new_a->listen.host) == 0) {
+		struct http_options opt = http_options_of(new_a);
+		char err[512];
+		struct http_server *srv = http_rebind(d->http, &opt, err, sizeof(err));
+		if (!srv) {
+			log_error("http", NULL, "%s; trying the address again", err);
+			d->http = start_http(d, old_a);
+			return -1;
+		}
+		d->http = srv;
+		if (err[0]) {
+			log_error("http", NULL, "%s", err);
+			return -1;
+		}
+		return 0;
+	}
+	struct http_server *srv = start_http(d, new_a);
+	if (!srv)
+		return -1;
+	http_stop(d->http);
+	d->http = srv;
+	return 0;
+}
+
 static void reload(struct daemon *d)
 {
 	struct buf errors = BUF_INIT(1 << 20);
@@ -277,26 +314,11 @@ static void reload(struct daemon *d)
 	buf_release(&errors);
 	const struct agent_config *old_a = config_get(d->cfg, "agent");
 	const struct agent_config *new_a = config_get(cfg, "agent");
-	if (!same_listen(old_a, new_a)) {
-		/* bind the new address before letting go of the old one */
-		struct http_server *srv = NULL;
-		if (old_a->listen.port == new_a->listen.port &&
-		    strcmp(old_a->listen.host, new_a->listen.host) == 0) {
-			/* same address, other limits: the port must be let go first */
-			http_stop(d->http);
-			d->http = NULL;
-		}
-		srv = start_http(d, new_a);
-		if (!srv) {
-			if (!d->http)
-				d->http = start_http(d, old_a);
-			log_error("config", NULL, "reload failed; the previous configuration keeps running");
-			atomic_store(&d->reload_ok, 0);
-			config_unref(cfg);
-			return;
-		}
-		http_stop(d->http);
-		d->http = srv;
+	if (!same_listen(old_a, new_a) && switch_http(d, old_a, new_a) < 0) {
+		log_error("config", NULL, "reload failed; the previous configuration keeps running");
+		atomic_store(&d->reload_ok, 0);
+		config_unref(cfg);
+		return;
 	}
 	apply_logging(cfg);
 	scheduler_apply(d->sched, cfg);

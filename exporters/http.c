@@ -4,7 +4,11 @@
  * libmicrohttpd runs its own thread pool (MHD_USE_AUTO_INTERNAL_THREAD);
  * handlers run on those threads.  A handler's body buffer is given to
  * libmicrohttpd as is (MHD_RESPMEM_MUST_FREE), so answering a scrape costs
- * the handler's merge and nothing more.
+ * the handler's merge and nothing more.  Responses are queued on the
+ * second call of the access handler, once the request is complete, so
+ * that connections stay open for the next scrape (keep-alive).
+ * http_rebind() hands the listening socket from one daemon to the next, so
+ * a reload that changes limits never closes the port.
  */
 #include "autoconfig.h"
 #include "http.h"
@@ -20,6 +24,9 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <stdatomic.h>
+#include <time.h>
+#include <unistd.h>
 
 #if MHD_VERSION < 0x00097002
 typedef int MHD_RESULT;
@@ -31,7 +38,9 @@ struct http_server {
 	struct MHD_Daemon *daemon;
 	const struct http_route *routes;
 	void *ctx;
+	struct http_options opt;      /* host is not kept */
 	unsigned port;
+	atomic_int starting;          /* last_error is written only while set */
 	char last_error[256];
 };
 
@@ -43,30 +52,36 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
 	size_t n = strlen(msg);
 	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		msg[--n] = '\0';
-	snprintf(srv->last_error, sizeof(srv->last_error), "%s", msg);
+	if (atomic_load(&srv->starting))
+		snprintf(srv->last_error, sizeof(srv->last_error), "%s", msg);
 	log_debug("http", NULL, "libmicrohttpd: %s", msg);
 }
 
-/* Whether an Accept-Encoding value allows gzip ("gzip" or "*", not q=0). */
+/* Whether an Accept-Encoding value allows gzip: an explicit "gzip" entry
+ * decides, else "*"; q=0 refuses (RFC 9110, 12.5.3). */
 static int gzip_accepted(const char *v)
 {
-	char copy[512];
-	if (!v)
-		return 0;
-	snprintf(copy, sizeof(copy), "%s", v);
-	char *save = NULL;
-	for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
-		char *params = strchr(item, ';');
-		if (params)
-			*params++ = '\0';
-		char *name = item + strspn(item, " \t");
-		name[strcspn(name, " \t")] = '\0';
-		if (strcasecmp(name, "gzip") != 0 && strcmp(name, "*") != 0)
-			continue;
-		char *q = params ? strstr(params, "q=") : NULL;
-		return !q || strtod(q + 2, NULL) > 0;
+	int gzip = -1, star = -1;
+	for (const char *p = v; p && *p;) {
+		p += strspn(p, " \t,");
+		const char *name = p;
+		size_t nlen = strcspn(p, " \t,;");
+		const char *end = p + strcspn(p, ",");
+		int allowed = 1;
+		const char *q = memchr(p, ';', (size_t)(end - p));
+		while (q && q < end) {
+			q += 1 + strspn(q + 1, " \t");
+			if ((q[0] == 'q' || q[0] == 'Q') && q[1] == '=')
+				allowed = strtod(q + 2, NULL) > 0;
+			q = memchr(q, ';', (size_t)(end - q));
+		}
+		if (nlen == 4 && strncasecmp(name, "gzip", 4) == 0)
+			gzip = allowed;
+		else if (nlen == 1 && name[0] == '*')
+			star = allowed;
+		p = end;
 	}
-	return 0;
+	return gzip >= 0 ? gzip : star > 0;
 }
 
 static MHD_RESULT queue_text(struct MHD_Connection *conn, unsigned status, const char *text,
@@ -89,15 +104,25 @@ static MHD_RESULT on_request(void *cls, struct MHD_Connection *conn, const char 
 			     const char *method, const char *version, const char *upload_data,
 			     size_t *upload_size, void **req_cls)
 {
+	static int request_seen;
 	struct http_server *srv = cls;
 	(void)version;
 	(void)upload_data;
-	(void)req_cls;
 
 	int head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 	if (!head && strcmp(method, MHD_HTTP_METHOD_GET) != 0) {
 		*upload_size = 0;
 		return queue_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n", "GET, HEAD");
+	}
+	/* the first call has the headers only: answer once the request is
+	 * complete, or libmicrohttpd closes the connection after the reply */
+	if (*req_cls == NULL) {
+		*req_cls = &request_seen;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		*upload_size = 0; /* a GET with a body: ignored */
+		return MHD_YES;
 	}
 	const struct http_route *route = NULL;
 	for (const struct http_route *r = srv->routes; r->path; r++)
@@ -139,59 +164,145 @@ static MHD_RESULT on_request(void *cls, struct MHD_Connection *conn, const char 
 	return rc;
 }
 
-/* Resolves host:port into a socket address for binding. */
-static int resolve(const struct http_options *opt, struct sockaddr_storage *ss, socklen_t *len,
+/* Resolves host:port into a socket address for binding; an empty host
+ * means every interface, IPv6 and IPv4 where the system has IPv6. */
+static int resolve(const struct http_options *opt, struct sockaddr_storage *ss, int *dual,
 		   char *err, size_t errlen)
 {
+	*dual = 0;
+	memset(ss, 0, sizeof(*ss));
+	if (!opt->host[0]) {
+		int probe = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (probe >= 0) {
+			close(probe);
+			struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+			in6->sin6_family = AF_INET6;
+			in6->sin6_addr = in6addr_any;
+			in6->sin6_port = htons((uint16_t)opt->port);
+			*dual = 1;
+		} else {
+			struct sockaddr_in *in = (struct sockaddr_in *)ss;
+			in->sin_family = AF_INET;
+			in->sin_addr.s_addr = htonl(INADDR_ANY);
+			in->sin_port = htons((uint16_t)opt->port);
+		}
+		return 0;
+	}
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
 				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
 	struct addrinfo *res = NULL;
 	char port[8];
 	snprintf(port, sizeof(port), "%u", opt->port);
-	int rc = getaddrinfo(opt->host[0] ? opt->host : NULL, port, &hints, &res);
+	int rc = getaddrinfo(opt->host, port, &hints, &res);
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot resolve '%s': %s", opt->host, gai_strerror(rc));
 		return -1;
 	}
 	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*len = res->ai_addrlen;
 	freeaddrinfo(res);
 	return 0;
+}
+
+/* Starts a daemon on either an address or an already listening socket. */
+static struct http_server *start_daemon(const struct http_options *opt,
+					const struct http_route *routes, void *ctx,
+					const struct sockaddr_storage *ss, int dual, int listen_fd)
+{
+	struct http_server *srv = xcalloc(1, sizeof(*srv));
+	srv->routes = routes;
+	srv->ctx = ctx;
+	srv->opt = *opt;
+	srv->opt.host = NULL;
+	atomic_init(&srv->starting, 1);
+	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+	if (ss && ss->ss_family == AF_INET6)
+		flags |= dual ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
+	struct MHD_OptionItem where[2] = {
+		{ MHD_OPTION_END, 0, NULL },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+	if (listen_fd >= 0)
+		where[0] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, listen_fd, NULL };
+	else
+		where[0] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, (void *)(uintptr_t)ss };
+	srv->daemon = MHD_start_daemon(
+		flags, (uint16_t)opt->port, NULL, NULL, on_request, srv,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, srv,
+		MHD_OPTION_ARRAY, where,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(opt->threads ? opt->threads : 2),
+		MHD_OPTION_CONNECTION_LIMIT, opt->max_connections,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, opt->per_ip_connections,
+		MHD_OPTION_CONNECTION_TIMEOUT, opt->timeout_seconds,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, opt->memory_limit,
+		MHD_OPTION_END);
+	atomic_store(&srv->starting, 0);
+	if (!srv->daemon)
+		return srv; /* the caller reads last_error and frees */
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	srv->port = info ? info->port : opt->port;
+	return srv;
 }
 
 struct http_server *http_start(const struct http_options *opt, const struct http_route *routes,
 			       void *ctx, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
-	socklen_t sslen;
-	if (resolve(opt, &ss, &sslen, err, errlen) < 0)
+	int dual;
+	if (resolve(opt, &ss, &dual, err, errlen) < 0)
 		return NULL;
-	struct http_server *srv = xcalloc(1, sizeof(*srv));
-	srv->routes = routes;
-	srv->ctx = ctx;
-	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
-	if (ss.ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
-	srv->daemon = MHD_start_daemon(
-		flags, (uint16_t)opt->port, NULL, NULL, on_request, srv,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(opt->threads ? opt->threads : 2),
-		MHD_OPTION_CONNECTION_LIMIT, opt->max_connections,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, opt->per_ip_connections,
-		MHD_OPTION_CONNECTION_TIMEOUT, opt->timeout_seconds,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, opt->memory_limit,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, srv,
-		MHD_OPTION_END);
+	struct http_server *srv = start_daemon(opt, routes, ctx, &ss, dual, -1);
 	if (!srv->daemon) {
-		char addr[INET6_ADDRSTRLEN + 2] = "";
-		snprintf(addr, sizeof(addr), "%s", opt->host);
-		snprintf(err, errlen, "cannot listen on '%s:%u': %s", addr, opt->port,
+		int v6 = strchr(opt->host, ':') != NULL;
+		snprintf(err, errlen, "cannot listen on '%s%s%s:%u': %s", v6 ? "[" : "", opt->host,
+			 v6 ? "]" : "", opt->port,
 			 srv->last_error[0] ? srv->last_error : "libmicrohttpd failed to start");
 		free(srv);
 		return NULL;
 	}
-	const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
-	srv->port = info ? info->port : opt->port;
+	return srv;
+}
+
+/* Stops a daemon that no longer accepts, after its requests in flight had
+ * a moment to finish. */
+static void retire(struct http_server *old)
+{
+	for (int i = 0; i < 20; i++) {
+		const union MHD_DaemonInfo *info =
+			MHD_get_daemon_info(old->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+		if (!info || info->num_connections == 0)
+			break;
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	http_stop(old);
+}
+
+struct http_server *http_rebind(struct http_server *old, const struct http_options *opt,
+				char *err, size_t errlen)
+{
+	MHD_socket fd = MHD_quiesce_daemon(old->daemon);
+	if (fd == MHD_INVALID_SOCKET) {
+		snprintf(err, errlen, "cannot take over the listening socket");
+		return old;
+	}
+	struct http_server *srv = start_daemon(opt, old->routes, old->ctx, NULL, 0, fd);
+	if (!srv->daemon) {
+		snprintf(err, errlen, "cannot serve with the new settings: %s",
+			 srv->last_error[0] ? srv->last_error : "libmicrohttpd failed to start");
+		free(srv);
+		/* the old settings on the same socket, as before */
+		srv = start_daemon(&old->opt, old->routes, old->ctx, NULL, 0, fd);
+		if (!srv->daemon) {
+			free(srv);
+			close(fd);
+			retire(old);
+			return NULL;
+		}
+		retire(old);
+		return srv;
+	}
+	err[0] = '\0';
+	retire(old);
 	return srv;
 }
 

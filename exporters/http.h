@@ -53,6 +53,15 @@ struct http_server;
  * NULL with the reason in err when the address cannot be used. */
 struct http_server *http_start(const struct http_options *opt, const struct http_route *routes,
 			       void *ctx, char *err, size_t errlen);
+/*
+ * Serves old's socket under new options (same address, other limits): old
+ * stops accepting at once, and is stopped after its requests in flight had
+ * a moment; the port never closes.  Returns the server now serving: the new
+ * one; old itself with err set if its socket could not be taken over; or
+ * NULL, old being gone and err set, if no server could start on it.
+ */
+struct http_server *http_rebind(struct http_server *old, const struct http_options *opt,
+				char *err, size_t errlen);
 /* The port actually bound (useful with port 0). */
 unsigned http_port(const struct http_server *srv);
 void http_stop(struct http_server *srv);

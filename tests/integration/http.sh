@@ -78,8 +78,17 @@ check "the gzip body is the same exposition" \
 check "promtool accepts the decompressed body" sh -c "'$PROMTOOL' check metrics <'$TMP/m.unz' 2>&1 | cmp -s - /dev/null"
 check "gzip;q=0 is not gzip" \
 	sh -c "! curl -sS -D - -o /dev/null -H 'Accept-Encoding: gzip;q=0' '$URL/metrics' | grep -qi '^Content-Encoding'"
+check "'*, gzip;q=0' refuses gzip" \
+	sh -c "! curl -sS -D - -o /dev/null -H 'Accept-Encoding: *, gzip;q=0' '$URL/metrics' | grep -qi '^Content-Encoding'"
+check "'*' allows gzip" \
+	sh -c "curl -sS -D - -o /dev/null -H 'Accept-Encoding: identity;q=0.5, *' '$URL/metrics' | grep -qi '^Content-Encoding: gzip'"
 check "no Accept-Encoding, no gzip" \
 	sh -c "! curl -sS -D - -o /dev/null '$URL/metrics' | grep -qi '^Content-Encoding'"
+
+# keep-alive: a second scrape reuses the connection
+curl -sS -v -o /dev/null -o /dev/null "$URL/metrics" "$URL/metrics" 2>"$TMP/keepalive"
+check "a second scrape reuses the connection (keep-alive)" grep -q 'Re-using existing connection' "$TMP/keepalive"
+check "responses do not ask to close the connection" sh -c "! grep -qi '^< Connection: close' '$TMP/keepalive'"
 
 # counters move between scrapes
 s1=$(metric_value dbpulse_scrapes_total)
@@ -96,6 +105,19 @@ exec 3<&-
 kill -TERM "$AGENT_PID"
 wait "$AGENT_PID"
 check "agent exits 0 on SIGTERM" test $? = 0
+AGENT_PID=
+
+# listen = :port serves IPv4 and, where the host has it, IPv6
+host_config "$TMP/any.ini"
+sed -i 's/^listen = 127.0.0.1:0$/listen = :0/' "$TMP/any.ini"
+start_agent "$TMP/any.ini" || { not_ok "agent starts on every interface"; done_testing; }
+port=${URL##*:}
+check "':port' answers on 127.0.0.1" test "$(curl -sS "http://127.0.0.1:$port/healthz")" = ok
+if curl -sS -g "http://[::1]:$port/healthz" >/dev/null 2>&1 || ip -6 addr show dev lo 2>/dev/null | grep -q '::1'; then
+	check "':port' answers on [::1]" test "$(curl -sS -g "http://[::1]:$port/healthz")" = ok
+fi
+kill -TERM "$AGENT_PID"
+wait "$AGENT_PID"
 AGENT_PID=
 
 # memory_names = node_exporter: node_exporter's exact meminfo names, and

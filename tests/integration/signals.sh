@@ -40,6 +40,26 @@ kill -HUP "$AGENT_PID"
 check "a re-enabled target comes back" wait_for 10 has_metric node_load1
 check "the reload is logged" grep -q 'msg="configuration reloaded: 1 targets"' "$TMP/agent.log"
 
+# reloads that change only the HTTP limits never close the port
+port=${URL##*:}
+( fails=0
+  end=$(($(date +%s) + 3))
+  while [ "$(date +%s)" -lt "$end" ]; do
+	curl -s --max-time 2 -o /dev/null "http://127.0.0.1:$port/healthz" || fails=$((fails + 1))
+	sleep 0.02
+  done
+  echo "$fails" >"$TMP/fails" ) &
+poller=$!
+for t in 2s 3s 4s 5s 6s; do
+	sed "s/^state_dir.*/&\nhttp_timeout = $t/" "$TMP/good.ini" >"$TMP/agent.ini"
+	kill -HUP "$AGENT_PID"
+	sleep 0.4
+done
+wait $poller
+check "5 reloads of the HTTP limits: no request refused ($(cat "$TMP/fails") failed)" test "$(cat "$TMP/fails")" = 0
+check "the limits reloads succeeded" test "$(metric_value dbpulse_config_last_reload_successful)" = 1
+check "the port is the same after them" test "$(curl -sS "http://127.0.0.1:$port/healthz")" = ok
+
 # SIGTERM within 2 s
 start=$(date +%s%N)
 kill -TERM "$AGENT_PID"
