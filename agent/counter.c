@@ -118,6 +118,14 @@ uint64_t counter_map_update(struct counter_map *m, const char *key, uint64_t raw
 	return e->offset + e->last_raw;
 }
 
+void counter_map_keep(struct counter_map *m, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	for (size_t i = 0; i < m->size; i++)
+		if (m->slots[i].key && strncmp(m->slots[i].key, prefix, n) == 0)
+			m->slots[i].epoch = m->epoch;
+}
+
 void counter_map_sweep(struct counter_map *m)
 {
 	size_t stale = 0;

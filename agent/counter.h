@@ -31,6 +31,9 @@ void counter_map_free(struct counter_map *m);
 /* Returns the monotonic value of series `key` for its new raw reading. */
 uint64_t counter_map_update(struct counter_map *m, const char *key, uint64_t raw,
 			    const struct counter_policy *policy);
+/* Counts the series whose key starts with prefix as updated: a source that
+ * could not be read this time keeps its series through the next sweep. */
+void counter_map_keep(struct counter_map *m, const char *prefix);
 /* Forgets the series that were not updated since the previous sweep. */
 void counter_map_sweep(struct counter_map *m);
 size_t counter_map_size(const struct counter_map *m);

@@ -100,6 +100,7 @@ struct daemon {
 	atomic_ullong scrapes;
 	atomic_int reload_ok;
 	_Atomic double reload_time;
+	double start_time;            /* process_start_time(), read once */
 };
 
 static const struct metric_desc m_build = {
@@ -122,8 +123,10 @@ static void agent_metrics(struct daemon *d, struct batch *b)
 	batch_add(b, &m_scrapes, (double)atomic_load(&d->scrapes), NULL);
 	batch_add(b, &m_reload_ok, atomic_load(&d->reload_ok), NULL);
 	batch_add(b, &m_reload_ts, atomic_load(&d->reload_time), NULL);
-	if (process_read(&ps) == 0)
+	if (process_read(&ps) == 0) {
+		ps.start_time = d->start_time;
 		process_add_metrics(b, &ps);
+	}
 }
 
 /* Merges what the store's entries hold now. */
@@ -359,6 +362,7 @@ int daemon_run(const char *config_path)
 	d->cfg = cfg;
 	d->store = store_new();
 	pthread_mutex_init(&d->cache_lock, NULL);
+	d->start_time = process_start_time();
 	atomic_store(&d->reload_ok, 1);
 	atomic_store(&d->reload_time, now_wall());
 	d->http = start_http(d, config_get(cfg, "agent"));

@@ -39,15 +39,27 @@ int log_enabled(enum log_level level)
 struct line {
 	char data[2048];
 	size_t len;
+	int full;      /* a value was cut: nothing more goes in */
 };
 
-static void put(struct line *l, const char *s, size_t n)
+/* Room kept for what closes a line: a quote, a brace, a newline. */
+#define LINE_TAIL 8
+
+static void put_raw(struct line *l, const char *s, size_t n)
 {
-	size_t room = sizeof(l->data) - 1 - l->len;
-	if (n > room)
-		n = room;
 	memcpy(l->data + l->len, s, n);
 	l->len += n;
+}
+
+/* Appends n bytes if they fit before the tail room; returns 0 if not. */
+static int put(struct line *l, const char *s, size_t n)
+{
+	if (l->full || l->len + n > sizeof(l->data) - LINE_TAIL) {
+		l->full = 1;
+		return 0;
+	}
+	put_raw(l, s, n);
+	return 1;
 }
 
 static void puts_(struct line *l, const char *s)
@@ -55,34 +67,45 @@ static void puts_(struct line *l, const char *s)
 	put(l, s, strlen(s));
 }
 
-/* A value as a logfmt value (quoted when it needs to be) or a JSON string. */
+/* A value as a logfmt value (quoted when it needs to be) or a JSON string.
+ * Escapes are never cut in half, and invalid UTF-8 (from mount points,
+ * say) becomes U+FFFD, so a JSON line always parses. */
 static void put_value(struct line *l, const char *v, int json)
 {
 	int quote = json || *v == '\0';
 	for (const char *p = v; !quote && *p; p++)
-		if (*p == ' ' || *p == '"' || *p == '=' || (unsigned char)*p < 0x20)
+		if (*p == ' ' || *p == '"' || *p == '=' || (unsigned char)*p < 0x20 ||
+		    (unsigned char)*p >= 0x80)
 			quote = 1;
-	if (quote)
-		put(l, "\"", 1);
-	for (const char *p = v; *p; p++) {
-		unsigned char c = (unsigned char)*p;
+	if (quote && !put(l, "\"", 1))
+		return;
+	const unsigned char *p = (const unsigned char *)v;
+	size_t n = strlen(v);
+	for (size_t i = 0; i < n && !l->full;) {
+		unsigned char c = p[i];
+		char esc[8];
+		size_t adv = 1;
 		if (c == '"' || c == '\\') {
-			char esc[2] = { '\\', (char)c };
+			esc[0] = '\\';
+			esc[1] = (char)c;
 			put(l, esc, 2);
 		} else if (c == '\n') {
 			put(l, "\\n", 2);
 		} else if (c == '\t') {
 			put(l, "\\t", 2);
 		} else if (c < 0x20) {
-			char esc[8];
 			snprintf(esc, sizeof(esc), "\\u%04x", c);
-			puts_(l, esc);
+			put(l, esc, 6);
+		} else if (c >= 0x80 && (adv = utf8_sequence_len(p + i, n - i)) == 0) {
+			put(l, "\xEF\xBF\xBD", 3);
+			adv = 1;
 		} else {
-			put(l, p, 1);
+			put(l, (const char *)p + i, adv);
 		}
+		i += adv;
 	}
 	if (quote)
-		put(l, "\"", 1);
+		put_raw(l, "\"", 1);
 }
 
 static void put_field(struct line *l, const char *key, const char *value, int json, int first)
@@ -103,7 +126,7 @@ static void put_field(struct line *l, const char *key, const char *value, int js
 static void log_vmsg(enum log_level level, const char *module, const char *target,
 		     const char *fmt, va_list ap)
 {
-	struct line l = { .len = 0 };
+	struct line l = { .len = 0, .full = 0 };
 	int json = atomic_load(&log_format_cur) == LOG_FORMAT_JSON;
 	char ts[40], msg[1536];
 	struct timespec now;
@@ -122,8 +145,8 @@ static void log_vmsg(enum log_level level, const char *module, const char *targe
 		put_field(&l, "target", target, json, 0);
 	put_field(&l, "msg", msg, json, 0);
 	if (json)
-		put(&l, "}", 1);
-	l.data[l.len++] = '\n';
+		put_raw(&l, "}", 1);
+	put_raw(&l, "\n", 1);
 	(void)!write(STDERR_FILENO, l.data, l.len);
 }
 

@@ -10,6 +10,8 @@
 #include "strutil.h"
 
 #include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -42,18 +44,37 @@ int process_parse_stat(const char *text, double *cpu_ticks, double *vsize, doubl
 	return 0;
 }
 
-static double boot_time(struct buf *b)
+/* Boot time from /proc/stat, which on a large machine holds long
+ * interrupt lines: read line by line, without a cap. */
+static double boot_time(void)
 {
-	if (read_file("/proc/stat", b) < 0)
+	FILE *f = fopen("/proc/stat", "re");
+	if (!f)
 		return 0;
-	size_t pos = 0;
-	char *line;
-	while ((line = next_line(b->data, b->len, &pos)) != NULL) {
+	char *line = NULL;
+	size_t cap = 0;
+	double bt = 0;
+	while (getline(&line, &cap, f) > 0) {
 		uint64_t v;
-		if (strncmp(line, "btime ", 6) == 0 && parse_uint64(trim(line + 6), &v) == 0)
-			return (double)v;
+		if (strncmp(line, "btime ", 6) == 0 && parse_uint64(trim(line + 6), &v) == 0) {
+			bt = (double)v;
+			break;
+		}
 	}
-	return 0;
+	free(line);
+	fclose(f);
+	return bt;
+}
+
+double process_start_time(void)
+{
+	struct buf b = BUF_INIT(64 * 1024);
+	double ticks, vsize, rss, start, t = 0;
+	if (read_file("/proc/self/stat", &b) == 0 &&
+	    process_parse_stat(b.data, &ticks, &vsize, &rss, &start) == 0)
+		t = boot_time() + start / (double)sysconf(_SC_CLK_TCK);
+	buf_release(&b);
+	return t;
 }
 
 static double count_fds(void)
@@ -83,7 +104,6 @@ int process_read(struct process_stats *st)
 		st->cpu_seconds = ticks / (double)hz;
 		st->virtual_bytes = vsize;
 		st->resident_bytes = rss * (double)page;
-		st->start_time = boot_time(&b) + start / (double)hz;
 		rc = 0;
 	}
 	st->open_fds = count_fds();

@@ -173,6 +173,9 @@ static int run_cycle(struct target_run *tr, struct store *store, struct store_sl
 	add_self_metrics(tr, rc == 0, duration, tr->cpu_seconds + thread_cpu_seconds() - cpu0,
 			 dropped);
 	struct expo_block *blk = expo_render(tr->batch);
+	if (blk->truncated)
+		log_error(tr->collector->name, tr->section->name,
+			  "the exposition passed its size cap; nothing of this collection is published");
 	if (blk->duplicates)
 		log_debug(tr->collector->name, tr->section->name, "dropped %zu repeated series",
 			  blk->duplicates);

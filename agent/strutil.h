@@ -33,6 +33,10 @@ char *trim(char *s);
  * with errno set (EFBIG when the file passes the buffer's cap). */
 int read_file(const char *path, struct buf *b);
 
+/* The length of the valid UTF-8 sequence at s (n bytes left), or 0 for a
+ * byte that does not start one (overlong forms and surrogates included). */
+size_t utf8_sequence_len(const unsigned char *s, size_t n);
+
 /* Levenshtein distance, for "did you mean" hints. */
 size_t edit_distance(const char *a, const char *b);
 

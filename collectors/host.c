@@ -181,7 +181,7 @@ static int host_parse_failed(struct host *h, const char *rel, const char *why, c
 }
 
 /* Malformed lines leave some series without an update in this collection:
- * remember not to sweep the counter map. */
+ * the source's series are then kept through the sweep. */
 static void host_note_bad_lines(struct host *h, const char *rel, unsigned bad)
 {
 	if (!bad)
@@ -494,22 +494,28 @@ static int host_collect(void *instance, struct batch *batch, int64_t deadline_ms
 		.clk_tck = h->clk_tck,
 		.cpu_policy = { .wrap_bits = 0, .jitter = (uint64_t)h->clk_tck * HOST_JITTER_SECONDS },
 	};
-	int core_failed = 0, counters_complete = 1;
+	int core_failed = 0;
 	if (errlen)
 		err[0] = '\0';
 	h->stat_fresh = 0;
-	h->partial = 0;
 	for (size_t i = 0; i < HOST_NSOURCES; i++) {
 		const struct host_source *src = &host_sources[i];
 		char why[512] = "";
+		h->partial = 0;
+		e.source = src->name;
 		int rc = host_run_source(h, i, &e, deadline_ms, why, sizeof(why));
+		if (src->counters && (rc < 0 || h->partial)) {
+			/* its series were not all read: a sweep would restart a
+			 * wrapped counter from its raw value, i.e. backwards */
+			char prefix[64];
+			snprintf(prefix, sizeof(prefix), "%s\x1e", src->name);
+			counter_map_keep(h->counters, prefix);
+		}
 		if (rc == 0 && !src->core)
 			log_complaint_clear(&h->complaints[i], "host", h->target,
 					    "%s: collecting again", src->name);
 		if (rc >= 0)
 			continue;
-		if (src->counters)
-			counters_complete = 0;
 		if (src->core) {
 			core_failed = 1;
 			host_err_add(err, errlen, why);
@@ -517,10 +523,7 @@ static int host_collect(void *instance, struct batch *batch, int64_t deadline_ms
 			log_complain(&h->complaints[i], LOG_LEVEL_WARN, "host", h->target, "%s", why);
 		}
 	}
-	/* A source that failed this time keeps its series: sweeping them would
-	 * restart a wrapped counter from its raw value, i.e. backwards. */
-	if (counters_complete && !h->partial)
-		counter_map_sweep(h->counters);
+	counter_map_sweep(h->counters);
 	return core_failed ? -1 : 0;
 }
 

@@ -27,15 +27,16 @@ static const struct counter_policy host_policy_wrap32 = { 32, 0 };
 
 /*
  * Adds one counter sample: raw goes through the counter map under the key
- * "name\x1flabel=value..." and the monotonic result, times mul / div, is
- * the value.  A key too long for the key buffer drops the sample.
+ * "source\x1ename\x1flabel=value..." and the monotonic result, times
+ * mul / div, is the value.  A key too long for the key buffer drops the
+ * sample.
  */
 static void host_counter(struct host_emit *e, const char *name, const char *help, uint64_t raw,
 			 double mul, double div, const struct counter_policy *policy,
 			 const char *const *labels, size_t nlabels)
 {
 	buf_reset(e->key);
-	buf_puts(e->key, name);
+	buf_printf(e->key, "%s\x1e%s", e->source ? e->source : "", name);
 	for (size_t i = 0; i < nlabels; i++)
 		buf_printf(e->key, "\x1f%s=%s", labels[2 * i], labels[2 * i + 1]);
 	if (e->key->overflow)

@@ -28,6 +28,8 @@ struct host_emit {
 	const struct host_config *conf;
 	long clk_tck;                     /* USER_HZ */
 	struct counter_policy cpu_policy; /* jitter of 3 s of ticks */
+	const char *source;               /* the source being run: its counter keys
+					   * start with its name and '\x1e' */
 };
 
 /* node_cpu_seconds_total and node_cpu_guest_seconds_total {cpu,mode}. */

@@ -8,6 +8,7 @@
 #include "exposition.h"
 #include "buf.h"
 #include "metrics.h"
+#include "strutil.h"
 #include "xalloc.h"
 
 #include <math.h>
@@ -20,39 +21,6 @@
 #define EXPO_TEXT_CAP ((size_t)512 << 20)
 
 /* ---- escaping ---------------------------------------------------------- */
-
-/* Length of the valid UTF-8 sequence at s (n bytes left), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t len;
-	uint32_t cp;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF) {
-		len = 2;
-		cp = c & 0x1F;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		len = 3;
-		cp = c & 0x0F;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		len = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-	    (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return len;
-}
 
 /* Escapes backslash and newline (and the double quote when quote is set);
  * invalid UTF-8 becomes U+FFFD so that the output always parses. */
@@ -71,7 +39,7 @@ static void escape(struct buf *out, const char *s, int quote)
 			rep = "\\n";
 		else if (c == '"' && quote)
 			rep = "\\\"";
-		else if (c >= 0x80 && (adv = utf8_seq(p + i, n - i)) == 0) {
+		else if (c >= 0x80 && (adv = utf8_sequence_len(p + i, n - i)) == 0) {
 			rep = "\xEF\xBF\xBD";
 			adv = 1;
 		}
@@ -255,6 +223,13 @@ struct expo_block *expo_render(const struct batch *b)
 	free(rank);
 	free(order);
 
+	if (text.overflow) {
+		/* past the cap a block would end mid-family: publish none of it */
+		blk->truncated = 1;
+		blk->nfamilies = 0;
+		blk->nseries = 0;
+		buf_reset(&text);
+	}
 	blk->text = buf_detach(&text, &blk->text_len);
 	return blk;
 }
@@ -385,7 +360,7 @@ struct expo_merged *expo_merged_new(struct expo_block *const *blocks, size_t n, 
 	atomic_init(&m->deflated, NULL);
 	m->generation = generation;
 	struct buf text = BUF_INIT(EXPO_TEXT_CAP);
-	expo_merge(blocks, n, &text);
+	m->truncated = expo_merge(blocks, n, &text) < 0;
 	m->text = buf_detach(&text, &m->len);
 	m->crc = crc_of(m->text, m->len);
 	return m;
@@ -434,6 +409,8 @@ int expo_respond(struct expo_merged *m, const struct expo_block *own, int gzip, 
 {
 	const char *own_text = own ? own->text : "";
 	size_t own_len = own ? own->text_len : 0;
+	if (m->truncated)
+		return -1;
 	if (!gzip) {
 		buf_reserve(out, m->len + own_len);
 		buf_append(out, m->text, m->len);

@@ -38,6 +38,7 @@ struct expo_block {
 	size_t nfamilies;
 	size_t nseries;
 	size_t duplicates;             /* series dropped for repeating a label set */
+	int truncated;                 /* the text passed its cap: the block is empty */
 };
 
 /* Renders a batch.  The block starts with one reference, the caller's. */
@@ -60,6 +61,7 @@ struct expo_merged {
 	char *text;
 	size_t len;
 	uint32_t crc;                  /* CRC-32 of text */
+	int truncated;                 /* passed the cap: not to be served */
 	_Atomic(struct expo_deflated *) deflated; /* made on first demand */
 };
 
@@ -71,7 +73,7 @@ void expo_merged_unref(struct expo_merged *m);
 /*
  * The body of a scrape: the merged exposition followed by the agent's own
  * block (which may be NULL), as text, or as one gzip stream when gzip is
- * set.  Returns 0, or -1 if out reached its cap.
+ * set.  Returns 0, or -1 if out reached its cap or the merge was cut.
  */
 int expo_respond(struct expo_merged *m, const struct expo_block *own, int gzip, struct buf *out);
 

@@ -110,12 +110,34 @@ static void test_counter_map(void **state)
 	counter_map_free(m);
 }
 
+/* A source that could not be read keeps its series through sweeps, while
+ * the series of other sources that vanished are forgotten. */
+static void test_counter_map_keep(void **state)
+{
+	static const struct counter_policy wraps = { 32, 0 };
+	(void)state;
+	struct counter_map *m = counter_map_new();
+	counter_map_update(m, "disk\x1esda", 4294967000ull, &wraps);
+	counter_map_update(m, "disk\x1esda", 100, &wraps); /* wrapped once */
+	counter_map_update(m, "net\x1eveth1", 5, NULL);
+	counter_map_sweep(m);
+	for (int cycle = 0; cycle < 3; cycle++) { /* disk unreadable, veth1 gone */
+		counter_map_update(m, "net\x1elo", 1, NULL);
+		counter_map_keep(m, "disk\x1e");
+		counter_map_sweep(m);
+	}
+	assert_int_equal(counter_map_size(m), 2); /* sda and lo */
+	assert_true(counter_map_update(m, "disk\x1esda", 200, &wraps) == 4294967296ull + 200);
+	counter_map_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_counter_map),
+		cmocka_unit_test(test_counter_map_keep),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
