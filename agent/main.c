@@ -6,6 +6,7 @@
 #include "daemon.h"
 
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -43,6 +44,10 @@ int main(int argc, char **argv)
 	};
 	const char *config = DBPULSE_DEFAULT_CONFIG;
 	int mode = 0, c;
+
+	/* a few threads allocate little: one malloc arena per thread would
+	 * multiply the agent's resident memory for nothing */
+	mallopt(M_ARENA_MAX, 2);
 
 	while ((c = getopt_long(argc, argv, "c:Vh", options, NULL)) != -1) {
 		switch (c) {
