@@ -216,3 +216,22 @@ int batch_add_named(struct batch *b, const char *name, const char *help, enum me
 	va_end(ap);
 	return rc;
 }
+
+int batch_append(struct batch *b, const struct batch *src)
+{
+	int rc = 0;
+	const char *labels[2 * BATCH_MAX_LABELS];
+	for (size_t i = 0; i < src->nsamples; i++) {
+		const struct batch_sample *s = &src->samples[i];
+		const struct batch_family *f = &src->families[s->family];
+		const char *p = batch_str(src, s->labels_off);
+		for (uint32_t k = 0; k < 2 * s->nlabels; k++) {
+			labels[k] = p;
+			p += strlen(p) + 1;
+		}
+		if (batch_addv(b, batch_str(src, f->name_off), batch_str(src, f->help_off), f->type,
+			       s->value, labels, s->nlabels) < 0)
+			rc = -1;
+	}
+	return rc;
+}

@@ -78,6 +78,10 @@ int batch_add_named(struct batch *b, const char *name, const char *help,
 int batch_addv(struct batch *b, const char *name, const char *help, enum metric_type type,
 	       double value, const char *const *labels, size_t nlabels);
 
+/* Adds copies of every sample of src (kept from an earlier collection,
+ * say) to b.  Returns 0, or -1 if some were dropped. */
+int batch_append(struct batch *b, const struct batch *src);
+
 static inline const char *batch_str(const struct batch *b, uint32_t off)
 {
 	return b->strings.data + off;

@@ -9,9 +9,11 @@
 #include "config.h"
 #include "daemon.h"
 #include "host.h"
+#include "postgres.h"
 
 const struct config_kind *const config_kinds[] = {
 	&agent_kind,
 	&host_kind,
+	&postgres_kind,
 	NULL,
 };

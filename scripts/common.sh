@@ -6,7 +6,13 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Packages to build dbpulse, and what its tests and demo run against.
 BUILD_PACKAGES="gcc libc6-dev make autoconf automake pkg-config libpq-dev libhiredis-dev \
 libmicrohttpd-dev libcurl4-openssl-dev libinih-dev zlib1g-dev"
-TEST_PACKAGES="libcmocka-dev prometheus curl gzip xz-utils python3 ca-certificates"
+# PostgreSQL 15 for the integration tests and the demo, which start
+# throwaway clusters of their own (tests/integration/pg_lib.sh):
+# postgresql-15 has the server, initdb, pg_ctl, pgbench and pg_stat_statements
+# (Debian's postgresql-contrib-15 is part of it), postgresql-client-15 psql;
+# procps gives pgrep, which finds a cluster's processes.
+PG_PACKAGES="postgresql-15 postgresql-client-15 procps"
+TEST_PACKAGES="libcmocka-dev prometheus curl gzip xz-utils python3 ca-certificates $PG_PACKAGES"
 
 say() { printf '==> %s\n' "$*" >&2; }
 
@@ -31,9 +37,21 @@ install_packages() {
 	[ ${#missing[@]} -eq 0 ] && return 0
 	say "installing ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
-	as_root apt-get update -qq || return 1
-	# services that packages start on install are not wanted here
-	as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || return 1
+	local out
+	out=$(mktemp) || return 1
+	# quiet unless it fails: apt and debconf talk on stderr too
+	if ! { as_root apt-get update -qq &&
+		as_root apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$out" 2>&1; then
+		cat "$out" >&2
+		rm -f "$out"
+		return 1
+	fi
+	rm -f "$out"
+	# Installing postgresql-15 makes Debian create a cluster "main" on port
+	# 5432 and start it where an init system runs.  It is left as it is and
+	# never used: the tests and the demo run their own clusters on other
+	# ports, with the binaries of /usr/lib/postgresql/15/bin (not Debian's
+	# pg_wrapper, which picks a cluster) and their own socket directory.
 }
 
 # build DIR [configure options...]: configures (once) and builds in DIR

@@ -1,0 +1,177 @@
+/*
+ * pg_conn.c -- a libpq connection bounded by deadlines (see pg_conn.h).
+ *
+ * Everything goes through libpq's non-blocking calls and poll(2) on the
+ * connection's socket, so the worker thread never blocks past its deadline
+ * inside libpq.  The session's statement_timeout and lock_timeout (set by
+ * the collector) end slow queries on the server; when the client deadline
+ * passes anyway, the server is not answering and the connection is closed
+ * (PQcancel would block on such a server).
+ */
+#include "autoconfig.h"
+#include "pg_conn.h"
+#include "strutil.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+
+static void set_err(char *err, size_t errlen, const char *prefix, const char *msg)
+{
+	char clean[512];
+	snprintf(clean, sizeof(clean), "%s", msg ? msg : "");
+	/* libpq messages end with a newline and may hold several lines */
+	for (char *p = clean; *p; p++)
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+	snprintf(err, errlen, "%s%s", prefix, trim(clean));
+}
+
+/* Waits for the socket until deadline; 1 ready, 0 timed out, -1 error. */
+static int wait_socket(PGconn *conn, int for_write, int64_t deadline_ms)
+{
+	int fd = PQsocket(conn);
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		int64_t left = deadline_ms - now_mono_ms();
+		if (left <= 0)
+			return 0;
+		struct pollfd p = { .fd = fd, .events = for_write ? POLLOUT : POLLIN };
+		int rc = poll(&p, 1, left > 60000 ? 60000 : (int)left);
+		if (rc > 0)
+			return 1;
+		if (rc < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+int pg_conn_open(struct pg_conn *c, const char *const *keywords, const char *const *values,
+		 int64_t deadline_ms, char *err, size_t errlen)
+{
+	pg_conn_close(c);
+	PGconn *conn = PQconnectStartParams(keywords, values, 0);
+	if (!conn) {
+		snprintf(err, errlen, "out of memory starting a connection");
+		return -1;
+	}
+	if (PQstatus(conn) == CONNECTION_BAD) {
+		set_err(err, errlen, "", PQerrorMessage(conn));
+		PQfinish(conn);
+		return -1;
+	}
+	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+	while (st != PGRES_POLLING_OK) {
+		if (st == PGRES_POLLING_FAILED) {
+			set_err(err, errlen, "", PQerrorMessage(conn));
+			PQfinish(conn);
+			return -1;
+		}
+		int rc = wait_socket(conn, st == PGRES_POLLING_WRITING, deadline_ms);
+		if (rc <= 0) {
+			snprintf(err, errlen, rc == 0 ? "connection timed out" : "connection failed: %s",
+				 strerror(errno));
+			PQfinish(conn);
+			return -1;
+		}
+		st = PQconnectPoll(conn);
+	}
+	if (PQsetnonblocking(conn, 1) != 0) {
+		set_err(err, errlen, "", PQerrorMessage(conn));
+		PQfinish(conn);
+		return -1;
+	}
+	c->conn = conn;
+	c->server_version = PQserverVersion(conn);
+	return 0;
+}
+
+void pg_conn_close(struct pg_conn *c)
+{
+	if (c->conn)
+		PQfinish(c->conn);
+	c->conn = NULL;
+	c->server_version = 0;
+}
+
+int pg_conn_ok(const struct pg_conn *c)
+{
+	return c->conn && PQstatus(c->conn) == CONNECTION_OK;
+}
+
+PGresult *pg_conn_query(struct pg_conn *c, const char *sql, int nparams,
+			const char *const *params, int64_t deadline_ms, char *err, size_t errlen)
+{
+	if (!pg_conn_ok(c)) {
+		snprintf(err, errlen, "not connected");
+		return NULL;
+	}
+	int sent = nparams ? PQsendQueryParams(c->conn, sql, nparams, NULL, params, NULL, NULL, 0)
+			   : PQsendQuery(c->conn, sql);
+	if (!sent) {
+		set_err(err, errlen, "", PQerrorMessage(c->conn));
+		pg_conn_close(c);
+		return NULL;
+	}
+	/* non-blocking: push the query out */
+	for (;;) {
+		int f = PQflush(c->conn);
+		if (f == 0)
+			break;
+		if (f < 0 || wait_socket(c->conn, 1, deadline_ms) <= 0) {
+			snprintf(err, errlen, "cannot send the query");
+			pg_conn_close(c);
+			return NULL;
+		}
+	}
+	PGresult *last = NULL;
+	for (;;) {
+		while (!PQisBusy(c->conn)) {
+			PGresult *r = PQgetResult(c->conn);
+			if (!r)
+				goto done;
+			PQclear(last);
+			last = r;
+		}
+		int rc = wait_socket(c->conn, 0, deadline_ms);
+		if (rc == 0) {
+			/* statement_timeout and lock_timeout normally end a query on
+			 * the server first; a server that does not answer at all is
+			 * left behind (PQcancel could block on it) */
+			PQclear(last);
+			snprintf(err, errlen, "query timed out; connection dropped");
+			pg_conn_close(c);
+			return NULL;
+		}
+		if (rc < 0 || PQconsumeInput(c->conn) == 0) {
+			PQclear(last);
+			set_err(err, errlen, "connection lost: ", PQerrorMessage(c->conn));
+			pg_conn_close(c);
+			return NULL;
+		}
+	}
+done:
+	if (!last) {
+		snprintf(err, errlen, "no result");
+		return NULL;
+	}
+	ExecStatusType st = PQresultStatus(last);
+	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+		set_err(err, errlen, "", PQresultErrorMessage(last));
+		PQclear(last);
+		if (PQstatus(c->conn) != CONNECTION_OK)
+			pg_conn_close(c);
+		return NULL;
+	}
+	return last;
+}
+
+int pg_conn_exec(struct pg_conn *c, const char *sql, int64_t deadline_ms, char *err, size_t errlen)
+{
+	PGresult *r = pg_conn_query(c, sql, 0, NULL, deadline_ms, err, errlen);
+	if (!r)
+		return -1;
+	PQclear(r);
+	return 0;
+}

@@ -1,0 +1,518 @@
+/*
+ * postgres.c -- [postgres "NAME"] sections and the PostgreSQL collector.
+ *
+ * The scheduler creates one instance per section (pg_init) and calls
+ * pg_collect() each interval on the target's own worker thread, so there
+ * is never more than one collection, and one connection, per target.  The
+ * connection is kept between cycles; a broken one is re-opened at the next
+ * attempt (the scheduler retries a failed cycle after 1 s, 2 s, 4 s ... up
+ * to the interval).  Every query runs under the cycle's deadline and the
+ * session's statement_timeout and lock_timeout, reports its own duration
+ * and success, and a failed query costs only its own metrics.  Expensive
+ * queries (sizes) run every slow_interval; their samples are kept and
+ * repeated in the cycles between.
+ *
+ * An instance owns its connection, the statement tracker (pg_stmts.c),
+ * the kept slow samples and one log complaint per query.  The section is
+ * borrowed from the config, which outlives the instance.
+ */
+#include "autoconfig.h"
+#include "postgres.h"
+#include "buf.h"
+#include "log.h"
+#include "metrics.h"
+#include "pg_conn.h"
+#include "pg_health.h"
+#include "pg_sql.h"
+#include "pg_stmts.h"
+#include "strutil.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- configuration ---------------------------------------------------- */
+
+#define PG_KEY(k) offsetof(struct pg_config, k)
+#define SECOND 1000
+#define HOUR (3600 * SECOND)
+
+static const struct config_key pg_keys[] = {
+	{ .name = "enabled", .type = CONF_BOOL, .offset = PG_KEY(common.enabled), .def = "true",
+	  .doc = "Collect this server." },
+	{ .name = "dsn", .type = CONF_STRING, .offset = PG_KEY(dsn), .required = 1,
+	  .doc = "libpq connection string or URI, without a password "
+		 "(libpq's passfile and PGPASSFILE work)." },
+	{ .name = "password_file", .type = CONF_STRING, .offset = PG_KEY(password_file),
+	  .doc = "File whose first line is the password; must not be readable by group or others." },
+	{ .name = "password_env", .type = CONF_STRING, .offset = PG_KEY(password_env),
+	  .doc = "Environment variable holding the password." },
+	{ .name = "interval", .type = CONF_DURATION, .offset = PG_KEY(common.interval_ms),
+	  .def = "15s", .doc = "Time between collections.", .min = SECOND, .max = HOUR },
+	{ .name = "timeout", .type = CONF_DURATION, .offset = PG_KEY(common.timeout_ms), .def = "5s",
+	  .doc = "Deadline of a collection; also connect_timeout and statement_timeout, "
+		 "and half of it lock_timeout.", .min = 100, .max = HOUR },
+	{ .name = "statements_top", .type = CONF_INT, .offset = PG_KEY(statements_top), .def = "100",
+	  .doc = "Statements exported to Prometheus; the rest are summed in queryid=\"other\".",
+	  .min = 1, .max = 10000 },
+	{ .name = "statements_windows", .type = CONF_LIST, .offset = PG_KEY(statements_windows),
+	  .def = "1m, 5m, 1h", .doc = "Windows of the statement statistics (at most 8)." },
+	{ .name = "statements_query_length", .type = CONF_INT,
+	  .offset = PG_KEY(statements_query_length), .def = "200",
+	  .doc = "Characters of a statement's text kept.", .min = 16, .max = 100000 },
+	{ .name = "statements_query_info", .type = CONF_BOOL, .offset = PG_KEY(statements_query_info),
+	  .def = "false", .doc = "Export pg_stat_statements_query_info{queryid,query}." },
+	{ .name = "slow_interval", .type = CONF_DURATION, .offset = PG_KEY(slow_interval_ms),
+	  .def = "5m", .doc = "Time between expensive queries (database and table sizes).",
+	  .min = SECOND, .max = 24 * HOUR },
+	{ .name = "databases", .type = CONF_LIST, .offset = PG_KEY(databases), .def = "",
+	  .doc = "Databases whose tables are reported (default: the DSN's)." },
+	{ .name = "tables_top", .type = CONF_INT, .offset = PG_KEY(tables_top), .def = "20",
+	  .doc = "Tables reported per database, those with the most dead rows first.", .min = 0,
+	  .max = 10000 },
+	{ .name = NULL },
+};
+
+static int pg_validate(void *conf, char *err, size_t errlen)
+{
+	struct pg_config *c = conf;
+	char *perr = NULL;
+	PQconninfoOption *opts = PQconninfoParse(c->dsn, &perr);
+	if (!opts) {
+		char msg[256];
+		snprintf(msg, sizeof(msg), "%s", perr ? perr : "out of memory");
+		PQfreemem(perr);
+		snprintf(err, errlen, "dsn: %s", trim(msg));
+		return -1;
+	}
+	int has_password = 0;
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+		if (strcmp(o->keyword, "password") == 0 && o->val && *o->val)
+			has_password = 1;
+	PQconninfoFree(opts);
+	if (has_password) {
+		snprintf(err, errlen, "dsn: holds a password; use password_file or password_env");
+		return -1;
+	}
+	if (c->password_file && c->password_env) {
+		snprintf(err, errlen, "password_file and password_env exclude each other");
+		return -1;
+	}
+	if (c->common.timeout_ms > c->common.interval_ms) {
+		char t[32], i[32];
+		conf_format_duration(c->common.timeout_ms, t, sizeof(t));
+		conf_format_duration(c->common.interval_ms, i, sizeof(i));
+		snprintf(err, errlen, "timeout (%s) must not be longer than interval (%s)", t, i);
+		return -1;
+	}
+	if (c->statements_windows.n == 0 || c->statements_windows.n > 8) {
+		snprintf(err, errlen, "statements_windows: expected 1 to 8 durations");
+		return -1;
+	}
+	c->nwindows = c->statements_windows.n;
+	for (size_t i = 0; i < c->nwindows; i++) {
+		char e[128];
+		int64_t ms;
+		if (conf_parse_duration(c->statements_windows.items[i], &ms, e, sizeof(e)) < 0 ||
+		    ms < c->common.interval_ms) {
+			snprintf(err, errlen, "statements_windows: '%s' is not a duration of at least "
+				 "the interval", c->statements_windows.items[i]);
+			return -1;
+		}
+		if (i && ms <= c->statements_window_ms[i - 1]) {
+			snprintf(err, errlen, "statements_windows: expected shortest first, like '1m, 5m, 1h'");
+			return -1;
+		}
+		c->statements_window_ms[i] = ms;
+	}
+	return 0;
+}
+
+static void pg_describe(const struct config_section *s, struct buf *out)
+{
+	const struct pg_config *c = s->conf;
+	char iv[32], to[32], slow[32];
+	conf_format_duration(c->common.interval_ms, iv, sizeof(iv));
+	conf_format_duration(c->common.timeout_ms, to, sizeof(to));
+	conf_format_duration(c->slow_interval_ms, slow, sizeof(slow));
+	/* the DSN holds no password (pg_validate refuses one) */
+	buf_printf(out, "%s every %s, timeout %s, sizes every %s: '%s'%s; top %lld statements over ",
+		   s->label, iv, to, slow, c->dsn,
+		   c->password_file ? " + password_file" : c->password_env ? " + password_env" : "",
+		   (long long)c->statements_top);
+	for (size_t i = 0; i < c->statements_windows.n; i++)
+		buf_printf(out, "%s%s", i ? ", " : "", c->statements_windows.items[i]);
+}
+
+/* ---- the instance ----------------------------------------------------- */
+
+enum pg_query {
+	Q_SERVER, Q_STAT_DATABASE, Q_WRAPAROUND, Q_ACTIVITY, Q_LOCKS, Q_REPLICATION, Q_STANDBY,
+	Q_SLOTS, Q_ARCHIVER, Q_WAL, Q_BGWRITER, Q_TABLES, Q_STATEMENTS, Q_DATABASE_SIZE,
+	Q_TABLE_SIZES, Q_COUNT
+};
+
+static const char *const query_names[Q_COUNT] = {
+	"server", "stat_database", "wraparound", "activity", "locks", "replication", "standby",
+	"slots", "archiver", "wal", "bgwriter", "tables", "statements", "database_size",
+	"table_sizes",
+};
+
+struct pg_query_stat {
+	int ran;                 /* in this cycle */
+	int ok;
+	double seconds;
+};
+
+struct pg {
+	const struct config_section *section;
+	const struct pg_config *conf;
+	struct pg_conn conn;
+	char *dbname;                     /* the DSN's database */
+	struct pg_server_info info;
+	struct pg_stmts *stmts;
+	struct batch *slow;               /* samples of the last slow cycle */
+	int64_t next_slow_ms;
+	struct pg_query_stat stats[Q_COUNT];
+	struct log_complaint complaints[Q_COUNT];
+};
+
+static const struct metric_desc m_up = {
+	"pg_up", "Whether the last collection could connect to the server and query it.",
+	METRIC_GAUGE };
+static const struct metric_desc m_q_duration = {
+	"dbpulse_pg_query_duration_seconds", "How long the collector's query took, last time it ran.",
+	METRIC_GAUGE };
+static const struct metric_desc m_q_success = {
+	"dbpulse_pg_query_success", "Whether the collector's query succeeded, last time it ran.",
+	METRIC_GAUGE };
+
+static void *pg_init(const struct config_section *section, char *err, size_t errlen)
+{
+	struct pg *p = xcalloc(1, sizeof(*p));
+	p->section = section;
+	p->conf = section->conf;
+	char *perr = NULL;
+	PQconninfoOption *opts = PQconninfoParse(p->conf->dsn, &perr);
+	if (!opts) {
+		snprintf(err, errlen, "dsn: %s", perr ? perr : "cannot parse");
+		PQfreemem(perr);
+		free(p);
+		return NULL;
+	}
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+		if (strcmp(o->keyword, "dbname") == 0 && o->val && *o->val)
+			p->dbname = xstrdup(o->val);
+	PQconninfoFree(opts);
+	if (!p->dbname) /* libpq's default: the user name, else the login */
+		p->dbname = xstrdup("");
+	p->stmts = pg_stmts_new(p->conf);
+	p->slow = batch_new();
+	return p;
+}
+
+static void pg_free(void *instance)
+{
+	struct pg *p = instance;
+	if (!p)
+		return;
+	pg_conn_close(&p->conn);
+	pg_stmts_free(p->stmts);
+	batch_free(p->slow);
+	free(p->dbname);
+	free(p);
+}
+
+/* The password from password_file or password_env into out (NUL-terminated);
+ * 0 when there is none configured, 1 when read, -1 with err. */
+static int read_password(const struct pg_config *c, char *out, size_t outlen, char *err,
+			 size_t errlen)
+{
+	if (c->password_env) {
+		const char *v = getenv(c->password_env);
+		if (!v) {
+			snprintf(err, errlen, "password_env: variable '%s' is not set", c->password_env);
+			return -1;
+		}
+		snprintf(out, outlen, "%s", v);
+		return 1;
+	}
+	if (!c->password_file)
+		return 0;
+	int fd = open(c->password_file, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "cannot read password_file '%s': %s", c->password_file,
+			 strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		snprintf(err, errlen, "password_file '%s' has group or world access; "
+			 "permissions should be u=rw (0600) or less", c->password_file);
+		close(fd);
+		return -1;
+	}
+	ssize_t n = read(fd, out, outlen - 1);
+	close(fd);
+	if (n < 0) {
+		snprintf(err, errlen, "cannot read password_file '%s': %s", c->password_file,
+			 strerror(errno));
+		return -1;
+	}
+	out[n] = '\0';
+	out[strcspn(out, "\r\n")] = '\0';
+	return 1;
+}
+
+static int pg_connect(struct pg *p, int64_t deadline, char *err, size_t errlen)
+{
+	const struct pg_config *c = p->conf;
+	char *perr = NULL;
+	PQconninfoOption *opts = PQconninfoParse(c->dsn, &perr);
+	if (!opts) {
+		snprintf(err, errlen, "dsn: %s", perr ? perr : "cannot parse");
+		PQfreemem(perr);
+		return -1;
+	}
+	char password[1024];
+	int has_password = read_password(c, password, sizeof(password), err, errlen);
+	if (has_password < 0) {
+		PQconninfoFree(opts);
+		return -1;
+	}
+	size_t n = 0;
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+		n++;
+	const char **kw = xcalloc(n + 8, sizeof(*kw));
+	const char **val = xcalloc(n + 8, sizeof(*val));
+	size_t k = 0;
+	const char *user_options = NULL;
+	for (PQconninfoOption *o = opts; o->keyword; o++) {
+		if (!o->val || !*o->val || strcmp(o->keyword, "application_name") == 0 ||
+		    strcmp(o->keyword, "connect_timeout") == 0 || strcmp(o->keyword, "password") == 0)
+			continue;
+		if (strcmp(o->keyword, "options") == 0) {
+			user_options = o->val;
+			continue;
+		}
+		kw[k] = o->keyword;
+		val[k++] = o->val;
+	}
+	/* the session's own limits, so that a slow or locked server ends our
+	 * queries itself; lock waits get half the time so that one lock does
+	 * not use up the whole cycle */
+	int64_t t = c->common.timeout_ms;
+	char options[1024], timeout_s[32];
+	snprintf(options, sizeof(options),
+		 "%s%s-c statement_timeout=%lld -c lock_timeout=%lld "
+		 "-c idle_in_transaction_session_timeout=%lld",
+		 user_options ? user_options : "", user_options ? " " : "", (long long)t,
+		 (long long)(t / 2 > 0 ? t / 2 : 1), (long long)(t * 2));
+	long long seconds = (t + 999) / 1000;
+	snprintf(timeout_s, sizeof(timeout_s), "%lld", seconds < 2 ? 2 : seconds);
+	kw[k] = "options";
+	val[k++] = options;
+	kw[k] = "application_name";
+	val[k++] = "dbpulse";
+	kw[k] = "connect_timeout";
+	val[k++] = timeout_s;
+	if (has_password) {
+		kw[k] = "password";
+		val[k++] = password;
+	}
+	kw[k] = NULL;
+	val[k] = NULL;
+	int rc = pg_conn_open(&p->conn, kw, val, deadline, err, errlen);
+	explicit_bzero(password, sizeof(password));
+	free(kw);
+	free(val);
+	PQconninfoFree(opts);
+	if (rc == 0)
+		log_info("postgres", p->section->name, "connected (server %d)", p->conn.server_version);
+	return rc;
+}
+
+/* Runs one health query and hands its result to emit; records its stats. */
+static PGresult *run(struct pg *p, enum pg_query q, const char *sql, int nparams,
+		     const char *const *params, int64_t deadline)
+{
+	struct pg_query_stat *st = &p->stats[q];
+	char err[512];
+	double t0 = now_mono();
+	PGresult *r = sql ? pg_conn_query(&p->conn, sql, nparams, params, deadline, err, sizeof(err))
+			  : NULL;
+	if (!sql)
+		return NULL;
+	st->ran = 1;
+	st->ok = r != NULL;
+	st->seconds = now_mono() - t0;
+	if (r)
+		log_complaint_clear(&p->complaints[q], "postgres", p->section->name,
+				    "query %s works again", query_names[q]);
+	else if (pg_conn_ok(&p->conn))
+		log_complain(&p->complaints[q], LOG_LEVEL_WARN, "postgres", p->section->name,
+			     "query %s failed: %s", query_names[q], err);
+	return r;
+}
+
+typedef void (*emit_fn)(struct batch *b, const char *target, const PGresult *r);
+
+static void run_emit(struct pg *p, enum pg_query q, const char *sql, emit_fn emit,
+		     struct batch *b, int64_t deadline)
+{
+	PGresult *r = run(p, q, sql, 0, NULL, deadline);
+	if (r) {
+		emit(b, p->section->name, r);
+		PQclear(r);
+	}
+}
+
+/* Sizes of databases and tables: every slow_interval, kept in between. */
+static void run_slow(struct pg *p, int64_t deadline)
+{
+	const char *target = p->section->name;
+	int version = p->conn.server_version;
+	char limit[24];
+	snprintf(limit, sizeof(limit), "%lld", (long long)p->conf->tables_top);
+	const char *params[] = { limit };
+	batch_reset(p->slow);
+	PGresult *r = run(p, Q_DATABASE_SIZE, pg_sql_database_size(version), 0, NULL, deadline);
+	if (r) {
+		pg_emit_database_size(p->slow, target, r);
+		PQclear(r);
+	}
+	if (p->conf->tables_top > 0 && pg_conn_ok(&p->conn)) {
+		r = run(p, Q_TABLE_SIZES, pg_sql_table_sizes(version), 1, params, deadline);
+		if (r) {
+			pg_emit_table_sizes(p->slow, target, p->dbname, r);
+			PQclear(r);
+		}
+	}
+}
+
+static void add_query_stats(struct pg *p, struct batch *b)
+{
+	for (int q = 0; q < Q_COUNT; q++) {
+		const struct pg_query_stat *st = &p->stats[q];
+		if (!st->ran)
+			continue;
+		const char *l[] = { "target", p->section->name, "query", query_names[q] };
+		batch_addv(b, m_q_duration.name, m_q_duration.help, m_q_duration.type, st->seconds, l, 2);
+		batch_addv(b, m_q_success.name, m_q_success.help, m_q_success.type, st->ok, l, 2);
+	}
+}
+
+static int pg_collect(void *instance, struct batch *b, int64_t deadline, char *err, size_t errlen)
+{
+	struct pg *p = instance;
+	const char *target = p->section->name;
+	const char *t[] = { "target", target };
+
+	for (int q = 0; q < Q_COUNT; q++)
+		p->stats[q].ran = 0;
+	/* a kept connection may have died with a server restart: the first
+	 * query tells, and one new connection is tried at once */
+	PGresult *server = NULL;
+	for (int attempt = 0; attempt < 2 && !server; attempt++) {
+		if (!pg_conn_ok(&p->conn) && pg_connect(p, deadline, err, errlen) < 0)
+			break;
+		server = run(p, Q_SERVER, pg_sql_server(p->conn.server_version), 0, NULL, deadline);
+		if (!server && pg_conn_ok(&p->conn)) {
+			snprintf(err, errlen, "the server query failed");
+			break;
+		}
+	}
+	if (!server) {
+		if (!err[0])
+			snprintf(err, errlen, "cannot query the server");
+		batch_addv(b, m_up.name, m_up.help, m_up.type, 0, t, 1);
+		add_query_stats(p, b);
+		return -1;
+	}
+	memset(&p->info, 0, sizeof(p->info));
+	pg_emit_server(b, target, server, &p->info);
+	PQclear(server);
+
+	int version = p->conn.server_version;
+	char limit[24];
+	snprintf(limit, sizeof(limit), "%lld", (long long)p->conf->tables_top);
+	const char *params[] = { limit };
+
+	run_emit(p, Q_STAT_DATABASE, pg_sql_stat_database(version), pg_emit_stat_database, b, deadline);
+	run_emit(p, Q_WRAPAROUND, pg_sql_wraparound(version), pg_emit_wraparound, b, deadline);
+	PGresult *r = run(p, Q_ACTIVITY, pg_sql_activity(version), 0, NULL, deadline);
+	if (r) {
+		pg_emit_activity(b, target, r, &p->info);
+		PQclear(r);
+	}
+	run_emit(p, Q_LOCKS, pg_sql_locks(version), pg_emit_locks, b, deadline);
+	run_emit(p, Q_REPLICATION, pg_sql_replication(version), pg_emit_replication, b, deadline);
+	run_emit(p, Q_STANDBY, pg_sql_standby(version), pg_emit_standby, b, deadline);
+	run_emit(p, Q_SLOTS, pg_sql_slots(version), pg_emit_slots, b, deadline);
+	run_emit(p, Q_ARCHIVER, pg_sql_archiver(version), pg_emit_archiver, b, deadline);
+	run_emit(p, Q_WAL, pg_sql_wal(version), pg_emit_wal, b, deadline);
+	run_emit(p, Q_BGWRITER, pg_sql_bgwriter(version), pg_emit_bgwriter, b, deadline);
+	if (p->conf->tables_top > 0 && pg_conn_ok(&p->conn)) {
+		r = run(p, Q_TABLES, pg_sql_tables(version), 1, params, deadline);
+		if (r) {
+			pg_emit_tables(b, target, p->dbname, r);
+			PQclear(r);
+		}
+	}
+	if (pg_conn_ok(&p->conn)) {
+		char serr[512] = "";
+		double t0 = now_mono();
+		int rc = pg_stmts_collect(p->stmts, &p->conn, target, b, deadline, serr, sizeof(serr));
+		struct pg_query_stat *st = &p->stats[Q_STATEMENTS];
+		st->ran = 1;
+		st->ok = rc == 0;
+		st->seconds = now_mono() - t0;
+		if (rc < 0 && pg_conn_ok(&p->conn))
+			log_complain(&p->complaints[Q_STATEMENTS], LOG_LEVEL_WARN, "postgres", target,
+				     "statements: %s", serr);
+		else if (rc == 0)
+			log_complaint_clear(&p->complaints[Q_STATEMENTS], "postgres", target,
+					    "statements collected again");
+	}
+	/* the expensive ones last: they may wait on a lock, under lock_timeout */
+	int64_t now = now_mono_ms();
+	if (now >= p->next_slow_ms && pg_conn_ok(&p->conn)) {
+		run_slow(p, deadline);
+		p->next_slow_ms = now + p->conf->slow_interval_ms;
+	}
+	batch_append(b, p->slow);
+	add_query_stats(p, b);
+
+	int up = pg_conn_ok(&p->conn);
+	batch_addv(b, m_up.name, m_up.help, m_up.type, up, t, 1);
+	if (!up) {
+		snprintf(err, errlen, "the connection was lost during the collection");
+		return -1;
+	}
+	return 0;
+}
+
+const struct collector postgres_collector = {
+	.name = "postgres",
+	.init = pg_init,
+	.collect = pg_collect,
+	.free = pg_free,
+};
+
+const struct config_kind postgres_kind = {
+	.name = "postgres",
+	.named = 1,
+	.keys = pg_keys,
+	.conf_size = sizeof(struct pg_config),
+	.validate = pg_validate,
+	.describe = pg_describe,
+	.collector = &postgres_collector,
+};

@@ -1,0 +1,38 @@
+/*
+ * postgres.h -- [postgres "NAME"] sections and the PostgreSQL collector.
+ *
+ * One instance per section, driven by that target's worker thread: it
+ * keeps one connection (application_name=dbpulse, statement_timeout and
+ * lock_timeout from `timeout`), reads the pg_stat views and
+ * pg_stat_statements each interval, and the expensive things (database
+ * and table sizes, other databases' tables) each slow_interval.  Every
+ * series carries target="NAME".  Works with a role that has pg_monitor.
+ */
+#ifndef DBPULSE_POSTGRES_H
+#define DBPULSE_POSTGRES_H
+
+#include <stdint.h>
+
+#include "collector.h"
+#include "config.h"
+
+struct pg_config {
+	struct target_common common;     /* enabled, interval, timeout */
+	char *dsn;                       /* libpq conninfo or URI, without a password */
+	char *password_file;             /* first line is the password; mode 0600 or stricter */
+	char *password_env;              /* name of an environment variable */
+	int64_t statements_top;
+	struct conf_list statements_windows;
+	int64_t statements_window_ms[8]; /* parsed from statements_windows, ascending */
+	size_t nwindows;
+	int64_t statements_query_length;
+	int statements_query_info;       /* export pg_stat_statements_query_info */
+	int64_t slow_interval_ms;
+	struct conf_list databases;      /* per-table statistics; empty: the DSN's */
+	int64_t tables_top;
+};
+
+extern const struct config_kind postgres_kind;
+extern const struct collector postgres_collector;
+
+#endif
