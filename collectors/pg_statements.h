@@ -28,7 +28,15 @@
  *     window.
  *   - the top N is ranked by exec time over the shortest window, then over
  *     the longest window, then by lifetime exec time (cumulative value), then
- *     by key; idle statements fill it when fewer than N are active.
+ *     by key; idle statements fill it when fewer than N are active.  Only
+ *     statements present in the snapshot or still in a window compete;
+ *   - an absent statement is dropped once no bucket refers to it and it has
+ *     no accumulator.  The table holds at most max_statements; rows of
+ *     further keys are summed as one untracked group whose growth goes to
+ *     `other` (a member leaving the group can hide the others' growth for
+ *     that one observe, never make anything go down).  While the table is
+ *     full, a key that gets a place is a baseline whose delta in that
+ *     observe goes to `other` as well (it may have been in the group).
  *
  * Sums: the accumulators of every statement (exported or not) plus `other`
  * always add up to the sum of all export deltas, which equals the sum over
@@ -97,7 +105,8 @@ void pgss_free(struct pgss *p);
  * previous one).  reset: the caller saw pg_stat_statements_info.stats_reset
  * change since the previous snapshot (every entry restarted).  rows stay
  * the caller's.  Pass complete snapshots only: a statement missing from a
- * snapshot is taken as evicted.
+ * snapshot is taken as evicted, and when it comes back its whole value
+ * counts as new activity.  A failed read is no snapshot: skip the call.
  */
 void pgss_observe(struct pgss *p, const struct pgss_row *rows, size_t n, int64_t now_ms,
 		  int reset);
@@ -144,7 +153,8 @@ struct pgss_stats {
 	uint64_t observes;
 	uint64_t resets;            /* observes with the reset flag */
 	uint64_t restarted_entries; /* entries seen going back to zero (flag or decrease) */
-	uint64_t evicted;           /* statements that disappeared between two snapshots */
+	uint64_t evicted;           /* statements that disappeared between two snapshots
+				       (not counted in an observe with the reset flag) */
 	uint64_t dropped_new;       /* rows not tracked because the table was full, summed
 				       over observes (their deltas went to other) */
 	size_t bucket_entries;      /* statement entries in all window buckets */

@@ -70,7 +70,7 @@ struct pg_stmts *pg_stmts_new(const struct pg_config *conf)
 		.windows_ms = conf->statements_window_ms,
 		.nwindows = conf->nwindows,
 		.interval_ms = conf->common.interval_ms,
-		.max_statements = 50000,
+		.max_statements = PGSS_DEFAULT_MAX,
 	};
 	s->engine = pgss_new(&o);
 	return s;
@@ -193,8 +193,8 @@ static int read_names(struct pg_stmts *s, struct pg_conn *conn, int64_t deadline
 	return 0;
 }
 
-/* Reads pg_stat_statements_info: an evicted-entries count and the reset
- * time; a reset time that moved means every entry restarted. */
+/* pg_stat_statements_info: an evicted-entries count and the reset time;
+ * a reset time that moved means every entry restarted. */
 static const struct metric_desc m_dealloc = {
 	"pg_stat_statements_dealloc_total",
 	"Times pg_stat_statements evicted its least used entries (pg_stat_statements.max reached).",
@@ -203,11 +203,13 @@ static const struct metric_desc m_reset = {
 	"pg_stat_statements_stats_reset_timestamp_seconds",
 	"When pg_stat_statements was last reset, in seconds since the epoch.", METRIC_GAUGE };
 
+/* Reads dealloc and stats_reset (epoch, 0 if NULL); adds their samples
+ * when b is given. */
 static int read_info(struct pg_stmts *s, struct pg_conn *conn, const char *target,
-		     struct batch *b, int *reset, int64_t deadline, char *err, size_t errlen)
+		     struct batch *b, double *stats_reset, int64_t deadline, char *err, size_t errlen)
 {
 	const char *fmt = pg_sql_pgss_info(conn->server_version);
-	*reset = 0;
+	*stats_reset = 0;
 	if (!fmt)
 		return 0;
 	PGresult *r = query_schema(s, conn, fmt, 0, NULL, deadline, err, errlen);
@@ -216,19 +218,21 @@ static int read_info(struct pg_stmts *s, struct pg_conn *conn, const char *targe
 	const char *t[] = { "target", target };
 	double v;
 	if (PQntuples(r) > 0) {
-		if (!PQgetisnull(r, 0, 0) && parse_double(PQgetvalue(r, 0, 0), &v) == 0)
+		if (b && !PQgetisnull(r, 0, 0) && parse_double(PQgetvalue(r, 0, 0), &v) == 0)
 			batch_addv(b, m_dealloc.name, m_dealloc.help, m_dealloc.type, v, t, 1);
 		if (!PQgetisnull(r, 0, 1) && parse_double(PQgetvalue(r, 0, 1), &v) == 0) {
-			batch_addv(b, m_reset.name, m_reset.help, m_reset.type, v, t, 1);
-			if (s->stats_reset != 0 && v != s->stats_reset)
-				*reset = 1;
-			s->stats_reset = v;
+			*stats_reset = v;
+			if (b)
+				batch_addv(b, m_reset.name, m_reset.help, m_reset.type, v, t, 1);
 		}
 	}
 	PQclear(r);
 	return 0;
 }
 
+/* Reads the counters of every statement.  A row that does not parse fails
+ * the whole snapshot: the engine would take a missing statement for an
+ * evicted one, and count its history again when it comes back. */
 static int read_counters(struct pg_stmts *s, struct pg_conn *conn, size_t *n, int64_t deadline,
 			 char *err, size_t errlen)
 {
@@ -245,17 +249,21 @@ static int read_counters(struct pg_stmts *s, struct pg_conn *conn, size_t *n, in
 		int64_t queryid;
 		if (parse_uint64(PQgetvalue(r, (int)i, 0), &dbid) < 0 ||
 		    parse_uint64(PQgetvalue(r, (int)i, 1), &userid) < 0 ||
-		    parse_int64(PQgetvalue(r, (int)i, 2), &queryid) < 0)
-			continue;
+		    parse_int64(PQgetvalue(r, (int)i, 2), &queryid) < 0) {
+			snprintf(err, errlen, "pg_stat_statements row %zu does not parse", i);
+			PQclear(r);
+			return -1;
+		}
 		row->key = (struct pgss_key){ (uint32_t)dbid, (uint32_t)userid, queryid };
-		int bad = 0;
 		for (int f = 0; f < PGSS_NFIELDS; f++) {
 			const char *cell = PQgetisnull(r, (int)i, 3 + f) ? "0" : PQgetvalue(r, (int)i, 3 + f);
-			if (parse_double(cell, &row->v[f]) < 0)
-				bad = 1;
+			if (parse_double(cell, &row->v[f]) < 0) {
+				snprintf(err, errlen, "pg_stat_statements row %zu does not parse", i);
+				PQclear(r);
+				return -1;
+			}
 		}
-		if (!bad)
-			(*n)++;
+		(*n)++;
 	}
 	PQclear(r);
 	return 0;
@@ -339,6 +347,14 @@ static const struct metric_desc m_available = {
 	METRIC_GAUGE };
 static const struct metric_desc m_tracked = {
 	"pg_stat_statements_tracked", "Statements the agent keeps statistics for.", METRIC_GAUGE };
+static const struct metric_desc m_untracked = {
+	"pg_stat_statements_untracked",
+	"Statements of the last read the agent could not track (its table was full); "
+	"they are counted in queryid=\"other\".", METRIC_GAUGE };
+static const struct metric_desc m_restarts = {
+	"dbpulse_pg_statements_restarted_total",
+	"Statement entries seen restarting from zero (reset or eviction): "
+	"their counters continue, never go back.", METRIC_COUNTER };
 static const struct metric_desc m_query_info = {
 	"pg_stat_statements_query_info", "The text of an exported statement, truncated.",
 	METRIC_GAUGE };
@@ -393,10 +409,13 @@ int pg_stmts_collect(struct pg_stmts *s, struct pg_conn *conn, const char *targe
 		batch_addv(b, m_available.name, m_available.help, m_available.type, 0, t, 1);
 		return 0;
 	}
-	int reset;
+	double reset_before, reset_after;
 	size_t n = 0;
-	if (read_info(s, conn, target, b, &reset, deadline, err, errlen) < 0 ||
-	    read_counters(s, conn, &n, deadline, err, errlen) < 0) {
+	/* stats_reset before and after the counters: a reset in between would
+	 * mix restarted and old counters, so that snapshot is skipped */
+	if (read_info(s, conn, target, b, &reset_before, deadline, err, errlen) < 0 ||
+	    read_counters(s, conn, &n, deadline, err, errlen) < 0 ||
+	    read_info(s, conn, target, NULL, &reset_after, deadline, err, errlen) < 0) {
 		if (strstr(err, "shared_preload_libraries")) {
 			if (!s->said_missing)
 				log_warn("postgres", target, "pg_stat_statements is not loaded "
@@ -412,7 +431,11 @@ int pg_stmts_collect(struct pg_stmts *s, struct pg_conn *conn, const char *targe
 		log_info("postgres", target, "pg_stat_statements is available again");
 	s->said_missing = 0;
 	batch_addv(b, m_available.name, m_available.help, m_available.type, 1, t, 1);
-	pgss_observe(s->engine, s->rows, n, now_mono_ms(), reset);
+	if (reset_before == reset_after) {
+		int reset = s->stats_reset != 0 && reset_before != s->stats_reset;
+		pgss_observe(s->engine, s->rows, n, now_mono_ms(), reset);
+		s->stats_reset = reset_before;
+	}
 	if (read_names(s, conn, deadline, err, errlen) < 0)
 		return -1;
 	s->series = xgrow(s->series, &s->series_alloc, (size_t)s->conf->statements_top + 2,
@@ -423,5 +446,9 @@ int pg_stmts_collect(struct pg_stmts *s, struct pg_conn *conn, const char *targe
 	struct pgss_stats st;
 	pgss_get_stats(s->engine, &st);
 	batch_addv(b, m_tracked.name, m_tracked.help, m_tracked.type, (double)st.statements, t, 1);
+	batch_addv(b, m_untracked.name, m_untracked.help, m_untracked.type, (double)st.untracked_rows,
+		   t, 1);
+	batch_addv(b, m_restarts.name, m_restarts.help, m_restarts.type,
+		   (double)st.restarted_entries, t, 1);
 	return 0;
 }

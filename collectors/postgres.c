@@ -152,6 +152,7 @@ static void pg_describe(const struct config_section *s, struct buf *out)
 
 /* ---- the instance ----------------------------------------------------- */
 
+/* Every cycle's queries first; from Q_DATABASE_SIZE on, the slow ones. */
 enum pg_query {
 	Q_SERVER, Q_STAT_DATABASE, Q_WRAPAROUND, Q_ACTIVITY, Q_LOCKS, Q_REPLICATION, Q_STANDBY,
 	Q_SLOTS, Q_ARCHIVER, Q_WAL, Q_BGWRITER, Q_TABLES, Q_STATEMENTS, Q_DATABASE_SIZE,
@@ -416,7 +417,8 @@ static int pg_collect(void *instance, struct batch *b, int64_t deadline, char *e
 	const char *target = p->section->name;
 	const char *t[] = { "target", target };
 
-	for (int q = 0; q < Q_COUNT; q++)
+	/* the slow queries' figures stay until they run again, like their samples */
+	for (int q = 0; q < Q_DATABASE_SIZE; q++)
 		p->stats[q].ran = 0;
 	/* a kept connection may have died with a server restart: the first
 	 * query tells, and one new connection is tried at once */

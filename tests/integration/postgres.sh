@@ -147,15 +147,21 @@ check "still one agent session" test "$(agent_sessions)" = 1
 
 # a lock: the size query gives up at lock_timeout, the rest arrives
 quiet "CREATE TABLE IF NOT EXISTS locked (id int)" >/dev/null
-( echo "BEGIN; LOCK TABLE locked IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(4); COMMIT;" | pg_sql >/dev/null ) &
+( echo "BEGIN; LOCK TABLE locked IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(60); COMMIT;" |
+	PGOPTIONS="-c application_name=locker" pg_sql >/dev/null 2>&1 ) &
 locker=$!
-sleep 0.5
+lock_held() {
+	test "$(quiet "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+		WHERE c.relname = 'locked' AND l.mode = 'AccessExclusiveLock' AND l.granted")" = 1
+}
+check "another session holds ACCESS EXCLUSIVE on a table" wait_for 10 lock_held
 wait_cycles 2
 save
 check "the locked size query failed" grep -q '^dbpulse_pg_query_success{target="main",query="table_sizes"} 0$' "$TMP/m"
 check "pg_up stays 1" grep -q '^pg_up{target="main"} 1$' "$TMP/m"
 check "the other queries succeeded" grep -q '^dbpulse_pg_query_success{target="main",query="stat_database"} 1$' "$TMP/m"
 check "one agent session while locked" test "$(agent_sessions)" = 1
+quiet "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'locker'" >/dev/null
 wait $locker
 
 # the server stops: pg_up 0 at the next cycle, /metrics answers at once
