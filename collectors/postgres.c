@@ -176,6 +176,7 @@ struct pg {
 	const struct pg_config *conf;
 	struct pg_conn conn;
 	char *dbname;                     /* the DSN's database */
+	int own_tables;                   /* report the DSN's database's tables */
 	struct pg_server_info info;
 	struct pg_stmts *stmts;
 	struct batch *slow;               /* samples of the last slow cycle */
@@ -211,7 +212,7 @@ static void *pg_init(const struct config_section *section, char *err, size_t err
 		if (strcmp(o->keyword, "dbname") == 0 && o->val && *o->val)
 			p->dbname = xstrdup(o->val);
 	PQconninfoFree(opts);
-	if (!p->dbname) /* libpq's default: the user name, else the login */
+	if (!p->dbname) /* libpq's default; known once connected */
 		p->dbname = xstrdup("");
 	p->stmts = pg_stmts_new(p->conf);
 	p->slow = batch_new();
@@ -273,7 +274,10 @@ static int read_password(const struct pg_config *c, char *out, size_t outlen, ch
 	return 1;
 }
 
-static int pg_connect(struct pg *p, int64_t deadline, char *err, size_t errlen)
+/* Opens conn to the DSN's server, in database dbname when it is not NULL
+ * (another database of `databases`), else the DSN's. */
+static int pg_connect(struct pg *p, struct pg_conn *conn, const char *dbname, int64_t deadline,
+		      char *err, size_t errlen)
 {
 	const struct pg_config *c = p->conf;
 	char *perr = NULL;
@@ -304,8 +308,14 @@ static int pg_connect(struct pg *p, int64_t deadline, char *err, size_t errlen)
 			user_options = o->val;
 			continue;
 		}
+		if (dbname && strcmp(o->keyword, "dbname") == 0)
+			continue;
 		kw[k] = o->keyword;
 		val[k++] = o->val;
+	}
+	if (dbname) {
+		kw[k] = "dbname";
+		val[k++] = dbname;
 	}
 	/* the session's own limits, so that a slow or locked server ends our
 	 * queries itself; lock waits get half the time so that one lock does
@@ -331,13 +341,21 @@ static int pg_connect(struct pg *p, int64_t deadline, char *err, size_t errlen)
 	}
 	kw[k] = NULL;
 	val[k] = NULL;
-	int rc = pg_conn_open(&p->conn, kw, val, deadline, err, errlen);
+	int rc = pg_conn_open(conn, kw, val, deadline, err, errlen);
 	explicit_bzero(password, sizeof(password));
 	free(kw);
 	free(val);
 	PQconninfoFree(opts);
-	if (rc == 0)
-		log_info("postgres", p->section->name, "connected (server %d)", p->conn.server_version);
+	if (rc == 0 && !dbname) {
+		/* the database libpq chose when the DSN names none */
+		free(p->dbname);
+		p->dbname = xstrdup(PQdb(conn->conn));
+		p->own_tables = p->conf->databases.n == 0;
+		for (size_t i = 0; i < p->conf->databases.n; i++)
+			if (strcmp(p->conf->databases.items[i], p->dbname) == 0)
+				p->own_tables = 1;
+		log_info("postgres", p->section->name, "connected (server %d)", conn->server_version);
+	}
 	return rc;
 }
 
@@ -376,6 +394,33 @@ static void run_emit(struct pg *p, enum pg_query q, const char *sql, emit_fn emi
 	}
 }
 
+/* The tables of another database of `databases`: a short connection of
+ * its own, every slow_interval, after the main one's queries (so the
+ * server sees at most two sessions of the agent, for a moment). */
+static void other_database_tables(struct pg *p, const char *db, const char *const *params,
+				  int64_t deadline)
+{
+	struct pg_conn conn = { 0 };
+	char err[512];
+	PGresult *r = NULL;
+	if (pg_connect(p, &conn, db, deadline, err, sizeof(err)) == 0 &&
+	    (r = pg_conn_query(&conn, pg_sql_tables(conn.server_version), 1, params, deadline, err,
+			       sizeof(err))) != NULL) {
+		pg_emit_tables(p->slow, p->section->name, db, r);
+		PQclear(r);
+		r = pg_conn_query(&conn, pg_sql_table_sizes(conn.server_version), 1, params, deadline,
+				  err, sizeof(err));
+		if (r) {
+			pg_emit_table_sizes(p->slow, p->section->name, db, r);
+			PQclear(r);
+		}
+	}
+	pg_conn_close(&conn);
+	if (!r)
+		log_complain(&p->complaints[Q_TABLE_SIZES], LOG_LEVEL_WARN, "postgres",
+			     p->section->name, "tables of database '%s': %s", db, err);
+}
+
 /* Sizes of databases and tables: every slow_interval, kept in between. */
 static void run_slow(struct pg *p, int64_t deadline)
 {
@@ -390,13 +435,16 @@ static void run_slow(struct pg *p, int64_t deadline)
 		pg_emit_database_size(p->slow, target, r);
 		PQclear(r);
 	}
-	if (p->conf->tables_top > 0 && pg_conn_ok(&p->conn)) {
+	if (p->conf->tables_top > 0 && p->own_tables && pg_conn_ok(&p->conn)) {
 		r = run(p, Q_TABLE_SIZES, pg_sql_table_sizes(version), 1, params, deadline);
 		if (r) {
 			pg_emit_table_sizes(p->slow, target, p->dbname, r);
 			PQclear(r);
 		}
 	}
+	for (size_t i = 0; p->conf->tables_top > 0 && i < p->conf->databases.n; i++)
+		if (strcmp(p->conf->databases.items[i], p->dbname) != 0)
+			other_database_tables(p, p->conf->databases.items[i], params, deadline);
 }
 
 static void add_query_stats(struct pg *p, struct batch *b)
@@ -424,7 +472,7 @@ static int pg_collect(void *instance, struct batch *b, int64_t deadline, char *e
 	 * query tells, and one new connection is tried at once */
 	PGresult *server = NULL;
 	for (int attempt = 0; attempt < 2 && !server; attempt++) {
-		if (!pg_conn_ok(&p->conn) && pg_connect(p, deadline, err, errlen) < 0)
+		if (!pg_conn_ok(&p->conn) && pg_connect(p, &p->conn, NULL, deadline, err, errlen) < 0)
 			break;
 		server = run(p, Q_SERVER, pg_sql_server(p->conn.server_version), 0, NULL, deadline);
 		if (!server && pg_conn_ok(&p->conn)) {
@@ -462,7 +510,7 @@ static int pg_collect(void *instance, struct batch *b, int64_t deadline, char *e
 	run_emit(p, Q_ARCHIVER, pg_sql_archiver(version), pg_emit_archiver, b, deadline);
 	run_emit(p, Q_WAL, pg_sql_wal(version), pg_emit_wal, b, deadline);
 	run_emit(p, Q_BGWRITER, pg_sql_bgwriter(version), pg_emit_bgwriter, b, deadline);
-	if (p->conf->tables_top > 0 && pg_conn_ok(&p->conn)) {
+	if (p->conf->tables_top > 0 && p->own_tables && pg_conn_ok(&p->conn)) {
 		r = run(p, Q_TABLES, pg_sql_tables(version), 1, params, deadline);
 		if (r) {
 			pg_emit_tables(b, target, p->dbname, r);

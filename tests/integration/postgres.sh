@@ -176,6 +176,22 @@ kill -TERM "$AGENT_PID"
 wait "$AGENT_PID"
 AGENT_PID=
 
+# databases: the tables of another database, through a short connection
+pg_sql "CREATE DATABASE app" >/dev/null
+pg_sql_db app "CREATE TABLE orders (id int); INSERT INTO orders SELECT generate_series(1, 100);
+	DELETE FROM orders WHERE id <= 40; GRANT CONNECT ON DATABASE app TO dbpulse" >/dev/null
+pg_config_file "$TMP/dbs.ini" "databases = postgres, app"
+start_agent "$TMP/dbs.ini" || { not_ok "agent starts"; done_testing; }
+check "databases: the other database's tables are reported" \
+	wait_for 10 has_metric 'pg_stat_user_tables_n_dead_tup{target="main",datname="app",schemaname="public",relname="orders"}'
+save
+check "databases: with their sizes" \
+	grep -q '^pg_stat_user_tables_total_size_bytes{target="main",datname="app",schemaname="public",relname="orders"} ' "$TMP/m"
+check "databases: and the DSN's database's" grep -q '^pg_stat_user_tables_n_live_tup{target="main",datname="postgres",' "$TMP/m"
+kill -TERM "$AGENT_PID"
+wait "$AGENT_PID"
+AGENT_PID=
+
 # a wrong password: pg_up 0, one clear line naming the target, not the password
 export PGTEST_PASSWORD=not-the-right-one-42
 pg_config_file "$TMP/bad.ini"
