@@ -34,7 +34,7 @@ diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
 check() {
 	local desc=$1
 	shift
-	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+	if "$@"; then ok "$desc"; else not_ok "$desc"; return 1; fi
 }
 skip_all() { echo "1..0 # SKIP $*"; exit 0; }
 done_testing() { echo "1..$TAP_N"; exit "$TAP_FAILED"; }
@@ -87,6 +87,17 @@ wait_for() {
 		tries=$((tries - 1))
 	done
 	return 1
+}
+
+# stop_agent: SIGTERM, and a test that it exited with status 0 (under the
+# sanitizers a leak or an error report makes the status non-zero)
+stop_agent() {
+	kill -TERM "$AGENT_PID"
+	wait "$AGENT_PID"
+	local rc=$?
+	AGENT_PID=
+	check "the agent exits cleanly (status $rc)" test "$rc" = 0 ||
+		diag "the agent's last words:" "$(tail -n 40 "$TMP/agent.log")"
 }
 
 scrape() { curl -sS --max-time 5 "$URL/metrics"; }

@@ -112,9 +112,7 @@ check "37 runs of 3 rows: 111 more rows ($r0 -> $r1)" test "$((r1 - r0))" = 111
 check "its time grew ($t0 -> $t1)" awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b > a) }'
 
 # a wrong and a right count of series, and the sums
-kill -TERM "$AGENT_PID"
-wait "$AGENT_PID"
-AGENT_PID=
+stop_agent
 pg_load_statements 2000 >/dev/null
 pg_config_file "$TMP/top50.ini" "statements_top = 50"
 start_agent "$TMP/top50.ini" || { not_ok "agent restarts"; done_testing; }
@@ -172,9 +170,7 @@ check "server stopped: /metrics answers in ${ms} ms" test "$ms" -lt 500
 pg_restart
 check "server back: pg_up 1 within two intervals (+ its start)" wait_for 5 has_metric 'pg_up{target="main"} 1'
 check "one agent session after the restart" test "$(agent_sessions)" = 1
-kill -TERM "$AGENT_PID"
-wait "$AGENT_PID"
-AGENT_PID=
+stop_agent
 
 # databases: the tables of another database, through a short connection
 pg_sql "CREATE DATABASE app" >/dev/null
@@ -188,9 +184,19 @@ save
 check "databases: with their sizes" \
 	grep -q '^pg_stat_user_tables_total_size_bytes{target="main",datname="app",schemaname="public",relname="orders"} ' "$TMP/m"
 check "databases: and the DSN's database's" grep -q '^pg_stat_user_tables_n_live_tup{target="main",datname="postgres",' "$TMP/m"
-kill -TERM "$AGENT_PID"
-wait "$AGENT_PID"
-AGENT_PID=
+stop_agent
+
+# a database without the extension: said once, the rest collected
+pg_config_file "$TMP/noext.ini"
+sed -i "s/^dsn = .*/dsn = ${PG_DSN/dbname=postgres/dbname=app}/" "$TMP/noext.ini"
+start_agent "$TMP/noext.ini" || { not_ok "agent starts"; done_testing; }
+check "no extension: pg_stat_statements_available 0" \
+	wait_for 10 has_metric 'pg_stat_statements_available{target="main"} 0'
+wait_cycles 2
+check "no extension: pg_up 1 and the rest collected" has_metric 'pg_stat_database_xact_commit_total{target="main",datname="app"}'
+check "no extension: said once in the log" \
+	test "$(grep -c 'pg_stat_statements is not installed' "$TMP/agent.log")" = 1
+stop_agent
 
 # a wrong password: pg_up 0, one clear line naming the target, not the password
 export PGTEST_PASSWORD=not-the-right-one-42
@@ -204,4 +210,13 @@ check "wrong password: the error counter rises ($e1 -> $e2)" test "$e2" -gt "$e1
 check "wrong password: one log line naming the target and the cause" \
 	test "$(grep -c 'target=main.*password authentication failed' "$TMP/agent.log")" = 1
 check "the password is in no log line" sh -c "! grep -q 'not-the-right-one-42' '$TMP/agent.log'"
+stop_agent
+
+# every database down from the start: the agent starts and answers
+export PGTEST_PASSWORD="$PG_PASSWORD"
+pg_config_file "$TMP/down.ini"
+sed -i "s/^dsn = .*/dsn = host=127.0.0.1 port=1 dbname=postgres user=dbpulse/" "$TMP/down.ini"
+start_agent "$TMP/down.ini" || { not_ok "agent starts with its database down"; done_testing; }
+check "database down from the start: pg_up 0" wait_for 5 has_metric 'pg_up{target="main"} 0'
+check "database down from the start: /healthz answers" test "$(curl -sS "$URL/healthz")" = ok
 done_testing
