@@ -10,7 +10,7 @@
 #ifndef DBPULSE_PG_CONN_H
 #define DBPULSE_PG_CONN_H
 
-#include <libpq-fe.h>
+#include "pg_libpq.h"
 #include <stddef.h>
 #include <stdint.h>
 

@@ -8,7 +8,7 @@
 #ifndef DBPULSE_PG_HEALTH_H
 #define DBPULSE_PG_HEALTH_H
 
-#include <libpq-fe.h>
+#include "pg_libpq.h"
 
 struct batch;
 

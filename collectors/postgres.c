@@ -83,6 +83,8 @@ static int pg_validate(void *conf, char *err, size_t errlen)
 {
 	struct pg_config *c = conf;
 	char *perr = NULL;
+	if (pg_libpq_load(err, errlen) < 0)
+		return -1;
 	PQconninfoOption *opts = PQconninfoParse(c->dsn, &perr);
 	if (!opts) {
 		char msg[256];
@@ -197,6 +199,8 @@ static const struct metric_desc m_q_success = {
 
 static void *pg_init(const struct config_section *section, char *err, size_t errlen)
 {
+	if (pg_libpq_load(err, errlen) < 0)
+		return NULL;
 	struct pg *p = xcalloc(1, sizeof(*p));
 	p->section = section;
 	p->conf = section->conf;

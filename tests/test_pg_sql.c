@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -199,6 +200,17 @@ static void test_null_cells(void **state)
 	batch_free(b);
 }
 
+static int load_libpq(void **state)
+{
+	char err[256];
+	(void)state;
+	if (pg_libpq_load(err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -207,5 +219,5 @@ int main(void)
 		cmocka_unit_test(test_standby_lag),
 		cmocka_unit_test(test_null_cells),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, load_libpq, NULL);
 }

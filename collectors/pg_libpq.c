@@ -1,0 +1,80 @@
+/*
+ * pg_libpq.c -- loads libpq at run time (see pg_libpq.h).  Called from any
+ * thread that is about to use libpq; pthread_once makes the load happen
+ * once, and the table is read-only afterwards.
+ */
+#include "autoconfig.h"
+#define DBPULSE_PG_LIBPQ_NO_MACROS /* the table names its members like the functions */
+#include "pg_libpq.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+struct pg_libpq pg_libpq;
+
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static char load_error[256]; /* written once, under load_once */
+
+static const struct {
+	const char *name;
+	size_t offset;
+} symbols[] = {
+	{ "PQconnectStartParams", offsetof(struct pg_libpq, PQconnectStartParams) },
+	{ "PQconnectPoll", offsetof(struct pg_libpq, PQconnectPoll) },
+	{ "PQstatus", offsetof(struct pg_libpq, PQstatus) },
+	{ "PQerrorMessage", offsetof(struct pg_libpq, PQerrorMessage) },
+	{ "PQfinish", offsetof(struct pg_libpq, PQfinish) },
+	{ "PQsetnonblocking", offsetof(struct pg_libpq, PQsetnonblocking) },
+	{ "PQserverVersion", offsetof(struct pg_libpq, PQserverVersion) },
+	{ "PQsocket", offsetof(struct pg_libpq, PQsocket) },
+	{ "PQdb", offsetof(struct pg_libpq, PQdb) },
+	{ "PQsendQuery", offsetof(struct pg_libpq, PQsendQuery) },
+	{ "PQsendQueryParams", offsetof(struct pg_libpq, PQsendQueryParams) },
+	{ "PQflush", offsetof(struct pg_libpq, PQflush) },
+	{ "PQisBusy", offsetof(struct pg_libpq, PQisBusy) },
+	{ "PQconsumeInput", offsetof(struct pg_libpq, PQconsumeInput) },
+	{ "PQgetResult", offsetof(struct pg_libpq, PQgetResult) },
+	{ "PQclear", offsetof(struct pg_libpq, PQclear) },
+	{ "PQresultStatus", offsetof(struct pg_libpq, PQresultStatus) },
+	{ "PQresultErrorMessage", offsetof(struct pg_libpq, PQresultErrorMessage) },
+	{ "PQntuples", offsetof(struct pg_libpq, PQntuples) },
+	{ "PQnfields", offsetof(struct pg_libpq, PQnfields) },
+	{ "PQgetvalue", offsetof(struct pg_libpq, PQgetvalue) },
+	{ "PQgetisnull", offsetof(struct pg_libpq, PQgetisnull) },
+	{ "PQconninfoParse", offsetof(struct pg_libpq, PQconninfoParse) },
+	{ "PQconninfoFree", offsetof(struct pg_libpq, PQconninfoFree) },
+	{ "PQfreemem", offsetof(struct pg_libpq, PQfreemem) },
+	{ "PQmakeEmptyPGresult", offsetof(struct pg_libpq, PQmakeEmptyPGresult) },
+	{ "PQsetResultAttrs", offsetof(struct pg_libpq, PQsetResultAttrs) },
+	{ "PQsetvalue", offsetof(struct pg_libpq, PQsetvalue) },
+};
+
+static void load(void)
+{
+	/* the soname of the libpq this was built against (5 since 8.x) */
+	void *lib = dlopen("libpq.so.5", RTLD_NOW | RTLD_LOCAL);
+	if (!lib) {
+		snprintf(load_error, sizeof(load_error), "cannot load libpq: %s", dlerror());
+		return;
+	}
+	for (size_t i = 0; i < sizeof(symbols) / sizeof(symbols[0]); i++) {
+		void *sym = dlsym(lib, symbols[i].name);
+		if (!sym) {
+			snprintf(load_error, sizeof(load_error), "libpq has no %s", symbols[i].name);
+			return;
+		}
+		memcpy((char *)&pg_libpq + symbols[i].offset, &sym, sizeof(sym));
+	}
+}
+
+int pg_libpq_load(char *err, size_t errlen)
+{
+	pthread_once(&load_once, load);
+	if (load_error[0]) {
+		snprintf(err, errlen, "%s", load_error);
+		return -1;
+	}
+	return 0;
+}
