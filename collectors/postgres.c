@@ -25,17 +25,14 @@
 #include "pg_health.h"
 #include "pg_sql.h"
 #include "pg_stmts.h"
+#include "secret.h"
 #include "strutil.h"
 #include "xalloc.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* ---- configuration ---------------------------------------------------- */
 
@@ -235,49 +232,6 @@ static void pg_free(void *instance)
 	free(p);
 }
 
-/* The password from password_file or password_env into out (NUL-terminated);
- * 0 when there is none configured, 1 when read, -1 with err. */
-static int read_password(const struct pg_config *c, char *out, size_t outlen, char *err,
-			 size_t errlen)
-{
-	if (c->password_env) {
-		const char *v = getenv(c->password_env);
-		if (!v) {
-			snprintf(err, errlen, "password_env: variable '%s' is not set", c->password_env);
-			return -1;
-		}
-		snprintf(out, outlen, "%s", v);
-		return 1;
-	}
-	if (!c->password_file)
-		return 0;
-	int fd = open(c->password_file, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		snprintf(err, errlen, "cannot read password_file '%s': %s", c->password_file,
-			 strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		snprintf(err, errlen, "password_file '%s' has group or world access; "
-			 "permissions should be u=rw (0600) or less", c->password_file);
-		close(fd);
-		return -1;
-	}
-	ssize_t n = read(fd, out, outlen - 1);
-	close(fd);
-	if (n < 0) {
-		snprintf(err, errlen, "cannot read password_file '%s': %s", c->password_file,
-			 strerror(errno));
-		return -1;
-	}
-	out[n] = '\0';
-	out[strcspn(out, "\r\n")] = '\0';
-	return 1;
-}
-
 /* Opens conn to the DSN's server, in database dbname when it is not NULL
  * (another database of `databases`), else the DSN's. */
 static int pg_connect(struct pg *p, struct pg_conn *conn, const char *dbname, int64_t deadline,
@@ -292,7 +246,8 @@ static int pg_connect(struct pg *p, struct pg_conn *conn, const char *dbname, in
 		return -1;
 	}
 	char password[1024];
-	int has_password = read_password(c, password, sizeof(password), err, errlen);
+	int has_password = secret_read(c->password_file, c->password_env, password, sizeof(password),
+				       err, errlen);
 	if (has_password < 0) {
 		PQconninfoFree(opts);
 		return -1;

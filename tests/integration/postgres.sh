@@ -212,6 +212,19 @@ check "wrong password: one log line naming the target and the cause" \
 check "the password is in no log line" sh -c "! grep -q 'not-the-right-one-42' '$TMP/agent.log'"
 stop_agent
 
+# password_file: refused while others may read it, used once it is 0600
+printf '%s\n' "$PG_PASSWORD" >"$TMP/pgpass"
+chmod 644 "$TMP/pgpass"
+pg_config_file "$TMP/pwfile.ini"
+sed -i "s|^password_env = .*|password_file = $TMP/pgpass|" "$TMP/pwfile.ini"
+start_agent "$TMP/pwfile.ini" || { not_ok "agent starts"; done_testing; }
+check "password_file readable by others: pg_up 0" wait_for 5 has_metric 'pg_up{target="main"} 0'
+check "password_file readable by others: the log says why" \
+	grep -q "target=main.*password_file '$TMP/pgpass' has group or world access" "$TMP/agent.log"
+chmod 600 "$TMP/pgpass"
+check "password_file 0600: pg_up 1 at the next attempt" wait_for 10 has_metric 'pg_up{target="main"} 1'
+stop_agent
+
 # every database down from the start: the agent starts and answers
 export PGTEST_PASSWORD="$PG_PASSWORD"
 pg_config_file "$TMP/down.ini"
