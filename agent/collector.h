@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 struct batch;
+struct buf;
 struct config_section;
 
 struct collector {
@@ -32,6 +33,16 @@ struct collector {
 	int (*collect)(void *instance, struct batch *batch, int64_t deadline_ms,
 		       char *err, size_t errlen);
 	void (*free)(void *instance);
+	/* Optional: typed data for the API (slow-log entries, statement
+	 * windows), taken on the worker thread after each collect() and
+	 * published in the store with the metrics; immutable from then on, and
+	 * freed with view_free by the last reader.  May return NULL. */
+	void *(*view)(void *instance);
+	void (*view_free)(void *view);
+	/* Renders the part `what` of a view ("slowlog", ...) as JSON into out:
+	 * 0, 1 when the view has no such part, -1 on failure.  Called from
+	 * HTTP threads on a published, immutable view. */
+	int (*view_json)(const void *view, const char *what, struct buf *out);
 };
 
 /* Settings every target kind has; the first member of its config struct. */

@@ -22,6 +22,8 @@
 #include "xalloc.h"
 
 #include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -204,11 +206,58 @@ static int route_index(void *ctx, const struct http_request *req, struct http_re
 			"<body><h1>dbpulse " PACKAGE_VERSION "</h1>\n<ul>\n"
 			"<li><a href=\"/metrics\">/metrics</a> &mdash; Prometheus metrics</li>\n"
 			"<li><a href=\"/healthz\">/healthz</a> &mdash; liveness</li>\n"
+			"<li>/api/slowlog?target=NAME &mdash; a Redis target's slow log (JSON)</li>\n"
 			"</ul></body></html>\n");
+}
+
+/* A JSON error body {"error": msg}. */
+static int json_error(struct http_response *resp, unsigned status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int json_error(struct http_response *resp, unsigned status, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_t *o = json_pack("{s:s}", "error", msg);
+	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	resp->status = status;
+	int rc = text ? buf_puts(&resp->body, text) : -1;
+	free(text);
+	return rc;
+}
+
+/* GET /api/slowlog?target=NAME: the slow-log entries a Redis target kept,
+ * newest first, from the store (never from the server). */
+static int route_api_slowlog(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	struct daemon *d = ctx;
+	resp->content_type = "application/json";
+	resp->cache_control = "no-store";
+	const char *target = http_arg(req, "target");
+	if (!target || !*target)
+		return json_error(resp, 400, "parameter 'target' is required: the name of a [redis] section");
+	struct store_entry *e = store_find(d->store, NULL, target);
+	if (!e) {
+		if (store_has(d->store, target))
+			return json_error(resp, 503, "target '%s' has not been collected yet", target);
+		return json_error(resp, 404, "no target '%s'", target);
+	}
+	int rc = 1;
+	if (e->view && e->view_json)
+		rc = e->view_json(e->view, "slowlog", &resp->body);
+	store_entry_unref(e);
+	if (rc > 0)
+		return json_error(resp, 404, "target '%s' has no slow log", target);
+	return rc;
 }
 
 static const struct http_route routes[] = {
 	{ "/metrics", route_metrics },
+	{ "/api/slowlog", route_api_slowlog },
 	{ "/healthz", route_healthz },
 	{ "/", route_index },
 	{ NULL, NULL },

@@ -10,10 +10,12 @@
 #include "daemon.h"
 #include "host.h"
 #include "postgres.h"
+#include "redis.h"
 
 const struct config_kind *const config_kinds[] = {
 	&agent_kind,
 	&host_kind,
 	&postgres_kind,
+	&redis_kind,
 	NULL,
 };

@@ -180,7 +180,13 @@ static int run_cycle(struct target_run *tr, struct store *store, struct store_sl
 	if (blk->duplicates)
 		log_debug(tr->collector->name, tr->section->name, "dropped %zu repeated series",
 			  blk->duplicates);
-	store_publish(store, slot, store_entry_new(blk));
+	struct store_entry *entry = store_entry_new(blk);
+	if (tr->instance && tr->collector->view) {
+		entry->view = tr->collector->view(tr->instance);
+		entry->view_free = tr->collector->view_free;
+		entry->view_json = tr->collector->view_json;
+	}
+	store_publish(store, slot, entry);
 	log_outcome(tr, rc == 0);
 	/* a collection's transient memory (query results, say) goes back to
 	 * the system instead of staying resident until the next one */

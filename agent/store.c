@@ -165,7 +165,7 @@ struct store_entry *store_find(struct store *s, const char *kind, const char *na
 	struct store_entry *e = NULL;
 	pthread_mutex_lock(&s->lock);
 	for (struct store_slot *slot = s->head; slot; slot = slot->next) {
-		if (strcmp(slot->kind, kind) == 0 && strcmp(slot->name, name) == 0) {
+		if ((!kind || strcmp(slot->kind, kind) == 0) && strcmp(slot->name, name) == 0) {
 			if (slot->entry)
 				e = store_entry_ref(slot->entry);
 			break;
@@ -173,6 +173,16 @@ struct store_entry *store_find(struct store *s, const char *kind, const char *na
 	}
 	pthread_mutex_unlock(&s->lock);
 	return e;
+}
+
+int store_has(struct store *s, const char *name)
+{
+	int found = 0;
+	pthread_mutex_lock(&s->lock);
+	for (struct store_slot *slot = s->head; slot && !found; slot = slot->next)
+		found = strcmp(slot->name, name) == 0;
+	pthread_mutex_unlock(&s->lock);
+	return found;
 }
 
 uint64_t store_generation(struct store *s)

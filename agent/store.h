@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct buf;
 struct expo_block;
 
 struct store_entry {
@@ -23,6 +24,7 @@ struct store_entry {
 	struct expo_block *metrics;   /* owned reference; may be NULL */
 	void *view;                   /* typed data for /api, owned */
 	void (*view_free)(void *view);
+	int (*view_json)(const void *view, const char *what, struct buf *out);
 	double published_at;          /* wall clock, seconds */
 };
 
@@ -57,8 +59,11 @@ void store_publish(struct store *s, struct store_slot *slot, struct store_entry 
 /* References every current entry, in slot order. */
 void store_snapshot(struct store *s, struct store_snapshot *snap);
 void store_snapshot_release(struct store_snapshot *snap);
-/* The current entry of (kind, name), with a reference, or NULL. */
+/* The current entry of (kind, name), with a reference, or NULL; kind
+ * NULL matches any kind (target names are unique). */
 struct store_entry *store_find(struct store *s, const char *kind, const char *name);
+/* Whether a slot of that name exists (published or not yet). */
+int store_has(struct store *s, const char *name);
 uint64_t store_generation(struct store *s);
 
 #endif

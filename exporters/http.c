@@ -136,6 +136,7 @@ static MHD_RESULT on_request(void *cls, struct MHD_Connection *conn, const char 
 		.head = head,
 		.accepts_gzip = gzip_accepted(MHD_lookup_connection_value(
 			conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING)),
+		.conn = conn,
 	};
 	struct http_response resp = { .status = 200 };
 	buf_init(&resp.body, (size_t)1 << 30);
@@ -162,6 +163,11 @@ static MHD_RESULT on_request(void *cls, struct MHD_Connection *conn, const char 
 	MHD_RESULT rc = MHD_queue_response(conn, resp.status ? resp.status : 200, r);
 	MHD_destroy_response(r);
 	return rc;
+}
+
+const char *http_arg(const struct http_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
 /* Resolves host:port into a socket address for binding; an empty host

@@ -19,7 +19,11 @@ struct http_request {
 	const char *path;
 	int head;                /* HEAD rather than GET */
 	int accepts_gzip;        /* Accept-Encoding allows gzip */
+	void *conn;              /* libmicrohttpd's, for http_arg() */
 };
+
+/* The value of a query-string argument (?name=value), or NULL. */
+const char *http_arg(const struct http_request *req, const char *name);
 
 struct http_response {
 	unsigned status;         /* 200 when left at 0 */

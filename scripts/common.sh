@@ -5,14 +5,20 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # Packages to build dbpulse, and what its tests and demo run against.
 BUILD_PACKAGES="gcc libc6-dev make autoconf automake pkg-config libpq-dev libhiredis-dev \
-libmicrohttpd-dev libcurl4-openssl-dev libinih-dev zlib1g-dev"
+libmicrohttpd-dev libcurl4-openssl-dev libinih-dev zlib1g-dev libjansson-dev"
 # PostgreSQL 15 for the integration tests and the demo, which start
 # throwaway clusters of their own (tests/integration/pg_lib.sh):
 # postgresql-15 has the server, initdb, pg_ctl, pgbench and pg_stat_statements
 # (Debian's postgresql-contrib-15 is part of it), postgresql-client-15 psql;
 # procps gives pgrep, which finds a cluster's processes.
 PG_PACKAGES="postgresql-15 postgresql-client-15 procps"
-TEST_PACKAGES="libcmocka-dev prometheus curl gzip xz-utils python3 ca-certificates $PG_PACKAGES"
+# Redis 7.0 for the integration tests, the demo and bench/redis_load.sh,
+# which start throwaway servers of their own (tests/integration/redis_lib.sh):
+# redis-server has the server, redis-tools redis-cli and redis-benchmark
+# (redis-server depends on it; named for the scripts that call redis-cli).
+REDIS_PACKAGES="redis-server redis-tools"
+TEST_PACKAGES="libcmocka-dev prometheus curl gzip xz-utils python3 ca-certificates $PG_PACKAGES \
+$REDIS_PACKAGES"
 
 say() { printf '==> %s\n' "$*" >&2; }
 
@@ -52,6 +58,10 @@ install_packages() {
 	# never used: the tests and the demo run their own clusters on other
 	# ports, with the binaries of /usr/lib/postgresql/15/bin (not Debian's
 	# pg_wrapper, which picks a cluster) and their own socket directory.
+	# Likewise installing redis-server starts Debian's service on
+	# 127.0.0.1:6379 where an init system runs: never used or touched; the
+	# tests and the demo start their own servers on other ports, with their
+	# own config, directory and passwords.
 }
 
 # build DIR [configure options...]: configures (once) and builds in DIR

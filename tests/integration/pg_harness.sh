@@ -114,7 +114,8 @@ old_pid=$PG_PID
 pg_kill
 check "pg_kill: every process of the cluster is gone" test -z "$(leftovers "$PG_DIR")"
 check "pg_kill: the port is closed" port_closed "$port"
-check "pg_kill: a connection now fails" sh -c "! pg_sql 'SELECT 1' 2>/dev/null"
+pg_sql_fails() { ! pg_sql 'SELECT 1' 2>/dev/null; }
+check "pg_kill: a connection now fails" pg_sql_fails
 start=$(date +%s%N)
 pg_restart
 ms=$((($(date +%s%N) - start) / 1000000))

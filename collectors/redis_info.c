@@ -1,0 +1,611 @@
+/*
+ * redis_info.c -- samples from the text of an INFO ALL reply (see
+ * redis_info.h).
+ *
+ * Called by the Redis collector on a target's worker thread once per
+ * collection, right after INFO ALL came back, and by the unit tests on
+ * captured replies.  It copies the reply into one allocation of its own
+ * (freed before it returns), walks the copy line by line (next_line) and
+ * cuts each line in place: key and value, then the "k=v,k=v" pairs of the
+ * structured lines.  A scalar key is looked up in its section's table
+ * (redis_info_fields.c) starting just after the key found last, as
+ * Netdata's ARL does, so a reply in the usual order costs about one
+ * comparison a line.  Samples that need several lines (redis_instance_info,
+ * the replica's link to its master, redis_memory_utilization_ratio,
+ * redis_start_time_seconds) are made at the end from values kept on the
+ * way, which point into the copy.  Numbers only through strutil's checked
+ * parsers, and only finite decimal ones.
+ */
+#include "autoconfig.h"
+#include "redis_info.h"
+#include "metrics.h"
+#include "redis_info_fields.h"
+#include "strutil.h"
+#include "xalloc.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define REDIS_MAX_LABELS 7   /* target and redis_instance_info's six */
+
+/* One parse: where it is and what it keeps for the end. */
+struct redis_parse {
+	struct batch *b;
+	const char *target;
+	struct redis_info_summary *sum;
+	enum redis_section section;
+	const struct redis_field *fields;   /* the section's keys */
+	size_t nfields;
+	size_t cursor;                      /* where to look for the next key */
+	char *text[REDIS_T_N];              /* into the copy; NULL when absent */
+	double num[REDIS_N_N];
+	unsigned have;                      /* 1 << REDIS_N_* for each num set */
+};
+
+/* ---- families of the structured lines and of the end ------------------ */
+
+static const struct metric_desc redis_cmd_calls = {
+	"redis_commands_total", "Calls of the command (commandstats).", METRIC_COUNTER };
+static const struct metric_desc redis_cmd_duration = {
+	"redis_commands_duration_seconds_total", "Time spent running the command (commandstats).",
+	METRIC_COUNTER };
+static const struct metric_desc redis_cmd_rejected = {
+	"redis_commands_rejected_calls_total",
+	"Calls of the command refused before it ran: unknown arguments, ACL, OOM, ... "
+	"(commandstats, Redis 6.2+).", METRIC_COUNTER };
+static const struct metric_desc redis_cmd_failed = {
+	"redis_commands_failed_calls_total",
+	"Calls of the command that failed while it ran (commandstats, Redis 6.2+).",
+	METRIC_COUNTER };
+/* Untyped, not a gauge: promtool lets only summaries carry a quantile label. */
+static const struct metric_desc redis_cmd_latency = {
+	"redis_commands_latency_seconds",
+	"Latency percentiles of the command since the statistics were reset "
+	"(latencystats, Redis 7+).", METRIC_UNTYPED };
+static const struct metric_desc redis_errors = {
+	"redis_errors_total", "Error replies by error code (errorstats, Redis 6.2+).",
+	METRIC_COUNTER };
+static const struct metric_desc redis_db_keys = {
+	"redis_db_keys", "Keys in the database.", METRIC_GAUGE };
+static const struct metric_desc redis_db_expiring = {
+	"redis_db_keys_expiring", "Keys with an expiry in the database.", METRIC_GAUGE };
+static const struct metric_desc redis_db_avg_ttl = {
+	"redis_db_avg_ttl_seconds",
+	"Estimated mean time to live of the database's keys with an expiry (0: none).",
+	METRIC_GAUGE };
+static const struct metric_desc redis_slave_lag = {
+	"redis_connected_slave_lag_seconds",
+	"Seconds since the replica last acknowledged the replication stream.", METRIC_GAUGE };
+static const struct metric_desc redis_slave_offset = {
+	"redis_connected_slave_offset_bytes", "Replication offset the replica acknowledged.",
+	METRIC_GAUGE };
+static const struct metric_desc redis_master_link_up = {
+	"redis_master_link_up", "Whether the replica's link to its master is up.", METRIC_GAUGE };
+static const struct metric_desc redis_master_last_io = {
+	"redis_master_last_io_seconds_ago",
+	"Seconds since the replica last heard from its master (-1: no link).", METRIC_GAUGE };
+static const struct metric_desc redis_master_sync = {
+	"redis_master_sync_in_progress", "Whether the replica is receiving a full sync.",
+	METRIC_GAUGE };
+static const struct metric_desc redis_slave_repl_offset = {
+	"redis_slave_repl_offset", "The replica's replication offset.", METRIC_GAUGE };
+static const struct metric_desc redis_master_down_since = {
+	"redis_master_link_down_since_seconds",
+	"Seconds the replica's link to its master has been down.", METRIC_GAUGE };
+static const struct metric_desc redis_slave_info = {
+	"redis_slave_info", "The replica's master and whether it is read-only (value 1).",
+	METRIC_GAUGE };
+static const struct metric_desc redis_instance_info = {
+	"redis_instance_info", "The server's version, mode, role and run ID (value 1).",
+	METRIC_GAUGE };
+static const struct metric_desc redis_start_time = {
+	"redis_start_time_seconds", "When the server started, in seconds since the epoch.",
+	METRIC_GAUGE };
+static const struct metric_desc redis_memory_utilization = {
+	"redis_memory_utilization_ratio", "used_memory over maxmemory (when maxmemory is set).",
+	METRIC_GAUGE };
+
+/* ---- values ------------------------------------------------------------ */
+
+/* A finite decimal number ("12", "-1", "0.49", "1e30"): strtod's "inf",
+ * "nan" and hexadecimal forms are no INFO value. */
+static int redis_number(const char *s, double *out)
+{
+	if (s[strspn(s, "0123456789.+-eE")] != '\0')
+		return -1;
+	double v;
+	if (parse_double(s, &v) < 0 || !isfinite(v))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int redis_status(const char *s, double *out)
+{
+	static const char *const up[] = { "ok", "true", "up", "yes" };
+	static const char *const down[] = { "err", "fail", "down", "false", "no" };
+	for (size_t i = 0; i < sizeof(up) / sizeof(up[0]); i++) {
+		if (strcasecmp(s, up[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+	}
+	for (size_t i = 0; i < sizeof(down) / sizeof(down[0]); i++) {
+		if (strcasecmp(s, down[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	}
+	return redis_number(s, out);
+}
+
+/* Cuts a label value from the server to REDIS_INFO_LABEL_MAX bytes, in
+ * place and before a UTF-8 continuation byte; returns s. */
+static char *redis_label(struct redis_parse *p, char *s)
+{
+	size_t n = strlen(s);
+	if (n <= REDIS_INFO_LABEL_MAX)
+		return s;
+	n = REDIS_INFO_LABEL_MAX;
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	s[n] = '\0';
+	p->sum->cut_labels++;
+	return s;
+}
+
+/* Adds a sample with target first, then the nlabels pairs of labels. */
+static void redis_add(struct redis_parse *p, const struct metric_desc *d, double v,
+		      const char *const *labels, size_t nlabels)
+{
+	const char *all[2 * REDIS_MAX_LABELS] = { "target", p->target };
+	if (nlabels >= REDIS_MAX_LABELS)
+		return;
+	if (nlabels)
+		memcpy(all + 2, labels, 2 * nlabels * sizeof(*all));
+	batch_addv(p->b, d->name, d->help, d->type, v, all, nlabels + 1);
+}
+
+/* The next pair of a "k=v,k=v" list, cut in place; *v is NULL when the
+ * pair has no '='.  Returns 0 at the end of the list. */
+static int redis_next_pair(char **s, char **k, char **v)
+{
+	char *p = *s;
+	if (*p == '\0')
+		return 0;
+	char *comma = strchr(p, ',');
+	if (comma) {
+		*comma = '\0';
+		*s = comma + 1;
+	} else {
+		*s = p + strlen(p);
+	}
+	char *eq = strchr(p, '=');
+	*k = p;
+	*v = NULL;
+	if (eq) {
+		*eq = '\0';
+		*v = eq + 1;
+	}
+	return 1;
+}
+
+int redis_info_quantile(const char *pct, char *out, size_t outlen)
+{
+	size_t ni = strspn(pct, "0123456789");
+	const char *frac = pct + ni;
+	size_t nf = 0;
+	if (*frac == '.') {
+		frac++;
+		nf = strspn(frac, "0123456789");
+		if (nf == 0)
+			return -1;
+	}
+	if (ni == 0 || frac[nf] != '\0')
+		return -1;
+	while (ni > 1 && pct[0] == '0') { /* "050" is 50 */
+		pct++;
+		ni--;
+	}
+	while (nf > 0 && frac[nf - 1] == '0')
+		nf--;
+	size_t len = 0;
+	if (ni == 3 && memcmp(pct, "100", 3) == 0 && nf == 0) {
+		if (outlen < 2)
+			return -1;
+		out[len++] = '1';
+	} else if (ni > 2) {
+		return -1;
+	} else if (nf == 0 && ni == 1 && pct[0] == '0') {
+		if (outlen < 2)
+			return -1;
+		out[len++] = '0';
+	} else { /* 0.<two integer digits><fraction>, trailing zeros off */
+		if (outlen < 5 + nf)
+			return -1;
+		memcpy(out, ni == 1 ? "0.0" : "0.", ni == 1 ? 3 : 2);
+		len = ni == 1 ? 3 : 2;
+		memcpy(out + len, pct, ni);
+		len += ni;
+		memcpy(out + len, frac, nf);
+		len += nf;
+		while (out[len - 1] == '0')
+			len--;
+	}
+	out[len] = '\0';
+	return 0;
+}
+
+/* ---- lines ------------------------------------------------------------- */
+
+/* A "key:value" of a scalar section. */
+static void redis_field_line(struct redis_parse *p, const char *key, char *value)
+{
+	const struct redis_field *f = NULL;
+	for (size_t i = 0; i < p->nfields; i++) {
+		size_t j = (p->cursor + i) % p->nfields;
+		if (strcmp(p->fields[j].key, key) == 0) {
+			f = &p->fields[j];
+			p->cursor = j + 1;
+			break;
+		}
+	}
+	if (!f)
+		return; /* a key this version of dbpulse does not read */
+	if (f->kind == REDIS_TEXT) {
+		p->text[f->keep] = redis_label(p, value);
+		p->sum->fields++;
+		return;
+	}
+	double v;
+	if ((f->kind == REDIS_STATUS ? redis_status(value, &v) : redis_number(value, &v)) < 0) {
+		p->sum->bad_values++;
+		return;
+	}
+	v /= f->div;
+	p->sum->fields++;
+	if (f->keep >= 0) {
+		p->num[f->keep] = v;
+		p->have |= 1u << f->keep;
+	}
+	if (f->d.name)
+		redis_add(p, &f->d, v, NULL, 0);
+}
+
+/* One pair a structured line may hold, and its family. */
+struct redis_pair {
+	const char *key;
+	double div;
+	const struct metric_desc *d;
+};
+
+/* Adds a sample for each pair of list that pairs[] names, with the given
+ * labels after target; other pairs are ignored.  Counts the line as a
+ * field if it gave a sample. */
+static void redis_pairs(struct redis_parse *p, char *list, const struct redis_pair *pairs,
+			size_t npairs, const char *const *labels, size_t nlabels)
+{
+	char *k, *v;
+	int used = 0;
+	while (redis_next_pair(&list, &k, &v)) {
+		if (!v) {
+			p->sum->bad_values++;
+			continue;
+		}
+		for (size_t i = 0; i < npairs; i++) {
+			if (strcmp(k, pairs[i].key) != 0)
+				continue;
+			double x;
+			if (redis_number(v, &x) < 0) {
+				p->sum->bad_values++;
+				break;
+			}
+			redis_add(p, pairs[i].d, x / pairs[i].div, labels, nlabels);
+			used = 1;
+			break;
+		}
+	}
+	if (used)
+		p->sum->fields++;
+}
+
+/* cmdstat_<cmd>:calls=1,usec=2,usec_per_call=2.00[,rejected_calls=0,failed_calls=0] */
+static void redis_cmdstat(struct redis_parse *p, char *cmd, char *list)
+{
+	static const struct redis_pair pairs[] = {
+		{ "calls", 1, &redis_cmd_calls },
+		{ "usec", 1e6, &redis_cmd_duration },
+		{ "rejected_calls", 1, &redis_cmd_rejected },
+		{ "failed_calls", 1, &redis_cmd_failed },
+	};
+	const char *labels[] = { "cmd", redis_label(p, cmd) };
+	redis_pairs(p, list, pairs, sizeof(pairs) / sizeof(pairs[0]), labels, 1);
+}
+
+/* errorstat_<ERR>:count=3 */
+static void redis_errorstat(struct redis_parse *p, char *code, char *list)
+{
+	static const struct redis_pair pairs[] = { { "count", 1, &redis_errors } };
+	const char *labels[] = { "err", redis_label(p, code) };
+	redis_pairs(p, list, pairs, 1, labels, 1);
+}
+
+/* db<N>:keys=1,expires=0,avg_ttl=0[,subexpiry=0] (avg_ttl in ms) */
+static void redis_keyspace(struct redis_parse *p, char *db, char *list)
+{
+	static const struct redis_pair pairs[] = {
+		{ "keys", 1, &redis_db_keys },
+		{ "expires", 1, &redis_db_expiring },
+		{ "avg_ttl", 1e3, &redis_db_avg_ttl },
+	};
+	uint64_t n;
+	if (parse_uint64(db + 2, &n) == 0 && n <= INT_MAX && p->sum->ndbs < REDIS_INFO_MAX_DBS)
+		p->sum->dbs[p->sum->ndbs++] = (int)n;
+	const char *labels[] = { "db", redis_label(p, db) };
+	redis_pairs(p, list, pairs, sizeof(pairs) / sizeof(pairs[0]), labels, 1);
+}
+
+/* latency_percentiles_usec_<cmd>:p50=1.003,p99=3.007,p99.9=5.023 */
+static void redis_latency(struct redis_parse *p, char *cmd, char *list)
+{
+	const char *labels[] = { "cmd", redis_label(p, cmd), "quantile", NULL };
+	char *k, *v, q[32];
+	int used = 0;
+	while (redis_next_pair(&list, &k, &v)) {
+		double x;
+		if (!v || k[0] != 'p' || redis_info_quantile(k + 1, q, sizeof(q)) < 0 ||
+		    redis_number(v, &x) < 0) {
+			p->sum->bad_values++;
+			continue;
+		}
+		labels[3] = q;
+		redis_add(p, &redis_cmd_latency, x / 1e6, labels, 2);
+		used = 1;
+	}
+	if (used)
+		p->sum->fields++;
+}
+
+/* slave<N>:ip=10.0.0.2,port=6379,state=online,offset=1234,lag=0 */
+static void redis_slave(struct redis_parse *p, char *list)
+{
+	char *k, *v, *ip = NULL, *port = NULL, *state = NULL, *offset = NULL, *lag = NULL;
+	while (redis_next_pair(&list, &k, &v)) {
+		if (!v)
+			p->sum->bad_values++;
+		else if (strcmp(k, "ip") == 0)
+			ip = redis_label(p, v);
+		else if (strcmp(k, "port") == 0)
+			port = redis_label(p, v);
+		else if (strcmp(k, "state") == 0)
+			state = redis_label(p, v);
+		else if (strcmp(k, "offset") == 0)
+			offset = v;
+		else if (strcmp(k, "lag") == 0)
+			lag = v;
+	}
+	const char *labels[] = { "slave_ip", ip ? ip : "", "slave_port", port ? port : "",
+				 "slave_state", state ? state : "" };
+	double x;
+	int used = 0;
+	if (offset) {
+		if (redis_number(offset, &x) == 0) {
+			redis_add(p, &redis_slave_offset, x, labels, 3);
+			used = 1;
+		} else {
+			p->sum->bad_values++;
+		}
+	}
+	if (lag) {
+		if (redis_number(lag, &x) == 0) {
+			redis_add(p, &redis_slave_lag, x, labels, 3);
+			used = 1;
+		} else {
+			p->sum->bad_values++;
+		}
+	}
+	if (used)
+		p->sum->fields++;
+}
+
+/* Whether key is prefix followed by one or more digits and nothing else. */
+static int redis_numbered(const char *key, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	if (strncmp(key, prefix, n) != 0 || key[n] == '\0')
+		return 0;
+	return key[n + strspn(key + n, "0123456789")] == '\0';
+}
+
+/* If key starts with prefix and has more after it, returns what follows;
+ * NULL when it does not start so.  An empty rest is a bad line. */
+static char *redis_suffix(struct redis_parse *p, char *key, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	if (strncmp(key, prefix, n) != 0)
+		return NULL;
+	if (key[n] == '\0') {
+		p->sum->bad_lines++;
+		return NULL;
+	}
+	return key + n;
+}
+
+static void redis_header(struct redis_parse *p, char *line)
+{
+	char *name = line + 1;
+	name += strspn(name, " \t");
+	size_t n = strlen(name);
+	while (n > 0 && (name[n - 1] == ' ' || name[n - 1] == '\t'))
+		name[--n] = '\0';
+	p->section = redis_info_section(name);
+	p->fields = redis_info_fields(p->section, &p->nfields);
+	p->cursor = 0;
+}
+
+/* One line without its line end, NUL-free and not empty. */
+static void redis_line(struct redis_parse *p, char *line)
+{
+	if (line[0] == '#') {
+		redis_header(p, line);
+		return;
+	}
+	char *colon = strchr(line, ':');
+	if (!colon || colon == line) {
+		p->sum->bad_lines++;
+		return;
+	}
+	*colon = '\0';
+	char *key = line, *value = colon + 1, *rest;
+	switch (p->section) {
+	case REDIS_SEC_OTHER:
+		break;
+	case REDIS_SEC_COMMANDSTATS:
+		if ((rest = redis_suffix(p, key, "cmdstat_")) != NULL)
+			redis_cmdstat(p, rest, value);
+		break;
+	case REDIS_SEC_ERRORSTATS:
+		if ((rest = redis_suffix(p, key, "errorstat_")) != NULL)
+			redis_errorstat(p, rest, value);
+		break;
+	case REDIS_SEC_LATENCYSTATS:
+		if ((rest = redis_suffix(p, key, "latency_percentiles_usec_")) != NULL)
+			redis_latency(p, rest, value);
+		break;
+	case REDIS_SEC_KEYSPACE:
+		if (redis_numbered(key, "db"))
+			redis_keyspace(p, key, value);
+		break;
+	case REDIS_SEC_REPLICATION:
+		if (redis_numbered(key, "slave")) {
+			redis_slave(p, value);
+			break;
+		}
+		/* fall through */
+	default:
+		redis_field_line(p, key, value);
+		break;
+	}
+}
+
+/* ---- the end: samples made of several lines ---------------------------- */
+
+static int redis_has(const struct redis_parse *p, enum redis_num n)
+{
+	return (p->have >> n) & 1u;
+}
+
+static const char *redis_kept(const struct redis_parse *p, enum redis_text t)
+{
+	return p->text[t] ? p->text[t] : "";
+}
+
+static void redis_finish(struct redis_parse *p, double now)
+{
+	struct redis_info_summary *sum = p->sum;
+
+	int info = 0;
+	for (int t = REDIS_T_ROLE; t <= REDIS_T_RUN_ID; t++)
+		info |= p->text[t] != NULL;
+	if (info) {
+		const char *labels[] = {
+			"role", redis_kept(p, REDIS_T_ROLE),
+			"redis_version", redis_kept(p, REDIS_T_VERSION),
+			"redis_mode", redis_kept(p, REDIS_T_MODE),
+			"os", redis_kept(p, REDIS_T_OS),
+			"maxmemory_policy", redis_kept(p, REDIS_T_POLICY),
+			"run_id", redis_kept(p, REDIS_T_RUN_ID),
+		};
+		redis_add(p, &redis_instance_info, 1, labels, 6);
+	}
+
+	/* uptime is whole seconds of the server's clock: so is the start */
+	if (redis_has(p, REDIS_N_UPTIME)) {
+		double clock = redis_has(p, REDIS_N_SERVER_TIME) ? p->num[REDIS_N_SERVER_TIME] : now;
+		if (clock > 0)
+			redis_add(p, &redis_start_time, floor(clock) - p->num[REDIS_N_UPTIME], NULL, 0);
+	}
+
+	if (redis_has(p, REDIS_N_MAXMEMORY) && p->num[REDIS_N_MAXMEMORY] > 0 &&
+	    redis_has(p, REDIS_N_USED_MEMORY))
+		redis_add(p, &redis_memory_utilization,
+			  p->num[REDIS_N_USED_MEMORY] / p->num[REDIS_N_MAXMEMORY], NULL, 0);
+
+	/* a replica: its link to the master */
+	const unsigned replica = (1u << REDIS_N_MASTER_LINK) | (1u << REDIS_N_MASTER_LAST_IO) |
+				 (1u << REDIS_N_MASTER_SYNC) | (1u << REDIS_N_SLAVE_OFFSET) |
+				 (1u << REDIS_N_MASTER_DOWN_SINCE);
+	if (p->text[REDIS_T_MASTER_HOST] || (p->have & replica)) {
+		static const struct {
+			enum redis_num n;
+			const struct metric_desc *d;
+		} links[] = {
+			{ REDIS_N_MASTER_LINK, &redis_master_link_up },
+			{ REDIS_N_MASTER_LAST_IO, &redis_master_last_io },
+			{ REDIS_N_MASTER_SYNC, &redis_master_sync },
+			{ REDIS_N_SLAVE_OFFSET, &redis_slave_repl_offset },
+			{ REDIS_N_MASTER_DOWN_SINCE, &redis_master_down_since },
+		};
+		const char *labels[] = { "master_host", redis_kept(p, REDIS_T_MASTER_HOST),
+					 "master_port", redis_kept(p, REDIS_T_MASTER_PORT),
+					 "read_only", redis_kept(p, REDIS_T_READ_ONLY) };
+		for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
+			if (redis_has(p, links[i].n))
+				redis_add(p, links[i].d, p->num[links[i].n], labels, 2);
+		redis_add(p, &redis_slave_info, 1, labels, 3);
+	}
+
+	snprintf(sum->role, sizeof(sum->role), "%s", redis_kept(p, REDIS_T_ROLE));
+	snprintf(sum->redis_version, sizeof(sum->redis_version), "%s",
+		 redis_kept(p, REDIS_T_VERSION));
+	snprintf(sum->run_id, sizeof(sum->run_id), "%s", redis_kept(p, REDIS_T_RUN_ID));
+	if (redis_has(p, REDIS_N_UPTIME))
+		sum->uptime = p->num[REDIS_N_UPTIME];
+	if (redis_has(p, REDIS_N_MAXMEMORY) && p->num[REDIS_N_MAXMEMORY] > 0)
+		sum->maxmemory = p->num[REDIS_N_MAXMEMORY];
+}
+
+int redis_info_emit(const char *text, size_t len, const char *target, double now,
+		    struct batch *b, struct redis_info_summary *sum, char *err, size_t errlen)
+{
+	struct redis_parse p = { .b = b, .target = target, .sum = sum };
+	memset(sum, 0, sizeof(*sum));
+	sum->uptime = -1;
+
+	char *copy = xmalloc(len + 1);
+	if (len)
+		memcpy(copy, text, len);
+	copy[len] = '\0';
+	size_t pos = 0;
+	while (pos < len) {
+		size_t start = pos;
+		char *line = next_line(copy, len, &pos);
+		int ended = text[pos - 1] == '\n';
+		size_t n = pos - start - (ended ? 1 : 0);
+		if (!ended) { /* the reply always ends in a line end: this one was cut */
+			sum->bad_lines++;
+			break;
+		}
+		if (memchr(line, '\0', n)) {
+			sum->bad_lines++;
+			continue;
+		}
+		if (n > 0 && line[n - 1] == '\r')
+			line[--n] = '\0';
+		if (n > 0)
+			redis_line(&p, line);
+	}
+	redis_finish(&p, now);
+	free(copy);
+
+	if (sum->fields == 0) {
+		if (err && errlen)
+			snprintf(err, errlen, "no INFO field in the reply (%zu bytes)", len);
+		return -1;
+	}
+	return 0;
+}

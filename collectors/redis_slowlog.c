@@ -1,0 +1,127 @@
+/*
+ * redis_slowlog.c -- SLOWLOG GET replies walked into kept entries, and
+ * their JSON (see redis_slowlog.h).  Called on the Redis target's worker
+ * thread (parse) and on HTTP threads (JSON, from an immutable slow log
+ * published in the store).
+ */
+#include "autoconfig.h"
+#include "redis_slowlog.h"
+#include "buf.h"
+#include "strutil.h"
+#include "xalloc.h"
+
+#include <hiredis/hiredis.h>
+#include <jansson.h>
+#include <string.h>
+
+/* A copy of s (n bytes) as valid UTF-8 without NUL bytes, cut at max bytes
+ * (with "..." when cut). */
+static void put_clean(struct buf *out, const char *s, size_t n, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t start = out->len;
+	for (size_t i = 0; i < n;) {
+		size_t adv = p[i] ? utf8_sequence_len(p + i, n - i) : 0;
+		if (out->len - start + (adv ? adv : 3) > max) {
+			buf_puts(out, "...");
+			return;
+		}
+		if (adv == 0) {
+			buf_append(out, "\xEF\xBF\xBD", 3);
+			adv = 1;
+		} else {
+			buf_append(out, s + i, adv);
+		}
+		i += adv;
+	}
+}
+
+static char *clean_string(const redisReply *r, size_t max)
+{
+	struct buf b = BUF_INIT(max + 8);
+	if (r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS))
+		put_clean(&b, r->str, r->len, max);
+	return buf_detach(&b, NULL);
+}
+
+/* The arguments joined by spaces: at most REDIS_SLOWLOG_ARGS_MAX of them,
+ * each cut at REDIS_SLOWLOG_ARG_MAX bytes. */
+static char *join_args(const redisReply *args)
+{
+	struct buf b = BUF_INIT(REDIS_SLOWLOG_ARGS_MAX * (REDIS_SLOWLOG_ARG_MAX + 8) + 64);
+	for (size_t i = 0; i < args->elements; i++) {
+		const redisReply *a = args->element[i];
+		if (i == REDIS_SLOWLOG_ARGS_MAX) {
+			buf_printf(&b, " ... (%zu more arguments)", args->elements - i);
+			break;
+		}
+		if (i)
+			buf_putc(&b, ' ');
+		if (a->type == REDIS_REPLY_STRING || a->type == REDIS_REPLY_STATUS)
+			put_clean(&b, a->str, a->len, REDIS_SLOWLOG_ARG_MAX);
+		else if (a->type == REDIS_REPLY_INTEGER)
+			buf_printf(&b, "%lld", a->integer);
+	}
+	return buf_detach(&b, NULL);
+}
+
+struct redis_slowlog *redis_slowlog_parse(const redisReply *reply)
+{
+	if (!reply || reply->type != REDIS_REPLY_ARRAY)
+		return NULL;
+	struct redis_slowlog *s = xcalloc(1, sizeof(*s));
+	s->entries = xcalloc(reply->elements + 1, sizeof(*s->entries));
+	for (size_t i = 0; i < reply->elements; i++) {
+		const redisReply *e = reply->element[i];
+		if (e->type != REDIS_REPLY_ARRAY || e->elements < 4 ||
+		    e->element[0]->type != REDIS_REPLY_INTEGER ||
+		    e->element[1]->type != REDIS_REPLY_INTEGER ||
+		    e->element[2]->type != REDIS_REPLY_INTEGER ||
+		    e->element[3]->type != REDIS_REPLY_ARRAY) {
+			s->bad_entries++;
+			continue;
+		}
+		struct redis_slow_entry *out = &s->entries[s->n++];
+		out->id = e->element[0]->integer;
+		out->time = e->element[1]->integer;
+		out->duration_us = e->element[2]->integer;
+		out->command = join_args(e->element[3]);
+		out->client = clean_string(e->elements > 4 ? e->element[4] : NULL, 128);
+		out->client_name = clean_string(e->elements > 5 ? e->element[5] : NULL, 128);
+	}
+	return s;
+}
+
+void redis_slowlog_free(void *slowlog)
+{
+	struct redis_slowlog *s = slowlog;
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->entries[i].command);
+		free(s->entries[i].client);
+		free(s->entries[i].client_name);
+	}
+	free(s->entries);
+	free(s);
+}
+
+int redis_slowlog_json(const struct redis_slowlog *s, struct buf *out)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; s && i < s->n; i++) {
+		const struct redis_slow_entry *e = &s->entries[i];
+		json_array_append_new(arr, json_pack("{s:I, s:I, s:f, s:s, s:s, s:s}",
+						     "id", (json_int_t)e->id, "time", (json_int_t)e->time,
+						     "duration_seconds", (double)e->duration_us / 1e6,
+						     "command", e->command, "client", e->client,
+						     "client_name", e->client_name));
+	}
+	char *text = json_dumps(arr, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	json_decref(arr);
+	if (!text)
+		return -1;
+	int rc = buf_puts(out, text);
+	free(text);
+	return rc;
+}

@@ -1,0 +1,42 @@
+/*
+ * redis_slowlog.h -- the Redis slow log as the collector keeps it: the
+ * reply of SLOWLOG GET walked into entries (arguments truncated: they are
+ * user data), and their JSON for the API.  Pure: no I/O.
+ */
+#ifndef DBPULSE_REDIS_SLOWLOG_H
+#define DBPULSE_REDIS_SLOWLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf;
+struct redisReply;
+
+#define REDIS_SLOWLOG_ARG_MAX 64      /* bytes of one argument kept */
+#define REDIS_SLOWLOG_ARGS_MAX 16     /* arguments kept */
+
+struct redis_slow_entry {
+	int64_t id;
+	int64_t time;                 /* seconds since the epoch */
+	int64_t duration_us;
+	char *command;                /* arguments joined by spaces, truncated */
+	char *client;                 /* address, "" when unknown (Redis < 4) */
+	char *client_name;
+};
+
+struct redis_slowlog {
+	struct redis_slow_entry *entries;  /* newest first */
+	size_t n;
+	unsigned bad_entries;         /* entries of the reply that did not fit the format */
+};
+
+/* Walks a SLOWLOG GET reply into a new slow log (the caller frees it with
+ * redis_slowlog_free); NULL when the reply is not an array. */
+struct redis_slowlog *redis_slowlog_parse(const struct redisReply *reply);
+void redis_slowlog_free(void *slowlog);
+/* The entries as a JSON array of objects {id, time, duration_seconds,
+ * command, client, client_name}; 0 or -1 (buffer cap).  Strings are made
+ * valid UTF-8 first. */
+int redis_slowlog_json(const struct redis_slowlog *s, struct buf *out);
+
+#endif

@@ -1,0 +1,153 @@
+#!/bin/bash
+# redis.sh -- the Redis collector against a real redis-server that this
+# script starts (redis_lib.sh): INFO metrics under the least-privileged ACL
+# user, exact command counts, keyspace and key sizes (bounded), the slow
+# log kept for the API, a server killed and restarted, DEBUG SLEEP longer
+# than the timeout, a wrong password, and one connection throughout.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/redis_lib.sh"
+require curl
+redis_require
+[ -n "$PROMTOOL" ] || skip_all "promtool is not installed (Debian package prometheus)"
+
+redis_start || { not_ok "Redis starts"; done_testing; }
+export REDISTEST_PASSWORD="$REDIS_DBPULSE_PASSWORD"
+
+redis_config_file() { # redis_config_file FILE [extra [redis "cache"] lines...]
+	local file=$1
+	shift
+	host_config "$file"
+	sed -i 's/^interval = 1s$/enabled = false/' "$file"
+	{
+		echo '[redis "cache"]'
+		echo "address = $REDIS_ADDRESS"
+		echo "username = dbpulse"
+		echo "password_env = REDISTEST_PASSWORD"
+		echo "interval = 1s"
+		echo "timeout = 1s"
+		for line in "$@"; do echo "$line"; done
+	} >>"$file"
+}
+save() { scrape >"$TMP/m"; }
+value() { awk -v m="$1" 'index($0, m " ") == 1 { print $NF; exit }' "$TMP/m"; }
+collections() { metric_value 'dbpulse_collections_total{target="cache"}'; }
+wait_cycles() {
+	local want=$(($(collections) + $1)) i
+	for i in $(seq 1 100); do
+		[ "$(collections)" -ge "$want" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+agent_connections() { redis_cli CLIENT LIST | grep -c 'name=dbpulse '; }
+
+redis_cli SET first 1 >/dev/null
+redis_cli -n 3 SET in-db3 1 >/dev/null
+redis_config_file "$TMP/agent.ini" "check_keys = queue:*, bulk:*" "check_keys_limit = 10"
+start_agent "$TMP/agent.ini" || { not_ok "agent starts"; done_testing; }
+check "redis_up 1 as the ACL user dbpulse" wait_for 10 has_metric 'redis_up{target="cache"} 1'
+wait_cycles 1
+save
+for name in \
+	'redis_instance_info{target="cache",' 'role="master"' 'redis_uptime_in_seconds{target="cache"}' \
+	'redis_connected_clients{target="cache"}' 'redis_blocked_clients{target="cache"}' \
+	'redis_max_clients{target="cache"}' 'redis_memory_used_bytes{target="cache"}' \
+	'redis_memory_used_rss_bytes{target="cache"}' 'redis_memory_max_bytes{target="cache"}' \
+	'redis_mem_fragmentation_ratio{target="cache"}' 'redis_rdb_last_bgsave_status{target="cache"}' \
+	'redis_aof_enabled{target="cache"} 0' 'redis_connections_received_total{target="cache"}' \
+	'redis_commands_processed_total{target="cache"}' 'redis_keyspace_hits_total{target="cache"}' \
+	'redis_evicted_keys_total{target="cache"}' 'redis_connected_slaves{target="cache"} 0' \
+	'redis_master_repl_offset{target="cache"}' 'redis_cpu_sys_seconds_total{target="cache"}' \
+	'redis_commands_total{target="cache",cmd="set"}' \
+	'redis_commands_duration_seconds_total{target="cache",cmd="set"}' \
+	'redis_commands_latency_seconds{target="cache",cmd="set",quantile="0.99"}' \
+	'redis_db_keys{target="cache",db="db0"}' 'redis_db_keys{target="cache",db="db3"} 1' \
+	'redis_slowlog_length{target="cache"}' 'dbpulse_parse_errors_total{target="cache"} 0' \
+	'dbpulse_up{target="cache",collector="redis"} 1'; do
+	check "exposes $name" grep -qF -- "$name" "$TMP/m"
+done
+check "the ACL user collects without a warning" sh -c "! grep -q 'level=warn' '$TMP/agent.log'"
+out=$("$PROMTOOL" check metrics <"$TMP/m" 2>&1)
+check "promtool check metrics prints nothing" test -z "$out"
+[ -n "$out" ] && diag "$out"
+check "one agent connection in CLIENT LIST" test "$(agent_connections)" = 1
+
+# 1,000 SETs: exactly 1,000 more
+c0=$(value 'redis_commands_total{target="cache",cmd="set"}')
+for i in $(seq 1 1000); do echo "SET k$i v"; done | redis_cli >/dev/null
+wait_cycles 2
+save
+c1=$(value 'redis_commands_total{target="cache",cmd="set"}')
+check "1,000 SETs: redis_commands_total{cmd=\"set\"} rose by exactly 1,000 ($c0 -> $c1)" \
+	test "$((c1 - c0))" = 1000
+
+# key sizes: a 42-item list, and the limit
+for i in $(seq 1 42); do echo "LPUSH queue:jobs job$i"; done | redis_cli >/dev/null
+for i in $(seq 1 30); do echo "SET bulk:$i $i"; done | redis_cli >/dev/null
+wait_cycles 2
+save
+check "LPUSHed 42 items: redis_key_size 42" \
+	grep -q '^redis_key_size{target="cache",db="db0",key="queue:jobs"} 42$' "$TMP/m"
+n=$(grep -c '^redis_key_size{' "$TMP/m")
+check "31 matching keys, check_keys_limit 10: 10 sized ($n)" test "$n" = 10
+cut=$(value 'dbpulse_redis_check_keys_cut_total{target="cache"}')
+check "the cut is counted ($cut)" test "${cut:-0}" -gt 0
+
+# the slow log, kept for the API
+redis_cli DEBUG SLEEP 0.05 >/dev/null
+wait_cycles 2
+curl -sS "$URL/api/slowlog?target=cache" >"$TMP/slow.json"
+check "a slow DEBUG SLEEP is in /api/slowlog" python3 -c '
+import json, sys
+entries = json.load(open(sys.argv[1]))
+assert any(e["command"] == "DEBUG SLEEP 0.05" and e["duration_seconds"] >= 0.05 for e in entries), entries
+' "$TMP/slow.json"
+save
+check "redis_last_slow_execution_duration_seconds >= 0.05" \
+	awk -v v="$(value 'redis_last_slow_execution_duration_seconds{target="cache"}')" 'BEGIN { exit !(v >= 0.05) }'
+check "/api/slowlog without target: 400" \
+	test "$(curl -s -o /dev/null -w '%{http_code}' "$URL/api/slowlog")" = 400
+check "/api/slowlog of an unknown target: 404" \
+	test "$(curl -s -o /dev/null -w '%{http_code}' "$URL/api/slowlog?target=nope")" = 404
+
+# killed: redis_up 0 in the next cycle, /metrics at once; restarted: back
+redis_kill
+check "killed: redis_up 0 within two intervals" wait_for 3 has_metric 'redis_up{target="cache"} 0'
+ms=$(curl -s -o /dev/null -w '%{time_total}' "$URL/metrics" | awk '{ printf "%d", $1 * 1000 }')
+check "killed: /metrics answers in ${ms} ms" test "$ms" -lt 500
+redis_restart
+check "restarted: redis_up 1 within two intervals (+ its start)" wait_for 5 has_metric 'redis_up{target="cache"} 1'
+check "restarted: one agent connection" test "$(agent_connections)" = 1
+
+# DEBUG SLEEP longer than the timeout: that cycle fails fast, a later one works
+redis_cli DEBUG SLEEP 3 >/dev/null &
+sleeper=$!
+check "DEBUG SLEEP 3 > timeout: redis_up 0 within two intervals" wait_for 3 has_metric 'redis_up{target="cache"} 0'
+ms=$(curl -s -o /dev/null -w '%{time_total}' "$URL/metrics" | awk '{ printf "%d", $1 * 1000 }')
+check "during DEBUG SLEEP: /metrics answers in ${ms} ms" test "$ms" -lt 500
+wait $sleeper
+check "after DEBUG SLEEP: redis_up 1 again" wait_for 5 has_metric 'redis_up{target="cache"} 1'
+check "after DEBUG SLEEP: one agent connection" test "$(agent_connections)" = 1
+stop_agent
+
+# the unix socket form of address
+redis_config_file "$TMP/unix.ini"
+sed -i "s|^address = .*|address = $REDIS_SOCKET|" "$TMP/unix.ini"
+start_agent "$TMP/unix.ini" || { not_ok "agent starts"; done_testing; }
+check "address = a unix socket: redis_up 1" wait_for 10 has_metric 'redis_up{target="cache"} 1'
+stop_agent
+
+# a wrong password: redis_up 0, one clear line, no password
+export REDISTEST_PASSWORD=not-the-right-one-42
+redis_config_file "$TMP/bad.ini"
+start_agent "$TMP/bad.ini" || { not_ok "agent starts"; done_testing; }
+check "wrong password: redis_up 0" wait_for 10 has_metric 'redis_up{target="cache"} 0'
+e1=$(metric_value 'dbpulse_collect_errors_total{target="cache"}')
+sleep 2.5
+e2=$(metric_value 'dbpulse_collect_errors_total{target="cache"}')
+check "wrong password: the error counter rises ($e1 -> $e2)" test "$e2" -gt "$e1"
+check "wrong password: one log line naming the target and the cause" \
+	test "$(grep -c 'target=cache.*WRONGPASS' "$TMP/agent.log")" = 1
+check "the password is in no log line" sh -c "! grep -q 'not-the-right-one-42' '$TMP/agent.log'"
+stop_agent
+done_testing
