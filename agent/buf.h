@@ -12,6 +12,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 struct buf {
 	char *data;      /* NUL-terminated; NULL until the first append */
@@ -30,9 +31,31 @@ void buf_release(struct buf *b);
 void buf_reset(struct buf *b);
 /* Makes room for `extra` more bytes; -1 if that passes the cap. */
 int buf_reserve(struct buf *b, size_t extra);
-int buf_append(struct buf *b, const void *data, size_t len);
-int buf_puts(struct buf *b, const char *s);
-int buf_putc(struct buf *b, char c);
+int buf_append_slow(struct buf *b, const void *data, size_t len);
+
+/* Appends len bytes; -1 (and overflow set) if that passes the cap.  The
+ * common case, room already there, is inline: renderers call this for
+ * every piece of every line. */
+static inline int buf_append(struct buf *b, const void *data, size_t len)
+{
+	if (b->alloc - b->len > len && len <= b->max - b->len) {
+		memcpy(b->data + b->len, data, len);
+		b->len += len;
+		b->data[b->len] = '\0';
+		return 0;
+	}
+	return buf_append_slow(b, data, len);
+}
+
+static inline int buf_puts(struct buf *b, const char *s)
+{
+	return buf_append(b, s, strlen(s));
+}
+
+static inline int buf_putc(struct buf *b, char c)
+{
+	return buf_append(b, &c, 1);
+}
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 /* Returns the data (caller frees) and its length; leaves the buffer empty. */

@@ -65,6 +65,43 @@ void expo_escape_help(struct buf *out, const char *s)
 	escape(out, s, 0);
 }
 
+/*
+ * Most values are counters scaled to seconds (x/1e3, x/1e6, x/1e9): when v
+ * is exactly the double nearest to r/scale for an integer r, r's digits
+ * with the point put in read back as v, and cost no snprintf.  Returns the
+ * length, or 0 when v is not of that form (or is an integer).
+ */
+static size_t format_decimal(double v, double scale, int places, char *out)
+{
+	double r = nearbyint(v * scale);
+	if (fabs(r) >= 9e15 || r == 0 || r / scale != v)
+		return 0;
+	unsigned long long u = (unsigned long long)fabs(r);
+	char digits[24];
+	int nd = 0;
+	do {
+		digits[nd++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	while (nd < places + 1)
+		digits[nd++] = '0'; /* at least one digit before the point */
+	int frac_end = 0;       /* trailing zeros of the fraction are not written */
+	while (frac_end < places && digits[frac_end] == '0')
+		frac_end++;
+	if (frac_end == places)
+		return 0; /* an integer: the caller's own format */
+	size_t len = 0;
+	if (v < 0)
+		out[len++] = '-';
+	for (int i = nd - 1; i >= places; i--)
+		out[len++] = digits[i];
+	out[len++] = '.';
+	for (int i = places - 1; i >= frac_end; i--)
+		out[len++] = digits[i];
+	out[len] = '\0';
+	return len;
+}
+
 size_t expo_format_value(double v, char *out)
 {
 	if (isnan(v))
@@ -87,6 +124,11 @@ size_t expo_format_value(double v, char *out)
 		out[len] = '\0';
 		return len;
 	}
+	size_t len = format_decimal(v, 1e6, 6, out);
+	if (len == 0 && fabs(v) < 1e6)
+		len = format_decimal(v, 1e9, 9, out);
+	if (len)
+		return len;
 	int n = snprintf(out, 32, "%.15g", v);
 	if (strtod(out, NULL) != v)
 		n = snprintf(out, 32, "%.17g", v);
@@ -102,25 +144,50 @@ static int cmp_family(const void *x, const void *y, void *ctx)
 	return strcmp(batch_str(b, b->families[fx].name_off), batch_str(b, b->families[fy].name_off));
 }
 
-struct sample_key {
-	uint32_t rank;
-	uint32_t sample;
-};
-
-static int cmp_sample(const void *x, const void *y, void *ctx)
+static int same_labels(const struct batch *b, const struct batch_sample *x,
+		       const struct batch_sample *y)
 {
-	const struct batch *b = ctx;
-	const struct sample_key *kx = x, *ky = y;
-	if (kx->rank != ky->rank)
-		return kx->rank < ky->rank ? -1 : 1;
-	const struct batch_sample *sx = &b->samples[kx->sample], *sy = &b->samples[ky->sample];
-	size_t n = sx->labels_len < sy->labels_len ? sx->labels_len : sy->labels_len;
-	int c = memcmp(batch_str(b, sx->labels_off), batch_str(b, sy->labels_off), n);
-	if (c)
-		return c;
-	if (sx->labels_len != sy->labels_len)
-		return sx->labels_len < sy->labels_len ? -1 : 1;
-	return kx->sample < ky->sample ? -1 : (kx->sample > ky->sample);
+	return x->labels_len == y->labels_len &&
+	       memcmp(batch_str(b, x->labels_off), batch_str(b, y->labels_off), x->labels_len) == 0;
+}
+
+/* Hash of a sample's family and labels, for spotting repeated series. */
+static uint64_t series_hash(const struct batch *b, const struct batch_sample *s)
+{
+	uint64_t h = 1469598103934665603ull ^ s->family;
+	const unsigned char *p = (const unsigned char *)batch_str(b, s->labels_off);
+	for (uint32_t i = 0; i < s->labels_len; i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h;
+}
+
+/* Marks the samples that repeat an earlier sample's family and labels
+ * (the first one wins); returns how many. */
+static size_t mark_duplicates(const struct batch *b, unsigned char *dup)
+{
+	size_t size = 16;
+	while (size < 2 * b->nsamples)
+		size *= 2;
+	uint32_t *slots = xmalloc(size * sizeof(*slots));
+	memset(slots, 0xff, size * sizeof(*slots));
+	size_t n = 0;
+	for (size_t i = 0; i < b->nsamples; i++) {
+		const struct batch_sample *s = &b->samples[i];
+		size_t j = series_hash(b, s) & (size - 1);
+		for (; slots[j] != UINT32_MAX; j = (j + 1) & (size - 1)) {
+			const struct batch_sample *o = &b->samples[slots[j]];
+			if (o->family == s->family && same_labels(b, o, s))
+				break;
+		}
+		if (slots[j] != UINT32_MAX) {
+			dup[i] = 1;
+			n++;
+		} else {
+			slots[j] = (uint32_t)i;
+		}
+	}
+	free(slots);
+	return n;
 }
 
 static const char *type_name(enum metric_type t)
@@ -161,12 +228,6 @@ static void render_sample(struct buf *out, const struct batch *b, const char *na
 	buf_putc(out, '\n');
 }
 
-static int same_labels(const struct batch *b, const struct batch_sample *x,
-		       const struct batch_sample *y)
-{
-	return x->labels_len == y->labels_len &&
-	       memcmp(batch_str(b, x->labels_off), batch_str(b, y->labels_off), x->labels_len) == 0;
-}
 
 struct expo_block *expo_render(const struct batch *b)
 {
@@ -174,26 +235,32 @@ struct expo_block *expo_render(const struct batch *b)
 	atomic_init(&blk->refs, 1);
 	struct buf text = BUF_INIT(EXPO_TEXT_CAP);
 
-	/* order families by name, then samples by family order and labels */
+	/* families in name order; samples grouped by family in the order the
+	 * collector added them (a counting sort), repeated series dropped */
 	uint32_t *order = xmalloc((b->nfamilies + 1) * sizeof(*order));
-	uint32_t *rank = xmalloc((b->nfamilies + 1) * sizeof(*rank));
+	uint32_t *start = xcalloc(b->nfamilies + 2, sizeof(*start));
 	for (size_t i = 0; i < b->nfamilies; i++)
 		order[i] = (uint32_t)i;
 	qsort_r(order, b->nfamilies, sizeof(*order), cmp_family, (void *)b);
-	for (size_t i = 0; i < b->nfamilies; i++)
-		rank[order[i]] = (uint32_t)i;
-	struct sample_key *keys = xmalloc((b->nsamples + 1) * sizeof(*keys));
 	for (size_t i = 0; i < b->nsamples; i++)
-		keys[i] = (struct sample_key){ rank[b->samples[i].family], (uint32_t)i };
-	qsort_r(keys, b->nsamples, sizeof(*keys), cmp_sample, (void *)b);
+		start[b->samples[i].family + 1]++;
+	for (size_t f = 0; f < b->nfamilies; f++)
+		start[f + 1] += start[f];
+	uint32_t *by_family = xmalloc((b->nsamples + 1) * sizeof(*by_family));
+	for (size_t i = 0; i < b->nsamples; i++)
+		by_family[start[b->samples[i].family]++] = (uint32_t)i;
+	/* start[f] now ends family f; it began where family f - 1 ended */
+	unsigned char *dup = xcalloc(b->nsamples + 1, 1);
+	blk->duplicates = mark_duplicates(b, dup);
 
 	blk->families = xcalloc(b->nfamilies + 1, sizeof(*blk->families));
-	size_t k = 0;
 	for (size_t r = 0; r < b->nfamilies; r++) {
-		const struct batch_family *bf = &b->families[order[r]];
+		uint32_t fam = order[r];
+		const struct batch_family *bf = &b->families[fam];
 		const char *name = batch_str(b, bf->name_off);
 		struct expo_family *f = &blk->families[blk->nfamilies];
-		if (k >= b->nsamples || keys[k].rank != r)
+		uint32_t first = fam ? start[fam - 1] : 0, end = start[fam];
+		if (first == end)
 			continue; /* a family without samples */
 		f->head_off = (uint32_t)text.len;
 		buf_puts(&text, "# HELP ");
@@ -205,22 +272,18 @@ struct expo_block *expo_render(const struct batch *b)
 		buf_printf(&text, "\n# TYPE %s %s\n", name, type_name(bf->type));
 		f->head_len = (uint32_t)(text.len - f->head_off);
 		f->body_off = (uint32_t)text.len;
-		const struct batch_sample *prev = NULL;
-		for (; k < b->nsamples && keys[k].rank == r; k++) {
-			const struct batch_sample *s = &b->samples[keys[k].sample];
-			if (prev && same_labels(b, prev, s)) {
-				blk->duplicates++;
+		for (uint32_t k = first; k < end; k++) {
+			if (dup[by_family[k]])
 				continue;
-			}
-			render_sample(&text, b, name, s);
+			render_sample(&text, b, name, &b->samples[by_family[k]]);
 			blk->nseries++;
-			prev = s;
 		}
 		f->body_len = (uint32_t)(text.len - f->body_off);
 		blk->nfamilies++;
 	}
-	free(keys);
-	free(rank);
+	free(dup);
+	free(by_family);
+	free(start);
 	free(order);
 
 	if (text.overflow) {

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <math.h>
 #include <zlib.h>
 #include <cmocka.h>
 
@@ -52,8 +53,11 @@ static void test_format_values(void **state)
 	static const struct { double v; const char *out; } cases[] = {
 		{ 0, "0" }, { 1, "1" }, { -3, "-3" }, { 1234567890123.0, "1234567890123" },
 		{ 0.5, "0.5" }, { 0.1, "0.1" }, { 1e300, "1e+300" },
-		{ 1.5e-7, "1.5e-07" }, { 16777216.0 * 1024, "17179869184" },
+		{ 1.5e-7, "0.00000015" }, { 16777216.0 * 1024, "17179869184" },
 		{ 1e15, "1e+15" }, { 1.0 / 3.0, "0.33333333333333331" },
+		{ 0.000123, "0.000123" }, { -2.5, "-2.5" }, { 12345.678901, "12345.678901" },
+		{ 0.05, "0.05" }, { 123 / 1e6, "0.000123" }, { 50123 / 1e6, "0.050123" },
+		{ 999999999.5, "999999999.5" }, { 1e-6, "0.000001" }, { 0.0000015, "0.0000015" }, { 1.5e-12, "1.5e-12" },
 	};
 	char out[32];
 	(void)state;
@@ -67,6 +71,29 @@ static void test_format_values(void **state)
 	assert_string_equal(out, "+Inf");
 	expo_format_value(-1.0 / 0.0, out);
 	assert_string_equal(out, "-Inf");
+}
+
+/* Whatever the value, its text reads back as the same double. */
+static void test_format_round_trip(void **state)
+{
+	(void)state;
+	char out[32];
+	uint64_t x = 88172645463325252ull;
+	for (int i = 0; i < 200000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		double v;
+		switch (i % 4) {
+		case 0: v = (double)(int64_t)(x % 2000000000000ull) / 1e6; break;
+		case 1: v = (double)(int64_t)(x % 100000000ull) / 1e3 - 5e4; break;
+		case 2: v = (double)(x >> 11) / (double)(1ull << 53) * 1e3; break;
+		default: memcpy(&v, &x, sizeof(v)); if (isnan(v) || isinf(v)) v = 1; break;
+		}
+		expo_format_value(v, out);
+		if (strtod(out, NULL) != v)
+			fail_msg("%.17g was written as %s", v, out);
+	}
 }
 
 static const struct metric_desc m_b = { "b_total", "B things.", METRIC_COUNTER };
@@ -89,8 +116,8 @@ static void test_render(void **state)
 			    "a_bytes 10\n"
 			    "# HELP b_total B things.\n"
 			    "# TYPE b_total counter\n"
-			    "b_total{x=\"1\"} 1\n"
 			    "b_total{x=\"2\"} 2\n"
+			    "b_total{x=\"1\"} 1\n"
 			    "# HELP c_info C.\n"
 			    "# TYPE c_info gauge\n"
 			    "c_info{v=\"q\\\"uote\",w=\"back\\\\\"} 1\n");
@@ -263,6 +290,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_escape_label_values),
 		cmocka_unit_test(test_format_values),
+		cmocka_unit_test(test_format_round_trip),
 		cmocka_unit_test(test_render),
 		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_respond),
