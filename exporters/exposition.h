@@ -2,8 +2,8 @@
  * exposition.h -- the Prometheus text format (version 0.0.4).
  *
  * A batch is rendered once, when it is published, into an immutable block:
- * its text with families sorted by name and samples sorted by labels, and
- * an index of the families.  A scrape merges the blocks of all targets
+ * its text with families sorted by name (samples in the order the collector
+ * added them, a repeated label set dropped), and an index of the families.  A scrape merges the blocks of all targets
  * (families of the same name from different blocks come out together under
  * one HELP/TYPE) into a merged exposition, which the caller caches until a
  * target publishes again; its gzip form is made at most once per merged

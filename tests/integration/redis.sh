@@ -150,4 +150,12 @@ check "wrong password: one log line naming the target and the cause" \
 	test "$(grep -c 'target=cache.*WRONGPASS' "$TMP/agent.log")" = 1
 check "the password is in no log line" sh -c "! grep -q 'not-the-right-one-42' '$TMP/agent.log'"
 stop_agent
+
+# Redis down from the start: the agent starts, answers, and says so
+redis_config_file "$TMP/down.ini"
+sed -i "s|^address = .*|address = 127.0.0.1:1|" "$TMP/down.ini"
+start_agent "$TMP/down.ini" || { not_ok "agent starts with Redis down"; done_testing; }
+check "Redis down from the start: redis_up 0" wait_for 5 has_metric 'redis_up{target="cache"} 0'
+check "Redis down from the start: /healthz answers" test "$(curl -sS "$URL/healthz")" = ok
+stop_agent
 done_testing
