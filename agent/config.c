@@ -126,6 +126,9 @@ static void value_release(const struct config_key *key, void *conf)
 	case CONF_ADDRESS:
 		conf_address_release((struct conf_address *)slot);
 		break;
+	case CONF_CUSTOM:
+		key->release(slot);
+		break;
 	default:
 		break;
 	}
@@ -188,6 +191,8 @@ static int value_set(const struct config_key *key, void *conf, const char *value
 	}
 	case CONF_ADDRESS:
 		return conf_parse_address(value, (struct conf_address *)slot, err, errlen);
+	case CONF_CUSTOM:
+		return key->parse(value, slot, err, errlen);
 	}
 	return -1;
 }
@@ -391,6 +396,12 @@ static char *config_reader(char *str, int num, void *stream)
 	return NULL;
 }
 
+static void add_entry(struct config_section *s, const char *name, const char *value, int line)
+{
+	s->entries = xgrow(s->entries, &s->entries_alloc, s->nentries + 1, sizeof(*s->entries));
+	s->entries[s->nentries++] = (struct config_entry){ xstrdup(name), xstrdup(value), line };
+}
+
 static int config_handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse_state *ps = user;
@@ -416,14 +427,18 @@ static int config_handler(void *user, const char *section, const char *name, con
 		errorf(ps, ps->line, "%s %s: key repeated; first set on line %d", s->label, name, prev->line);
 		return 1;
 	}
-	char err[256];
+	char err[1024];
 	if (value_set(key, s->conf, value, err, sizeof(err)) < 0) {
-		errorf(ps, ps->line, "%s %s: %s, got '%s'", s->label, name, err, value);
+		if (key->type == CONF_CUSTOM)   /* its message shows the value */
+			errorf(ps, ps->line, "%s %s: %s", s->label, name, err);
+		else
+			errorf(ps, ps->line, "%s %s: %s, got '%s'", s->label, name, err, value);
 		value_release(key, s->conf);
+		if (key->required)   /* set, though wrongly: not also "missing" */
+			add_entry(s, name, value, ps->line);
 		return 1;
 	}
-	s->entries = xgrow(s->entries, &s->entries_alloc, s->nentries + 1, sizeof(*s->entries));
-	s->entries[s->nentries++] = (struct config_entry){ xstrdup(name), xstrdup(value), ps->line };
+	add_entry(s, name, value, ps->line);
 	return 1;
 }
 
@@ -450,6 +465,12 @@ static void finish_sections(struct parse_state *ps)
 		}
 		char err[512];
 		if (s->kind->validate && s->kind->validate(s->conf, err, sizeof(err)) < 0)
+			errorf(ps, s->line, "%s %s", s->label, err);
+	}
+	for (size_t i = 0; i < cfg->nsections; i++) {
+		const struct config_section *s = &cfg->sections[i];
+		char err[512];
+		if (s->kind->check_config && s->kind->check_config(cfg, s, err, sizeof(err)) < 0)
 			errorf(ps, s->line, "%s %s", s->label, err);
 	}
 	/* a target's name is its `target` label: one name, one target */

@@ -26,6 +26,7 @@
 
 struct buf;
 struct collector;
+struct config;
 
 enum conf_type {
 	CONF_STRING,    /* char * */
@@ -37,6 +38,7 @@ enum conf_type {
 	CONF_REGEX,     /* struct conf_regex (POSIX extended, anchored as written) */
 	CONF_ENUM,      /* int, index into choices */
 	CONF_ADDRESS,   /* struct conf_address, host:port */
+	CONF_CUSTOM,    /* the key's own parse/release (alert expressions, templates) */
 };
 
 struct conf_list {
@@ -63,6 +65,11 @@ struct config_key {
 	int64_t min, max;           /* INT and DURATION bounds when max > 0 */
 	const char *const *choices; /* ENUM: NULL-terminated */
 	int required;
+	/* CONF_CUSTOM: parses value into the slot (0, or -1 with err, which
+	 * may span lines: the value with a caret under the problem) and frees
+	 * what it stored. */
+	int (*parse)(const char *value, void *slot, char *err, size_t errlen);
+	void (*release)(void *slot);
 };
 
 struct config_section;
@@ -78,6 +85,10 @@ struct config_kind {
 	/* Describes the section for --check-config on one line, without the
 	 * newline (the caller adds it, and " (disabled)" for a disabled target). */
 	void (*describe)(const struct config_section *s, struct buf *out);
+	/* Checks against the other sections (an alert's receivers exist, say);
+	 * 0 or -1 with err.  Runs after every section was validated. */
+	int (*check_config)(const struct config *cfg, const struct config_section *s, char *err,
+			    size_t errlen);
 	/* Set for kinds that are monitoring targets. */
 	const struct collector *collector;
 };

@@ -9,6 +9,7 @@
  */
 #include "autoconfig.h"
 #include "daemon.h"
+#include "alerting.h"
 #include "buf.h"
 #include "collector.h"
 #include "exposition.h"
@@ -46,6 +47,8 @@ static const struct config_key agent_keys[] = {
 	  .doc = "address and port of the HTTP endpoint (:9930 for every interface)" },
 	{ .name = "state_dir", .type = CONF_STRING, .offset = AGENT_KEY(state_dir),
 	  .def = "/var/lib/dbpulse", .doc = "directory for the agent's durable state (alert outbox)" },
+	{ .name = "external_url", .type = CONF_STRING, .offset = AGENT_KEY(external_url),
+	  .doc = "the agent's URL as receivers should link to it (default http://HOST:PORT/)" },
 	{ .name = "log_level", .type = CONF_ENUM, .offset = AGENT_KEY(log_level), .def = "info",
 	  .doc = "debug, info, warn or error", .choices = log_levels },
 	{ .name = "log_format", .type = CONF_ENUM, .offset = AGENT_KEY(log_format), .def = "logfmt",
@@ -65,6 +68,11 @@ static const struct config_key agent_keys[] = {
 static int agent_validate(void *conf, char *err, size_t errlen)
 {
 	struct agent_config *a = conf;
+	if (a->external_url && strncmp(a->external_url, "http://", 7) &&
+	    strncmp(a->external_url, "https://", 8)) {
+		snprintf(err, errlen, "external_url: expected an http:// or https:// URL");
+		return -1;
+	}
 	if (a->http_memory_limit < 4096 || a->http_memory_limit > (64u << 20)) {
 		snprintf(err, errlen, "http_memory_limit: expected a size from 4KiB to 64MiB");
 		return -1;
@@ -103,6 +111,7 @@ struct daemon {
 	atomic_int reload_ok;
 	_Atomic double reload_time;
 	double start_time;            /* process_start_time(), read once */
+	struct alerting *alerting;    /* rules, outbox and senders */
 };
 
 static const struct metric_desc m_build = {
@@ -129,6 +138,8 @@ static void agent_metrics(struct daemon *d, struct batch *b)
 		ps.start_time = d->start_time;
 		process_add_metrics(b, &ps);
 	}
+	if (d->alerting)
+		alerting_metrics(d->alerting, b);
 }
 
 /* Merges what the store's entries hold now. */
@@ -206,6 +217,7 @@ static int route_index(void *ctx, const struct http_request *req, struct http_re
 			"<body><h1>dbpulse " PACKAGE_VERSION "</h1>\n<ul>\n"
 			"<li><a href=\"/metrics\">/metrics</a> &mdash; Prometheus metrics</li>\n"
 			"<li><a href=\"/healthz\">/healthz</a> &mdash; liveness</li>\n"
+			"<li><a href=\"/api/alerts\">/api/alerts</a> &mdash; pending and firing alerts (JSON)</li>\n"
 			"<li>/api/slowlog?target=NAME &mdash; a Redis target's slow log (JSON)</li>\n"
 			"</ul></body></html>\n");
 }
@@ -255,8 +267,18 @@ static int route_api_slowlog(void *ctx, const struct http_request *req, struct h
 	return rc;
 }
 
+static int route_api_alerts(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	struct daemon *d = ctx;
+	(void)req;
+	resp->content_type = "application/json";
+	resp->cache_control = "no-store";
+	return alerting_json(d->alerting, &resp->body);
+}
+
 static const struct http_route routes[] = {
 	{ "/metrics", route_metrics },
+	{ "/api/alerts", route_api_alerts },
 	{ "/api/slowlog", route_api_slowlog },
 	{ "/healthz", route_healthz },
 	{ "/", route_index },
@@ -372,6 +394,14 @@ static void reload(struct daemon *d)
 		config_unref(cfg);
 		return;
 	}
+	char err[1024];
+	if (alerting_reload(d->alerting, cfg, err, sizeof(err)) < 0) {
+		log_error("config", NULL, "%s", err);
+		log_error("config", NULL, "reload failed; the previous configuration keeps running");
+		atomic_store(&d->reload_ok, 0);
+		config_unref(cfg);
+		return;
+	}
 	apply_logging(cfg);
 	scheduler_apply(d->sched, cfg);
 	config_unref(d->cfg);
@@ -379,6 +409,25 @@ static void reload(struct daemon *d)
 	atomic_store(&d->reload_ok, 1);
 	atomic_store(&d->reload_time, now_wall());
 	log_info("config", NULL, "configuration reloaded: %u targets", scheduler_count(d->sched));
+}
+
+/* The agent's URL for links in notifications: external_url, else the
+ * listener's address (this host's name for a wildcard address). */
+static char *external_url(const struct agent_config *a, unsigned port)
+{
+	if (a->external_url) {
+		size_t n = strlen(a->external_url);
+		return xasprintf("%s%s", a->external_url, n && a->external_url[n - 1] == '/' ? "" : "/");
+	}
+	char host[256] = "localhost";
+	const char *h = a->listen.host;
+	if (!h[0] || strcmp(h, "0.0.0.0") == 0 || strcmp(h, "::") == 0) {
+		if (gethostname(host, sizeof(host) - 1) < 0)
+			snprintf(host, sizeof(host), "localhost");
+		h = host;
+	}
+	int v6 = strchr(h, ':') != NULL;
+	return xasprintf("http://%s%s%s:%u/", v6 ? "[" : "", h, v6 ? "]" : "", port);
 }
 
 static struct config *load_or_print(const char *path)
@@ -422,7 +471,20 @@ int daemon_run(const char *config_path)
 		free(d);
 		return 1;
 	}
+	char err[1024], *url = external_url(config_get(cfg, "agent"), http_port(d->http));
+	d->alerting = alerting_start(cfg, url, err, sizeof(err));
+	free(url);
+	if (!d->alerting) {
+		log_error("alerts", NULL, "%s", err);
+		http_stop(d->http);
+		store_free(d->store);
+		pthread_mutex_destroy(&d->cache_lock);
+		config_unref(cfg);
+		free(d);
+		return 1;
+	}
 	d->sched = scheduler_new(d->store);
+	scheduler_set_observer(d->sched, alerting_observe, d->alerting);
 	scheduler_apply(d->sched, cfg);
 	log_info("agent", NULL, "dbpulse %s started with '%s': %u targets", PACKAGE_VERSION,
 		 cfg->path, scheduler_count(d->sched));
@@ -447,6 +509,7 @@ int daemon_run(const char *config_path)
 	http_stop(d->http);
 	if (clean) {
 		scheduler_free(d->sched);
+		alerting_stop(d->alerting);
 		expo_merged_unref(d->cache);
 		pthread_mutex_destroy(&d->cache_lock);
 		store_free(d->store);
@@ -489,9 +552,9 @@ int daemon_check_config(const char *config_path)
 	struct buf errors = BUF_INIT(1 << 20);
 	struct config *cfg = config_load(config_path, &errors);
 	if (!cfg) {
-		size_t n = 0;
+		size_t n = 0;   /* lines, but not the caret lines under an expression */
 		for (size_t i = 0; i < errors.len; i++)
-			n += errors.data[i] == '\n';
+			n += (i == 0 || errors.data[i - 1] == '\n') && errors.data[i] != ' ';
 		fputs(buf_str(&errors), stderr);
 		fprintf(stderr, "%s: %zu error%s; the configuration is not valid\n", config_path, n,
 			n == 1 ? "" : "s");
@@ -523,4 +586,21 @@ int daemon_check_config(const char *config_path)
 	buf_release(&out);
 	config_unref(cfg);
 	return 0;
+}
+
+int daemon_test_webhook(const char *config_path, const char *name)
+{
+	struct config *cfg = load_or_print(config_path);
+	if (!cfg)
+		return 1;
+	apply_logging(cfg);
+	const struct agent_config *a = config_get(cfg, "agent");
+	char *url = external_url(a, a->listen.port);
+	struct buf report = BUF_INIT(1 << 16);
+	int rc = alerting_test_webhook(cfg, name, url, &report);
+	fputs(buf_str(&report), rc == 0 ? stdout : stderr);
+	buf_release(&report);
+	free(url);
+	config_unref(cfg);
+	return rc == 0 ? 0 : 1;
 }

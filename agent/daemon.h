@@ -14,6 +14,7 @@
 struct agent_config {
 	struct conf_address listen;
 	char *state_dir;
+	char *external_url;            /* NULL: http://HOST:PORT/ of the listener */
 	int log_level;                 /* enum log_level */
 	int log_format;                /* enum log_format */
 	int64_t http_max_connections;
@@ -24,6 +25,9 @@ struct agent_config {
 
 extern const struct config_kind agent_kind;
 
+/* --test-webhook NAME: sends a test notification, prints the answer.
+ * Returns the exit code. */
+int daemon_test_webhook(const char *config_path, const char *name);
 /* Runs in the foreground until SIGTERM or SIGINT; SIGHUP reloads.
  * Returns the process exit code. */
 int daemon_run(const char *config_path);

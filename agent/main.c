@@ -13,7 +13,7 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: dbpulse [-c FILE] [--check-config | --once]\n"
+		"Usage: dbpulse [-c FILE] [--check-config | --once | --test-webhook NAME]\n"
 		"\n"
 		"Monitors PostgreSQL, Redis and the host; serves Prometheus metrics.\n"
 		"\n"
@@ -21,28 +21,32 @@ static void usage(FILE *out)
 		"      --check-config  check the configuration, print what it would monitor, exit\n"
 		"      --once          collect every enabled target once, print the metrics, exit\n"
 		"                      (non-zero if a target failed)\n"
+		"      --test-webhook NAME\n"
+		"                      send a test notification to [webhook \"NAME\"], print\n"
+		"                      the receiver's answer, exit (non-zero unless 2xx)\n"
 		"  -V, --version       print the version and exit\n"
 		"  -h, --help          print this help and exit\n"
 		"\n"
 		"Signals: SIGHUP reloads the configuration (a bad one is logged and the\n"
 		"running one kept); SIGTERM and SIGINT stop the agent.\n"
-		"Endpoints: /metrics (Prometheus), /healthz, / (index).\n"
+		"Endpoints: /metrics (Prometheus), /api/alerts, /api/slowlog, /healthz, / (index).\n"
 		"See dbpulse(1) and the README for the configuration reference.\n",
 		DBPULSE_DEFAULT_CONFIG);
 }
 
 int main(int argc, char **argv)
 {
-	enum { OPT_CHECK = 256, OPT_ONCE };
+	enum { OPT_CHECK = 256, OPT_ONCE, OPT_TEST_WEBHOOK };
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
 		{ "once", no_argument, NULL, OPT_ONCE },
+		{ "test-webhook", required_argument, NULL, OPT_TEST_WEBHOOK },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config = DBPULSE_DEFAULT_CONFIG;
+	const char *config = DBPULSE_DEFAULT_CONFIG, *webhook = NULL;
 	int mode = 0, c;
 
 	/* a few threads allocate little: one malloc arena per thread would
@@ -56,11 +60,14 @@ int main(int argc, char **argv)
 			break;
 		case OPT_CHECK:
 		case OPT_ONCE:
+		case OPT_TEST_WEBHOOK:
 			if (mode && mode != c) {
-				fprintf(stderr, "dbpulse: --check-config and --once exclude each other\n");
+				fprintf(stderr, "dbpulse: --check-config, --once and --test-webhook exclude each other\n");
 				return 2;
 			}
 			mode = c;
+			if (c == OPT_TEST_WEBHOOK)
+				webhook = optarg;
 			break;
 		case 'V':
 			printf("dbpulse %s\n", PACKAGE_VERSION);
@@ -82,5 +89,7 @@ int main(int argc, char **argv)
 		return daemon_check_config(config);
 	if (mode == OPT_ONCE)
 		return daemon_once(config);
+	if (mode == OPT_TEST_WEBHOOK)
+		return daemon_test_webhook(config, webhook);
 	return daemon_run(config);
 }

@@ -137,6 +137,17 @@ static long family_get(struct batch *b, const char *name, const char *help, enum
 	return (long)fam;
 }
 
+long batch_find_family(const struct batch *b, const char *name)
+{
+	if (!b->index_size)
+		return -1;
+	size_t mask = b->index_size - 1;
+	for (size_t i = hash_name(name) & mask; b->index[i] != UINT32_MAX; i = (i + 1) & mask)
+		if (strcmp(batch_str(b, b->families[b->index[i]].name_off), name) == 0)
+			return (long)b->index[i];
+	return -1;
+}
+
 int batch_addv(struct batch *b, const char *name, const char *help, enum metric_type type,
 	       double value, const char *const *labels, size_t nlabels)
 {

@@ -87,6 +87,9 @@ static inline const char *batch_str(const struct batch *b, uint32_t off)
 	return b->strings.data + off;
 }
 
+/* The index of the family of that name, or -1. */
+long batch_find_family(const struct batch *b, const char *name);
+
 /* Name checks of the Prometheus data model. */
 int metric_name_valid(const char *name);
 int label_name_valid(const char *name);

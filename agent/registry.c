@@ -11,11 +11,14 @@
 #include "host.h"
 #include "postgres.h"
 #include "redis.h"
+#include "rules.h"
 
 const struct config_kind *const config_kinds[] = {
 	&agent_kind,
 	&host_kind,
 	&postgres_kind,
 	&redis_kind,
+	&alert_kind,
+	&webhook_kind,
 	NULL,
 };

@@ -67,6 +67,8 @@ struct scheduler {
 	pthread_mutex_t lock;
 	pthread_cond_t idle;          /* signalled when live drops */
 	unsigned live;                /* threads not yet finished; guarded by lock */
+	scheduler_observer_fn observer; /* set before the first worker starts */
+	void *observer_ctx;
 };
 
 static const struct metric_desc m_up = {
@@ -148,9 +150,23 @@ static void log_outcome(struct target_run *tr, int ok)
 	tr->up = ok;
 }
 
+/* A large collection's transient memory (query results, say) goes back to
+ * the system instead of staying resident until the next one.  Small
+ * leftovers stay: handing back and faulting in a few hundred KiB every
+ * cycle cost more CPU than the whole parse of a Redis INFO. */
+#define TRIM_FREE_BYTES (512u << 10)
+
+static void release_transient_memory(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+	if (mi.fordblks > TRIM_FREE_BYTES)
+		malloc_trim(0);
+}
+
 /* One collection: collect, add self-metrics, render, publish.  Returns 0
  * when the collector succeeded. */
-static int run_cycle(struct target_run *tr, struct store *store, struct store_slot *slot)
+static int run_cycle(struct target_run *tr, struct store *store, struct store_slot *slot,
+		     const struct scheduler *sched)
 {
 	double cpu0 = thread_cpu_seconds();
 	double start = now_mono();
@@ -187,10 +203,10 @@ static int run_cycle(struct target_run *tr, struct store *store, struct store_sl
 		entry->view_json = tr->collector->view_json;
 	}
 	store_publish(store, slot, entry);
+	if (sched && sched->observer)
+		sched->observer(sched->observer_ctx, tr->section->name, tr->batch, rc == 0);
 	log_outcome(tr, rc == 0);
-	/* a collection's transient memory (query results, say) goes back to
-	 * the system instead of staying resident until the next one */
-	malloc_trim(0);
+	release_transient_memory();
 	tr->cpu_seconds += thread_cpu_seconds() - cpu0;
 	return rc;
 }
@@ -265,7 +281,7 @@ static void *worker_main(void *arg)
 	int64_t next = now_mono_ms();
 
 	while (!stopped && !worker_sleep(w, next)) {
-		int rc = run_cycle(tr, s->store, w->slot);
+		int rc = run_cycle(tr, s->store, w->slot, s);
 		int64_t now = now_mono_ms();
 		if (rc == 0) {
 			retry = RETRY_FIRST_MS;
@@ -421,6 +437,12 @@ void scheduler_apply(struct scheduler *s, struct config *cfg)
 	}
 }
 
+void scheduler_set_observer(struct scheduler *s, scheduler_observer_fn fn, void *ctx)
+{
+	s->observer = fn;
+	s->observer_ctx = ctx;
+}
+
 unsigned scheduler_count(struct scheduler *s)
 {
 	unsigned n = 0;
@@ -466,7 +488,7 @@ int scheduler_run_once(const struct config *cfg, struct store *store)
 		struct target_run tr;
 		run_init(&tr, sec);
 		struct store_slot *slot = store_slot_add(store, sec->kind->name, sec->name);
-		if (run_cycle(&tr, store, slot) != 0)
+		if (run_cycle(&tr, store, slot, NULL) != 0)
 			failed++;
 		store_slot_release(slot);
 		run_release(&tr);

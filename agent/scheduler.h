@@ -14,11 +14,18 @@
 
 #include <stdint.h>
 
+struct batch;
 struct config;
 struct store;
 struct scheduler;
 
 struct scheduler *scheduler_new(struct store *store);
+/* Called on the worker's thread after each collection was published, with
+ * the batch and whether the collection succeeded (the alert engine). */
+typedef void (*scheduler_observer_fn)(void *ctx, const char *target, const struct batch *b,
+				      int up);
+/* Sets the observer; before the first scheduler_apply(). */
+void scheduler_set_observer(struct scheduler *s, scheduler_observer_fn fn, void *ctx);
 /* Makes the running workers match cfg's enabled targets: a target whose
  * section is unchanged keeps running untouched; changed and removed ones
  * are stopped (their metrics leave the store at once); new ones start. */

@@ -17,7 +17,7 @@ PG_PACKAGES="postgresql-15 postgresql-client-15 procps"
 # redis-server has the server, redis-tools redis-cli and redis-benchmark
 # (redis-server depends on it; named for the scripts that call redis-cli).
 REDIS_PACKAGES="redis-server redis-tools"
-TEST_PACKAGES="libcmocka-dev prometheus curl gzip xz-utils python3 ca-certificates $PG_PACKAGES \
+TEST_PACKAGES="libcmocka-dev prometheus prometheus-alertmanager curl gzip xz-utils python3 ca-certificates $PG_PACKAGES \
 $REDIS_PACKAGES"
 
 say() { printf '==> %s\n' "$*" >&2; }

@@ -1,0 +1,38 @@
+/*
+ * alerting.h -- the alert engine, the outbox and the senders, wired
+ * together for the daemon.
+ *
+ * The engine's notes go to the sender of their receiver; the outbox and
+ * libcurl exist only when the config has a [webhook]; a config without
+ * [alert] sections costs nothing.  Reloads keep alert state and restart
+ * only the senders whose section changed (what they had queued stays in
+ * the outbox and is sent by their successor).
+ */
+#ifndef DBPULSE_ALERTING_H
+#define DBPULSE_ALERTING_H
+
+#include <stddef.h>
+
+struct batch;
+struct buf;
+struct config;
+
+struct alerting;
+
+/* NULL with err when the state directory or a receiver cannot be set up. */
+struct alerting *alerting_start(struct config *cfg, const char *external_url, char *err,
+				size_t errlen);
+/* 0, or -1 with err (the running setup is then unchanged). */
+int alerting_reload(struct alerting *a, struct config *cfg, char *err, size_t errlen);
+void alerting_stop(struct alerting *a);
+
+/* The scheduler's observer (scheduler_observer_fn). */
+void alerting_observe(void *ctx, const char *target, const struct batch *b, int up);
+void alerting_metrics(struct alerting *a, struct batch *out);
+int alerting_json(struct alerting *a, struct buf *out);
+
+/* --test-webhook NAME: 0 when the receiver took the test notification. */
+int alerting_test_webhook(struct config *cfg, const char *name, const char *external_url,
+			  struct buf *report);
+
+#endif

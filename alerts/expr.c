@@ -1,0 +1,1003 @@
+/*
+ * expr.c -- parsing and evaluating alert expressions (expr.h).
+ */
+#include "autoconfig.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "alert.h"
+#include "buf.h"
+#include "expr.h"
+#include "strutil.h"
+#include "xalloc.h"
+
+#define DEFAULT_MAX_SERIES 5000
+#define DEFAULT_MAX_POINTS 512
+#define MAX_LABELS 32
+
+enum match_op { M_EQ, M_NE, M_RE, M_NRE };
+enum func { FN_NONE, FN_RATE, FN_INCREASE, FN_AVG, FN_MAX, FN_MIN };
+enum cmp_op { C_GT, C_GE, C_LT, C_LE, C_EQ, C_NE };
+
+static const char *const func_names[] = { "", "rate", "increase", "avg_over_time",
+					  "max_over_time", "min_over_time" };
+static const char *const match_names[] = { "=", "!=", "=~", "!~" };
+static const char *const cmp_names[] = { ">", ">=", "<", "<=", "==", "!=" };
+
+struct matcher {
+	char *name;
+	char *value;
+	enum match_op op;
+	regex_t re;
+};
+
+struct point {
+	double t, v;
+};
+
+/* The kept points of one series, oldest first in a ring. */
+struct history {
+	char *key;
+	uint64_t hash;
+	struct point *pts;
+	size_t head, n;
+};
+
+struct term {
+	int is_number;
+	double number;
+	char *metric;
+	struct matcher *m;
+	size_t nm;
+	enum func fn;
+	double window;          /* seconds */
+	char *window_text;
+	struct history **hist;  /* window functions only */
+	size_t nhist, hist_alloc;
+	uint32_t *index;        /* open addressing over hist, UINT32_MAX empty */
+	size_t index_size;
+};
+
+struct expr {
+	struct term t[2];
+	size_t nterms;
+	char arith;             /* '+', '-', '*', '/' or 0 */
+	enum cmp_op cmp;
+	double threshold;
+	size_t max_series, max_points;
+	uint64_t dropped;
+	struct expr_result scratch[2];
+};
+
+/* ---- parsing --------------------------------------------------------------- */
+
+struct parser {
+	const char *s;
+	size_t pos;
+	char *err;
+	size_t errlen;
+	size_t err_pos;
+	int failed;
+};
+
+static int fail_at(struct parser *p, size_t pos, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail_at(struct parser *p, size_t pos, const char *fmt, ...)
+{
+	if (p->failed)
+		return -1;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(p->err, p->errlen, fmt, ap);
+	va_end(ap);
+	p->err_pos = pos;
+	p->failed = 1;
+	return -1;
+}
+
+static void skip_ws(struct parser *p)
+{
+	while (p->s[p->pos] == ' ' || p->s[p->pos] == '\t')
+		p->pos++;
+}
+
+static int is_name_start(char c, int colon)
+{
+	return isalpha((unsigned char)c) || c == '_' || (colon && c == ':');
+}
+
+static int is_name_char(char c, int colon)
+{
+	return isalnum((unsigned char)c) || c == '_' || (colon && c == ':');
+}
+
+static char *parse_name(struct parser *p, int colon)
+{
+	size_t start = p->pos;
+	if (!is_name_start(p->s[p->pos], colon))
+		return NULL;
+	while (is_name_char(p->s[p->pos], colon))
+		p->pos++;
+	return xstrndup(p->s + start, p->pos - start);
+}
+
+/* A quoted string with Go's escapes. */
+static char *parse_string(struct parser *p)
+{
+	size_t start = p->pos;
+	char q = p->s[p->pos];
+	if (q != '"' && q != '\'') {
+		fail_at(p, start, "expected a quoted string");
+		return NULL;
+	}
+	struct buf b = BUF_INIT(1 << 16);
+	for (p->pos++;; p->pos++) {
+		char c = p->s[p->pos];
+		if (c == '\0') {
+			buf_release(&b);
+			fail_at(p, start, "unterminated string");
+			return NULL;
+		}
+		if (c == q)
+			break;
+		if (c == '\\') {
+			char n = p->s[++p->pos];
+			switch (n) {
+			case 'n': c = '\n'; break;
+			case 't': c = '\t'; break;
+			case 'r': c = '\r'; break;
+			case '\\': case '"': case '\'': c = n; break;
+			default:
+				buf_release(&b);
+				fail_at(p, p->pos - 1, "unknown escape sequence '\\%c'", n ? n : ' ');
+				return NULL;
+			}
+		}
+		buf_putc(&b, c);
+	}
+	p->pos++;
+	char *s = xstrdup(buf_str(&b));
+	buf_release(&b);
+	return s;
+}
+
+static int parse_number_at(struct parser *p, double *out)
+{
+	size_t start = p->pos;
+	const char *s = p->s + p->pos;
+	size_t n = 0;
+	if (s[n] == '+' || s[n] == '-')
+		n++;
+	if (strncasecmp(s + n, "inf", 3) == 0 && !is_name_char(s[n + 3], 1)) {
+		n += 3;
+	} else if (strncasecmp(s + n, "nan", 3) == 0 && !is_name_char(s[n + 3], 1)) {
+		n += 3;
+	} else {
+		size_t digits = 0;
+		while (isdigit((unsigned char)s[n]) || s[n] == '.') {
+			digits += s[n] != '.';
+			n++;
+		}
+		if (!digits)
+			return fail_at(p, start, "expected a number");
+		if (s[n] == 'e' || s[n] == 'E') {
+			size_t m = n + 1;
+			if (s[m] == '+' || s[m] == '-')
+				m++;
+			if (isdigit((unsigned char)s[m])) {
+				while (isdigit((unsigned char)s[m]))
+					m++;
+				n = m;
+			}
+		}
+	}
+	char tmp[64];
+	if (n >= sizeof(tmp))
+		return fail_at(p, start, "number too long");
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	char *end;
+	*out = strtod(tmp, &end);
+	if (*end)
+		return fail_at(p, start, "invalid number '%s'", tmp);
+	p->pos += n;
+	return 0;
+}
+
+static int parse_duration(struct parser *p, double *seconds)
+{
+	size_t start = p->pos;
+	double total = 0;
+	int parts = 0;
+	while (isdigit((unsigned char)p->s[p->pos])) {
+		double n = 0;
+		while (isdigit((unsigned char)p->s[p->pos]))
+			n = n * 10 + (p->s[p->pos++] - '0');
+		const char *u = p->s + p->pos;
+		double mult;
+		if (u[0] == 'm' && u[1] == 's') {
+			mult = 0.001;
+			p->pos += 2;
+		} else {
+			switch (u[0]) {
+			case 's': mult = 1; break;
+			case 'm': mult = 60; break;
+			case 'h': mult = 3600; break;
+			case 'd': mult = 86400; break;
+			case 'w': mult = 604800; break;
+			case 'y': mult = 31536000; break;
+			default:
+				return fail_at(p, p->pos, "expected a duration unit (ms, s, m, h, d, w, y)");
+			}
+			p->pos++;
+		}
+		total += n * mult;
+		parts++;
+	}
+	if (!parts || total <= 0)
+		return fail_at(p, start, "expected a duration like 5m");
+	*seconds = total;
+	return 0;
+}
+
+static int parse_matcher(struct parser *p, struct term *t)
+{
+	skip_ws(p);
+	size_t at = p->pos;
+	char *name = parse_name(p, 0);
+	if (!name)
+		return fail_at(p, at, "expected a label name");
+	skip_ws(p);
+	enum match_op op;
+	const char *s = p->s + p->pos;
+	if (s[0] == '=' && s[1] == '~')
+		op = M_RE;
+	else if (s[0] == '!' && s[1] == '~')
+		op = M_NRE;
+	else if (s[0] == '!' && s[1] == '=')
+		op = M_NE;
+	else if (s[0] == '=')
+		op = M_EQ;
+	else {
+		free(name);
+		return fail_at(p, p->pos, "expected =, !=, =~ or !~ after the label name");
+	}
+	p->pos += op == M_EQ ? 1 : 2;
+	skip_ws(p);
+	size_t vpos = p->pos;
+	char *value = parse_string(p);
+	if (!value) {
+		free(name);
+		return -1;
+	}
+	t->m = xrealloc(t->m, (t->nm + 1) * sizeof(*t->m));
+	struct matcher *m = &t->m[t->nm];
+	memset(m, 0, sizeof(*m));
+	m->name = name;
+	m->value = value;
+	m->op = op;
+	if (op == M_RE || op == M_NRE) {
+		char *anchored = xasprintf("^(%s)$", value);
+		int rc = regcomp(&m->re, anchored, REG_EXTENDED | REG_NOSUB);
+		free(anchored);
+		if (rc != 0) {
+			char why[128];
+			regerror(rc, &m->re, why, sizeof(why));
+			free(name);
+			free(value);
+			return fail_at(p, vpos, "invalid regular expression: %s", why);
+		}
+	}
+	t->nm++;
+	return 0;
+}
+
+static int parse_selector(struct parser *p, struct term *t)
+{
+	size_t at = p->pos;
+	t->metric = parse_name(p, 1);
+	if (!t->metric)
+		return fail_at(p, at, "expected a metric name");
+	skip_ws(p);
+	if (p->s[p->pos] != '{')
+		return 0;
+	p->pos++;
+	for (;;) {
+		skip_ws(p);
+		if (p->s[p->pos] == '}') {
+			p->pos++;
+			return 0;
+		}
+		if (parse_matcher(p, t) < 0)
+			return -1;
+		skip_ws(p);
+		if (p->s[p->pos] == ',') {
+			p->pos++;
+			continue;
+		}
+		if (p->s[p->pos] == '}') {
+			p->pos++;
+			return 0;
+		}
+		return fail_at(p, p->pos, "expected ',' or '}' after a label matcher");
+	}
+}
+
+static const char *nearest_func(const char *name)
+{
+	const char *best = NULL;
+	size_t best_d = 4;
+	for (int f = FN_RATE; f <= FN_MIN; f++) {
+		size_t d = edit_distance(name, func_names[f]);
+		if (d < best_d) {
+			best_d = d;
+			best = func_names[f];
+		}
+	}
+	return best;
+}
+
+static int parse_term(struct parser *p, struct term *t)
+{
+	skip_ws(p);
+	size_t at = p->pos;
+	char c = p->s[p->pos];
+	if (isdigit((unsigned char)c) || c == '.' || c == '+' || c == '-' ||
+	    ((c == 'I' || c == 'i' || c == 'N' || c == 'n') &&
+	     (strncasecmp(p->s + p->pos, "inf", 3) == 0 || strncasecmp(p->s + p->pos, "nan", 3) == 0) &&
+	     !is_name_char(p->s[p->pos + 3], 1))) {
+		t->is_number = 1;
+		return parse_number_at(p, &t->number);
+	}
+	if (!is_name_start(c, 1)) {
+		if (c == '\0')
+			return fail_at(p, at, "expected a metric name or a function, got the end");
+		return fail_at(p, at, "unexpected '%c'", c);
+	}
+	size_t save = p->pos;
+	char *name = parse_name(p, 1);
+	skip_ws(p);
+	if (p->s[p->pos] != '(') {
+		free(name);
+		p->pos = save;
+		return parse_selector(p, t);
+	}
+	for (int f = FN_RATE; f <= FN_MIN; f++)
+		if (strcmp(name, func_names[f]) == 0)
+			t->fn = (enum func)f;
+	if (t->fn == FN_NONE) {
+		const char *hint = nearest_func(name);
+		if (hint)
+			fail_at(p, at, "unknown function '%s' (did you mean '%s'?)", name, hint);
+		else
+			fail_at(p, at, "unknown function '%s' (rate, increase, avg_over_time, max_over_time, min_over_time)", name);
+		free(name);
+		return -1;
+	}
+	p->pos++;
+	skip_ws(p);
+	if (parse_selector(p, t) < 0) {
+		free(name);
+		return -1;
+	}
+	skip_ws(p);
+	if (p->s[p->pos] != '[') {
+		fail_at(p, p->pos, "%s() needs a range like [5m] after the selector", name);
+		free(name);
+		return -1;
+	}
+	free(name);
+	p->pos++;
+	skip_ws(p);
+	size_t wstart = p->pos;
+	if (parse_duration(p, &t->window) < 0)
+		return -1;
+	t->window_text = xstrndup(p->s + wstart, p->pos - wstart);
+	skip_ws(p);
+	if (p->s[p->pos] != ']')
+		return fail_at(p, p->pos, "expected ']' after the range");
+	p->pos++;
+	skip_ws(p);
+	if (p->s[p->pos] != ')')
+		return fail_at(p, p->pos, "expected ')' after the range");
+	p->pos++;
+	return 0;
+}
+
+static int parse_cmp(struct parser *p, enum cmp_op *op)
+{
+	const char *s = p->s + p->pos;
+	if (s[0] == '>' && s[1] == '=')
+		*op = C_GE;
+	else if (s[0] == '<' && s[1] == '=')
+		*op = C_LE;
+	else if (s[0] == '=' && s[1] == '=')
+		*op = C_EQ;
+	else if (s[0] == '!' && s[1] == '=')
+		*op = C_NE;
+	else if (s[0] == '>')
+		*op = C_GT;
+	else if (s[0] == '<')
+		*op = C_LT;
+	else
+		return fail_at(p, p->pos,
+			       "expected a comparison operator (>, >=, <, <=, ==, !=) after the expression");
+	p->pos += (*op == C_GT || *op == C_LT) ? 1 : 2;
+	return 0;
+}
+
+static void term_release(struct term *t);
+
+int expr_parse(const char *src, struct expr **out, char *err, size_t errlen, size_t *err_pos)
+{
+	struct parser p = { .s = src, .err = err, .errlen = errlen };
+	struct expr *e = xcalloc(1, sizeof(*e));
+	e->max_series = DEFAULT_MAX_SERIES;
+	e->max_points = DEFAULT_MAX_POINTS;
+	e->nterms = 1;
+	if (parse_term(&p, &e->t[0]) < 0)
+		goto bad;
+	skip_ws(&p);
+	char c = src[p.pos];
+	if (c == '+' || c == '-' || c == '*' || c == '/') {
+		e->arith = c;
+		p.pos++;
+		e->nterms = 2;
+		if (parse_term(&p, &e->t[1]) < 0)
+			goto bad;
+		if (e->t[0].is_number && e->t[1].is_number) {
+			fail_at(&p, 0, "one side of '%c' must be a metric", c);
+			goto bad;
+		}
+		skip_ws(&p);
+	} else if (e->t[0].is_number) {
+		fail_at(&p, 0, "the expression must start with a metric or a function");
+		goto bad;
+	}
+	if (parse_cmp(&p, &e->cmp) < 0)
+		goto bad;
+	skip_ws(&p);
+	size_t at = p.pos;
+	if (parse_number_at(&p, &e->threshold) < 0) {
+		p.failed = 0;
+		fail_at(&p, at, "expected a number after '%s'", cmp_names[e->cmp]);
+		goto bad;
+	}
+	skip_ws(&p);
+	if (src[p.pos] != '\0') {
+		fail_at(&p, p.pos, "trailing input after the threshold");
+		goto bad;
+	}
+	*out = e;
+	return 0;
+bad:
+	if (err_pos)
+		*err_pos = p.err_pos;
+	expr_free(e);
+	*out = NULL;
+	return -1;
+}
+
+void expr_caret(const char *src, size_t pos, struct buf *out)
+{
+	size_t len = strlen(src);
+	if (pos > len)
+		pos = len;
+	buf_printf(out, "  %s\n  ", src);
+	for (size_t i = 0; i < pos; i++)
+		buf_putc(out, src[i] == '\t' ? '\t' : ' ');
+	buf_puts(out, "^\n");
+}
+
+static void history_free(struct history *h)
+{
+	free(h->key);
+	free(h->pts);
+	free(h);
+}
+
+static void term_release(struct term *t)
+{
+	free(t->metric);
+	for (size_t i = 0; i < t->nm; i++) {
+		free(t->m[i].name);
+		free(t->m[i].value);
+		if (t->m[i].op == M_RE || t->m[i].op == M_NRE)
+			regfree(&t->m[i].re);
+	}
+	free(t->m);
+	free(t->window_text);
+	for (size_t i = 0; i < t->nhist; i++)
+		history_free(t->hist[i]);
+	free(t->hist);
+	free(t->index);
+}
+
+void expr_free(struct expr *e)
+{
+	if (!e)
+		return;
+	term_release(&e->t[0]);
+	term_release(&e->t[1]);
+	expr_result_release(&e->scratch[0]);
+	expr_result_release(&e->scratch[1]);
+	free(e);
+}
+
+/* ---- evaluation -------------------------------------------------------------- */
+
+/* The value of label name in packed labels, "" when absent. */
+static const char *label_value(const char *labels, uint32_t n, const char *name)
+{
+	const char *p = labels;
+	for (uint32_t i = 0; i < n; i++) {
+		const char *v = p + strlen(p) + 1;
+		if (strcmp(p, name) == 0)
+			return v;
+		p = v + strlen(v) + 1;
+	}
+	return "";
+}
+
+static int matches(const struct term *t, const struct expr_series *s)
+{
+	for (size_t i = 0; i < t->nm; i++) {
+		const struct matcher *m = &t->m[i];
+		const char *v = label_value(s->labels, s->nlabels, m->name);
+		int hit;
+		switch (m->op) {
+		case M_EQ: hit = strcmp(v, m->value) == 0; break;
+		case M_NE: hit = strcmp(v, m->value) != 0; break;
+		case M_RE: hit = regexec(&m->re, v, 0, NULL, 0) == 0; break;
+		default: hit = regexec(&m->re, v, 0, NULL, 0) != 0; break;
+		}
+		if (!hit)
+			return 0;
+	}
+	return 1;
+}
+
+static void append_escaped(struct buf *b, const char *v)
+{
+	size_t plain = strcspn(v, "\\\"\n");
+	if (!v[plain]) {
+		buf_append(b, v, plain);
+		return;
+	}
+	for (; *v; v++) {
+		if (*v == '\\')
+			buf_puts(b, "\\\\");
+		else if (*v == '"')
+			buf_puts(b, "\\\"");
+		else if (*v == '\n')
+			buf_puts(b, "\\n");
+		else
+			buf_putc(b, *v);
+	}
+}
+
+/* Appends the canonical key of the series' labels: {a="x",b="y"}, sorted. */
+static void append_key(struct buf *b, const char *labels, uint32_t n)
+{
+	const char *names[MAX_LABELS], *values[MAX_LABELS];
+	uint32_t k = 0;
+	const char *p = labels;
+	for (uint32_t i = 0; i < n && k < MAX_LABELS; i++) {
+		const char *v = p + strlen(p) + 1;
+		/* insertion sort: a handful of labels */
+		uint32_t j = k++;
+		while (j > 0 && strcmp(names[j - 1], p) > 0) {
+			names[j] = names[j - 1];
+			values[j] = values[j - 1];
+			j--;
+		}
+		names[j] = p;
+		values[j] = v;
+		p = v + strlen(v) + 1;
+	}
+	buf_putc(b, '{');
+	for (uint32_t i = 0; i < k; i++) {
+		if (i)
+			buf_putc(b, ',');
+		buf_puts(b, names[i]);
+		buf_puts(b, "=\"");
+		append_escaped(b, values[i]);
+		buf_putc(b, '"');
+	}
+	buf_putc(b, '}');
+}
+
+static void result_add(struct expr_result *r, const struct expr_series *s, double value)
+{
+	r->v = xgrow(r->v, &r->alloc, r->n + 1, sizeof(*r->v));
+	r->key_off = xgrow(r->key_off, &r->key_alloc, r->n + 1, sizeof(*r->key_off));
+	r->key_off[r->n] = r->keys.len;
+	append_key(&r->keys, s->labels, s->nlabels);
+	buf_putc(&r->keys, '\0');
+	r->v[r->n] = (struct expr_result_item){ .key = NULL, .labels = s->labels,
+						.nlabels = s->nlabels, .value = value };
+	r->n++;
+}
+
+/* Points the items' keys into the (now stable) key buffer. */
+static void result_fix_keys(struct expr_result *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		r->v[i].key = r->keys.data + r->key_off[i];
+}
+
+void expr_result_reset(struct expr_result *r)
+{
+	r->n = 0;
+	if (r->keys.max == 0)
+		buf_init(&r->keys, 64u << 20);
+	buf_reset(&r->keys);
+}
+
+void expr_result_release(struct expr_result *r)
+{
+	free(r->v);
+	free(r->key_off);
+	if (r->keys.max)
+		buf_release(&r->keys);
+	memset(r, 0, sizeof(*r));
+}
+
+void expr_item_labels(const struct expr_result_item *it, struct alert_labels *out)
+{
+	const char *p = it->labels;
+	for (uint32_t i = 0; i < it->nlabels; i++) {
+		const char *v = p + strlen(p) + 1;
+		alert_labels_set(out, p, v);
+		p = v + strlen(v) + 1;
+	}
+}
+
+/* ---- history ------------------------------------------------------------------- */
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static void index_rebuild(struct term *t)
+{
+	size_t size = 64;
+	while (size < t->nhist * 2 + 2)
+		size *= 2;
+	free(t->index);
+	t->index = xmalloc(size * sizeof(*t->index));
+	memset(t->index, 0xff, size * sizeof(*t->index));
+	t->index_size = size;
+	for (size_t i = 0; i < t->nhist; i++) {
+		size_t j = t->hist[i]->hash & (size - 1);
+		while (t->index[j] != UINT32_MAX)
+			j = (j + 1) & (size - 1);
+		t->index[j] = (uint32_t)i;
+	}
+}
+
+static struct history *history_find(struct term *t, const char *key, uint64_t h)
+{
+	if (!t->index_size)
+		return NULL;
+	size_t mask = t->index_size - 1;
+	for (size_t j = h & mask; t->index[j] != UINT32_MAX; j = (j + 1) & mask) {
+		struct history *x = t->hist[t->index[j]];
+		if (x->hash == h && strcmp(x->key, key) == 0)
+			return x;
+	}
+	return NULL;
+}
+
+static struct history *history_add(struct expr *e, struct term *t, const char *key, uint64_t h)
+{
+	if (t->nhist >= e->max_series) {
+		e->dropped++;
+		return NULL;
+	}
+	struct history *x = xcalloc(1, sizeof(*x));
+	x->key = xstrdup(key);
+	x->hash = h;
+	x->pts = xmalloc(e->max_points * sizeof(*x->pts));
+	t->hist = xgrow(t->hist, &t->hist_alloc, t->nhist + 1, sizeof(*t->hist));
+	t->hist[t->nhist++] = x;
+	if (t->nhist * 2 + 2 > t->index_size) {
+		index_rebuild(t);
+	} else {
+		size_t mask = t->index_size - 1, j = h & mask;
+		while (t->index[j] != UINT32_MAX)
+			j = (j + 1) & mask;
+		t->index[j] = (uint32_t)(t->nhist - 1);
+	}
+	return x;
+}
+
+static struct point *point_at(const struct history *x, size_t i, size_t cap)
+{
+	return &x->pts[(x->head + i) % cap];
+}
+
+static void history_expire(struct history *x, double oldest, size_t cap)
+{
+	while (x->n && point_at(x, 0, cap)->t <= oldest) {
+		x->head = (x->head + 1) % cap;
+		x->n--;
+	}
+}
+
+/* Drops the series whose every point left the window. */
+static void history_prune(struct term *t, double now, size_t cap)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < t->nhist; i++) {
+		struct history *x = t->hist[i];
+		history_expire(x, now - t->window, cap);
+		if (x->n)
+			t->hist[kept++] = x;
+		else
+			history_free(x);
+	}
+	if (kept != t->nhist) {
+		t->nhist = kept;
+		index_rebuild(t);
+	}
+}
+
+/* Appends (now, v) and computes the window function; 0, or -1 when the
+ * window holds too little (rate and increase need two points). */
+static int history_apply(struct expr *e, struct term *t, struct history *x, double now, double v,
+			 double *out)
+{
+	size_t cap = e->max_points;
+	if (x->n && point_at(x, x->n - 1, cap)->t >= now)
+		x->n--;   /* the same instant twice: keep the newer value */
+	if (x->n == cap) {
+		x->head = (x->head + 1) % cap;
+		x->n--;
+		e->dropped++;
+	}
+	*point_at(x, x->n, cap) = (struct point){ now, v };
+	x->n++;
+	history_expire(x, now - t->window, cap);
+	const struct point *first = point_at(x, 0, cap);
+	if (t->fn == FN_RATE || t->fn == FN_INCREASE) {
+		if (x->n < 2)
+			return -1;
+		double inc = 0, prev = first->v;
+		for (size_t i = 1; i < x->n; i++) {
+			double cur = point_at(x, i, cap)->v;
+			inc += cur >= prev ? cur - prev : cur;   /* a drop is a counter reset */
+			prev = cur;
+		}
+		double dt = point_at(x, x->n - 1, cap)->t - first->t;
+		if (t->fn == FN_INCREASE)
+			*out = inc;
+		else if (dt > 0)
+			*out = inc / dt;
+		else
+			return -1;
+		return 0;
+	}
+	double acc = first->v;
+	for (size_t i = 1; i < x->n; i++) {
+		double cur = point_at(x, i, cap)->v;
+		if (t->fn == FN_AVG)
+			acc += cur;
+		else if (t->fn == FN_MAX ? cur > acc || isnan(acc) : cur < acc || isnan(acc))
+			acc = cur;
+	}
+	*out = t->fn == FN_AVG ? acc / (double)x->n : acc;
+	return 0;
+}
+
+/* The term's value for every series it selects, into r. */
+static void eval_term(struct expr *e, struct term *t, const struct expr_source *src, double now,
+		      struct expr_result *r)
+{
+	expr_result_reset(r);
+	const struct expr_series *s;
+	size_t n = src->family(src->ctx, t->metric, &s);
+	if (t->fn != FN_NONE)
+		history_prune(t, now, e->max_points);
+	for (size_t i = 0; i < n; i++) {
+		if (!matches(t, &s[i]))
+			continue;
+		if (t->fn == FN_NONE) {
+			result_add(r, &s[i], s[i].value);
+			continue;
+		}
+		size_t mark = r->keys.len;
+		append_key(&r->keys, s[i].labels, s[i].nlabels);
+		buf_putc(&r->keys, '\0');
+		const char *key = r->keys.data + mark;
+		uint64_t h = hash_str(key);
+		struct history *x = history_find(t, key, h);
+		if (!x)
+			x = history_add(e, t, key, h);
+		double v;
+		int ok = x && history_apply(e, t, x, now, s[i].value, &v) == 0;
+		r->keys.len = mark;
+		if (ok)
+			result_add(r, &s[i], v);
+	}
+	result_fix_keys(r);
+}
+
+static double arith(char op, double a, double b)
+{
+	switch (op) {
+	case '+': return a + b;
+	case '-': return a - b;
+	case '*': return a * b;
+	default: return a / b;
+	}
+}
+
+int expr_eval(struct expr *e, const struct expr_source *src, double now, struct expr_result *out)
+{
+	expr_result_reset(out);
+	if (e->nterms == 1) {
+		eval_term(e, &e->t[0], src, now, out);
+		return 0;
+	}
+	struct term *a = &e->t[0], *b = &e->t[1];
+	if (a->is_number || b->is_number) {
+		struct term *m = a->is_number ? b : a;
+		double k = a->is_number ? a->number : b->number;
+		eval_term(e, m, src, now, &e->scratch[0]);
+		struct expr_result *r = &e->scratch[0];
+		for (size_t i = 0; i < r->n; i++) {
+			struct expr_series s = { r->v[i].labels, 0, r->v[i].nlabels, 0 };
+			double v = a->is_number ? arith(e->arith, k, r->v[i].value)
+						: arith(e->arith, r->v[i].value, k);
+			result_add(out, &s, v);
+		}
+		result_fix_keys(out);
+		return 0;
+	}
+	eval_term(e, a, src, now, &e->scratch[0]);
+	eval_term(e, b, src, now, &e->scratch[1]);
+	struct expr_result *ra = &e->scratch[0], *rb = &e->scratch[1];
+	/* one-to-one on identical label sets */
+	size_t size = 16;
+	while (size < rb->n * 2 + 2)
+		size *= 2;
+	uint32_t *idx = xmalloc(size * sizeof(*idx));
+	memset(idx, 0xff, size * sizeof(*idx));
+	for (size_t i = 0; i < rb->n; i++) {
+		size_t j = hash_str(rb->v[i].key) & (size - 1);
+		while (idx[j] != UINT32_MAX)
+			j = (j + 1) & (size - 1);
+		idx[j] = (uint32_t)i;
+	}
+	for (size_t i = 0; i < ra->n; i++) {
+		for (size_t j = hash_str(ra->v[i].key) & (size - 1); idx[j] != UINT32_MAX;
+		     j = (j + 1) & (size - 1)) {
+			const struct expr_result_item *o = &rb->v[idx[j]];
+			if (strcmp(o->key, ra->v[i].key) == 0) {
+				struct expr_series s = { ra->v[i].labels, 0, ra->v[i].nlabels, 0 };
+				result_add(out, &s, arith(e->arith, ra->v[i].value, o->value));
+				break;
+			}
+		}
+	}
+	free(idx);
+	result_fix_keys(out);
+	return 0;
+}
+
+/* ---- the rest ---------------------------------------------------------------------- */
+
+int expr_compare(const struct expr *e, double value, double threshold)
+{
+	switch (e->cmp) {
+	case C_GT: return value > threshold;
+	case C_GE: return value >= threshold;
+	case C_LT: return value < threshold;
+	case C_LE: return value <= threshold;
+	case C_EQ: return value == threshold;
+	default: return value != threshold;
+	}
+}
+
+double expr_threshold(const struct expr *e)
+{
+	return e->threshold;
+}
+
+const char *expr_op_name(const struct expr *e)
+{
+	return cmp_names[e->cmp];
+}
+
+size_t expr_metrics(const struct expr *e, const char *names[2])
+{
+	size_t n = 0;
+	for (size_t i = 0; i < e->nterms; i++)
+		if (!e->t[i].is_number)
+			names[n++] = e->t[i].metric;
+	return n;
+}
+
+void expr_set_limits(struct expr *e, size_t max_series, size_t max_points_per_series)
+{
+	/* before the first evaluation: the rings are sized by max_points */
+	if (max_series)
+		e->max_series = max_series;
+	if (max_points_per_series && !e->t[0].nhist && !e->t[1].nhist)
+		e->max_points = max_points_per_series;
+}
+
+uint64_t expr_history_dropped(const struct expr *e)
+{
+	return e->dropped;
+}
+
+size_t expr_history_series(const struct expr *e)
+{
+	return e->t[0].nhist + e->t[1].nhist;
+}
+
+static void format_number(struct buf *out, double v)
+{
+	if (isnan(v)) {
+		buf_puts(out, "NaN");
+		return;
+	}
+	if (isinf(v)) {
+		buf_puts(out, v > 0 ? "+Inf" : "-Inf");
+		return;
+	}
+	char s[40];
+	for (int p = 1; p <= 17; p++) {
+		snprintf(s, sizeof(s), "%.*g", p, v);
+		if (strtod(s, NULL) == v)
+			break;
+	}
+	buf_puts(out, s);
+}
+
+static void format_term(const struct term *t, struct buf *out)
+{
+	if (t->is_number) {
+		format_number(out, t->number);
+		return;
+	}
+	if (t->fn != FN_NONE)
+		buf_printf(out, "%s(", func_names[t->fn]);
+	buf_puts(out, t->metric);
+	if (t->nm) {
+		buf_putc(out, '{');
+		for (size_t i = 0; i < t->nm; i++) {
+			buf_printf(out, "%s%s%s\"", i ? "," : "", t->m[i].name, match_names[t->m[i].op]);
+			append_escaped(out, t->m[i].value);
+			buf_putc(out, '"');
+		}
+		buf_putc(out, '}');
+	}
+	if (t->fn != FN_NONE)
+		buf_printf(out, "[%s])", t->window_text);
+}
+
+void expr_format(const struct expr *e, struct buf *out)
+{
+	format_term(&e->t[0], out);
+	if (e->nterms == 2) {
+		buf_printf(out, " %c ", e->arith);
+		format_term(&e->t[1], out);
+	}
+	buf_printf(out, " %s ", cmp_names[e->cmp]);
+	format_number(out, e->threshold);
+}

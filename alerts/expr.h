@@ -1,0 +1,85 @@
+/*
+ * expr.h -- the expressions of alert rules: a small PromQL subset.
+ *
+ *   rule     := term [ ARITH term ] CMP NUMBER
+ *   term     := selector | FUNC '(' selector '[' DURATION ']' ')' | NUMBER
+ *   FUNC     := rate | increase | avg_over_time | max_over_time | min_over_time
+ *   selector := METRIC [ '{' matcher { ',' matcher } [','] '}' ]
+ *   matcher  := LABEL ( = | != | =~ | !~ ) "string"
+ *
+ * Parsed once at config load (an error names the offset of the bad token
+ * for a caret), evaluated after each collection of a target over that
+ * target's samples.  expr_eval() returns the value of every series the
+ * rule selects, before the comparison: the engine compares with the
+ * threshold, or with a second `clear` threshold while an alert fires.
+ * Window functions keep, per term, a bounded history of the series they
+ * select and of nothing else.
+ */
+#ifndef DBPULSE_EXPR_H
+#define DBPULSE_EXPR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+struct alert_labels;
+
+/* A sample as the evaluator reads it: labels packed as in struct batch. */
+struct expr_series {
+	const char *labels;
+	uint32_t labels_len, nlabels;
+	double value;
+};
+
+struct expr_source {
+	/* The samples of family `name` in this collection: their number, with
+	 * *out pointing at them (valid during expr_eval). */
+	size_t (*family)(void *ctx, const char *name, const struct expr_series **out);
+	void *ctx;
+};
+
+/* One selected series: its identity (key, the canonical text of its sorted
+ * labels) and value.  labels points into the source's samples: valid only
+ * until the source changes. */
+struct expr_result_item {
+	const char *key;
+	const char *labels;
+	uint32_t nlabels;
+	double value;
+};
+
+struct expr_result {
+	struct expr_result_item *v;
+	size_t n, alloc;
+	struct buf keys;
+	size_t *key_off;
+	size_t key_alloc;
+};
+
+struct expr;
+
+int expr_parse(const char *src, struct expr **out, char *err, size_t errlen, size_t *err_pos);
+void expr_free(struct expr *e);
+/* Appends "  SRC\n  <spaces>^\n": the expression with a caret under pos. */
+void expr_caret(const char *src, size_t pos, struct buf *out);
+
+int expr_eval(struct expr *e, const struct expr_source *src, double now, struct expr_result *out);
+void expr_result_reset(struct expr_result *r);
+void expr_result_release(struct expr_result *r);
+/* The item's labels as a sorted set (added to out). */
+void expr_item_labels(const struct expr_result_item *it, struct alert_labels *out);
+
+/* value CMP threshold; comparisons with NaN are false (but != is true). */
+int expr_compare(const struct expr *e, double value, double threshold);
+double expr_threshold(const struct expr *e);
+const char *expr_op_name(const struct expr *e);
+/* The metric names the rule reads (1 or 2). */
+size_t expr_metrics(const struct expr *e, const char *names[2]);
+void expr_set_limits(struct expr *e, size_t max_series, size_t max_points_per_series);
+uint64_t expr_history_dropped(const struct expr *e);
+size_t expr_history_series(const struct expr *e);
+/* The expression in normal form. */
+void expr_format(const struct expr *e, struct buf *out);
+
+#endif

@@ -1,0 +1,592 @@
+/*
+ * outbox.c -- durable notifications (outbox.h).
+ */
+#include "autoconfig.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "alert.h"
+#include "buf.h"
+#include "outbox.h"
+#include "strutil.h"
+#include "xalloc.h"
+
+#define NOTE_MAX_BYTES (4u << 20)
+
+struct outbox {
+	pthread_mutex_t lock;
+	char *outbox_dir;
+	char *dead_dir;
+	char *corrupt_dir;
+	uint64_t corrupt;
+	uint64_t max_seq;
+	unsigned tmp_counter;
+};
+
+/* ---- encoding --------------------------------------------------------------- */
+
+static json_t *labels_json(const struct alert_labels *l)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; i < l->n; i++)
+		json_object_set_new(o, l->v[i].name, json_string(l->v[i].value));
+	return o;
+}
+
+static json_t *number_json(double v)
+{
+	if (isnan(v))
+		return json_string("NaN");
+	if (isinf(v))
+		return json_string(v > 0 ? "+Inf" : "-Inf");
+	return json_real(v);
+}
+
+int alert_note_to_json(const struct alert_note *n, struct buf *out)
+{
+	char fp[17];
+	alert_fingerprint_hex(n->fingerprint, fp);
+	json_t *o = json_pack("{s:i, s:s, s:s, s:o, s:o, s:s, s:f, s:f, s:o, s:s, s:s, s:I, s:f, s:I}",
+			      "v", 1, "receiver", n->receiver ? n->receiver : "", "rule",
+			      n->rule ? n->rule : "", "labels", labels_json(&n->labels), "annotations",
+			      labels_json(&n->annotations), "status",
+			      n->status == ALERT_FIRING ? "firing" : "resolved", "starts_at",
+			      n->starts_at, "ends_at", n->ends_at, "value", number_json(n->value),
+			      "generator_url", n->generator_url ? n->generator_url : "",
+			      "fingerprint", fp, "seq", (json_int_t)n->seq, "created_at",
+			      n->created_at, "attempts", (json_int_t)n->attempts);
+	char *text = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+	json_decref(o);
+	if (!text)
+		return -1;
+	int rc = buf_puts(out, text);
+	free(text);
+	return rc;
+}
+
+static int labels_from(json_t *o, struct alert_labels *out)
+{
+	if (!json_is_object(o))
+		return -1;
+	const char *k;
+	json_t *v;
+	json_object_foreach(o, k, v) {
+		if (!json_is_string(v))
+			return -1;
+		alert_labels_set(out, k, json_string_value(v));
+	}
+	return 0;
+}
+
+static int number_from(json_t *v, double *out)
+{
+	if (json_is_number(v)) {
+		*out = json_number_value(v);
+		return 0;
+	}
+	const char *s = json_string_value(v);
+	if (!s)
+		return -1;
+	if (strcmp(s, "NaN") == 0)
+		*out = NAN;
+	else if (strcmp(s, "+Inf") == 0)
+		*out = INFINITY;
+	else if (strcmp(s, "-Inf") == 0)
+		*out = -INFINITY;
+	else
+		return -1;
+	return 0;
+}
+
+struct alert_note *alert_note_from_json(const char *text, size_t len, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	json_t *o = json_loadb(text, len, 0, &jerr);
+	if (!o) {
+		snprintf(err, errlen, "not JSON: %s", jerr.text);
+		return NULL;
+	}
+	struct alert_note *n = alert_note_new();
+	const char *what = NULL;
+	const char *receiver = json_string_value(json_object_get(o, "receiver"));
+	const char *status = json_string_value(json_object_get(o, "status"));
+	const char *fp = json_string_value(json_object_get(o, "fingerprint"));
+	json_t *seq = json_object_get(o, "seq");
+	if (json_integer_value(json_object_get(o, "v")) != 1)
+		what = "unknown version";
+	else if (!receiver || !*receiver)
+		what = "no receiver";
+	else if (!status || (strcmp(status, "firing") && strcmp(status, "resolved")))
+		what = "no status";
+	else if (!fp || strlen(fp) != 16)
+		what = "no fingerprint";
+	else if (!json_is_integer(seq))
+		what = "no seq";
+	else if (labels_from(json_object_get(o, "labels"), &n->labels) < 0 ||
+		 !alert_labels_get(&n->labels, "alertname"))
+		what = "bad labels";
+	else if (labels_from(json_object_get(o, "annotations"), &n->annotations) < 0)
+		what = "bad annotations";
+	else if (number_from(json_object_get(o, "value"), &n->value) < 0)
+		what = "bad value";
+	if (!what) {
+		n->receiver = xstrdup(receiver);
+		const char *rule = json_string_value(json_object_get(o, "rule"));
+		n->rule = xstrdup(rule ? rule : "");
+		const char *gen = json_string_value(json_object_get(o, "generator_url"));
+		n->generator_url = gen && *gen ? xstrdup(gen) : NULL;
+		n->status = strcmp(status, "firing") == 0 ? ALERT_FIRING : ALERT_RESOLVED;
+		n->starts_at = json_number_value(json_object_get(o, "starts_at"));
+		n->ends_at = json_number_value(json_object_get(o, "ends_at"));
+		n->created_at = json_number_value(json_object_get(o, "created_at"));
+		n->seq = (uint64_t)json_integer_value(seq);
+		n->attempts = (uint32_t)json_integer_value(json_object_get(o, "attempts"));
+		n->fingerprint = alert_labels_fingerprint(&n->labels);
+		char check[17];
+		alert_fingerprint_hex(n->fingerprint, check);
+		if (strcmp(check, fp) != 0)
+			what = "fingerprint does not match the labels";
+	}
+	json_decref(o);
+	if (what) {
+		snprintf(err, errlen, "%s", what);
+		alert_note_free(n);
+		return NULL;
+	}
+	return n;
+}
+
+/* ---- files ----------------------------------------------------------------------- */
+
+static int isalnum_ascii(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static char *encode_name(const char *name)
+{
+	struct buf b = BUF_INIT(4096);
+	int dots = strcmp(name, ".") == 0 || strcmp(name, "..") == 0;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		if (!dots && (isalnum_ascii(*p) || *p == '_' || *p == '-' || *p == '.'))
+			buf_putc(&b, (char)*p);
+		else
+			buf_printf(&b, "%%%02X", *p);
+	}
+	char *s = xstrdup(buf_str(&b));
+	buf_release(&b);
+	return s;
+}
+
+static char *decode_name(const char *s)
+{
+	char *out = xmalloc(strlen(s) + 1), *o = out;
+	for (; *s; s++) {
+		unsigned v;
+		if (*s == '%' && sscanf(s + 1, "%2X", &v) == 1) {
+			*o++ = (char)v;
+			s += 2;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+static int ensure_dir(const char *path, char *err, size_t errlen)
+{
+	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+		if (err)
+			snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Writes dir/name atomically and durably. */
+static int write_file(struct outbox *o, const char *dir, const char *name, const char *text,
+		      size_t len, char *err, size_t errlen)
+{
+	char *tmp = xasprintf("%s/.tmp-%d-%u-%s", dir, (int)getpid(), o->tmp_counter++, name);
+	char *path = xasprintf("%s/%s", dir, name);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int rc = -1;
+	if (fd >= 0 && write_all(fd, text, len) == 0 && fsync(fd) == 0) {
+		close(fd);
+		fd = -1;
+		if (rename(tmp, path) == 0) {
+			fsync_dir(dir);
+			rc = 0;
+		}
+	}
+	if (rc < 0) {
+		if (err)
+			snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		unlink(tmp);
+	}
+	free(tmp);
+	free(path);
+	return rc;
+}
+
+static char *receiver_dir(struct outbox *o, const char *base, const char *receiver)
+{
+	char *enc = encode_name(receiver);
+	char *dir = xasprintf("%s/%s", base, enc);
+	free(enc);
+	return dir;
+}
+
+static void note_name(const struct alert_note *n, char out[32])
+{
+	alert_fingerprint_hex(n->fingerprint, out);
+	strcat(out, ".json");
+}
+
+static struct alert_note *read_note(const char *path, char *err, size_t errlen)
+{
+	struct buf b = BUF_INIT(NOTE_MAX_BYTES);
+	if (read_file(path, &b) < 0) {
+		snprintf(err, errlen, "cannot read: %s", strerror(errno));
+		buf_release(&b);
+		return NULL;
+	}
+	struct alert_note *n = alert_note_from_json(b.data ? b.data : "", b.len, err, errlen);
+	buf_release(&b);
+	return n;
+}
+
+/* The stored note for n's alert, or NULL. */
+static struct alert_note *stored(struct outbox *o, const struct alert_note *n, char **path_out)
+{
+	char *dir = receiver_dir(o, o->outbox_dir, n->receiver);
+	char name[32], err[256];
+	note_name(n, name);
+	char *path = xasprintf("%s/%s", dir, name);
+	free(dir);
+	struct alert_note *s = access(path, F_OK) == 0 ? read_note(path, err, sizeof(err)) : NULL;
+	if (path_out)
+		*path_out = path;
+	else
+		free(path);
+	return s;
+}
+
+static void set_aside(struct outbox *o, const char *dir_enc, const char *dir, const char *file)
+{
+	char *from = xasprintf("%s/%s", dir, file);
+	char *to = xasprintf("%s/%s-%s", o->corrupt_dir, dir_enc, file);
+	if (rename(from, to) < 0)
+		unlink(from);
+	o->corrupt++;
+	free(from);
+	free(to);
+}
+
+/* ---- the API ------------------------------------------------------------------------ */
+
+static void scan_max_seq(struct outbox *o, const char *base)
+{
+	DIR *top = opendir(base);
+	if (!top)
+		return;
+	struct dirent *d;
+	while ((d = readdir(top))) {
+		if (d->d_name[0] == '.')
+			continue;
+		char *dir = xasprintf("%s/%s", base, d->d_name);
+		DIR *in = opendir(dir);
+		struct dirent *f;
+		while (in && (f = readdir(in))) {
+			if (f->d_name[0] == '.' || !strstr(f->d_name, ".json"))
+				continue;
+			char *path = xasprintf("%s/%s", dir, f->d_name), err[128];
+			struct alert_note *n = read_note(path, err, sizeof(err));
+			if (n && n->seq > o->max_seq)
+				o->max_seq = n->seq;
+			alert_note_free(n);
+			free(path);
+		}
+		if (in)
+			closedir(in);
+		free(dir);
+	}
+	closedir(top);
+}
+
+struct outbox *outbox_open(const char *state_dir, char *err, size_t errlen)
+{
+	struct outbox *o = xcalloc(1, sizeof(*o));
+	pthread_mutex_init(&o->lock, NULL);
+	o->outbox_dir = xasprintf("%s/outbox", state_dir);
+	o->dead_dir = xasprintf("%s/deadletter", state_dir);
+	o->corrupt_dir = xasprintf("%s/corrupt", state_dir);
+	if (ensure_dir(o->outbox_dir, err, errlen) < 0 || ensure_dir(o->dead_dir, err, errlen) < 0 ||
+	    ensure_dir(o->corrupt_dir, err, errlen) < 0) {
+		outbox_close(o);
+		return NULL;
+	}
+	if (access(o->outbox_dir, W_OK) != 0) {
+		snprintf(err, errlen, "cannot write to %s: %s", o->outbox_dir, strerror(errno));
+		outbox_close(o);
+		return NULL;
+	}
+	scan_max_seq(o, o->outbox_dir);
+	scan_max_seq(o, o->dead_dir);
+	return o;
+}
+
+void outbox_close(struct outbox *o)
+{
+	if (!o)
+		return;
+	free(o->outbox_dir);
+	free(o->dead_dir);
+	free(o->corrupt_dir);
+	pthread_mutex_destroy(&o->lock);
+	free(o);
+}
+
+int outbox_put(struct outbox *o, const struct alert_note *n, char *err, size_t errlen)
+{
+	struct buf text = BUF_INIT(NOTE_MAX_BYTES);
+	if (alert_note_to_json(n, &text) < 0) {
+		snprintf(err, errlen, "cannot encode the notification");
+		buf_release(&text);
+		return -1;
+	}
+	pthread_mutex_lock(&o->lock);
+	char *dir = receiver_dir(o, o->outbox_dir, n->receiver);
+	int rc = ensure_dir(dir, err, errlen);
+	struct alert_note *old = rc == 0 ? stored(o, n, NULL) : NULL;
+	if (old && old->seq >= n->seq) {
+		rc = 1;
+	} else if (rc == 0) {
+		char name[32];
+		note_name(n, name);
+		rc = write_file(o, dir, name, text.data, text.len, err, errlen);
+		if (rc == 0 && n->seq > o->max_seq)
+			o->max_seq = n->seq;
+	}
+	alert_note_free(old);
+	free(dir);
+	pthread_mutex_unlock(&o->lock);
+	buf_release(&text);
+	return rc;
+}
+
+static int by_seq(const void *a, const void *b)
+{
+	const struct alert_note *x = *(struct alert_note *const *)a;
+	const struct alert_note *y = *(struct alert_note *const *)b;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+int outbox_load(struct outbox *o, const char *receiver, struct alert_note ***notes, size_t *n)
+{
+	*notes = NULL;
+	*n = 0;
+	pthread_mutex_lock(&o->lock);
+	char *enc = encode_name(receiver);
+	char *dir = xasprintf("%s/%s", o->outbox_dir, enc);
+	DIR *d = opendir(dir);
+	int rc = 0;
+	if (!d) {
+		rc = errno == ENOENT ? 0 : -1;
+		goto out;
+	}
+	size_t alloc = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		char *path = xasprintf("%s/%s", dir, e->d_name);
+		if (strncmp(e->d_name, ".tmp-", 5) == 0) {
+			unlink(path);   /* a write cut short by a crash */
+			free(path);
+			continue;
+		}
+		char err[256];
+		struct alert_note *note = read_note(path, err, sizeof(err));
+		free(path);
+		if (!note || strcmp(note->receiver, receiver) != 0) {
+			alert_note_free(note);
+			set_aside(o, enc, dir, e->d_name);
+			continue;
+		}
+		*notes = xgrow(*notes, &alloc, *n + 1, sizeof(**notes));
+		(*notes)[(*n)++] = note;
+	}
+	closedir(d);
+	if (*n > 1)
+		qsort(*notes, *n, sizeof(**notes), by_seq);
+out:
+	free(enc);
+	free(dir);
+	pthread_mutex_unlock(&o->lock);
+	return rc;
+}
+
+void outbox_notes_free(struct alert_note **notes, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		alert_note_free(notes[i]);
+	free(notes);
+}
+
+/* Removes path if its note still has n's seq; the lock is held. */
+static int remove_if_current(struct outbox *o, const struct alert_note *n)
+{
+	char *path;
+	struct alert_note *s = stored(o, n, &path);
+	int rc = 1;
+	if (s && s->seq == n->seq) {
+		rc = unlink(path) == 0 ? 0 : -1;
+		char *dir = receiver_dir(o, o->outbox_dir, n->receiver);
+		fsync_dir(dir);
+		free(dir);
+	}
+	alert_note_free(s);
+	free(path);
+	return rc;
+}
+
+int outbox_remove(struct outbox *o, const struct alert_note *n)
+{
+	pthread_mutex_lock(&o->lock);
+	int rc = remove_if_current(o, n);
+	pthread_mutex_unlock(&o->lock);
+	return rc;
+}
+
+int outbox_update_attempts(struct outbox *o, const struct alert_note *n)
+{
+	pthread_mutex_lock(&o->lock);
+	struct alert_note *s = stored(o, n, NULL);
+	int rc = 1;
+	if (s && s->seq == n->seq) {
+		s->attempts = n->attempts;
+		struct buf text = BUF_INIT(NOTE_MAX_BYTES);
+		char *dir = receiver_dir(o, o->outbox_dir, n->receiver);
+		char name[32];
+		note_name(n, name);
+		rc = alert_note_to_json(s, &text) == 0
+			     ? write_file(o, dir, name, text.data, text.len, NULL, 0)
+			     : -1;
+		free(dir);
+		buf_release(&text);
+	}
+	alert_note_free(s);
+	pthread_mutex_unlock(&o->lock);
+	return rc;
+}
+
+int outbox_dead_letter(struct outbox *o, const struct alert_note *n, const char *reason)
+{
+	struct buf text = BUF_INIT(NOTE_MAX_BYTES);
+	if (alert_note_to_json(n, &text) < 0) {
+		buf_release(&text);
+		return -1;
+	}
+	/* the reason goes in as one more member */
+	json_t *o_json = json_loadb(text.data, text.len, 0, NULL);
+	json_object_set_new(o_json, "reason", json_string(reason ? reason : ""));
+	char *with_reason = json_dumps(o_json, JSON_COMPACT | JSON_REAL_PRECISION(17));
+	json_decref(o_json);
+	buf_release(&text);
+	if (!with_reason)
+		return -1;
+	pthread_mutex_lock(&o->lock);
+	char *dir = receiver_dir(o, o->dead_dir, n->receiver);
+	char fp[17], name[64];
+	alert_fingerprint_hex(n->fingerprint, fp);
+	snprintf(name, sizeof(name), "%s-%llu.json", fp, (unsigned long long)n->seq);
+	int rc = ensure_dir(dir, NULL, 0);
+	if (rc == 0)
+		rc = write_file(o, dir, name, with_reason, strlen(with_reason), NULL, 0);
+	if (rc == 0)
+		remove_if_current(o, n);
+	free(dir);
+	pthread_mutex_unlock(&o->lock);
+	free(with_reason);
+	return rc;
+}
+
+int outbox_receivers(struct outbox *o, char ***names, size_t *n)
+{
+	*names = NULL;
+	*n = 0;
+	pthread_mutex_lock(&o->lock);
+	DIR *d = opendir(o->outbox_dir);
+	size_t alloc = 0;
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		*names = xgrow(*names, &alloc, *n + 1, sizeof(**names));
+		(*names)[(*n)++] = decode_name(e->d_name);
+	}
+	if (d)
+		closedir(d);
+	pthread_mutex_unlock(&o->lock);
+	return d ? 0 : -1;
+}
+
+size_t outbox_count(struct outbox *o, const char *receiver)
+{
+	struct alert_note **notes;
+	size_t n;
+	if (outbox_load(o, receiver, &notes, &n) < 0)
+		return 0;
+	outbox_notes_free(notes, n);
+	return n;
+}
+
+uint64_t outbox_corrupt_total(struct outbox *o)
+{
+	pthread_mutex_lock(&o->lock);
+	uint64_t n = o->corrupt;
+	pthread_mutex_unlock(&o->lock);
+	return n;
+}
+
+uint64_t outbox_max_seq(const struct outbox *o)
+{
+	return o->max_seq;
+}

@@ -1,0 +1,279 @@
+/*
+ * rules.c -- config kinds for alert rules and webhooks (rules.h).
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "expr.h"
+#include "metrics.h"
+#include "payload.h"
+#include "rules.h"
+#include "strutil.h"
+#include "template.h"
+
+/* ---- custom values: expressions and templates ---------------------------- */
+
+static int parse_expr(const char *value, void *slot, char *err, size_t errlen)
+{
+	char msg[256];
+	size_t pos = 0;
+	struct expr *e = NULL;
+	if (expr_parse(value, &e, msg, sizeof(msg), &pos) < 0) {
+		struct buf out = BUF_INIT(4096);
+		buf_printf(&out, "%s at column %zu\n", msg, pos + 1);
+		expr_caret(value, pos, &out);
+		/* the caller ends the line */
+		if (out.len && out.data[out.len - 1] == '\n')
+			out.len--;
+		snprintf(err, errlen, "%.*s", (int)out.len, out.data);
+		buf_release(&out);
+		return -1;
+	}
+	*(struct expr **)slot = e;
+	return 0;
+}
+
+static void release_expr(void *slot)
+{
+	expr_free(*(struct expr **)slot);
+	*(struct expr **)slot = NULL;
+}
+
+static int parse_template(const char *value, void *slot, char *err, size_t errlen)
+{
+	char msg[256];
+	size_t pos = 0;
+	struct template *t = template_parse(value, msg, sizeof(msg), &pos);
+	if (!t) {
+		struct buf out = BUF_INIT(4096);
+		buf_printf(&out, "%s at column %zu\n", msg, pos + 1);
+		expr_caret(value, pos, &out);
+		if (out.len && out.data[out.len - 1] == '\n')
+			out.len--;
+		snprintf(err, errlen, "%.*s", (int)out.len, out.data);
+		buf_release(&out);
+		return -1;
+	}
+	*(struct template **)slot = t;
+	return 0;
+}
+
+static void release_template(void *slot)
+{
+	template_free(*(struct template **)slot);
+	*(struct template **)slot = NULL;
+}
+
+/* ---- [alert "NAME"] -------------------------------------------------------- */
+
+#define RULE_KEY(k) offsetof(struct alert_rule_config, k)
+
+static const struct config_key alert_keys[] = {
+	{ .name = "expr", .type = CONF_CUSTOM, .offset = RULE_KEY(expr), .required = 1,
+	  .parse = parse_expr, .release = release_expr,
+	  .doc = "condition over the agent's metrics, e.g. pg_up == 0 or rate(x[5m]) > 10" },
+	{ .name = "for", .type = CONF_DURATION, .offset = RULE_KEY(for_ms), .def = "0s",
+	  .doc = "how long the condition must hold before the alert fires (pending until then)" },
+	{ .name = "keep_firing_for", .type = CONF_DURATION, .offset = RULE_KEY(keep_firing_for_ms),
+	  .def = "0s", .doc = "how long a firing alert stays firing after the condition stopped" },
+	{ .name = "clear", .type = CONF_STRING, .offset = RULE_KEY(clear),
+	  .doc = "second threshold: a firing alert resolves only when the value no longer passes it" },
+	{ .name = "severity", .type = CONF_STRING, .offset = RULE_KEY(severity), .def = "warning",
+	  .doc = "the severity label: critical, warning, info, ..." },
+	{ .name = "labels", .type = CONF_LIST, .offset = RULE_KEY(labels),
+	  .doc = "extra labels, name=value, comma-separated" },
+	{ .name = "summary", .type = CONF_CUSTOM, .offset = RULE_KEY(summary),
+	  .parse = parse_template, .release = release_template,
+	  .doc = "one-line summary template ({{ $labels.target }}, {{ $value | humanize }})" },
+	{ .name = "description", .type = CONF_CUSTOM, .offset = RULE_KEY(description),
+	  .parse = parse_template, .release = release_template, .doc = "longer description template" },
+	{ .name = "runbook_url", .type = CONF_CUSTOM, .offset = RULE_KEY(runbook_url),
+	  .parse = parse_template, .release = release_template, .doc = "link to the runbook (template)" },
+	{ .name = "receivers", .type = CONF_LIST, .offset = RULE_KEY(receivers),
+	  .doc = "webhooks to notify, comma-separated (default: all)" },
+	{ .name = "repeat", .type = CONF_DURATION, .offset = RULE_KEY(repeat_ms), .def = "0s",
+	  .doc = "re-notify a still-firing alert this often (0: never)" },
+	{ .name = NULL },
+};
+
+static int alert_validate(void *conf, char *err, size_t errlen)
+{
+	struct alert_rule_config *r = conf;
+	if (r->clear) {
+		if (parse_double(r->clear, &r->clear_value) < 0) {
+			snprintf(err, errlen, "clear: expected a number, got '%s'", r->clear);
+			return -1;
+		}
+		r->has_clear = 1;
+	}
+	for (size_t i = 0; i < r->labels.n; i++) {
+		const char *item = r->labels.items[i];
+		const char *eq = strchr(item, '=');
+		char name[128];
+		if (!eq || eq == item || (size_t)(eq - item) >= sizeof(name)) {
+			snprintf(err, errlen, "labels: expected name=value, got '%s'", item);
+			return -1;
+		}
+		snprintf(name, sizeof(name), "%.*s", (int)(eq - item), item);
+		char *t = trim(name);
+		if (!label_name_valid(t)) {
+			snprintf(err, errlen, "labels: '%s' is not a valid label name", t);
+			return -1;
+		}
+		if (strcmp(t, "alertname") == 0) {
+			snprintf(err, errlen, "labels: alertname is the section's name");
+			return -1;
+		}
+	}
+	if (!*r->severity) {
+		snprintf(err, errlen, "severity: must not be empty");
+		return -1;
+	}
+	return 0;
+}
+
+static int alert_check_config(const struct config *cfg, const struct config_section *s,
+			      char *err, size_t errlen)
+{
+	const struct alert_rule_config *r = s->conf;
+	for (size_t i = 0; i < r->receivers.n; i++)
+		if (!config_find(cfg, "webhook", r->receivers.items[i])) {
+			snprintf(err, errlen, "receivers: no [webhook \"%s\"] section",
+				 r->receivers.items[i]);
+			return -1;
+		}
+	return 0;
+}
+
+static void alert_describe(const struct config_section *s, struct buf *out)
+{
+	const struct alert_rule_config *r = s->conf;
+	buf_printf(out, "%s: ", s->label);
+	expr_format(r->expr, out);
+	if (r->for_ms) {
+		char d[32];
+		conf_format_duration(r->for_ms, d, sizeof(d));
+		buf_printf(out, " for %s", d);
+	}
+	buf_printf(out, ", severity %s", r->severity);
+}
+
+const struct config_kind alert_kind = {
+	.name = "alert",
+	.named = 1,
+	.keys = alert_keys,
+	.conf_size = sizeof(struct alert_rule_config),
+	.validate = alert_validate,
+	.check_config = alert_check_config,
+	.describe = alert_describe,
+};
+
+int alert_rule_is_down_rule(const struct alert_rule_config *r)
+{
+	const char *names[2];
+	size_t n = expr_metrics(r->expr, names);
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(names[i]);
+		if (strcmp(names[i], "up") == 0 || (l > 3 && strcmp(names[i] + l - 3, "_up") == 0))
+			return 1;
+	}
+	return 0;
+}
+
+int alert_rule_notifies(const struct alert_rule_config *r, const char *webhook)
+{
+	if (!r->receivers.n)
+		return 1;
+	for (size_t i = 0; i < r->receivers.n; i++)
+		if (strcmp(r->receivers.items[i], webhook) == 0)
+			return 1;
+	return 0;
+}
+
+/* ---- [webhook "NAME"] ------------------------------------------------------ */
+
+#define HOOK_KEY(k) offsetof(struct webhook_config, k)
+
+static const struct config_key webhook_keys[] = {
+	{ .name = "url", .type = CONF_LIST, .offset = HOOK_KEY(url), .required = 1,
+	  .doc = "http(s) URL to POST to (alertmanager-api: every Alertmanager, comma-separated)" },
+	{ .name = "format", .type = CONF_ENUM, .offset = HOOK_KEY(format), .def = "alertmanager",
+	  .choices = webhook_format_names,
+	  .doc = "alertmanager, alertmanager-api, slack, pagerduty or json" },
+	{ .name = "secret_file", .type = CONF_STRING, .offset = HOOK_KEY(secret_file),
+	  .doc = "json: Standard Webhooks signing secret (whsec_...); pagerduty: routing key" },
+	{ .name = "headers", .type = CONF_LIST, .offset = HOOK_KEY(headers),
+	  .doc = "extra request headers, 'Name: value', comma-separated" },
+	{ .name = "timeout", .type = CONF_DURATION, .offset = HOOK_KEY(timeout_ms), .def = "10s",
+	  .min = 100, .max = 300000, .doc = "time allowed for one request" },
+	{ .name = "send_resolved", .type = CONF_BOOL, .offset = HOOK_KEY(send_resolved),
+	  .def = "true", .doc = "also notify when an alert resolves" },
+	{ .name = "group_wait", .type = CONF_DURATION, .offset = HOOK_KEY(group_wait_ms),
+	  .def = "0s", .max = 3600000,
+	  .doc = "wait this long after a first new notification to send it with the ones that follow" },
+	{ .name = "max_age", .type = CONF_DURATION, .offset = HOOK_KEY(max_age_ms), .def = "24h",
+	  .doc = "give up delivering a firing notification after this" },
+	{ .name = "max_age_resolved", .type = CONF_DURATION, .offset = HOOK_KEY(max_age_resolved_ms),
+	  .def = "1h", .doc = "give up delivering a resolved notification after this" },
+	{ .name = "max_backoff", .type = CONF_DURATION, .offset = HOOK_KEY(max_backoff_ms),
+	  .def = "1m", .min = 100, .max = 3600000, .doc = "longest wait between two attempts" },
+	{ .name = "resend", .type = CONF_DURATION, .offset = HOOK_KEY(resend_ms), .def = "1m",
+	  .min = 1000, .max = 3600000,
+	  .doc = "alertmanager-api: re-send firing alerts this often (they expire after 4x)" },
+	{ .name = NULL },
+};
+
+static int webhook_validate(void *conf, char *err, size_t errlen)
+{
+	struct webhook_config *w = conf;
+	if (w->url.n > WEBHOOK_URLS_MAX) {
+		snprintf(err, errlen, "url: at most %d URLs", WEBHOOK_URLS_MAX);
+		return -1;
+	}
+	if (w->url.n > 1 && w->format != WEBHOOK_ALERTMANAGER_API) {
+		snprintf(err, errlen, "url: several URLs only with format = alertmanager-api");
+		return -1;
+	}
+	for (size_t i = 0; i < w->url.n; i++) {
+		const char *u = w->url.items[i];
+		if (strncmp(u, "http://", 7) && strncmp(u, "https://", 8)) {
+			snprintf(err, errlen, "url: expected an http:// or https:// URL");
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < w->headers.n; i++) {
+		const char *h = w->headers.items[i];
+		const char *colon = strchr(h, ':');
+		if (!colon || colon == h || strpbrk(h, "\r\n")) {
+			snprintf(err, errlen, "headers: expected 'Name: value' items");
+			return -1;
+		}
+	}
+	if (w->format == WEBHOOK_PAGERDUTY && !w->secret_file) {
+		snprintf(err, errlen, "secret_file: required for pagerduty (the routing key)");
+		return -1;
+	}
+	return 0;
+}
+
+static void webhook_describe(const struct config_section *s, struct buf *out)
+{
+	const struct webhook_config *w = s->conf;
+	buf_printf(out, "%s: %s to %zu URL%s%s", s->label, webhook_format_names[w->format], w->url.n,
+		   w->url.n == 1 ? "" : "s", w->secret_file ? ", signed" : "");
+}
+
+const struct config_kind webhook_kind = {
+	.name = "webhook",
+	.named = 1,
+	.keys = webhook_keys,
+	.conf_size = sizeof(struct webhook_config),
+	.validate = webhook_validate,
+	.describe = webhook_describe,
+};

@@ -1,0 +1,34 @@
+/*
+ * template.h -- annotation templates of alert rules, as Prometheus writes
+ * them (a subset of Go's text/template):
+ *
+ *   summary = {{ $labels.target }} uses {{ $value | humanizePercentage }} of its connections
+ *
+ * Variables: $value and $labels.NAME (also .Value and .Labels.NAME); a
+ * missing label is empty.  Pipelines `X | f` and calls `f X`; functions:
+ * humanize, humanize1024, humanizePercentage, humanizeDuration,
+ * humanizeTimestamp (exactly as Prometheus formats them), toUpper,
+ * toLower, title, printf "FORMAT" X (verbs %s %d %f %g %e %v with flags,
+ * width and precision).  {{- and -}} trim spaces; Go template comments are skipped.
+ * Parsed once at config load, with the offset of an error for a caret.
+ */
+#ifndef DBPULSE_TEMPLATE_H
+#define DBPULSE_TEMPLATE_H
+
+#include <stddef.h>
+
+struct alert_labels;
+struct buf;
+struct template;
+
+struct template *template_parse(const char *src, char *err, size_t errlen, size_t *err_pos);
+void template_free(struct template *t);
+/* Appends the rendering to out: 0, or -1 when out reached its cap. */
+int template_render(const struct template *t, const struct alert_labels *labels, double value,
+		    struct buf *out);
+int template_is_constant(const struct template *t);
+
+/* Go's %v of a float64 (strconv 'g', shortest): 0.95, 1e+06, +Inf. */
+void template_format_value(double v, struct buf *out);
+
+#endif
