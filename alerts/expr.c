@@ -961,6 +961,10 @@ static void format_number(struct buf *out, double v)
 		return;
 	}
 	char s[40];
+	if (v == floor(v) && fabs(v) < 1e15) {
+		buf_printf(out, "%.0f", v);
+		return;
+	}
 	for (int p = 1; p <= 17; p++) {
 		snprintf(s, sizeof(s), "%.*g", p, v);
 		if (strtod(s, NULL) == v)

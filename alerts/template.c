@@ -227,7 +227,8 @@ static void humanize_timestamp(struct buf *out, double v)
 		return;
 	}
 	time_t secs = (time_t)floor(v);
-	long nanos = lround((v - floor(v)) * 1e9);
+	/* Prometheus rounds the fraction to milliseconds (floatToTime) */
+	long nanos = lround((v - floor(v)) * 1e3) * 1000000L;
 	if (nanos >= 1000000000L) {
 		secs++;
 		nanos -= 1000000000L;

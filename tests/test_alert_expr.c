@@ -1,0 +1,348 @@
+/*
+ * test_alert_expr.c -- the alert expression language: good rules parse to
+ * their normal form, bad ones fail with a message and the offset of the bad
+ * token; evaluation over synthetic collections: matchers (regex anchoring,
+ * empty values), window functions across counter resets and expiry,
+ * arithmetic with matching labels, history bounds, targets kept apart.
+ */
+#include "autoconfig.h"
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "alert.h"
+#include "buf.h"
+#include "expr.h"
+#include "metrics.h"
+
+/* ---- a fake collection --------------------------------------------------- */
+
+struct fake {
+	struct batch *b;
+	struct expr_series s[64];
+	size_t n;
+};
+
+static size_t fake_family(void *ctx, const char *name, const struct expr_series **out)
+{
+	struct fake *f = ctx;
+	f->n = 0;
+	for (size_t i = 0; i < f->b->nsamples && f->n < 64; i++) {
+		const struct batch_sample *x = &f->b->samples[i];
+		if (strcmp(batch_str(f->b, f->b->families[x->family].name_off), name) != 0)
+			continue;
+		f->s[f->n++] = (struct expr_series){ batch_str(f->b, x->labels_off), x->labels_len,
+						     x->nlabels, x->value };
+	}
+	*out = f->s;
+	return f->n;
+}
+
+static struct expr *parse_ok(const char *src)
+{
+	struct expr *e = NULL;
+	char err[256];
+	size_t pos;
+	if (expr_parse(src, &e, err, sizeof(err), &pos) < 0)
+		fail_msg("'%s': %s at %zu", src, err, pos);
+	return e;
+}
+
+static void assert_normal(const char *src, const char *want)
+{
+	struct expr *e = parse_ok(src);
+	struct buf out = BUF_INIT(4096);
+	expr_format(e, &out);
+	assert_string_equal(buf_str(&out), want);
+	buf_release(&out);
+	expr_free(e);
+}
+
+static void assert_bad(const char *src, const char *msg, size_t want_pos)
+{
+	struct expr *e = NULL;
+	char err[256];
+	size_t pos = 999;
+	assert_int_equal(expr_parse(src, &e, err, sizeof(err), &pos), -1);
+	assert_null(e);
+	if (!strstr(err, msg))
+		fail_msg("'%s': got '%s', want '%s'", src, err, msg);
+	assert_int_equal(pos, want_pos);
+}
+
+/* Evaluates e over b at now; values by key into a small table. */
+static size_t eval(struct expr *e, struct batch *b, double now, struct expr_result *r)
+{
+	struct fake f = { .b = b };
+	struct expr_source src = { fake_family, &f };
+	assert_int_equal(expr_eval(e, &src, now, r), 0);
+	return r->n;
+}
+
+static double value_of(const struct expr_result *r, const char *key)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (strcmp(r->v[i].key, key) == 0)
+			return r->v[i].value;
+	fail_msg("no series %s", key);
+	return NAN;
+}
+
+static const struct metric_desc m_c = { "c_total", "C.", METRIC_COUNTER };
+static const struct metric_desc m_g = { "g", "G.", METRIC_GAUGE };
+static const struct metric_desc m_h = { "h", "H.", METRIC_GAUGE };
+
+/* ---- parsing ---------------------------------------------------------------- */
+
+static void test_parse_good(void **state)
+{
+	(void)state;
+	assert_normal("pg_up == 0", "pg_up == 0");
+	assert_normal("  pg_up{target=\"main\"}>=1e3 ", "pg_up{target=\"main\"} >= 1000");
+	assert_normal("x{a='b', c!=\"d\", e=~\"f.*\", g!~'h',} < -0.5",
+		      "x{a=\"b\",c!=\"d\",e=~\"f.*\",g!~\"h\"} < -0.5");
+	assert_normal("rate(c_total[5m]) > 10", "rate(c_total[5m]) > 10");
+	assert_normal("increase( c_total{db=\"x\"} [1h30m] ) != 0",
+		      "increase(c_total{db=\"x\"}[1h30m]) != 0");
+	assert_normal("avg_over_time(g[30s]) <= +Inf", "avg_over_time(g[30s]) <= +Inf");
+	assert_normal("max_over_time(g[1d]) > 1", "max_over_time(g[1d]) > 1");
+	assert_normal("min_over_time(g[500ms]) > 1", "min_over_time(g[500ms]) > 1");
+	assert_normal("a / b > 0.9", "a / b > 0.9");
+	assert_normal("x/1024>5", "x / 1024 > 5");
+	assert_normal("100 * x > 5", "100 * x > 5");
+	assert_normal("rate(a[5m]) - rate(b[5m]) > 0", "rate(a[5m]) - rate(b[5m]) > 0");
+	assert_normal("ns:metric_1 > nan", "ns:metric_1 > NaN");
+	assert_normal("x{v=\"a\\\"b\\\\c\\n\"} > 1", "x{v=\"a\\\"b\\\\c\\n\"} > 1");
+	struct expr *e = parse_ok("rate(a[1m]) / b > 2");
+	const char *names[2];
+	assert_int_equal(expr_metrics(e, names), 2);
+	assert_string_equal(names[0], "a");
+	assert_string_equal(names[1], "b");
+	assert_string_equal(expr_op_name(e), ">");
+	assert_true(expr_threshold(e) == 2);
+	expr_free(e);
+}
+
+static void test_parse_bad(void **state)
+{
+	(void)state;
+	assert_bad("pg_up", "expected a comparison operator", 5);
+	assert_bad("pg_up 0", "expected a comparison operator", 6);
+	assert_bad("pg_x >> 5", "expected a number after '>'", 6);
+	assert_bad("ratee(x[5m]) > 1", "unknown function 'ratee' (did you mean 'rate'?)", 0);
+	assert_bad("sum(x) > 1", "unknown function 'sum'", 0);
+	assert_bad("rate(x) > 1", "rate() needs a range like [5m] after the selector", 6);
+	assert_bad("rate(x[5]) > 1", "expected a duration unit", 8);
+	assert_bad("rate(x[0s]) > 1", "expected a duration like 5m", 7);
+	assert_bad("x{a=\"b} > 1", "unterminated string", 4);
+	assert_bad("x{a=~\"(\"} > 1", "invalid regular expression", 5);
+	assert_bad("x{a} > 1", "expected =, !=, =~ or !~", 3);
+	assert_bad("x{a=\"b\" c=\"d\"} > 1", "expected ',' or '}'", 8);
+	assert_bad("rate(x[5m])) > 1", "expected a comparison operator", 11);
+	assert_bad("x > 1 2", "trailing input after the threshold", 6);
+	assert_bad("1 + 2 > 1", "one side of '+' must be a metric", 0);
+	assert_bad("5 > 1", "must start with a metric", 0);
+	assert_bad("", "expected a metric name or a function", 0);
+	assert_bad("x > ", "expected a number after '>'", 4);
+	assert_bad("x{1a=\"b\"} > 1", "expected a label name", 2);
+}
+
+static void test_caret(void **state)
+{
+	(void)state;
+	struct buf out = BUF_INIT(4096);
+	expr_caret("pg_x >> 5", 6, &out);
+	assert_string_equal(buf_str(&out), "  pg_x >> 5\n        ^\n");
+	buf_reset(&out);
+	expr_caret("x", 5, &out);   /* past the end: after the last character */
+	assert_string_equal(buf_str(&out), "  x\n   ^\n");
+	buf_release(&out);
+}
+
+/* ---- evaluation ---------------------------------------------------------------- */
+
+static void test_matchers(void **state)
+{
+	(void)state;
+	struct batch *b = batch_new();
+	batch_add(b, &m_g, 1, "target", "t", "db", "ab", NULL);
+	batch_add(b, &m_g, 2, "target", "t", "db", "abc", NULL);
+	batch_add(b, &m_g, 3, "target", "t", NULL);
+	struct expr_result r = { 0 };
+	struct expr *e = parse_ok("g{db=~\"ab\"} > 0");
+	assert_int_equal(eval(e, b, 100, &r), 1);   /* anchored: not "abc" */
+	assert_true(value_of(&r, "{db=\"ab\",target=\"t\"}") == 1);
+	expr_free(e);
+	e = parse_ok("g{db=\"\"} > 0");   /* matches the series without db */
+	assert_int_equal(eval(e, b, 100, &r), 1);
+	assert_true(value_of(&r, "{target=\"t\"}") == 3);
+	expr_free(e);
+	e = parse_ok("g{db!~\"a.*\",target=\"t\"} > 0");
+	assert_int_equal(eval(e, b, 100, &r), 1);
+	expr_free(e);
+	e = parse_ok("g{db!=\"ab\"} > 0");
+	assert_int_equal(eval(e, b, 100, &r), 2);
+	/* labels of an item, sorted */
+	struct alert_labels l = { 0 };
+	expr_item_labels(&r.v[0], &l);
+	assert_string_equal(l.v[0].name, "db");
+	alert_labels_release(&l);
+	expr_free(e);
+	e = parse_ok("nothing > 0");
+	assert_int_equal(eval(e, b, 100, &r), 0);
+	expr_free(e);
+	/* comparisons, NaN */
+	e = parse_ok("g > 1");
+	assert_true(expr_compare(e, 2, 1));
+	assert_false(expr_compare(e, 1, 1));
+	assert_false(expr_compare(e, NAN, 1));
+	expr_free(e);
+	e = parse_ok("g != 1");
+	assert_true(expr_compare(e, NAN, 1));
+	expr_free(e);
+	expr_result_release(&r);
+	batch_free(b);
+}
+
+static double eval_counter(struct expr *e, double t, double v, struct expr_result *r)
+{
+	struct batch *b = batch_new();
+	batch_add(b, &m_c, v, "target", "t", NULL);
+	size_t n = eval(e, b, t, r);
+	batch_free(b);
+	return n ? r->v[0].value : NAN;
+}
+
+static void test_rate_and_increase(void **state)
+{
+	(void)state;
+	struct expr_result r = { 0 };
+	struct expr *inc = parse_ok("increase(c_total[1m]) > 0");
+	struct expr *rate = parse_ok("rate(c_total[1m]) > 0");
+	assert_true(isnan(eval_counter(inc, 0, 100, &r)));   /* one point: no value */
+	assert_true(isnan(eval_counter(rate, 0, 100, &r)));
+	assert_true(eval_counter(inc, 10, 1100, &r) == 1000);   /* exact, not extrapolated */
+	assert_true(eval_counter(rate, 10, 1100, &r) == 100);
+	/* a restart: 1100 -> 50 counts 50 */
+	assert_true(eval_counter(inc, 20, 50, &r) == 1050);
+	assert_true(eval_counter(rate, 20, 50, &r) == 1050.0 / 20);
+	/* the first points leave the window */
+	assert_true(eval_counter(inc, 65, 60, &r) == 1060 - 1000);
+	assert_int_equal(expr_history_series(inc), 1);
+	/* a long silence: the history expires and is dropped */
+	assert_true(isnan(eval_counter(inc, 1000, 70, &r)));
+	struct batch *empty = batch_new();
+	eval(inc, empty, 2000, &r);
+	assert_int_equal(expr_history_series(inc), 0);
+	batch_free(empty);
+	expr_free(inc);
+	expr_free(rate);
+	expr_result_release(&r);
+}
+
+static void test_over_time(void **state)
+{
+	(void)state;
+	struct expr_result r = { 0 };
+	struct expr *avg = parse_ok("avg_over_time(c_total[30s]) > 0");
+	struct expr *max = parse_ok("max_over_time(c_total[30s]) > 0");
+	struct expr *min = parse_ok("min_over_time(c_total[30s]) > 0");
+	double vals[] = { 4, 8, 6, 2 };
+	for (int i = 0; i < 4; i++) {
+		eval_counter(avg, i * 10, vals[i], &r);
+		eval_counter(max, i * 10, vals[i], &r);
+		eval_counter(min, i * 10, vals[i], &r);
+	}
+	/* at t=30 the window (0, 30] holds 8, 6, 2 */
+	assert_true(eval_counter(avg, 30, 2, &r) == (8 + 6 + 2) / 3.0);
+	assert_true(eval_counter(max, 30, 2, &r) == 8);
+	assert_true(eval_counter(min, 30, 2, &r) == 2);
+	expr_free(avg);
+	expr_free(max);
+	expr_free(min);
+	expr_result_release(&r);
+}
+
+static void test_arithmetic(void **state)
+{
+	(void)state;
+	struct batch *b = batch_new();
+	batch_add(b, &m_g, 90, "target", "t", "db", "a", NULL);
+	batch_add(b, &m_g, 10, "target", "t", "db", "b", NULL);
+	batch_add(b, &m_g, 5, "target", "t", "db", "only_g", NULL);
+	batch_add(b, &m_h, 100, "target", "t", "db", "a", NULL);
+	batch_add(b, &m_h, 0, "target", "t", "db", "b", NULL);
+	struct expr_result r = { 0 };
+	struct expr *e = parse_ok("g / h > 0.8");
+	assert_int_equal(eval(e, b, 1, &r), 2);   /* only_g has no partner */
+	assert_true(value_of(&r, "{db=\"a\",target=\"t\"}") == 0.9);
+	assert_true(isinf(value_of(&r, "{db=\"b\",target=\"t\"}")));
+	expr_free(e);
+	e = parse_ok("100 * g > 0");
+	assert_int_equal(eval(e, b, 1, &r), 3);
+	assert_true(value_of(&r, "{db=\"b\",target=\"t\"}") == 1000);
+	expr_free(e);
+	e = parse_ok("g - 5 > 0");
+	eval(e, b, 1, &r);
+	assert_true(value_of(&r, "{db=\"only_g\",target=\"t\"}") == 0);
+	expr_free(e);
+	expr_result_release(&r);
+	batch_free(b);
+}
+
+static void test_history_bounds_and_targets(void **state)
+{
+	(void)state;
+	struct expr_result r = { 0 };
+	struct expr *e = parse_ok("max_over_time(g[1h]) > 0");
+	expr_set_limits(e, 2, 3);
+	char db[16];
+	struct batch *b = batch_new();
+	for (int i = 0; i < 3; i++) {
+		snprintf(db, sizeof(db), "d%d", i);
+		batch_add(b, &m_g, i, "target", "one", "db", db, NULL);
+	}
+	assert_int_equal(eval(e, b, 1, &r), 2);   /* the third series is not kept */
+	assert_int_equal(expr_history_dropped(e), 1);
+	batch_free(b);
+	/* points cap: the oldest leaves */
+	for (int t = 2; t <= 5; t++) {
+		b = batch_new();
+		batch_add(b, &m_g, t == 2 ? 100 : 1, "target", "one", "db", "d0", NULL);
+		eval(e, b, t, &r);
+		batch_free(b);
+	}
+	assert_true(value_of(&r, "{db=\"d0\",target=\"one\"}") == 1);   /* 100 dropped out */
+	/* another target's collection leaves target one's history alone */
+	expr_set_limits(e, 10, 0);
+	b = batch_new();
+	batch_add(b, &m_g, 7, "target", "two", "db", "d0", NULL);
+	assert_int_equal(eval(e, b, 6, &r), 1);
+	assert_true(value_of(&r, "{db=\"d0\",target=\"two\"}") == 7);
+	assert_int_equal(expr_history_series(e), 3);
+	batch_free(b);
+	expr_free(e);
+	expr_result_release(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_good),
+		cmocka_unit_test(test_parse_bad),
+		cmocka_unit_test(test_caret),
+		cmocka_unit_test(test_matchers),
+		cmocka_unit_test(test_rate_and_increase),
+		cmocka_unit_test(test_over_time),
+		cmocka_unit_test(test_arithmetic),
+		cmocka_unit_test(test_history_bounds_and_targets),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,156 @@
+/*
+ * test_alert_template.c -- annotation templates: variables, pipelines and
+ * calls, Prometheus' humanize functions (expected strings from
+ * prometheus/prometheus template/template_test.go), printf, trim markers,
+ * comments, Go's printing of floats, and parse errors with positions.
+ */
+#include "autoconfig.h"
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "alert.h"
+#include "buf.h"
+#include "template.h"
+
+static void assert_renders(const char *src, double value, const char *want)
+{
+	char err[256];
+	size_t pos;
+	struct template *t = template_parse(src, err, sizeof(err), &pos);
+	if (!t)
+		fail_msg("'%s': %s at %zu", src, err, pos);
+	struct alert_labels l = { 0 };
+	alert_labels_set(&l, "target", "main");
+	alert_labels_set(&l, "instance", "db1:5432");
+	struct buf out = BUF_INIT(1 << 16);
+	assert_int_equal(template_render(t, &l, value, &out), 0);
+	if (strcmp(buf_str(&out), want) != 0)
+		fail_msg("'%s' with %g: got '%s', want '%s'", src, value, buf_str(&out), want);
+	buf_release(&out);
+	alert_labels_release(&l);
+	template_free(t);
+}
+
+static void assert_bad(const char *src, const char *msg, size_t want_pos)
+{
+	char err[256];
+	size_t pos = 999;
+	struct template *t = template_parse(src, err, sizeof(err), &pos);
+	assert_null(t);
+	if (!strstr(err, msg))
+		fail_msg("'%s': got '%s', want '%s'", src, err, msg);
+	assert_int_equal(pos, want_pos);
+}
+
+/* Renders f over each value joined by ':' like Prometheus' range tests. */
+static void assert_each(const char *fn, const double *v, size_t n, const char *want)
+{
+	char src[64];
+	snprintf(src, sizeof(src), "{{ %s $value }}:", fn);
+	struct template *t = template_parse(src, NULL, 0, NULL);
+	assert_non_null(t);
+	struct alert_labels l = { 0 };
+	struct buf out = BUF_INIT(1 << 16);
+	for (size_t i = 0; i < n; i++)
+		template_render(t, &l, v[i], &out);
+	if (strcmp(buf_str(&out), want) != 0)
+		fail_msg("%s: got '%s', want '%s'", fn, buf_str(&out), want);
+	buf_release(&out);
+	template_free(t);
+}
+
+static void test_variables(void **state)
+{
+	(void)state;
+	assert_renders("plain text", 1, "plain text");
+	assert_renders("", 1, "");
+	assert_renders("{{ $labels.target }} is down", 0, "main is down");
+	assert_renders("{{.Labels.instance}} {{ .Value }}", 0.5, "db1:5432 0.5");
+	assert_renders("[{{ $labels.nope }}]", 0, "[]");
+	assert_renders("{{ $value }}", 1e6, "1e+06");
+	assert_renders("{{ $value }}", 123456, "123456");
+	assert_renders("{{ $value }}", 123456789, "1.23456789e+08");
+	assert_renders("{{ $value }}", 0.0001, "0.0001");
+	assert_renders("{{ $value }}", 0.00001, "1e-05");
+	assert_renders("{{ $value }}", 1234.5, "1234.5");
+	assert_renders("{{ $value }}", -2, "-2");
+	assert_renders("{{ $value }}", NAN, "NaN");
+	assert_renders("{{ $value }}", INFINITY, "+Inf");
+	assert_renders("{{ \"a\\\"b\" }}", 0, "a\"b");
+	assert_renders("a {{- \" b \" -}} c", 0, "a b c");
+	assert_renders("x {{/* a comment */}}y", 0, "x y");
+	struct template *t = template_parse("no actions", NULL, 0, NULL);
+	assert_true(template_is_constant(t));
+	template_free(t);
+}
+
+static void test_humanize(void **state)
+{
+	(void)state;
+	const double h[] = { 0.0, 1.0, 1234567.0, .12 };
+	assert_each("humanize", h, 4, "0:1:1.235M:120m:");
+	const double h1024[] = { 0.0, 1.0, 1048576.0, .12 };
+	assert_each("humanize1024", h1024, 4, "0:1:1Mi:0.12:");
+	const double d[] = { 0, 1, 60, 3600, 86400, 86400 + 3600, -(86400 * 2 + 3600 * 3 + 60 * 4 + 5),
+			     899.99 };
+	assert_each("humanizeDuration", d, 8,
+		    "0s:1s:1m 0s:1h 0m 0s:1d 0h 0m 0s:1d 1h 0m 0s:-2d 3h 4m 5s:14m 59s:");
+	const double ds[] = { .1, .0001, .12345, 60.1, 60.5, 1.2345, 12.345 };
+	assert_each("humanizeDuration", ds, 7, "100ms:100us:123.5ms:1m 0s:1m 0s:1.234s:12.35s:");
+	const double p[] = { 0, 0.1234567, 1, 1.5 };
+	assert_each("humanizePercentage", p, 4, "0%:12.35%:100%:150%:");
+	const double ts[] = { 1435065584.128 };
+	assert_each("humanizeTimestamp", ts, 1, "2015-06-23 13:19:44.128 +0000 UTC:");
+	const double odd[] = { NAN, INFINITY };
+	assert_each("humanize", odd, 2, "NaN:+Inf:");
+}
+
+static void test_pipelines_and_printf(void **state)
+{
+	(void)state;
+	assert_renders("{{ $value | humanizePercentage }}", 0.9512, "95.12%");
+	assert_renders("{{ humanize1024 $value }}B", 3 * 1073741824.0, "3GiB");
+	assert_renders("{{ $labels.target | toUpper }}", 0, "MAIN");
+	assert_renders("{{ \"hello world\" | title }}", 0, "Hello World");
+	assert_renders("{{ toLower \"ABC\" }}", 0, "abc");
+	assert_renders("{{ printf \"%.1f\" $value }}", 2.25, "2.2");
+	assert_renders("{{ $value | printf \"%.2f%%\" }}", 12.345, "12.35%");
+	assert_renders("{{ printf \"%s has %d\" $labels.target $value }}", 41.9, "main has 41");
+	assert_renders("{{ printf \"%5.1f|%-4s|\" $value \"x\" }}", 3.14159, "  3.1|x   |");
+	assert_renders("{{ humanize 1234 }}", 0, "1.234k");
+	assert_renders("{{ $labels.instance | humanize }}", 0, "NaN");
+}
+
+static void test_errors(void **state)
+{
+	(void)state;
+	assert_bad("{{ $value", "unclosed action: expected '}}'", 0);
+	assert_bad("ab {{ $value | humanise }}", "unknown function 'humanise' (did you mean 'humanize'?)", 15);
+	assert_bad("{{ $foo }}", "unknown variable '$foo' (use $labels.NAME or $value)", 3);
+	assert_bad("{{ $labels }}", "unknown variable '$labels'", 3);
+	assert_bad("{{ printf \"%x\" $value }}", "printf: unsupported verb '%x'", 3);
+	assert_bad("{{ \"abc }}", "unterminated string", 3);
+	assert_bad("{{ }}", "empty action", 3);
+	assert_bad("{{ humanize }}", "humanize needs an argument", 3);
+	assert_bad("{{ humanize $value $value }}", "humanize takes one argument", 3);
+	assert_bad("{{/* open }}", "unclosed comment", 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_variables),
+		cmocka_unit_test(test_humanize),
+		cmocka_unit_test(test_pipelines_and_printf),
+		cmocka_unit_test(test_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
