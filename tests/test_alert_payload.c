@@ -169,7 +169,7 @@ static void test_edges(void **state)
 	json_t *v = json_loads(buf_str(&body), 0, NULL);
 	const char *summary = json_string_value(json_object_get(json_object_get(v, "payload"), "summary"));
 	assert_true(strlen(summary) <= 1024);
-	assert_non_null(json_loads(buf_str(&body), 0, NULL) ? summary : NULL);
+	assert_memory_equal(summary + strlen(summary) - 3, "...", 3);
 	json_t *value = json_object_get(json_object_get(json_object_get(v, "payload"), "custom_details"), "value");
 	assert_string_equal(json_string_value(value), "NaN");
 	json_decref(v);
