@@ -296,15 +296,19 @@ static void *worker_main(void *arg)
 				retry *= 2;
 		}
 	}
+	/* Everything the thread owns goes before it counts itself out: once
+	 * live drops, scheduler_stop() returns and the caller may free the
+	 * store and the scheduler. */
+	run_release(tr);
 	pthread_mutex_lock(&w->lock);
 	w->finished = 1;
 	pthread_cond_broadcast(&w->wake);
 	pthread_mutex_unlock(&w->lock);
+	worker_unref(w);
 	pthread_mutex_lock(&s->lock);
 	s->live--;
 	pthread_cond_broadcast(&s->idle);
 	pthread_mutex_unlock(&s->lock);
-	worker_unref(w);
 	return NULL;
 }
 
