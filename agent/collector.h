@@ -38,6 +38,7 @@ struct collector {
 	 * published in the store with the metrics; immutable from then on, and
 	 * freed with view_free by the last reader.  May return NULL. */
 	void *(*view)(void *instance);
+	int view_kind;               /* enum view_kind (dbview.h) of what view() returns */
 	void (*view_free)(void *view);
 	/* Renders the part `what` of a view ("slowlog", ...) as JSON into out:
 	 * 0, 1 when the view has no such part, -1 on failure.  Called from

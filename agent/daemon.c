@@ -10,12 +10,14 @@
 #include "autoconfig.h"
 #include "daemon.h"
 #include "alerting.h"
+#include "api.h"
 #include "buf.h"
 #include "collector.h"
 #include "exposition.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "page_assets.h"
 #include "process.h"
 #include "scheduler.h"
 #include "store.h"
@@ -23,8 +25,6 @@
 #include "xalloc.h"
 
 #include <errno.h>
-#include <jansson.h>
-#include <stdarg.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -217,54 +217,46 @@ static int route_index(void *ctx, const struct http_request *req, struct http_re
 			"<body><h1>dbpulse " PACKAGE_VERSION "</h1>\n<ul>\n"
 			"<li><a href=\"/metrics\">/metrics</a> &mdash; Prometheus metrics</li>\n"
 			"<li><a href=\"/healthz\">/healthz</a> &mdash; liveness</li>\n"
+			"<li><a href=\"/queries\">/queries</a> &mdash; slow queries and sessions now (the DBA's page)</li>\n"
 			"<li><a href=\"/api/alerts\">/api/alerts</a> &mdash; pending and firing alerts (JSON)</li>\n"
+			"<li><a href=\"/api/targets\">/api/targets</a> &mdash; the targets and their state (JSON)</li>\n"
+			"<li>/api/queries?target=NAME&amp;window=5m&amp;sort=total &mdash; a PostgreSQL target's statements (JSON)</li>\n"
+			"<li>/api/activity?target=NAME &mdash; its sessions now (JSON)</li>\n"
 			"<li>/api/slowlog?target=NAME &mdash; a Redis target's slow log (JSON)</li>\n"
 			"</ul></body></html>\n");
 }
 
-/* A JSON error body {"error": msg}. */
-static int json_error(struct http_response *resp, unsigned status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int json_error(struct http_response *resp, unsigned status, const char *fmt, ...)
+static int route_api_targets(void *ctx, const struct http_request *req, struct http_response *resp)
 {
-	char msg[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	json_t *o = json_pack("{s:s}", "error", msg);
-	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	json_decref(o);
-	resp->status = status;
-	int rc = text ? buf_puts(&resp->body, text) : -1;
-	free(text);
-	return rc;
+	return api_targets(((struct daemon *)ctx)->store, req, resp);
 }
 
-/* GET /api/slowlog?target=NAME: the slow-log entries a Redis target kept,
- * newest first, from the store (never from the server). */
+static int route_api_queries(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	return api_queries(((struct daemon *)ctx)->store, req, resp);
+}
+
+static int route_api_activity(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	return api_activity(((struct daemon *)ctx)->store, req, resp);
+}
+
 static int route_api_slowlog(void *ctx, const struct http_request *req, struct http_response *resp)
 {
-	struct daemon *d = ctx;
-	resp->content_type = "application/json";
+	return api_slowlog(((struct daemon *)ctx)->store, req, resp);
+}
+
+/* /queries and its script and style sheet, compiled into the binary. */
+static int route_page(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	(void)ctx;
+	const struct page_asset *a = page_asset_find(req->path);
+	if (!a)
+		return -1;
+	resp->content_type = a->content_type;
 	resp->cache_control = "no-store";
-	const char *target = http_arg(req, "target");
-	if (!target || !*target)
-		return json_error(resp, 400, "parameter 'target' is required: the name of a [redis] section");
-	struct store_entry *e = store_find(d->store, NULL, target);
-	if (!e) {
-		if (store_has(d->store, target))
-			return json_error(resp, 503, "target '%s' has not been collected yet", target);
-		return json_error(resp, 404, "no target '%s'", target);
-	}
-	int rc = 1;
-	if (e->view && e->view_json)
-		rc = e->view_json(e->view, "slowlog", &resp->body);
-	store_entry_unref(e);
-	if (rc > 0)
-		return json_error(resp, 404, "target '%s' has no slow log", target);
-	return rc;
+	resp->csp = PAGE_CSP;
+	return buf_append(&resp->body, a->data, a->size);
 }
 
 static int route_api_alerts(void *ctx, const struct http_request *req, struct http_response *resp)
@@ -279,7 +271,13 @@ static int route_api_alerts(void *ctx, const struct http_request *req, struct ht
 static const struct http_route routes[] = {
 	{ "/metrics", route_metrics },
 	{ "/api/alerts", route_api_alerts },
+	{ "/api/targets", route_api_targets },
+	{ "/api/queries", route_api_queries },
+	{ "/api/activity", route_api_activity },
 	{ "/api/slowlog", route_api_slowlog },
+	{ "/queries", route_page },
+	{ "/queries.js", route_page },
+	{ "/queries.css", route_page },
 	{ "/healthz", route_healthz },
 	{ "/", route_index },
 	{ NULL, NULL },

@@ -199,9 +199,13 @@ static int run_cycle(struct target_run *tr, struct store *store, struct store_sl
 	struct store_entry *entry = store_entry_new(blk);
 	if (tr->instance && tr->collector->view) {
 		entry->view = tr->collector->view(tr->instance);
+		entry->view_kind = tr->collector->view_kind;
 		entry->view_free = tr->collector->view_free;
 		entry->view_json = tr->collector->view_json;
 	}
+	entry->up = rc == 0;
+	entry->published_at = now_wall();
+	entry->interval_ms = tr->common->interval_ms;
 	store_publish(store, slot, entry);
 	if (sched && sched->observer)
 		sched->observer(sched->observer_ctx, tr->section->name, tr->batch, rc == 0);

@@ -192,3 +192,28 @@ uint64_t store_generation(struct store *s)
 	pthread_mutex_unlock(&s->lock);
 	return g;
 }
+
+size_t store_targets(struct store *s, struct store_target **out)
+{
+	pthread_mutex_lock(&s->lock);
+	struct store_target *t = xcalloc(s->nslots + 1, sizeof(*t));
+	size_t n = 0;
+	for (struct store_slot *slot = s->head; slot; slot = slot->next, n++) {
+		t[n].kind = xstrdup(slot->kind);
+		t[n].name = xstrdup(slot->name);
+		t[n].entry = slot->entry ? store_entry_ref(slot->entry) : NULL;
+	}
+	pthread_mutex_unlock(&s->lock);
+	*out = t;
+	return n;
+}
+
+void store_targets_release(struct store_target *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(t[i].kind);
+		free(t[i].name);
+		store_entry_unref(t[i].entry);
+	}
+	free(t);
+}

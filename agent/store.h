@@ -23,9 +23,12 @@ struct store_entry {
 	atomic_int refs;
 	struct expo_block *metrics;   /* owned reference; may be NULL */
 	void *view;                   /* typed data for /api, owned */
+	int view_kind;                /* enum view_kind (dbview.h): what view is */
 	void (*view_free)(void *view);
 	int (*view_json)(const void *view, const char *what, struct buf *out);
 	double published_at;          /* wall clock, seconds */
+	int up;                       /* the collection succeeded */
+	int64_t interval_ms;          /* the target's interval */
 };
 
 struct store;
@@ -65,5 +68,14 @@ struct store_entry *store_find(struct store *s, const char *kind, const char *na
 /* Whether a slot of that name exists (published or not yet). */
 int store_has(struct store *s, const char *name);
 uint64_t store_generation(struct store *s);
+
+/* Every slot, published or not, in slot order: its kind and name (copies)
+ * and its current entry (a reference) or NULL before the first publish. */
+struct store_target {
+	char *kind, *name;
+	struct store_entry *entry;
+};
+size_t store_targets(struct store *s, struct store_target **out);
+void store_targets_release(struct store_target *t, size_t n);
 
 #endif

@@ -67,6 +67,32 @@ const char *pg_sql_activity(int version)
 	       " WHERE d.datallowconn GROUP BY 1, 2 ORDER BY 1, 2";
 }
 
+const char *pg_sql_sessions(int version)
+{
+	(void)version;
+	/* one summary row joined to the busy sessions, so the counts arrive
+	 * when every session is idle too; pg_blocking_pids only for lock
+	 * waits (it takes the lock manager's locks) */
+	return "WITH a AS (SELECT * FROM pg_stat_activity"
+	       "   WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()),"
+	       " n AS (SELECT count(*) AS total,"
+	       "   count(*) FILTER (WHERE state = 'active') AS active,"
+	       "   count(*) FILTER (WHERE state LIKE 'idle in transaction%') AS idle_tx,"
+	       "   count(*) FILTER (WHERE wait_event_type = 'Lock') AS blocked,"
+	       "   count(*) FILTER (WHERE state IS DISTINCT FROM 'idle') AS busy FROM a),"
+	       " s AS (SELECT * FROM a WHERE state IS DISTINCT FROM 'idle'"
+	       "   ORDER BY xact_start NULLS LAST, query_start NULLS LAST, pid LIMIT $2)"
+	       " SELECT n.total, n.active, n.idle_tx, n.blocked, n.busy,"
+	       " s.pid, s.datname, s.usename, s.application_name, host(s.client_addr), s.backend_type,"
+	       " s.state, s.wait_event_type, s.wait_event,"
+	       " extract(epoch FROM s.backend_start), extract(epoch FROM s.xact_start),"
+	       " extract(epoch FROM s.query_start), extract(epoch FROM s.state_change),"
+	       " CASE WHEN s.wait_event_type = 'Lock' THEN pg_blocking_pids(s.pid) END,"
+	       " left(s.query, $1::int)"
+	       " FROM n LEFT JOIN s ON true"
+	       " ORDER BY s.xact_start NULLS LAST, s.query_start NULLS LAST, s.pid";
+}
+
 const char *pg_sql_locks(int version)
 {
 	(void)version;

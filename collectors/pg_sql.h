@@ -25,6 +25,14 @@ const char *pg_sql_wraparound(int version);
 /* datname, state, count, max transaction age s, max query age s (active),
  * waiting on a lock */
 const char *pg_sql_activity(int version);
+/* Params: $1 query text length, $2 sessions at most.  total client
+ * sessions, active, idle in transaction, waiting on a lock, not idle;
+ * then for each session that is not idle (NULLs when none), oldest
+ * transaction first: pid, datname, usename, application_name, client
+ * address, backend_type, state, wait_event_type, wait_event,
+ * backend_start, xact_start, query_start, state_change (epoch),
+ * blocking pids ('{1,2}', NULL unless waiting on a lock), query */
+const char *pg_sql_sessions(int version);
 /* datname, mode (lower case), count */
 const char *pg_sql_locks(int version);
 /* application_name, client_addr, state, sync_state, write_lag s,

@@ -12,6 +12,7 @@
 #include "autoconfig.h"
 #include "pg_stmts.h"
 #include "buf.h"
+#include "dbview.h"
 #include "log.h"
 #include "metrics.h"
 #include "pg_conn.h"
@@ -23,11 +24,12 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define TEXT_CACHE_BYTES ((size_t)4 << 20)
 #define TEXT_FETCH_EVERY_MS 60000   /* at most, or slow_interval if shorter */
-#define TEXT_FETCH_MAX 500
+#define TEXT_FETCH_MAX 2000
 
 struct name_entry {
 	char kind;             /* 'd' database, 'r' role */
@@ -39,6 +41,15 @@ struct text_entry {
 	int64_t queryid;
 	char *text;
 	uint64_t used;         /* cycle it was last exported in */
+};
+
+/* One window's statements after the last observe, with a hash of their
+ * keys (row index + 1, 0 empty). */
+struct stmt_window {
+	struct pgss_window_row *rows;
+	size_t n;
+	uint32_t *slots;
+	size_t mask;
 };
 
 struct pg_stmts {
@@ -58,6 +69,11 @@ struct pg_stmts {
 	size_t rows_alloc;
 	struct pgss_series *series;
 	size_t series_alloc;
+	uint32_t *text_slots;  /* hash of texts by queryid: index + 1, 0 empty */
+	size_t text_mask;
+	int64_t first_observe_ms, last_observe_ms; /* 0 before the first */
+	struct stmt_window win[PGSS_MAX_WINDOWS]; /* after the last observe */
+	int windows_ready;     /* win holds this cycle's windows */
 };
 
 struct pg_stmts *pg_stmts_new(const struct pg_config *conf)
@@ -83,6 +99,16 @@ static void names_clear(struct pg_stmts *s)
 	s->nnames = 0;
 }
 
+static void windows_clear(struct pg_stmts *s)
+{
+	for (size_t w = 0; w < PGSS_MAX_WINDOWS; w++) {
+		free(s->win[w].rows);
+		free(s->win[w].slots);
+		s->win[w] = (struct stmt_window){ 0 };
+	}
+	s->windows_ready = 0;
+}
+
 void pg_stmts_free(struct pg_stmts *s)
 {
 	if (!s)
@@ -95,22 +121,74 @@ void pg_stmts_free(struct pg_stmts *s)
 	free(s->texts);
 	free(s->rows);
 	free(s->series);
+	free(s->text_slots);
+	windows_clear(s);
 	free(s);
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+	const struct name_entry *x = a, *y = b;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	return x->oid < y->oid ? -1 : x->oid > y->oid;
+}
+
+/* names is sorted by (kind, oid) after each read */
 static const char *name_of(const struct pg_stmts *s, char kind, uint32_t oid)
 {
-	for (size_t i = 0; i < s->nnames; i++)
-		if (s->names[i].kind == kind && s->names[i].oid == oid)
-			return s->names[i].name;
-	return NULL;
+	struct name_entry k = { .kind = kind, .oid = oid };
+	const struct name_entry *e = s->nnames ? bsearch(&k, s->names, s->nnames, sizeof(k), cmp_name)
+					       : NULL;
+	return e ? e->name : NULL;
+}
+
+static size_t id_hash(int64_t id)
+{
+	uint64_t x = (uint64_t)id * 0x9e3779b97f4a7c15ull;
+	return (size_t)(x ^ (x >> 29));
+}
+
+/* Rebuilds the hash of the text cache (after a fetch or a trim). */
+static void texts_index(struct pg_stmts *s)
+{
+	size_t size = 64;
+	while (size < 2 * s->ntexts + 2)
+		size *= 2;
+	free(s->text_slots);
+	s->text_slots = xcalloc(size, sizeof(*s->text_slots));
+	s->text_mask = size - 1;
+	for (size_t i = 0; i < s->ntexts; i++) {
+		size_t h = id_hash(s->texts[i].queryid) & s->text_mask;
+		while (s->text_slots[h])
+			h = (h + 1) & s->text_mask;
+		s->text_slots[h] = (uint32_t)i + 1;
+	}
+}
+
+static void text_add(struct pg_stmts *s, int64_t queryid, const char *text)
+{
+	s->texts = xgrow(s->texts, &s->texts_alloc, s->ntexts + 1, sizeof(*s->texts));
+	char *copy = xstrdup(text);
+	s->text_bytes += strlen(copy) + 1;
+	s->texts[s->ntexts++] = (struct text_entry){ queryid, copy, s->cycle };
+	if (!s->text_slots || 2 * s->ntexts + 2 > s->text_mask + 1) {
+		texts_index(s);
+		return;
+	}
+	size_t h = id_hash(queryid) & s->text_mask;
+	while (s->text_slots[h])
+		h = (h + 1) & s->text_mask;
+	s->text_slots[h] = (uint32_t)s->ntexts;
 }
 
 static struct text_entry *text_of(struct pg_stmts *s, int64_t queryid)
 {
-	for (size_t i = 0; i < s->ntexts; i++)
-		if (s->texts[i].queryid == queryid)
-			return &s->texts[i];
+	if (!s->text_slots)
+		return NULL;
+	for (size_t h = id_hash(queryid) & s->text_mask; s->text_slots[h]; h = (h + 1) & s->text_mask)
+		if (s->texts[s->text_slots[h] - 1].queryid == queryid)
+			return &s->texts[s->text_slots[h] - 1];
 	return NULL;
 }
 
@@ -118,7 +196,7 @@ static struct text_entry *text_of(struct pg_stmts *s, int64_t queryid)
  * linear lookups) by dropping the least recently exported texts. */
 static void texts_trim(struct pg_stmts *s)
 {
-	size_t max_entries = 4 * (size_t)s->conf->statements_top + 1000;
+	size_t max_entries = 4 * (size_t)s->conf->statements_top + 1000 + DBVIEW_MAX_STATEMENTS;
 	while ((s->text_bytes > TEXT_CACHE_BYTES || s->ntexts > max_entries) && s->ntexts) {
 		size_t oldest = 0;
 		for (size_t i = 1; i < s->ntexts; i++)
@@ -190,6 +268,8 @@ static int read_names(struct pg_stmts *s, struct pg_conn *conn, int64_t deadline
 							     xstrdup(PQgetvalue(r, i, 2)) };
 	}
 	PQclear(r);
+	if (s->nnames)
+		qsort(s->names, s->nnames, sizeof(*s->names), cmp_name);
 	return 0;
 }
 
@@ -269,26 +349,59 @@ static int read_counters(struct pg_stmts *s, struct pg_conn *conn, size_t *n, in
 	return 0;
 }
 
-/* Fetches the texts of exported statements the cache lacks, at most once
- * a minute or a slow_interval (each fetch makes the server read its whole
+/* The statements whose texts are wanted this cycle: the exported ones and
+ * those the API shows (the costliest of each window), without repeats.
+ * Marks the cached ones used; appends the missing ones to ids, at most
+ * TEXT_FETCH_MAX.  Returns how many are missing. */
+static size_t wanted_texts(struct pg_stmts *s, const struct pgss_series *series, size_t n,
+			   struct buf *ids)
+{
+	size_t cap = 64, missing = 0;
+	while (cap < 2 * (n + s->conf->nwindows * DBVIEW_MAX_STATEMENTS))
+		cap *= 2;
+	int64_t *seen = xcalloc(cap, sizeof(*seen));
+	unsigned char *taken = xcalloc(cap, 1);
+	for (size_t w = 0; w <= s->conf->nwindows; w++) {
+		size_t count = w == 0 ? n : s->win[w - 1].n;
+		if (w > 0 && count > DBVIEW_MAX_STATEMENTS)
+			count = DBVIEW_MAX_STATEMENTS;
+		for (size_t i = 0; i < count; i++) {
+			if (w == 0 && series[i].other)
+				continue;
+			int64_t id = w == 0 ? series[i].key.queryid : s->win[w - 1].rows[i].key.queryid;
+			size_t h = id_hash(id) & (cap - 1);
+			while (taken[h] && seen[h] != id)
+				h = (h + 1) & (cap - 1);
+			if (taken[h])
+				continue;
+			taken[h] = 1;
+			seen[h] = id;
+			struct text_entry *te = text_of(s, id);
+			if (te) {
+				te->used = s->cycle;
+			} else if (missing < TEXT_FETCH_MAX) {
+				buf_printf(ids, "%s%" PRId64, missing ? "," : "", id);
+				missing++;
+			}
+		}
+	}
+	free(seen);
+	free(taken);
+	return missing;
+}
+
+/* Fetches the texts of wanted statements the cache lacks, at most once a
+ * minute or a slow_interval (each fetch makes the server read its whole
  * query text file). */
 static void fetch_texts(struct pg_stmts *s, struct pg_conn *conn, const struct pgss_series *series,
 			size_t n, int64_t deadline)
 {
 	int64_t now = now_mono_ms();
-	if (now < s->next_text_fetch_ms)
-		return;
 	struct buf ids = BUF_INIT(1 << 20);
-	size_t missing = 0;
 	buf_putc(&ids, '{');
-	for (size_t i = 0; i < n && missing < TEXT_FETCH_MAX; i++) {
-		if (series[i].other || text_of(s, series[i].key.queryid))
-			continue;
-		buf_printf(&ids, "%s%" PRId64, missing ? "," : "", series[i].key.queryid);
-		missing++;
-	}
+	size_t missing = wanted_texts(s, series, n, &ids);
 	buf_putc(&ids, '}');
-	if (missing) {
+	if (missing && now >= s->next_text_fetch_ms) {
 		char len[24], err[256];
 		snprintf(len, sizeof(len), "%lld", (long long)s->conf->statements_query_length);
 		const char *params[] = { ids.data, len };
@@ -301,15 +414,98 @@ static void fetch_texts(struct pg_stmts *s, struct pg_conn *conn, const struct p
 			int64_t id;
 			if (parse_int64(PQgetvalue(r, i, 0), &id) < 0 || text_of(s, id))
 				continue;
-			s->texts = xgrow(s->texts, &s->texts_alloc, s->ntexts + 1, sizeof(*s->texts));
-			char *text = xstrdup(PQgetvalue(r, i, 1));
-			s->text_bytes += strlen(text) + 1;
-			s->texts[s->ntexts++] = (struct text_entry){ id, text, s->cycle };
+			text_add(s, id, PQgetvalue(r, i, 1));
 		}
 		PQclear(r);
 		texts_trim(s);
+		texts_index(s);
 	}
 	buf_release(&ids);
+}
+
+/* ---- windows: what the API shows and the windowed gauges ------------- */
+
+static size_t key_hash(const struct pgss_key *k)
+{
+	return id_hash(k->queryid ^ (int64_t)(((uint64_t)k->dbid << 32) | k->userid));
+}
+
+static int key_equal(const struct pgss_key *a, const struct pgss_key *b)
+{
+	return a->queryid == b->queryid && a->dbid == b->dbid && a->userid == b->userid;
+}
+
+/* Each configured window's statements after the last observe, hashed. */
+static void windows_compute(struct pg_stmts *s)
+{
+	windows_clear(s);
+	if (!s->last_observe_ms)
+		return;
+	for (size_t w = 0; w < s->conf->nwindows && w < PGSS_MAX_WINDOWS; w++) {
+		struct stmt_window *sw = &s->win[w];
+		sw->n = pgss_window(s->engine, s->conf->statements_window_ms[w], &sw->rows);
+		size_t size = 64;
+		while (size < 2 * sw->n + 2)
+			size *= 2;
+		sw->slots = xcalloc(size, sizeof(*sw->slots));
+		sw->mask = size - 1;
+		for (size_t i = 0; i < sw->n; i++) {
+			size_t h = key_hash(&sw->rows[i].key) & sw->mask;
+			while (sw->slots[h])
+				h = (h + 1) & sw->mask;
+			sw->slots[h] = (uint32_t)i + 1;
+		}
+	}
+	s->windows_ready = 1;
+}
+
+static const struct pgss_window_row *window_find(const struct stmt_window *sw,
+						 const struct pgss_key *k)
+{
+	if (!sw->slots)
+		return NULL;
+	for (size_t h = key_hash(k) & sw->mask; sw->slots[h]; h = (h + 1) & sw->mask)
+		if (key_equal(&sw->rows[sw->slots[h] - 1].key, k))
+			return &sw->rows[sw->slots[h] - 1];
+	return NULL;
+}
+
+/* The part of window w the agent has observed, in seconds (deltas start
+ * after the first observe). */
+static double window_covered(const struct pg_stmts *s, size_t w)
+{
+	int64_t seen = s->last_observe_ms - s->first_observe_ms;
+	int64_t win = s->conf->statements_window_ms[w];
+	return (double)(seen < win ? seen : win) / 1000.0;
+}
+
+static const struct metric_desc m_mean = {
+	"pg_statement_mean_seconds",
+	"Mean execution time of the statement over the window (exported statements with calls in it).",
+	METRIC_GAUGE };
+static const struct metric_desc m_calls_rate = {
+	"pg_statement_calls_per_second", "Calls of the statement per second over the window.",
+	METRIC_GAUGE };
+
+/* pg_statement_mean_seconds and _calls_per_second of one exported
+ * statement, for every window. */
+static void export_windowed(const struct pg_stmts *s, const struct pgss_series *se, const char *const l[8],
+			    struct batch *b)
+{
+	for (size_t w = 0; s->windows_ready && w < s->conf->nwindows; w++) {
+		double covered = window_covered(s, w);
+		if (covered <= 0)
+			continue;
+		const struct pgss_window_row *row = window_find(&s->win[w], &se->key);
+		double calls = row ? row->v[PGSS_CALLS] : 0;
+		const char *wl[] = { l[0], l[1], l[2], l[3], l[4], l[5], l[6], l[7],
+				     "window", s->conf->statements_windows.items[w] };
+		batch_addv(b, m_calls_rate.name, m_calls_rate.help, m_calls_rate.type, calls / covered,
+			   wl, 5);
+		if (calls > 0)
+			batch_addv(b, m_mean.name, m_mean.help, m_mean.type,
+				   row->v[PGSS_EXEC_MS] / calls / 1000.0, wl, 5);
+	}
 }
 
 static const struct pgss_field_metric {
@@ -386,6 +582,8 @@ static void export_series(struct pg_stmts *s, const char *target, struct batch *
 			const struct pgss_field_metric *m = &field_metrics[f];
 			batch_addv(b, m->d.name, m->d.help, m->d.type, se->v[m->field] * m->mul, l, 4);
 		}
+		if (!se->other)
+			export_windowed(s, se, l, b);
 		struct text_entry *te = se->other ? NULL : text_of(s, se->key.queryid);
 		if (te)
 			te->used = s->cycle;
@@ -402,6 +600,7 @@ int pg_stmts_collect(struct pg_stmts *s, struct pg_conn *conn, const char *targe
 {
 	const char *t[] = { "target", target };
 	s->cycle++;
+	windows_clear(s);
 	if (s->available <= 0 && check_installed(s, conn, target, deadline, err, errlen) < 0)
 		return -1;
 	if (s->available == 0) {
@@ -433,9 +632,14 @@ int pg_stmts_collect(struct pg_stmts *s, struct pg_conn *conn, const char *targe
 	batch_addv(b, m_available.name, m_available.help, m_available.type, 1, t, 1);
 	if (reset_before == reset_after) {
 		int reset = s->stats_reset != 0 && reset_before != s->stats_reset;
-		pgss_observe(s->engine, s->rows, n, now_mono_ms(), reset);
+		int64_t now = now_mono_ms();
+		pgss_observe(s->engine, s->rows, n, now, reset);
 		s->stats_reset = reset_before;
+		if (!s->first_observe_ms)
+			s->first_observe_ms = now;
+		s->last_observe_ms = now;
 	}
+	windows_compute(s);
 	if (read_names(s, conn, deadline, err, errlen) < 0)
 		return -1;
 	s->series = xgrow(s->series, &s->series_alloc, (size_t)s->conf->statements_top + 2,
@@ -451,4 +655,93 @@ int pg_stmts_collect(struct pg_stmts *s, struct pg_conn *conn, const char *targe
 	batch_addv(b, m_restarts.name, m_restarts.help, m_restarts.type,
 		   (double)st.restarted_entries, t, 1);
 	return 0;
+}
+
+/* ---- the view for the API ---------------------------------------------- */
+
+/* Copies the view needs, made once per name and text. */
+struct view_copies {
+	const char **names;    /* parallel to s->names */
+	const char **texts;    /* parallel to s->texts */
+};
+
+static const char *view_name(const struct pg_stmts *s, struct db_view *v, struct view_copies *c,
+			     char kind, uint32_t oid)
+{
+	struct name_entry k = { .kind = kind, .oid = oid };
+	const struct name_entry *e = s->nnames ? bsearch(&k, s->names, s->nnames, sizeof(k), cmp_name)
+					       : NULL;
+	if (!e) {
+		char num[16];
+		snprintf(num, sizeof(num), "%u", oid);
+		return view_strndup(&v->arena, num, (size_t)-1, sizeof(num));
+	}
+	size_t i = (size_t)(e - s->names);
+	if (!c->names[i])
+		c->names[i] = view_strndup(&v->arena, e->name, (size_t)-1, 256);
+	return c->names[i];
+}
+
+static const char *view_text(struct pg_stmts *s, struct db_view *v, struct view_copies *c,
+			     int64_t queryid)
+{
+	struct text_entry *te = text_of(s, queryid);
+	if (!te)
+		return NULL;
+	size_t i = (size_t)(te - s->texts);
+	if (!c->texts[i]) {
+		size_t len = strlen(te->text);
+		c->texts[i] = view_strndup(&v->arena, te->text, len, len);
+	}
+	return c->texts[i];
+}
+
+static void view_row(struct pg_stmts *s, struct db_view *v, struct view_copies *c,
+		     const struct pgss_window_row *r, const struct stmt_window *longest,
+		     struct statement_stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	snprintf(st->queryid, sizeof(st->queryid), "%" PRId64, r->key.queryid);
+	st->datname = view_name(s, v, c, 'd', r->key.dbid);
+	st->user = view_name(s, v, c, 'r', r->key.userid);
+	st->query = view_text(s, v, c, r->key.queryid);
+	st->calls = r->v[PGSS_CALLS];
+	st->exec_ms = r->v[PGSS_EXEC_MS];
+	st->plan_ms = r->v[PGSS_PLAN_MS];
+	st->rows = r->v[PGSS_ROWS];
+	st->shared_hit = r->v[PGSS_SHARED_HIT];
+	st->shared_read = r->v[PGSS_SHARED_READ];
+	st->temp_written = r->v[PGSS_TEMP_WRITTEN];
+	st->io_ms = r->v[PGSS_BLK_READ_MS] + r->v[PGSS_BLK_WRITE_MS];
+	st->wal_bytes = r->v[PGSS_WAL_BYTES];
+	const struct pgss_window_row *base = window_find(longest, &r->key);
+	if (base) {
+		st->baseline_calls = base->v[PGSS_CALLS];
+		st->baseline_exec_ms = base->v[PGSS_EXEC_MS];
+	}
+}
+
+void pg_stmts_view(struct pg_stmts *s, struct db_view *v)
+{
+	if (!s->windows_ready || !s->conf->nwindows)
+		return;
+	struct view_copies c = { xcalloc(s->nnames + 1, sizeof(*c.names)),
+				 xcalloc(s->ntexts + 1, sizeof(*c.texts)) };
+	const struct stmt_window *longest = &s->win[s->conf->nwindows - 1];
+	v->has_statements = 1;
+	v->nwindows = s->conf->nwindows < DBVIEW_MAX_WINDOWS ? s->conf->nwindows : DBVIEW_MAX_WINDOWS;
+	for (size_t w = 0; w < v->nwindows; w++) {
+		const struct stmt_window *sw = &s->win[w];
+		struct statement_window *out = &v->windows[w];
+		out->window_ms = s->conf->statements_window_ms[w];
+		snprintf(out->name, sizeof(out->name), "%s", s->conf->statements_windows.items[w]);
+		out->covered_seconds = window_covered(s, w);
+		out->rows = view_alloc(&v->arena, (sw->n < DBVIEW_MAX_STATEMENTS ? sw->n : DBVIEW_MAX_STATEMENTS) *
+							  sizeof(*out->rows) + 1);
+		for (size_t i = 0; i < sw->n && out->n < DBVIEW_MAX_STATEMENTS; i++)
+			if (sw->rows[i].v[PGSS_CALLS] > 0)
+				view_row(s, v, &c, &sw->rows[i], longest, &out->rows[out->n++]);
+	}
+	free(c.names);
+	free(c.texts);
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 struct batch;
+struct db_view;
 struct pg_config;
 struct pg_conn;
 struct pg_stmts;
@@ -25,5 +26,10 @@ void pg_stmts_free(struct pg_stmts *s);
  * Returns 0, or -1 with err when a query failed. */
 int pg_stmts_collect(struct pg_stmts *s, struct pg_conn *conn, const char *target,
 		     struct batch *b, int64_t deadline_ms, char *err, size_t errlen);
+
+/* Fills v's statement windows from this cycle's collection (the costliest
+ * statements of each window, names and texts resolved); leaves v alone
+ * when the statements could not be read.  Same thread as collect. */
+void pg_stmts_view(struct pg_stmts *s, struct db_view *v);
 
 #endif

@@ -19,10 +19,12 @@
 #include "autoconfig.h"
 #include "postgres.h"
 #include "buf.h"
+#include "dbview.h"
 #include "log.h"
 #include "metrics.h"
 #include "pg_conn.h"
 #include "pg_health.h"
+#include "pg_sessions.h"
 #include "pg_sql.h"
 #include "pg_stmts.h"
 #include "secret.h"
@@ -153,13 +155,14 @@ static void pg_describe(const struct config_section *s, struct buf *out)
 
 /* Every cycle's queries first; from Q_DATABASE_SIZE on, the slow ones. */
 enum pg_query {
-	Q_SERVER, Q_STAT_DATABASE, Q_WRAPAROUND, Q_ACTIVITY, Q_LOCKS, Q_REPLICATION, Q_STANDBY,
-	Q_SLOTS, Q_ARCHIVER, Q_WAL, Q_BGWRITER, Q_TABLES, Q_STATEMENTS, Q_DATABASE_SIZE,
+	Q_SERVER, Q_STAT_DATABASE, Q_WRAPAROUND, Q_ACTIVITY, Q_SESSIONS, Q_LOCKS, Q_REPLICATION,
+	Q_STANDBY, Q_SLOTS, Q_ARCHIVER, Q_WAL, Q_BGWRITER, Q_TABLES, Q_STATEMENTS, Q_DATABASE_SIZE,
 	Q_TABLE_SIZES, Q_COUNT
 };
 
 static const char *const query_names[Q_COUNT] = {
-	"server", "stat_database", "wraparound", "activity", "locks", "replication", "standby",
+	"server", "stat_database", "wraparound", "activity", "sessions", "locks", "replication",
+	"standby",
 	"slots", "archiver", "wal", "bgwriter", "tables", "statements", "database_size",
 	"table_sizes",
 };
@@ -182,6 +185,7 @@ struct pg {
 	int64_t next_slow_ms;
 	struct pg_query_stat stats[Q_COUNT];
 	struct log_complaint complaints[Q_COUNT];
+	struct db_view *view;             /* this cycle's, until published */
 };
 
 static const struct metric_desc m_up = {
@@ -227,6 +231,7 @@ static void pg_free(void *instance)
 		return;
 	pg_conn_close(&p->conn);
 	pg_stmts_free(p->stmts);
+	db_view_free(p->view);
 	batch_free(p->slow);
 	free(p->dbname);
 	free(p);
@@ -427,6 +432,9 @@ static int pg_collect(void *instance, struct batch *b, int64_t deadline, char *e
 	/* the slow queries' figures stay until they run again, like their samples */
 	for (int q = 0; q < Q_DATABASE_SIZE; q++)
 		p->stats[q].ran = 0;
+	db_view_free(p->view);
+	p->view = db_view_new();
+	p->view->collected_at = now_wall();
 	/* a kept connection may have died with a server restart: the first
 	 * query tells, and one new connection is tried at once */
 	PGresult *server = NULL;
@@ -462,6 +470,15 @@ static int pg_collect(void *instance, struct batch *b, int64_t deadline, char *e
 		pg_emit_activity(b, target, r, &p->info);
 		PQclear(r);
 	}
+	char qlen[24], max_sessions[24];
+	snprintf(qlen, sizeof(qlen), "%lld", (long long)p->conf->statements_query_length);
+	snprintf(max_sessions, sizeof(max_sessions), "%d", DBVIEW_MAX_SESSIONS);
+	const char *session_params[] = { qlen, max_sessions };
+	r = run(p, Q_SESSIONS, pg_sql_sessions(version), 2, session_params, deadline);
+	if (r) {
+		pg_sessions_fill(p->view, r, (size_t)p->conf->statements_query_length * 4);
+		PQclear(r);
+	}
 	run_emit(p, Q_LOCKS, pg_sql_locks(version), pg_emit_locks, b, deadline);
 	run_emit(p, Q_REPLICATION, pg_sql_replication(version), pg_emit_replication, b, deadline);
 	run_emit(p, Q_STANDBY, pg_sql_standby(version), pg_emit_standby, b, deadline);
@@ -484,6 +501,8 @@ static int pg_collect(void *instance, struct batch *b, int64_t deadline, char *e
 		st->ran = 1;
 		st->ok = rc == 0;
 		st->seconds = now_mono() - t0;
+		if (rc == 0)
+			pg_stmts_view(p->stmts, p->view);
 		if (rc < 0 && pg_conn_ok(&p->conn))
 			log_complain(&p->complaints[Q_STATEMENTS], LOG_LEVEL_WARN, "postgres", target,
 				     "statements: %s", serr);
@@ -509,11 +528,23 @@ static int pg_collect(void *instance, struct batch *b, int64_t deadline, char *e
 	return 0;
 }
 
+/* This cycle's statements and sessions go to the store with the metrics. */
+static void *pg_view(void *instance)
+{
+	struct pg *p = instance;
+	struct db_view *v = p->view;
+	p->view = NULL;
+	return v;
+}
+
 const struct collector postgres_collector = {
 	.name = "postgres",
 	.init = pg_init,
 	.collect = pg_collect,
 	.free = pg_free,
+	.view = pg_view,
+	.view_kind = VIEW_DATABASE,
+	.view_free = db_view_free,
 };
 
 const struct config_kind postgres_kind = {

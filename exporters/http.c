@@ -156,6 +156,11 @@ static MHD_RESULT on_request(void *cls, struct MHD_Connection *conn, const char 
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	if (resp.cache_control)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, resp.cache_control);
+	if (resp.csp) {
+		MHD_add_response_header(r, "Content-Security-Policy", resp.csp);
+		MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+		MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	}
 	if (resp.gzip)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
 	if (strcmp(url, "/metrics") == 0)

@@ -31,6 +31,8 @@ struct http_response {
 	struct buf body;         /* handed to libmicrohttpd without a copy */
 	int gzip;                /* body is gzip-encoded */
 	const char *cache_control;
+	const char *csp;         /* Content-Security-Policy (pages): also sends
+				  * Referrer-Policy and X-Frame-Options */
 };
 
 /* A handler fills resp; returns 0, or -1 for a 500. */

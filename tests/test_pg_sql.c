@@ -68,8 +68,8 @@ static void test_versions(void **state)
 	for (int v = 120000; v <= 170000; v += 10000) {
 		const char *(*always[])(int) = {
 			pg_sql_server, pg_sql_stat_database, pg_sql_database_size, pg_sql_wraparound,
-			pg_sql_activity, pg_sql_locks, pg_sql_replication, pg_sql_standby, pg_sql_slots,
-			pg_sql_archiver, pg_sql_bgwriter, pg_sql_tables, pg_sql_table_sizes,
+			pg_sql_activity, pg_sql_sessions, pg_sql_locks, pg_sql_replication, pg_sql_standby,
+			pg_sql_slots, pg_sql_archiver, pg_sql_bgwriter, pg_sql_tables, pg_sql_table_sizes,
 			pg_sql_pgss_installed, pg_sql_pgss, pg_sql_pgss_texts, pg_sql_names,
 		};
 		for (size_t i = 0; i < sizeof(always) / sizeof(always[0]); i++)

@@ -1,0 +1,97 @@
+/*
+ * dbview.c -- the typed view of a database target (see dbview.h): its
+ * arena of strings and its release.
+ */
+#include "autoconfig.h"
+#include "dbview.h"
+#include "strutil.h"
+#include "xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CHUNK_MIN ((size_t)16 << 10)
+
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t used, size;
+	_Alignas(16) unsigned char data[];
+};
+
+void *view_alloc(struct view_arena *a, size_t size)
+{
+	size = (size + 15) & ~(size_t)15;
+	struct arena_chunk *c = a->chunks;
+	if (!c || c->size - c->used < size) {
+		size_t want = size > CHUNK_MIN ? size : CHUNK_MIN;
+		c = xmalloc(sizeof(*c) + want);
+		c->size = want;
+		c->used = 0;
+		c->next = a->chunks;
+		a->chunks = c;
+		a->bytes += sizeof(*c) + want;
+	}
+	void *p = c->data + c->used;
+	c->used += size;
+	return p;
+}
+
+#define REPLACEMENT "\xef\xbf\xbd"
+
+const char *view_strndup(struct view_arena *a, const char *s, size_t n, size_t max)
+{
+	if (!s)
+		return NULL;
+	if (n == (size_t)-1)
+		n = strlen(s);
+	const unsigned char *p = (const unsigned char *)s;
+	/* worst case every byte becomes 3, plus "..." and the NUL */
+	size_t cap = (n < max ? n : max) * 3 + 4;
+	char *out = view_alloc(a, cap), *o = out;
+	size_t kept = 0; /* input bytes taken, counted against max */
+	size_t i = 0;
+	while (i < n && p[i]) {
+		size_t adv = utf8_sequence_len(p + i, n - i);
+		size_t take = adv ? adv : 1;
+		if (kept + take > max) {
+			memcpy(o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (adv) {
+			memcpy(o, s + i, adv);
+			o += adv;
+		} else {
+			memcpy(o, REPLACEMENT, 3);
+			o += 3;
+		}
+		kept += take;
+		i += take;
+	}
+	*o = '\0';
+	return out;
+}
+
+void view_arena_free(struct view_arena *a)
+{
+	while (a->chunks) {
+		struct arena_chunk *next = a->chunks->next;
+		free(a->chunks);
+		a->chunks = next;
+	}
+	a->bytes = 0;
+}
+
+struct db_view *db_view_new(void)
+{
+	return xcalloc(1, sizeof(struct db_view));
+}
+
+void db_view_free(void *view)
+{
+	struct db_view *v = view;
+	if (!v)
+		return;
+	view_arena_free(&v->arena);
+	free(v);
+}

@@ -1,0 +1,86 @@
+/*
+ * dbview.h -- the typed view of a database target that the API serves:
+ * its statements over each window and its sessions right now.
+ *
+ * A collector builds one per collection on its worker thread and publishes
+ * it in the store beside the metrics (store_entry.view, view_kind
+ * VIEW_DATABASE); from then on it is immutable and read by the HTTP
+ * threads (exporters/api.c), which never touch a database or a collector.
+ * Every string lives in the view's arena and is valid UTF-8 (bad bytes
+ * become U+FFFD), so it can go into JSON as is; one free releases all.
+ */
+#ifndef DBPULSE_DBVIEW_H
+#define DBPULSE_DBVIEW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* What store_entry.view holds. */
+enum view_kind { VIEW_NONE, VIEW_DATABASE };
+
+#define DBVIEW_MAX_WINDOWS 8
+#define DBVIEW_MAX_STATEMENTS 2000   /* per window, the costliest */
+#define DBVIEW_MAX_SESSIONS 200
+
+/* Bump allocation of many small strings freed together. */
+struct view_arena {
+	struct arena_chunk *chunks;
+	size_t bytes;                /* allocated, for accounting */
+};
+
+/* A copy of s[0..n) (n = (size_t)-1: up to its NUL), cut at max bytes
+ * (on a character boundary, with "..." appended), invalid UTF-8 bytes
+ * replaced by U+FFFD, NUL-terminated.  NULL s gives NULL. */
+const char *view_strndup(struct view_arena *a, const char *s, size_t n, size_t max);
+void *view_alloc(struct view_arena *a, size_t size);
+void view_arena_free(struct view_arena *a);
+
+/* One statement's activity over a window (sums of its deltas). */
+struct statement_stat {
+	char queryid[24];            /* decimal; a string because JSON numbers lose bits */
+	const char *datname, *user;
+	const char *query;           /* NULL while its text is not fetched */
+	double calls, exec_ms, plan_ms, rows;
+	double shared_hit, shared_read, temp_written;
+	double io_ms;                /* block read + write time */
+	double wal_bytes;
+	double baseline_calls, baseline_exec_ms; /* over the longest window */
+};
+
+struct statement_window {
+	int64_t window_ms;
+	char name[16];               /* as configured: "5m" */
+	double covered_seconds;      /* the part of the window the agent has seen */
+	struct statement_stat *rows; /* costliest first (exec_ms), calls > 0 */
+	size_t n;
+};
+
+/* A client session that is not idle.  Times are epoch seconds, 0 when
+ * unknown. */
+struct session_stat {
+	int pid;
+	const char *datname, *user, *application, *client, *backend_type;
+	const char *state, *wait_event_type, *wait_event, *query; /* may be NULL */
+	double backend_start, xact_start, query_start, state_change;
+	int *blocked_by;             /* pids (pg_blocking_pids) */
+	size_t nblocked_by;
+};
+
+struct db_view {
+	struct view_arena arena;
+	double collected_at;         /* epoch seconds */
+	int has_statements;          /* pg_stat_statements was read */
+	struct statement_window windows[DBVIEW_MAX_WINDOWS]; /* shortest first */
+	size_t nwindows;
+	int has_sessions;            /* the sessions query succeeded */
+	struct session_stat *sessions; /* oldest transaction first */
+	size_t nsessions;
+	size_t sessions_total, active, idle_in_transaction, blocked;
+	int sessions_truncated;      /* more than DBVIEW_MAX_SESSIONS */
+};
+
+struct db_view *db_view_new(void);
+/* Frees the view and its arena; NULL is fine.  A view_free for the store. */
+void db_view_free(void *view);
+
+#endif
