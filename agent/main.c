@@ -4,16 +4,19 @@
  */
 #include "autoconfig.h"
 #include "daemon.h"
+#include "top.h"
 
 #include <getopt.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: dbpulse [-c FILE] [--check-config | --once | --test-webhook NAME]\n"
+		"       dbpulse top [--url URL] [--target NAME] [--window 5m] [--sort mean] ...\n"
 		"\n"
 		"Monitors PostgreSQL, Redis and the host; serves Prometheus metrics.\n"
 		"\n"
@@ -29,7 +32,9 @@ static void usage(FILE *out)
 		"\n"
 		"Signals: SIGHUP reloads the configuration (a bad one is logged and the\n"
 		"running one kept); SIGTERM and SIGINT stop the agent.\n"
-		"Endpoints: /metrics (Prometheus), /api/alerts, /api/slowlog, /healthz, / (index).\n"
+		"'dbpulse top --help' describes the terminal view of the slowest statements.\n"
+		"Endpoints: /metrics (Prometheus), /queries (the DBA's page), /api/targets,\n"
+		"/api/queries, /api/activity, /api/slowlog, /api/alerts, /healthz, / (index).\n"
 		"See dbpulse(1) and the README for the configuration reference.\n",
 		DBPULSE_DEFAULT_CONFIG);
 }
@@ -52,6 +57,9 @@ int main(int argc, char **argv)
 	/* a few threads allocate little: one malloc arena per thread would
 	 * multiply the agent's resident memory for nothing */
 	mallopt(M_ARENA_MAX, 2);
+
+	if (argc > 1 && strcmp(argv[1], "top") == 0)
+		return top_main(argc - 1, argv + 1);
 
 	while ((c = getopt_long(argc, argv, "c:Vh", options, NULL)) != -1) {
 		switch (c) {

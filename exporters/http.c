@@ -172,6 +172,12 @@ static MHD_RESULT on_request(void *cls, struct MHD_Connection *conn, const char 
 
 const char *http_arg(const struct http_request *req, const char *name)
 {
+	if (!req->conn) {
+		for (const char *const *a = req->args; a && a[0] && a[1]; a += 2)
+			if (strcmp(a[0], name) == 0)
+				return a[1];
+		return NULL;
+	}
 	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 

@@ -20,6 +20,7 @@ struct http_request {
 	int head;                /* HEAD rather than GET */
 	int accepts_gzip;        /* Accept-Encoding allows gzip */
 	void *conn;              /* libmicrohttpd's, for http_arg() */
+	const char *const *args; /* without conn (tests): name, value, ..., NULL */
 };
 
 /* The value of a query-string argument (?name=value), or NULL. */

@@ -17,8 +17,13 @@ PG_PACKAGES="postgresql-15 postgresql-client-15 procps"
 # redis-server has the server, redis-tools redis-cli and redis-benchmark
 # (redis-server depends on it; named for the scripts that call redis-cli).
 REDIS_PACKAGES="redis-server redis-tools"
+# The DBA page's browser test (tests/integration/dba.sh): Debian's
+# Chromium, driven by playwright-core from the npm registry (no browser
+# download of its own), on Node.js.
+BROWSER_PACKAGES="chromium"
+PLAYWRIGHT_VERSION=1.65.1
 TEST_PACKAGES="libcmocka-dev prometheus prometheus-alertmanager curl gzip xz-utils python3 ca-certificates $PG_PACKAGES \
-$REDIS_PACKAGES"
+$REDIS_PACKAGES $BROWSER_PACKAGES"
 
 say() { printf '==> %s\n' "$*" >&2; }
 
@@ -81,4 +86,24 @@ build() {
 	fi
 	say "make ($dir)"
 	make -C "$dir" -j"$(nproc)" >/dev/null || make -C "$dir"
+}
+
+# browser_setup DIR: playwright-core in DIR/node_modules (installs Node.js
+# and npm from Debian where the machine has none); exports
+# DBPULSE_BROWSER_DIR for the tests.
+browser_setup() {
+	local dir=$1
+	if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+		install_packages nodejs npm || return 1
+	fi
+	mkdir -p "$dir" || return 1
+	if [ ! -f "$dir/node_modules/playwright-core/package.json" ] ||
+		! grep -q "\"version\": \"$PLAYWRIGHT_VERSION\"" "$dir/node_modules/playwright-core/package.json"; then
+		say "npm install playwright-core@$PLAYWRIGHT_VERSION"
+		(cd "$dir" && [ -f package.json ] || echo '{"private": true}' >package.json) || return 1
+		(cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --silent \
+			"playwright-core@$PLAYWRIGHT_VERSION" >npm.out 2>&1) || { cat "$dir/npm.out" >&2; return 1; }
+	fi
+	DBPULSE_BROWSER_DIR=$dir
+	export DBPULSE_BROWSER_DIR
 }

@@ -191,7 +191,7 @@ if [ -n "${DBPULSE_BROWSER_DIR:-}" ] && [ -x "${CHROMIUM:-/usr/bin/chromium}" ] 
 	cp "$top_srcdir/tests/integration/page_check.mjs" "$DBPULSE_BROWSER_DIR/page_check.mjs"
 	shot=$top_builddir/queries-page.png
 	(cd "$DBPULSE_BROWSER_DIR" && node page_check.mjs "$URL/queries#target=main&window=1m" \
-		dba-slow 'alert(1)</script>' "$shot" cache) >"$TMP/browser.out" 2>&1
+		pg_sleep 'alert(1)</script>' "$shot" cache) >"$TMP/browser.out" 2>&1
 	rc=$?
 	sed 's/^/# browser: /' "$TMP/browser.out"
 	check "the page passes its browser checks (screenshot $shot)" test $rc = 0

@@ -1,0 +1,785 @@
+/*
+ * top_render.c -- the pure part of `dbpulse top` (see top.h): no network,
+ * no terminal, no global state.  Cleans API strings of what a terminal
+ * would interpret (top_clean_text), lays out and formats the statement
+ * table of an /api/queries answer (top_render), picks the target from an
+ * /api/targets answer (top_pick_target), builds the API URLs and the
+ * message for a refused request (top_http_error).  The answers are
+ * decoded with jansson.
+ */
+#include "autoconfig.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "strutil.h"
+#include "top.h"
+#include "top_render.h"
+#include "xalloc.h"
+
+#define MIN_WIDTH 20u
+#define NAME_COLS_MAX 16u          /* database and user columns */
+#define ELLIPSIS "\xE2\x80\xA6"    /* U+2026, one column */
+#define REPLACEMENT "\xEF\xBF\xBD" /* U+FFFD */
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- text that is safe to print ------------------------------------------- */
+
+/* The code point at s (n > 0 bytes left) in *cp and its length; an invalid
+ * byte reads as U+FFFD of length 1 (*valid = 0). */
+static size_t next_code_point(const unsigned char *s, size_t n, uint32_t *cp, int *valid)
+{
+	size_t len = utf8_sequence_len(s, n);
+	*valid = len != 0;
+	if (!len) {
+		*cp = 0xFFFD;
+		return 1;
+	}
+	static const unsigned char lead_mask[] = { 0, 0x7F, 0x1F, 0x0F, 0x07 };
+	uint32_t v = s[0] & lead_mask[len];
+	for (size_t i = 1; i < len; i++)
+		v = (v << 6) | (s[i] & 0x3F);
+	*cp = v;
+	return len;
+}
+
+struct cp_range {
+	uint32_t first, last;
+};
+
+static int in_ranges(uint32_t cp, const struct cp_range *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (cp >= r[i].first && cp <= r[i].last)
+			return 1;
+	return 0;
+}
+
+/* Display columns of a printable code point: a locale-free approximation
+ * of wcwidth() (combining marks 0, East Asian wide and emoji 2). */
+static unsigned cp_columns(uint32_t cp)
+{
+	static const struct cp_range zero[] = {
+		{ 0x0300, 0x036F }, { 0x0483, 0x0489 }, { 0x0591, 0x05BD }, { 0x0610, 0x061A },
+		{ 0x064B, 0x065F }, { 0x1AB0, 0x1AFF }, { 0x1DC0, 0x1DFF }, { 0x200B, 0x200D },
+		{ 0x20D0, 0x20FF }, { 0xFE00, 0xFE0F }, { 0xFE20, 0xFE2F },
+	};
+	static const struct cp_range wide[] = {
+		{ 0x1100, 0x115F },   { 0x231A, 0x231B },   { 0x2329, 0x232A }, { 0x2E80, 0x303E },
+		{ 0x3041, 0xA4CF },   { 0xAC00, 0xD7A3 },   { 0xF900, 0xFAFF }, { 0xFE30, 0xFE4F },
+		{ 0xFF00, 0xFF60 },   { 0xFFE0, 0xFFE6 },   { 0x1F300, 0x1F64F }, { 0x1F680, 0x1F6FF },
+		{ 0x1F900, 0x1F9FF }, { 0x20000, 0x2FFFD }, { 0x30000, 0x3FFFD },
+	};
+	if (cp < 0x300)
+		return 1;
+	if (in_ranges(cp, zero, ARRAY_LEN(zero)))
+		return 0;
+	return in_ranges(cp, wide, ARRAY_LEN(wide)) ? 2 : 1;
+}
+
+static int is_space_cp(uint32_t cp)
+{
+	return cp == ' ' || (cp >= 0x09 && cp <= 0x0D) || cp == 0x85 || cp == 0x2028 || cp == 0x2029;
+}
+
+/* Controls and invisible formatting that could hide or reorder text. */
+static int is_invisible_cp(uint32_t cp)
+{
+	static const struct cp_range invisible[] = {
+		{ 0x0000, 0x001F }, { 0x007F, 0x009F }, { 0x061C, 0x061C }, { 0x200E, 0x200F },
+		{ 0x202A, 0x202E }, { 0x2060, 0x2064 }, { 0x2066, 0x2069 }, { 0xFEFF, 0xFEFF },
+		{ 0xFFF9, 0xFFFB }, { 0xE0000, 0xE007F },
+	};
+	return in_ranges(cp, invisible, ARRAY_LEN(invisible));
+}
+
+/* Where the escape-sequence filter is (ECMA-48). */
+enum escape_state { IN_TEXT, IN_ESCAPE, IN_ESCAPE_INTERMEDIATE, IN_CSI, IN_STRING, IN_STRING_ESCAPE };
+
+/* Feeds one code point through the filter: returns 1 when it is text, 0
+ * when it is part of an escape sequence (which is dropped whole: ESC x,
+ * ESC [ ... final, ESC ] / P / X / ^ / _ ... BEL or ST, and the C1 forms
+ * CSI, OSC, DCS, SOS, PM, APC).  A sequence broken by something that
+ * cannot be in it ends there and that code point is looked at as text. */
+static int escape_filter(enum escape_state *st, uint32_t cp)
+{
+	for (;;) {
+		switch (*st) {
+		case IN_TEXT:
+			if (cp == 0x1B)
+				*st = IN_ESCAPE;
+			else if (cp == 0x9B)
+				*st = IN_CSI;
+			else if (cp == 0x90 || cp == 0x98 || cp == 0x9D || cp == 0x9E || cp == 0x9F)
+				*st = IN_STRING;
+			else
+				return 1;
+			return 0;
+		case IN_ESCAPE:
+			if (cp == '[')
+				*st = IN_CSI;
+			else if (cp == ']' || cp == 'P' || cp == 'X' || cp == '^' || cp == '_')
+				*st = IN_STRING;
+			else if (cp >= 0x20 && cp <= 0x2F)
+				*st = IN_ESCAPE_INTERMEDIATE;
+			else if (cp >= 0x30 && cp <= 0x7E)
+				*st = IN_TEXT;
+			else {
+				*st = IN_TEXT;
+				continue;
+			}
+			return 0;
+		case IN_ESCAPE_INTERMEDIATE:
+		case IN_CSI: {
+			uint32_t last_inner = *st == IN_CSI ? 0x3F : 0x2F;
+			if (cp >= 0x20 && cp <= last_inner)
+				return 0;
+			*st = IN_TEXT;
+			if (cp >= last_inner + 1 && cp <= 0x7E)
+				return 0;
+			continue;
+		}
+		case IN_STRING:
+			if (cp == 0x07 || cp == 0x9C)
+				*st = IN_TEXT;
+			else if (cp == 0x1B)
+				*st = IN_STRING_ESCAPE;
+			return 0;
+		case IN_STRING_ESCAPE:
+			if (cp == '\\') {
+				*st = IN_TEXT;
+				return 0;
+			}
+			*st = IN_ESCAPE; /* that ESC starts another sequence */
+			continue;
+		}
+	}
+}
+
+unsigned top_clean_text(struct buf *out, const char *s, unsigned max_cols)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t n = strlen((const char *)p);
+	enum escape_state st = IN_TEXT;
+	unsigned cols = 0, fit_cols = 0;   /* fit: the last cut with room for the ellipsis */
+	size_t fit_len = out->len;
+	int started = 0, space_pending = 0;
+	for (size_t i = 0; i < n;) {
+		uint32_t cp;
+		int valid;
+		const char *bytes = (const char *)p + i;
+		size_t len = next_code_point(p + i, n - i, &cp, &valid);
+		i += len;
+		if (!escape_filter(&st, cp))
+			continue;
+		if (is_space_cp(cp)) {
+			space_pending = started;
+			continue;
+		}
+		if (is_invisible_cp(cp))
+			continue;
+		unsigned w = cp_columns(cp);
+		if (cols + (unsigned)space_pending + w > max_cols) {
+			buf_truncate(out, fit_len);
+			if (max_cols == 0)
+				return 0;
+			buf_puts(out, ELLIPSIS);
+			return fit_cols + 1;
+		}
+		if (space_pending) {
+			buf_putc(out, ' ');
+			cols++;
+			space_pending = 0;
+		}
+		buf_append(out, valid ? bytes : REPLACEMENT, valid ? len : 3);
+		cols += w;
+		started = 1;
+		if (cols < max_cols) {
+			fit_len = out->len;
+			fit_cols = cols;
+		}
+	}
+	return cols;
+}
+
+/* Display columns of clean text (what top_clean_text() wrote). */
+static unsigned text_columns(const char *s, size_t n)
+{
+	unsigned cols = 0;
+	for (size_t i = 0; i < n;) {
+		uint32_t cp;
+		int valid;
+		i += next_code_point((const unsigned char *)s + i, n - i, &cp, &valid);
+		cols += cp_columns(cp);
+	}
+	return cols;
+}
+
+/* Cuts clean text in b after `start` to at most max_cols columns, ending a
+ * cut one with the ellipsis. */
+static void fit_columns(struct buf *b, size_t start, unsigned max_cols)
+{
+	const char *s = b->data ? b->data + start : "";
+	size_t n = b->len - start;
+	if (text_columns(s, n) <= max_cols)
+		return;
+	size_t keep = 0;
+	unsigned cols = 0;
+	while (keep < n) {
+		uint32_t cp;
+		int valid;
+		size_t len = next_code_point((const unsigned char *)s + keep, n - keep, &cp, &valid);
+		if (cols + cp_columns(cp) + 1 > max_cols)
+			break;
+		cols += cp_columns(cp);
+		keep += len;
+	}
+	buf_truncate(b, start + keep);
+	if (max_cols > 0)
+		buf_puts(b, ELLIPSIS);
+}
+
+/* Clean text into a fixed array (for messages). */
+static void clean_into(char *dst, size_t dstlen, const char *s, unsigned max_cols)
+{
+	struct buf b = BUF_INIT(BUF_UNLIMITED);
+	top_clean_text(&b, s, max_cols);
+	snprintf(dst, dstlen, "%s", buf_str(&b));
+	buf_release(&b);
+}
+
+/* Appends clean text as lines of at most width columns. */
+void top_put_wrapped(struct buf *out, const char *s, unsigned width)
+{
+	size_t n = strlen(s);
+	unsigned cols = 0;
+	for (size_t i = 0; i < n;) {
+		uint32_t cp;
+		int valid;
+		size_t len = next_code_point((const unsigned char *)s + i, n - i, &cp, &valid);
+		if (cols + cp_columns(cp) > width && cols > 0) {
+			buf_putc(out, '\n');
+			cols = 0;
+		}
+		buf_append(out, s + i, len);
+		cols += cp_columns(cp);
+		i += len;
+	}
+	buf_putc(out, '\n');
+}
+
+/* ---- numbers ---------------------------------------------------------------- */
+
+/* A JSON number as a double; NAN for null, missing or anything else. */
+static double number_of(const json_t *v)
+{
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static void format_duration(char *dst, size_t n, double s)
+{
+	if (isnan(s))
+		snprintf(dst, n, "-");
+	else if (s < 0.001)
+		snprintf(dst, n, "%.0fus", s * 1e6);
+	else if (s < 0.1)
+		snprintf(dst, n, "%.1fms", s * 1e3);
+	else if (s < 1)
+		snprintf(dst, n, "%.0fms", s * 1e3);
+	else if (s < 100)
+		snprintf(dst, n, "%.2fs", s);
+	else if (s < 3600)
+		snprintf(dst, n, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
+	else if (s < 3600.0 * 1000)
+		snprintf(dst, n, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
+	else
+		snprintf(dst, n, "%.3gh", s / 3600);
+}
+
+static void format_count(char *dst, size_t n, double v)
+{
+	if (isnan(v))
+		snprintf(dst, n, "-");
+	else if (v < 1e6)
+		snprintf(dst, n, "%.0f", v);
+	else if (v < 1e9)
+		snprintf(dst, n, "%.1fM", v / 1e6);
+	else if (v < 1e12)
+		snprintf(dst, n, "%.1fG", v / 1e9);
+	else
+		snprintf(dst, n, "%.2e", v);
+}
+
+/* Per-call and per-second figures: a few significant digits. */
+static void format_ratio(char *dst, size_t n, double v)
+{
+	if (isnan(v))
+		snprintf(dst, n, "-");
+	else if (v < 10)
+		snprintf(dst, n, "%.2f", v);
+	else if (v < 1000)
+		snprintf(dst, n, "%.1f", v);
+	else
+		format_count(dst, n, v);
+}
+
+static void format_percent(char *dst, size_t n, double ratio)
+{
+	if (isnan(ratio))
+		snprintf(dst, n, "-");
+	else
+		snprintf(dst, n, "%.1f%%", ratio * 100);
+}
+
+/* ---- the table ---------------------------------------------------------------- */
+
+/* The columns before the query text, in order. */
+enum column { COL_TOTAL, COL_MEAN, COL_BASELINE, COL_CALLS, COL_RATE, COL_ROWS, COL_HIT, COL_DB,
+	      COL_USER, NCOLUMNS };
+
+/* On a narrow screen the columns with the highest drop rank are left out
+ * first, until the query text has QUERY_MIN_COLS (rank 0: always shown). */
+#define QUERY_MIN_COLS 24u
+static const struct {
+	const char *title;
+	unsigned cols;            /* 0: as wide as the values (DB, user) */
+	int left;                 /* left-aligned text rather than a number */
+	int drop_rank;
+} column_defs[NCOLUMNS] = {
+	[COL_TOTAL] = { "total", 8, 0, 0 },     [COL_MEAN] = { "mean", 8, 0, 0 },
+	[COL_BASELINE] = { "baseline", 8, 0, 1 }, [COL_CALLS] = { "calls", 8, 0, 0 },
+	[COL_RATE] = { "calls/s", 8, 0, 4 },    [COL_ROWS] = { "rows/call", 9, 0, 6 },
+	[COL_HIT] = { "hit%", 6, 0, 5 },        [COL_DB] = { "database", 0, 1, 2 },
+	[COL_USER] = { "user", 0, 1, 3 },
+};
+
+struct table {
+	struct buf *out;
+	unsigned width;             /* columns per line */
+	unsigned max_rows;          /* lines; 0: no limit */
+	unsigned rows;              /* lines written */
+	unsigned cols[NCOLUMNS];    /* width of each column, 0 when left out */
+	struct buf line;            /* the line being built */
+};
+
+/* One statement's cells, formatted. */
+struct cells {
+	char number[NCOLUMNS][32];  /* the right-aligned columns */
+	const char *text[NCOLUMNS]; /* the left-aligned ones, raw: cleaned when put */
+	int slower;                 /* mean more than twice the baseline */
+};
+
+/* Ends the line being built: cut to the width, appended to the output. */
+static void table_end_line(struct table *t)
+{
+	if (!t->max_rows || t->rows < t->max_rows) {
+		fit_columns(&t->line, 0, t->width);
+		buf_append(t->out, buf_str(&t->line), t->line.len);
+		buf_putc(t->out, '\n');
+		t->rows++;
+	}
+	buf_reset(&t->line);
+}
+
+/* Appends clean text padded with spaces to exactly cols columns. */
+static void put_padded(struct buf *b, const char *s, unsigned cols)
+{
+	unsigned used = top_clean_text(b, s, cols);
+	while (used++ < cols)
+		buf_putc(b, ' ');
+}
+
+/* Appends the shown cells, each followed by a space; the baseline one by
+ * its mark first. */
+static void put_cells(struct table *t, const struct cells *c)
+{
+	for (int k = 0; k < NCOLUMNS; k++) {
+		if (!t->cols[k])
+			continue;
+		if (column_defs[k].left)
+			put_padded(&t->line, c->text[k], t->cols[k]);
+		else
+			buf_printf(&t->line, "%*s", (int)t->cols[k], c->number[k]);
+		if (k == COL_BASELINE)
+			buf_putc(&t->line, c->slower ? '!' : ' ');
+		buf_putc(&t->line, ' ');
+	}
+}
+
+static const char *string_of(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+/* The widest clean value of key among the first n statements, between
+ * min_cols and NAME_COLS_MAX. */
+static unsigned column_width(const json_t *statements, size_t n, const char *key, unsigned min_cols)
+{
+	unsigned widest = min_cols;
+	struct buf scratch = BUF_INIT(BUF_UNLIMITED);
+	for (size_t i = 0; i < n; i++) {
+		buf_reset(&scratch);
+		const char *v = string_of(json_array_get(statements, i), key);
+		unsigned w = top_clean_text(&scratch, v ? v : "-", NAME_COLS_MAX);
+		if (w > widest)
+			widest = w;
+	}
+	buf_release(&scratch);
+	return widest;
+}
+
+/* Sizes the columns for the statements shown, then leaves out the least
+ * important ones while the query text would get fewer than QUERY_MIN_COLS. */
+static void choose_columns(struct table *t, const json_t *statements, size_t shown)
+{
+	unsigned used = 0;
+	for (int k = 0; k < NCOLUMNS; k++) {
+		t->cols[k] = column_defs[k].cols;
+		used += t->cols[k] + 1 + (k == COL_BASELINE);
+	}
+	t->cols[COL_DB] = column_width(statements, shown, "datname", (unsigned)strlen("database"));
+	t->cols[COL_USER] = column_width(statements, shown, "user", (unsigned)strlen("user"));
+	used += t->cols[COL_DB] + t->cols[COL_USER];
+	while (used + QUERY_MIN_COLS > t->width) {
+		int drop = -1;
+		for (int k = 0; k < NCOLUMNS; k++)
+			if (t->cols[k] && column_defs[k].drop_rank &&
+			    (drop < 0 || column_defs[k].drop_rank > column_defs[drop].drop_rank))
+				drop = k;
+		if (drop < 0)
+			break;
+		used -= t->cols[drop] + 1 + (drop == COL_BASELINE);
+		t->cols[drop] = 0;
+	}
+}
+
+/* "up", "DOWN" or "not collected yet" for the target `name` in targets;
+ * NULL when targets does not list it. */
+static const char *target_state(const json_t *targets, const char *name)
+{
+	const json_t *list = json_object_get(targets, "targets");
+	size_t i;
+	const json_t *t;
+	json_array_foreach(list, i, t) {
+		const char *tn = string_of(t, "name");
+		if (!tn || !name || strcmp(tn, name) != 0)
+			continue;
+		const json_t *up = json_object_get(t, "up");
+		return json_is_true(up) ? "up" : json_is_false(up) ? "DOWN" : "not collected yet";
+	}
+	return NULL;
+}
+
+/* Appends "<label>value" with value cleaned (or `missing` when absent). */
+static void put_field(struct buf *b, const char *label, const char *value, const char *missing)
+{
+	buf_puts(b, label);
+	top_clean_text(b, value ? value : missing, 32);
+}
+
+static void render_summary(struct table *t, const json_t *q, const json_t *targets, size_t shown,
+			   size_t listed)
+{
+	struct buf *l = &t->line;
+	char matched[32], calls[32], total[32];
+	const char *name = string_of(q, "target");
+	const char *state = target_state(targets, name);
+	const json_t *totals = json_object_get(q, "totals");
+	double n = number_of(json_object_get(q, "matched"));
+
+	put_field(l, "", name, "?");
+	if (state)
+		buf_printf(l, " (%s)", state);
+	put_field(l, "  window ", string_of(q, "window"), "?");
+	if (string_of(q, "baseline_window")) {
+		put_field(l, " (baseline ", string_of(q, "baseline_window"), "?");
+		buf_putc(l, ')');
+	}
+	put_field(l, "  sort ", string_of(q, "sort"), "?");
+	format_count(matched, sizeof(matched), n);
+	format_count(calls, sizeof(calls), number_of(json_object_get(totals, "calls")));
+	format_duration(total, sizeof(total), number_of(json_object_get(totals, "total_seconds")));
+	buf_printf(l, "  %s statement%s", matched, n == 1 ? "" : "s");
+	if (shown < listed)
+		buf_printf(l, " (%zu shown)", shown);
+	double ncalls = number_of(json_object_get(totals, "calls"));
+	buf_printf(l, ", %s call%s, %s total", calls, ncalls == 1 ? "" : "s", total);
+	put_field(l, "  collected ", string_of(q, "collected_at"), "never");
+	table_end_line(t);
+}
+
+static void render_titles(struct table *t)
+{
+	struct cells titles = { .slower = 0 };
+	for (int k = 0; k < NCOLUMNS; k++) {
+		snprintf(titles.number[k], sizeof(titles.number[k]), "%s", column_defs[k].title);
+		titles.text[k] = column_defs[k].title;
+	}
+	put_cells(t, &titles);
+	buf_puts(&t->line, "query");
+	table_end_line(t);
+}
+
+static void statement_cells(const json_t *s, struct cells *c)
+{
+	double mean = number_of(json_object_get(s, "mean_seconds"));
+	double baseline = number_of(json_object_get(s, "baseline_mean_seconds"));
+	const char *db = string_of(s, "datname"), *user = string_of(s, "user");
+
+	const size_t n = sizeof(c->number[0]);
+	memset(c, 0, sizeof(*c));
+	c->slower = !isnan(mean) && !isnan(baseline) && mean > 2 * baseline;
+	format_duration(c->number[COL_TOTAL], n, number_of(json_object_get(s, "total_seconds")));
+	format_duration(c->number[COL_MEAN], n, mean);
+	format_duration(c->number[COL_BASELINE], n, baseline);
+	format_count(c->number[COL_CALLS], n, number_of(json_object_get(s, "calls")));
+	format_ratio(c->number[COL_RATE], n, number_of(json_object_get(s, "calls_per_second")));
+	format_ratio(c->number[COL_ROWS], n, number_of(json_object_get(s, "rows_per_call")));
+	format_percent(c->number[COL_HIT], n, number_of(json_object_get(s, "hit_ratio")));
+	c->text[COL_DB] = db ? db : "-";
+	c->text[COL_USER] = user ? user : "-";
+}
+
+/* The query text, cleaned into what is left of the line; a placeholder
+ * naming the queryid while the agent has not fetched the text. */
+static void put_query(struct table *t, const json_t *s)
+{
+	struct buf *l = &t->line;
+	unsigned used = text_columns(buf_str(l), l->len);
+	unsigned room = t->width > used ? t->width - used : 0;
+	const char *query = string_of(s, "query");
+	if (query) {
+		top_clean_text(l, query, room);
+		return;
+	}
+	struct buf note = BUF_INIT(BUF_UNLIMITED);
+	const char *id = string_of(s, "queryid");
+	buf_puts(&note, "[queryid ");
+	top_clean_text(&note, id ? id : "?", 24);
+	buf_puts(&note, ": text not fetched yet]");
+	top_clean_text(l, buf_str(&note), room);
+	buf_release(&note);
+}
+
+static void render_statement(struct table *t, const json_t *s)
+{
+	struct cells c;
+	statement_cells(s, &c);
+	put_cells(t, &c);
+	put_query(t, s);
+	table_end_line(t);
+}
+
+static int render_error(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int render_error(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static void render_table(struct table *t, const json_t *q, const json_t *targets)
+{
+	const json_t *statements = json_object_get(q, "statements");
+	size_t listed = json_array_size(statements), shown = listed;
+	if (t->max_rows)
+		shown = t->max_rows > 2 ? (listed < t->max_rows - 2 ? listed : t->max_rows - 2) : 0;
+	choose_columns(t, statements, shown);
+
+	render_summary(t, q, targets, shown, listed);
+	render_titles(t);
+	for (size_t i = 0; i < shown; i++)
+		render_statement(t, json_array_get(statements, i));
+	if (listed == 0) {
+		buf_puts(&t->line, "(no statement ran in this window)");
+		table_end_line(t);
+	}
+}
+
+int top_render(const char *targets_json, const char *queries_json, unsigned width,
+	       unsigned max_rows, struct buf *out, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	json_t *q = json_loads(queries_json ? queries_json : "", 0, &jerr);
+	if (!q)
+		return render_error(err, errlen, "the answer is not JSON: %s (line %d)", jerr.text,
+				    jerr.line);
+	if (!json_is_object(q) || !json_is_array(json_object_get(q, "statements"))) {
+		json_decref(q);
+		return render_error(err, errlen, "the answer is not a statement list (no \"statements\")");
+	}
+	json_t *targets = targets_json ? json_loads(targets_json, 0, &jerr) : NULL;
+	struct table t = { .out = out, .width = width < MIN_WIDTH ? MIN_WIDTH : width,
+			   .max_rows = max_rows, .line = BUF_INIT(BUF_UNLIMITED) };
+	render_table(&t, q, targets);
+	buf_release(&t.line);
+	json_decref(targets);
+	json_decref(q);
+	return 0;
+}
+
+/* ---- which target, which URL --------------------------------------------------- */
+
+void top_target_release(struct top_target *t)
+{
+	free(t->name);
+	free(t->window);
+	memset(t, 0, sizeof(*t));
+}
+
+/* The names of the postgres targets in list, cleaned, for a message. */
+static void postgres_names(const json_t *list, char *dst, size_t dstlen)
+{
+	struct buf b = BUF_INIT(BUF_UNLIMITED);
+	size_t i;
+	const json_t *t;
+	json_array_foreach(list, i, t) {
+		const char *kind = string_of(t, "kind"), *name = string_of(t, "name");
+		if (!kind || !name || strcmp(kind, "postgres") != 0)
+			continue;
+		buf_puts(&b, b.len ? ", " : "");
+		top_clean_text(&b, name, 32);
+	}
+	snprintf(dst, dstlen, "%s", b.len ? buf_str(&b) : "none");
+	buf_release(&b);
+}
+
+/* The target named name, or the first postgres one when name is NULL. */
+static const json_t *find_target(const json_t *list, const char *name)
+{
+	size_t i;
+	const json_t *t;
+	json_array_foreach(list, i, t) {
+		const char *tn = string_of(t, "name"), *kind = string_of(t, "kind");
+		if (!tn)
+			continue;
+		if (name ? strcmp(tn, name) == 0 : kind && strcmp(kind, "postgres") == 0)
+			return t;
+	}
+	return NULL;
+}
+
+/* TOP_DEFAULT_WINDOW when listed, else the first (shortest); NULL when the
+ * target lists none. */
+static const char *default_window(const json_t *target)
+{
+	const json_t *windows = json_object_get(target, "windows");
+	size_t i;
+	const json_t *w;
+	json_array_foreach(windows, i, w)
+		if (json_is_string(w) && strcmp(json_string_value(w), TOP_DEFAULT_WINDOW) == 0)
+			return TOP_DEFAULT_WINDOW;
+	return json_string_value(json_array_get(windows, 0));
+}
+
+static int choose_target(const json_t *list, const char *name, const char *window,
+			 struct top_target *t, char *err, size_t errlen)
+{
+	char names[256], shown[64];
+	const json_t *found = find_target(list, name);
+	postgres_names(list, names, sizeof(names));
+	if (!found && !name)
+		return render_error(err, errlen, "the agent has no postgres target");
+	clean_into(shown, sizeof(shown), name ? name : string_of(found, "name"), 32);
+	if (!found)
+		return render_error(err, errlen, "no target \"%s\" (postgres targets: %s)", shown, names);
+	const char *kind = string_of(found, "kind");
+	if (!kind || strcmp(kind, "postgres") != 0) {
+		char k[32];
+		clean_into(k, sizeof(k), kind ? kind : "unknown", 16);
+		return render_error(err, errlen, "target \"%s\" is a %s target, top shows postgres ones "
+				    "(%s)", shown, k, names);
+	}
+	const char *w = window ? window : default_window(found);
+	t->name = xstrdup(string_of(found, "name"));
+	t->window = w ? xstrdup(w) : NULL;
+	double interval = number_of(json_object_get(found, "interval_seconds"));
+	t->interval_seconds = isfinite(interval) && interval > 0 ? interval : 0;
+	return 0;
+}
+
+int top_pick_target(const char *targets_json, const char *name, const char *window,
+		    struct top_target *t, char *err, size_t errlen)
+{
+	memset(t, 0, sizeof(*t));
+	json_error_t jerr;
+	json_t *root = json_loads(targets_json ? targets_json : "", 0, &jerr);
+	if (!root)
+		return render_error(err, errlen, "the answer is not JSON: %s (line %d)", jerr.text,
+				    jerr.line);
+	const json_t *list = json_object_get(root, "targets");
+	int rc = json_is_array(list) ? choose_target(list, name, window, t, err, errlen)
+				     : render_error(err, errlen, "the answer has no \"targets\" list");
+	json_decref(root);
+	return rc;
+}
+
+/* Percent-encodes all but RFC 3986's unreserved characters. */
+static void put_url_encoded(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		    *p == '-' || *p == '.' || *p == '_' || *p == '~') {
+			buf_putc(b, (char)*p);
+		} else {
+			char esc[3] = { '%', hex[*p >> 4], hex[*p & 15] };
+			buf_append(b, esc, sizeof(esc));
+		}
+	}
+}
+
+void top_targets_url(const struct top_options *o, struct buf *url)
+{
+	buf_printf(url, "%.*s/api/targets", (int)o->url_len, o->url);
+}
+
+void top_queries_url(const struct top_options *o, const struct top_target *t, struct buf *url)
+{
+	buf_printf(url, "%.*s/api/queries?target=", (int)o->url_len, o->url);
+	put_url_encoded(url, t->name);
+	if (t->window) {
+		buf_puts(url, "&window=");
+		put_url_encoded(url, t->window);
+	}
+	buf_puts(url, "&sort=");
+	put_url_encoded(url, o->sort);
+	buf_printf(url, "&limit=%u", o->limit);
+}
+
+void top_http_error(long status, const char *body, char *msg, size_t msglen)
+{
+	struct buf b = BUF_INIT(BUF_UNLIMITED);
+	json_t *root = body ? json_loads(body, 0, NULL) : NULL;
+	const char *error = string_of(root, "error");
+	buf_printf(&b, "HTTP %ld", status);
+	if (error) {
+		buf_puts(&b, ": ");
+		top_clean_text(&b, error, 200);
+		const json_t *allowed = json_object_get(root, "allowed");
+		size_t i;
+		const json_t *a;
+		json_array_foreach(allowed, i, a) {
+			buf_puts(&b, i ? ", " : " (allowed: ");
+			top_clean_text(&b, json_string_value(a), 32);
+		}
+		if (json_array_size(allowed))
+			buf_putc(&b, ')');
+	} else if (body && *body) {
+		buf_puts(&b, ": ");
+		top_clean_text(&b, body, 120);
+	}
+	snprintf(msg, msglen, "%s", buf_str(&b));
+	json_decref(root);
+	buf_release(&b);
+}

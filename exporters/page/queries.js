@@ -1,0 +1,813 @@
+// queries.js -- the DBA page's logic: reads api/targets, api/queries, api/activity and api/slowlog,
+// draws them with createElement/textContent only (every string from the API is user data), keeps
+// target/window/sort in location.hash and refreshes every interval_seconds of the selected target.
+(function () {
+  'use strict';
+
+  var SORTS = ['total', 'mean', 'calls', 'rows', 'io', 'temp'];
+  var SORT_NAMES = {
+    total: 'total time', mean: 'mean time', calls: 'calls', rows: 'rows',
+    io: 'I/O time', temp: 'temp blocks'
+  };
+  var LIMIT = 50;
+  var MIN_INTERVAL = 2;          // seconds
+  var DEFAULT_INTERVAL = 15;     // a target without interval_seconds
+  var RETRY_INTERVAL = 5;        // after a failed fetch, at most
+  var REGRESSION_FACTOR = 2;     // mean > 2x baseline mean: marked "regressed"
+  var TOP_ROWS = 3;
+
+  var $ = function (id) { return document.getElementById(id); };
+  var ui = {};
+
+  var state = { target: null, window: null, sort: 'total' };
+  var targets = [];              // postgres and redis targets from api/targets
+  var targetsSignature = '';
+  var lastStatements = null;     // last api/queries answer drawn
+  var selectedQueryId = null;    // statement shown in #detail
+  var timer = null;
+  var inflight = null;           // AbortController of the refresh in progress
+
+  // ---------------------------------------------------------------- DOM helpers
+
+  // el('td', {className: 'num', title: 'x'}, 'text', node, ...): never parses HTML.
+  function el(tag, props) {
+    var node = document.createElement(tag);
+    if (props) {
+      Object.keys(props).forEach(function (k) {
+        var v = props[k];
+        if (v === null || v === undefined) return;
+        if (k === 'className') node.className = v;
+        else if (k === 'dataset') Object.keys(v).forEach(function (d) { node.dataset[d] = String(v[d]); });
+        else if (k === 'text') node.textContent = String(v);
+        else node.setAttribute(k, String(v));
+      });
+    }
+    for (var i = 2; i < arguments.length; i++) {
+      var c = arguments[i];
+      if (c === null || c === undefined || c === false) continue;
+      node.appendChild(typeof c === 'object' ? c : document.createTextNode(String(c)));
+    }
+    return node;
+  }
+
+  function setText(node, text) { node.textContent = text === null || text === undefined ? '' : String(text); }
+
+  function arr(x) { return Array.isArray(x) ? x : []; }
+  function num(x) { return typeof x === 'number' && isFinite(x) ? x : null; }
+  function str(x) { return typeof x === 'string' ? x : null; }
+
+  // ---------------------------------------------------------------- formatting
+
+  function round3(v) { return Number(v.toPrecision(3)); }
+
+  // seconds -> "812 µs", "32.1 ms", "1.2 s", "2.5 min", "1.1 h", "3 d"
+  var DURATION_UNITS = [
+    [1e-6, 'µs', 1000], [1e-3, 'ms', 1000], [1, 's', 60], [60, 'min', 60], [3600, 'h', 24], [86400, 'd', Infinity]
+  ];
+  function fmtDuration(s) {
+    s = num(s);
+    if (s === null) return '—';
+    if (s === 0) return '0';
+    var a = Math.abs(s);
+    if (a < 1e-6) return round3(s * 1e6) + ' µs';
+    for (var i = 0; i < DURATION_UNITS.length; i++) {
+      var u = DURATION_UNITS[i];
+      if (a < u[0] * u[2] || i === DURATION_UNITS.length - 1) {
+        var r = round3(s / u[0]);
+        if (Math.abs(r) < u[2]) return r + ' ' + u[1];
+      }
+    }
+    return round3(s / 86400) + ' d';
+  }
+
+  var grouped = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+  // counts: exact with thousands separators below 100k, then 123k, 4.57M, ...
+  function fmtCount(n) {
+    n = num(n);
+    if (n === null) return '—';
+    var a = Math.abs(n);
+    if (a < 1e5) return grouped.format(n);
+    var units = [[1e3, 'k'], [1e6, 'M'], [1e9, 'G'], [1e12, 'T'], [1e15, 'P']];
+    for (var i = units.length - 1; i >= 0; i--) {
+      if (a >= units[i][0]) return round3(n / units[i][0]) + units[i][1];
+    }
+    return grouped.format(n);
+  }
+  function fmtExact(n) { n = num(n); return n === null ? '' : n.toLocaleString('en-US'); }
+
+  // small rates and ratios: 3 significant digits, no exponent
+  function fmtFloat(n) {
+    n = num(n);
+    if (n === null) return '—';
+    if (n === 0) return '0';
+    if (Math.abs(n) >= 1e5) return fmtCount(n);
+    if (Math.abs(n) < 0.001) return '<0.001';
+    return Math.abs(n) >= 1000 ? grouped.format(round3(n)) : String(round3(n));
+  }
+
+  function fmtPercent(r) {
+    r = num(r);
+    if (r === null) return '—';
+    var p = r * 100;
+    if (p >= 99.95 && p < 100) return '99.9 %';
+    return (p === 100 || p === 0 ? String(p) : p.toFixed(1)) + ' %';
+  }
+
+  function fmtBytes(b) {
+    b = num(b);
+    if (b === null) return '—';
+    var units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+    var i = 0;
+    while (Math.abs(b) >= 1000 && i < units.length - 1) { b /= 1000; i++; }
+    return (i === 0 ? String(b) : String(round3(b))) + ' ' + units[i];
+  }
+
+  function pad2(n) { return (n < 10 ? '0' : '') + n; }
+  function clock(d) { return pad2(d.getHours()) + ':' + pad2(d.getMinutes()) + ':' + pad2(d.getSeconds()); }
+  function localDateTime(d) {
+    return d.getFullYear() + '-' + pad2(d.getMonth() + 1) + '-' + pad2(d.getDate()) + ' ' + clock(d);
+  }
+  function parseTime(s) {
+    if (typeof s !== 'string') return null;
+    var d = new Date(s);
+    return isNaN(d.getTime()) ? null : d;
+  }
+  function ago(d) {
+    if (!d) return '';
+    var s = (Date.now() - d.getTime()) / 1000;
+    if (s < 1) return 'just now';
+    return fmtDuration(Math.round(s)) + ' ago';
+  }
+
+  // ---------------------------------------------------------------- state in location.hash
+
+  function readHash() {
+    var p = new URLSearchParams(location.hash.replace(/^#/, ''));
+    var sort = p.get('sort');
+    return {
+      target: p.get('target') || null,
+      window: p.get('window') || null,
+      sort: SORTS.indexOf(sort) >= 0 ? sort : 'total'
+    };
+  }
+
+  function writeHash() {
+    var p = new URLSearchParams();
+    if (state.target) p.set('target', state.target);
+    var t = currentTarget();
+    if (state.window && t && t.kind === 'postgres') p.set('window', state.window);
+    p.set('sort', state.sort);
+    var h = '#' + p.toString();
+    if (location.hash !== h) history.replaceState(null, '', h);
+  }
+
+  // ---------------------------------------------------------------- fetching
+
+  function ApiError(message, status) {
+    this.name = 'ApiError';
+    this.message = message;
+    this.status = status;
+  }
+  ApiError.prototype = Object.create(Error.prototype);
+
+  function isAbort(e) { return e && e.name === 'AbortError'; }
+
+  function clip(s, n) { s = String(s); return s.length > n ? s.slice(0, n - 1) + '…' : s; }
+
+  function fetchJSON(path, params, signal) {
+    var url = path;
+    if (params) {
+      var q = new URLSearchParams();
+      Object.keys(params).forEach(function (k) {
+        if (params[k] !== null && params[k] !== undefined && params[k] !== '') q.set(k, params[k]);
+      });
+      url += '?' + q.toString();
+    }
+    return fetch(url, {
+      signal: signal, cache: 'no-store', credentials: 'same-origin',
+      headers: { Accept: 'application/json' }
+    }).then(function (res) {
+      return res.text().then(function (body) {
+        var data = null;
+        try { data = JSON.parse(body); } catch (e) { data = undefined; }
+        if (!res.ok) {
+          var msg = 'HTTP ' + res.status + (res.statusText ? ' ' + res.statusText : '');
+          if (data && typeof data.error === 'string') {
+            msg += ': ' + clip(data.error, 300);
+            if (typeof data.parameter === 'string') msg += ' (' + clip(data.parameter, 40);
+            if (Array.isArray(data.allowed)) msg += ', allowed: ' + clip(data.allowed.join(', '), 200);
+            if (typeof data.parameter === 'string') msg += ')';
+          }
+          throw new ApiError(msg, res.status);
+        }
+        if (data === undefined) throw new ApiError('the answer is not JSON', res.status);
+        return data;
+      });
+    }, function (e) {
+      if (isAbort(e)) throw e;
+      throw new ApiError('agent unreachable (' + (e && e.message ? clip(e.message, 100) : 'network error') + ')', 0);
+    });
+  }
+
+  // ---------------------------------------------------------------- targets
+
+  function currentTarget() {
+    for (var i = 0; i < targets.length; i++) if (targets[i].name === state.target) return targets[i];
+    return null;
+  }
+
+  function upText(up) { return up === true ? 'up' : up === false ? 'down' : 'pending'; }
+
+  function loadTargets(signal) {
+    return fetchJSON('api/targets', null, signal).then(function (data) {
+      var list = arr(data && data.targets).filter(function (t) {
+        return t && typeof t.name === 'string' && (t.kind === 'postgres' || t.kind === 'redis');
+      });
+      targets = list;
+      var sig = JSON.stringify(list.map(function (t) { return [t.name, t.kind, t.up]; }));
+      if (sig !== targetsSignature) {
+        targetsSignature = sig;
+        var frag = document.createDocumentFragment();
+        list.forEach(function (t) {
+          frag.appendChild(el('option', { value: t.name },
+            t.name + ' — ' + t.kind + ', ' + upText(t.up)));
+        });
+        if (!list.length) frag.appendChild(el('option', { value: '' }, 'no PostgreSQL or Redis target'));
+        ui.target.replaceChildren(frag);
+      }
+      ui.target.disabled = !list.length;
+      if (!currentTarget()) {
+        var pick = list.filter(function (t) { return t.kind === 'postgres'; })[0] || list[0];
+        state.target = pick ? pick.name : null;
+      }
+      if (state.target !== null) ui.target.value = state.target;
+    });
+  }
+
+  // ---------------------------------------------------------------- layout for the selected target
+
+  function applyTarget() {
+    var t = currentTarget();
+    var pg = !!t && t.kind === 'postgres';
+    var redis = !!t && t.kind === 'redis';
+    ui.statementsPanel.hidden = !pg;
+    ui.activity.hidden = !pg;
+    ui.slowlog.hidden = !redis;
+    if (!pg) hideDetail();
+
+    if (t) {
+      ui.targetState.hidden = false;
+      ui.targetState.className = 'badge ' + upText(t.up);
+      setText(ui.targetState, upText(t.up));
+      ui.targetState.title = t.last_collect ? 'last collection ' + t.last_collect : 'not collected yet';
+    } else {
+      ui.targetState.hidden = true;
+    }
+
+    if (pg) {
+      var windows = arr(t.windows).filter(function (w) { return typeof w === 'string'; });
+      if (windows.indexOf(state.window) < 0) state.window = windows.length ? windows[0] : null;
+      drawWindows(windows);
+    } else {
+      ui.windows.replaceChildren();
+    }
+    drawSortHeaders();
+    writeHash();
+  }
+
+  function drawWindows(windows) {
+    var have = Array.prototype.map.call(ui.windows.children, function (b) { return b.dataset.window; });
+    if (have.join('\n') !== windows.join('\n')) {
+      var frag = document.createDocumentFragment();
+      windows.forEach(function (w) {
+        frag.appendChild(el('button', { type: 'button', dataset: { window: w }, title: 'statistics over the last ' + w }, w));
+      });
+      ui.windows.replaceChildren(frag);
+    }
+    Array.prototype.forEach.call(ui.windows.children, function (b) {
+      var on = b.dataset.window === state.window;
+      b.classList.toggle('active', on);
+      b.setAttribute('aria-pressed', on ? 'true' : 'false');
+    });
+  }
+
+  function drawSortHeaders() {
+    Array.prototype.forEach.call(ui.statements.querySelectorAll('th[data-sort]'), function (th) {
+      var on = th.dataset.sort === state.sort;
+      th.classList.toggle('sorted', on);
+      if (on) th.setAttribute('aria-sort', 'descending'); else th.removeAttribute('aria-sort');
+    });
+  }
+
+  // ---------------------------------------------------------------- statements
+
+  var STATEMENT_COLUMNS = [
+    // [key, class, sort key]
+    ['query', 'query'], ['datname', 'text'], ['user', 'text'],
+    ['calls', 'num', 'calls'], ['calls_per_second', 'num'], ['total_seconds', 'num', 'total'],
+    ['mean_seconds', 'num', 'mean'], ['baseline', 'num baseline'], ['rows_per_call', 'num', 'rows'],
+    ['hit_ratio', 'num'], ['temp_blocks_written', 'num', 'temp'], ['io_seconds', 'num', 'io']
+  ];
+
+  function baselineRatio(s) {
+    var m = num(s.mean_seconds), b = num(s.baseline_mean_seconds);
+    if (m === null || b === null || b <= 0) return null;
+    return m / b;
+  }
+
+  function queryCell(s, placeholder, why) {
+    var q = str(s.query);
+    if (q === null) return el('td', { className: 'query pending', title: why }, placeholder);
+    return el('td', { className: 'query', title: clip(q, 1000) }, q);
+  }
+
+  function statementRow(s, index, data) {
+    var tr = el('tr', { dataset: { queryid: str(s.queryid) || String(s.queryid) }, tabindex: '0' });
+    if (index < TOP_ROWS) tr.classList.add('top');
+    if (tr.dataset.queryid === selectedQueryId) { tr.classList.add('selected'); tr.setAttribute('aria-expanded', 'true'); }
+    else tr.setAttribute('aria-expanded', 'false');
+
+    STATEMENT_COLUMNS.forEach(function (c) {
+      var key = c[0], td;
+      switch (key) {
+        case 'query': td = queryCell(s, '(text not fetched yet)', 'the agent fetches statement texts at most once a minute'); break;
+        case 'datname': case 'user': td = el('td', { className: 'text' }, str(s[key]) === null ? '—' : s[key]); break;
+        case 'calls': td = el('td', { title: fmtExact(s.calls) }, fmtCount(s.calls)); break;
+        case 'calls_per_second': td = el('td', null, fmtFloat(s.calls_per_second)); break;
+        case 'total_seconds': td = el('td', { title: num(s.total_seconds) === null ? null : s.total_seconds + ' s' }, fmtDuration(s.total_seconds)); break;
+        case 'mean_seconds': td = el('td', { title: num(s.mean_seconds) === null ? null : s.mean_seconds + ' s' }, fmtDuration(s.mean_seconds)); break;
+        case 'baseline': td = baselineCell(s, data); break;
+        case 'rows_per_call': td = el('td', { title: fmtExact(s.rows) + ' rows' }, fmtFloat(s.rows_per_call)); break;
+        case 'hit_ratio': {
+          var hr = num(s.hit_ratio);
+          td = el('td', { title: fmtExact(s.shared_blocks_hit) + ' hit, ' + fmtExact(s.shared_blocks_read) + ' read' }, fmtPercent(hr));
+          if (hr !== null && hr < 0.9) td.classList.add('low');
+          break;
+        }
+        case 'temp_blocks_written': td = el('td', { title: fmtBytes(num(s.temp_blocks_written) === null ? null : s.temp_blocks_written * 8192) + ' at 8 kB blocks' }, fmtCount(s.temp_blocks_written)); break;
+        case 'io_seconds': td = el('td', { title: fmtExact(s.shared_blocks_read) + ' blocks read' }, fmtDuration(s.io_seconds)); break;
+      }
+      if (c[1] !== 'query' && c[1] !== 'text') c[1].split(' ').forEach(function (k) { td.classList.add(k); });
+      if (c[2] && c[2] === data.sort) td.classList.add('sort-col');
+      tr.appendChild(td);
+    });
+    return tr;
+  }
+
+  function baselineCell(s, data) {
+    var ratio = baselineRatio(s);
+    var bw = str(data.baseline_window) || 'baseline';
+    var td = el('td');
+    if (num(s.baseline_mean_seconds) === null) {
+      td.textContent = '—';
+      td.title = 'no calls over ' + bw;
+      return td;
+    }
+    td.title = 'mean over ' + bw + ': ' + fmtDuration(s.baseline_mean_seconds);
+    if (ratio === null) { td.textContent = fmtDuration(s.baseline_mean_seconds); return td; }
+    if (data.window === data.baseline_window) {
+      td.textContent = '=';
+      td.classList.add('same');
+      td.title = 'this window is the baseline';
+      return td;
+    }
+    if (ratio > REGRESSION_FACTOR) {
+      td.classList.add('regressed');
+      td.title += ' — more than ' + REGRESSION_FACTOR + '× slower now';
+      td.appendChild(el('span', { className: 'marker', 'aria-hidden': 'true' }, '▲ '));
+      td.appendChild(el('span', { className: 'sr-only' }, 'regressed: '));
+    }
+    td.appendChild(document.createTextNode(String(round3(ratio)) + '×'));
+    return td;
+  }
+
+  function renderStatements(data) {
+    lastStatements = data;
+    var list = arr(data.statements);
+    var frag = document.createDocumentFragment();
+    list.forEach(function (s, i) { if (s && typeof s === 'object') frag.appendChild(statementRow(s, i, data)); });
+    if (!list.length) {
+      frag.appendChild(el('tr', { className: 'empty' },
+        el('td', { colspan: STATEMENT_COLUMNS.length }, 'No statement was called in this window.')));
+    }
+    var focusedId = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.queryid : undefined;
+    ui.statementsBody.replaceChildren(frag);
+    if (focusedId !== undefined) {
+      var again = findRow(ui.statementsBody, 'queryid', focusedId);
+      if (again) again.focus({ preventScroll: true });
+    }
+
+    var bw = str(data.baseline_window);
+    setText(ui.baselineHead, bw ? 'vs ' + bw : 'vs baseline');
+
+    var totals = data.totals || {};
+    var parts = [];
+    parts.push(fmtCount(data.matched) + ' statement' + (data.matched === 1 ? '' : 's'));
+    parts.push(fmtCount(totals.calls) + ' calls');
+    parts.push(fmtDuration(totals.total_seconds) + ' total');
+    if (typeof data.window === 'string') parts.push('over ' + data.window);
+    if (num(data.matched) !== null && data.matched > list.length) parts.push('top ' + list.length + ' by ' + (SORT_NAMES[data.sort] || data.sort));
+    else parts.push('by ' + (SORT_NAMES[data.sort] || data.sort));
+    setText(ui.statementsSummary, parts.join(' · '));
+
+    ui.statements.dataset.window = str(data.window) || '';
+    ui.statements.dataset.sort = str(data.sort) || '';
+    ui.statements.setAttribute('aria-busy', 'false');
+    ui.statementsPanel.classList.remove('stale');
+
+    if (selectedQueryId !== null) {
+      var s = findStatement(selectedQueryId);
+      if (s) showDetail(s, false); else setText(ui.detailNote, '(not in the current list: figures as last shown)');
+    }
+  }
+
+  function findRow(tbody, key, value) {
+    var rows = tbody.children;
+    for (var i = 0; i < rows.length; i++) if (rows[i].dataset[key] === value) return rows[i];
+    return null;
+  }
+
+  function findStatement(id) {
+    var list = arr(lastStatements && lastStatements.statements);
+    for (var i = 0; i < list.length; i++) if (list[i] && String(list[i].queryid) === id) return list[i];
+    return null;
+  }
+
+  // ---------------------------------------------------------------- detail
+
+  function showDetail(s, scroll) {
+    selectedQueryId = str(s.queryid) || String(s.queryid);
+    var data = lastStatements || {};
+    var q = str(s.query);
+    setText(ui.detailQuery, q === null ? '(the agent has not fetched this statement\'s text yet)' : q);
+    ui.detailQuery.classList.toggle('pending', q === null);
+    setText(ui.detailId, 'queryid ' + selectedQueryId);
+    setText(ui.detailNote, '');
+
+    var totals = data.totals || {};
+    var share = num(totals.total_seconds) && num(s.total_seconds) !== null ? s.total_seconds / totals.total_seconds : null;
+    var bw = str(data.baseline_window) || 'baseline';
+    var ratio = baselineRatio(s);
+    var figures = [
+      ['database', str(s.datname) || '—'],
+      ['user', str(s.user) || '—'],
+      ['window', str(data.window) || '—'],
+      ['calls', fmtExact(s.calls) || '—'],
+      ['calls/s', fmtFloat(s.calls_per_second)],
+      ['total time', fmtDuration(s.total_seconds)],
+      ['share of total time', fmtPercent(share)],
+      ['mean', fmtDuration(s.mean_seconds)],
+      ['mean over ' + bw, fmtDuration(s.baseline_mean_seconds)],
+      ['vs ' + bw, ratio === null ? '—' : round3(ratio) + '×', ratio !== null && ratio > REGRESSION_FACTOR],
+      ['rows', fmtExact(s.rows) || '—'],
+      ['rows/call', fmtFloat(s.rows_per_call)],
+      ['shared blocks hit', fmtExact(s.shared_blocks_hit) || '—'],
+      ['shared blocks read', fmtExact(s.shared_blocks_read) || '—'],
+      ['hit ratio', fmtPercent(s.hit_ratio)],
+      ['temp blocks written', fmtExact(s.temp_blocks_written) || '—'],
+      ['I/O time', fmtDuration(s.io_seconds)],
+      ['planning time', fmtDuration(s.plan_seconds)],
+      ['WAL', fmtBytes(s.wal_bytes)]
+    ];
+    var frag = document.createDocumentFragment();
+    figures.forEach(function (f) {
+      var div = el('div', null, el('dt', null, f[0]), el('dd', null, f[1]));
+      if (f[2]) div.classList.add('regressed');
+      frag.appendChild(div);
+    });
+    ui.detailFigures.replaceChildren(frag);
+
+    var wasHidden = ui.detail.hidden;
+    ui.detail.hidden = false;
+    Array.prototype.forEach.call(ui.statementsBody.children, function (tr) {
+      var on = tr.dataset.queryid === selectedQueryId;
+      tr.classList.toggle('selected', on);
+      if (tr.dataset.queryid !== undefined) tr.setAttribute('aria-expanded', on ? 'true' : 'false');
+    });
+    if (scroll && wasHidden && ui.detail.scrollIntoView) ui.detail.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+  }
+
+  function hideDetail() {
+    selectedQueryId = null;
+    ui.detail.hidden = true;
+    Array.prototype.forEach.call(ui.statementsBody.children, function (tr) {
+      tr.classList.remove('selected');
+      if (tr.dataset.queryid !== undefined) tr.setAttribute('aria-expanded', 'false');
+    });
+  }
+
+  function toggleRow(tr) {
+    var id = tr.dataset.queryid;
+    if (id === undefined) return;
+    if (id === selectedQueryId && !ui.detail.hidden) { hideDetail(); return; }
+    var s = findStatement(id);
+    if (s) showDetail(s, true);
+  }
+
+  // ---------------------------------------------------------------- sessions
+
+  function renderActivity(data) {
+    var list = arr(data.sessions).filter(function (s) { return s && typeof s === 'object'; });
+    var blockers = {};
+    list.forEach(function (s) { arr(s.blocked_by).forEach(function (p) { blockers[p] = true; }); });
+
+    var frag = document.createDocumentFragment();
+    list.forEach(function (s) {
+      var pid = num(s.pid);
+      var blockedBy = arr(s.blocked_by).filter(function (p) { return num(p) !== null; });
+      var st = str(s.state);
+      var tr = el('tr', { dataset: { pid: pid === null ? '' : pid } });
+      if (blockedBy.length) tr.classList.add('blocked');
+      if (pid !== null && blockers[pid]) tr.classList.add('blocking');
+      if (st && st.indexOf('idle in transaction') === 0) tr.classList.add('idle-tx');
+      if (num(s.query_seconds) !== null && s.query_seconds >= 60 && st === 'active') tr.classList.add('long');
+
+      tr.appendChild(el('td', { className: 'num' }, pid === null ? '—' : pid));
+      tr.appendChild(el('td', { className: 'state' }, st || '—'));
+      tr.appendChild(el('td', null, str(s.datname) || '—'));
+      tr.appendChild(el('td', null, str(s.user) || '—'));
+      tr.appendChild(el('td', { className: 'clip', title: str(s.application) }, str(s.application) || '—'));
+      tr.appendChild(el('td', { className: 'clip', title: str(s.client) }, str(s.client) || '—'));
+      var wait = [str(s.wait_event_type), str(s.wait_event)].filter(Boolean).join(': ');
+      tr.appendChild(el('td', { className: wait ? 'wait' : null }, wait || '—'));
+      tr.appendChild(el('td', { className: 'num', title: str(s.xact_start) }, fmtDuration(s.xact_seconds)));
+      tr.appendChild(el('td', { className: 'num', title: str(s.query_start) }, fmtDuration(s.query_seconds)));
+      var bcell = el('td', { className: 'blockers' });
+      if (!blockedBy.length) bcell.textContent = '—';
+      blockedBy.forEach(function (p, i) {
+        if (i) bcell.appendChild(document.createTextNode(' '));
+        bcell.appendChild(el('button', { type: 'button', className: 'pid-link', dataset: { blocker: p }, title: 'show session ' + p }, p));
+      });
+      tr.appendChild(bcell);
+      tr.appendChild(queryCell(s, '(no query text)', 'not visible to the agent'));
+      frag.appendChild(tr);
+    });
+    if (!list.length) {
+      frag.appendChild(el('tr', { className: 'empty' }, el('td', { colspan: 11 }, 'No session is active right now.')));
+    }
+    ui.sessionsBody.replaceChildren(frag);
+    ui.sessions.setAttribute('aria-busy', 'false');
+
+    var sum = data.summary || {};
+    var parts = [
+      fmtCount(sum.sessions) + ' session' + (sum.sessions === 1 ? '' : 's'),
+      fmtCount(sum.active) + ' active',
+      fmtCount(sum.idle_in_transaction) + ' idle in transaction',
+      fmtCount(sum.blocked) + ' blocked'
+    ];
+    if (data.truncated === true) parts.push('showing the oldest ' + list.length);
+    setText(ui.activitySummary, parts.join(' · '));
+    ui.activitySummary.classList.toggle('alert', num(sum.blocked) > 0);
+    ui.activity.classList.remove('stale');
+  }
+
+  function jumpToSession(pid) {
+    var tr = findRow(ui.sessionsBody, 'pid', pid);
+    if (!tr) return;
+    tr.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+    tr.classList.remove('flash');
+    void tr.offsetWidth;       // restart the animation
+    tr.classList.add('flash');
+  }
+
+  // ---------------------------------------------------------------- redis slow log
+
+  function renderSlowlog(data) {
+    var list = arr(data).filter(function (e) { return e && typeof e === 'object'; });
+    var frag = document.createDocumentFragment();
+    list.forEach(function (e) {
+      var t = num(e.time);
+      var d = t === null ? null : new Date(t * 1000);
+      var tr = el('tr', { dataset: { slowlogId: num(e.id) === null ? '' : e.id } });
+      tr.appendChild(el('td', { className: 'num' }, num(e.id) === null ? '—' : e.id));
+      tr.appendChild(el('td', { className: 'time', title: d ? d.toISOString() : null }, d ? localDateTime(d) : '—'));
+      tr.appendChild(el('td', { className: 'num' }, fmtDuration(e.duration_seconds)));
+      var cmd = str(e.command);
+      tr.appendChild(el('td', { className: 'query', title: cmd === null ? null : clip(cmd, 1000) }, cmd === null ? '—' : cmd));
+      tr.appendChild(el('td', { className: 'clip', title: str(e.client) }, str(e.client) || '—'));
+      tr.appendChild(el('td', { className: 'clip', title: str(e.client_name) }, str(e.client_name) || '—'));
+      frag.appendChild(tr);
+    });
+    if (!list.length) frag.appendChild(el('tr', { className: 'empty' }, el('td', { colspan: 6 }, 'The slow log is empty.')));
+    ui.slowlogBody.replaceChildren(frag);
+    ui.slowlogTable.setAttribute('aria-busy', 'false');
+
+    var parts = [list.length + ' entr' + (list.length === 1 ? 'y' : 'ies') + ', newest first'];
+    var slowest = list.reduce(function (m, e) { return num(e.duration_seconds) !== null && e.duration_seconds > m ? e.duration_seconds : m; }, 0);
+    if (list.length) parts.push('slowest ' + fmtDuration(slowest));
+    setText(ui.slowlogSummary, parts.join(' · '));
+    ui.slowlog.classList.remove('stale');
+  }
+
+  // ---------------------------------------------------------------- refresh cycle
+
+  function setStatus(errors, t, collectedAt) {
+    var now = new Date();
+    if (errors.length) {
+      ui.status.className = 'error';
+      setText(ui.status, clock(now) + ' — ' + errors.join('; '));
+      return;
+    }
+    var parts = ['Updated ' + clock(now)];
+    var c = parseTime(collectedAt);
+    if (c) parts.push('collected ' + clock(c) + ' (' + ago(c) + ')');
+    if (t) parts.push('every ' + intervalOf(t) + ' s');
+    ui.status.className = t && t.up === false ? 'warn' : '';
+    if (t && t.up === false) parts.push(t.name + ' is down');
+    if (t && t.up === null) parts.push(t.name + ' not collected yet');
+    setText(ui.status, parts.join(' · '));
+  }
+
+  function intervalOf(t) {
+    var s = t ? num(t.interval_seconds) : null;
+    return Math.max(MIN_INTERVAL, s === null ? DEFAULT_INTERVAL : s);
+  }
+
+  function schedule(seconds) {
+    clearTimeout(timer);
+    timer = setTimeout(tick, seconds * 1000);
+  }
+
+  function tick() {
+    if (document.hidden) { timer = null; return; }   // resumed by visibilitychange
+    refresh();
+  }
+
+  function refresh() {
+    clearTimeout(timer);
+    if (inflight) inflight.abort();
+    var ctl = new AbortController();
+    inflight = ctl;
+    var errors = [];
+    var collectedAt = null;
+    var failed = false;
+
+    function note(what, panel) {
+      return function (e) {
+        if (isAbort(e)) throw e;
+        failed = true;
+        errors.push(what + ': ' + (e && e.message ? e.message : String(e)));
+        if (panel) panel.classList.add('stale');
+      };
+    }
+
+    var p = loadTargets(ctl.signal).catch(note('targets')).then(function () {
+      if (ctl.signal.aborted) return;
+      var t = currentTarget();
+      applyTarget();
+      if (!t) {
+        if (!errors.length && !targets.length) errors.push('no PostgreSQL or Redis target is configured');
+        return;
+      }
+      if (t.kind === 'postgres') {
+        if (ui.statements.dataset.window !== state.window || ui.statements.dataset.sort !== state.sort ||
+            ui.statements.dataset.target !== t.name) ui.statements.setAttribute('aria-busy', 'true');
+        return Promise.all([
+          fetchJSON('api/queries', { target: t.name, window: state.window, sort: state.sort, limit: LIMIT }, ctl.signal)
+            .then(function (d) {
+              if (ctl.signal.aborted) return;
+              renderStatements(d || {});
+              ui.statements.dataset.target = t.name;
+              collectedAt = d && d.collected_at;
+            }).catch(note('statements', ui.statementsPanel)),
+          fetchJSON('api/activity', { target: t.name }, ctl.signal)
+            .then(function (d) {
+              if (ctl.signal.aborted) return;
+              renderActivity(d || {});
+              collectedAt = collectedAt || (d && d.collected_at);
+            }).catch(note('sessions', ui.activity))
+        ]);
+      }
+      return fetchJSON('api/slowlog', { target: t.name }, ctl.signal)
+        .then(function (d) {
+          if (ctl.signal.aborted) return;
+          renderSlowlog(d);
+          ui.slowlogTable.dataset.target = t.name;
+          collectedAt = t.last_collect;
+        }).catch(note('slow log', ui.slowlog));
+    });
+
+    p.then(function () {
+      if (ctl.signal.aborted) return;
+      setStatus(errors, currentTarget(), collectedAt);
+    }, function (e) {
+      if (!isAbort(e)) {
+        ui.status.className = 'error';
+        setText(ui.status, clock(new Date()) + ' — ' + (e && e.message ? e.message : String(e)));
+        failed = true;
+      }
+    }).then(function () {
+      if (inflight !== ctl) return;          // superseded by a newer refresh
+      inflight = null;
+      var t = currentTarget();
+      schedule(failed ? Math.min(intervalOf(t), RETRY_INTERVAL) : intervalOf(t));
+    });
+  }
+
+  // another target's figures must not stay on screen under this one's name (its fetch may fail)
+  function clearPanels() {
+    hideDetail();
+    lastStatements = null;
+    [ui.statementsBody, ui.sessionsBody, ui.slowlogBody].forEach(function (b) { b.replaceChildren(); });
+    [ui.statementsSummary, ui.activitySummary, ui.slowlogSummary].forEach(function (p) { setText(p, ''); });
+    [ui.statements, ui.sessions, ui.slowlogTable].forEach(function (t) {
+      delete t.dataset.target; delete t.dataset.window; delete t.dataset.sort;
+      t.setAttribute('aria-busy', 'true');
+    });
+  }
+
+  // ---------------------------------------------------------------- events
+
+  function bind() {
+    ui.target.addEventListener('change', function () {
+      if (ui.target.value === state.target) return;
+      state.target = ui.target.value || null;
+      clearPanels();
+      applyTarget();
+      refresh();
+    });
+
+    ui.windows.addEventListener('click', function (ev) {
+      var b = ev.target.closest('button[data-window]');
+      if (!b || b.dataset.window === state.window) return;
+      state.window = b.dataset.window;
+      applyTarget();
+      refresh();
+    });
+
+    ui.statements.tHead.addEventListener('click', function (ev) {
+      var th = ev.target.closest('th[data-sort]');
+      if (!th) return;
+      var sort = th.dataset.sort;
+      if (SORTS.indexOf(sort) < 0) return;
+      if (sort === state.sort && ui.statements.dataset.sort === sort) return;
+      state.sort = sort;
+      drawSortHeaders();
+      writeHash();
+      refresh();
+    });
+
+    ui.statementsBody.addEventListener('click', function (ev) {
+      if (window.getSelection && String(window.getSelection()).length) return;   // selecting text, not clicking
+      var tr = ev.target.closest('tr');
+      if (tr) toggleRow(tr);
+    });
+    ui.statementsBody.addEventListener('keydown', function (ev) {
+      if (ev.key !== 'Enter' && ev.key !== ' ') return;
+      var tr = ev.target.closest('tr');
+      if (!tr || tr !== ev.target) return;
+      ev.preventDefault();
+      toggleRow(tr);
+    });
+
+    ui.detailClose.addEventListener('click', function () {
+      var id = selectedQueryId;
+      hideDetail();
+      var tr = id === null ? null : findRow(ui.statementsBody, 'queryid', id);
+      if (tr) tr.focus({ preventScroll: true });
+    });
+    document.addEventListener('keydown', function (ev) {
+      if (ev.key === 'Escape' && !ui.detail.hidden) hideDetail();
+    });
+
+    ui.sessionsBody.addEventListener('click', function (ev) {
+      var b = ev.target.closest('button[data-blocker]');
+      if (b) jumpToSession(b.dataset.blocker);
+    });
+
+    window.addEventListener('hashchange', function () {
+      var h = readHash();
+      if (h.target === state.target && h.window === state.window && h.sort === state.sort) return;
+      if (h.target !== state.target) clearPanels();
+      state = { target: h.target || state.target, window: h.window, sort: h.sort };
+      refresh();
+    });
+
+    document.addEventListener('visibilitychange', function () {
+      if (!document.hidden && timer === null && inflight === null) refresh();
+    });
+  }
+
+  function init() {
+    ui = {
+      target: $('target'), targetState: $('target-state'), status: $('status'),
+      windows: $('windows'),
+      statementsPanel: $('statements-panel'), statements: $('statements'),
+      statementsBody: $('statements').tBodies[0], statementsSummary: $('statements-summary'),
+      baselineHead: $('baseline-head'),
+      detail: $('detail'), detailQuery: $('detail-query'), detailFigures: $('detail-figures'),
+      detailId: $('detail-id'), detailNote: $('detail-note'), detailClose: $('detail-close'),
+      activity: $('activity'), sessions: $('sessions'), sessionsBody: $('sessions').tBodies[0],
+      activitySummary: $('activity-summary'),
+      slowlog: $('slowlog'), slowlogTable: $('slowlog-table'), slowlogBody: $('slowlog-table').tBodies[0],
+      slowlogSummary: $('slowlog-summary')
+    };
+    state = readHash();
+    drawSortHeaders();
+    bind();
+    refresh();
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
+  else init();
+})();

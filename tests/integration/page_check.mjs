@@ -1,0 +1,325 @@
+// page_check.mjs -- drives the DBA page (/queries) in headless Chromium through playwright-core and
+// prints TAP: rows load, sorting, window tabs, hostile query text shown as text (no XSS), the detail
+// panel, sessions, the Redis slow log, the CSP header, and a full-page screenshot.
+//
+// usage: node page_check.mjs URL EXPECT_FIRST_SUBSTRING HOSTILE_SUBSTRING SCREENSHOT_PATH [REDIS_TARGET]
+//   URL                     the page, e.g. http://127.0.0.1:9930/queries#target=main
+//   EXPECT_FIRST_SUBSTRING  text that the first statement's query contains once sorted by mean
+//   HOSTILE_SUBSTRING       e.g. '</script><script>alert(1)</script>': must show as text, never run
+//   SCREENSHOT_PATH         where the full-page PNG goes
+//   REDIS_TARGET            optional: a redis target whose slow log has at least one entry
+// env: CHROMIUM (default /usr/bin/chromium), VIEWPORT (default 1280x800), COLOR_SCHEME (light|dark).
+// Needs the npm package playwright-core (no browser download): run it where 'playwright-core'
+// resolves from this file's folder, or from the current directory (cwd/node_modules, NODE_PATH).
+// Exit 0 when every check passed, 1 otherwise, 2 on a usage error.
+
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { statSync } from 'node:fs';
+import path from 'node:path';
+
+const [url, expectFirst, hostile, shotPath, redisTarget] = process.argv.slice(2);
+if (!url || expectFirst === undefined || hostile === undefined || !shotPath) {
+  process.stderr.write('usage: node page_check.mjs URL EXPECT_FIRST_SUBSTRING HOSTILE_SUBSTRING SCREENSHOT_PATH [REDIS_TARGET]\n');
+  process.exit(2);
+}
+
+const WAIT = 10_000;           // one wait for a re-render
+const FIRST_LOAD = 15_000;     // check 1
+const watchdog = setTimeout(() => {
+  console.log('Bail out! page_check.mjs did not finish within 90 s');
+  process.exit(1);
+}, 90_000);
+watchdog.unref();
+
+async function loadPlaywright() {
+  try {
+    return await import('playwright-core');
+  } catch (e) {
+    if (e.code !== 'ERR_MODULE_NOT_FOUND') throw e;
+    // not beside this file: resolve the same bare name from the current directory (and NODE_PATH)
+    const require = createRequire(path.join(process.cwd(), 'page_check.cjs'));
+    return await import(pathToFileURL(require.resolve('playwright-core')).href);
+  }
+}
+
+// ------------------------------------------------------------------ TAP
+let count = 0;
+let failedCount = 0;
+const diag = (lines) => { for (const l of [].concat(lines)) for (const s of String(l).split('\n')) console.log('# ' + s); };
+function tap(ok, desc, lines) {
+  count++;
+  if (!ok) failedCount++;
+  console.log(`${ok ? 'ok' : 'not ok'} ${count} - ${desc}`);
+  if (lines) diag(lines);
+}
+function skip(desc, why) { count++; console.log(`ok ${count} - ${desc} # SKIP ${why}`); }
+class CheckFailed extends Error {}
+function assert(cond, msg) { if (!cond) throw new CheckFailed(msg); }
+
+let loaded = false;
+async function step(desc, fn, { needsPage = true } = {}) {
+  if (needsPage && !loaded) { tap(false, desc, 'not tried: the page did not load'); return false; }
+  try {
+    const extra = await fn();
+    tap(true, desc + (extra ? ` (${extra})` : ''));
+    return true;
+  } catch (e) {
+    const msg = e instanceof CheckFailed ? e.message : String((e && e.message) || e);
+    tap(false, desc, msg.replace(/\x1b\[[0-9;]*m/g, '').split('\n').slice(0, 6));
+    return false;
+  }
+}
+
+// ------------------------------------------------------------------ browser
+const pw = await loadPlaywright();
+const chromium = pw.chromium || (pw.default && pw.default.chromium);
+const pageURL = new URL(url);
+const problems = [];            // dialogs, page errors, console errors, foreign requests
+let dialogs = 0;
+
+const [vw, vh] = (process.env.VIEWPORT || '1280x800').split('x').map(Number);
+let browser;
+try {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu'],
+    timeout: 30_000,
+  });
+} catch (e) {
+  console.log('Bail out! cannot start Chromium: ' + String(e.message).split('\n')[0]);
+  process.exit(1);
+}
+
+try {
+  const context = await browser.newContext({
+    viewport: { width: vw || 1280, height: vh || 800 },
+    colorScheme: process.env.COLOR_SCHEME === 'dark' ? 'dark' : 'light',
+    serviceWorkers: 'block',
+  });
+  // every <script> element inserted into the document, parser-inserted ones included
+  await context.addInitScript(() => {
+    window.__pageCheckScripts = [];
+    const seen = new WeakSet();
+    new MutationObserver((records) => {
+      for (const r of records) {
+        for (const n of r.addedNodes) {
+          const found = n.nodeName === 'SCRIPT' ? [n] : (n.querySelectorAll ? [...n.querySelectorAll('script')] : []);
+          for (const s of found) {
+            if (seen.has(s)) continue;
+            seen.add(s);
+            window.__pageCheckScripts.push(s.getAttribute('src') || ('inline: ' + s.textContent.slice(0, 80)));
+          }
+        }
+      }
+    }).observe(document, { childList: true, subtree: true });
+  });
+  await context.route('**/*', (route) => {
+    const u = new URL(route.request().url());
+    if ((u.protocol === 'http:' || u.protocol === 'https:' || u.protocol === 'ws:' || u.protocol === 'wss:') && u.host !== pageURL.host) {
+      problems.push('request to another host: ' + u.href);
+      return route.abort();
+    }
+    return route.continue();
+  });
+
+  const page = await context.newPage();
+  page.on('dialog', (d) => {
+    dialogs++;
+    problems.push(`dialog (${d.type()}): ${d.message()}`);
+    d.dismiss().catch(() => {});
+  });
+  page.on('pageerror', (e) => problems.push('page error: ' + String(e.message || e).split('\n')[0]));
+  page.on('console', (m) => { if (m.type() === 'error') problems.push('console error: ' + m.text()); });
+
+  const rows = '#statements tbody tr[data-queryid]';
+  const rendered = (want) => page.waitForFunction((w) => {
+    const t = document.querySelector('#statements');
+    if (!t || t.closest('[hidden]')) return false;
+    for (const k of Object.keys(w)) if (t.dataset[k] !== w[k]) return false;
+    return t.querySelector('tbody tr[data-queryid]') !== null;
+  }, want, { timeout: WAIT });
+  const queryText = async (row) => (await row.locator('td.query').first().textContent()) ?? '';
+
+  let response = null;
+  let html = '';
+  let initialTarget = null;
+
+  // 1
+  await step('the page loads and the statements table gets rows', async () => {
+    const t0 = Date.now();
+    response = await page.goto(url, { waitUntil: 'domcontentloaded', timeout: FIRST_LOAD });
+    assert(response, 'no response for ' + url);
+    assert(response.status() === 200, `the page answered HTTP ${response.status()}`);
+    html = await response.text();
+    await page.waitForSelector(rows, { timeout: Math.max(1000, FIRST_LOAD - (Date.now() - t0)) })
+      .catch(async () => {
+        throw new CheckFailed('no row in #statements within 15 s; #status says: ' +
+          ((await page.textContent('#status').catch(() => '')) || '(nothing)'));
+      });
+    loaded = true;
+    initialTarget = await page.inputValue('#target');
+    return `${await page.locator(rows).count()} rows, target ${initialTarget}, in ${Date.now() - t0} ms`;
+  }, { needsPage: false });
+
+  // 2
+  await step(`sorted by mean, the first statement contains ${JSON.stringify(expectFirst)}`, async () => {
+    await page.click('th[data-sort="mean"]');
+    await rendered({ sort: 'mean' });
+    assert(await page.locator('th[data-sort="mean"]').evaluate((th) => th.classList.contains('sorted')),
+      'th[data-sort="mean"] is not marked sorted');
+    // a statement's text may come a refresh later than its figures (the agent fetches texts
+    // at most once a minute): give the page's own refreshes a chance
+    await page.waitForFunction((x) => {
+      const td = document.querySelector('#statements tbody tr[data-queryid] td.query');
+      return td !== null && td.textContent.includes(x);
+    }, expectFirst, { timeout: WAIT }).catch(() => {});
+    const first = await queryText(page.locator(rows).first());
+    assert(first.includes(expectFirst), 'the first row is: ' + first.slice(0, 200));
+  });
+
+  // 3
+  await step('the last window tab becomes active and the table re-renders', async () => {
+    const tabs = page.locator('#windows button[data-window]');
+    const n = await tabs.count();
+    assert(n > 0, 'no button[data-window] in #windows');
+    const last = tabs.nth(n - 1);
+    const w = await last.getAttribute('data-window');
+    await last.click();
+    await rendered({ window: w, sort: 'mean' });
+    assert(await last.evaluate((b) => b.classList.contains('active') && b.getAttribute('aria-pressed') === 'true'),
+      `the ${w} tab is not active / aria-pressed`);
+    const others = await page.locator('#windows button.active').count();
+    assert(others === 1, `${others} tabs are active`);
+    return `${w}, ${await page.locator(rows).count()} rows`;
+  });
+
+  // 4
+  await step('sorting by calls marks that header sorted', async () => {
+    await page.click('th[data-sort="calls"]');
+    await rendered({ sort: 'calls' });
+    const sorted = await page.$$eval('#statements th.sorted', (ths) => ths.map((th) => th.dataset.sort));
+    assert(sorted.length === 1 && sorted[0] === 'calls', 'sorted headers: ' + JSON.stringify(sorted));
+  });
+
+  // 5
+  await step('the hostile text shows as text, no dialog fired and no script was added', async () => {
+    await page.waitForFunction((h) => [...document.querySelectorAll('main tbody tr')].some((tr) => tr.textContent.includes(h)),
+      hostile, { timeout: WAIT }).catch(() => {});
+    const where = await page.evaluate((h) => {
+      for (const tr of document.querySelectorAll('main tbody tr')) {
+        if (tr.textContent.includes(h)) return (tr.closest('table') || {}).id + ' ' + (tr.dataset.queryid ?? tr.dataset.pid ?? tr.dataset.slowlogId ?? '');
+      }
+      return null;
+    }, hostile);
+    assert(where !== null, 'no table row contains ' + JSON.stringify(hostile));
+    const visible = await page.locator('main tbody tr', { hasText: hostile }).first().isVisible();
+    assert(visible, 'the row with the hostile text is not visible');
+    assert(dialogs === 0, `${dialogs} dialog(s) fired`);
+    const staticScripts = (html.match(/<script\b/gi) || []).length;
+    const now = await page.evaluate(() => document.scripts.length);
+    const inserted = await page.evaluate(() => window.__pageCheckScripts || []);
+    assert(now === staticScripts, `${now} <script> elements in the DOM, the page's HTML has ${staticScripts}`);
+    assert(inserted.length <= staticScripts, 'scripts inserted: ' + JSON.stringify(inserted));
+    return 'in ' + where.trim();
+  });
+
+  // 6
+  await step('clicking the first row opens #detail with the full query text; close hides it', async () => {
+    const first = page.locator(rows).first();
+    const full = await queryText(first);
+    const pending = await first.locator('td.query').first().evaluate((td) => td.classList.contains('pending'));
+    await first.click();
+    await page.waitForSelector('#detail', { state: 'visible', timeout: WAIT });
+    const pre = (await page.textContent('#detail pre')) ?? '';
+    if (pending) assert(pre.length > 0, '#detail pre is empty');
+    else assert(pre === full, `#detail pre differs from the row's query:\n pre: ${pre.slice(0, 200)}\n row: ${full.slice(0, 200)}`);
+    const figures = await page.locator('#detail dl div, #detail dl dt').count();
+    assert(figures > 0, 'no figures in #detail');
+    await first.click();
+    await page.waitForSelector('#detail', { state: 'hidden', timeout: WAIT });
+    await first.click();
+    await page.waitForSelector('#detail', { state: 'visible', timeout: WAIT });
+    await page.click('#detail-close');
+    await page.waitForSelector('#detail', { state: 'hidden', timeout: WAIT });
+    return `${full.length} characters`;
+  });
+
+  // 7
+  await step('the #activity panel is shown with a summary', async () => {
+    await page.waitForSelector('#activity', { state: 'visible', timeout: WAIT });
+    await page.waitForFunction(() => (document.querySelector('#activity-summary')?.textContent ?? '').trim() !== '', null, { timeout: WAIT })
+      .catch(() => { throw new CheckFailed('#activity-summary stays empty'); });
+    const summary = (await page.textContent('#activity-summary')).trim();
+    const sessions = await page.locator('#activity tbody tr[data-pid]').count();
+    return `${sessions} sessions listed; ${summary}`;
+  });
+
+  // 8
+  if (redisTarget) {
+    await step(`selecting ${redisTarget} shows #slowlog with entries`, async () => {
+      await page.selectOption('#target', redisTarget);
+      await page.waitForFunction((t) => {
+        const s = document.querySelector('#slowlog');
+        const table = document.querySelector('#slowlog-table');
+        return s && !s.hidden && table && table.dataset.target === t &&
+          table.querySelector('tbody tr[data-slowlog-id]') !== null;
+      }, redisTarget, { timeout: WAIT }).catch(async () => {
+        throw new CheckFailed('no slow-log entry shown; #status says: ' + (await page.textContent('#status')));
+      });
+      assert(await page.isVisible('#slowlog'), '#slowlog is not visible');
+      assert(!(await page.isVisible('#statements')), '#statements is still visible for a redis target');
+      return `${await page.locator('#slowlog tbody tr[data-slowlog-id]').count()} entries`;
+    });
+  } else {
+    skip('selecting a redis target shows #slowlog with entries', 'no REDIS_TARGET given');
+  }
+
+  // 9
+  await step("the page's Content-Security-Policy has script-src 'self'", async () => {
+    assert(response, 'no response');
+    const h = await response.allHeaders();
+    const csp = h['content-security-policy'];
+    assert(csp, 'no Content-Security-Policy header');
+    const script = csp.split(';').map((d) => d.trim()).find((d) => d.startsWith('script-src '));
+    assert(script && script.split(/\s+/).includes("'self'"), 'CSP: ' + csp);
+    assert(!/unsafe-inline|unsafe-eval/.test(script), 'script-src allows unsafe-*: ' + script);
+    const missing = ['x-content-type-options', 'cache-control', 'referrer-policy'].filter((k) => !h[k]);
+    if (missing.length) diag('also missing: ' + missing.join(', '));
+  }, { needsPage: false });
+
+  // 10
+  await step('full-page screenshot of the postgres target, sorted by mean', async () => {
+    if (initialTarget && (await page.inputValue('#target')) !== initialTarget) {
+      await page.selectOption('#target', initialTarget);
+    }
+    await page.waitForSelector(rows, { timeout: WAIT });
+    // the window the URL asked for (its #window=), else the shortest
+    const asked = new URLSearchParams(new URL(url).hash.slice(1)).get('window');
+    const tab = asked ? page.locator(`#windows button[data-window="${asked}"]`)
+                      : page.locator('#windows button[data-window]').first();
+    const w = await tab.getAttribute('data-window');
+    await tab.click();
+    await rendered({ window: w, target: initialTarget });
+    await page.click('th[data-sort="mean"]');
+    await rendered({ sort: 'mean', window: w, target: initialTarget });
+    await page.waitForFunction(() => (document.querySelector('#activity-summary')?.textContent ?? '') !== '', null, { timeout: WAIT });
+    await page.screenshot({ path: shotPath, fullPage: true, animations: 'disabled' });
+    assert(statSync(shotPath).size > 0, 'the screenshot is empty');
+    console.log('# screenshot: ' + path.resolve(shotPath));
+  });
+
+  // 11
+  await step('no dialog, page error, console error or request to another host; links stay on the agent', async () => {
+    const foreign = loaded ? await page.$$eval('a[href]', (as) => as.filter((a) => a.origin !== location.origin).map((a) => a.href)) : [];
+    for (const f of foreign) problems.push('link to another origin: ' + f);
+    assert(problems.length === 0, problems.join('\n'));
+  }, { needsPage: false });
+} catch (e) {
+  tap(false, 'the run ended early', String((e && e.stack) || e).split('\n').slice(0, 6));
+} finally {
+  await browser.close().catch(() => {});
+}
+
+console.log(`1..${count}`);
+process.exit(failedCount ? 1 : 0);

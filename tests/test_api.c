@@ -1,0 +1,363 @@
+/*
+ * test_api.c -- the typed database view (its arena and UTF-8 cleaning)
+ * and the JSON API over a store holding synthetic views: sorting,
+ * filters, limits, parameter errors, hostile texts, NaN-free numbers,
+ * targets not collected yet or down.
+ */
+#include "autoconfig.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "api.h"
+#include "buf.h"
+#include "dbview.h"
+#include "http.h"
+#include "store.h"
+
+static void test_strndup_cleans(void **state)
+{
+	(void)state;
+	struct view_arena a = { 0 };
+	assert_null(view_strndup(&a, NULL, 0, 10));
+	assert_string_equal(view_strndup(&a, "plain", (size_t)-1, 100), "plain");
+	/* a bad byte becomes U+FFFD; a valid multi-byte sequence stays */
+	assert_string_equal(view_strndup(&a, "a\xff" "b\xc3\xa9", (size_t)-1, 100),
+			    "a\xef\xbf\xbd" "b\xc3\xa9");
+	/* an overlong form and a lone continuation byte are bad too */
+	assert_string_equal(view_strndup(&a, "\xc0\xaf\x80", (size_t)-1, 100),
+			    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	/* cut at max bytes, never inside a character, marked with ... */
+	assert_string_equal(view_strndup(&a, "abc\xc3\xa9z", (size_t)-1, 4), "abc...");
+	assert_string_equal(view_strndup(&a, "abcdef", 3, 100), "abc");
+	/* stops at a NUL */
+	assert_string_equal(view_strndup(&a, "ab\0cd", 5, 100), "ab");
+	/* large allocations get chunks of their own */
+	char *big = view_alloc(&a, 100000);
+	memset(big, 'x', 100000);
+	assert_true(a.bytes >= 100000);
+	view_arena_free(&a);
+	assert_null(a.chunks);
+}
+
+/* ---- a store with one PostgreSQL target, one Redis target ---------------- */
+
+struct fixture {
+	struct store *store;
+	struct store_slot *pg, *redis, *pending;
+};
+
+static void add_row(struct db_view *v, struct statement_window *w, const char *id, const char *db,
+		    const char *query, double calls, double exec_ms, double rows)
+{
+	struct statement_stat *st = &w->rows[w->n++];
+	memset(st, 0, sizeof(*st));
+	snprintf(st->queryid, sizeof(st->queryid), "%s", id);
+	st->datname = view_strndup(&v->arena, db, (size_t)-1, 64);
+	st->user = view_strndup(&v->arena, "app", (size_t)-1, 64);
+	st->query = query ? view_strndup(&v->arena, query, (size_t)-1, 1000) : NULL;
+	st->calls = calls;
+	st->exec_ms = exec_ms;
+	st->rows = rows;
+	st->shared_hit = 90;
+	st->shared_read = calls == 1 ? 0 : 10;
+	st->temp_written = calls == 1 ? 500 : 0;
+	st->baseline_calls = calls * 10;
+	st->baseline_exec_ms = exec_ms * 2;
+}
+
+static struct db_view *make_view(void)
+{
+	struct db_view *v = db_view_new();
+	v->collected_at = 1764616800.25;
+	v->has_statements = 1;
+	v->nwindows = 2;
+	const char *names[] = { "1m", "1h" };
+	for (size_t w = 0; w < 2; w++) {
+		struct statement_window *win = &v->windows[w];
+		win->window_ms = w ? 3600000 : 60000;
+		snprintf(win->name, sizeof(win->name), "%s", names[w]);
+		win->covered_seconds = w ? 600 : 60;
+		win->rows = view_alloc(&v->arena, 4 * sizeof(*win->rows));
+		/* costliest first, as the collector gives them */
+		add_row(v, win, "-9000000000000000001", "shop", "SELECT pg_sleep($1)", 5, 1000, 5);
+		add_row(v, win, "42", "shop", "SELECT 1 /* </script><script>alert(1)</script> \"q\" \\ \n */",
+			120, 60, 120);
+		add_row(v, win, "7", "crm", NULL, 1, 30, 1000);
+	}
+	v->has_sessions = 1;
+	v->sessions_total = 9;
+	v->active = 2;
+	v->blocked = 1;
+	v->sessions = view_alloc(&v->arena, 2 * sizeof(*v->sessions));
+	v->nsessions = 2;
+	memset(v->sessions, 0, 2 * sizeof(*v->sessions));
+	v->sessions[0].pid = 100;
+	v->sessions[0].state = "active";
+	v->sessions[0].xact_start = v->collected_at - 30;
+	v->sessions[0].query = "LOCK TABLE t";
+	v->sessions[1].pid = 101;
+	v->sessions[1].state = "active";
+	v->sessions[1].wait_event_type = "Lock";
+	v->sessions[1].blocked_by = view_alloc(&v->arena, sizeof(int));
+	v->sessions[1].blocked_by[0] = 100;
+	v->sessions[1].nblocked_by = 1;
+	return v;
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	f->store = store_new();
+	f->pg = store_slot_add(f->store, "postgres", "main");
+	f->redis = store_slot_add(f->store, "redis", "cache");
+	f->pending = store_slot_add(f->store, "postgres", "later");
+	struct store_entry *e = store_entry_new(NULL);
+	e->view = make_view();
+	e->view_kind = VIEW_DATABASE;
+	e->view_free = db_view_free;
+	e->up = 1;
+	e->interval_ms = 15000;
+	e->published_at = 1764616800.25;
+	store_publish(f->store, f->pg, e);
+	e = store_entry_new(NULL);
+	e->up = 0;
+	e->interval_ms = 1500;
+	e->published_at = 1764616801;
+	store_publish(f->store, f->redis, e);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	store_slot_release(f->pg);
+	store_slot_release(f->redis);
+	store_slot_release(f->pending);
+	store_free(f->store);
+	free(f);
+	return 0;
+}
+
+typedef int (*api_fn)(struct store *, const struct http_request *, struct http_response *);
+
+/* Calls fn with args (name, value, ..., NULL); returns the parsed body
+ * (caller decrefs) and the status in *status. */
+static json_t *call(struct fixture *f, api_fn fn, const char *const *args, unsigned *status,
+		    char **raw)
+{
+	struct http_request req = { .path = "/api/x", .args = args };
+	struct http_response resp = { .status = 200 };
+	buf_init(&resp.body, 1 << 24);
+	assert_int_equal(fn(f->store, &req, &resp), 0);
+	assert_string_equal(resp.content_type, "application/json");
+	assert_string_equal(resp.cache_control, "no-store");
+	*status = resp.status;
+	json_error_t err;
+	json_t *j = json_loads(buf_str(&resp.body), 0, &err);
+	if (!j)
+		fail_msg("not JSON: %s: %s", err.text, buf_str(&resp.body));
+	if (raw)
+		*raw = strdup(buf_str(&resp.body));
+	buf_release(&resp.body);
+	return j;
+}
+
+static const char *first_query(json_t *j)
+{
+	return json_string_value(json_object_get(json_array_get(json_object_get(j, "statements"), 0),
+						 "query"));
+}
+
+static void test_queries_sorts(void **state)
+{
+	struct fixture *f = *state;
+	unsigned status;
+	const char *total[] = { "target", "main", NULL };
+	json_t *j = call(f, api_queries, total, &status, NULL);
+	assert_int_equal(status, 200);
+	assert_string_equal(json_string_value(json_object_get(j, "window")), "1m");
+	assert_string_equal(json_string_value(json_object_get(j, "baseline_window")), "1h");
+	assert_string_equal(json_string_value(json_object_get(j, "sort")), "total");
+	assert_int_equal(json_integer_value(json_object_get(j, "matched")), 3);
+	assert_int_equal(json_integer_value(json_object_get(j, "window_seconds")), 60);
+	assert_string_equal(first_query(j), "SELECT pg_sleep($1)");
+	json_t *s0 = json_array_get(json_object_get(j, "statements"), 0);
+	assert_string_equal(json_string_value(json_object_get(s0, "queryid")), "-9000000000000000001");
+	assert_int_equal(json_integer_value(json_object_get(s0, "calls")), 5);
+	assert_true(json_real_value(json_object_get(s0, "mean_seconds")) == 0.2);
+	assert_true(json_real_value(json_object_get(s0, "baseline_mean_seconds")) == 0.04);
+	assert_true(json_real_value(json_object_get(s0, "hit_ratio")) == 0.9);
+	assert_true(fabs(json_real_value(json_object_get(s0, "calls_per_second")) - 5.0 / 60) < 1e-12);
+	json_decref(j);
+
+	const char *calls[] = { "target", "main", "sort", "calls", NULL };
+	j = call(f, api_queries, calls, &status, NULL);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(json_object_get(j, "statements"), 0), "queryid")), "42");
+	json_decref(j);
+	const char *rows[] = { "target", "main", "sort", "rows", "window", "1h", NULL };
+	j = call(f, api_queries, rows, &status, NULL);
+	json_t *r0 = json_array_get(json_object_get(j, "statements"), 0);
+	assert_string_equal(json_string_value(json_object_get(r0, "queryid")), "7");
+	assert_true(json_is_null(json_object_get(r0, "query"))); /* text not fetched yet */
+	assert_string_equal(json_string_value(json_object_get(j, "window")), "1h");
+	json_decref(j);
+	const char *temp[] = { "target", "main", "sort", "temp", NULL };
+	j = call(f, api_queries, temp, &status, NULL);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(json_object_get(j, "statements"), 0), "queryid")), "7");
+	json_decref(j);
+}
+
+static void test_queries_filters(void **state)
+{
+	struct fixture *f = *state;
+	unsigned status;
+	const char *db[] = { "target", "main", "db", "crm", NULL };
+	json_t *j = call(f, api_queries, db, &status, NULL);
+	assert_int_equal(json_integer_value(json_object_get(j, "matched")), 1);
+	assert_int_equal(json_array_size(json_object_get(j, "statements")), 1);
+	json_decref(j);
+	const char *user[] = { "target", "main", "user", "nobody", NULL };
+	j = call(f, api_queries, user, &status, NULL);
+	assert_int_equal(json_array_size(json_object_get(j, "statements")), 0);
+	json_decref(j);
+	const char *limit[] = { "target", "main", "limit", "2", NULL };
+	j = call(f, api_queries, limit, &status, NULL);
+	assert_int_equal(json_array_size(json_object_get(j, "statements")), 2);
+	assert_int_equal(json_integer_value(json_object_get(j, "matched")), 3);
+	json_decref(j);
+}
+
+static void test_queries_hostile_text(void **state)
+{
+	struct fixture *f = *state;
+	unsigned status;
+	char *raw;
+	const char *args[] = { "target", "main", "sort", "calls", NULL };
+	json_t *j = call(f, api_queries, args, &status, &raw);
+	assert_string_equal(first_query(j),
+			    "SELECT 1 /* </script><script>alert(1)</script> \"q\" \\ \n */");
+	assert_null(strstr(raw, "</script>")); /* written <\/script> */
+	free(raw);
+	json_decref(j);
+}
+
+static void expect_400(struct fixture *f, api_fn fn, const char *const *args, const char *parameter,
+		       const char *allowed_first)
+{
+	unsigned status;
+	json_t *j = call(f, fn, args, &status, NULL);
+	assert_int_equal(status, 400);
+	assert_non_null(json_string_value(json_object_get(j, "error")));
+	assert_string_equal(json_string_value(json_object_get(j, "parameter")), parameter);
+	if (allowed_first)
+		assert_string_equal(json_string_value(json_array_get(json_object_get(j, "allowed"), 0)),
+				    allowed_first);
+	json_decref(j);
+}
+
+static void test_queries_errors(void **state)
+{
+	struct fixture *f = *state;
+	const char *none[] = { NULL };
+	expect_400(f, api_queries, none, "target", "main");
+	const char *unknown[] = { "target", "nosuch", NULL };
+	expect_400(f, api_queries, unknown, "target", "main");
+	const char *redis[] = { "target", "cache", NULL };
+	expect_400(f, api_queries, redis, "target", "main");
+	const char *window[] = { "target", "main", "window", "5m", NULL };
+	expect_400(f, api_queries, window, "window", "1m");
+	const char *sort[] = { "target", "main", "sort", "slowest", NULL };
+	expect_400(f, api_queries, sort, "sort", "total");
+	const char *limits[][5] = { { "target", "main", "limit", "0", NULL },
+				    { "target", "main", "limit", "1001", NULL },
+				    { "target", "main", "limit", "ten", NULL } };
+	for (size_t i = 0; i < 3; i++)
+		expect_400(f, api_queries, limits[i], "limit", NULL);
+	unsigned status;
+	const char *later[] = { "target", "later", NULL };
+	json_t *j = call(f, api_queries, later, &status, NULL);
+	assert_int_equal(status, 503); /* not collected yet */
+	json_decref(j);
+}
+
+static void test_activity(void **state)
+{
+	struct fixture *f = *state;
+	unsigned status;
+	const char *args[] = { "target", "main", NULL };
+	json_t *j = call(f, api_activity, args, &status, NULL);
+	assert_int_equal(status, 200);
+	json_t *summary = json_object_get(j, "summary");
+	assert_int_equal(json_integer_value(json_object_get(summary, "sessions")), 9);
+	assert_int_equal(json_integer_value(json_object_get(summary, "blocked")), 1);
+	json_t *s = json_object_get(j, "sessions");
+	assert_int_equal(json_array_size(s), 2);
+	json_t *holder = json_array_get(s, 0), *waiter = json_array_get(s, 1);
+	assert_true(json_real_value(json_object_get(holder, "xact_seconds")) == 30);
+	assert_true(json_is_null(json_object_get(holder, "query_start")));
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(waiter, "blocked_by"), 0)), 100);
+	assert_true(json_is_null(json_object_get(waiter, "datname")));
+	json_decref(j);
+	const char *none[] = { NULL };
+	expect_400(f, api_activity, none, "target", "main");
+}
+
+static void test_targets(void **state)
+{
+	struct fixture *f = *state;
+	unsigned status;
+	const char *none[] = { NULL };
+	json_t *j = call(f, api_targets, none, &status, NULL);
+	json_t *t = json_object_get(j, "targets");
+	assert_int_equal(json_array_size(t), 3);
+	json_t *pg = json_array_get(t, 0), *redis = json_array_get(t, 1), *later = json_array_get(t, 2);
+	assert_string_equal(json_string_value(json_object_get(pg, "kind")), "postgres");
+	assert_true(json_is_true(json_object_get(pg, "up")));
+	assert_int_equal(json_integer_value(json_object_get(pg, "interval_seconds")), 15);
+	assert_string_equal(json_string_value(json_object_get(pg, "last_collect")), "2025-12-01T19:20:00.250Z");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(pg, "windows"), 1)), "1h");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(pg, "views"), 0)), "queries");
+	assert_true(json_is_false(json_object_get(redis, "up")));
+	assert_true(json_real_value(json_object_get(redis, "interval_seconds")) == 1.5);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(redis, "views"), 0)), "slowlog");
+	assert_true(json_is_null(json_object_get(later, "up")));
+	assert_true(json_is_null(json_object_get(later, "last_collect")));
+	json_decref(j);
+}
+
+static void test_time(void **state)
+{
+	(void)state;
+	char s[32];
+	api_time(0.5, s);
+	assert_string_equal(s, "1970-01-01T00:00:00.500Z");
+	api_time(1764616800.999, s);
+	assert_string_equal(s, "2025-12-01T19:20:00.999Z");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_strndup_cleans),
+		cmocka_unit_test_setup_teardown(test_queries_sorts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queries_filters, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queries_hostile_text, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queries_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_activity, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_targets, setup, teardown),
+		cmocka_unit_test(test_time),
+	};
+	return cmocka_run_group_tests_name("api", tests, NULL, NULL);
+}
