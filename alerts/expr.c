@@ -15,12 +15,12 @@
 #include "alert.h"
 #include "buf.h"
 #include "expr.h"
+#include "expr_match.h"
 #include "strutil.h"
 #include "xalloc.h"
 
 #define DEFAULT_MAX_SERIES 5000
 #define DEFAULT_MAX_POINTS 512
-#define MAX_LABELS 32
 
 enum match_op { M_EQ, M_NE, M_RE, M_NRE };
 enum func { FN_NONE, FN_RATE, FN_INCREASE, FN_AVG, FN_MAX, FN_MIN };
@@ -65,15 +65,23 @@ struct term {
 	size_t index_size;
 };
 
-struct expr {
+/* term [ ARITH [modifier] term ] CMP NUMBER */
+struct cond {
 	struct term t[2];
 	size_t nterms;
 	char arith;             /* '+', '-', '*', '/' or 0 */
+	struct match_mod mod;   /* of the arithmetic */
 	enum cmp_op cmp;
 	double threshold;
+};
+
+struct expr {
+	struct cond c[2];       /* c[1]: the cond after 'and' */
+	size_t nconds;
+	struct match_mod and_mod;
 	size_t max_series, max_points;
 	uint64_t dropped;
-	struct expr_result scratch[2];
+	struct expr_result scratch[4];   /* a cond's terms; the two conds */
 };
 
 /* ---- parsing --------------------------------------------------------------- */
@@ -331,6 +339,14 @@ static int parse_selector(struct parser *p, struct term *t)
 	}
 }
 
+static enum func func_named(const char *name)
+{
+	for (int f = FN_RATE; f <= FN_MIN; f++)
+		if (strcmp(name, func_names[f]) == 0)
+			return (enum func)f;
+	return FN_NONE;
+}
+
 static const char *nearest_func(const char *name)
 {
 	const char *best = NULL;
@@ -370,9 +386,7 @@ static int parse_term(struct parser *p, struct term *t)
 		p->pos = save;
 		return parse_selector(p, t);
 	}
-	for (int f = FN_RATE; f <= FN_MIN; f++)
-		if (strcmp(name, func_names[f]) == 0)
-			t->fn = (enum func)f;
+	t->fn = func_named(name);
 	if (t->fn == FN_NONE) {
 		const char *hint = nearest_func(name);
 		if (hint)
@@ -412,7 +426,7 @@ static int parse_term(struct parser *p, struct term *t)
 	return 0;
 }
 
-static int parse_cmp(struct parser *p, enum cmp_op *op)
+static int parse_cmp(struct parser *p, enum cmp_op *op, int after_and)
 {
 	const char *s = p->s + p->pos;
 	if (s[0] == '>' && s[1] == '=')
@@ -429,12 +443,220 @@ static int parse_cmp(struct parser *p, enum cmp_op *op)
 		*op = C_LT;
 	else
 		return fail_at(p, p->pos,
-			       "expected a comparison operator (>, >=, <, <=, ==, !=) after the expression");
+			       "expected a comparison operator (>, >=, <, <=, ==, !=) after the expression%s",
+			       after_and ? " ('and' needs a full comparison)" : "");
 	p->pos += (*op == C_GT || *op == C_LT) ? 1 : 2;
 	return 0;
 }
 
-static void term_release(struct term *t);
+/* ---- keywords and modifiers ---------------------------------------------------- */
+
+/* Whether the whole word at pos is kw. */
+static int at_word(const struct parser *p, size_t pos, const char *kw)
+{
+	size_t n = strlen(kw);
+	return strncmp(p->s + pos, kw, n) == 0 && !is_name_char(p->s[pos + n], 1);
+}
+
+/* The first non-blank at or after pos. */
+static size_t next_token(const struct parser *p, size_t pos)
+{
+	while (p->s[pos] == ' ' || p->s[pos] == '\t')
+		pos++;
+	return pos;
+}
+
+/* The modifier keyword at pos when a '(' follows it, else NULL: without
+ * one, `on` and `ignoring` are metric names. */
+static const char *modifier_at(const struct parser *p, size_t pos)
+{
+	static const char *const kw[] = { "ignoring", "on" };
+	for (size_t i = 0; i < 2; i++)
+		if (at_word(p, pos, kw[i]) && p->s[next_token(p, pos + strlen(kw[i]))] == '(')
+			return kw[i];
+	return NULL;
+}
+
+/* Fails on a modifier where none can stand. */
+static int no_modifier_here(struct parser *p)
+{
+	skip_ws(p);
+	const char *kw = modifier_at(p, p->pos);
+	if (!kw)
+		return 0;
+	return fail_at(p, p->pos, "'%s' must follow an arithmetic operator or 'and'", kw);
+}
+
+/* Fails on a second modifier right after one. */
+static int one_modifier(struct parser *p, const struct match_mod *m)
+{
+	skip_ws(p);
+	const char *kw = modifier_at(p, p->pos);
+	if (!kw || m->kind == MATCH_SAME)
+		return 0;
+	return fail_at(p, p->pos, "only one modifier: '%s' after %s()", kw, match_kind_name(m->kind));
+}
+
+/* Whether NAME(...) at pos reads as a modifier, not a call: names and
+ * commas in the parentheses, then a term. */
+static int looks_like_modifier(const struct parser *p, size_t pos)
+{
+	const char *s = p->s;
+	while (is_name_char(s[pos], 1))
+		pos++;
+	pos = next_token(p, pos);
+	if (s[pos] != '(')
+		return 0;
+	for (pos++; s[pos] != ')'; pos++)
+		if (!is_name_char(s[pos], 0) && s[pos] != ',' && s[pos] != ' ' && s[pos] != '\t')
+			return 0;
+	pos = next_token(p, pos + 1);
+	return is_name_start(s[pos], 1) || isdigit((unsigned char)s[pos]);
+}
+
+/* A word at pos that is neither a modifier nor a function, used as one. */
+static int unknown_modifier(struct parser *p, size_t pos)
+{
+	size_t end = pos;
+	while (is_name_char(p->s[end], 1))
+		end++;
+	char *name = xstrndup(p->s + pos, end - pos);
+	int rc = 0;
+	if (func_named(name) == FN_NONE && looks_like_modifier(p, pos)) {
+		if (edit_distance(name, "ignoring") <= 3)
+			rc = fail_at(p, pos, "unknown modifier '%s' (did you mean 'ignoring'?)", name);
+		else if (edit_distance(name, "on") <= 1)
+			rc = fail_at(p, pos, "unknown modifier '%s' (did you mean 'on'?)", name);
+		else
+			rc = fail_at(p, pos, "unknown modifier '%s' (ignoring or on)", name);
+	}
+	free(name);
+	return rc;
+}
+
+/* '(' LABEL { ',' LABEL } [','] ')', at the '('. */
+static int parse_label_list(struct parser *p, struct match_mod *m, const char *kw)
+{
+	size_t open = p->pos;
+	p->pos++;
+	for (;;) {
+		skip_ws(p);
+		char c = p->s[p->pos];
+		if (c == ')' && !m->n)
+			return fail_at(p, open, "empty label list: %s() needs at least one label", kw);
+		if (c == ')') {
+			p->pos++;
+			return 0;
+		}
+		if (c == '\0')
+			return fail_at(p, open, "unterminated label list after '%s': missing ')'", kw);
+		size_t at = p->pos;
+		char *name = parse_name(p, 0);
+		if (!name)
+			return fail_at(p, at, "expected a label name in %s(...)", kw);
+		match_mod_add(m, name);
+		skip_ws(p);
+		c = p->s[p->pos];
+		if (c == ',') {
+			p->pos++;
+		} else if (c == '\0') {
+			return fail_at(p, open, "unterminated label list after '%s': missing ')'", kw);
+		} else if (c != ')') {
+			return fail_at(p, p->pos, "expected ',' or ')' after a label name");
+		}
+	}
+}
+
+/* [ ( 'ignoring' | 'on' ) '(' labels ')' ], after ARITH or 'and'. */
+static int parse_modifier(struct parser *p, struct match_mod *m)
+{
+	skip_ws(p);
+	size_t at = p->pos;
+	if (!is_name_start(p->s[at], 1))
+		return 0;
+	const char *kw = modifier_at(p, at);
+	if (!kw) {
+		/* `ignoring window`: a keyword, then a name instead of '(' */
+		const char *word = at_word(p, at, "on") ? "on" : at_word(p, at, "ignoring") ? "ignoring" : NULL;
+		size_t after = word ? next_token(p, at + strlen(word)) : at;
+		if (word && is_name_start(p->s[after], 1))
+			return fail_at(p, after, "expected '(' and label names after '%s'", word);
+		return unknown_modifier(p, at);
+	}
+	m->kind = strcmp(kw, "on") == 0 ? MATCH_ON : MATCH_IGNORING;
+	p->pos = next_token(p, at + strlen(kw));
+	if (parse_label_list(p, m, kw) < 0)
+		return -1;
+	skip_ws(p);
+	static const char *const group[] = { "group_left", "group_right" };
+	for (size_t i = 0; i < 2; i++)
+		if (at_word(p, p->pos, group[i]))
+			return fail_at(p, p->pos, "%s is not supported: matching is one to one", group[i]);
+	return 0;
+}
+
+/* ---- rules ----------------------------------------------------------------------- */
+
+/* term [ ARITH [modifier] term ] CMP NUMBER */
+static int parse_cond(struct parser *p, struct cond *c, int after_and)
+{
+	skip_ws(p);
+	size_t start = p->pos;
+	if (after_and && p->s[start] == '\0')
+		return fail_at(p, start, "'and' must be followed by a comparison like x > 0");
+	if (no_modifier_here(p) < 0)
+		return -1;
+	c->nterms = 1;
+	if (parse_term(p, &c->t[0]) < 0)
+		return -1;
+	skip_ws(p);
+	char ch = p->s[p->pos];
+	if (ch == '+' || ch == '-' || ch == '*' || ch == '/') {
+		c->arith = ch;
+		p->pos++;
+		c->nterms = 2;
+		skip_ws(p);
+		size_t mpos = p->pos;
+		if (parse_modifier(p, &c->mod) < 0 || one_modifier(p, &c->mod) < 0 ||
+		    parse_term(p, &c->t[1]) < 0)
+			return -1;
+		if (c->t[0].is_number && c->t[1].is_number)
+			return fail_at(p, start, "one side of '%c' must be a metric", ch);
+		if (c->mod.kind != MATCH_SAME && (c->t[0].is_number || c->t[1].is_number))
+			return fail_at(p, mpos, "%s() needs a metric on both sides of '%c'",
+				       match_kind_name(c->mod.kind), ch);
+	} else if (c->t[0].is_number) {
+		return fail_at(p, start, "%s must start with a metric or a function",
+			       after_and ? "the comparison after 'and'" : "the expression");
+	}
+	if (no_modifier_here(p) < 0 || parse_cmp(p, &c->cmp, after_and) < 0)
+		return -1;
+	skip_ws(p);
+	size_t at = p->pos;
+	if (parse_number_at(p, &c->threshold) < 0) {
+		p->failed = 0;
+		return fail_at(p, at, "expected a number after '%s'", cmp_names[c->cmp]);
+	}
+	return 0;
+}
+
+/* After the last threshold: nothing, or a precise complaint. */
+static int parse_end(struct parser *p)
+{
+	skip_ws(p);
+	if (p->s[p->pos] == '\0')
+		return 0;
+	if (no_modifier_here(p) < 0)
+		return -1;
+	if (at_word(p, p->pos, "and"))
+		return fail_at(p, p->pos, "only one 'and' is supported");
+	if (strncasecmp(p->s + p->pos, "and", 3) == 0 && !is_name_char(p->s[p->pos + 3], 1))
+		return fail_at(p, p->pos, "write 'and' in lower case");
+	if (at_word(p, p->pos, "or") || at_word(p, p->pos, "unless"))
+		return fail_at(p, p->pos, "'%s' is not supported (only 'and')",
+			       p->s[p->pos] == 'o' ? "or" : "unless");
+	return fail_at(p, p->pos, "trailing input after the threshold");
+}
 
 int expr_parse(const char *src, struct expr **out, char *err, size_t errlen, size_t *err_pos)
 {
@@ -442,40 +664,19 @@ int expr_parse(const char *src, struct expr **out, char *err, size_t errlen, siz
 	struct expr *e = xcalloc(1, sizeof(*e));
 	e->max_series = DEFAULT_MAX_SERIES;
 	e->max_points = DEFAULT_MAX_POINTS;
-	e->nterms = 1;
-	if (parse_term(&p, &e->t[0]) < 0)
+	e->nconds = 1;
+	if (parse_cond(&p, &e->c[0], 0) < 0)
 		goto bad;
 	skip_ws(&p);
-	char c = src[p.pos];
-	if (c == '+' || c == '-' || c == '*' || c == '/') {
-		e->arith = c;
-		p.pos++;
-		e->nterms = 2;
-		if (parse_term(&p, &e->t[1]) < 0)
+	if (at_word(&p, p.pos, "and")) {
+		p.pos += 3;
+		e->nconds = 2;
+		if (parse_modifier(&p, &e->and_mod) < 0 || one_modifier(&p, &e->and_mod) < 0 ||
+		    parse_cond(&p, &e->c[1], 1) < 0)
 			goto bad;
-		if (e->t[0].is_number && e->t[1].is_number) {
-			fail_at(&p, 0, "one side of '%c' must be a metric", c);
-			goto bad;
-		}
-		skip_ws(&p);
-	} else if (e->t[0].is_number) {
-		fail_at(&p, 0, "the expression must start with a metric or a function");
-		goto bad;
 	}
-	if (parse_cmp(&p, &e->cmp) < 0)
+	if (parse_end(&p) < 0)
 		goto bad;
-	skip_ws(&p);
-	size_t at = p.pos;
-	if (parse_number_at(&p, &e->threshold) < 0) {
-		p.failed = 0;
-		fail_at(&p, at, "expected a number after '%s'", cmp_names[e->cmp]);
-		goto bad;
-	}
-	skip_ws(&p);
-	if (src[p.pos] != '\0') {
-		fail_at(&p, p.pos, "trailing input after the threshold");
-		goto bad;
-	}
 	*out = e;
 	return 0;
 bad:
@@ -521,14 +722,22 @@ static void term_release(struct term *t)
 	free(t->index);
 }
 
+static void cond_release(struct cond *c)
+{
+	term_release(&c->t[0]);
+	term_release(&c->t[1]);
+	match_mod_release(&c->mod);
+}
+
 void expr_free(struct expr *e)
 {
 	if (!e)
 		return;
-	term_release(&e->t[0]);
-	term_release(&e->t[1]);
-	expr_result_release(&e->scratch[0]);
-	expr_result_release(&e->scratch[1]);
+	cond_release(&e->c[0]);
+	cond_release(&e->c[1]);
+	match_mod_release(&e->and_mod);
+	for (size_t i = 0; i < 4; i++)
+		expr_result_release(&e->scratch[i]);
 	free(e);
 }
 
@@ -565,111 +774,7 @@ static int matches(const struct term *t, const struct expr_series *s)
 	return 1;
 }
 
-static void append_escaped(struct buf *b, const char *v)
-{
-	size_t plain = strcspn(v, "\\\"\n");
-	if (!v[plain]) {
-		buf_append(b, v, plain);
-		return;
-	}
-	for (; *v; v++) {
-		if (*v == '\\')
-			buf_puts(b, "\\\\");
-		else if (*v == '"')
-			buf_puts(b, "\\\"");
-		else if (*v == '\n')
-			buf_puts(b, "\\n");
-		else
-			buf_putc(b, *v);
-	}
-}
-
-/* Appends the canonical key of the series' labels: {a="x",b="y"}, sorted. */
-static void append_key(struct buf *b, const char *labels, uint32_t n)
-{
-	const char *names[MAX_LABELS], *values[MAX_LABELS];
-	uint32_t k = 0;
-	const char *p = labels;
-	for (uint32_t i = 0; i < n && k < MAX_LABELS; i++) {
-		const char *v = p + strlen(p) + 1;
-		/* insertion sort: a handful of labels */
-		uint32_t j = k++;
-		while (j > 0 && strcmp(names[j - 1], p) > 0) {
-			names[j] = names[j - 1];
-			values[j] = values[j - 1];
-			j--;
-		}
-		names[j] = p;
-		values[j] = v;
-		p = v + strlen(v) + 1;
-	}
-	buf_putc(b, '{');
-	for (uint32_t i = 0; i < k; i++) {
-		if (i)
-			buf_putc(b, ',');
-		buf_puts(b, names[i]);
-		buf_puts(b, "=\"");
-		append_escaped(b, values[i]);
-		buf_putc(b, '"');
-	}
-	buf_putc(b, '}');
-}
-
-static void result_add(struct expr_result *r, const struct expr_series *s, double value)
-{
-	r->v = xgrow(r->v, &r->alloc, r->n + 1, sizeof(*r->v));
-	r->key_off = xgrow(r->key_off, &r->key_alloc, r->n + 1, sizeof(*r->key_off));
-	r->key_off[r->n] = r->keys.len;
-	append_key(&r->keys, s->labels, s->nlabels);
-	buf_putc(&r->keys, '\0');
-	r->v[r->n] = (struct expr_result_item){ .key = NULL, .labels = s->labels,
-						.nlabels = s->nlabels, .value = value };
-	r->n++;
-}
-
-/* Points the items' keys into the (now stable) key buffer. */
-static void result_fix_keys(struct expr_result *r)
-{
-	for (size_t i = 0; i < r->n; i++)
-		r->v[i].key = r->keys.data + r->key_off[i];
-}
-
-void expr_result_reset(struct expr_result *r)
-{
-	r->n = 0;
-	if (r->keys.max == 0)
-		buf_init(&r->keys, 64u << 20);
-	buf_reset(&r->keys);
-}
-
-void expr_result_release(struct expr_result *r)
-{
-	free(r->v);
-	free(r->key_off);
-	if (r->keys.max)
-		buf_release(&r->keys);
-	memset(r, 0, sizeof(*r));
-}
-
-void expr_item_labels(const struct expr_result_item *it, struct alert_labels *out)
-{
-	const char *p = it->labels;
-	for (uint32_t i = 0; i < it->nlabels; i++) {
-		const char *v = p + strlen(p) + 1;
-		alert_labels_set(out, p, v);
-		p = v + strlen(v) + 1;
-	}
-}
-
 /* ---- history ------------------------------------------------------------------- */
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 14695981039346656037ULL;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
 
 static void index_rebuild(struct term *t)
 {
@@ -815,14 +920,14 @@ static void eval_term(struct expr *e, struct term *t, const struct expr_source *
 		if (!matches(t, &s[i]))
 			continue;
 		if (t->fn == FN_NONE) {
-			result_add(r, &s[i], s[i].value);
+			vec_add(r, s[i].labels, s[i].nlabels, s[i].value);
 			continue;
 		}
 		size_t mark = r->keys.len;
-		append_key(&r->keys, s[i].labels, s[i].nlabels);
+		vec_append_key(&r->keys, s[i].labels, s[i].nlabels);
 		buf_putc(&r->keys, '\0');
 		const char *key = r->keys.data + mark;
-		uint64_t h = hash_str(key);
+		uint64_t h = vec_hash(key);
 		struct history *x = history_find(t, key, h);
 		if (!x)
 			x = history_add(e, t, key, h);
@@ -830,79 +935,14 @@ static void eval_term(struct expr *e, struct term *t, const struct expr_source *
 		int ok = x && history_apply(e, t, x, now, s[i].value, &v) == 0;
 		r->keys.len = mark;
 		if (ok)
-			result_add(r, &s[i], v);
+			vec_add(r, s[i].labels, s[i].nlabels, v);
 	}
-	result_fix_keys(r);
+	vec_fix(r);
 }
 
-static double arith(char op, double a, double b)
+static int cmp_holds(enum cmp_op op, double value, double threshold)
 {
 	switch (op) {
-	case '+': return a + b;
-	case '-': return a - b;
-	case '*': return a * b;
-	default: return a / b;
-	}
-}
-
-int expr_eval(struct expr *e, const struct expr_source *src, double now, struct expr_result *out)
-{
-	expr_result_reset(out);
-	if (e->nterms == 1) {
-		eval_term(e, &e->t[0], src, now, out);
-		return 0;
-	}
-	struct term *a = &e->t[0], *b = &e->t[1];
-	if (a->is_number || b->is_number) {
-		struct term *m = a->is_number ? b : a;
-		double k = a->is_number ? a->number : b->number;
-		eval_term(e, m, src, now, &e->scratch[0]);
-		struct expr_result *r = &e->scratch[0];
-		for (size_t i = 0; i < r->n; i++) {
-			struct expr_series s = { r->v[i].labels, 0, r->v[i].nlabels, 0 };
-			double v = a->is_number ? arith(e->arith, k, r->v[i].value)
-						: arith(e->arith, r->v[i].value, k);
-			result_add(out, &s, v);
-		}
-		result_fix_keys(out);
-		return 0;
-	}
-	eval_term(e, a, src, now, &e->scratch[0]);
-	eval_term(e, b, src, now, &e->scratch[1]);
-	struct expr_result *ra = &e->scratch[0], *rb = &e->scratch[1];
-	/* one-to-one on identical label sets */
-	size_t size = 16;
-	while (size < rb->n * 2 + 2)
-		size *= 2;
-	uint32_t *idx = xmalloc(size * sizeof(*idx));
-	memset(idx, 0xff, size * sizeof(*idx));
-	for (size_t i = 0; i < rb->n; i++) {
-		size_t j = hash_str(rb->v[i].key) & (size - 1);
-		while (idx[j] != UINT32_MAX)
-			j = (j + 1) & (size - 1);
-		idx[j] = (uint32_t)i;
-	}
-	for (size_t i = 0; i < ra->n; i++) {
-		for (size_t j = hash_str(ra->v[i].key) & (size - 1); idx[j] != UINT32_MAX;
-		     j = (j + 1) & (size - 1)) {
-			const struct expr_result_item *o = &rb->v[idx[j]];
-			if (strcmp(o->key, ra->v[i].key) == 0) {
-				struct expr_series s = { ra->v[i].labels, 0, ra->v[i].nlabels, 0 };
-				result_add(out, &s, arith(e->arith, ra->v[i].value, o->value));
-				break;
-			}
-		}
-	}
-	free(idx);
-	result_fix_keys(out);
-	return 0;
-}
-
-/* ---- the rest ---------------------------------------------------------------------- */
-
-int expr_compare(const struct expr *e, double value, double threshold)
-{
-	switch (e->cmp) {
 	case C_GT: return value > threshold;
 	case C_GE: return value >= threshold;
 	case C_LT: return value < threshold;
@@ -912,22 +952,93 @@ int expr_compare(const struct expr *e, double value, double threshold)
 	}
 }
 
+/* vec_filter: whether value passes the cond's comparison. */
+static int cond_holds(const void *ctx, double value)
+{
+	const struct cond *c = ctx;
+	return cmp_holds(c->cmp, value, c->threshold);
+}
+
+/* The cond's values before its comparison, into out (the terms' values in
+ * scratch[0] and scratch[1]). */
+static void eval_cond(struct expr *e, struct cond *c, const struct expr_source *src, double now,
+		      struct expr_result *out)
+{
+	expr_result_reset(out);
+	if (c->nterms == 1) {
+		eval_term(e, &c->t[0], src, now, out);
+		return;
+	}
+	struct term *a = &c->t[0], *b = &c->t[1];
+	if (a->is_number || b->is_number) {
+		eval_term(e, a->is_number ? b : a, src, now, &e->scratch[0]);
+		if (a->is_number)
+			match_scalar(c->arith, a->number, &e->scratch[0], 1, out);
+		else
+			match_scalar(c->arith, b->number, &e->scratch[0], 0, out);
+		return;
+	}
+	eval_term(e, a, src, now, &e->scratch[0]);
+	eval_term(e, b, src, now, &e->scratch[1]);
+	match_arith(c->arith, &c->mod, &e->scratch[0], &e->scratch[1], out);
+}
+
+int expr_eval(struct expr *e, const struct expr_source *src, double now, struct expr_result *out)
+{
+	if (e->nconds == 1) {
+		eval_cond(e, &e->c[0], src, now, out);
+		return 0;
+	}
+	/* both sides every time: their window functions keep their history */
+	struct expr_result *l = &e->scratch[2], *r = &e->scratch[3];
+	eval_cond(e, &e->c[0], src, now, l);
+	eval_cond(e, &e->c[1], src, now, r);
+	vec_filter(r, cond_holds, &e->c[1]);
+	expr_result_reset(out);
+	match_and(&e->and_mod, l, r, out);
+	return 0;
+}
+
+/* ---- the rest ---------------------------------------------------------------------- */
+
+int expr_compare(const struct expr *e, double value, double threshold)
+{
+	return cmp_holds(e->c[0].cmp, value, threshold);
+}
+
 double expr_threshold(const struct expr *e)
 {
-	return e->threshold;
+	return e->c[0].threshold;
 }
 
 const char *expr_op_name(const struct expr *e)
 {
-	return cmp_names[e->cmp];
+	return cmp_names[e->c[0].cmp];
 }
 
-size_t expr_metrics(const struct expr *e, const char *names[2])
+size_t expr_metrics(const struct expr *e, const char *names[EXPR_MAX_METRICS])
 {
 	size_t n = 0;
-	for (size_t i = 0; i < e->nterms; i++)
-		if (!e->t[i].is_number)
-			names[n++] = e->t[i].metric;
+	for (size_t c = 0; c < e->nconds; c++)
+		for (size_t i = 0; i < e->c[c].nterms; i++) {
+			const struct term *t = &e->c[c].t[i];
+			if (t->is_number)
+				continue;
+			size_t j = 0;
+			while (j < n && strcmp(names[j], t->metric) != 0)
+				j++;
+			if (j == n)
+				names[n++] = t->metric;
+		}
+	return n;
+}
+
+/* The series the window functions of all terms keep. */
+static size_t history_series(const struct expr *e)
+{
+	size_t n = 0;
+	for (size_t c = 0; c < 2; c++)
+		n += e->c[c].t[0].nhist + e->c[c].t[1].nhist;
 	return n;
 }
 
@@ -936,7 +1047,7 @@ void expr_set_limits(struct expr *e, size_t max_series, size_t max_points_per_se
 	/* before the first evaluation: the rings are sized by max_points */
 	if (max_series)
 		e->max_series = max_series;
-	if (max_points_per_series && !e->t[0].nhist && !e->t[1].nhist)
+	if (max_points_per_series && !history_series(e))
 		e->max_points = max_points_per_series;
 }
 
@@ -947,7 +1058,7 @@ uint64_t expr_history_dropped(const struct expr *e)
 
 size_t expr_history_series(const struct expr *e)
 {
-	return e->t[0].nhist + e->t[1].nhist;
+	return history_series(e);
 }
 
 static void format_number(struct buf *out, double v)
@@ -986,7 +1097,7 @@ static void format_term(const struct term *t, struct buf *out)
 		buf_putc(out, '{');
 		for (size_t i = 0; i < t->nm; i++) {
 			buf_printf(out, "%s%s%s\"", i ? "," : "", t->m[i].name, match_names[t->m[i].op]);
-			append_escaped(out, t->m[i].value);
+			vec_append_escaped(out, t->m[i].value);
 			buf_putc(out, '"');
 		}
 		buf_putc(out, '}');
@@ -995,13 +1106,26 @@ static void format_term(const struct term *t, struct buf *out)
 		buf_printf(out, "[%s])", t->window_text);
 }
 
+static void format_cond(const struct cond *c, struct buf *out)
+{
+	format_term(&c->t[0], out);
+	if (c->nterms == 2) {
+		buf_printf(out, " %c", c->arith);
+		match_mod_format(&c->mod, out);
+		buf_putc(out, ' ');
+		format_term(&c->t[1], out);
+	}
+	buf_printf(out, " %s ", cmp_names[c->cmp]);
+	format_number(out, c->threshold);
+}
+
 void expr_format(const struct expr *e, struct buf *out)
 {
-	format_term(&e->t[0], out);
-	if (e->nterms == 2) {
-		buf_printf(out, " %c ", e->arith);
-		format_term(&e->t[1], out);
+	format_cond(&e->c[0], out);
+	if (e->nconds == 2) {
+		buf_puts(out, " and");
+		match_mod_format(&e->and_mod, out);
+		buf_putc(out, ' ');
+		format_cond(&e->c[1], out);
 	}
-	buf_printf(out, " %s ", cmp_names[e->cmp]);
-	format_number(out, e->threshold);
 }

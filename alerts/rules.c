@@ -176,7 +176,7 @@ const struct config_kind alert_kind = {
 
 int alert_rule_is_down_rule(const struct alert_rule_config *r)
 {
-	const char *names[2];
+	const char *names[EXPR_MAX_METRICS];
 	size_t n = expr_metrics(r->expr, names);
 	for (size_t i = 0; i < n; i++) {
 		size_t l = strlen(names[i]);

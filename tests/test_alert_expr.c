@@ -3,7 +3,9 @@
  * their normal form, bad ones fail with a message and the offset of the bad
  * token; evaluation over synthetic collections: matchers (regex anchoring,
  * empty values), window functions across counter resets and expiry,
- * arithmetic with matching labels, history bounds, targets kept apart.
+ * arithmetic with matching labels, ignoring()/on() vector matching, the
+ * 'and' filter, history bounds, targets kept apart; normal forms parse
+ * back to themselves.
  */
 #include "autoconfig.h"
 
@@ -98,6 +100,28 @@ static double value_of(const struct expr_result *r, const char *key)
 static const struct metric_desc m_c = { "c_total", "C.", METRIC_COUNTER };
 static const struct metric_desc m_g = { "g", "G.", METRIC_GAUGE };
 static const struct metric_desc m_h = { "h", "H.", METRIC_GAUGE };
+static const struct metric_desc m_mean = { "pg_statement_mean_seconds", "M.", METRIC_GAUGE };
+static const struct metric_desc m_calls = { "pg_statement_calls_per_second", "C.", METRIC_GAUGE };
+
+/* The item's labels as "name=value,..." in their sorted order. */
+static const char *item_labels(const struct expr_result *r, const char *key, char *out, size_t len)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		if (strcmp(r->v[i].key, key) != 0)
+			continue;
+		struct alert_labels l = { 0 };
+		expr_item_labels(&r->v[i], &l);
+		size_t at = 0;
+		out[0] = '\0';
+		for (size_t j = 0; j < l.n; j++)
+			at += (size_t)snprintf(out + at, len - at, "%s%s=%s", j ? "," : "", l.v[j].name,
+					       l.v[j].value);
+		alert_labels_release(&l);
+		return out;
+	}
+	fail_msg("no series %s", key);
+	return NULL;
+}
 
 /* ---- parsing ---------------------------------------------------------------- */
 
@@ -121,12 +145,48 @@ static void test_parse_good(void **state)
 	assert_normal("ns:metric_1 > nan", "ns:metric_1 > NaN");
 	assert_normal("x{v=\"a\\\"b\\\\c\\n\"} > 1", "x{v=\"a\\\"b\\\\c\\n\"} > 1");
 	struct expr *e = parse_ok("rate(a[1m]) / b > 2");
-	const char *names[2];
+	const char *names[EXPR_MAX_METRICS];
 	assert_int_equal(expr_metrics(e, names), 2);
 	assert_string_equal(names[0], "a");
 	assert_string_equal(names[1], "b");
 	assert_string_equal(expr_op_name(e), ">");
 	assert_true(expr_threshold(e) == 2);
+	expr_free(e);
+}
+
+static void test_parse_matching(void **state)
+{
+	(void)state;
+	assert_normal("a / ignoring(window) b > 3", "a / ignoring(window) b > 3");
+	assert_normal("a/on( x ,y, )b>1", "a / on(x, y) b > 1");
+	assert_normal("rate(a[5m]) - ignoring (instance,window) rate(b[5m]) > 0",
+		      "rate(a[5m]) - ignoring(instance, window) rate(b[5m]) > 0");
+	assert_normal("x > 0.5 and y > 0.1", "x > 0.5 and y > 0.1");
+	assert_normal("x{a=\"b\"}>0.5 and  ignoring(window)y*2<=4",
+		      "x{a=\"b\"} > 0.5 and ignoring(window) y * 2 <= 4");
+	assert_normal("x > 1 and on(db) rate(c_total[1m]) / on(db) g > 0",
+		      "x > 1 and on(db) rate(c_total[1m]) / on(db) g > 0");
+	/* without '(' the words are metric names */
+	assert_normal("x / on > 1", "x / on > 1");
+	assert_normal("on > 1 and and > 2", "on > 1 and and > 2");
+	assert_normal("ignoring > 1 and ignoring(a) on > 2", "ignoring > 1 and ignoring(a) on > 2");
+	/* the left cond's comparison describes the rule */
+	struct expr *e = parse_ok("pg_statement_mean_seconds{window=\"5m\"} / ignoring(window) "
+				  "pg_statement_mean_seconds{window=\"1h\"} > 3 and ignoring(window) "
+				  "pg_statement_calls_per_second{window=\"5m\"} >= 1");
+	assert_string_equal(expr_op_name(e), ">");
+	assert_true(expr_threshold(e) == 3);
+	assert_true(expr_compare(e, 3.5, 3));
+	assert_false(expr_compare(e, 1, 3));   /* not the right side's >= 1 */
+	const char *names[EXPR_MAX_METRICS];
+	assert_int_equal(expr_metrics(e, names), 2);   /* each once */
+	assert_string_equal(names[0], "pg_statement_mean_seconds");
+	assert_string_equal(names[1], "pg_statement_calls_per_second");
+	expr_free(e);
+	e = parse_ok("a / b > 1 and rate(c[1m]) - d > 0");
+	assert_int_equal(expr_metrics(e, names), 4);
+	assert_string_equal(names[2], "c");
+	assert_string_equal(names[3], "d");
 	expr_free(e);
 }
 
@@ -152,6 +212,78 @@ static void test_parse_bad(void **state)
 	assert_bad("", "expected a metric name or a function", 0);
 	assert_bad("x > ", "expected a number after '>'", 4);
 	assert_bad("x{1a=\"b\"} > 1", "expected a label name", 2);
+	/* modifiers */
+	assert_bad("a / ignore(window) b > 1", "unknown modifier 'ignore' (did you mean 'ignoring'?)", 4);
+	assert_bad("a / by(window) b > 1", "unknown modifier 'by' (ignoring or on)", 4);
+	assert_bad("x > 1 and onn(a) y > 1", "unknown modifier 'onn' (did you mean 'on'?)", 10);
+	assert_bad("a / ignoring() b > 1", "empty label list: ignoring() needs at least one label", 12);
+	assert_bad("a / on( ) b > 1", "empty label list: on()", 6);
+	assert_bad("a / ignoring(window b > 1", "expected ',' or ')' after a label name", 20);
+	assert_bad("a / ignoring(window", "unterminated label list after 'ignoring': missing ')'", 12);
+	assert_bad("a / ignoring(window,", "unterminated label list", 12);
+	assert_bad("a / on(1x) b > 1", "expected a label name in on(...)", 7);
+	assert_bad("a / ignoring window > 1", "expected '(' and label names after 'ignoring'", 13);
+	assert_bad("ignoring(window) a > 1", "'ignoring' must follow an arithmetic operator or 'and'", 0);
+	assert_bad("a ignoring(window) / b > 1", "'ignoring' must follow an arithmetic operator", 2);
+	assert_bad("a / b on(x) > 1", "'on' must follow an arithmetic operator or 'and'", 6);
+	assert_bad("a > 1 on(x) b > 1", "'on' must follow an arithmetic operator or 'and'", 6);
+	assert_bad("a / ignoring(w) 2 > 1", "ignoring() needs a metric on both sides of '/'", 4);
+	assert_bad("2 * on(w) a > 1", "on() needs a metric on both sides of '*'", 4);
+	assert_bad("a / on(x) group_left b > 1", "group_left is not supported", 10);
+	assert_bad("a / on(x) ignoring(y) b > 1", "only one modifier: 'ignoring' after on()", 10);
+	assert_bad("x > 1 and ignoring(a) on(b) y > 1", "only one modifier: 'on' after ignoring()", 22);
+	/* and */
+	assert_bad("a > 1 and", "'and' must be followed by a comparison", 9);
+	assert_bad("a > 1 and  ", "'and' must be followed by a comparison", 11);
+	assert_bad("a > 1 and b", "after the expression ('and' needs a full comparison)", 11);
+	assert_bad("a > 1 and b / c", "('and' needs a full comparison)", 15);
+	assert_bad("a > 1 and b >", "expected a number after '>'", 13);
+	assert_bad("a > 1 and 5 > 1", "the comparison after 'and' must start with a metric", 10);
+	assert_bad("a > 1 and ignoring(x)", "'and' must be followed by a comparison", 21);
+	assert_bad("a > 1 and b > 1 and c > 1", "only one 'and' is supported", 16);
+	assert_bad("x > 1 AND y > 1", "write 'and' in lower case", 6);
+	assert_bad("a > 1 or b > 1", "'or' is not supported (only 'and')", 6);
+	assert_bad("a > 1 unless b > 1", "'unless' is not supported", 6);
+	assert_bad("a > 1 and b > 1 2", "trailing input after the threshold", 16);
+	assert_bad("a and b > 1", "expected a comparison operator", 2);
+}
+
+/* The normal form parses back to a rule with the same normal form. */
+static void test_format_round_trip(void **state)
+{
+	(void)state;
+	static const char *const rules[] = {
+		"pg_up == 0",
+		"x{a='b', c!=\"d\", e=~\"f.*\", g!~'h',} < -0.5",
+		"increase( c_total{db=\"x\"} [1h30m] ) != 0",
+		"x{v=\"a\\\"b\\\\c\\n\"} > 1e-7",
+		"100*x>5",
+		"a/ignoring(window)b>3",
+		"a / on(x,y,) b != NaN",
+		"pg_statement_mean_seconds{window=\"5m\"} / ignoring(window) "
+		"pg_statement_mean_seconds{window=\"1h\"} > 3 and ignoring(window) "
+		"pg_statement_calls_per_second{window=\"5m\"} >= 1",
+		"pg_statement_mean_seconds{window=\"5m\"} > 0.5 and ignoring(window) "
+		"pg_statement_calls_per_second{window=\"5m\"} > 0.1",
+		"rate(a[5m]) > 1 and on(db) max_over_time(b[1h]) / on(db, target) c <= +Inf",
+		"x > 1 and y * 2 < 0.3",
+		"on > 1 and and > 2",
+	};
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+		struct expr *e = parse_ok(rules[i]);
+		struct buf once = BUF_INIT(4096), twice = BUF_INIT(4096);
+		expr_format(e, &once);
+		struct expr *back = parse_ok(buf_str(&once));
+		expr_format(back, &twice);
+		assert_string_equal(buf_str(&twice), buf_str(&once));
+		assert_string_equal(expr_op_name(back), expr_op_name(e));
+		assert_true(expr_threshold(back) == expr_threshold(e) ||
+			    (isnan(expr_threshold(back)) && isnan(expr_threshold(e))));
+		buf_release(&once);
+		buf_release(&twice);
+		expr_free(back);
+		expr_free(e);
+	}
 }
 
 static void test_caret(void **state)
@@ -297,6 +429,211 @@ static void test_arithmetic(void **state)
 	batch_free(b);
 }
 
+static void test_ignoring_and_on(void **state)
+{
+	(void)state;
+	struct batch *b = batch_new();
+	batch_add(b, &m_g, 6, "target", "t", "db", "a", "window", "5m", NULL);
+	batch_add(b, &m_g, 2, "target", "t", "db", "a", "window", "1h", NULL);
+	batch_add(b, &m_g, 1, "target", "t", "db", "b", "window", "5m", NULL);
+	batch_add(b, &m_g, 4, "target", "t", "db", "b", "window", "1h", NULL);
+	batch_add(b, &m_g, 5, "target", "t", "db", "c", "window", "5m", NULL);   /* no 1h */
+	batch_add(b, &m_h, 10, "target", "t", "db", "a", "instance", "x", NULL);
+	struct expr_result r = { 0 };
+	char l[256];
+	/* ignoring: the window label is dropped, the rest matched */
+	struct expr *e = parse_ok("g{window=\"5m\"} / ignoring(window) g{window=\"1h\"} > 0");
+	assert_int_equal(eval(e, b, 1, &r), 2);
+	assert_true(value_of(&r, "{db=\"a\",target=\"t\"}") == 3);
+	assert_true(value_of(&r, "{db=\"b\",target=\"t\"}") == 0.25);
+	assert_string_equal(item_labels(&r, "{db=\"a\",target=\"t\"}", l, sizeof(l)), "db=a,target=t");
+	expr_free(e);
+	/* without the modifier the label sets differ: nothing matches */
+	e = parse_ok("g{window=\"5m\"} / g{window=\"1h\"} > 0");
+	assert_int_equal(eval(e, b, 1, &r), 0);
+	expr_free(e);
+	/* on: matched on db only, the result has only db */
+	e = parse_ok("g{window=\"5m\"} / on(db) h > 0");
+	assert_int_equal(eval(e, b, 1, &r), 1);
+	assert_true(value_of(&r, "{db=\"a\"}") == 0.6);
+	assert_string_equal(item_labels(&r, "{db=\"a\"}", l, sizeof(l)), "db=a");
+	expr_free(e);
+	e = parse_ok("h * on(target, db) g{window=\"1h\"} > 0");
+	assert_int_equal(eval(e, b, 1, &r), 1);
+	assert_true(value_of(&r, "{db=\"a\",target=\"t\"}") == 20);
+	expr_free(e);
+	/* ignoring a label only one side has */
+	e = parse_ok("h - ignoring(instance, window) g{window=\"1h\"} > 0");
+	assert_int_equal(eval(e, b, 1, &r), 1);
+	assert_true(value_of(&r, "{db=\"a\",target=\"t\"}") == 8);
+	expr_free(e);
+	expr_result_release(&r);
+	batch_free(b);
+}
+
+/* A matching key that several series share matches nothing. */
+static void test_duplicate_keys(void **state)
+{
+	(void)state;
+	struct batch *b = batch_new();
+	batch_add(b, &m_g, 1, "target", "t", "db", "a", "window", "5m", NULL);
+	batch_add(b, &m_g, 1, "target", "t", "db", "b", "window", "5m", NULL);
+	batch_add(b, &m_h, 10, "target", "t", "db", "a", "instance", "x", NULL);
+	batch_add(b, &m_h, 20, "target", "t", "db", "a", "instance", "y", NULL);
+	batch_add(b, &m_h, 5, "target", "t", "db", "b", "instance", "x", NULL);
+	struct expr_result r = { 0 };
+	/* right side: db a twice, skipped; db b once */
+	struct expr *e = parse_ok("g / ignoring(window, instance) h > 0");
+	assert_int_equal(eval(e, b, 1, &r), 1);
+	assert_true(value_of(&r, "{db=\"b\",target=\"t\"}") == 0.2);
+	expr_free(e);
+	/* on(target): every series of both sides shares one key */
+	e = parse_ok("g / on(target) h > 0");
+	assert_int_equal(eval(e, b, 1, &r), 0);
+	expr_free(e);
+	/* left side: two h series of db a would give one result twice */
+	e = parse_ok("h / on(db) g > 0");
+	assert_int_equal(eval(e, b, 1, &r), 1);
+	assert_true(value_of(&r, "{db=\"b\"}") == 5);
+	expr_free(e);
+	expr_result_release(&r);
+	batch_free(b);
+}
+
+static void test_and(void **state)
+{
+	(void)state;
+	struct batch *b = batch_new();
+	batch_add(b, &m_g, 10, "target", "t", "db", "a", NULL);
+	batch_add(b, &m_g, 20, "target", "t", "db", "b", NULL);
+	batch_add(b, &m_g, 30, "target", "t", "db", "c", NULL);
+	batch_add(b, &m_h, 1, "target", "t", "db", "a", NULL);
+	batch_add(b, &m_h, 0, "target", "t", "db", "b", NULL);
+	struct expr_result r = { 0 };
+	/* b: the right comparison fails; c: no right series */
+	struct expr *e = parse_ok("g > 5 and h > 0.5");
+	assert_int_equal(eval(e, b, 1, &r), 1);
+	assert_true(value_of(&r, "{db=\"a\",target=\"t\"}") == 10);
+	expr_free(e);
+	/* the left comparison is the engine's: values before it */
+	e = parse_ok("g > 100 and h > 0.5");
+	assert_int_equal(eval(e, b, 1, &r), 1);
+	assert_true(value_of(&r, "{db=\"a\",target=\"t\"}") == 10);
+	assert_false(expr_compare(e, r.v[0].value, expr_threshold(e)));
+	expr_free(e);
+	/* arithmetic on both sides; the values are the left's */
+	e = parse_ok("g * 2 > 0 and 1 - h >= 0");
+	assert_int_equal(eval(e, b, 1, &r), 2);
+	assert_true(value_of(&r, "{db=\"a\",target=\"t\"}") == 20);
+	assert_true(value_of(&r, "{db=\"b\",target=\"t\"}") == 40);
+	expr_free(e);
+	/* on(target): any passing right series keeps every left one */
+	e = parse_ok("g > 0 and on(target) h > 0.5");
+	assert_int_equal(eval(e, b, 1, &r), 3);
+	expr_free(e);
+	e = parse_ok("g > 0 and on(target) h > 5");
+	assert_int_equal(eval(e, b, 1, &r), 0);
+	expr_free(e);
+	/* the right side missing altogether */
+	e = parse_ok("g > 0 and nothing < 1");
+	assert_int_equal(eval(e, b, 1, &r), 0);
+	expr_free(e);
+	expr_result_release(&r);
+	batch_free(b);
+}
+
+static void test_and_window_functions(void **state)
+{
+	(void)state;
+	struct expr_result r = { 0 };
+	struct expr *e = parse_ok("g > 0 and rate(c_total[1m]) > 1");
+	static const struct { double t, counter; size_t n; } steps[] = {
+		{ 0, 100, 0 },     /* one point: no rate yet */
+		{ 10, 1100, 1 },   /* rate 100 */
+		{ 20, 1105, 1 },   /* rate 50.25 over the window */
+		{ 30, 1105, 1 },   /* 33.5 */
+		{ 100, 1110, 0 },  /* the window holds one point again */
+	};
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		struct batch *b = batch_new();
+		batch_add(b, &m_g, 7, "target", "t", NULL);
+		batch_add(b, &m_c, steps[i].counter, "target", "t", NULL);
+		assert_int_equal(eval(e, b, steps[i].t, &r), steps[i].n);
+		if (steps[i].n)
+			assert_true(value_of(&r, "{target=\"t\"}") == 7);
+		batch_free(b);
+	}
+	assert_int_equal(expr_history_series(e), 1);   /* the right term's own history */
+	expr_free(e);
+	expr_result_release(&r);
+}
+
+static void add_stmt(struct batch *b, const char *q, double mean5m, double mean1h, double calls5m,
+		     double calls1h)
+{
+	batch_add(b, &m_mean, mean5m, "target", "main", "datname", "app", "user", "web", "queryid", q,
+		  "window", "5m", NULL);
+	batch_add(b, &m_mean, mean1h, "target", "main", "datname", "app", "user", "web", "queryid", q,
+		  "window", "1h", NULL);
+	batch_add(b, &m_calls, calls5m, "target", "main", "datname", "app", "user", "web", "queryid",
+		  q, "window", "5m", NULL);
+	batch_add(b, &m_calls, calls1h, "target", "main", "datname", "app", "user", "web", "queryid",
+		  q, "window", "1h", NULL);
+}
+
+#define STMT_KEY(q) "{datname=\"app\",queryid=\"" q "\",target=\"main\",user=\"web\"}"
+
+/* Per-statement regression: 5m mean over the 1h mean, with enough calls. */
+static void test_statement_regression(void **state)
+{
+	(void)state;
+	struct batch *b = batch_new();
+	add_stmt(b, "1", 0.9, 0.1, 5, 1);      /* 9 times slower, 5 calls/s: fires */
+	add_stmt(b, "2", 0.8, 0.1, 0.2, 9);    /* 8 times slower, but hardly called now */
+	add_stmt(b, "3", 0.1, 0.1, 10, 10);    /* as usual */
+	struct expr_result r = { 0 };
+	char l[256];
+	struct expr *e = parse_ok("pg_statement_mean_seconds{window=\"5m\"} / ignoring(window) "
+				  "pg_statement_mean_seconds{window=\"1h\"} > 3 and ignoring(window) "
+				  "pg_statement_calls_per_second{window=\"5m\"} >= 1");
+	assert_int_equal(eval(e, b, 1, &r), 2);   /* 1 and 3; 2 filtered by the calls */
+	assert_true(fabs(value_of(&r, STMT_KEY("1")) - 9) < 1e-9);
+	assert_true(value_of(&r, STMT_KEY("3")) == 1);
+	assert_string_equal(item_labels(&r, STMT_KEY("1"), l, sizeof(l)),
+			    "datname=app,queryid=1,target=main,user=web");
+	size_t firing = 0;
+	for (size_t i = 0; i < r.n; i++)
+		firing += (size_t)expr_compare(e, r.v[i].value, expr_threshold(e));
+	assert_int_equal(firing, 1);   /* the engine's comparison: only statement 1 */
+	expr_free(e);
+	/* the left cond keeps its window label; it is ignored for matching only */
+	e = parse_ok("pg_statement_mean_seconds{window=\"5m\"} > 0.5 and ignoring(window) "
+		     "pg_statement_calls_per_second{window=\"1h\"} > 0.1");
+	assert_int_equal(eval(e, b, 1, &r), 3);
+	assert_string_equal(item_labels(&r, "{datname=\"app\",queryid=\"1\",target=\"main\","
+					    "user=\"web\",window=\"5m\"}", l, sizeof(l)),
+			    "datname=app,queryid=1,target=main,user=web,window=5m");
+	expr_free(e);
+	e = parse_ok("pg_statement_mean_seconds{window=\"5m\"} > 0.5 and ignoring(window) "
+		     "pg_statement_calls_per_second{window=\"5m\"} > 0.1");
+	assert_int_equal(eval(e, b, 1, &r), 3);   /* statement 2's 0.2 calls pass 0.1 */
+	expr_free(e);
+	/* without ignoring the window labels differ: nothing */
+	e = parse_ok("pg_statement_mean_seconds{window=\"5m\"} > 0.5 and "
+		     "pg_statement_calls_per_second{window=\"1h\"} > 0.1");
+	assert_int_equal(eval(e, b, 1, &r), 0);
+	expr_free(e);
+	/* calls / ignoring(window) calls: every key twice on both sides, so the
+	 * right side is empty */
+	e = parse_ok("pg_statement_mean_seconds{window=\"5m\"} / ignoring(window) "
+		     "pg_statement_mean_seconds{window=\"1h\"} > 3 and on(queryid) "
+		     "pg_statement_calls_per_second / ignoring(window) pg_statement_calls_per_second > 0");
+	assert_int_equal(eval(e, b, 1, &r), 0);
+	expr_free(e);
+	expr_result_release(&r);
+	batch_free(b);
+}
+
 static void test_history_bounds_and_targets(void **state)
 {
 	(void)state;
@@ -337,11 +674,18 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_good),
 		cmocka_unit_test(test_parse_bad),
+		cmocka_unit_test(test_parse_matching),
+		cmocka_unit_test(test_format_round_trip),
 		cmocka_unit_test(test_caret),
 		cmocka_unit_test(test_matchers),
 		cmocka_unit_test(test_rate_and_increase),
 		cmocka_unit_test(test_over_time),
 		cmocka_unit_test(test_arithmetic),
+		cmocka_unit_test(test_ignoring_and_on),
+		cmocka_unit_test(test_duplicate_keys),
+		cmocka_unit_test(test_and),
+		cmocka_unit_test(test_and_window_functions),
+		cmocka_unit_test(test_statement_regression),
 		cmocka_unit_test(test_history_bounds_and_targets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

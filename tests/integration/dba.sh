@@ -19,6 +19,14 @@ redis_start || { not_ok "Redis starts"; done_testing; }
 pg_sql "ALTER ROLE dbpulse SET pg_stat_statements.track = 'none'" >/dev/null
 export PGTEST_PASSWORD="$PG_PASSWORD" REDISTEST_PASSWORD="$REDIS_DBPULSE_PASSWORD"
 
+# a receiver for the regression rule's notifications
+python3 "$(dirname "$0")/receiver.py" --port 0 --port-file "$TMP/hook.port" --log "$TMP/hook.log" \
+	--respond 200 &
+RECEIVER_PID=$!
+trap 'kill $RECEIVER_PID 2>/dev/null; cleanup' EXIT
+for _ in $(seq 1 50); do [ -s "$TMP/hook.port" ] && break; sleep 0.1; done
+: >>"$TMP/hook.log"
+
 host_config "$TMP/agent.ini"
 cat >>"$TMP/agent.ini" <<EOF
 [postgres "main"]
@@ -28,6 +36,13 @@ interval = 1s
 timeout = 1s
 slow_interval = 1s
 statements_windows = 3s, 1m
+[alert "StatementRegressed"]
+expr = pg_statement_mean_seconds{window="3s"} / ignoring(window) pg_statement_mean_seconds{window="1m"} > 2 and ignoring(window) pg_statement_calls_per_second{window="3s"} >= 1
+severity = warning
+summary = {{ \$labels.target }}/{{ \$labels.datname }}: statement {{ \$labels.queryid }} of {{ \$labels.user }} is {{ printf "%.1f" \$value }} times slower
+[webhook "hook"]
+url = http://127.0.0.1:$(cat "$TMP/hook.port")/hook
+format = alertmanager
 [redis "cache"]
 address = $REDIS_ADDRESS
 username = dbpulse
@@ -184,6 +199,25 @@ no_escapes() { ! grep -q "$(printf '\033')" "$TMP/top.out" && ! grep -q '^second
 check "its query texts carry no terminal escapes or raw newlines" no_escapes
 "$DBPULSE" top --once --url "$URL" --target main --sort nonsense >/dev/null 2>"$TMP/top.err"
 check "dbpulse top with a bad sort fails" test $? != 0
+
+# ---- a statement made slower mid-test fires the regression rule
+regress() { # regress SECONDS COUNT: runs the statement COUNT times, SECONDS each
+	for _ in $(seq 1 "$2"); do echo "SELECT pg_sleep($1), 1 AS dba_regress;"; done | pg_sql >/dev/null
+}
+regress 0.01 40  # its usual pace: about 10 ms
+sleep 4          # out of the 3 s window
+qid=$(pg_sql "SELECT queryid FROM pg_stat_statements WHERE query LIKE '%dba_regress%' LIMIT 1")
+check "the regressing statement is in pg_stat_statements" test -n "$qid"
+check "no regression notification while it runs at its usual pace" test "$(wc -l <"$TMP/hook.log")" = 0
+regress 0.12 30  # ten times slower, for about 4 s
+notified() { grep -q "StatementRegressed" "$TMP/hook.log"; }
+check "the regression rule fires on the statement made slower" wait_for 15 notified
+note() { python3 -c "import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; a=[a for x in r for a in x['body']['alerts'] if a['labels']['alertname']=='StatementRegressed'][0]; print($1)" "$TMP/hook.log"; }
+check "its notification names the statement: queryid, database, user" \
+	test "$(note '(a["labels"]["queryid"], a["labels"]["datname"], a["labels"]["user"], "window" in a["labels"])')" = \
+	"('$qid', 'postgres', 'postgres', False)" || diag "$(cat "$TMP/hook.log")"
+check "and its summary says how much slower" \
+	sh -c "grep -qE 'statement $qid of postgres is [0-9.]+ times slower' '$TMP/hook.log'"
 
 # ---- the page in a real browser (Chromium + playwright-core, when installed)
 if [ -n "${DBPULSE_BROWSER_DIR:-}" ] && [ -x "${CHROMIUM:-/usr/bin/chromium}" ] &&
