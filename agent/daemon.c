@@ -13,6 +13,7 @@
 #include "api.h"
 #include "buf.h"
 #include "collector.h"
+#include "dbview.h"
 #include "exposition.h"
 #include "http.h"
 #include "log.h"
@@ -22,6 +23,7 @@
 #include "scheduler.h"
 #include "store.h"
 #include "strutil.h"
+#include "template.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -470,7 +472,8 @@ int daemon_run(const char *config_path)
 		return 1;
 	}
 	char err[1024], *url = external_url(config_get(cfg, "agent"), http_port(d->http));
-	d->alerting = alerting_start(cfg, url, err, sizeof(err));
+	struct template_env templates = { .query_text = db_view_query_text, .ctx = d->store };
+	d->alerting = alerting_start(cfg, url, &templates, err, sizeof(err));
 	free(url);
 	if (!d->alerting) {
 		log_error("alerts", NULL, "%s", err);

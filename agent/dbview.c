@@ -4,6 +4,8 @@
  */
 #include "autoconfig.h"
 #include "dbview.h"
+#include "buf.h"
+#include "store.h"
 #include "strutil.h"
 #include "xalloc.h"
 
@@ -80,6 +82,22 @@ void view_arena_free(struct view_arena *a)
 		a->chunks = next;
 	}
 	a->bytes = 0;
+}
+
+int db_view_query_text(void *store, const char *target, const char *queryid, struct buf *out)
+{
+	struct store_entry *e = store_find(store, NULL, target);
+	if (!e)
+		return -1;
+	const struct db_view *v = e->view_kind == VIEW_DATABASE ? e->view : NULL;
+	const char *text = NULL;
+	for (size_t w = v ? v->nwindows : 0; w-- > 0 && !text;)
+		for (size_t i = 0; i < v->windows[w].n && !text; i++)
+			if (strcmp(v->windows[w].rows[i].queryid, queryid) == 0)
+				text = v->windows[w].rows[i].query;
+	int rc = text ? buf_puts(out, text) : -1;
+	store_entry_unref(e);
+	return rc;
 }
 
 struct db_view *db_view_new(void)

@@ -79,6 +79,14 @@ struct db_view {
 	int sessions_truncated;      /* more than DBVIEW_MAX_SESSIONS */
 };
 
+struct buf;
+struct store;
+
+/* Appends the text of statement queryid (decimal) as the store's current
+ * view of target has it; 0, or -1 when it is not there.  A query_text
+ * for struct template_env, with the store as ctx. */
+int db_view_query_text(void *store, const char *target, const char *queryid, struct buf *out);
+
 struct db_view *db_view_new(void);
 /* Frees the view and its arena; NULL is fine.  A view_free for the store. */
 void db_view_free(void *view);

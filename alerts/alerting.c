@@ -140,8 +140,8 @@ static void default_external_url(struct alerting *a, const char *external_url)
 	a->external_url = xstrdup(external_url);
 }
 
-struct alerting *alerting_start(struct config *cfg, const char *external_url, char *err,
-				size_t errlen)
+struct alerting *alerting_start(struct config *cfg, const char *external_url,
+				const struct template_env *templates, char *err, size_t errlen)
 {
 	struct alerting *a = xcalloc(1, sizeof(*a));
 	pthread_mutex_init(&a->lock, NULL);
@@ -160,6 +160,8 @@ struct alerting *alerting_start(struct config *cfg, const char *external_url, ch
 		.notify = dispatch,
 		.notify_ctx = a,
 	};
+	if (templates)
+		opt.templates = *templates;
 	if (opt.state_file && make_dirs(ac->state_dir, err, errlen) < 0) {
 		free(state_file);
 		alerting_stop(a);

@@ -19,9 +19,12 @@ struct config;
 
 struct alerting;
 
-/* NULL with err when the state directory or a receiver cannot be set up. */
-struct alerting *alerting_start(struct config *cfg, const char *external_url, char *err,
-				size_t errlen);
+struct template_env;
+
+/* NULL with err when the state directory or a receiver cannot be set up.
+ * templates (may be NULL) is what annotations may look up; copied. */
+struct alerting *alerting_start(struct config *cfg, const char *external_url,
+				const struct template_env *templates, char *err, size_t errlen);
 /* 0, or -1 with err (the running setup is then unchanged). */
 int alerting_reload(struct alerting *a, struct config *cfg, char *err, size_t errlen);
 void alerting_stop(struct alerting *a);

@@ -80,6 +80,7 @@ struct alert_engine {
 	char *state_file;
 	char *external_url;
 	char *generator_url;
+	struct template_env templates;
 	uint64_t seq;
 	uint64_t generation;
 	alert_notify_fn notify;
@@ -214,13 +215,13 @@ static struct instance *instance_new(struct rule_run *r, const struct expr_resul
 
 /* ---- notifications --------------------------------------------------------- */
 
-static void render_annotation(struct alert_labels *out, const char *name,
-			      const struct template *t, const struct instance *in)
+static void render_annotation(const struct alert_engine *e, struct alert_labels *out,
+			      const char *name, const struct template *t, const struct instance *in)
 {
 	if (!t)
 		return;
 	struct buf b = BUF_INIT(16384);
-	if (template_render(t, &in->labels, in->value, &b) == 0)
+	if (template_render(t, &in->labels, in->value, &e->templates, &b) == 0)
 		alert_labels_set(out, name, buf_str(&b));
 	buf_release(&b);
 }
@@ -233,9 +234,9 @@ static struct alert_note *note_for(struct alert_engine *e, const struct rule_run
 	n->receiver = xstrdup(rc->name);
 	n->rule = xstrdup(r->section->name);
 	alert_labels_copy(&n->labels, &in->labels);
-	render_annotation(&n->annotations, "summary", r->conf->summary, in);
-	render_annotation(&n->annotations, "description", r->conf->description, in);
-	render_annotation(&n->annotations, "runbook_url", r->conf->runbook_url, in);
+	render_annotation(e, &n->annotations, "summary", r->conf->summary, in);
+	render_annotation(e, &n->annotations, "description", r->conf->description, in);
+	render_annotation(e, &n->annotations, "runbook_url", r->conf->runbook_url, in);
 	n->status = status;
 	n->starts_at = in->fired_at;
 	if (status == ALERT_RESOLVED)
@@ -606,6 +607,7 @@ struct alert_engine *alert_engine_new(struct config *cfg, const struct alert_eng
 	pthread_mutex_init(&e->lock, NULL);
 	e->state_file = opt->state_file ? xstrdup(opt->state_file) : NULL;
 	e->external_url = xstrdup(opt->external_url ? opt->external_url : "");
+	e->templates = opt->templates;
 	e->generator_url = xasprintf("%sapi/alerts", e->external_url);
 	e->seq = opt->first_seq;
 	e->notify = opt->notify;
@@ -802,12 +804,13 @@ static json_t *value_string(double v)
 	return json_string(s);
 }
 
-static json_t *annotations_json(const struct rule_run *r, const struct instance *in)
+static json_t *annotations_json(const struct alert_engine *e, const struct rule_run *r,
+				const struct instance *in)
 {
 	struct alert_labels a = { 0 };
-	render_annotation(&a, "summary", r->conf->summary, in);
-	render_annotation(&a, "description", r->conf->description, in);
-	render_annotation(&a, "runbook_url", r->conf->runbook_url, in);
+	render_annotation(e, &a, "summary", r->conf->summary, in);
+	render_annotation(e, &a, "description", r->conf->description, in);
+	render_annotation(e, &a, "runbook_url", r->conf->runbook_url, in);
 	json_t *o = labels_json(&a);
 	alert_labels_release(&a);
 	return o;
@@ -827,7 +830,7 @@ int alert_engine_json(struct alert_engine *e, struct buf *out)
 			alert_fingerprint_hex(alert_labels_fingerprint(&in->labels), fp);
 			json_t *a = json_pack("{s:o, s:o, s:s, s:s, s:o, s:b, s:s, s:s, s:s}",
 					      "labels", labels_json(&in->labels),
-					      "annotations", annotations_json(r, in),
+					      "annotations", annotations_json(e, r, in),
 					      "state", in->state == INST_FIRING ? "firing" : "pending",
 					      "activeAt", active, "value", value_string(in->value),
 					      "inhibited", in->inhibited, "rule", r->section->name,

@@ -25,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "template.h"
+
 struct alert_note;
 struct batch;
 struct buf;
@@ -39,6 +41,7 @@ struct alert_engine_options {
 	uint64_t first_seq;            /* notes are numbered after this */
 	alert_notify_fn notify;
 	void *notify_ctx;
+	struct template_env templates; /* what annotations may look up (copied) */
 };
 
 struct alert_engine;

@@ -20,10 +20,10 @@
 #include "xalloc.h"
 
 enum fn { F_HUMANIZE, F_HUMANIZE1024, F_PERCENT, F_DURATION, F_TIMESTAMP, F_UPPER, F_LOWER,
-	  F_TITLE, F_PRINTF, F_COUNT };
+	  F_TITLE, F_PRINTF, F_QUERY_TEXT, F_COUNT };
 static const char *const fn_names[] = { "humanize", "humanize1024", "humanizePercentage",
 					"humanizeDuration", "humanizeTimestamp", "toUpper",
-					"toLower", "title", "printf" };
+					"toLower", "title", "printf", "queryText" };
 
 enum arg_kind { A_VALUE, A_LABEL, A_STRING, A_NUMBER };
 
@@ -660,11 +660,28 @@ static void arg_value(const struct arg *a, const struct alert_labels *labels, do
 	}
 }
 
-static void apply(int fn, struct value *args, size_t nargs, struct value *res)
+/* The text of the statement x names, on the alert's target. */
+static void query_text(const struct template_env *env, const struct alert_labels *labels,
+		       struct value *x, struct buf *out)
+{
+	const char *target = alert_labels_get(labels, "target");
+	if (!env || !env->query_text || !target)
+		return;
+	struct buf id = BUF_INIT(64);
+	to_str(x, &id);
+	size_t mark = out->len;
+	if (env->query_text(env->ctx, target, buf_str(&id), out) < 0)
+		buf_truncate(out, mark);
+	buf_release(&id);
+}
+
+static void apply(int fn, struct value *args, size_t nargs, const struct alert_labels *labels,
+		  const struct template_env *env, struct value *res)
 {
 	struct buf out = BUF_INIT(1 << 16);
 	struct value *x = &args[nargs - 1];
 	switch (fn) {
+	case F_QUERY_TEXT: query_text(env, labels, x, &out); break;
 	case F_HUMANIZE: humanize(&out, to_num(x)); break;
 	case F_HUMANIZE1024: humanize1024(&out, to_num(x)); break;
 	case F_PERCENT: g4(&out, to_num(x) * 100, "%"); break;
@@ -695,7 +712,7 @@ static void apply(int fn, struct value *args, size_t nargs, struct value *res)
 #define MAX_ARGS 8
 
 int template_render(const struct template *t, const struct alert_labels *labels, double value,
-		    struct buf *out)
+		    const struct template_env *env, struct buf *out)
 {
 	struct value args[MAX_ARGS + 1], cur;
 	for (size_t i = 0; i <= MAX_ARGS; i++)
@@ -727,7 +744,7 @@ int template_render(const struct template *t, const struct alert_labels *labels,
 				buf_reset(&cur.str);
 				buf_append(&cur.str, args[0].str.data ? args[0].str.data : "", args[0].str.len);
 			} else {
-				apply(cmd->fn, args, na, &cur);
+				apply(cmd->fn, args, na, labels, env, &cur);
 			}
 		}
 		struct buf s = BUF_INIT(1 << 16);

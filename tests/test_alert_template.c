@@ -31,7 +31,7 @@ static void assert_renders(const char *src, double value, const char *want)
 	alert_labels_set(&l, "target", "main");
 	alert_labels_set(&l, "instance", "db1:5432");
 	struct buf out = BUF_INIT(1 << 16);
-	assert_int_equal(template_render(t, &l, value, &out), 0);
+	assert_int_equal(template_render(t, &l, value, NULL, &out), 0);
 	if (strcmp(buf_str(&out), want) != 0)
 		fail_msg("'%s' with %g: got '%s', want '%s'", src, value, buf_str(&out), want);
 	buf_release(&out);
@@ -60,7 +60,7 @@ static void assert_each(const char *fn, const double *v, size_t n, const char *w
 	struct alert_labels l = { 0 };
 	struct buf out = BUF_INIT(1 << 16);
 	for (size_t i = 0; i < n; i++)
-		template_render(t, &l, v[i], &out);
+		template_render(t, &l, v[i], NULL, &out);
 	if (strcmp(buf_str(&out), want) != 0)
 		fail_msg("%s: got '%s', want '%s'", fn, buf_str(&out), want);
 	buf_release(&out);
@@ -144,6 +144,38 @@ static void test_errors(void **state)
 	assert_bad("{{/* open }}", "unclosed comment", 0);
 }
 
+static int fake_query_text(void *ctx, const char *target, const char *queryid, struct buf *out)
+{
+	(void)ctx;
+	if (strcmp(target, "main") != 0 || strcmp(queryid, "42") != 0)
+		return -1;
+	return buf_puts(out, "SELECT * FROM orders WHERE id = $1");
+}
+
+static void test_query_text(void **state)
+{
+	(void)state;
+	char err[256];
+	size_t pos;
+	struct template *t = template_parse("{{ $labels.queryid | queryText }}|{{ queryText \"7\" }}|",
+					    err, sizeof(err), &pos);
+	if (!t)
+		fail_msg("%s at %zu", err, pos);
+	struct alert_labels l = { 0 };
+	alert_labels_set(&l, "target", "main");
+	alert_labels_set(&l, "queryid", "42");
+	struct template_env env = { .query_text = fake_query_text };
+	struct buf out = BUF_INIT(1 << 16);
+	assert_int_equal(template_render(t, &l, 1, &env, &out), 0);
+	assert_string_equal(buf_str(&out), "SELECT * FROM orders WHERE id = $1||");
+	buf_reset(&out);
+	assert_int_equal(template_render(t, &l, 1, NULL, &out), 0); /* nothing to look up with */
+	assert_string_equal(buf_str(&out), "||");
+	buf_release(&out);
+	alert_labels_release(&l);
+	template_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -151,6 +183,7 @@ int main(void)
 		cmocka_unit_test(test_humanize),
 		cmocka_unit_test(test_pipelines_and_printf),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_query_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

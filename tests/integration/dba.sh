@@ -40,6 +40,7 @@ statements_windows = 3s, 1m
 expr = pg_statement_mean_seconds{window="3s"} / ignoring(window) pg_statement_mean_seconds{window="1m"} > 2 and ignoring(window) pg_statement_calls_per_second{window="3s"} >= 1
 severity = warning
 summary = {{ \$labels.target }}/{{ \$labels.datname }}: statement {{ \$labels.queryid }} of {{ \$labels.user }} is {{ printf "%.1f" \$value }} times slower
+description = {{ \$labels.queryid | queryText }}
 [webhook "hook"]
 url = http://127.0.0.1:$(cat "$TMP/hook.port")/hook
 format = alertmanager
@@ -218,6 +219,9 @@ check "its notification names the statement: queryid, database, user" \
 	"('$qid', 'postgres', 'postgres', False)" || diag "$(cat "$TMP/hook.log")"
 check "and its summary says how much slower" \
 	sh -c "grep -qE 'statement $qid of postgres is [0-9.]+ times slower' '$TMP/hook.log'"
+check "and its description carries the statement's text (queryText)" \
+	test "$(note 'a["annotations"]["description"]')" = 'SELECT pg_sleep($1), $2 AS dba_regress' ||
+	diag "$(note 'a["annotations"]')"
 
 # ---- the page in a real browser (Chromium + playwright-core, when installed)
 if [ -n "${DBPULSE_BROWSER_DIR:-}" ] && [ -x "${CHROMIUM:-/usr/bin/chromium}" ] &&
