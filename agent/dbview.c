@@ -38,39 +38,14 @@ void *view_alloc(struct view_arena *a, size_t size)
 	return p;
 }
 
-#define REPLACEMENT "\xef\xbf\xbd"
-
 const char *view_strndup(struct view_arena *a, const char *s, size_t n, size_t max)
 {
 	if (!s)
 		return NULL;
 	if (n == (size_t)-1)
 		n = strlen(s);
-	const unsigned char *p = (const unsigned char *)s;
-	/* worst case every byte becomes 3, plus "..." and the NUL */
-	size_t cap = (n < max ? n : max) * 3 + 4;
-	char *out = view_alloc(a, cap), *o = out;
-	size_t kept = 0; /* input bytes taken, counted against max */
-	size_t i = 0;
-	while (i < n && p[i]) {
-		size_t adv = utf8_sequence_len(p + i, n - i);
-		size_t take = adv ? adv : 1;
-		if (kept + take > max) {
-			memcpy(o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (adv) {
-			memcpy(o, s + i, adv);
-			o += adv;
-		} else {
-			memcpy(o, REPLACEMENT, 3);
-			o += 3;
-		}
-		kept += take;
-		i += take;
-	}
-	*o = '\0';
+	char *out = view_alloc(a, UTF8_CLEAN_SIZE(n, max));
+	utf8_clean(out, s, n, max);
 	return out;
 }
 

@@ -28,9 +28,9 @@ struct view_arena {
 	size_t bytes;                /* allocated, for accounting */
 };
 
-/* A copy of s[0..n) (n = (size_t)-1: up to its NUL), cut at max bytes
- * (on a character boundary, with "..." appended), invalid UTF-8 bytes
- * replaced by U+FFFD, NUL-terminated.  NULL s gives NULL. */
+/* A copy of s[0..n) (n = (size_t)-1: up to its NUL) as utf8_clean()
+ * makes it: valid UTF-8, at most max bytes then "...".  NULL s gives
+ * NULL. */
 const char *view_strndup(struct view_arena *a, const char *s, size_t n, size_t max);
 void *view_alloc(struct view_arena *a, size_t size);
 void view_arena_free(struct view_arena *a);

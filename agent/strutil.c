@@ -141,6 +141,36 @@ int read_file(const char *path, struct buf *b)
 	return 0;
 }
 
+#define REPLACEMENT_CHAR "\xef\xbf\xbd" /* U+FFFD */
+
+size_t utf8_clean(char *dst, const char *s, size_t n, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, len = 0;
+	while (i < n) {
+		size_t adv = p[i] ? utf8_sequence_len(p + i, n - i) : 0;
+		size_t out = adv ? adv : 3;
+		if (len + out > max) {
+			memcpy(dst + len, "...", 3);
+			len += 3;
+			break;
+		}
+		memcpy(dst + len, adv ? s + i : REPLACEMENT_CHAR, out);
+		len += out;
+		i += adv ? adv : 1;
+	}
+	dst[len] = '\0';
+	return len;
+}
+
+int buf_put_utf8(struct buf *out, const char *s, size_t n, size_t max)
+{
+	if (buf_reserve(out, UTF8_CLEAN_SIZE(n, max)) < 0)
+		return -1;
+	out->len += utf8_clean(out->data + out->len, s, n, max);
+	return 0;
+}
+
 size_t utf8_sequence_len(const unsigned char *s, size_t n)
 {
 	unsigned char c = s[0];

@@ -37,6 +37,16 @@ int read_file(const char *path, struct buf *b);
  * byte that does not start one (overlong forms and surrogates included). */
 size_t utf8_sequence_len(const unsigned char *s, size_t n);
 
+/* Copies s[0..n) into dst as valid UTF-8 without NUL bytes: a NUL, or a
+ * byte that does not start a valid sequence, becomes U+FFFD.  Keeps at most max bytes of
+ * output, cut between characters and then marked "...".  dst must hold
+ * UTF8_CLEAN_SIZE(n, max) bytes; it is NUL-terminated.  Returns the
+ * length written. */
+#define UTF8_CLEAN_SIZE(n, max) (((n) < (max) / 3 ? 3 * (n) : (max)) + 4)
+size_t utf8_clean(char *dst, const char *s, size_t n, size_t max);
+/* The same, appended to out; -1 when that passes out's cap. */
+int buf_put_utf8(struct buf *out, const char *s, size_t n, size_t max);
+
 /* Levenshtein distance, for "did you mean" hints. */
 size_t edit_distance(const char *a, const char *b);
 

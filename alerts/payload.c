@@ -26,6 +26,7 @@
 #include "buf.h"
 #include "netlib.h"
 #include "payload.h"
+#include "strutil.h"
 #include "xalloc.h"
 
 const char *const webhook_format_names[] = { "alertmanager", "alertmanager-api", "slack",
@@ -76,31 +77,12 @@ void payload_time(double epoch, char out[40])
 
 /* ---- strings --------------------------------------------------------------------- */
 
-/* The length of the valid UTF-8 sequence at p (1 to 4), or 0.  Rejects
- * overlong forms, surrogates and code points past U+10FFFF; never reads
- * past a NUL. */
+/* The length of the valid UTF-8 sequence at p (1 to 4), or 0 (see
+ * utf8_sequence_len); never reads past a NUL, which no continuation byte
+ * matches. */
 static size_t utf8_seq(const unsigned char *p)
 {
-	unsigned char c = p[0];
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		return (p[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (c >= 0xe0 && c <= 0xef) {
-		if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
-			return 0;
-		if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f))
-			return 0;
-		return 3;
-	}
-	if (c >= 0xf0 && c <= 0xf4) {
-		if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80)
-			return 0;
-		if ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f))
-			return 0;
-		return 4;
-	}
-	return 0;
+	return utf8_sequence_len(p, 4);
 }
 
 static uint32_t utf8_decode(const unsigned char *p, size_t len)
@@ -126,15 +108,8 @@ static char *utf8_fixed(const char *s)
 	if (!*p)
 		return NULL;
 	struct buf b = BUF_INIT(BUF_UNLIMITED);
-	for (p = (const unsigned char *)s; *p;) {
-		if ((len = utf8_seq(p))) {
-			buf_append(&b, p, len);
-			p += len;
-		} else {
-			buf_puts(&b, REPLACEMENT);
-			p++;
-		}
-	}
+	size_t n = strlen(s);
+	buf_put_utf8(&b, s, n, 3 * n);
 	return buf_detach(&b, NULL);
 }
 

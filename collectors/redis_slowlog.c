@@ -14,33 +14,11 @@
 #include <jansson.h>
 #include <string.h>
 
-/* A copy of s (n bytes) as valid UTF-8 without NUL bytes, cut at max bytes
- * (with "..." when cut). */
-static void put_clean(struct buf *out, const char *s, size_t n, size_t max)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t start = out->len;
-	for (size_t i = 0; i < n;) {
-		size_t adv = p[i] ? utf8_sequence_len(p + i, n - i) : 0;
-		if (out->len - start + (adv ? adv : 3) > max) {
-			buf_puts(out, "...");
-			return;
-		}
-		if (adv == 0) {
-			buf_append(out, "\xEF\xBF\xBD", 3);
-			adv = 1;
-		} else {
-			buf_append(out, s + i, adv);
-		}
-		i += adv;
-	}
-}
-
 static char *clean_string(const redisReply *r, size_t max)
 {
 	struct buf b = BUF_INIT(max + 8);
 	if (r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS))
-		put_clean(&b, r->str, r->len, max);
+		buf_put_utf8(&b, r->str, r->len, max);
 	return buf_detach(&b, NULL);
 }
 
@@ -58,7 +36,7 @@ static char *join_args(const redisReply *args)
 		if (i)
 			buf_putc(&b, ' ');
 		if (a->type == REDIS_REPLY_STRING || a->type == REDIS_REPLY_STATUS)
-			put_clean(&b, a->str, a->len, REDIS_SLOWLOG_ARG_MAX);
+			buf_put_utf8(&b, a->str, a->len, REDIS_SLOWLOG_ARG_MAX);
 		else if (a->type == REDIS_REPLY_INTEGER)
 			buf_printf(&b, "%lld", a->integer);
 	}

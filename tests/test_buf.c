@@ -131,9 +131,34 @@ static void test_read_file(void **state)
 	buf_release(&small);
 }
 
+static void test_utf8_clean(void **state)
+{
+	(void)state;
+	struct buf b = BUF_INIT(64);
+	assert_int_equal(buf_put_utf8(&b, "caf\xc3\xa9", 5, 100), 0);
+	assert_string_equal(b.data, "caf\xc3\xa9");
+	buf_reset(&b);
+	/* bad bytes, an overlong form and a NUL each become U+FFFD */
+	assert_int_equal(buf_put_utf8(&b, "a\xff\xc0\xaf\0z", 6, 100), 0);
+	assert_string_equal(b.data, "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdz");
+	buf_reset(&b);
+	/* cut between characters, then "..." */
+	assert_int_equal(buf_put_utf8(&b, "ab\xc3\xa9z", 5, 3), 0);
+	assert_string_equal(b.data, "ab...");
+	/* the output cap of the buffer holds */
+	struct buf small = BUF_INIT(4);
+	assert_int_equal(buf_put_utf8(&small, "abcdefgh", 8, 100), -1);
+	assert_true(small.overflow);
+	char dst[UTF8_CLEAN_SIZE(2, 100)];
+	assert_int_equal(utf8_clean(dst, "\xfe\xfe", 2, 100), 6);
+	buf_release(&b);
+	buf_release(&small);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_utf8_clean),
 		cmocka_unit_test(test_buf_cap),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_fields_and_lines),
