@@ -73,13 +73,8 @@ check "Alertmanager starts" wait_for 20 curl -sf "http://127.0.0.1:$AM_PORT/-/re
 
 host_config "$TMP/agent.ini"
 sed -i 's/^interval = 1s$/enabled = false/' "$TMP/agent.ini"
+pg_target_section >>"$TMP/agent.ini"
 cat >>"$TMP/agent.ini" <<INI
-[postgres "main"]
-dsn = $PG_DSN
-password_env = PGTEST_PASSWORD
-interval = 1s
-timeout = 1s
-slow_interval = 1s
 [alert "PostgresDown"]
 expr = pg_up == 0
 severity = critical

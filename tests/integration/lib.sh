@@ -103,3 +103,14 @@ stop_agent() {
 scrape() { curl -sS --max-time 5 "$URL/metrics"; }
 has_metric() { local m; m=$(scrape) && grep -q "^$1" <<<"$m"; }
 metric_value() { scrape | awk -v m="$1" 'index($0, m " ") == 1 { print $NF; exit }'; }
+# collections_of TARGET: the collections of TARGET the agent has published
+collections_of() { metric_value "dbpulse_collections_total{target=\"$1\"}"; }
+# wait_collections TARGET N: waits (10 s at most) for N more of them
+wait_collections() {
+	local want=$(($(collections_of "$1") + $2)) i
+	for i in $(seq 1 100); do
+		[ "$(collections_of "$1")" -ge "$want" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}

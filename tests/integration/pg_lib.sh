@@ -380,6 +380,14 @@ pg_sql_db() {
 
 pg_sql() { pg_sql_db postgres "$@"; }
 
+# pg_target_section [NAME]: the [postgres "NAME"] lines (default "main") for
+# this script's cluster as the dbpulse role, password in $PGTEST_PASSWORD,
+# 1 s interval, timeout and slow_interval
+pg_target_section() {
+	printf '[postgres "%s"]\ndsn = %s\npassword_env = PGTEST_PASSWORD\n' "${1:-main}" "$PG_DSN"
+	printf 'interval = 1s\ntimeout = 1s\nslow_interval = 1s\n'
+}
+
 pg_sql_as() {
 	local role=$1 password=$2
 	shift 2

@@ -22,12 +22,7 @@ pg_config_file() { # pg_config_file FILE [extra [postgres "main"] lines...]
 	host_config "$file"
 	sed -i 's/^interval = 1s$/enabled = false/' "$file"
 	{
-		echo '[postgres "main"]'
-		echo "dsn = $PG_DSN"
-		echo "password_env = PGTEST_PASSWORD"
-		echo "interval = 1s"
-		echo "timeout = 1s"
-		echo "slow_interval = 1s"
+		pg_target_section
 		for line in "$@"; do echo "$line"; done
 	} >>"$file"
 }
@@ -35,16 +30,8 @@ value() { # value SERIES: its value in the last scrape saved in $TMP/m
 	awk -v m="$1" 'index($0, m " ") == 1 { print $NF; exit }' "$TMP/m"
 }
 save() { scrape >"$TMP/m"; }
-collections() { metric_value 'dbpulse_collections_total{target="main"}'; }
-# waits until n more collections have been published
-wait_cycles() {
-	local want=$(($(collections) + $1)) i
-	for i in $(seq 1 100); do
-		[ "$(collections)" -ge "$want" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
+collections() { collections_of main; }
+wait_cycles() { wait_collections main "$1"; } # waits until n more collections have been published
 agent_sessions() {
 	quiet "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'dbpulse'"
 }

@@ -30,15 +30,8 @@ redis_config_file() { # redis_config_file FILE [extra [redis "cache"] lines...]
 }
 save() { scrape >"$TMP/m"; }
 value() { awk -v m="$1" 'index($0, m " ") == 1 { print $NF; exit }' "$TMP/m"; }
-collections() { metric_value 'dbpulse_collections_total{target="cache"}'; }
-wait_cycles() {
-	local want=$(($(collections) + $1)) i
-	for i in $(seq 1 100); do
-		[ "$(collections)" -ge "$want" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
+collections() { collections_of cache; }
+wait_cycles() { wait_collections cache "$1"; }
 agent_connections() { redis_cli CLIENT LIST | grep -c 'name=dbpulse '; }
 
 redis_cli SET first 1 >/dev/null
