@@ -505,17 +505,26 @@ static int cmp_window_row(const void *x, const void *y)
 	return key_cmp(&a->key, &b->key);
 }
 
-size_t pgss_window(const struct pgss *p, int64_t window_ms, struct pgss_window_row **out)
+size_t pgss_window_into(const struct pgss *p, int64_t window_ms, struct pgss_window_row **rows,
+			size_t *alloc)
 {
-	struct window_acc w = { .p = p };
+	struct window_acc w = { .p = p, .rows = *rows, .alloc = *alloc };
 	w.map = xcalloc(p->hi ? p->hi : 1, sizeof(*w.map));
 	pgss_buckets_query(p->buckets, window_ms, window_visit, &w);
 	free(w.map);
 	if (!w.rows)
-		w.rows = xcalloc(1, sizeof(*w.rows));
+		w.rows = xgrow(w.rows, &w.alloc, 1, sizeof(*w.rows));
 	qsort(w.rows, w.n, sizeof(*w.rows), cmp_window_row);
-	*out = w.rows;
+	*rows = w.rows;
+	*alloc = w.alloc;
 	return w.n;
+}
+
+size_t pgss_window(const struct pgss *p, int64_t window_ms, struct pgss_window_row **out)
+{
+	size_t alloc = 0;
+	*out = NULL;
+	return pgss_window_into(p, window_ms, out, &alloc);
 }
 
 void pgss_get_stats(const struct pgss *p, struct pgss_stats *st)

@@ -145,6 +145,11 @@ struct pgss_window_row {
  * Returns the number of rows.
  */
 size_t pgss_window(const struct pgss *p, int64_t window_ms, struct pgss_window_row **out);
+/* The same into *rows, an array of *alloc rows the caller keeps from one
+ * call to the next (grown as needed; NULL and 0 at first; freed with
+ * free()), so that a collector asking every cycle does not allocate. */
+size_t pgss_window_into(const struct pgss *p, int64_t window_ms, struct pgss_window_row **rows,
+			size_t *alloc);
 
 struct pgss_stats {
 	size_t statements;          /* entries in the statement table */

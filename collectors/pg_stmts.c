@@ -47,9 +47,9 @@ struct text_entry {
  * keys (row index + 1, 0 empty). */
 struct stmt_window {
 	struct pgss_window_row *rows;
-	size_t n;
+	size_t n, alloc;
 	uint32_t *slots;
-	size_t mask;
+	size_t mask;          /* slots holds mask + 1 entries */
 };
 
 struct pg_stmts {
@@ -74,6 +74,9 @@ struct pg_stmts {
 	int64_t first_observe_ms, last_observe_ms; /* 0 before the first */
 	struct stmt_window win[PGSS_MAX_WINDOWS]; /* after the last observe */
 	int windows_ready;     /* win holds this cycle's windows */
+	int64_t *wanted;       /* wanted_texts' set of queryids, kept for reuse */
+	unsigned char *wanted_used;
+	size_t wanted_size;
 };
 
 struct pg_stmts *pg_stmts_new(const struct pg_config *conf)
@@ -99,14 +102,21 @@ static void names_clear(struct pg_stmts *s)
 	s->nnames = 0;
 }
 
+/* Forgets this cycle's windows; their arrays stay for the next one. */
 static void windows_clear(struct pg_stmts *s)
+{
+	for (size_t w = 0; w < PGSS_MAX_WINDOWS; w++)
+		s->win[w].n = 0;
+	s->windows_ready = 0;
+}
+
+static void windows_free(struct pg_stmts *s)
 {
 	for (size_t w = 0; w < PGSS_MAX_WINDOWS; w++) {
 		free(s->win[w].rows);
 		free(s->win[w].slots);
 		s->win[w] = (struct stmt_window){ 0 };
 	}
-	s->windows_ready = 0;
 }
 
 void pg_stmts_free(struct pg_stmts *s)
@@ -122,7 +132,9 @@ void pg_stmts_free(struct pg_stmts *s)
 	free(s->rows);
 	free(s->series);
 	free(s->text_slots);
-	windows_clear(s);
+	free(s->wanted);
+	free(s->wanted_used);
+	windows_free(s);
 	free(s);
 }
 
@@ -359,8 +371,17 @@ static size_t wanted_texts(struct pg_stmts *s, const struct pgss_series *series,
 	size_t cap = 64, missing = 0;
 	while (cap < 2 * (n + s->conf->nwindows * DBVIEW_MAX_STATEMENTS))
 		cap *= 2;
-	int64_t *seen = xcalloc(cap, sizeof(*seen));
-	unsigned char *taken = xcalloc(cap, 1);
+	if (s->wanted_size < cap) {
+		free(s->wanted);
+		free(s->wanted_used);
+		s->wanted = xmalloc(cap * sizeof(*s->wanted));
+		s->wanted_used = xmalloc(cap);
+		s->wanted_size = cap;
+	}
+	cap = s->wanted_size;
+	int64_t *seen = s->wanted;
+	unsigned char *taken = s->wanted_used;
+	memset(taken, 0, cap);
 	for (size_t w = 0; w <= s->conf->nwindows; w++) {
 		size_t count = w == 0 ? n : s->win[w - 1].n;
 		if (w > 0 && count > DBVIEW_MAX_STATEMENTS)
@@ -385,8 +406,6 @@ static size_t wanted_texts(struct pg_stmts *s, const struct pgss_series *series,
 			}
 		}
 	}
-	free(seen);
-	free(taken);
 	return missing;
 }
 
@@ -443,12 +462,17 @@ static void windows_compute(struct pg_stmts *s)
 		return;
 	for (size_t w = 0; w < s->conf->nwindows && w < PGSS_MAX_WINDOWS; w++) {
 		struct stmt_window *sw = &s->win[w];
-		sw->n = pgss_window(s->engine, s->conf->statements_window_ms[w], &sw->rows);
+		sw->n = pgss_window_into(s->engine, s->conf->statements_window_ms[w], &sw->rows,
+					 &sw->alloc);
 		size_t size = 64;
 		while (size < 2 * sw->n + 2)
 			size *= 2;
-		sw->slots = xcalloc(size, sizeof(*sw->slots));
-		sw->mask = size - 1;
+		if (!sw->slots || sw->mask + 1 < size) {
+			free(sw->slots);
+			sw->slots = xmalloc(size * sizeof(*sw->slots));
+			sw->mask = size - 1;
+		}
+		memset(sw->slots, 0, (sw->mask + 1) * sizeof(*sw->slots));
 		for (size_t i = 0; i < sw->n; i++) {
 			size_t h = key_hash(&sw->rows[i].key) & sw->mask;
 			while (sw->slots[h])
@@ -462,7 +486,7 @@ static void windows_compute(struct pg_stmts *s)
 static const struct pgss_window_row *window_find(const struct stmt_window *sw,
 						 const struct pgss_key *k)
 {
-	if (!sw->slots)
+	if (!sw->slots || !sw->n)
 		return NULL;
 	for (size_t h = key_hash(k) & sw->mask; sw->slots[h]; h = (h + 1) & sw->mask)
 		if (key_equal(&sw->rows[sw->slots[h] - 1].key, k))
