@@ -16,6 +16,8 @@
 #include "dbview.h"
 #include "exposition.h"
 #include "http.h"
+#include "http_auth.h"
+#include "listener.h"
 #include "log.h"
 #include "metrics.h"
 #include "page_assets.h"
@@ -40,6 +42,7 @@
 
 static const char *const log_levels[] = { "debug", "info", "warn", "error", NULL };
 static const char *const log_formats[] = { "logfmt", "json", NULL };
+static const char *const tls_versions[] = { "1.2", "1.3", NULL };
 
 #define AGENT_KEY(k) offsetof(struct agent_config, k)
 
@@ -64,6 +67,19 @@ static const struct config_key agent_keys[] = {
 	  .def = "10s", .doc = "idle connections are closed after this", .min = 1000, .max = 3600000 },
 	{ .name = "http_memory_limit", .type = CONF_SIZE, .offset = AGENT_KEY(http_memory_limit),
 	  .def = "64KiB", .doc = "memory one connection may use for its request (4KiB to 64MiB)" },
+	{ .name = "tls_cert_file", .type = CONF_STRING, .offset = AGENT_KEY(tls_cert_file),
+	  .doc = "PEM certificate chain: serve HTTPS (with tls_key_file); re-read on SIGHUP" },
+	{ .name = "tls_key_file", .type = CONF_STRING, .offset = AGENT_KEY(tls_key_file),
+	  .doc = "PEM private key of tls_cert_file (0600, or 0640 owned by root)" },
+	{ .name = "tls_min_version", .type = CONF_ENUM, .offset = AGENT_KEY(tls_min_version),
+	  .def = "1.2", .doc = "oldest TLS version accepted: 1.2 or 1.3", .choices = tls_versions },
+	{ .name = "tls_client_ca_file", .type = CONF_STRING, .offset = AGENT_KEY(tls_client_ca_file),
+	  .doc = "PEM CA certificates: clients must present a certificate they signed" },
+	{ .name = "basic_auth_users_file", .type = CONF_STRING,
+	  .offset = AGENT_KEY(basic_auth_users_file),
+	  .doc = "'user:bcrypt hash' lines: require HTTP basic authentication; re-read on SIGHUP" },
+	{ .name = "basic_auth_exempt", .type = CONF_LIST, .offset = AGENT_KEY(basic_auth_exempt),
+	  .def = "/healthz", .doc = "paths served without authentication (empty: none)" },
 	{ .name = NULL },
 };
 
@@ -79,15 +95,39 @@ static int agent_validate(void *conf, char *err, size_t errlen)
 		snprintf(err, errlen, "http_memory_limit: expected a size from 4KiB to 64MiB");
 		return -1;
 	}
+	if (!a->tls_cert_file != !a->tls_key_file) {
+		snprintf(err, errlen, "%s: needs %s as well", a->tls_cert_file ? "tls_cert_file" :
+			 "tls_key_file", a->tls_cert_file ? "tls_key_file" : "tls_cert_file");
+		return -1;
+	}
+	if (a->tls_client_ca_file && !a->tls_cert_file) {
+		snprintf(err, errlen, "tls_client_ca_file: needs tls_cert_file and tls_key_file");
+		return -1;
+	}
+	for (size_t i = 0; i < a->basic_auth_exempt.n; i++)
+		if (a->basic_auth_exempt.items[i][0] != '/') {
+			snprintf(err, errlen, "basic_auth_exempt: expected paths like /healthz, got '%s'",
+				 a->basic_auth_exempt.items[i]);
+			return -1;
+		}
 	return 0;
+}
+
+/* The files the keys name: readable, safe and what they should be. */
+static int agent_check_files(const struct config *cfg, const struct config_section *s,
+			     char *err, size_t errlen)
+{
+	(void)cfg;
+	return listener_check(s->conf, err, errlen);
 }
 
 static void agent_describe(const struct config_section *s, struct buf *out)
 {
 	const struct agent_config *a = s->conf;
-	buf_printf(out, "[agent] listen %s%s%s:%u, state_dir %s, log %s/%s",
-		   strchr(a->listen.host, ':') ? "[" : "", a->listen.host,
-		   strchr(a->listen.host, ':') ? "]" : "", a->listen.port, a->state_dir,
+	buf_printf(out, "[agent] listen %s://%s%s%s:%u%s, state_dir %s, log %s/%s",
+		   a->tls_cert_file ? "https" : "http", strchr(a->listen.host, ':') ? "[" : "",
+		   a->listen.host, strchr(a->listen.host, ':') ? "]" : "", a->listen.port,
+		   a->basic_auth_users_file ? " (basic auth)" : "", a->state_dir,
 		   log_levels[a->log_level], log_formats[a->log_format]);
 }
 
@@ -98,6 +138,7 @@ const struct config_kind agent_kind = {
 	.conf_size = sizeof(struct agent_config),
 	.validate = agent_validate,
 	.describe = agent_describe,
+	.check_config = agent_check_files,
 };
 
 /* ---- the running agent --------------------------------------------------- */
@@ -107,6 +148,7 @@ struct daemon {
 	struct store *store;
 	struct scheduler *sched;
 	struct http_server *http;
+	struct listener *listen;      /* what http serves with (main thread) */
 	pthread_mutex_t cache_lock;
 	struct expo_merged *cache;    /* the last merge, until a target publishes */
 	atomic_ullong scrapes;
@@ -121,6 +163,12 @@ static const struct metric_desc m_build = {
 	METRIC_GAUGE };
 static const struct metric_desc m_scrapes = {
 	"dbpulse_scrapes_total", "Scrapes of /metrics answered.", METRIC_COUNTER };
+static const struct metric_desc m_auth_failures = {
+	"dbpulse_http_auth_failures_total",
+	"Requests refused for missing or wrong basic-auth credentials.", METRIC_COUNTER };
+static const struct metric_desc m_tls_refused = {
+	"dbpulse_http_client_certificate_refused_total",
+	"Requests refused because the client presented no verified certificate.", METRIC_COUNTER };
 static const struct metric_desc m_reload_ok = {
 	"dbpulse_config_last_reload_successful",
 	"Whether the last configuration load or reload succeeded (1) or not (0).", METRIC_GAUGE };
@@ -134,6 +182,8 @@ static void agent_metrics(struct daemon *d, struct batch *b)
 	struct process_stats ps;
 	batch_add(b, &m_build, 1, "version", PACKAGE_VERSION, NULL);
 	batch_add(b, &m_scrapes, (double)atomic_load(&d->scrapes), NULL);
+	batch_add(b, &m_auth_failures, (double)http_auth_failures(), NULL);
+	batch_add(b, &m_tls_refused, (double)http_tls_refused(), NULL);
 	batch_add(b, &m_reload_ok, atomic_load(&d->reload_ok), NULL);
 	batch_add(b, &m_reload_ts, atomic_load(&d->reload_time), NULL);
 	if (process_read(&ps) == 0) {
@@ -285,31 +335,17 @@ static const struct http_route routes[] = {
 	{ NULL, NULL },
 };
 
-static struct http_options http_options_of(const struct agent_config *a)
+static struct http_server *start_http(struct daemon *d, const struct listener *l)
 {
-	return (struct http_options){
-		.host = a->listen.host,
-		.port = a->listen.port,
-		.max_connections = (unsigned)a->http_max_connections,
-		.per_ip_connections = (unsigned)a->http_per_ip_connections,
-		.timeout_seconds = (unsigned)((a->http_timeout_ms + 999) / 1000),
-		.memory_limit = (size_t)a->http_memory_limit,
-		.threads = 2,
-	};
-}
-
-static struct http_server *start_http(struct daemon *d, const struct agent_config *a)
-{
-	struct http_options opt = http_options_of(a);
+	struct http_options opt = listener_options(l);
 	char err[512];
 	struct http_server *srv = http_start(&opt, routes, d, err, sizeof(err));
 	if (!srv) {
 		log_error("http", NULL, "%s", err);
 		return NULL;
 	}
-	int v6 = strchr(a->listen.host, ':') != NULL;
-	log_info("http", NULL, "listening on http://%s%s%s:%u/", v6 ? "[" : "",
-		 a->listen.host[0] ? a->listen.host : "0.0.0.0", v6 ? "]" : "", http_port(srv));
+	log_info("http", NULL, "listening on %s://%s/ (port %u%s)", listener_scheme(l),
+		 listener_address(l), http_port(srv), opt.auth ? ", basic auth" : "");
 	return srv;
 }
 
@@ -317,15 +353,6 @@ static void apply_logging(const struct config *cfg)
 {
 	const struct agent_config *a = config_get(cfg, "agent");
 	log_configure((enum log_level)a->log_level, (enum log_format)a->log_format);
-}
-
-static int same_listen(const struct agent_config *a, const struct agent_config *b)
-{
-	return a->listen.port == b->listen.port && strcmp(a->listen.host, b->listen.host) == 0 &&
-	       a->http_max_connections == b->http_max_connections &&
-	       a->http_per_ip_connections == b->http_per_ip_connections &&
-	       a->http_timeout_ms == b->http_timeout_ms &&
-	       a->http_memory_limit == b->http_memory_limit;
 }
 
 /* Logs every line of a config error buffer. */
@@ -341,36 +368,58 @@ static void log_config_errors(const struct buf *errors)
 	buf_release(&copy);
 }
 
-/* Moves the HTTP endpoint to new settings.  The same address keeps its
- * listening socket (the port never closes); a new address is bound before
- * the old one is let go.  Returns -1, with the old settings serving, when
- * the new ones cannot be used. */
-static int switch_http(struct daemon *d, const struct agent_config *old_a,
-		       const struct agent_config *new_a)
+/* Moves the HTTP endpoint to new settings (d->listen becomes l, which the
+ * daemon then owns).  The same address keeps its listening socket (the
+ * port never closes); a new address is bound before the old one is let
+ * go.  Returns -1, with the old settings serving and l freed, when the
+ * new ones cannot be used. */
+static int switch_http(struct daemon *d, struct listener *l)
 {
-	if (old_a->listen.port == new_a->listen.port &&
-	    strcmp(old_a->listen.host, new_a->listen.host) == 0) {
-		struct http_options opt = http_options_of(new_a);
+	struct http_server *srv;
+	if (d->http && listener_same_address(d->listen, l)) {
+		struct http_options opt = listener_options(l);
 		char err[512];
-		struct http_server *srv = http_rebind(d->http, &opt, err, sizeof(err));
+		srv = http_rebind(d->http, &opt, err, sizeof(err));
 		if (!srv) {
 			log_error("http", NULL, "%s; trying the address again", err);
-			d->http = start_http(d, old_a);
+			d->http = start_http(d, d->listen);
+			listener_free(l);
 			return -1;
 		}
-		d->http = srv;
-		if (err[0]) {
+		if (err[0]) { /* old itself, still serving */
 			log_error("http", NULL, "%s", err);
+			listener_free(l);
 			return -1;
 		}
+	} else {
+		srv = start_http(d, l);
+		if (!srv) {
+			listener_free(l);
+			return -1;
+		}
+		http_stop(d->http);
+	}
+	d->http = srv;
+	listener_free(d->listen);
+	d->listen = l;
+	return 0;
+}
+
+/* Reads the new endpoint settings and moves to them if they differ. */
+static int reload_http(struct daemon *d, const struct config *cfg)
+{
+	char err[1024];
+	struct listener *l = listener_load(config_get(cfg, "agent"), err, sizeof(err));
+	if (!l) {
+		log_error("http", NULL, "%s", err);
+		return -1;
+	}
+	if (d->http && listener_same(d->listen, l)) {
+		listener_free(l);
 		return 0;
 	}
-	struct http_server *srv = start_http(d, new_a);
-	if (!srv)
-		return -1;
-	http_stop(d->http);
-	d->http = srv;
-	return 0;
+	log_info("http", NULL, "serving with the new settings of %s", listener_address(l));
+	return switch_http(d, l);
 }
 
 static void reload(struct daemon *d)
@@ -386,9 +435,7 @@ static void reload(struct daemon *d)
 		return;
 	}
 	buf_release(&errors);
-	const struct agent_config *old_a = config_get(d->cfg, "agent");
-	const struct agent_config *new_a = config_get(cfg, "agent");
-	if (!same_listen(old_a, new_a) && switch_http(d, old_a, new_a) < 0) {
+	if (reload_http(d, cfg) < 0) {
 		log_error("config", NULL, "reload failed; the previous configuration keeps running");
 		atomic_store(&d->reload_ok, 0);
 		config_unref(cfg);
@@ -413,7 +460,7 @@ static void reload(struct daemon *d)
 
 /* The agent's URL for links in notifications: external_url, else the
  * listener's address (this host's name for a wildcard address). */
-static char *external_url(const struct agent_config *a, unsigned port)
+static char *external_url(const struct agent_config *a, const char *scheme, unsigned port)
 {
 	if (a->external_url) {
 		size_t n = strlen(a->external_url);
@@ -427,7 +474,7 @@ static char *external_url(const struct agent_config *a, unsigned port)
 		h = host;
 	}
 	int v6 = strchr(h, ':') != NULL;
-	return xasprintf("http://%s%s%s:%u/", v6 ? "[" : "", h, v6 ? "]" : "", port);
+	return xasprintf("%s://%s%s%s:%u/", scheme, v6 ? "[" : "", h, v6 ? "]" : "", port);
 }
 
 static struct config *load_or_print(const char *path)
@@ -463,21 +510,28 @@ int daemon_run(const char *config_path)
 	d->start_time = process_start_time();
 	atomic_store(&d->reload_ok, 1);
 	atomic_store(&d->reload_time, now_wall());
-	d->http = start_http(d, config_get(cfg, "agent"));
+	char err[1024];
+	d->listen = listener_load(config_get(cfg, "agent"), err, sizeof(err));
+	d->http = d->listen ? start_http(d, d->listen) : NULL;
 	if (!d->http) {
+		if (!d->listen)
+			log_error("http", NULL, "%s", err);
+		listener_free(d->listen);
 		store_free(d->store);
 		pthread_mutex_destroy(&d->cache_lock);
 		config_unref(cfg);
 		free(d);
 		return 1;
 	}
-	char err[1024], *url = external_url(config_get(cfg, "agent"), http_port(d->http));
+	char *url = external_url(config_get(cfg, "agent"), listener_scheme(d->listen),
+				 http_port(d->http));
 	struct template_env templates = { .query_text = db_view_query_text, .ctx = d->store };
 	d->alerting = alerting_start(cfg, url, &templates, err, sizeof(err));
 	free(url);
 	if (!d->alerting) {
 		log_error("alerts", NULL, "%s", err);
 		http_stop(d->http);
+		listener_free(d->listen);
 		store_free(d->store);
 		pthread_mutex_destroy(&d->cache_lock);
 		config_unref(cfg);
@@ -508,6 +562,7 @@ int daemon_run(const char *config_path)
 
 	int clean = scheduler_stop(d->sched, SHUTDOWN_WAIT_MS) == 0;
 	http_stop(d->http);
+	listener_free(d->listen);
 	if (clean) {
 		scheduler_free(d->sched);
 		alerting_stop(d->alerting);
@@ -596,7 +651,7 @@ int daemon_test_webhook(const char *config_path, const char *name)
 		return 1;
 	apply_logging(cfg);
 	const struct agent_config *a = config_get(cfg, "agent");
-	char *url = external_url(a, a->listen.port);
+	char *url = external_url(a, a->tls_cert_file ? "https" : "http", a->listen.port);
 	struct buf report = BUF_INIT(1 << 16);
 	int rc = alerting_test_webhook(cfg, name, url, &report);
 	fputs(buf_str(&report), rc == 0 ? stdout : stderr);

@@ -21,6 +21,12 @@ struct agent_config {
 	int64_t http_per_ip_connections;
 	int64_t http_timeout_ms;
 	uint64_t http_memory_limit;
+	char *tls_cert_file;
+	char *tls_key_file;
+	int tls_min_version;           /* index of "1.2", "1.3" */
+	char *tls_client_ca_file;
+	char *basic_auth_users_file;
+	struct conf_list basic_auth_exempt;
 };
 
 extern const struct config_kind agent_kind;

@@ -4,6 +4,8 @@
  */
 #include "autoconfig.h"
 #include "daemon.h"
+#include "http_auth.h"
+#include "strutil.h"
 #include "top.h"
 
 #include <getopt.h>
@@ -11,12 +13,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: dbpulse [-c FILE] [--check-config | --once | --test-webhook NAME]\n"
 		"       dbpulse top [--url URL] [--target NAME] [--window 5m] [--sort mean] ...\n"
+		"       dbpulse hash-password [COST] < password\n"
 		"\n"
 		"Monitors PostgreSQL, Redis and the host; serves Prometheus metrics.\n"
 		"\n"
@@ -33,10 +38,50 @@ static void usage(FILE *out)
 		"Signals: SIGHUP reloads the configuration (a bad one is logged and the\n"
 		"running one kept); SIGTERM and SIGINT stop the agent.\n"
 		"'dbpulse top --help' describes the terminal view of the slowest statements.\n"
+		"'dbpulse hash-password' prints the bcrypt hash of a password read from\n"
+		"standard input (cost 10 unless given), for basic_auth_users_file.\n"
 		"Endpoints: /metrics (Prometheus), /queries (the DBA's page), /api/targets,\n"
 		"/api/queries, /api/activity, /api/slowlog, /api/alerts, /healthz, / (index).\n"
 		"See dbpulse(1) and the README for the configuration reference.\n",
 		DBPULSE_DEFAULT_CONFIG);
+}
+
+/* dbpulse hash-password [COST]: one line of standard input (not echoed
+ * from a terminal) to its bcrypt hash. */
+static int hash_password(int argc, char **argv)
+{
+	int64_t cost = 10;
+	if (argc > 2 || (argc == 2 && (parse_int64(argv[1], &cost) < 0 || cost < 4 || cost > 31))) {
+		fprintf(stderr, "Usage: dbpulse hash-password [COST 4..31] < password\n");
+		return 2;
+	}
+	struct termios saved, quiet;
+	int tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
+	if (tty) {
+		fputs("Password: ", stderr);
+		quiet = saved;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	}
+	char password[1024], hash[128];
+	int got = fgets(password, sizeof(password), stdin) != NULL;
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+		fputc('\n', stderr);
+	}
+	password[got ? strcspn(password, "\r\n") : 0] = '\0';
+	if (!password[0]) {
+		fprintf(stderr, "dbpulse: no password on standard input\n");
+		return 1;
+	}
+	int rc = http_auth_hash_password(password, (unsigned)cost, hash, sizeof(hash));
+	explicit_bzero(password, sizeof(password));
+	if (rc < 0) {
+		fprintf(stderr, "dbpulse: cannot hash the password\n");
+		return 1;
+	}
+	puts(hash);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -60,6 +105,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "top") == 0)
 		return top_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "hash-password") == 0)
+		return hash_password(argc - 1, argv + 1);
 
 	while ((c = getopt_long(argc, argv, "c:Vh", options, NULL)) != -1) {
 		switch (c) {

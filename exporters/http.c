@@ -8,14 +8,19 @@
  * second call of the access handler, once the request is complete, so
  * that connections stay open for the next scrape (keep-alive).
  * http_rebind() hands the listening socket from one daemon to the next, so
- * a reload that changes limits never closes the port.
+ * a reload that changes limits, certificates or users never closes the
+ * port.  With a client CA, libmicrohttpd asks for a certificate in the
+ * handshake and the first request of a connection is refused (403) unless
+ * GnuTLS verified one against that CA.
  */
 #include "autoconfig.h"
 #include "http.h"
+#include "http_auth.h"
 #include "log.h"
 #include "xalloc.h"
 
 #include <arpa/inet.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <stdarg.h>
@@ -33,6 +38,14 @@ typedef int MHD_RESULT;
 #else
 typedef enum MHD_Result MHD_RESULT;
 #endif
+
+/* Every response: no sniffing, no framing, no referrer, nothing loaded by
+ * what is not a page (pages bring their own policy). */
+#define DEFAULT_CSP "default-src 'none'; frame-ancestors 'none'"
+#define HSTS "max-age=31536000"
+#define REALM "Basic realm=\"dbpulse\", charset=\"UTF-8\""
+
+static atomic_ullong tls_refused;
 
 struct http_server {
 	struct MHD_Daemon *daemon;
@@ -84,20 +97,89 @@ static int gzip_accepted(const char *v)
 	return gzip >= 0 ? gzip : star > 0;
 }
 
-static MHD_RESULT queue_text(struct MHD_Connection *conn, unsigned status, const char *text,
-			     const char *allow)
+static void add_security_headers(struct MHD_Response *r, const struct http_server *srv,
+				 const char *csp)
+{
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "Cross-Origin-Resource-Policy", "same-origin");
+	MHD_add_response_header(r, "Content-Security-Policy", csp ? csp : DEFAULT_CSP);
+	if (srv->opt.tls)
+		MHD_add_response_header(r, "Strict-Transport-Security", HSTS);
+}
+
+/* A short text answer (errors, refusals); extra is one more header, as
+ * "Name: value", or NULL. */
+static MHD_RESULT queue_text(const struct http_server *srv, struct MHD_Connection *conn,
+			     unsigned status, const char *text, const char *header,
+			     const char *value)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)(uintptr_t)text,
 								 MHD_RESPMEM_PERSISTENT);
 	if (!r)
 		return MHD_NO;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	if (allow)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	add_security_headers(r, srv, NULL);
+	if (header)
+		MHD_add_response_header(r, header, value);
 	MHD_RESULT rc = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
 	return rc;
+}
+
+/* Whether the connection's client presented a certificate that GnuTLS
+ * verified against the client CA. */
+static int client_verified(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (!info || !info->tls_session)
+		return 0;
+	gnutls_session_t session = (gnutls_session_t)info->tls_session;
+	unsigned n = 0;
+	if (!gnutls_certificate_get_peers(session, &n) || n == 0)
+		return 0;
+	unsigned status = 0;
+	return gnutls_certificate_verify_peers2(session, &status) == GNUTLS_E_SUCCESS && status == 0;
+}
+
+static int auth_exempt(const struct http_server *srv, const char *url)
+{
+	for (const char *const *p = srv->opt.auth_exempt; p && *p; p++)
+		if (strcmp(*p, url) == 0)
+			return 1;
+	return 0;
+}
+
+/* A refusal before any route runs, or MHD_YES to go on (*refused 0). */
+static MHD_RESULT refuse(struct http_server *srv, struct MHD_Connection *conn, const char *url,
+			 int *refused)
+{
+	*refused = 1;
+	if (srv->opt.tls && srv->opt.tls->client_ca && !client_verified(conn)) {
+		atomic_fetch_add(&tls_refused, 1);
+		return queue_text(srv, conn, MHD_HTTP_FORBIDDEN, "client certificate required\n",
+				  NULL, NULL);
+	}
+	if (srv->opt.auth && !auth_exempt(srv, url) &&
+	    !http_auth_check(srv->opt.auth, MHD_lookup_connection_value(
+				     conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION)))
+		return queue_text(srv, conn, MHD_HTTP_UNAUTHORIZED, "unauthorized\n",
+				  MHD_HTTP_HEADER_WWW_AUTHENTICATE, REALM);
+	*refused = 0;
+	return MHD_YES;
+}
+
+/* Whether the request announces a body (a GET or HEAD has none). */
+static int has_body(struct MHD_Connection *conn)
+{
+	const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	return te || (cl && strspn(cl, "0 \t") != strlen(cl));
 }
 
 static MHD_RESULT on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -112,12 +194,16 @@ static MHD_RESULT on_request(void *cls, struct MHD_Connection *conn, const char 
 	int head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 	if (!head && strcmp(method, MHD_HTTP_METHOD_GET) != 0) {
 		*upload_size = 0;
-		return queue_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n", "GET, HEAD");
+		return queue_text(srv, conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n",
+				  MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
 	}
 	/* the first call has the headers only: answer once the request is
 	 * complete, or libmicrohttpd closes the connection after the reply */
 	if (*req_cls == NULL) {
 		*req_cls = &request_seen;
+		if (has_body(conn)) /* refused before it is read; the connection closes */
+			return queue_text(srv, conn, 413 /* Content Too Large */,
+					  "a GET or HEAD request has no body\n", NULL, NULL);
 		return MHD_YES;
 	}
 	if (*upload_size) {
@@ -128,8 +214,12 @@ static MHD_RESULT on_request(void *cls, struct MHD_Connection *conn, const char 
 	for (const struct http_route *r = srv->routes; r->path; r++)
 		if (strcmp(r->path, url) == 0)
 			route = r;
+	int refused;
+	MHD_RESULT rc = refuse(srv, conn, url, &refused);
+	if (refused)
+		return rc;
 	if (!route)
-		return queue_text(conn, MHD_HTTP_NOT_FOUND, "not found\n", NULL);
+		return queue_text(srv, conn, MHD_HTTP_NOT_FOUND, "not found\n", NULL, NULL);
 
 	struct http_request req = {
 		.path = url,
@@ -142,7 +232,8 @@ static MHD_RESULT on_request(void *cls, struct MHD_Connection *conn, const char 
 	buf_init(&resp.body, (size_t)1 << 30);
 	if (route->handler(srv->ctx, &req, &resp) < 0) {
 		buf_release(&resp.body);
-		return queue_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error\n", NULL);
+		return queue_text(srv, conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error\n",
+				  NULL, NULL);
 	}
 	size_t len;
 	char *body = buf_detach(&resp.body, &len);
@@ -153,19 +244,14 @@ static MHD_RESULT on_request(void *cls, struct MHD_Connection *conn, const char 
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
 				resp.content_type ? resp.content_type : "text/plain; charset=utf-8");
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	add_security_headers(r, srv, resp.csp);
 	if (resp.cache_control)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, resp.cache_control);
-	if (resp.csp) {
-		MHD_add_response_header(r, "Content-Security-Policy", resp.csp);
-		MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-		MHD_add_response_header(r, "X-Frame-Options", "DENY");
-	}
 	if (resp.gzip)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
 	if (strcmp(url, "/metrics") == 0)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-	MHD_RESULT rc = MHD_queue_response(conn, resp.status ? resp.status : 200, r);
+	rc = MHD_queue_response(conn, resp.status ? resp.status : 200, r);
 	MHD_destroy_response(r);
 	return rc;
 }
@@ -234,14 +320,25 @@ static struct http_server *start_daemon(const struct http_options *opt,
 	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
 	if (ss && ss->ss_family == AF_INET6)
 		flags |= dual ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
-	struct MHD_OptionItem where[2] = {
-		{ MHD_OPTION_END, 0, NULL },
-		{ MHD_OPTION_END, 0, NULL },
-	};
+	struct MHD_OptionItem where[6];
+	size_t n = 0;
 	if (listen_fd >= 0)
-		where[0] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, listen_fd, NULL };
+		where[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, listen_fd, NULL };
 	else
-		where[0] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, (void *)(uintptr_t)ss };
+		where[n++] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, (void *)(uintptr_t)ss };
+	if (opt->tls) {
+		flags |= MHD_USE_TLS;
+		where[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0,
+						      (void *)(uintptr_t)opt->tls->cert };
+		where[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0,
+						      (void *)(uintptr_t)opt->tls->key };
+		where[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0,
+						      (void *)(uintptr_t)opt->tls->priorities };
+		if (opt->tls->client_ca)
+			where[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_TRUST, 0,
+							      (void *)(uintptr_t)opt->tls->client_ca };
+	}
+	where[n] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 	srv->daemon = MHD_start_daemon(
 		flags, (uint16_t)opt->port, NULL, NULL, on_request, srv,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, srv,
@@ -321,6 +418,16 @@ struct http_server *http_rebind(struct http_server *old, const struct http_optio
 	err[0] = '\0';
 	retire(old);
 	return srv;
+}
+
+int http_tls_supported(void)
+{
+	return MHD_is_feature_supported(MHD_FEATURE_TLS) == MHD_YES;
+}
+
+unsigned long long http_tls_refused(void)
+{
+	return atomic_load(&tls_refused);
 }
 
 unsigned http_port(const struct http_server *srv)

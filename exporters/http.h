@@ -44,6 +44,16 @@ struct http_route {
 	http_handler handler;
 };
 
+struct http_auth;
+
+/* TLS material, PEM in memory (the caller reads the files). */
+struct http_tls {
+	const char *cert;           /* certificate chain */
+	const char *key;            /* its private key */
+	const char *client_ca;      /* NULL: no client certificates asked for */
+	const char *priorities;     /* GnuTLS priority string (minimum version) */
+};
+
 struct http_options {
 	const char *host;        /* "" for every interface */
 	unsigned port;           /* 0: any free port */
@@ -52,7 +62,17 @@ struct http_options {
 	unsigned timeout_seconds;
 	size_t memory_limit;
 	unsigned threads;
+	/* These are the caller's: they must stay valid while a server uses
+	 * them (until http_stop, or http_rebind returned). */
+	const struct http_tls *tls;           /* NULL: plain HTTP */
+	struct http_auth *auth;               /* NULL: no authentication */
+	const char *const *auth_exempt;       /* paths served without it; NULL-ended */
 };
+
+/* Whether libmicrohttpd was built with TLS. */
+int http_tls_supported(void);
+/* Answers refused for a missing or bad client certificate since the start. */
+unsigned long long http_tls_refused(void);
 
 struct http_server;
 
