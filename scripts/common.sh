@@ -23,7 +23,8 @@ REDIS_PACKAGES="redis-server redis-tools"
 # download of its own), on Node.js.
 BROWSER_PACKAGES="chromium"
 PLAYWRIGHT_VERSION=1.65.1
-TEST_PACKAGES="libcmocka-dev prometheus prometheus-alertmanager curl gzip xz-utils python3 ca-certificates $PG_PACKAGES \
+# openssl makes the certificates of the TLS tests (tests/integration/security.sh).
+TEST_PACKAGES="libcmocka-dev prometheus prometheus-alertmanager curl gzip xz-utils python3 ca-certificates openssl $PG_PACKAGES \
 $REDIS_PACKAGES $BROWSER_PACKAGES"
 
 say() { printf '==> %s\n' "$*" >&2; }
