@@ -13,7 +13,7 @@ out=$("$DBPULSE" --check-config -c "$top_srcdir/agent.ini" 2>&1)
 rc=$?
 check "--check-config accepts agent.ini" test $rc = 0
 check "--check-config says the file is valid" grep -q "configuration is valid" <<<"$out"
-check "--check-config summarises [agent]" grep -q '^  \[agent\] listen 127.0.0.1:9930' <<<"$out"
+check "--check-config summarises [agent]" grep -q '^  \[agent\] listen http://127.0.0.1:9930' <<<"$out"
 check "--check-config summarises [host]" grep -q '^  \[host\] every 15s' <<<"$out"
 check "--check-config counts the targets" grep -q '^1 target enabled$' <<<"$out"
 
