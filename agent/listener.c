@@ -175,7 +175,8 @@ struct listener *listener_load(const struct agent_config *a, char *err, size_t e
 		.memory_limit = (size_t)a->http_memory_limit,
 		.threads = 2,
 	};
-	if ((a->tls_cert_file && load_tls(l, a, err, errlen) < 0) ||
+	/* a half-configured pair is agent_validate()'s error, not ours */
+	if ((a->tls_cert_file && a->tls_key_file && load_tls(l, a, err, errlen) < 0) ||
 	    (a->basic_auth_users_file && load_auth(l, a, err, errlen) < 0)) {
 		listener_free(l);
 		return NULL;
