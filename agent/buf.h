@@ -39,7 +39,9 @@ int buf_append_slow(struct buf *b, const void *data, size_t len);
 static inline int buf_append(struct buf *b, const void *data, size_t len)
 {
 	if (b->alloc - b->len > len && len <= b->max - b->len) {
-		memcpy(b->data + b->len, data, len);
+		/* alloc > 0 here, so data is allocated: the analyzer does not
+		 * know that invariant of struct buf */
+		memcpy(b->data + b->len, data, len); // NOLINT(clang-analyzer-core.NonNullParamChecker)
 		b->len += len;
 		b->data[b->len] = '\0';
 		return 0;

@@ -86,8 +86,8 @@ static const struct config_key agent_keys[] = {
 static int agent_validate(void *conf, char *err, size_t errlen)
 {
 	struct agent_config *a = conf;
-	if (a->external_url && strncmp(a->external_url, "http://", 7) &&
-	    strncmp(a->external_url, "https://", 8)) {
+	if (a->external_url && strncmp(a->external_url, "http://", 7) != 0 &&
+	    strncmp(a->external_url, "https://", 8) != 0) {
 		snprintf(err, errlen, "external_url: expected an http:// or https:// URL");
 		return -1;
 	}
@@ -199,7 +199,7 @@ static struct expo_merged *merge_store(struct store *store)
 {
 	struct store_snapshot snap;
 	store_snapshot(store, &snap);
-	struct expo_block **blocks = xmalloc((snap.n + 1) * sizeof(*blocks));
+	struct expo_block **blocks = xmalloc((snap.n + 1) * sizeof(struct expo_block *));
 	size_t n = 0;
 	for (size_t i = 0; i < snap.n; i++)
 		if (snap.entries[i]->metrics)

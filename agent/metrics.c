@@ -1,11 +1,18 @@
 /*
- * metrics.c -- batches of samples (see metrics.h).
+ * metrics.c -- batches of samples, and the counts of caps reached on
+ * outside data (see metrics.h).  A batch is used by one thread at a time;
+ * limit counts are atomics, counted by their owner's thread and read by
+ * scrapes.
  */
 #include "autoconfig.h"
 #include "metrics.h"
+#include "buf.h"
+#include "log.h"
 #include "xalloc.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 
 #define BATCH_MAX_LABELS 32
@@ -236,13 +243,81 @@ int batch_append(struct batch *b, const struct batch *src)
 		const struct batch_sample *s = &src->samples[i];
 		const struct batch_family *f = &src->families[s->family];
 		const char *p = batch_str(src, s->labels_off);
-		for (uint32_t k = 0; k < 2 * s->nlabels; k++) {
-			labels[k] = p;
+		size_t nlabels = s->nlabels;
+		if (nlabels > BATCH_MAX_LABELS) { /* never made by batch_addv; labels[] holds no more */
+			b->overflow++;
+			rc = -1;
+			continue;
+		}
+		for (size_t k = 0; k < nlabels; k++) { /* name, value */
+			labels[2 * k] = p;
+			p += strlen(p) + 1;
+			labels[2 * k + 1] = p;
 			p += strlen(p) + 1;
 		}
 		if (batch_addv(b, batch_str(src, f->name_off), batch_str(src, f->help_off), f->type,
-			       s->value, labels, s->nlabels) < 0)
+			       s->value, labels, nlabels) < 0)
 			rc = -1;
 	}
 	return rc;
+}
+
+/* ---- caps reached --------------------------------------------------------- */
+
+static const struct metric_desc m_limit_reached = {
+	"dbpulse_limit_reached_total",
+	"Times a cap on data from outside (a server's reply, a receiver's answer, a queue) was reached: "
+	"the data was cut, dropped or refused.",
+	METRIC_COUNTER };
+/* Receivers' limits are a family of their own: they are rendered with the
+ * agent's own metrics, after the targets' blocks, and one family must not
+ * appear in two places of an exposition. */
+static const struct metric_desc m_webhook_limit_reached = {
+	"dbpulse_webhook_limit_reached_total",
+	"Times a cap on a receiver's data (its outbox, its answer) was reached: the data was cut or "
+	"refused.",
+	METRIC_COUNTER };
+
+void limit_counts_init(struct limit_counts *c, const char *const *names)
+{
+	memset(c, 0, sizeof(*c));
+	c->names = names;
+	while (c->n < LIMIT_COUNTS_MAX && names[c->n])
+		c->n++;
+	for (size_t i = 0; i < LIMIT_COUNTS_MAX; i++) {
+		atomic_init(&c->hits[i], 0);
+		atomic_init(&c->logged[i], 0);
+	}
+}
+
+void limit_reached_n(struct limit_counts *c, size_t limit, uint64_t n, const char *module,
+		     const char *target, const char *fmt, ...)
+{
+	if (limit >= c->n)
+		return;
+	atomic_fetch_add(&c->hits[limit], n);
+	if (atomic_exchange(&c->logged[limit], 1))
+		return;
+	char why[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	log_warn(module, target, "%s (counted in dbpulse_*limit_reached_total{limit=\"%s\"}, "
+		 "logged only once)", why, c->names[limit]);
+}
+
+uint64_t limit_count(const struct limit_counts *c, size_t limit)
+{
+	return limit < c->n ? atomic_load(&c->hits[limit]) : 0;
+}
+
+void limit_counts_add(const struct limit_counts *c, struct batch *b, const char *owner_label,
+		      const char *owner)
+{
+	const struct metric_desc *d =
+		strcmp(owner_label, "receiver") == 0 ? &m_webhook_limit_reached : &m_limit_reached;
+	for (size_t i = 0; i < c->n; i++)
+		batch_add(b, d, (double)atomic_load(&c->hits[i]), "limit",
+			  c->names[i], owner_label, owner, NULL);
 }

@@ -94,4 +94,41 @@ long batch_find_family(const struct batch *b, const char *name);
 int metric_name_valid(const char *name);
 int label_name_valid(const char *name);
 
+/*
+ * Caps on outside data.  Every buffer that holds what a server or a
+ * receiver sent has a cap (a constant beside the code that applies it);
+ * reaching one is never a crash or unbounded growth but a counted event:
+ *
+ *   dbpulse_limit_reached_total{limit="redis_reply_bytes", target="cache"}
+ *
+ * One struct limit_counts per owner (a collector instance, a receiver),
+ * over that owner's list of limit names.  limit_reached() counts a hit and,
+ * the first time for that owner and limit, logs at warn why; later hits are
+ * only counted.  limit_counts_add() exports every limit of the owner, zeros
+ * included, with the owner in the label given (`target`, `receiver`).
+ * Counting and exporting may happen on different threads.
+ */
+#define LIMIT_COUNTS_MAX 12
+
+struct limit_counts {
+	const char *const *names;     /* indexed by the owner's enum; NULL-terminated */
+	size_t n;
+	_Atomic unsigned long long hits[LIMIT_COUNTS_MAX];
+	_Atomic int logged[LIMIT_COUNTS_MAX];
+};
+
+/* names: the owner's limit names, NULL-terminated, at most
+ * LIMIT_COUNTS_MAX; a static array (it is not copied). */
+void limit_counts_init(struct limit_counts *c, const char *const *names);
+/* Counts n hits of limit (an index into names; n may be 0, which only
+ * logs) and logs fmt once per limit: module and target as in log.h. */
+void limit_reached_n(struct limit_counts *c, size_t limit, uint64_t n, const char *module,
+		     const char *target, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+#define limit_reached(c, limit, module, target, ...) \
+	limit_reached_n((c), (limit), 1, (module), (target), __VA_ARGS__)
+uint64_t limit_count(const struct limit_counts *c, size_t limit);
+/* dbpulse_limit_reached_total of every limit, with owner_label=owner. */
+void limit_counts_add(const struct limit_counts *c, struct batch *b, const char *owner_label,
+		      const char *owner);
+
 #endif

@@ -413,7 +413,10 @@ void scheduler_apply(struct scheduler *s, struct config *cfg)
 		*pp = w->next;
 		atomic_fetch_add(&w->refs, 1);
 		worker_stop(s, w);
-		w->next = stopped;
+		/* the reference taken above keeps w alive through worker_stop(),
+		 * which drops only the scheduler's: the analyzer does not follow
+		 * reference counts */
+		w->next = stopped; // NOLINT(clang-analyzer-unix.Malloc)
 		stopped = w;
 	}
 	/* start what is new */

@@ -142,7 +142,7 @@ void store_publish(struct store *s, struct store_slot *slot, struct store_entry 
 void store_snapshot(struct store *s, struct store_snapshot *snap)
 {
 	pthread_mutex_lock(&s->lock);
-	snap->entries = xmalloc((s->nslots + 1) * sizeof(*snap->entries));
+	snap->entries = xmalloc((s->nslots + 1) * sizeof(struct store_entry *));
 	snap->n = 0;
 	for (struct store_slot *slot = s->head; slot; slot = slot->next)
 		if (slot->entry)

@@ -80,7 +80,8 @@ int alert_labels_equal(const struct alert_labels *a, const struct alert_labels *
 	if (a->n != b->n)
 		return 0;
 	for (size_t i = 0; i < a->n; i++)
-		if (strcmp(a->v[i].name, b->v[i].name) || strcmp(a->v[i].value, b->v[i].value))
+		if (strcmp(a->v[i].name, b->v[i].name) != 0 ||
+		    strcmp(a->v[i].value, b->v[i].value) != 0)
 			return 0;
 	return 1;
 }

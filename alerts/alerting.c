@@ -106,7 +106,7 @@ static void dispatch(void *ctx, struct alert_note *note)
 static int start_senders(struct alerting *a, struct config *cfg, struct sender ***out,
 			 size_t *nout, char *err, size_t errlen)
 {
-	struct sender **list = xcalloc(cfg->nsections + 1, sizeof(*list));
+	struct sender **list = xcalloc(cfg->nsections + 1, sizeof(struct sender *));
 	size_t n = 0;
 	struct sender_options opt = { .external_url = a->external_url, .source = a->source };
 	for (size_t i = 0; i < cfg->nsections; i++) {

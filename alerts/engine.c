@@ -208,7 +208,7 @@ static struct instance *instance_new(struct rule_run *r, const struct expr_resul
 	expr_item_labels(item, &series);
 	alert_labels_for(r, &series, &in->labels);
 	alert_labels_release(&series);
-	r->inst = xgrow(r->inst, &r->alloc, r->n + 1, sizeof(*r->inst));
+	r->inst = xgrow(r->inst, &r->alloc, r->n + 1, sizeof(struct instance *));
 	r->inst[r->n++] = in;
 	return in;
 }
@@ -517,7 +517,7 @@ static int restore_instance(struct alert_engine *e, json_t *o)
 	in->am_sent_at = num(o, "am_sent_at");
 	json_t *val = json_object_get(o, "value");
 	in->value = json_is_number(val) ? json_number_value(val) : NAN;
-	r->inst = xgrow(r->inst, &r->alloc, r->n + 1, sizeof(*r->inst));
+	r->inst = xgrow(r->inst, &r->alloc, r->n + 1, sizeof(struct instance *));
 	r->inst[r->n++] = in;
 	return 0;
 }

@@ -184,9 +184,8 @@ static int parse_number_at(struct parser *p, double *out)
 	size_t n = 0;
 	if (s[n] == '+' || s[n] == '-')
 		n++;
-	if (strncasecmp(s + n, "inf", 3) == 0 && !is_name_char(s[n + 3], 1)) {
-		n += 3;
-	} else if (strncasecmp(s + n, "nan", 3) == 0 && !is_name_char(s[n + 3], 1)) {
+	if ((strncasecmp(s + n, "inf", 3) == 0 || strncasecmp(s + n, "nan", 3) == 0) &&
+	    !is_name_char(s[n + 3], 1)) {
 		n += 3;
 	} else {
 		size_t digits = 0;
@@ -816,7 +815,7 @@ static struct history *history_add(struct expr *e, struct term *t, const char *k
 	x->key = xstrdup(key);
 	x->hash = h;
 	x->pts = xmalloc(e->max_points * sizeof(*x->pts));
-	t->hist = xgrow(t->hist, &t->hist_alloc, t->nhist + 1, sizeof(*t->hist));
+	t->hist = xgrow(t->hist, &t->hist_alloc, t->nhist + 1, sizeof(struct history *));
 	t->hist[t->nhist++] = x;
 	if (t->nhist * 2 + 2 > t->index_size) {
 		index_rebuild(t);
@@ -866,6 +865,8 @@ static int history_apply(struct expr *e, struct term *t, struct history *x, doub
 			 double *out)
 {
 	size_t cap = e->max_points;
+	if (cap == 0)
+		return -1; /* never: expr_set_limits keeps it positive */
 	if (x->n && point_at(x, x->n - 1, cap)->t >= now)
 		x->n--;   /* the same instant twice: keep the newer value */
 	if (x->n == cap) {

@@ -1,5 +1,17 @@
 /*
  * outbox.c -- durable notifications (outbox.h).
+ *
+ * Bounded: a receiver's outbox holds at most OUTBOX_MAX_PENDING notes and
+ * OUTBOX_MAX_BYTES bytes (every pending note is loaded at each delivery
+ * round).  When it is full, a note of an alert that has none pending yet
+ * is refused: outbox_put() returns OUTBOX_FULL and the sender counts it
+ * (dbpulse_notifications_dropped_total{reason="outbox_full"} and
+ * dbpulse_webhook_limit_reached_total{limit="outbox_notes"}) and logs an error.
+ * A newer state of an alert already pending still replaces the old one,
+ * so a resolution is never refused for space.  Refusing the newest rather
+ * than evicting the oldest keeps the notes of what went wrong first (the
+ * cause, usually) and keeps the dead-letter folder for refusals by the
+ * receiver: nothing is lost without a count and a log line.
  */
 #include "autoconfig.h"
 
@@ -22,6 +34,13 @@
 #include "xalloc.h"
 
 #define NOTE_MAX_BYTES (4u << 20)
+/* A receiver down for max_age (24 h) keeps one note per alert that changed
+ * state meanwhile: 10,000 is far more alerts than any team can act on, and
+ * at a typical 1-2 KiB a note, 10 to 20 MiB read per delivery round.  The
+ * byte cap bounds that read whatever the notes' size (labels and
+ * annotations come from servers and templates). */
+#define OUTBOX_MAX_PENDING 10000u
+#define OUTBOX_MAX_BYTES ((uint64_t)64 << 20)
 
 struct outbox {
 	pthread_mutex_t lock;
@@ -126,7 +145,7 @@ struct alert_note *alert_note_from_json(const char *text, size_t len, char *err,
 		what = "unknown version";
 	else if (!receiver || !*receiver)
 		what = "no receiver";
-	else if (!status || (strcmp(status, "firing") && strcmp(status, "resolved")))
+	else if (!status || (strcmp(status, "firing") != 0 && strcmp(status, "resolved") != 0))
 		what = "no status";
 	else if (!fp || strlen(fp) != 16)
 		what = "no fingerprint";
@@ -188,13 +207,25 @@ static char *encode_name(const char *name)
 	return s;
 }
 
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
 static char *decode_name(const char *s)
 {
 	char *out = xmalloc(strlen(s) + 1), *o = out;
 	for (; *s; s++) {
-		unsigned v;
-		if (*s == '%' && sscanf(s + 1, "%2X", &v) == 1) {
-			*o++ = (char)v;
+		int hi = *s == '%' ? hex_digit(s[1]) : -1;
+		int lo = hi >= 0 ? hex_digit(s[2]) : -1;
+		if (lo >= 0) {
+			*o++ = (char)(hi * 16 + lo);
 			s += 2;
 		} else {
 			*o++ = *s;
@@ -383,6 +414,39 @@ void outbox_close(struct outbox *o)
 	free(o);
 }
 
+/* The notes (files) pending in dir and their bytes; the lock is held. */
+static void pending_in(const char *dir, size_t *notes, uint64_t *bytes)
+{
+	*notes = 0;
+	*bytes = 0;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		struct stat st;
+		if (e->d_name[0] == '.' || fstatat(dirfd(d), e->d_name, &st, 0) < 0)
+			continue;
+		(*notes)++;
+		*bytes += (uint64_t)st.st_size;
+	}
+	if (d)
+		closedir(d);
+}
+
+/* Whether a new note of len bytes fits in dir; err says why not. */
+static int has_room(const char *dir, size_t len, char *err, size_t errlen)
+{
+	size_t notes;
+	uint64_t bytes;
+	pending_in(dir, &notes, &bytes);
+	if (notes < OUTBOX_MAX_PENDING && bytes + len <= OUTBOX_MAX_BYTES)
+		return 1;
+	snprintf(err, errlen, "the outbox is full (%zu notifications, %llu bytes pending; at most "
+		 "%u and %llu MiB): a notification of a new alert is refused", notes,
+		 (unsigned long long)bytes, OUTBOX_MAX_PENDING,
+		 (unsigned long long)(OUTBOX_MAX_BYTES >> 20));
+	return 0;
+}
+
 int outbox_put(struct outbox *o, const struct alert_note *n, char *err, size_t errlen)
 {
 	struct buf text = BUF_INIT(NOTE_MAX_BYTES);
@@ -397,6 +461,8 @@ int outbox_put(struct outbox *o, const struct alert_note *n, char *err, size_t e
 	struct alert_note *old = rc == 0 ? stored(o, n, NULL) : NULL;
 	if (old && old->seq >= n->seq) {
 		rc = 1;
+	} else if (rc == 0 && !old && !has_room(dir, text.len, err, errlen)) {
+		rc = OUTBOX_FULL;
 	} else if (rc == 0) {
 		char name[32];
 		note_name(n, name);
@@ -450,12 +516,12 @@ int outbox_load(struct outbox *o, const char *receiver, struct alert_note ***not
 			set_aside(o, enc, dir, e->d_name);
 			continue;
 		}
-		*notes = xgrow(*notes, &alloc, *n + 1, sizeof(**notes));
+		*notes = xgrow(*notes, &alloc, *n + 1, sizeof(struct alert_note *));
 		(*notes)[(*n)++] = note;
 	}
 	closedir(d);
 	if (*n > 1)
-		qsort(*notes, *n, sizeof(**notes), by_seq);
+		qsort(*notes, *n, sizeof(struct alert_note *), by_seq);
 out:
 	free(enc);
 	free(dir);

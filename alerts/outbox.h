@@ -31,7 +31,10 @@ struct outbox *outbox_open(const char *state_dir, char *err, size_t errlen);
 void outbox_close(struct outbox *o);
 
 /* Stores n unless the stored note of its alert is as new or newer:
- * 0 stored, 1 ignored, -1 error with err. */
+ * 0 stored, 1 ignored, -1 error with err, OUTBOX_FULL (also < 0, with
+ * err) when n's alert has no note pending and the receiver's outbox is at
+ * its cap (see outbox.c). */
+#define OUTBOX_FULL (-2)
 int outbox_put(struct outbox *o, const struct alert_note *n, char *err, size_t errlen);
 /* The pending notes of receiver, oldest seq first (freed with
  * outbox_notes_free).  Files that do not decode are set aside and counted.

@@ -242,7 +242,7 @@ static int webhook_validate(void *conf, char *err, size_t errlen)
 	}
 	for (size_t i = 0; i < w->url.n; i++) {
 		const char *u = w->url.items[i];
-		if (strncmp(u, "http://", 7) && strncmp(u, "https://", 8)) {
+		if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) {
 			snprintf(err, errlen, "url: expected an http:// or https:// URL");
 			return -1;
 		}

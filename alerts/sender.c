@@ -27,6 +27,10 @@
 #include "xalloc.h"
 
 #define RESPONSE_KEEP 512        /* bytes of an answer kept for logs and dead letters */
+/* A receiver's answer is read up to this much, then the transfer is cut:
+ * webhook receivers answer a few bytes to a few KiB ("ok", a JSON status),
+ * and reading more only costs time a stalling receiver could make long. */
+#define RESPONSE_READ_MAX ((size_t)64 << 10)
 #define FIRST_BACKOFF 1.0        /* seconds; doubles per attempt, full jitter */
 
 enum outcome { SENT, RETRY, REJECTED };
@@ -37,14 +41,21 @@ struct attempt {
 	double retry_after;          /* seconds, 0 when absent */
 	char reason[32];             /* for dbpulse_notifications_failed_total */
 	char detail[256];            /* for the log: curl's error or the answer's start */
+	int response_cut;            /* the answer passed RESPONSE_READ_MAX */
 };
 
 enum fail_reason { FAIL_CONNECT, FAIL_TIMEOUT, FAIL_TLS, FAIL_HTTP_5XX, FAIL_HTTP_429,
 		   FAIL_HTTP_4XX, FAIL_OTHER, FAIL_REASONS };
 static const char *const fail_names[] = { "connect", "timeout", "tls", "http_5xx", "http_429",
 					  "http_4xx", "other" };
-enum drop_reason { DROP_REJECTED, DROP_EXPIRED, DROP_STORE, DROP_REASONS };
-static const char *const drop_names[] = { "rejected", "expired", "outbox_error" };
+enum drop_reason { DROP_REJECTED, DROP_EXPIRED, DROP_STORE, DROP_FULL, DROP_REASONS };
+static const char *const drop_names[] = { "rejected", "expired", "outbox_error", "outbox_full" };
+
+/* The limits of a receiver counted in dbpulse_webhook_limit_reached_total. */
+enum sender_limit { SL_OUTBOX, SL_RESPONSE, SL_COUNT };
+static const char *const sender_limit_names[SL_COUNT + 1] = {
+	"outbox_notes", "webhook_response_bytes", NULL,
+};
 
 struct sender {
 	struct config *cfg;          /* a reference, keeping section alive */
@@ -71,6 +82,9 @@ struct sender {
 	_Atomic double latency;      /* queued -> 2xx of the last delivery */
 	_Atomic double last_success;
 	struct log_complaint complaint;
+	struct log_complaint full_complaint; /* the outbox is full; guarded by full_lock */
+	pthread_mutex_t full_lock;
+	struct limit_counts limits;
 };
 
 static double now_s(void)
@@ -83,6 +97,8 @@ static double now_s(void)
 struct response {
 	struct buf body;
 	double retry_after;
+	size_t received;             /* bytes of the body read */
+	int cut;                     /* the body passed RESPONSE_READ_MAX: transfer stopped */
 };
 
 static size_t on_body(char *data, size_t size, size_t n, void *ctx)
@@ -91,6 +107,11 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 	size_t len = size * n;
 	if (r->body.len < RESPONSE_KEEP)
 		buf_append(&r->body, data, len < RESPONSE_KEEP - r->body.len ? len : RESPONSE_KEEP - r->body.len);
+	r->received += len;
+	if (r->received > RESPONSE_READ_MAX) {
+		r->cut = 1;
+		return 0; /* curl stops with CURLE_WRITE_ERROR; the status is in */
+	}
 	return len;
 }
 
@@ -183,6 +204,9 @@ static void post(const char *url, struct curl_slist *headers, const char *body, 
 	netlib.easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	netlib.easy_setopt(c, CURLOPT_HEADERDATA, &r);
 	CURLcode rc = netlib.easy_perform(c);
+	a->response_cut = r.cut;
+	if (rc == CURLE_WRITE_ERROR && r.cut)
+		rc = CURLE_OK; /* we stopped reading: the answer is what it is */
 	if (rc != CURLE_OK) {
 		classify_curl_error(rc, a);
 	} else {
@@ -267,6 +291,10 @@ static enum outcome deliver(struct sender *s, struct alert_note *const *notes, s
 		struct attempt one;
 		post(s->conf->url.items[i], headers, body.data, body.len, s->conf->timeout_ms, &one);
 		enum outcome o = outcome_of(&one);
+		if (one.response_cut)
+			limit_reached(&s->limits, SL_RESPONSE, "alerts", s->section->name,
+				      "the receiver's answer is longer than %zu bytes; the rest is not read",
+				      RESPONSE_READ_MAX);
 		if (i == 0 || o == SENT || (o == RETRY && best == REJECTED)) {
 			*a = one;
 			best = o;
@@ -366,7 +394,7 @@ static double round_once(struct sender *s, int *retry)
 		goto out;
 	}
 	size_t batch = n < payload_max_batch(s->format) ? n : payload_max_batch(s->format);
-	struct attempt a;
+	struct attempt a = { 0 };
 	enum outcome o = deliver(s, notes, batch, &a);
 	if (a.reason[0] && o != SENT) {
 		for (int f = 0; f < FAIL_REASONS; f++)
@@ -483,6 +511,8 @@ static struct sender *sender_new(const struct config_section *webhook, struct ou
 	for (size_t i = 0; i < s->conf->headers.n; i++)
 		s->headers = netlib.slist_append(s->headers, s->conf->headers.items[i]);
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->full_lock, NULL);
+	limit_counts_init(&s->limits, sender_limit_names);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -509,6 +539,7 @@ static void sender_free(struct sender *s)
 	if (s->cfg)
 		config_unref(s->cfg);
 	pthread_cond_destroy(&s->wake);
+	pthread_mutex_destroy(&s->full_lock);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
@@ -557,7 +588,17 @@ const char *sender_name(const struct sender *s)
 void sender_enqueue(struct sender *s, struct alert_note *note)
 {
 	char err[256];
-	if (outbox_put(s->outbox, note, err, sizeof(err)) < 0) {
+	int rc = outbox_put(s->outbox, note, err, sizeof(err));
+	if (rc == OUTBOX_FULL) {
+		atomic_fetch_add(&s->dropped[DROP_FULL], 1);
+		limit_reached(&s->limits, SL_OUTBOX, "alerts", s->section->name, "%s", err);
+		pthread_mutex_lock(&s->full_lock);
+		log_complain(&s->full_complaint, LOG_LEVEL_ERROR, "alerts", s->section->name,
+			     "notification of %s dropped: %s",
+			     alert_labels_get(&note->labels, "alertname")
+				     ? alert_labels_get(&note->labels, "alertname") : "an alert", err);
+		pthread_mutex_unlock(&s->full_lock);
+	} else if (rc < 0) {
 		atomic_fetch_add(&s->dropped[DROP_STORE], 1);
 		log_error("alerts", s->section->name, "cannot store a notification: %s", err);
 	}
@@ -604,6 +645,7 @@ void sender_metrics(struct sender *s, struct batch *out)
 	batch_add(out, &m_queue, (double)atomic_load(&s->queue), "receiver", r, NULL);
 	batch_add(out, &m_latency, atomic_load(&s->latency), "receiver", r, NULL);
 	batch_add(out, &m_last, atomic_load(&s->last_success), "receiver", r, NULL);
+	limit_counts_add(&s->limits, out, "receiver", r);
 }
 
 /* ---- --test-webhook ------------------------------------------------------------------------- */

@@ -84,7 +84,7 @@ static int shortest_digits(double v, char d[32], size_t *nd)
 		n--;
 	d[n] = '\0';
 	*nd = n;
-	return atoi(m + 1);
+	return (int)strtol(m + 1, NULL, 10); /* the exponent of our own %e */
 }
 
 void template_format_value(double v, struct buf *out)
@@ -127,7 +127,7 @@ void template_format_value(double v, struct buf *out)
 		return;
 	}
 	for (int i = 0; i < dp; i++)
-		buf_putc(out, i < (int)nd ? d[i] : '0');
+		buf_putc(out, (char)(i < (int)nd ? d[i] : '0'));
 	if ((int)nd > dp) {
 		buf_putc(out, '.');
 		buf_puts(out, d + dp);
@@ -393,7 +393,7 @@ static int parse_quoted(struct tparser *p, char **out)
 			break;
 		if (c == '\\') {
 			char n = p->s[++p->pos];
-			c = n == 'n' ? '\n' : n == 't' ? '\t' : n;
+			c = (char)(n == 'n' ? '\n' : n == 't' ? '\t' : n);
 			if (!n) {
 				buf_release(&b);
 				return tfail(p, start, "unterminated string");
@@ -506,7 +506,7 @@ static int parse_command(struct tparser *p, struct command *c, int piped)
 			return -1;
 		c->nargs++;
 	}
-	size_t need = c->fn == F_PRINTF ? 1 : 1;
+	size_t need = 1;
 	if (c->fn < 0 && c->nargs != 1)
 		return tfail(p, at, "empty action");
 	if (c->fn >= 0 && c->nargs + (size_t)piped < need)
@@ -693,11 +693,9 @@ static void apply(int fn, struct value *args, size_t nargs, const struct alert_l
 		int word_start = 1;
 		for (size_t i = 0; i < out.len; i++) {
 			unsigned char c = (unsigned char)out.data[i];
-			if (fn == F_UPPER)
-				out.data[i] = (char)toupper(c);
-			else if (fn == F_LOWER)
+			if (fn == F_LOWER)
 				out.data[i] = (char)tolower(c);
-			else if (word_start && isalpha(c))
+			else if (fn == F_UPPER || (word_start && isalpha(c)))
 				out.data[i] = (char)toupper(c);
 			word_start = isspace(c);
 		}

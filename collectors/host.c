@@ -350,11 +350,11 @@ static size_t host_select_mounts(struct host *h)
 		if (conf_regex_match(&c->mountpoint_exclude, m->mountpoint) ||
 		    conf_regex_match(&c->fstype_exclude, m->fstype))
 			continue;
-		h->kept = xgrow(h->kept, &h->kept_alloc, n + 1, sizeof(*h->kept));
+		h->kept = xgrow(h->kept, &h->kept_alloc, n + 1, sizeof(const struct host_mount *));
 		h->kept[n++] = m;
 	}
 	if (n > 1)
-		qsort(h->kept, n, sizeof(*h->kept), host_mount_cmp);
+		qsort(h->kept, n, sizeof(const struct host_mount *), host_mount_cmp);
 	size_t out = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (i + 1 < n && strcmp(h->kept[i]->mountpoint, h->kept[i + 1]->mountpoint) == 0)

@@ -124,7 +124,7 @@ int host_snake_case(const char *in, char *out, size_t outlen)
 		}
 		if (n + 1 >= outlen)
 			return -1;
-		out[n++] = upper ? (char)(c - 'A' + 'a') : c;
+		out[n++] = (char)(upper ? c - 'A' + 'a' : c);
 	}
 	if (n >= outlen)
 		return -1;

@@ -27,6 +27,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The text cache holds the texts of the exported and shown statements:
+ * statements_top + 2000 per window of statements_query_length (200)
+ * characters is about 2 MiB at the defaults; 4 MiB leave room, and a
+ * longer statements_query_length evicts (counted) rather than grows. */
 #define TEXT_CACHE_BYTES ((size_t)4 << 20)
 #define TEXT_FETCH_EVERY_MS 60000   /* at most, or slow_interval if shorter */
 #define TEXT_FETCH_MAX 2000
@@ -54,6 +58,8 @@ struct stmt_window {
 
 struct pg_stmts {
 	const struct pg_config *conf;
+	struct limit_counts *limits;   /* the collector's, enum pg_limit */
+	const char *target;            /* for the log, set by collect */
 	struct pgss *engine;
 	int available;         /* -1 unknown, 0 no, 1 yes */
 	int said_missing;
@@ -79,10 +85,11 @@ struct pg_stmts {
 	size_t wanted_size;
 };
 
-struct pg_stmts *pg_stmts_new(const struct pg_config *conf)
+struct pg_stmts *pg_stmts_new(const struct pg_config *conf, struct limit_counts *limits)
 {
 	struct pg_stmts *s = xcalloc(1, sizeof(*s));
 	s->conf = conf;
+	s->limits = limits;
 	s->available = -1;
 	struct pgss_options o = {
 		.top_n = (size_t)conf->statements_top,
@@ -178,10 +185,26 @@ static void texts_index(struct pg_stmts *s)
 	}
 }
 
+/* The longest text kept: statements_query_length characters of at most 4
+ * bytes.  The query cuts texts to that many characters already; this keeps
+ * a server that answers otherwise from filling the cache. */
+static size_t text_max_bytes(const struct pg_stmts *s)
+{
+	return (size_t)s->conf->statements_query_length * 4;
+}
+
 static void text_add(struct pg_stmts *s, int64_t queryid, const char *text)
 {
 	s->texts = xgrow(s->texts, &s->texts_alloc, s->ntexts + 1, sizeof(*s->texts));
-	char *copy = xstrdup(text);
+	size_t len = strlen(text), max = text_max_bytes(s);
+	if (len > max) {
+		limit_reached(s->limits, PL_QUERY_TEXT, "postgres", s->target,
+			      "a statement text of %zu bytes came back for a limit of %lld characters; "
+			      "it is cut", len, (long long)s->conf->statements_query_length);
+		len = max;
+	}
+	char *copy = xmalloc(UTF8_CLEAN_SIZE(len, max));
+	utf8_clean(copy, text, len, max);
 	s->text_bytes += strlen(copy) + 1;
 	s->texts[s->ntexts++] = (struct text_entry){ queryid, copy, s->cycle };
 	if (!s->text_slots || 2 * s->ntexts + 2 > s->text_mask + 1) {
@@ -209,15 +232,25 @@ static struct text_entry *text_of(struct pg_stmts *s, int64_t queryid)
 static void texts_trim(struct pg_stmts *s)
 {
 	size_t max_entries = 4 * (size_t)s->conf->statements_top + 1000 + DBVIEW_MAX_STATEMENTS;
+	uint64_t evicted = 0;
 	while ((s->text_bytes > TEXT_CACHE_BYTES || s->ntexts > max_entries) && s->ntexts) {
+		evicted++;
 		size_t oldest = 0;
 		for (size_t i = 1; i < s->ntexts; i++)
 			if (s->texts[i].used < s->texts[oldest].used)
 				oldest = i;
-		s->text_bytes -= strlen(s->texts[oldest].text) + 1;
-		free(s->texts[oldest].text);
+		char *gone = s->texts[oldest].text;
 		s->texts[oldest] = s->texts[--s->ntexts];
+		/* the analyzer loses the struct copy above and takes the moved
+		 * entry's text for the one freed on the previous turn */
+		s->text_bytes -= strlen(gone) + 1; // NOLINT(clang-analyzer-unix.Malloc)
+		free(gone);
 	}
+	if (evicted)
+		limit_reached_n(s->limits, PL_TEXT_CACHE, evicted, "postgres", s->target,
+				"the statement text cache is full (%zu MiB, %zu texts); the least "
+				"recently shown texts are dropped and fetched again when wanted",
+				TEXT_CACHE_BYTES >> 20, max_entries);
 }
 
 /* Runs sql with the extension's schema put in for %s. */
@@ -526,7 +559,7 @@ static void export_windowed(const struct pg_stmts *s, const struct pgss_series *
 				     "window", s->conf->statements_windows.items[w] };
 		batch_addv(b, m_calls_rate.name, m_calls_rate.help, m_calls_rate.type, calls / covered,
 			   wl, 5);
-		if (calls > 0)
+		if (row && calls > 0)
 			batch_addv(b, m_mean.name, m_mean.help, m_mean.type,
 				   row->v[PGSS_EXEC_MS] / calls / 1000.0, wl, 5);
 	}
@@ -624,6 +657,7 @@ int pg_stmts_collect(struct pg_stmts *s, struct pg_conn *conn, const char *targe
 {
 	const char *t[] = { "target", target };
 	s->cycle++;
+	s->target = target;
 	windows_clear(s);
 	if (s->available <= 0 && check_installed(s, conn, target, deadline, err, errlen) < 0)
 		return -1;
@@ -676,6 +710,10 @@ int pg_stmts_collect(struct pg_stmts *s, struct pg_conn *conn, const char *targe
 	batch_addv(b, m_tracked.name, m_tracked.help, m_tracked.type, (double)st.statements, t, 1);
 	batch_addv(b, m_untracked.name, m_untracked.help, m_untracked.type, (double)st.untracked_rows,
 		   t, 1);
+	if (st.untracked_rows)
+		limit_reached(s->limits, PL_STATEMENTS, "postgres", target,
+			      "the agent's statement table is full (%d statements); the others are "
+			      "summed in queryid=\"other\"", PGSS_DEFAULT_MAX);
 	batch_addv(b, m_restarts.name, m_restarts.help, m_restarts.type,
 		   (double)st.restarted_entries, t, 1);
 	return 0;

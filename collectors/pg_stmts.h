@@ -18,7 +18,11 @@ struct pg_config;
 struct pg_conn;
 struct pg_stmts;
 
-struct pg_stmts *pg_stmts_new(const struct pg_config *conf);
+struct limit_counts;
+
+/* limits: the collector's counts (enum pg_limit of postgres.h), kept by
+ * the caller for as long as the pg_stmts. */
+struct pg_stmts *pg_stmts_new(const struct pg_config *conf, struct limit_counts *limits);
 void pg_stmts_free(struct pg_stmts *s);
 
 /* Adds the pg_stat_statements_* families to b.  A missing extension is

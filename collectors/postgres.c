@@ -186,6 +186,11 @@ struct pg {
 	struct pg_query_stat stats[Q_COUNT];
 	struct log_complaint complaints[Q_COUNT];
 	struct db_view *view;             /* this cycle's, until published */
+	struct limit_counts limits;       /* enum pg_limit */
+};
+
+const char *const pg_limit_names[PL_COUNT + 1] = {
+	"pg_sessions", "pg_statements", "pg_statement_texts", "pg_query_text_bytes", NULL,
 };
 
 static const struct metric_desc m_up = {
@@ -219,7 +224,8 @@ static void *pg_init(const struct config_section *section, char *err, size_t err
 	PQconninfoFree(opts);
 	if (!p->dbname) /* libpq's default; known once connected */
 		p->dbname = xstrdup("");
-	p->stmts = pg_stmts_new(p->conf);
+	limit_counts_init(&p->limits, pg_limit_names);
+	p->stmts = pg_stmts_new(p->conf, &p->limits);
 	p->slow = batch_new();
 	return p;
 }
@@ -290,7 +296,7 @@ static int pg_connect(struct pg *p, struct pg_conn *conn, const char *dbname, in
 		 "%s%s-c statement_timeout=%lld -c lock_timeout=%lld "
 		 "-c idle_in_transaction_session_timeout=%lld",
 		 user_options ? user_options : "", user_options ? " " : "", (long long)t,
-		 (long long)(t / 2 > 0 ? t / 2 : 1), (long long)(t * 2));
+		 (long long)(t / 2 > 0 ? t / 2 : 1), (long long)t * 2);
 	long long seconds = (t + 999) / 1000;
 	snprintf(timeout_s, sizeof(timeout_s), "%lld", seconds < 2 ? 2 : seconds);
 	kw[k] = "options";
@@ -452,6 +458,7 @@ static int pg_collect(void *instance, struct batch *b, int64_t deadline, char *e
 			snprintf(err, errlen, "cannot query the server");
 		batch_addv(b, m_up.name, m_up.help, m_up.type, 0, t, 1);
 		add_query_stats(p, b);
+		limit_counts_add(&p->limits, b, "target", target);
 		return -1;
 	}
 	memset(&p->info, 0, sizeof(p->info));
@@ -478,6 +485,10 @@ static int pg_collect(void *instance, struct batch *b, int64_t deadline, char *e
 	if (r) {
 		pg_sessions_fill(p->view, r, (size_t)p->conf->statements_query_length * 4);
 		PQclear(r);
+		if (p->view->sessions_truncated)
+			limit_reached(&p->limits, PL_SESSIONS, "postgres", target,
+				      "more than %d sessions are busy; /api/activity shows the %d with "
+				      "the oldest transactions", DBVIEW_MAX_SESSIONS, DBVIEW_MAX_SESSIONS);
 	}
 	run_emit(p, Q_LOCKS, pg_sql_locks(version), pg_emit_locks, b, deadline);
 	run_emit(p, Q_REPLICATION, pg_sql_replication(version), pg_emit_replication, b, deadline);
@@ -518,6 +529,7 @@ static int pg_collect(void *instance, struct batch *b, int64_t deadline, char *e
 	}
 	batch_append(b, p->slow);
 	add_query_stats(p, b);
+	limit_counts_add(&p->limits, b, "target", target);
 
 	int up = pg_conn_ok(&p->conn);
 	batch_addv(b, m_up.name, m_up.help, m_up.type, up, t, 1);

@@ -32,6 +32,17 @@ struct pg_config {
 	int64_t tables_top;
 };
 
+/* The limits of a PostgreSQL target counted in dbpulse_limit_reached_total
+ * (the collector's struct limit_counts, shared with pg_stmts.c). */
+enum pg_limit {
+	PL_SESSIONS,        /* more busy sessions than DBVIEW_MAX_SESSIONS: the oldest are shown */
+	PL_STATEMENTS,      /* the statement table was full: new statements go to "other" */
+	PL_TEXT_CACHE,      /* statement texts evicted from the cache (fetched again when wanted) */
+	PL_QUERY_TEXT,      /* a statement text longer than statements_query_length: cut */
+	PL_COUNT
+};
+extern const char *const pg_limit_names[PL_COUNT + 1];
+
 extern const struct config_kind postgres_kind;
 extern const struct collector postgres_collector;
 

@@ -11,8 +11,17 @@
  * timeout: redisSetTimeout before each), so `DEBUG SLEEP` on the server
  * or a server that never answers costs one cycle, not a hang.
  *
+ * Every reply is bounded (see "capped replies" below): hiredis 0.14 would
+ * buffer whatever the server sends.  A reply over its cap drops the
+ * connection, like any protocol error, and is counted in
+ * dbpulse_limit_reached_total{limit="redis_reply_bytes"|"redis_reply_elements"};
+ * the other caps on what the server sends (slow-log entries and their
+ * texts, INFO label values and databases, check_keys) are counted there
+ * too.
+ *
  * An instance owns its context, the slow-log entries it keeps for the API
- * (published as the store entry's view), and its parse error count.
+ * (published as the store entry's view), its parse error count and its
+ * limit counts.
  */
 #include "autoconfig.h"
 #include "redis.h"
@@ -26,6 +35,7 @@
 #include "xalloc.h"
 
 #include <hiredis/hiredis.h>
+#include <hiredis/read.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +49,17 @@
 #define HOUR (3600 * SECOND)
 #define KEY_NAME_MAX 1024       /* longer key names are skipped, not exported */
 #define SCAN_COUNT 1000
+
+/* Caps of one reply.  The largest reply of a healthy server is INFO ALL
+ * with every command in commandstats and latencystats, about 200 KiB and a
+ * single element, or a SCAN page of SCAN_COUNT keys: 8 MiB leave 40 times
+ * that, and 64 Ki elements 60 times a SCAN page.  SLOWLOG GET N gets room
+ * for N entries of what Redis keeps at most (32 arguments of 128 bytes
+ * and the client's address and name: 8 KiB, 40 elements) on top. */
+#define REPLY_MAX_BYTES ((size_t)8 << 20)
+#define REPLY_MAX_ELEMENTS ((size_t)64 << 10)
+#define SLOWLOG_ENTRY_MAX_BYTES ((size_t)8 << 10)
+#define SLOWLOG_ENTRY_MAX_ELEMENTS 40
 
 static const struct config_key redis_keys[] = {
 	{ .name = "enabled", .type = CONF_BOOL, .offset = REDIS_KEY(common.enabled), .def = "true",
@@ -131,10 +152,49 @@ static void redis_describe(const struct config_section *s, struct buf *out)
 
 /* ---- the instance ----------------------------------------------------- */
 
+/* The limits counted in dbpulse_limit_reached_total of a Redis target. */
+enum redis_limit {
+	RL_REPLY_BYTES,        /* a reply over its byte cap: connection dropped */
+	RL_REPLY_ELEMENTS,     /* a reply with more elements than its cap: connection dropped */
+	RL_SLOWLOG_ENTRIES,    /* SLOWLOG GET answered more entries than asked: extra dropped */
+	RL_SLOWLOG_TEXT,       /* a new slow-log entry's arguments or client cut */
+	RL_LABEL_BYTES,        /* an INFO label value cut to REDIS_INFO_LABEL_MAX */
+	RL_DATABASES,          /* INFO listed more than REDIS_INFO_MAX_DBS databases */
+	RL_CHECK_KEYS,         /* keys matching check_keys not sized (check_keys_limit, deadline) */
+	RL_KEY_NAME,           /* a matching key longer than KEY_NAME_MAX: skipped */
+	RL_COUNT
+};
+
+static const char *const redis_limit_names[RL_COUNT + 1] = {
+	"redis_reply_bytes", "redis_reply_elements", "redis_slowlog_entries",
+	"redis_slowlog_entry_text", "redis_label_bytes", "redis_databases", "redis_check_keys",
+	"redis_key_name_bytes", NULL,
+};
+
+/* The caps of one reply (see REPLY_MAX_BYTES). */
+struct reply_caps {
+	size_t bytes, elements;
+};
+
+static const struct reply_caps default_caps = { REPLY_MAX_BYTES, REPLY_MAX_ELEMENTS };
+
+/* Counts the elements of the reply being read against its cap: the
+ * reader's createArray goes through here (task->privdata). */
+struct reply_counter {
+	redisReplyObjectFunctions fn;     /* hiredis' own, createArray wrapped */
+	redisReplyObjectFunctions *inner; /* hiredis' own */
+	size_t elements, max_elements;
+	int over;                         /* the last reply passed max_elements */
+};
+
 struct redis {
 	const struct config_section *section;
 	const struct redis_config *conf;
 	redisContext *ctx;
+	struct reply_counter counter;     /* installed in ctx's reader */
+	struct limit_counts limits;
+	int64_t slowlog_seen_id;          /* newest slow-log id whose cuts were counted */
+	int over_cap;                     /* the connection was dropped for a reply's cap */
 	char host[256];
 	int port;                         /* 0: unix socket */
 	uint64_t parse_errors;            /* values and lines of INFO that did not parse */
@@ -169,6 +229,8 @@ static void *redis_init(const struct config_section *section, char *err, size_t 
 	struct redis *r = xcalloc(1, sizeof(*r));
 	r->section = section;
 	r->conf = section->conf;
+	r->slowlog_seen_id = -1;
+	limit_counts_init(&r->limits, redis_limit_names);
 	if (parse_address(r->conf->address, r->host, sizeof(r->host), &r->port, err, errlen) < 0) {
 		free(r);
 		return NULL;
@@ -201,31 +263,141 @@ static struct timeval left_until(int64_t deadline)
 	return (struct timeval){ .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
 }
 
-/* Runs one command (argv form) within the deadline.  An error reply is
- * returned as NULL with its text in r->err and the connection kept; an I/O
- * or protocol error drops the connection. */
-static redisReply *command(struct redis *r, int64_t deadline, int argc, const char **argv)
+/* ---- capped replies ----------------------------------------------------- */
+
+/* hiredis 0.14 reads a reply whole, however large the server makes it: its
+ * reader has no maxelements (hiredis 1.0 added it), and maxbuf only trims
+ * an idle buffer.  So replies are read here, one socket read at a time,
+ * counting the bytes received and (through the reader's createArray) the
+ * elements announced, and given up at the cap.  The rest of such a reply
+ * cannot be skipped: the connection is dropped. */
+
+static void *counted_array(const redisReadTask *task, int elements)
+{
+	struct reply_counter *c = task->privdata;
+	if (elements < 0 || (size_t)elements > c->max_elements - c->elements) {
+		c->over = elements < 0 ? -1 : 1; /* -1: not a length at all */
+		return NULL; /* the reader fails the reply (as out of memory) */
+	}
+	c->elements += (size_t)elements;
+	return c->inner->createArray(task, elements);
+}
+
+/* Puts the element counter into a new context's reader. */
+static void counter_install(struct redis *r)
+{
+	redisReader *rd = r->ctx->reader;
+	r->counter.inner = rd->fn;
+	r->counter.fn = *rd->fn;
+	r->counter.fn.createArray = counted_array;
+	rd->fn = &r->counter.fn;
+	rd->privdata = &r->counter;
+	rd->maxbuf = REDIS_READER_MAX_BUF; /* an idle buffer over 16 KiB is freed */
+}
+
+/* The failure of a socket read or write, in r->err; drops the connection. */
+static void io_failed(struct redis *r, const char *what)
+{
+	int timed_out = r->ctx->err == REDIS_ERR_IO &&
+			strstr(r->ctx->errstr, "temporarily unavailable") != NULL;
+	snprintf(r->err, sizeof(r->err), "%s: %s", what,
+		 timed_out ? "no answer before the deadline" : r->ctx->errstr);
+	disconnect(r);
+}
+
+static void reply_too_large(struct redis *r, const char *what, enum redis_limit limit, size_t cap)
+{
+	const char *unit = limit == RL_REPLY_BYTES ? "bytes" : "elements";
+	snprintf(r->err, sizeof(r->err), "%s: the reply passed its cap of %zu %s; connection dropped",
+		 what, cap, unit);
+	r->over_cap = 1;
+	limit_reached(&r->limits, limit, "redis", r->section->name, "%s", r->err);
+	disconnect(r);
+}
+
+/* Sends what the context has buffered. */
+static int flush_commands(struct redis *r, const char *what)
+{
+	int done = 0;
+	while (!done) {
+		if (redisBufferWrite(r->ctx, &done) != REDIS_OK) {
+			io_failed(r, what);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Reads one reply within caps into *out.  -1 (r->err set, connection
+ * dropped) on an I/O or protocol error or a reply over a cap. */
+static int read_reply(struct redis *r, const struct reply_caps *caps, const char *what,
+		      redisReply **out)
+{
+	redisReader *rd = r->ctx->reader;
+	void *reply = NULL;
+	size_t received = 0;
+	r->counter.elements = 0;
+	r->counter.max_elements = caps->elements;
+	r->counter.over = 0;
+	for (;;) {
+		if (redisReaderGetReply(rd, &reply) != REDIS_OK) {
+			if (r->counter.over > 0) {
+				reply_too_large(r, what, RL_REPLY_ELEMENTS, caps->elements);
+			} else {
+				snprintf(r->err, sizeof(r->err), "%s: %s", what,
+					 r->counter.over < 0 ? "protocol error (negative array length)"
+							     : rd->errstr);
+				disconnect(r);
+			}
+			return -1;
+		}
+		if (reply)
+			break;
+		if (received > caps->bytes) {
+			reply_too_large(r, what, RL_REPLY_BYTES, caps->bytes);
+			return -1;
+		}
+		size_t before = rd->len;
+		if (redisBufferRead(r->ctx) != REDIS_OK) {
+			io_failed(r, what);
+			return -1;
+		}
+		received += rd->len - before;
+	}
+	*out = reply;
+	return 0;
+}
+
+/* Runs one command (argv form) within the deadline and the caps.  An error
+ * reply is returned as NULL with its text in r->err and the connection
+ * kept; an I/O or protocol error or a reply over a cap drops the
+ * connection. */
+static redisReply *command_capped(struct redis *r, int64_t deadline, const struct reply_caps *caps,
+				  int argc, const char **argv)
 {
 	if (!r->ctx) {
 		snprintf(r->err, sizeof(r->err), "not connected");
 		return NULL;
 	}
 	redisSetTimeout(r->ctx, left_until(deadline));
-	redisReply *reply = redisCommandArgv(r->ctx, argc, argv, NULL);
-	if (!reply) {
-		int timed_out = r->ctx->err == REDIS_ERR_IO &&
-				strstr(r->ctx->errstr, "temporarily unavailable") != NULL;
-		snprintf(r->err, sizeof(r->err), "%s: %s", argv[0],
-			 timed_out ? "no answer before the deadline" : r->ctx->errstr);
-		disconnect(r);
+	redisReply *reply = NULL;
+	if (redisAppendCommandArgv(r->ctx, argc, argv, NULL) != REDIS_OK) {
+		io_failed(r, argv[0]);
 		return NULL;
 	}
+	if (flush_commands(r, argv[0]) < 0 || read_reply(r, caps, argv[0], &reply) < 0)
+		return NULL;
 	if (reply->type == REDIS_REPLY_ERROR) {
 		snprintf(r->err, sizeof(r->err), "%s: %.*s", argv[0], (int)reply->len, reply->str);
 		freeReplyObject(reply);
 		return NULL;
 	}
 	return reply;
+}
+
+static redisReply *command(struct redis *r, int64_t deadline, int argc, const char **argv)
+{
+	return command_capped(r, deadline, &default_caps, argc, argv);
 }
 
 static int connect_server(struct redis *r, int64_t deadline)
@@ -240,6 +412,7 @@ static int connect_server(struct redis *r, int64_t deadline)
 		disconnect(r);
 		return -1;
 	}
+	counter_install(r);
 	char password[1024];
 	int has = secret_read(r->conf->password_file, r->conf->password_env, password,
 			      sizeof(password), r->err, sizeof(r->err));
@@ -270,6 +443,30 @@ static int connect_server(struct redis *r, int64_t deadline)
 	return 0;
 }
 
+/* Counts the entries new since the last read whose texts were cut (the
+ * same entries come back every cycle until the slow log rotates). */
+static void count_slowlog_cuts(struct redis *r, const struct redis_slowlog *s)
+{
+	uint64_t cut = 0;
+	int64_t newest = r->slowlog_seen_id;
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->entries[i].id <= r->slowlog_seen_id)
+			continue;
+		cut += s->entries[i].cut != 0;
+		if (s->entries[i].id > newest)
+			newest = s->entries[i].id;
+	}
+	/* a server restart starts the ids again */
+	if (s->n && s->entries[0].id < r->slowlog_seen_id)
+		newest = s->entries[0].id;
+	r->slowlog_seen_id = newest;
+	if (cut)
+		limit_reached_n(&r->limits, RL_SLOWLOG_TEXT, cut, "redis", r->section->name,
+				"slow-log entries are kept with at most %d arguments of %d bytes "
+				"and %d bytes of client address and name; longer ones are cut",
+				REDIS_SLOWLOG_ARGS_MAX, REDIS_SLOWLOG_ARG_MAX, REDIS_SLOWLOG_CLIENT_MAX);
+}
+
 /* The slow log: its length, newest entry, and the entries kept for the API. */
 static void collect_slowlog(struct redis *r, struct batch *b, int64_t deadline)
 {
@@ -282,17 +479,25 @@ static void collect_slowlog(struct redis *r, struct batch *b, int64_t deadline)
 		batch_addv(b, m_slowlog_len.name, m_slowlog_len.help, m_slowlog_len.type,
 			   (double)reply->integer, t, 1);
 	freeReplyObject(reply);
+	size_t want = r->conf->slowlog_entries > 0 ? (size_t)r->conf->slowlog_entries : 1;
 	char count[24];
-	snprintf(count, sizeof(count), "%lld", (long long)(r->conf->slowlog_entries > 0
-							   ? r->conf->slowlog_entries : 1));
+	snprintf(count, sizeof(count), "%zu", want);
 	const char *get_argv[] = { "SLOWLOG", "GET", count };
-	reply = command(r, deadline, 3, get_argv);
+	struct reply_caps caps = { REPLY_MAX_BYTES + want * SLOWLOG_ENTRY_MAX_BYTES,
+				   REPLY_MAX_ELEMENTS + want * SLOWLOG_ENTRY_MAX_ELEMENTS };
+	reply = command_capped(r, deadline, &caps, 3, get_argv);
 	if (!reply)
 		return;
 	struct redis_slowlog *s = redis_slowlog_parse(reply);
 	freeReplyObject(reply);
 	if (!s)
 		return;
+	size_t extra = redis_slowlog_keep(s, want);
+	if (extra)
+		limit_reached_n(&r->limits, RL_SLOWLOG_ENTRIES, extra, "redis", r->section->name,
+				"SLOWLOG GET %zu answered %zu entries; the extra ones are dropped", want,
+				want + extra);
+	count_slowlog_cuts(r, s);
 	if (s->n > 0) {
 		batch_addv(b, m_slowlog_last_id.name, m_slowlog_last_id.help, m_slowlog_last_id.type,
 			   (double)s->entries[0].id, t, 1);
@@ -319,20 +524,18 @@ static const char *size_command(const char *type)
 	return NULL;
 }
 
-/* Reads the replies of n pipelined commands; NULL entries for errors.
- * Returns -1 (connection dropped) on an I/O error. */
+/* Reads the replies of n pipelined commands, each within the default
+ * caps.  Returns -1 (connection dropped) on an I/O error. */
 static int read_replies(struct redis *r, redisReply **out, size_t n)
 {
+	if (n && flush_commands(r, "pipeline") < 0)
+		return -1;
 	for (size_t i = 0; i < n; i++) {
-		void *reply = NULL;
-		if (redisGetReply(r->ctx, &reply) != REDIS_OK) {
-			snprintf(r->err, sizeof(r->err), "pipeline: %s", r->ctx->errstr);
+		if (read_reply(r, &default_caps, "pipeline", &out[i]) < 0) {
 			for (size_t k = 0; k < i; k++)
 				freeReplyObject(out[k]);
-			disconnect(r);
 			return -1;
 		}
-		out[i] = reply;
 	}
 	return 0;
 }
@@ -342,8 +545,8 @@ static int read_replies(struct redis *r, redisReply **out, size_t n)
 static int size_keys(struct redis *r, struct batch *b, const char *db, char **keys, size_t n,
 		     int64_t deadline)
 {
-	redisReply **types = xcalloc(n + 1, sizeof(*types));
-	redisReply **sizes = xcalloc(n + 1, sizeof(*sizes));
+	redisReply **types = xcalloc(n + 1, sizeof(redisReply *));
+	redisReply **sizes = xcalloc(n + 1, sizeof(redisReply *));
 	const char **cmds = xcalloc(n + 1, sizeof(*cmds));
 	int rc = -1;
 	redisSetTimeout(r->ctx, left_until(deadline));
@@ -363,7 +566,7 @@ static int size_keys(struct redis *r, struct batch *b, const char *db, char **ke
 			sent++;
 		}
 	}
-	redisReply **got = xcalloc(sent + 1, sizeof(*got));
+	redisReply **got = xcalloc(sent + 1, sizeof(redisReply *));
 	if (read_replies(r, got, sent) < 0) {
 		free(got);
 		goto out;
@@ -419,8 +622,13 @@ static int scan_pattern(struct redis *r, const char *pattern, char **keys, size_
 		const redisReply *found = reply->element[1];
 		for (size_t i = 0; i < found->elements; i++) {
 			const redisReply *k = found->element[i];
-			if (k->type != REDIS_REPLY_STRING || k->len > KEY_NAME_MAX ||
-			    memchr(k->str, '\0', k->len))
+			if (k->type == REDIS_REPLY_STRING && k->len > KEY_NAME_MAX) {
+				limit_reached(&r->limits, RL_KEY_NAME, "redis", r->section->name,
+					      "a key matching '%s' is longer than %d bytes; such keys "
+					      "are not sized", pattern, KEY_NAME_MAX);
+				continue;
+			}
+			if (k->type != REDIS_REPLY_STRING || memchr(k->str, '\0', k->len))
 				continue;
 			if (*budget == 0) {
 				r->keys_cut++;
@@ -441,6 +649,7 @@ static void check_keys(struct redis *r, struct batch *b, const int *dbs, size_t 
 		       int64_t deadline)
 {
 	size_t budget = (size_t)r->conf->check_keys_limit;
+	uint64_t keys_cut_before = r->keys_cut;
 	char **keys = xcalloc(budget + 1, sizeof(*keys));
 	for (size_t d = 0; d < ndbs && r->ctx; d++) {
 		char db[16], dbnum[16];
@@ -465,12 +674,30 @@ static void check_keys(struct redis *r, struct batch *b, const int *dbs, size_t 
 			free(keys[i]);
 	}
 	free(keys);
+	if (r->keys_cut > keys_cut_before)
+		limit_reached_n(&r->limits, RL_CHECK_KEYS, r->keys_cut - keys_cut_before, "redis",
+				r->section->name, "more keys match check_keys than check_keys_limit "
+				"(%lld) or the deadline allow; the others are not sized",
+				(long long)r->conf->check_keys_limit);
 	if (r->ctx) {
 		const char *select0[] = { "SELECT", "0" };
 		redisReply *reply = command(r, deadline, 2, select0);
 		if (reply)
 			freeReplyObject(reply);
 	}
+}
+
+/* What redis_info_emit() had to cut or leave out of this INFO. */
+static void count_info_cuts(struct redis *r, const struct redis_info_summary *sum)
+{
+	if (sum->cut_labels)
+		limit_reached_n(&r->limits, RL_LABEL_BYTES, sum->cut_labels, "redis", r->section->name,
+				"INFO has label values longer than %d bytes; they are cut",
+				REDIS_INFO_LABEL_MAX);
+	if (sum->dbs_dropped)
+		limit_reached_n(&r->limits, RL_DATABASES, sum->dbs_dropped, "redis", r->section->name,
+				"INFO lists more than %d databases with keys; check_keys looks at "
+				"the first %d", REDIS_INFO_MAX_DBS, REDIS_INFO_MAX_DBS);
 }
 
 static int redis_collect(void *instance, struct batch *b, int64_t deadline, char *err,
@@ -480,8 +707,10 @@ static int redis_collect(void *instance, struct batch *b, int64_t deadline, char
 	const char *t[] = { "target", r->section->name };
 	const char *info_argv[] = { "INFO", "ALL" };
 	redisReply *info = NULL;
-	/* a kept connection may have died with a restart: one new one at once */
-	for (int attempt = 0; attempt < 2 && !info; attempt++) {
+	/* a kept connection may have died with a restart: one new one at once
+	 * (not after a reply over its cap: the next one would be as large) */
+	r->over_cap = 0;
+	for (int attempt = 0; attempt < 2 && !info && !r->over_cap; attempt++) {
 		if (!r->ctx && connect_server(r, deadline) < 0)
 			break;
 		info = command(r, deadline, 2, info_argv);
@@ -492,6 +721,7 @@ static int redis_collect(void *instance, struct batch *b, int64_t deadline, char
 		snprintf(err, errlen, "%s", info ? "INFO: unexpected reply" : r->err);
 		if (info)
 			freeReplyObject(info);
+		limit_counts_add(&r->limits, b, "target", r->section->name);
 		batch_addv(b, m_up.name, m_up.help, m_up.type, 0, t, 1);
 		return -1;
 	}
@@ -502,6 +732,7 @@ static int redis_collect(void *instance, struct batch *b, int64_t deadline, char
 		log_debug("redis", r->section->name, "INFO: %s", why);
 	r->parse_errors += sum.bad_values + sum.bad_lines;
 	freeReplyObject(info);
+	count_info_cuts(r, &sum);
 
 	collect_slowlog(r, b, deadline);
 	if (r->conf->check_keys.n && r->ctx)
@@ -511,6 +742,7 @@ static int redis_collect(void *instance, struct batch *b, int64_t deadline, char
 	if (r->conf->check_keys.n)
 		batch_addv(b, m_keys_cut.name, m_keys_cut.help, m_keys_cut.type, (double)r->keys_cut,
 			   t, 1);
+	limit_counts_add(&r->limits, b, "target", r->section->name);
 	int up = r->ctx != NULL;
 	batch_addv(b, m_up.name, m_up.help, m_up.type, up, t, 1);
 	if (!up) {

@@ -343,8 +343,12 @@ static void redis_keyspace(struct redis_parse *p, char *db, char *list)
 		{ "avg_ttl", 1e3, &redis_db_avg_ttl },
 	};
 	uint64_t n;
-	if (parse_uint64(db + 2, &n) == 0 && n <= INT_MAX && p->sum->ndbs < REDIS_INFO_MAX_DBS)
-		p->sum->dbs[p->sum->ndbs++] = (int)n;
+	if (parse_uint64(db + 2, &n) == 0 && n <= INT_MAX) {
+		if (p->sum->ndbs < REDIS_INFO_MAX_DBS)
+			p->sum->dbs[p->sum->ndbs++] = (int)n;
+		else
+			p->sum->dbs_dropped++;
+	}
 	const char *labels[] = { "db", redis_label(p, db) };
 	redis_pairs(p, list, pairs, sizeof(pairs) / sizeof(pairs[0]), labels, 1);
 }
@@ -496,7 +500,7 @@ static void redis_line(struct redis_parse *p, char *line)
 
 static int redis_has(const struct redis_parse *p, enum redis_num n)
 {
-	return (p->have >> n) & 1u;
+	return (int)((p->have >> n) & 1u);
 }
 
 static const char *redis_kept(const struct redis_parse *p, enum redis_text t)

@@ -36,7 +36,9 @@ struct batch;
 
 /* The longest label value taken from the reply, in bytes. */
 #define REDIS_INFO_LABEL_MAX 128
-/* The most database numbers the summary keeps. */
+/* The most database numbers the summary keeps (for check_keys, which
+ * SCANs each of them every cycle: Redis has 16 by default, and a server
+ * with hundreds in use would make one cycle SCAN all of them). */
 #define REDIS_INFO_MAX_DBS 64
 
 /* What the collector needs besides the samples.  Filled by
@@ -50,7 +52,8 @@ struct redis_info_summary {
 	double maxmemory;         /* bytes; 0 when unset or absent */
 	int dbs[REDIS_INFO_MAX_DBS];  /* the N of each "db<N>:" line of Keyspace (the
 				       * databases holding keys), in reply order */
-	unsigned ndbs;            /* how many of dbs[] are set (extra ones are dropped) */
+	unsigned ndbs;            /* how many of dbs[] are set */
+	unsigned dbs_dropped;     /* db<N> lines past REDIS_INFO_MAX_DBS: not in dbs[] */
 	unsigned fields;          /* lines that gave at least one sample or value */
 	unsigned bad_values;      /* values that did not parse: skipped, counted */
 	unsigned bad_lines;       /* lines that cannot be a field: skipped, counted */

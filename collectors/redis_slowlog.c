@@ -14,31 +14,40 @@
 #include <jansson.h>
 #include <string.h>
 
-static char *clean_string(const redisReply *r, size_t max)
+/* A string of the reply cut at max bytes; sets *cut when it was. */
+static char *clean_string(const redisReply *r, size_t max, int *cut)
 {
-	struct buf b = BUF_INIT(max + 8);
-	if (r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS))
+	struct buf b = BUF_INIT(UTF8_CLEAN_SIZE(max, max) + 8);
+	if (r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS)) {
 		buf_put_utf8(&b, r->str, r->len, max);
+		if (r->len > max)
+			*cut = 1;
+	}
 	return buf_detach(&b, NULL);
 }
 
 /* The arguments joined by spaces: at most REDIS_SLOWLOG_ARGS_MAX of them,
- * each cut at REDIS_SLOWLOG_ARG_MAX bytes. */
-static char *join_args(const redisReply *args)
+ * each cut at REDIS_SLOWLOG_ARG_MAX bytes; sets *cut when something was. */
+static char *join_args(const redisReply *args, int *cut)
 {
-	struct buf b = BUF_INIT(REDIS_SLOWLOG_ARGS_MAX * (REDIS_SLOWLOG_ARG_MAX + 8) + 64);
+	struct buf b = BUF_INIT(REDIS_SLOWLOG_ARGS_MAX *
+				(UTF8_CLEAN_SIZE(REDIS_SLOWLOG_ARG_MAX, REDIS_SLOWLOG_ARG_MAX) + 8) + 64);
 	for (size_t i = 0; i < args->elements; i++) {
 		const redisReply *a = args->element[i];
 		if (i == REDIS_SLOWLOG_ARGS_MAX) {
 			buf_printf(&b, " ... (%zu more arguments)", args->elements - i);
+			*cut = 1;
 			break;
 		}
 		if (i)
 			buf_putc(&b, ' ');
-		if (a->type == REDIS_REPLY_STRING || a->type == REDIS_REPLY_STATUS)
+		if (a->type == REDIS_REPLY_STRING || a->type == REDIS_REPLY_STATUS) {
 			buf_put_utf8(&b, a->str, a->len, REDIS_SLOWLOG_ARG_MAX);
-		else if (a->type == REDIS_REPLY_INTEGER)
+			if (a->len > REDIS_SLOWLOG_ARG_MAX)
+				*cut = 1;
+		} else if (a->type == REDIS_REPLY_INTEGER) {
 			buf_printf(&b, "%lld", a->integer);
+		}
 	}
 	return buf_detach(&b, NULL);
 }
@@ -63,11 +72,20 @@ struct redis_slowlog *redis_slowlog_parse(const redisReply *reply)
 		out->id = e->element[0]->integer;
 		out->time = e->element[1]->integer;
 		out->duration_us = e->element[2]->integer;
-		out->command = join_args(e->element[3]);
-		out->client = clean_string(e->elements > 4 ? e->element[4] : NULL, 128);
-		out->client_name = clean_string(e->elements > 5 ? e->element[5] : NULL, 128);
+		out->command = join_args(e->element[3], &out->cut);
+		out->client = clean_string(e->elements > 4 ? e->element[4] : NULL,
+					   REDIS_SLOWLOG_CLIENT_MAX, &out->cut);
+		out->client_name = clean_string(e->elements > 5 ? e->element[5] : NULL,
+						REDIS_SLOWLOG_CLIENT_MAX, &out->cut);
 	}
 	return s;
+}
+
+static void entry_release(struct redis_slow_entry *e)
+{
+	free(e->command);
+	free(e->client);
+	free(e->client_name);
 }
 
 void redis_slowlog_free(void *slowlog)
@@ -75,13 +93,21 @@ void redis_slowlog_free(void *slowlog)
 	struct redis_slowlog *s = slowlog;
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->n; i++) {
-		free(s->entries[i].command);
-		free(s->entries[i].client);
-		free(s->entries[i].client_name);
-	}
+	for (size_t i = 0; i < s->n; i++)
+		entry_release(&s->entries[i]);
 	free(s->entries);
 	free(s);
+}
+
+size_t redis_slowlog_keep(struct redis_slowlog *s, size_t max)
+{
+	if (!s || s->n <= max)
+		return 0;
+	size_t dropped = s->n - max;
+	for (size_t i = max; i < s->n; i++)
+		entry_release(&s->entries[i]);
+	s->n = max;
+	return dropped;
 }
 
 int redis_slowlog_json(const struct redis_slowlog *s, struct buf *out)

@@ -12,8 +12,12 @@
 struct buf;
 struct redisReply;
 
+/* Redis itself keeps at most 32 arguments of 128 bytes per entry; the
+ * DBA's page shows one line per entry, so half of each is plenty to
+ * recognise a command, and an entry stays under about 1.5 KiB. */
 #define REDIS_SLOWLOG_ARG_MAX 64      /* bytes of one argument kept */
 #define REDIS_SLOWLOG_ARGS_MAX 16     /* arguments kept */
+#define REDIS_SLOWLOG_CLIENT_MAX 128  /* bytes of the client's address and name kept */
 
 struct redis_slow_entry {
 	int64_t id;
@@ -22,6 +26,8 @@ struct redis_slow_entry {
 	char *command;                /* arguments joined by spaces, truncated */
 	char *client;                 /* address, "" when unknown (Redis < 4) */
 	char *client_name;
+	int cut;                      /* 1 when arguments, an argument, the client's
+				       * address or name were cut to the caps above */
 };
 
 struct redis_slowlog {
@@ -34,6 +40,9 @@ struct redis_slowlog {
  * redis_slowlog_free); NULL when the reply is not an array. */
 struct redis_slowlog *redis_slowlog_parse(const struct redisReply *reply);
 void redis_slowlog_free(void *slowlog);
+/* Keeps the first max entries of s (a server may answer SLOWLOG GET N
+ * with more than N); returns how many were dropped. */
+size_t redis_slowlog_keep(struct redis_slowlog *s, size_t max);
 /* The entries as a JSON array of objects {id, time, duration_seconds,
  * command, client, client_name}; 0 or -1 (buffer cap).  Strings are made
  * valid UTF-8 first. */

@@ -260,7 +260,8 @@ static void test_format_round_trip(void **state)
 		"100*x>5",
 		"a/ignoring(window)b>3",
 		"a / on(x,y,) b != NaN",
-		"pg_statement_mean_seconds{window=\"5m\"} / ignoring(window) "
+		/* one expression over three lines */
+		"pg_statement_mean_seconds{window=\"5m\"} / ignoring(window) " // NOLINT(bugprone-suspicious-missing-comma)
 		"pg_statement_mean_seconds{window=\"1h\"} > 3 and ignoring(window) "
 		"pg_statement_calls_per_second{window=\"5m\"} >= 1",
 		"pg_statement_mean_seconds{window=\"5m\"} > 0.5 and ignoring(window) "

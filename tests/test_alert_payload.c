@@ -92,7 +92,7 @@ static struct alert_note *make_note(const struct note_spec *s)
 
 static int setup_notes(void **state)
 {
-	struct alert_note **n = xcalloc(NOTES, sizeof(*n));
+	struct alert_note **n = xcalloc(NOTES, sizeof(struct alert_note *));
 	for (int i = 0; i < NOTES; i++)
 		n[i] = make_note(&specs[i]);
 	*state = n;
@@ -657,7 +657,7 @@ static void test_errors(void **state)
 	for (int f = WEBHOOK_ALERTMANAGER; f <= WEBHOOK_JSON; f++) {
 		size_t max = payload_max_batch((enum webhook_format)f);
 		assert_true(max >= 1);
-		struct alert_note **many = xcalloc(max + 1, sizeof(*many));
+		struct alert_note **many = xcalloc(max + 1, sizeof(struct alert_note *));
 		for (size_t i = 0; i <= max; i++)
 			many[i] = all[i % NOTES];
 		struct buf b = BUF_INIT(BUF_UNLIMITED);

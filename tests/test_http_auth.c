@@ -39,8 +39,8 @@ static char *basic(const char *user, const char *pass)
 			w |= (unsigned char)plain[i + 2];
 		*o++ = b64[w >> 18 & 63];
 		*o++ = b64[w >> 12 & 63];
-		*o++ = i + 1 < n ? b64[w >> 6 & 63] : '=';
-		*o++ = i + 2 < n ? b64[w & 63] : '=';
+		*o++ = (char)(i + 1 < n ? b64[w >> 6 & 63] : '=');
+		*o++ = (char)(i + 2 < n ? b64[w & 63] : '=');
 	}
 	*o = '\0';
 	free(plain);

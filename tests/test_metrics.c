@@ -131,6 +131,42 @@ static void test_counter_map_keep(void **state)
 	counter_map_free(m);
 }
 
+/* Caps reached: counted per limit, exported with zeros, unknown indexes
+ * ignored. */
+static void test_limit_counts(void **state)
+{
+	(void)state;
+	static const char *const names[] = { "a_bytes", "b_items", NULL };
+	struct limit_counts c;
+	limit_counts_init(&c, names);
+	assert_int_equal(c.n, 2);
+	limit_reached(&c, 0, "test", "t", "a is %d bytes", 5);
+	limit_reached(&c, 0, "test", "t", "a again");
+	limit_reached_n(&c, 1, 7, "test", "t", "b");
+	limit_reached(&c, 5, "test", "t", "no such limit");
+	assert_int_equal(limit_count(&c, 0), 2);
+	assert_int_equal(limit_count(&c, 1), 7);
+	assert_int_equal(limit_count(&c, 5), 0);
+	struct limit_counts zero;
+	limit_counts_init(&zero, names);
+	struct batch *b = batch_new();
+	limit_counts_add(&c, b, "target", "main");
+	limit_counts_add(&zero, b, "receiver", "ops");
+	assert_int_equal(b->nsamples, 4);
+	/* receivers' limits are a family of their own (rendered apart) */
+	assert_int_equal(b->nfamilies, 2);
+	assert_string_equal(batch_str(b, b->families[0].name_off), "dbpulse_limit_reached_total");
+	assert_string_equal(batch_str(b, b->families[1].name_off),
+			    "dbpulse_webhook_limit_reached_total");
+	assert_true(b->samples[0].value == 2 && b->samples[1].value == 7);
+	assert_true(b->samples[2].value == 0 && b->samples[3].value == 0);
+	const char *l = batch_str(b, b->samples[3].labels_off);
+	assert_string_equal(l, "limit");
+	assert_string_equal(l + 6, "b_items");
+	assert_string_equal(l + 14, "receiver");
+	batch_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -138,6 +174,7 @@ int main(void)
 		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_counter_map),
 		cmocka_unit_test(test_counter_map_keep),
+		cmocka_unit_test(test_limit_counts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

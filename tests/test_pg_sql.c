@@ -29,6 +29,15 @@ struct expect {
 	const char *lacks;
 };
 
+/* The queries every supported version has. */
+typedef const char *(*sql_for_version)(int);
+static const sql_for_version always[] = {
+	pg_sql_server, pg_sql_stat_database, pg_sql_database_size, pg_sql_wraparound,
+	pg_sql_activity, pg_sql_sessions, pg_sql_locks, pg_sql_replication, pg_sql_standby,
+	pg_sql_slots, pg_sql_archiver, pg_sql_bgwriter, pg_sql_tables, pg_sql_table_sizes,
+	pg_sql_pgss_installed, pg_sql_pgss, pg_sql_pgss_texts, pg_sql_names,
+};
+
 static void test_versions(void **state)
 {
 	static const struct expect cases[] = {
@@ -66,12 +75,6 @@ static void test_versions(void **state)
 	}
 	/* every version from 12 to 17 has every query but those that came later */
 	for (int v = 120000; v <= 170000; v += 10000) {
-		const char *(*always[])(int) = {
-			pg_sql_server, pg_sql_stat_database, pg_sql_database_size, pg_sql_wraparound,
-			pg_sql_activity, pg_sql_sessions, pg_sql_locks, pg_sql_replication, pg_sql_standby,
-			pg_sql_slots, pg_sql_archiver, pg_sql_bgwriter, pg_sql_tables, pg_sql_table_sizes,
-			pg_sql_pgss_installed, pg_sql_pgss, pg_sql_pgss_texts, pg_sql_names,
-		};
 		for (size_t i = 0; i < sizeof(always) / sizeof(always[0]); i++)
 			assert_non_null(always[i](v));
 		assert_true((pg_sql_wal(v) != NULL) == (v >= 140000));

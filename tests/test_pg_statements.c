@@ -374,7 +374,8 @@ static void test_leave_return_forget(void **state)
 
 	/* A stays busy; B idles: forgotten 5 min after its last activity */
 	int64_t b_active = t - 15 * SEC;
-	for (double calls = 14; t - b_active <= 5 * MIN + 15 * SEC; calls++) {
+	for (int k = 14; t - b_active <= 5 * MIN + 15 * SEC; k++) {
+		double calls = k;
 		r[0] = row_of(0, calls, 310 + 10 * (calls - 13));
 		pgss_observe(p, r, 2, t += 15 * SEC, 0);
 		pgss_get_stats(p, &st);
@@ -550,9 +551,9 @@ static void run_churn(const struct churn_case *cc)
 		assert_int_equal(ns, TOP + 1);
 		for (size_t j = 0; j + 1 < ns; j++) {
 			size_t i = 0;
-			while (i < N && !is_key(&s[j].key, i))
+			while (i + 1 < N && !is_key(&s[j].key, i))
 				i++;
-			assert_true(i < N);
+			assert_true(is_key(&s[j].key, i));
 			int forgotten = last_exported[i] != INT64_MIN &&
 					t - last_exported[i] > 60 * MIN;
 			for (int f = 0; f < NF; f++) {
@@ -717,7 +718,7 @@ static void test_memory_bounded(void **state)
 	assert_true(st.unexported[PGSS_CALLS] == 2 * TOP); /* forgotten */
 
 	/* the same keys again: new statements, reusing the freed slots */
-	pgss_observe(p, r, N, t += 15 * SEC, 0);
+	pgss_observe(p, r, N, t + 15 * SEC, 0);
 	pgss_get_stats(p, &st);
 	assert_int_equal(st.statements, N);
 	assert_true(window_total(p, MIN, PGSS_CALLS) == 2 * N);

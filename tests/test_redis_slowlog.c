@@ -3,22 +3,33 @@
  * entries of Redis 7 and of Redis before 4 (no client fields), arguments
  * cut (they are user data), hostile bytes that must come out as valid
  * JSON text, and malformed entries skipped and counted.  Replies are built
- * by hand as hiredis would hand them over.
+ * by hand as hiredis would hand them over.  Also the Redis collector's
+ * caps on replies, against a fake server on a unix socket that answers
+ * INFO with more than the collector takes.
  */
 #include "autoconfig.h"
 
 #include <hiredis/hiredis.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "buf.h"
+#include "config.h"
+#include "metrics.h"
+#include "redis.h"
 #include "redis_slowlog.h"
+#include "strutil.h"
 
 static redisReply *integer(long long v)
 {
@@ -44,7 +55,7 @@ static redisReply *array(size_t n, ...)
 	redisReply *r = calloc(1, sizeof(*r));
 	r->type = REDIS_REPLY_ARRAY;
 	r->elements = n;
-	r->element = calloc(n + 1, sizeof(*r->element));
+	r->element = calloc(n + 1, sizeof(redisReply *));
 	va_list ap;
 	va_start(ap, n);
 	for (size_t i = 0; i < n; i++)
@@ -84,6 +95,8 @@ static void test_entries(void **state)
 	assert_string_equal(s->entries[0].client_name, "app");
 	assert_string_equal(s->entries[1].command, "KEYS");
 	assert_string_equal(s->entries[1].client, ""); /* Redis before 4 */
+	assert_false(s->entries[0].cut);
+	assert_false(s->entries[1].cut);
 	struct buf out = BUF_INIT(1 << 20);
 	assert_int_equal(redis_slowlog_json(s, &out), 0);
 	assert_string_equal(buf_str(&out),
@@ -108,7 +121,7 @@ static void test_cut_and_hostile(void **state)
 	redisReply *args = calloc(1, sizeof(*args));
 	args->type = REDIS_REPLY_ARRAY;
 	args->elements = 20;
-	args->element = calloc(20, sizeof(*args->element));
+	args->element = calloc(20, sizeof(redisReply *));
 	args->element[0] = S("SET");
 	args->element[1] = string("</script>\"\\\n\xff\0x", 15);
 	args->element[2] = string(big, sizeof(big));
@@ -119,6 +132,7 @@ static void test_cut_and_hostile(void **state)
 	struct redis_slowlog *s = redis_slowlog_parse(reply);
 	release(reply);
 	assert_int_equal(s->n, 1);
+	assert_true(s->entries[0].cut);
 	const char *cmd = s->entries[0].command;
 	assert_non_null(strstr(cmd, "... (4 more arguments)"));
 	assert_true(strlen(cmd) < 16 * 70 + 64);
@@ -138,11 +152,151 @@ static void test_cut_and_hostile(void **state)
 	redis_slowlog_free(s);
 }
 
+static void test_keep(void **state)
+{
+	(void)state;
+	redisReply *reply = array(3,
+		array(4, integer(3), integer(1), integer(1), array(1, S("GET"))),
+		array(4, integer(2), integer(1), integer(1), array(1, S("SET"))),
+		array(4, integer(1), integer(1), integer(1), array(1, S("DEL"))));
+	struct redis_slowlog *s = redis_slowlog_parse(reply);
+	release(reply);
+	assert_int_equal(redis_slowlog_keep(s, 5), 0);
+	assert_int_equal(redis_slowlog_keep(s, 2), 1);
+	assert_int_equal(s->n, 2);
+	assert_string_equal(s->entries[1].command, "SET");
+	assert_int_equal(redis_slowlog_keep(NULL, 0), 0);
+	redis_slowlog_free(s);
+}
+
+/* ---- the collector's caps on replies, against a fake server ---------- */
+
+struct fake_server {
+	int listen_fd;
+	char path[108];
+	const char *info_header;     /* what INFO gets first */
+	size_t info_bytes;           /* then this many bytes of filler */
+	pthread_t thread;
+};
+
+/* Answers each command as it comes: +OK, except INFO. */
+static void *fake_main(void *arg)
+{
+	struct fake_server *f = arg;
+	int fd = accept(f->listen_fd, NULL, NULL);
+	char in[4096], chunk[16384];
+	memset(chunk, 'x', sizeof(chunk));
+	ssize_t n;
+	while (fd >= 0 && (n = read(fd, in, sizeof(in) - 1)) > 0) {
+		in[n] = '\0';
+		if (!strstr(in, "INFO")) {
+			if (write(fd, "+OK\r\n", 5) != 5)
+				break;
+			continue;
+		}
+		if (write(fd, f->info_header, strlen(f->info_header)) < 0)
+			break;
+		for (size_t sent = 0; sent < f->info_bytes; sent += sizeof(chunk))
+			if (write(fd, chunk, sizeof(chunk)) < 0)
+				break; /* the client hung up: the point of the test */
+		break;
+	}
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+static void fake_start(struct fake_server *f, const char *header, size_t bytes)
+{
+	memset(f, 0, sizeof(*f));
+	snprintf(f->path, sizeof(f->path), "/tmp/dbpulse-test-redis-%ld.sock", (long)getpid());
+	unlink(f->path);
+	f->info_header = header;
+	f->info_bytes = bytes;
+	f->listen_fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(f->listen_fd >= 0);
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", f->path);
+	assert_int_equal(bind(f->listen_fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(f->listen_fd, 1), 0);
+	assert_int_equal(pthread_create(&f->thread, NULL, fake_main, f), 0);
+}
+
+static void fake_stop(struct fake_server *f)
+{
+	pthread_join(f->thread, NULL);
+	close(f->listen_fd);
+	unlink(f->path);
+}
+
+/* The value of dbpulse_limit_reached_total{limit=limit}, or -1. */
+static double limit_value(const struct batch *b, const char *limit)
+{
+	for (size_t i = 0; i < b->nsamples; i++) {
+		const struct batch_sample *sm = &b->samples[i];
+		if (strcmp(batch_str(b, b->families[sm->family].name_off),
+			   "dbpulse_limit_reached_total") != 0)
+			continue;
+		const char *p = batch_str(b, sm->labels_off);
+		for (uint32_t k = 0; k < sm->nlabels; k++) {
+			const char *name = p, *value = p + strlen(p) + 1;
+			if (strcmp(name, "limit") == 0 && strcmp(value, limit) == 0)
+				return sm->value;
+			p = value + strlen(value) + 1;
+		}
+	}
+	return -1;
+}
+
+/* One collection against a server whose INFO reply is header + bytes of
+ * filler: it must fail, drop the connection and count limit. */
+static void collect_against(const char *header, size_t bytes, const char *limit)
+{
+	struct fake_server f;
+	fake_start(&f, header, bytes);
+	char text[256];
+	snprintf(text, sizeof(text), "[redis \"fake\"]\naddress = %s\n", f.path);
+	struct buf errors = BUF_INIT(1 << 16);
+	struct config *cfg = config_load_string(text, strlen(text), "test.ini", &errors);
+	assert_non_null(cfg);
+	const struct config_section *sec = config_find(cfg, "redis", "fake");
+	char err[512] = "";
+	void *r = redis_collector.init(sec, err, sizeof(err));
+	assert_non_null(r);
+	struct batch *b = batch_new();
+	assert_int_equal(redis_collector.collect(r, b, now_mono_ms() + 5000, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "passed its cap"));
+	assert_true(limit_value(b, limit) == 1);
+	assert_true(limit_value(b, "redis_slowlog_entries") == 0);
+	batch_free(b);
+	redis_collector.free(r);
+	fake_stop(&f);
+	config_unref(cfg);
+	buf_release(&errors);
+}
+
+static void test_reply_bytes_cap(void **state)
+{
+	(void)state;
+	/* a bulk string of 1 GB announced, 9 MiB sent before the agent hangs up */
+	collect_against("$1000000000\r\n", (size_t)9 << 20, "redis_reply_bytes");
+}
+
+static void test_reply_elements_cap(void **state)
+{
+	(void)state;
+	/* an array of a billion elements: refused before anything is allocated */
+	collect_against("*1000000000\r\n", 0, "redis_reply_elements");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_entries),
 		cmocka_unit_test(test_cut_and_hostile),
+		cmocka_unit_test(test_keep),
+		cmocka_unit_test(test_reply_bytes_cap),
+		cmocka_unit_test(test_reply_elements_cap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

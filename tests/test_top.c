@@ -96,7 +96,9 @@ static void render_fixture(const char *targets_name, const char *queries_name, u
 
 static void assert_contains(const char *haystack, const char *needle)
 {
-	if (!strstr(haystack, needle))
+	if (!haystack)
+		fail_msg("'%s' not found: no text", needle);
+	else if (!strstr(haystack, needle))
 		fail_msg("'%s' not found in:\n%s", needle, haystack);
 }
 
@@ -557,7 +559,7 @@ static void test_render_max_rows(void **state)
 {
 	struct buf out;
 	render_fixture("targets.json", "queries.json", 160, 4, &out);
-	char *lines[16];
+	char *lines[16] = { NULL };
 	size_t n = split_lines(out.data, lines, ARRAY_LEN(lines));
 	assert_int_equal(n, 4);
 	assert_contains(lines[0], "123 statements (2 shown), 4567 calls");
