@@ -47,6 +47,7 @@ void top_usage(FILE *out)
 		"Usage: dbpulse top [--url URL] [--target NAME] [--window WINDOW]\n"
 		"                   [--sort total|mean|calls|rows|io|temp] [--limit N]\n"
 		"                   [--once] [--interval SECONDS]\n"
+		"                   [--cacert FILE] [--cert FILE --key FILE] [--user NAME]\n"
 		"\n"
 		"Shows the statements of a PostgreSQL target that took the most time, from\n"
 		"a running agent's API (/api/queries), like top(1).\n"
@@ -60,6 +61,11 @@ void top_usage(FILE *out)
 		"  --once               print the table once and exit, even on a terminal\n"
 		"  --interval SECONDS   time between refreshes (default: the target's\n"
 		"                       collection interval, at least 1)\n"
+		"  --cacert FILE        CA certificates to verify an https:// agent with\n"
+		"  --cert FILE, --key FILE\n"
+		"                       a client certificate and its key (tls_client_ca_file)\n"
+		"  --user NAME          basic auth as NAME; the password is read from the\n"
+		"                       environment variable DBPULSE_PASSWORD\n"
 		"  -h, --help           print this help and exit\n"
 		"\n"
 		"On a terminal the table is redrawn until q, Ctrl-C or SIGTERM (space\n"
@@ -73,7 +79,10 @@ void top_usage(FILE *out)
 		LIMIT_MAX, TOP_DEFAULT_LIMIT);
 }
 
-enum option_id { OPT_URL, OPT_TARGET, OPT_WINDOW, OPT_SORT, OPT_LIMIT, OPT_INTERVAL, OPT_ONCE };
+enum option_id {
+	OPT_URL, OPT_TARGET, OPT_WINDOW, OPT_SORT, OPT_LIMIT, OPT_INTERVAL, OPT_ONCE,
+	OPT_CACERT, OPT_CERT, OPT_KEY, OPT_USER
+};
 
 static const struct {
 	const char *name;
@@ -82,7 +91,8 @@ static const struct {
 } option_table[] = {
 	{ "url", OPT_URL, 1 },       { "target", OPT_TARGET, 1 },     { "window", OPT_WINDOW, 1 },
 	{ "sort", OPT_SORT, 1 },     { "limit", OPT_LIMIT, 1 },       { "interval", OPT_INTERVAL, 1 },
-	{ "once", OPT_ONCE, 0 },
+	{ "once", OPT_ONCE, 0 },      { "cacert", OPT_CACERT, 1 },     { "cert", OPT_CERT, 1 },
+	{ "key", OPT_KEY, 1 },        { "user", OPT_USER, 1 },
 };
 
 static int bad_args(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -167,6 +177,18 @@ static int apply_option(struct top_options *o, enum option_id id, const char *na
 	case OPT_ONCE:
 		o->once = 1;
 		return TOP_ARGS_OK;
+	case OPT_CACERT:
+		o->cacert = v;
+		return TOP_ARGS_OK;
+	case OPT_CERT:
+		o->cert = v;
+		return TOP_ARGS_OK;
+	case OPT_KEY:
+		o->key = v;
+		return TOP_ARGS_OK;
+	case OPT_USER:
+		o->user = v;
+		return TOP_ARGS_OK;
 	}
 	return bad_args(err, errlen, "--%s: not handled", name);
 }
@@ -206,6 +228,8 @@ int top_parse_args(int argc, char **argv, struct top_options *o, char *err, size
 		if (apply_option(o, option_table[k].id, option_table[k].name, value, err, errlen) < 0)
 			return TOP_ARGS_BAD;
 	}
+	if (!o->cert != !o->key)
+		return bad_args(err, errlen, "--cert and --key go together");
 	return TOP_ARGS_OK;
 }
 
@@ -235,7 +259,33 @@ static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off
 	return stop_requested != 0;
 }
 
-static int http_open(struct http_client *h, char *err, size_t errlen)
+/* TLS files and basic auth of the options (the password from
+ * DBPULSE_PASSWORD: a command line is visible to every user). */
+static int http_credentials(struct http_client *h, const struct top_options *o, char *err,
+			    size_t errlen)
+{
+	CURL *c = h->curl;
+	if (o->cacert)
+		netlib.easy_setopt(c, CURLOPT_CAINFO, o->cacert);
+	if (o->cert) {
+		netlib.easy_setopt(c, CURLOPT_SSLCERT, o->cert);
+		netlib.easy_setopt(c, CURLOPT_SSLKEY, o->key);
+	}
+	if (o->user) {
+		const char *password = getenv("DBPULSE_PASSWORD");
+		if (!password) {
+			snprintf(err, errlen, "--user: set the password in DBPULSE_PASSWORD");
+			return -1;
+		}
+		netlib.easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		netlib.easy_setopt(c, CURLOPT_USERNAME, o->user);
+		netlib.easy_setopt(c, CURLOPT_PASSWORD, password);
+	}
+	return 0;
+}
+
+static int http_open(struct http_client *h, const struct top_options *o, char *err,
+		     size_t errlen)
 {
 	if (netlib_load(err, errlen) < 0)
 		return -1;
@@ -259,7 +309,7 @@ static int http_open(struct http_client *h, char *err, size_t errlen)
 	netlib.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	netlib.easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	netlib.easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-	return 0;
+	return http_credentials(h, o, err, errlen);
 }
 
 static void http_close(struct http_client *h)
@@ -645,7 +695,7 @@ int top_main(int argc, char **argv)
 	}
 	struct top_run r;
 	run_init(&r, &o);
-	if (http_open(&r.http, err, sizeof(err)) < 0) {
+	if (http_open(&r.http, &o, err, sizeof(err)) < 0) {
 		fprintf(stderr, "dbpulse top: %s\n", err);
 		run_release(&r);
 		return 1;

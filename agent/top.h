@@ -41,6 +41,9 @@ struct top_options {
 	unsigned limit;           /* 1..1000 */
 	int once;                 /* --once: print one table even on a terminal */
 	double interval;          /* seconds between refreshes; 0: the target's */
+	const char *cacert;       /* --cacert: CA file for https:// */
+	const char *cert, *key;   /* --cert, --key: a client certificate */
+	const char *user;         /* --user: basic auth (password: $DBPULSE_PASSWORD) */
 };
 
 enum { TOP_ARGS_OK = 0, TOP_ARGS_HELP = 1, TOP_ARGS_BAD = -1 };

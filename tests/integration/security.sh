@@ -106,6 +106,11 @@ done
 check "auth: /healthz is exempt (basic_auth_exempt)" test "$(code $C "$URL/healthz")" = 200
 check "auth: failures are counted" sh -c \
 	"curl -s $C -u 'prometheus:$PROM_PASSWORD' '$URL/metrics' | grep -qE '^dbpulse_http_auth_failures_total [1-9]'"
+"$DBPULSE" top --once --url "$URL" --cacert ca.pem >top.out 2>&1
+check "dbpulse top without credentials: told 401" grep -q 'HTTP 401' top.out
+DBPULSE_PASSWORD=$PROM_PASSWORD "$DBPULSE" top --once --url "$URL" --cacert ca.pem --user prometheus >top.out 2>&1
+check "dbpulse top --cacert --user (DBPULSE_PASSWORD): gets in" grep -q 'has no postgres target' top.out ||
+	diag "$(cat top.out)"
 # the users file re-read on SIGHUP: grafana removed
 printf 'prometheus:%s\n' "$hash" >users
 kill -HUP "$AGENT_PID"
