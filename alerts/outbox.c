@@ -41,6 +41,9 @@
  * annotations come from servers and templates). */
 #define OUTBOX_MAX_PENDING 10000u
 #define OUTBOX_MAX_BYTES ((uint64_t)64 << 20)
+/* The batch in flight, beside the notes (a dot file: never a note). */
+#define BATCH_FILE ".batch"
+#define BATCH_MAX_NOTES 1000      /* payloads carry at most 100 */
 
 struct outbox {
 	pthread_mutex_t lock;
@@ -508,6 +511,10 @@ int outbox_load(struct outbox *o, const char *receiver, struct alert_note ***not
 			free(path);
 			continue;
 		}
+		if (e->d_name[0] == '.') {  /* BATCH_FILE */
+			free(path);
+			continue;
+		}
 		char err[256];
 		struct alert_note *note = read_note(path, err, sizeof(err));
 		free(path);
@@ -612,6 +619,89 @@ int outbox_dead_letter(struct outbox *o, const struct alert_note *n, const char 
 	pthread_mutex_unlock(&o->lock);
 	free(with_reason);
 	return rc;
+}
+
+/* ---- the batch in flight --------------------------------------------------- */
+
+int outbox_batch_save(struct outbox *o, const char *receiver, const char *id,
+		      struct alert_note *const *notes, size_t n)
+{
+	struct buf text = BUF_INIT(BUF_UNLIMITED);
+	buf_printf(&text, "%s\n", id);
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&text, "%016llx %llu\n", (unsigned long long)notes[i]->fingerprint,
+			   (unsigned long long)notes[i]->seq);
+	pthread_mutex_lock(&o->lock);
+	char *dir = receiver_dir(o, o->outbox_dir, receiver);
+	int rc = ensure_dir(dir, NULL, 0) < 0 ? -1 :
+		 write_file(o, dir, BATCH_FILE, buf_str(&text), text.len, NULL, 0);
+	pthread_mutex_unlock(&o->lock);
+	free(dir);
+	buf_release(&text);
+	return rc;
+}
+
+void outbox_batch_release(struct outbox_batch *b)
+{
+	free(b->fingerprints);
+	free(b->seqs);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Reads "ID\n" then "FINGERPRINT SEQ\n" lines; 0, or -1. */
+static int batch_parse(char *text, size_t len, struct outbox_batch *b)
+{
+	size_t pos = 0;
+	char *line = next_line(text, len, &pos);
+	if (!line || !*line || strlen(line) >= sizeof(b->id))
+		return -1;
+	snprintf(b->id, sizeof(b->id), "%s", line);
+	b->fingerprints = xcalloc(BATCH_MAX_NOTES, sizeof(uint64_t));
+	b->seqs = xcalloc(BATCH_MAX_NOTES, sizeof(uint64_t));
+	while ((line = next_line(text, len, &pos)) != NULL) {
+		char *fields[3];
+		if (split_fields(line, fields, 3) != 2 || b->n == BATCH_MAX_NOTES)
+			return -1;
+		char *end;
+		errno = 0;
+		unsigned long long fp = strtoull(fields[0], &end, 16);
+		if (errno || *end || end - fields[0] != 16 || parse_uint64(fields[1], &b->seqs[b->n]) < 0)
+			return -1;
+		b->fingerprints[b->n++] = (uint64_t)fp;
+	}
+	return b->n ? 0 : -1;
+}
+
+int outbox_batch_load(struct outbox *o, const char *receiver, struct outbox_batch *b)
+{
+	memset(b, 0, sizeof(*b));
+	pthread_mutex_lock(&o->lock);
+	char *dir = receiver_dir(o, o->outbox_dir, receiver);
+	char *path = xasprintf("%s/%s", dir, BATCH_FILE);
+	struct buf text = BUF_INIT(64u << 10);
+	int found = read_file(path, &text) == 0;
+	if (found && batch_parse(text.data ? text.data : (char *)"", text.len, b) < 0) {
+		outbox_batch_release(b);
+		unlink(path);
+		found = 0;
+	}
+	pthread_mutex_unlock(&o->lock);
+	buf_release(&text);
+	free(path);
+	free(dir);
+	return found;
+}
+
+void outbox_batch_clear(struct outbox *o, const char *receiver)
+{
+	pthread_mutex_lock(&o->lock);
+	char *dir = receiver_dir(o, o->outbox_dir, receiver);
+	char *path = xasprintf("%s/%s", dir, BATCH_FILE);
+	if (unlink(path) == 0)
+		fsync_dir(dir);
+	pthread_mutex_unlock(&o->lock);
+	free(path);
+	free(dir);
 }
 
 int outbox_receivers(struct outbox *o, char ***names, size_t *n)

@@ -48,6 +48,26 @@ int outbox_remove(struct outbox *o, const struct alert_note *n);
 int outbox_update_attempts(struct outbox *o, const struct alert_note *n);
 /* Moves n to the dead-letter folder with the reason. */
 int outbox_dead_letter(struct outbox *o, const struct alert_note *n, const char *reason);
+/*
+ * The batch in flight to a receiver, kept on disk so that the batch tried
+ * again after a failure, or after a crash between the receiver's 2xx and
+ * the removal of its notes, is the same message with the same id, whatever
+ * arrived in between (receivers drop duplicates by that id).
+ */
+struct outbox_batch {
+	char id[64];
+	size_t n;
+	uint64_t *fingerprints, *seqs;
+};
+/* Saves the batch of notes[0..n) under id (atomically, durably). */
+int outbox_batch_save(struct outbox *o, const char *receiver, const char *id,
+		      struct alert_note *const *notes, size_t n);
+/* The saved batch of receiver: 1 with b filled (freed with
+ * outbox_batch_release), 0 when there is none (or it does not decode:
+ * it is removed then). */
+int outbox_batch_load(struct outbox *o, const char *receiver, struct outbox_batch *b);
+void outbox_batch_release(struct outbox_batch *b);
+void outbox_batch_clear(struct outbox *o, const char *receiver);
 /* Receivers with a directory in the outbox (names decoded). */
 int outbox_receivers(struct outbox *o, char ***names, size_t *n);
 size_t outbox_count(struct outbox *o, const char *receiver);

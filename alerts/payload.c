@@ -670,7 +670,10 @@ static json_t *json_body(const struct payload_ctx *ctx, struct alert_note *const
 			 double now)
 {
 	char id[64];
-	payload_message_id(ctx->receiver, notes, n, id);
+	if (ctx->message_id)
+		snprintf(id, sizeof(id), "%s", ctx->message_id);
+	else
+		payload_message_id(ctx->receiver, notes, n, id);
 	json_t *alerts = json_array();
 	for (size_t i = 0; i < n; i++) {
 		const struct alert_note *a = notes[i];

@@ -75,6 +75,7 @@ struct payload_ctx {
 	const char *external_url;   /* the agent's URL, e.g. "http://db1:9187/"; may be NULL */
 	const char *routing_key;    /* pagerduty's integration key; NULL for other formats */
 	const char *source;         /* this host's name (pagerduty's payload.source); NULL: "dbpulse" */
+	const char *message_id;     /* the json format's id; NULL: payload_message_id() */
 };
 
 /* How many notes one request of that format carries at most: 1 for

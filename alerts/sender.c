@@ -241,16 +241,15 @@ static enum outcome outcome_of(const struct attempt *a)
 
 /* ---- building a request --------------------------------------------------------- */
 
-static struct curl_slist *request_headers(struct sender *s, struct alert_note *const *notes,
-					  size_t n, const struct buf *body)
+static struct curl_slist *request_headers(struct sender *s, const char *id,
+					  const struct buf *body)
 {
 	struct curl_slist *h = NULL;
 	for (struct curl_slist *p = s->headers; p; p = p->next)
 		h = netlib.slist_append(h, p->data);
 	if (s->format != WEBHOOK_JSON)
 		return h;
-	char id[64], line[160];
-	payload_message_id(s->section->name, notes, n, id);
+	char line[160];
 	long long ts = (long long)now_s();
 	snprintf(line, sizeof(line), "webhook-id: %s", id);
 	h = netlib.slist_append(h, line);
@@ -271,11 +270,11 @@ static struct curl_slist *request_headers(struct sender *s, struct alert_note *c
 /* One attempt at delivering notes[0..n); for several URLs
  * (alertmanager-api), delivered when one of them took it. */
 static enum outcome deliver(struct sender *s, struct alert_note *const *notes, size_t n,
-			    struct attempt *a)
+			    const char *id, struct attempt *a)
 {
 	struct payload_ctx ctx = { .receiver = s->section->name, .external_url = s->external_url,
 				   .routing_key = s->format == WEBHOOK_PAGERDUTY ? s->secret : NULL,
-				   .source = s->source };
+				   .source = s->source, .message_id = id };
 	struct buf body = BUF_INIT(64u << 20);
 	char err[256];
 	if (payload_build(s->format, &ctx, notes, n, now_s(), &body, err, sizeof(err)) < 0) {
@@ -285,7 +284,7 @@ static enum outcome deliver(struct sender *s, struct alert_note *const *notes, s
 		buf_release(&body);
 		return REJECTED;
 	}
-	struct curl_slist *headers = request_headers(s, notes, n, &body);
+	struct curl_slist *headers = request_headers(s, id, &body);
 	enum outcome best = RETRY;
 	for (size_t i = 0; i < s->conf->url.n && best != SENT; i++) {
 		struct attempt one;
@@ -370,6 +369,41 @@ static void after_rejection(struct sender *s, struct alert_note **batch, size_t 
 		  n, n == 1 ? "" : "s", a->detail);
 }
 
+/* The batch to attempt, into out (which holds n), and its id: the batch
+ * saved in the outbox if any of its notes is still pending (a retry, or a
+ * resend after a crash: the same message, the same id, even if notes
+ * arrived meanwhile), else the oldest notes up to the format's maximum,
+ * saved before the attempt.  Returns how many. */
+static size_t pick_batch(struct sender *s, struct alert_note **notes, size_t n,
+			 struct alert_note **out, char id[64])
+{
+	struct outbox_batch saved;
+	size_t k = 0;
+	if (outbox_batch_load(s->outbox, s->section->name, &saved)) {
+		for (size_t i = 0; i < saved.n; i++)
+			for (size_t j = 0; j < n; j++)
+				if (notes[j]->fingerprint == saved.fingerprints[i] &&
+				    notes[j]->seq == saved.seqs[i]) {
+					out[k++] = notes[j];
+					break;
+				}
+		if (k)
+			snprintf(id, 64, "%s", saved.id);
+		outbox_batch_release(&saved);
+		if (k)
+			return k;
+	}
+	size_t max = payload_max_batch(s->format);
+	for (k = 0; k < n && k < max; k++)
+		out[k] = notes[k];
+	payload_message_id(s->section->name, out, k, id);
+	if (outbox_batch_save(s->outbox, s->section->name, id, out, k) < 0)
+		log_complain(&s->complaint, LOG_LEVEL_WARN, "alerts", s->section->name,
+			     "cannot save the batch in flight; a resend after a crash may carry "
+			     "another id");
+	return k;
+}
+
 /* One round: load, expire, maybe wait for the group, attempt one batch.
  * Returns the delay in seconds before the next round (0: at once,
  * INFINITY: until woken). */
@@ -393,27 +427,31 @@ static double round_once(struct sender *s, int *retry)
 		delay = notes[0]->created_at + group - now;
 		goto out;
 	}
-	size_t batch = n < payload_max_batch(s->format) ? n : payload_max_batch(s->format);
+	struct alert_note **batch_notes = xmalloc(n * sizeof(struct alert_note *));
+	char id[64];
+	size_t batch = pick_batch(s, notes, n, batch_notes, id);
 	struct attempt a = { 0 };
-	enum outcome o = deliver(s, notes, batch, &a);
+	enum outcome o = deliver(s, batch_notes, batch, id, &a);
 	if (a.reason[0] && o != SENT) {
 		for (int f = 0; f < FAIL_REASONS; f++)
 			if (strcmp(fail_names[f], a.reason) == 0)
 				atomic_fetch_add(&s->failed[f], 1);
 	}
 	if (o == SENT) {
-		after_success(s, notes, batch, now_s());
+		after_success(s, batch_notes, batch, now_s());
+		outbox_batch_clear(s->outbox, s->section->name);
 		atomic_store(&s->queue, n - batch);
 		delay = n > batch ? 0 : INFINITY;
 	} else if (o == REJECTED) {
-		after_rejection(s, notes, batch, &a);
+		after_rejection(s, batch_notes, batch, &a);
+		outbox_batch_clear(s->outbox, s->section->name);
 		atomic_store(&s->queue, n - batch);
 		delay = n > batch ? 0 : INFINITY;
 	} else {
-		uint32_t attempts = notes[0]->attempts;
+		uint32_t attempts = batch_notes[0]->attempts;
 		for (size_t i = 0; i < batch; i++) {
-			notes[i]->attempts++;
-			outbox_update_attempts(s->outbox, notes[i]);
+			batch_notes[i]->attempts++;
+			outbox_update_attempts(s->outbox, batch_notes[i]);
 		}
 		delay = backoff(s, attempts);
 		*retry = 1;
@@ -423,6 +461,7 @@ static double round_once(struct sender *s, int *retry)
 			     "delivery failed (%s); %zu notification%s waiting, next attempt in %.1fs",
 			     a.detail, n, n == 1 ? "" : "s", delay);
 	}
+	free(batch_notes);
 out:
 	outbox_notes_free(notes, n);
 	return delay;
@@ -681,8 +720,10 @@ int sender_test(const struct config_section *webhook, const struct sender_option
 	}
 	struct alert_note *n = test_note(webhook->name, s->external_url, now_s());
 	struct attempt a;
+	char id[64];
+	payload_message_id(webhook->name, &n, 1, id);
 	double t0 = now_mono();
-	enum outcome o = deliver(s, &n, 1, &a);
+	enum outcome o = deliver(s, &n, 1, id, &a);
 	buf_printf(report, "[webhook \"%s\"] %s: %s (%.0f ms)\n", webhook->name,
 		   o == SENT ? "delivered" : o == REJECTED ? "refused" : "failed", a.detail,
 		   (now_mono() - t0) * 1000);

@@ -195,6 +195,7 @@ struct redis {
 	struct limit_counts limits;
 	int64_t slowlog_seen_id;          /* newest slow-log id whose cuts were counted */
 	int over_cap;                     /* the connection was dropped for a reply's cap */
+	int64_t deadline;                 /* of the collection running (now_mono_ms) */
 	char host[256];
 	int port;                         /* 0: unix socket */
 	uint64_t parse_errors;            /* values and lines of INFO that did not parse */
@@ -357,6 +358,16 @@ static int read_reply(struct redis *r, const struct reply_caps *caps, const char
 			reply_too_large(r, what, RL_REPLY_BYTES, caps->bytes);
 			return -1;
 		}
+		/* the socket's timeout bounds one read; a server that sends a
+		 * byte now and then must not stretch the reply past the
+		 * collection's deadline */
+		if (now_mono_ms() >= r->deadline) {
+			snprintf(r->err, sizeof(r->err), "%s: no complete answer before the deadline",
+				 what);
+			disconnect(r);
+			return -1;
+		}
+		redisSetTimeout(r->ctx, left_until(r->deadline));
 		size_t before = rd->len;
 		if (redisBufferRead(r->ctx) != REDIS_OK) {
 			io_failed(r, what);
@@ -710,7 +721,9 @@ static int redis_collect(void *instance, struct batch *b, int64_t deadline, char
 	/* a kept connection may have died with a restart: one new one at once
 	 * (not after a reply over its cap: the next one would be as large) */
 	r->over_cap = 0;
-	for (int attempt = 0; attempt < 2 && !info && !r->over_cap; attempt++) {
+	r->deadline = deadline;
+	for (int attempt = 0; attempt < 2 && !info && !r->over_cap && now_mono_ms() < deadline;
+	     attempt++) {
 		if (!r->ctx && connect_server(r, deadline) < 0)
 			break;
 		info = command(r, deadline, 2, info_argv);

@@ -17,8 +17,11 @@ TAP_FAILED=0
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/dbpulse-test.XXXXXX")
 AGENT_PID=
 URL=
+BG_PIDS= # background helpers (fakes, receivers, load) that cleanup ends
 
 cleanup() {
+	local p
+	for p in $BG_PIDS; do kill -KILL "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
 	if [ -n "$AGENT_PID" ] && kill -0 "$AGENT_PID" 2>/dev/null; then
 		kill -KILL "$AGENT_PID" 2>/dev/null
 		wait "$AGENT_PID" 2>/dev/null
@@ -68,7 +71,10 @@ start_agent() {
 	AGENT_PID=$!
 	local i
 	for i in $(seq 1 100); do
-		URL=$(sed -n 's/.*msg="listening on \(http:[^ "]*\)\/".*/\1/p' "$TMP/agent.log" | tail -n 1)
+		# "listening on http://HOST:PORT/", or with the port the kernel
+		# picked: "listening on http://HOST:0/ (port N...)"
+		URL=$(sed -n -e 's/.*msg="listening on \(https\{0,1\}:\/\/[^ "]*\):[0-9]*\/ (port \([0-9]*\).*/\1:\2/p' \
+			-e 't' -e 's/.*msg="listening on \(https\{0,1\}:[^ "]*\)\/".*/\1/p' "$TMP/agent.log" | tail -n 1)
 		[ -n "$URL" ] && return 0
 		kill -0 "$AGENT_PID" 2>/dev/null || break
 		sleep 0.1
@@ -113,4 +119,166 @@ wait_collections() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# ---- helpers of the fault tests (faults_*.sh) ----------------------------------
+
+FAKES="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/fakes.py"
+RECEIVER_PY="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/receiver.py"
+
+# bg_track PID: cleanup kills it (SIGKILL) when the test exits
+bg_track() { BG_PIDS="$BG_PIDS $1"; }
+# bg_stop PID: SIGTERM, then SIGKILL after 2 s; waits for it
+bg_stop() {
+	local i
+	kill "$1" 2>/dev/null
+	for i in $(seq 1 20); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# wait_port_file FILE: waits (5 s) until a server wrote its port there; prints it
+wait_port_file() {
+	local i
+	for i in $(seq 1 50); do
+		[ -s "$1" ] && { cat "$1"; return 0; }
+		sleep 0.1
+	done
+	return 1
+}
+
+# start_fake NAME KIND [MODE] [fakes.py options...]: a fake server of fakes.py;
+# sets FAKE_PID and FAKE_PORT; its events go to $TMP/NAME.fake.log
+start_fake() {
+	local name=$1
+	shift
+	rm -f "$TMP/$name.port"
+	python3 "$FAKES" "$@" --port-file "$TMP/$name.port" --log "$TMP/$name.fake.log" </dev/null &
+	FAKE_PID=$!
+	bg_track "$FAKE_PID"
+	FAKE_PORT=$(wait_port_file "$TMP/$name.port") || { diag "fake $name did not start"; return 1; }
+}
+
+# receiver_start NAME RESPOND [PORT] [receiver.py options...]: receiver.py
+# in the background; sets RECV_PID and RECV_URL (.../hook); requests go to
+# $TMP/NAME.log
+receiver_start() {
+	local name=$1 respond=$2 port=${3:-0}
+	shift 3 2>/dev/null || shift $#
+	rm -f "$TMP/$name.port"
+	: >>"$TMP/$name.log"
+	python3 "$RECEIVER_PY" --port "$port" --port-file "$TMP/$name.port" --log "$TMP/$name.log" \
+		--respond "$respond" "$@" </dev/null 2>>"$TMP/$name.err" &
+	RECV_PID=$!
+	bg_track "$RECV_PID"
+	port=$(wait_port_file "$TMP/$name.port") || { diag "receiver $name did not start"; return 1; }
+	RECV_URL="http://127.0.0.1:$port/hook"
+}
+
+# the agent's resources, from /proc (default: $AGENT_PID)
+agent_fds() { ls "/proc/${1:-$AGENT_PID}/fd" 2>/dev/null | wc -l; }
+agent_threads() { ls "/proc/${1:-$AGENT_PID}/task" 2>/dev/null | wc -l; }
+agent_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/${1:-$AGENT_PID}/status" 2>/dev/null; }
+agent_alive() { [ -n "$AGENT_PID" ] && kill -0 "$AGENT_PID" 2>/dev/null; }
+
+# sanitizer_build: true when $DBPULSE is built with ASan (RSS figures mean
+# little there: the allocator keeps a quarantine of freed memory)
+sanitizer_build() { grep -q __asan_init "$DBPULSE" 2>/dev/null; }
+
+# scrape_ms [PATH]: the time_total of one request, in whole milliseconds
+# (prints "fail" when it did not answer 200)
+scrape_ms() {
+	curl -s -o /dev/null --max-time 5 -w '%{http_code} %{time_total}\n' "$URL${1:-/metrics}" |
+		awk '$1 == 200 { printf "%d\n", $2 * 1000; next } { print "fail" }'
+}
+
+# scraper_start FILE [SERIES...]: scrapes $URL/metrics 10 times a second
+# (one curl, --rate 10/s, a new connection each time) until scraper_stop;
+# appends one line per scrape to FILE: "START CODE MS V1 V2 ..." with START
+# the epoch time the request began, CODE its HTTP status (000: no answer),
+# MS curl's time_total in milliseconds and Vi the value of SERIES i ("-"
+# when absent), then "c=MS" (time_connect) and "f=MS" (time_starttransfer).
+# Sets SCRAPER_PID.
+SCRAPER_PY='
+import os, sys, time
+fifo, bodies, want = sys.argv[1], sys.argv[2], sys.argv[3:]
+open(fifo + ".ready", "w").close()
+for line in open(fifo):
+    if not line.startswith("SCRAPE "):
+        continue
+    _, code, total, conn, first, url = line.split()
+    end = time.time()
+    path = os.path.join(bodies, url.rsplit("=", 1)[1])
+    vals = {}
+    try:
+        with open(path) as f:
+            for m in f:
+                if m[0] != "#":
+                    name, _, value = m.rstrip("\n").rpartition(" ")
+                    if name in want:
+                        vals[name] = value
+        os.unlink(path)
+    except OSError:
+        pass
+    out = ["%.3f" % (end - float(total)), code, "%d" % int(float(total) * 1000)]
+    out += [vals.get(w, "-") for w in want]
+    out += ["c=%d" % int(float(conn) * 1000), "f=%d" % int(float(first) * 1000)]
+    print(" ".join(out), flush=True)
+'
+scraper_start() {
+	local file=$1 fifo dir
+	shift
+	: >"$file"
+	fifo=$(mktemp -u "$TMP/scrape.XXXXXX")
+	dir=$(mktemp -d "$TMP/scrape-bodies.XXXXXX")
+	mkfifo "$fifo" || return 1
+	python3 -u -c "$SCRAPER_PY" "$fifo" "$dir" "$@" </dev/null >>"$file" 2>>"$TMP/scraper.err" &
+	SCRAPER_PID=$!
+	bg_track "$SCRAPER_PID"
+	wait_for 10 test -e "$fifo.ready" # it stamps the lines: it must be there from the first
+	# each body goes to a file (a write that never waits for the reader, so
+	# time_total is the agent's), the -w line to the reader (line-buffered)
+	stdbuf -oL curl -s --rate 10/s -H 'Connection: close' --max-time 2 -o "$dir/#1" \
+		-w 'SCRAPE %{http_code} %{time_total} %{time_connect} %{time_starttransfer} %{url}\n' \
+		"$URL/metrics?scrape=[1-100000]" >"$fifo" 2>/dev/null &
+	SCRAPER_CURL_PID=$!
+	bg_track "$SCRAPER_CURL_PID"
+}
+# scraper_stop: ends the scraper (its curl, then its reader)
+scraper_stop() {
+	[ -n "${SCRAPER_PID:-}" ] || return 0
+	bg_stop "$SCRAPER_CURL_PID"
+	bg_stop "$SCRAPER_PID"
+	SCRAPER_PID=
+	SCRAPER_CURL_PID=
+}
+
+# scrape_latency_check FILE BOUND_MS WHAT: one TAP line: every scrape in
+# FILE (scraper_start's lines) answered 200 in under BOUND_MS.  A noisy
+# machine (load average above the number of cores at the end, or in
+# $SCRAPE_LOAD0 taken at the start) gets a documented slack: the 99th
+# percentile under BOUND_MS and the maximum under 1 s.  Sets SCRAPE_MAX and
+# SCRAPE_P99 (ms) and SCRAPE_N.
+scrape_latency_check() {
+	local file=$1 bound=$2 what=$3 fails load cores
+	SCRAPE_N=$(wc -l <"$file")
+	fails=$(awk '$2 != 200' "$file" | wc -l)
+	SCRAPE_MAX=$(awk 'BEGIN { m = 0 } $3 > m { m = $3 } END { print m }' "$file")
+	SCRAPE_P99=$(awk '{ print $3 }' "$file" | sort -n |
+		awk '{ a[NR] = $1 } END { i = int(NR * 0.99); if (i < 1) i = 1; print a[i] + 0 }')
+	load=$(cut -d' ' -f1 /proc/loadavg)
+	cores=$(nproc)
+	check "$what: $SCRAPE_N scrapes, all answered 200 ($fails did not)" test "$fails" = 0 -a "$SCRAPE_N" -gt 0 ||
+		diag "$(awk '$2 != 200' "$file" | head -n 5)"
+	if awk -v l="$load" -v a="${SCRAPE_LOAD0:-0}" -v c="$cores" 'BEGIN { exit !(l > c || a > c) }'; then
+		check "$what: scrapes under $bound ms; noisy machine (load ${SCRAPE_LOAD0:-?} -> $load on $cores cores): p99 $SCRAPE_P99 ms < $bound ms, max $SCRAPE_MAX ms < 1000 ms" \
+			test "$SCRAPE_P99" -lt "$bound" -a "$SCRAPE_MAX" -lt 1000
+	else
+		check "$what: every scrape under $bound ms (max $SCRAPE_MAX ms, p99 $SCRAPE_P99 ms)" test "$SCRAPE_MAX" -lt "$bound"
+	fi
+	[ "$SCRAPE_MAX" -ge "$bound" ] && diag "the slowest scrapes:" "$(sort -k3,3n "$file" | tail -n 5)"
+	return 0
 }

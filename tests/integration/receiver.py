@@ -10,7 +10,8 @@ each notification in a readable form (the demo uses that).
 What it answers is scripted: --respond "503x3,200" answers 503 three
 times, then 200 for ever (the last step repeats); a step may carry a
 Retry-After, "429x1:3".  POST /_control with {"respond": "..."} replaces
-the script at run time (not logged).
+the script at run time (not logged).  --delay SECONDS waits that long
+after logging a request before answering it (a slow receiver).
 """
 import argparse
 import json
@@ -102,6 +103,8 @@ class Handler(BaseHTTPRequestHandler):
         with lock:
             with open(args.log, "a") as f:
                 f.write(json.dumps(record) + "\n")
+        if args.delay > 0:
+            time.sleep(args.delay)
         if args.print:
             print("[%s] %s %s -> %d\n%s" % (time.strftime("%H:%M:%S"), self.command, self.path,
                                              status, show(body)), flush=True)
@@ -114,6 +117,7 @@ parser.add_argument("--port-file")
 parser.add_argument("--log", default="/dev/null")
 parser.add_argument("--respond", default="200")
 parser.add_argument("--print", action="store_true")
+parser.add_argument("--delay", type=float, default=0)
 args = parser.parse_args()
 script[:] = parse_script(args.respond)
 server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
