@@ -344,8 +344,13 @@ static struct http_server *start_http(struct daemon *d, const struct listener *l
 		log_error("http", NULL, "%s", err);
 		return NULL;
 	}
-	log_info("http", NULL, "listening on %s://%s/ (port %u%s)", listener_scheme(l),
-		 listener_address(l), http_port(srv), opt.auth ? ", basic auth" : "");
+	log_info("http", NULL, "listening on %s://%s/", listener_scheme(l),
+		 listener_address_port(l, http_port(srv)));
+	if (opt.auth)
+		log_info("http", NULL, "basic authentication required (%zu users)",
+			 http_auth_users(opt.auth));
+	if (opt.tls && opt.tls->client_ca)
+		log_info("http", NULL, "client certificates required");
 	return srv;
 }
 

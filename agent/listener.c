@@ -234,3 +234,12 @@ const char *listener_address(const struct listener *l)
 {
 	return l->address;
 }
+
+const char *listener_address_port(const struct listener *l, unsigned port)
+{
+	static char text[300];
+	int v6 = strchr(l->host, ':') != NULL;
+	snprintf(text, sizeof(text), "%s%s%s:%u", v6 ? "[" : "", l->host[0] ? l->host : "0.0.0.0",
+		 v6 ? "]" : "", port);
+	return text;
+}

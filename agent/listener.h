@@ -30,6 +30,8 @@ struct http_options listener_options(const struct listener *l);
 const char *listener_scheme(const struct listener *l);
 /* host:port as written, for messages. */
 const char *listener_address(const struct listener *l);
+/* host:port with the port actually bound (static buffer: main thread). */
+const char *listener_address_port(const struct listener *l, unsigned port);
 
 /* For --check-config: the same checks as listener_load (0, or -1 with
  * err). */

@@ -41,7 +41,7 @@ setpriv --reuid=nobody --regid="$(id -gn nobody)" --clear-groups --no-new-privs 
 	"$DBPULSE" -c "$TMP/etc/agent.ini" 2>>"$TMP/agent.log" &
 AGENT_PID=$!
 wait_for 10 grep -q 'listening on' "$TMP/agent.log"
-URL=$(sed -n 's/.*listening on \(http:\/\/[^ "]*\):[0-9]*\/ (port \([0-9]*\).*/\1:\2/p' "$TMP/agent.log")
+URL=$(sed -n 's/.*msg="listening on \(http:[^ "]*\)\/".*/\1/p' "$TMP/agent.log")
 check "as nobody: the agent starts" test -n "$URL" || diag "$(cat "$TMP/agent.log")"
 check "as nobody: the process runs with uid nobody" \
 	test "$(awk '/^Uid:/ {print $2}' "/proc/$AGENT_PID/status")" = "$(id -u nobody)"
