@@ -27,6 +27,12 @@ PLAYWRIGHT_VERSION=1.65.1
 TEST_PACKAGES="libcmocka-dev prometheus prometheus-alertmanager curl gzip xz-utils python3 ca-certificates openssl $PG_PACKAGES \
 $REDIS_PACKAGES $BROWSER_PACKAGES"
 
+# The static checks (scripts/lint) and the libFuzzer targets (scripts/fuzz):
+# clang 14 with libclang-rt-14-dev (libFuzzer and the sanitizers' runtimes,
+# only recommended by clang's own packages) and llvm-14 (llvm-symbolizer).
+LINT_PACKAGES="cppcheck clang-tidy"
+FUZZ_PACKAGES="clang libclang-rt-14-dev llvm-14"
+
 say() { printf '==> %s\n' "$*" >&2; }
 
 as_root() {

@@ -1,0 +1,70 @@
+/*
+ * fuzz_redis_info.c -- the text of an INFO ALL reply (collectors/
+ * redis_info.c redis_info_emit into a batch, with the field tables of
+ * redis_info_fields.c), then the batch rendered as exposition text
+ * (exporters/exposition.c expo_render), as the collector publishes it.
+ * Also redis_info_quantile on the first line of the input.
+ *
+ * The text is passed without a NUL after it (in a buffer of exactly its
+ * size), as the parser promises to take it.
+ *
+ * Properties: no crash, leak or UB; the summary's strings are
+ * NUL-terminated within their arrays and ndbs <= REDIS_INFO_MAX_DBS;
+ * failure means no field was read; a quantile is a number in [0, 1].
+ */
+#include "autoconfig.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "exposition.h"
+#include "fuzz_util.h"
+#include "metrics.h"
+#include "redis_info.h"
+
+static void check_summary(const struct redis_info_summary *s, int rc)
+{
+	FUZZ_CHECK(memchr(s->role, 0, sizeof(s->role)) != NULL, "role not terminated");
+	FUZZ_CHECK(memchr(s->redis_version, 0, sizeof(s->redis_version)) != NULL,
+		   "redis_version not terminated");
+	FUZZ_CHECK(memchr(s->run_id, 0, sizeof(s->run_id)) != NULL, "run_id not terminated");
+	FUZZ_CHECK(s->ndbs <= REDIS_INFO_MAX_DBS, "ndbs %u", s->ndbs);
+	if (rc < 0)
+		FUZZ_CHECK(s->fields == 0, "failed with %u fields", s->fields);
+}
+
+static void check_quantile(const uint8_t *data, size_t size)
+{
+	const uint8_t *nl = memchr(data, '\n', size);
+	size_t n = nl ? (size_t)(nl - data) : size;
+	if (n > 64)
+		return;
+	char *pct = fuzz_strndup(data, n);
+	char out[32];
+	if (redis_info_quantile(pct, out, sizeof(out)) == 0) {
+		double q = 0;
+		FUZZ_CHECK(parse_double(out, &q) == 0 && q >= 0 && q <= 1, "quantile of '%s' is '%s'",
+			   pct, out);
+	}
+	free(pct);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *text = malloc(size ? size : 1);
+	if (!text)
+		abort();
+	if (size)
+		memcpy(text, data, size);
+	struct batch *b = batch_new();
+	struct redis_info_summary sum;
+	char err[256];
+	int rc = redis_info_emit(text, size, "cache", 1764616800.0, b, &sum, err, sizeof(err));
+	check_summary(&sum, rc);
+	struct expo_block *blk = expo_render(b);
+	expo_block_unref(blk);
+	batch_free(b);
+	free(text);
+	check_quantile(data, size);
+	return 0;
+}
