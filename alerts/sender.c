@@ -222,8 +222,10 @@ static void post(const char *url, struct curl_slist *headers, const char *body, 
 			snprintf(a->reason, sizeof(a->reason), "http_5xx");
 		else if (a->status == 429)
 			snprintf(a->reason, sizeof(a->reason), "http_429");
-		else if (a->status >= 400 || a->status < 200 || a->status >= 300)
+		else if (a->status >= 400)
 			snprintf(a->reason, sizeof(a->reason), "http_4xx");
+		else if (a->status < 200 || a->status >= 300) /* 1xx, 3xx: redirects are not followed */
+			snprintf(a->reason, sizeof(a->reason), "other");
 	}
 	buf_release(&r.body);
 	netlib.easy_cleanup(c);
