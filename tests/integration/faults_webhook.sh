@@ -111,7 +111,41 @@ print(" ".join(sorted(str(i) for i in ids)))' "$TMP/$mode.fake.log" "$TMP/$mode.
 
 misbehave silent "a receiver that never answers"
 misbehave drip "a receiver that answers one byte per second" --interval 1
-misbehave huge "a receiver that sends an endless body" --rate $((16 << 20)) --cap $((256 << 20))
+# A receiver that answers 200 and then an endless body: the agent reads
+# 64 KiB of it (webhook_response_bytes), keeps the status and stops: the
+# notification is delivered, once, and memory stays bounded.
+huge_body() {
+	local what="a receiver that answers 200 with an endless body" port h0 h1 durs
+	port=$(free_port)
+	start_fake huge http huge --port "$port" --rate $((16 << 20)) --cap $((256 << 20)) ||
+		{ not_ok "$what: the fake starts"; return; }
+	agent_config "$TMP/huge.ini" "$TMP/state-huge" "http://127.0.0.1:$port/hook"
+	start_agent "$TMP/huge.ini" || { not_ok "$what: agent starts"; return; }
+	h0=$(hwm_kb)
+	check "$what: the agent posts its notification" wait_for 12 fake_requests_at_least huge 1
+	check "$what: it stops reading at the cap (counted)" wait_for 10 \
+		has_metric 'dbpulse_webhook_limit_reached_total{limit="webhook_response_bytes",receiver="hook"} [1-9]'
+	wait_for 4 sh -c "grep -q '\"event\": \"close\"' '$TMP/huge.fake.log'"
+	durs=$(python3 -c '
+import json, sys
+c = [json.loads(l) for l in open(sys.argv[1])]
+print(" ".join("%d" % (e["duration"] * 1000) for e in c if e["event"] == "close"))' "$TMP/huge.fake.log")
+	check "$what: the attempt ends well before the timeout ($durs ms)" \
+		awk -v d="$durs" -v t="$TIMEOUT_MS" 'BEGIN { n = split(d, a, " "); for (i = 1; i <= n; i++) if (a[i] > t / 2) exit 1; exit n < 1 }'
+	check "$what: the 200 counts: delivered, the outbox is empty" wait_for 5 sh -c \
+		"curl -s '$URL/metrics' | grep -q '^dbpulse_notification_queue_length{receiver=\"hook\"} 0'"
+	sleep 1
+	check "$what: exactly once" test "$(fake_events huge request)" = 1
+	h1=$(hwm_kb)
+	if sanitizer_build; then
+		ok "$what: peak RSS grew by less than 8 MiB # SKIP sanitizer build (VmHWM $h0 -> $h1 kB)"
+	else
+		check "$what: peak RSS grew by less than 8 MiB (VmHWM $h0 -> $h1 kB)" test $((h1 - h0)) -lt 8192
+	fi
+	stop_agent
+	bg_stop "$FAKE_PID"
+}
+huge_body
 misbehave redirect "a receiver that redirects (302)" --location "$ELSEWHERE"
 check "the redirect's target never got a request" test "$(requests elsewhere)" = 0
 bg_stop "$ELSEWHERE_PID"
