@@ -4,7 +4,8 @@
 #   drip       answers "200 OK" one byte per second
 #   huge       "200 OK", Content-Length 2^40, then 16 MiB/s of body
 #   redirect   "302 Found" to another (working) receiver
-# For each, with a rule that fires at the first collection and a webhook
+# (huge is a case of its own: see huge_body below.)
+# For the others, with a rule that fires at the first collection and a webhook
 # whose timeout is 1.5 s: every attempt ends at the timeout (the fake sees
 # the agent close it 1.5 s +/- 0.5 s after it connected; a redirect at
 # once), the failure is counted, the redirect is not followed (the other
