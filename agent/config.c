@@ -38,6 +38,12 @@ struct parse_state {
 	int cur_bad;                /* the current section header was wrong */
 	struct buf *errors;
 	int nerrors;
+	/* Per section (same index as cfg->sections): whether a problem was
+	 * reported for it.  Such a section's struct may hold NULL for a
+	 * required key, or a value that was released after failing to parse,
+	 * so neither its kind's validate nor its check_config may see it. */
+	unsigned char *section_bad;
+	size_t section_bad_alloc;
 };
 
 static void errorf(struct parse_state *ps, int line, const char *fmt, ...)
@@ -308,6 +314,22 @@ static void section_header(struct parse_state *ps, char *inner)
 	ps->cur_bad = 0;
 }
 
+/* Marks the section at index i of cfg->sections as reported. */
+static void section_mark_bad(struct parse_state *ps, size_t i)
+{
+	if (i >= ps->section_bad_alloc) {
+		size_t old = ps->section_bad_alloc;
+		ps->section_bad = xgrow(ps->section_bad, &ps->section_bad_alloc, i + 1, 1);
+		memset(ps->section_bad + old, 0, ps->section_bad_alloc - old);
+	}
+	ps->section_bad[i] = 1;
+}
+
+static int section_is_bad(const struct parse_state *ps, size_t i)
+{
+	return i < ps->section_bad_alloc && ps->section_bad[i];
+}
+
 /* ---- the reader inih calls for each line ------------------------------- */
 
 /* Checks a raw line; returns 0 if inih may see it, -1 if it was reported. */
@@ -413,8 +435,10 @@ static int config_handler(void *user, const char *section, const char *name, con
 		return 1;
 	}
 	struct config_section *s = ps->cur;
+	size_t si = (size_t)(s - ps->cfg->sections);
 	const struct config_key *key = key_by_name(s->kind, name);
 	if (!key) {
+		section_mark_bad(ps, si);
 		const char *hint = nearest_key(s->kind, name);
 		if (hint)
 			errorf(ps, ps->line, "%s %s: unknown key; did you mean '%s'?", s->label, name, hint);
@@ -424,11 +448,13 @@ static int config_handler(void *user, const char *section, const char *name, con
 	}
 	const struct config_entry *prev = entry_find(s, name);
 	if (prev) {
+		section_mark_bad(ps, si);
 		errorf(ps, ps->line, "%s %s: key repeated; first set on line %d", s->label, name, prev->line);
 		return 1;
 	}
 	char err[1024];
 	if (value_set(key, s->conf, value, err, sizeof(err)) < 0) {
+		section_mark_bad(ps, si);
 		if (key->type == CONF_CUSTOM)   /* its message shows the value */
 			errorf(ps, ps->line, "%s %s: %s", s->label, name, err);
 		else
@@ -442,7 +468,31 @@ static int config_handler(void *user, const char *section, const char *name, con
 	return 1;
 }
 
-/* Defaults, required keys and the kind's own checks, for every section. */
+/* Defaults and required keys of one section; marks it bad on a problem. */
+static void section_fill_defaults(struct parse_state *ps, size_t i)
+{
+	struct config_section *s = &ps->cfg->sections[i];
+	for (const struct config_key *key = s->kind->keys; key->name; key++) {
+		if (entry_find(s, key->name))
+			continue;
+		if (key->required) {
+			errorf(ps, s->line, "%s %s: required key missing", s->label, key->name);
+			section_mark_bad(ps, i);
+			continue;
+		}
+		char err[256];
+		if (key->def && value_set(key, s->conf, key->def, err, sizeof(err)) < 0) {
+			errorf(ps, s->line, "%s %s: bad built-in default '%s': %s", s->label,
+			       key->name, key->def, err);
+			section_mark_bad(ps, i);
+		}
+	}
+}
+
+/* Defaults, required keys and the kind's own checks, for every section.
+ * The checks run only on sections without a reported problem: validate
+ * and check_config may rely on every required key being set and every
+ * value parsed (pg_validate and redis_validate do). */
 static void finish_sections(struct parse_state *ps)
 {
 	struct config *cfg = ps->cfg;
@@ -451,25 +501,20 @@ static void finish_sections(struct parse_state *ps)
 			section_add(cfg, ps->kinds[i], NULL, 0);
 	for (size_t i = 0; i < cfg->nsections; i++) {
 		struct config_section *s = &cfg->sections[i];
-		for (const struct config_key *key = s->kind->keys; key->name; key++) {
-			if (entry_find(s, key->name))
-				continue;
-			if (key->required) {
-				errorf(ps, s->line, "%s %s: required key missing", s->label, key->name);
-				continue;
-			}
-			char err[256];
-			if (key->def && value_set(key, s->conf, key->def, err, sizeof(err)) < 0)
-				errorf(ps, s->line, "%s %s: bad built-in default '%s': %s", s->label,
-				       key->name, key->def, err);
-		}
+		section_fill_defaults(ps, i);
+		if (section_is_bad(ps, i))
+			continue;
 		char err[512];
-		if (s->kind->validate && s->kind->validate(s->conf, err, sizeof(err)) < 0)
+		if (s->kind->validate && s->kind->validate(s->conf, err, sizeof(err)) < 0) {
 			errorf(ps, s->line, "%s %s", s->label, err);
+			section_mark_bad(ps, i);
+		}
 	}
 	for (size_t i = 0; i < cfg->nsections; i++) {
 		const struct config_section *s = &cfg->sections[i];
 		char err[512];
+		if (section_is_bad(ps, i))
+			continue;
 		if (s->kind->check_config && s->kind->check_config(cfg, s, err, sizeof(err)) < 0)
 			errorf(ps, s->line, "%s %s", s->label, err);
 	}
@@ -522,6 +567,7 @@ struct config *config_parse(const char *text, size_t len, const char *name,
 	else if (rc < 0 && ps.nerrors == 0)
 		errorf(&ps, 0, "cannot parse the file (inih error %d)", rc);
 	finish_sections(&ps);
+	free(ps.section_bad);
 	if (ps.nerrors) {
 		config_unref(cfg);
 		return NULL;

@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "expr.h"
 #include "expr_match.h"
+#include "regex_check.h"
 #include "strutil.h"
 #include "xalloc.h"
 
@@ -292,6 +293,13 @@ static int parse_matcher(struct parser *p, struct term *t)
 	m->value = value;
 	m->op = op;
 	if (op == M_RE || op == M_NRE) {
+		/* before regcomp, which some patterns keep busy for minutes */
+		char refused[160];
+		if (regex_check(value, refused, sizeof(refused)) < 0) {
+			free(name);
+			free(value);
+			return fail_at(p, vpos, "invalid regular expression: %s", refused);
+		}
 		char *anchored = xasprintf("^(%s)$", value);
 		int rc = regcomp(&m->re, anchored, REG_EXTENDED | REG_NOSUB);
 		free(anchored);

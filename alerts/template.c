@@ -5,6 +5,7 @@
 #include "autoconfig.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -197,6 +198,13 @@ static void humanize_duration(struct buf *out, double v)
 	if (fabs(v) >= 1) {
 		const char *sign = v < 0 ? "-" : "";
 		v = fabs(v);
+		/* Converting 2^63 or more to int64_t is undefined (Go's int64()
+		 * turns it into MinInt64, so Prometheus prints negative nonsense
+		 * days); such a duration is just the number of seconds. */
+		if (!(v < 0x1p63)) {
+			buf_printf(out, "%s%.4gs", sign, v);
+			return;
+		}
 		int64_t d = (int64_t)v;
 		int64_t secs = d % 60, mins = (d / 60) % 60, hours = (d / 3600) % 24, days = d / 86400;
 		if (days)
@@ -219,10 +227,27 @@ static void humanize_duration(struct buf *out, double v)
 	buf_printf(out, "%.4g%ss", v, prefix);
 }
 
+/* Whether v seconds since the epoch is a time Prometheus can show: its
+ * floatToTime wants v * 1e9 within int64 (years 1678 to 2262), and
+ * refuses NaN, infinities and anything else.  Within that range floor(v)
+ * also fits a 64-bit time_t; a 32-bit one holds less. */
+static int timestamp_in_range(double v)
+{
+	if (isnan(v) || isinf(v))
+		return 0;
+	double ns = v * 1e9;
+	if (ns > 0x1p63 || ns < -0x1p63)
+		return 0;
+	return sizeof(time_t) >= 8 || fabs(v) < 2147483647.0;
+}
+
 /* Go's time.Time String() in UTC: 2006-01-02 15:04:05.999999999 +0000 UTC */
 static void humanize_timestamp(struct buf *out, double v)
 {
-	if (isnan(v) || isinf(v)) {
+	/* Prometheus prints NaN and infinities as numbers (and fails the
+	 * whole template for other values it cannot convert); we print those
+	 * as numbers too, rather than cast them to time_t, which is undefined */
+	if (!timestamp_in_range(v)) {
 		g4(out, v, "");
 		return;
 	}
@@ -234,7 +259,10 @@ static void humanize_timestamp(struct buf *out, double v)
 		nanos -= 1000000000L;
 	}
 	struct tm tm;
-	gmtime_r(&secs, &tm);
+	if (!gmtime_r(&secs, &tm)) {   /* its year would not fit an int */
+		g4(out, v, "");
+		return;
+	}
 	char s[64];
 	strftime(s, sizeof(s), "%Y-%m-%d %H:%M:%S", &tm);
 	buf_puts(out, s);
@@ -270,18 +298,34 @@ static void to_str(const struct value *v, struct buf *out)
 
 /* ---- printf ---------------------------------------------------------------------- */
 
-/* Checks a printf format at parse time: only the verbs we render. */
+/* At most this many flags, and digits of width and of precision: a
+ * precision like %.99999999999e makes glibc's printf allocate gigabytes,
+ * and do_printf() keeps only PRINTF_SPEC_MAX bytes of a verb. */
+#define PRINTF_FLAGS_MAX 5
+#define PRINTF_DIGITS_MAX 4
+#define PRINTF_SPEC_MAX 20
+
+/* Checks a printf format at parse time: only the verbs we render, with
+ * a bounded width and precision. */
 static int printf_check(const char *f, char *err, size_t errlen)
 {
 	for (; *f; f++) {
 		if (*f != '%')
 			continue;
 		f++;
-		f += strspn(f, "+- #0");
-		f += strspn(f, "0123456789");
+		size_t flags = strspn(f, "+- #0"), width, prec = 0;
+		f += flags;
+		width = strspn(f, "0123456789");
+		f += width;
 		if (*f == '.') {
 			f++;
-			f += strspn(f, "0123456789");
+			prec = strspn(f, "0123456789");
+			f += prec;
+		}
+		if (flags > PRINTF_FLAGS_MAX || width > PRINTF_DIGITS_MAX || prec > PRINTF_DIGITS_MAX) {
+			snprintf(err, errlen, "printf: width and precision take at most %d digits, "
+				 "and at most %d flags", PRINTF_DIGITS_MAX, PRINTF_FLAGS_MAX);
+			return -1;
 		}
 		if (!*f || !strchr("sdfgev%", *f)) {
 			snprintf(err, errlen, "printf: unsupported verb '%%%c' (use %%s %%d %%f %%g %%e %%v)",
@@ -290,6 +334,20 @@ static int printf_check(const char *f, char *err, size_t errlen)
 		}
 	}
 	return 0;
+}
+
+/* %d of a number: its integer part, saturated at the ends of long long
+ * (converting a double out of its range is undefined); 0 for NaN and the
+ * infinities, as before. */
+static long long printf_int(double d)
+{
+	if (!isfinite(d))
+		return 0;
+	if (d >= 0x1p63)
+		return LLONG_MAX;
+	if (d < -0x1p63)
+		return LLONG_MIN;
+	return (long long)d;
 }
 
 /* The format comes from the config and was checked by printf_check(). */
@@ -315,9 +373,9 @@ static void do_printf(struct buf *out, const char *f, const struct value *args, 
 			continue;
 		}
 		char spec[32];
-		size_t sl = (size_t)(f - start);
-		if (sl > 20)
-			sl = 20;
+		size_t sl = (size_t)(f - start);   /* at most 1 + 5 + 4 + 1 + 4 */
+		if (sl > PRINTF_SPEC_MAX)
+			sl = PRINTF_SPEC_MAX;
 		memcpy(spec, start, sl);
 		if (next >= nargs) {
 			buf_printf(out, "%%!%c(MISSING)", *f);
@@ -332,8 +390,7 @@ static void do_printf(struct buf *out, const char *f, const struct value *args, 
 			buf_release(&s);
 		} else if (*f == 'd') {
 			memcpy(spec + sl, "lld", 4);
-			double d = to_num(a);
-			buf_printf(out, spec, isfinite(d) ? (long long)d : 0LL);
+			buf_printf(out, spec, printf_int(to_num(a)));
 		} else {
 			spec[sl] = *f;
 			spec[sl + 1] = '\0';
@@ -457,8 +514,14 @@ static int parse_operand(struct tparser *p, struct arg *a)
 		rc = tfail(p, at, "expected $value, $labels.NAME, a string or a number");
 	}
 	free(w);
-	if (rc == 0)
+	if (rc == 0) {
 		p->pos += n;
+	} else {
+		/* parse_command does not count a failed operand, so
+		 * command_release would not free what it holds */
+		free(a->text);
+		a->text = NULL;
+	}
 	return rc;
 }
 

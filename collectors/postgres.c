@@ -82,6 +82,12 @@ static int pg_validate(void *conf, char *err, size_t errlen)
 {
 	struct pg_config *c = conf;
 	char *perr = NULL;
+	/* config.c runs validate only when the required dsn is set; this is
+	 * for any other caller (PQconninfoParse(NULL) would crash) */
+	if (!c->dsn) {
+		snprintf(err, errlen, "dsn: required key missing");
+		return -1;
+	}
 	if (pg_libpq_load(err, errlen) < 0)
 		return -1;
 	PQconninfoOption *opts = PQconninfoParse(c->dsn, &perr);

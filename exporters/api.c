@@ -72,6 +72,31 @@ static json_t *jstr(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
+/* A JSON string of n bytes of s that may not be valid UTF-8 (anything
+ * from the request: json_string() would return NULL, and setting NULL
+ * silently drops the key), cleaned and cut to at most max bytes. */
+static json_t *jclean(const char *s, size_t n, size_t max)
+{
+	char *clean = xmalloc(UTF8_CLEAN_SIZE(n, max));
+	size_t len = utf8_clean(clean, s, n, max);
+	json_t *j = json_stringn(clean, len);
+	free(clean);
+	return j;
+}
+
+/* The longest value of a request parameter echoed in an answer. */
+#define ECHO_MAX 256
+/* Error messages are cut to MSG_MAX bytes between two characters; they
+ * are formatted into twice that, so that a cut of vsnprintf's, which can
+ * fall inside a character, is never reached. */
+#define MSG_MAX 512
+#define MSG_FORMAT_SIZE (2 * MSG_MAX)
+
+static json_t *jparam(const char *s)
+{
+	return jclean(s, strlen(s), ECHO_MAX);
+}
+
 static int respond(struct http_response *resp, json_t *body)
 {
 	resp->content_type = "application/json";
@@ -89,7 +114,8 @@ static int error_json(struct http_response *resp, unsigned status, const char *p
 		      json_t *allowed, const char *msg)
 {
 	json_t *o = json_object();
-	json_object_set_new(o, "error", json_string(msg));
+	/* msg may hold request input (a ?target= that is not UTF-8) */
+	json_object_set_new(o, "error", jclean(msg, strlen(msg), MSG_MAX));
 	if (parameter)
 		json_object_set_new(o, "parameter", json_string(parameter));
 	if (allowed)
@@ -100,7 +126,7 @@ static int error_json(struct http_response *resp, unsigned status, const char *p
 
 int api_error(struct http_response *resp, unsigned status, const char *fmt, ...)
 {
-	char msg[512];
+	char msg[MSG_FORMAT_SIZE];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -115,7 +141,7 @@ static int bad_parameter(struct http_response *resp, const char *parameter, json
 static int bad_parameter(struct http_response *resp, const char *parameter, json_t *allowed,
 			 const char *fmt, ...)
 {
-	char msg[512];
+	char msg[MSG_FORMAT_SIZE];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -365,7 +391,7 @@ static json_t *queries_json(const char *target, const struct db_view *v,
 		json_array_append_new(list, statement_json(r[i].st, win->covered_seconds));
 	free(r);
 	json_t *o = json_object();
-	json_object_set_new(o, "target", json_string(target));
+	json_object_set_new(o, "target", jparam(target));
 	json_object_set_new(o, "window", json_string(win->name));
 	json_object_set_new(o, "window_seconds", jcount((double)win->window_ms / 1000.0));
 	json_object_set_new(o, "covered_seconds", jnum(win->covered_seconds));
@@ -458,7 +484,7 @@ int api_activity(struct store *store, const struct http_request *req, struct htt
 	for (size_t i = 0; i < v->nsessions; i++)
 		json_array_append_new(list, session_json(&v->sessions[i], v->collected_at));
 	json_t *o = json_object();
-	json_object_set_new(o, "target", json_string(target));
+	json_object_set_new(o, "target", jparam(target));
 	json_object_set_new(o, "collected_at", jtime(v->collected_at));
 	json_object_set_new(o, "summary",
 			    json_pack("{s:I, s:I, s:I, s:I}", "sessions", (json_int_t)v->sessions_total,

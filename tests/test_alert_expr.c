@@ -23,6 +23,7 @@
 #include "buf.h"
 #include "expr.h"
 #include "metrics.h"
+#include "regex_check.h"
 
 /* ---- a fake collection --------------------------------------------------- */
 
@@ -187,6 +188,65 @@ static void test_parse_matching(void **state)
 	assert_int_equal(expr_metrics(e, names), 4);
 	assert_string_equal(names[2], "c");
 	assert_string_equal(names[3], "d");
+	expr_free(e);
+}
+
+/* What regcomp would choke on is refused before it sees it, as RE2 and
+ * Go's regexp refuse it (fuzz_expr-nested-repetition-regex-oom: "a+++..."
+ * took glibc minutes and gigabytes). */
+static void test_regex_check(void **state)
+{
+	static const char *const good[] = {
+		"", "a+", "(a+)+", "a*b+c?d{2}e{1,3}f{2,}", "\\++\\*", "a\\{2}*", "[+*]+", "[]+]*",
+		"[^]*]+", "[[:alpha:]]+", "[[:alpha:]*]+", "a{", "a{x}+", "(a{10}){100}",
+		"a{1000}", "((a{10}){10}){10}", "(a|b*)+c", "^a*$", "(a{1000})(b{1000})",
+	};
+	static const struct { const char *re, *msg; } bad[] = {
+		{ "a++", "invalid nested repetition operator '++' at column 2" },
+		{ "ab**c", "invalid nested repetition operator '**' at column 3" },
+		{ "a*?", "invalid nested repetition operator '*?' at column 2" },
+		{ "(x)?+", "invalid nested repetition operator '?+' at column 4" },
+		{ "a{2}{3}", "invalid nested repetition operator '{2}{3}' at column 2" },
+		{ "a+{1,2}", "invalid nested repetition operator '+{1,2}' at column 2" },
+		{ "[a]++", "invalid nested repetition operator '++' at column 4" },
+		{ "\\a++", "invalid nested repetition operator '++' at column 3" },
+		{ "a{1001}", "invalid repeat count '{1001}' at column 2" },
+		{ "a{2,99999999999999999999}", "invalid repeat count '{2,99999999999999999999}' at column 2" },
+		{ "(a{100}){11}", "repetition too large (nested counts multiply past 1000) '{11}' at column 9" },
+		{ "((a{10}b)c{2}){101}",
+		  "repetition too large (nested counts multiply past 1000) '{101}' at column 15" },
+	};
+	char err[160];
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (regex_check(good[i], err, sizeof(err)) != 0)
+			fail_msg("'%s' refused: %s", good[i], err);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		if (regex_check(bad[i].re, err, sizeof(err)) != -1)
+			fail_msg("'%s' accepted", bad[i].re);
+		if (strcmp(err, bad[i].msg) != 0)
+			fail_msg("'%s': got '%s', want '%s'", bad[i].re, err, bad[i].msg);
+	}
+	/* long patterns and deep nesting */
+	char big[REGEX_MAX_LEN + 2];
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(regex_check(big, err, sizeof(err)), -1);
+	assert_string_equal(err, "regular expression too long (4097 bytes, at most 4096)");
+	big[REGEX_MAX_LEN] = '\0';
+	assert_int_equal(regex_check(big, err, sizeof(err)), 0);
+	memset(big, '(', REGEX_MAX_DEPTH + 1);
+	big[REGEX_MAX_DEPTH + 1] = '\0';
+	assert_int_equal(regex_check(big, err, sizeof(err)), -1);
+	assert_string_equal(err, "regular expression nests too deeply (more than 1000 groups) at column 1001");
+	/* in a label matcher, at the string */
+	assert_bad("x{a=~\"pg_sga+++++++++++++++++++++++++++++++++++++\"} > 1",
+		   "invalid regular expression: invalid nested repetition operator '++' at column 7", 5);
+	assert_bad("x{a!~'b{1,2}*'} > 1",
+		   "invalid regular expression: invalid nested repetition operator '{1,2}*' at column 2", 5);
+	struct expr *e = NULL;
+	assert_int_equal(expr_parse("x{a=~\"(a+)+\"} > 1", &e, err, sizeof(err), NULL), 0);
 	expr_free(e);
 }
 
@@ -674,6 +734,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_good),
+		cmocka_unit_test(test_regex_check),
 		cmocka_unit_test(test_parse_bad),
 		cmocka_unit_test(test_parse_matching),
 		cmocka_unit_test(test_format_round_trip),

@@ -113,6 +113,21 @@ static void test_humanize(void **state)
 	assert_each("humanize", odd, 2, "NaN:+Inf:");
 }
 
+/* Values that do not fit int64_t seconds or a Prometheus timestamp print
+ * as numbers instead of being cast, which was undefined behaviour
+ * (tests/fuzz/corpus/fuzz_template/fuzz_template-humanize*-huge-value-ub). */
+static void test_humanize_huge(void **state)
+{
+	(void)state;
+	const double d[] = { 1e300, -1e300, 0x1p63, 0x1p63 - 1024, NAN, -INFINITY };
+	assert_each("humanizeDuration", d, 6,
+		    "1e+300s:-1e+300s:9.223e+18s:106751991167300d 15h 13m 4s:NaN:-Inf:");
+	const double ts[] = { 1e300, -1e300, 1e10, 9.2e9, -9.2e9, -1, NAN, INFINITY };
+	assert_each("humanizeTimestamp", ts, 8,
+		    "1e+300:-1e+300:1e+10:2261-07-15 11:33:20 +0000 UTC:"
+		    "1678-06-18 12:26:40 +0000 UTC:1969-12-31 23:59:59 +0000 UTC:NaN:+Inf:");
+}
+
 static void test_pipelines_and_printf(void **state)
 {
 	(void)state;
@@ -125,6 +140,10 @@ static void test_pipelines_and_printf(void **state)
 	assert_renders("{{ $value | printf \"%.2f%%\" }}", 12.345, "12.35%");
 	assert_renders("{{ printf \"%s has %d\" $labels.target $value }}", 41.9, "main has 41");
 	assert_renders("{{ printf \"%5.1f|%-4s|\" $value \"x\" }}", 3.14159, "  3.1|x   |");
+	/* %d of a number beyond long long saturates (the cast was UB) */
+	assert_renders("{{ printf \"%d\" $value }}", 1e300, "9223372036854775807");
+	assert_renders("{{ printf \"%d|%d\" $value -1e19 }}", -0x1p63, "-9223372036854775808|-9223372036854775808");
+	assert_renders("{{ printf \"%d\" $value }}", NAN, "0");
 	assert_renders("{{ humanize 1234 }}", 0, "1.234k");
 	assert_renders("{{ $labels.instance | humanize }}", 0, "NaN");
 }
@@ -137,11 +156,22 @@ static void test_errors(void **state)
 	assert_bad("{{ $foo }}", "unknown variable '$foo' (use $labels.NAME or $value)", 3);
 	assert_bad("{{ $labels }}", "unknown variable '$labels'", 3);
 	assert_bad("{{ printf \"%x\" $value }}", "printf: unsupported verb '%x'", 3);
+	/* glibc would allocate gigabytes for this precision */
+	assert_bad("{{ printf \"%6.0000000101301405676e\" $value }}",
+		   "printf: width and precision take at most 4 digits", 3);
+	assert_bad("{{ printf \"%12345d\" $value }}", "printf: width and precision take at most", 3);
+	assert_bad("{{ printf \"%------d\" $value }}", "and at most 5 flags", 3);
+	assert_renders("{{ printf \"%-+ #01.2f|%.0004d\" 1 2 }}", 0, "+1.00|0002");
 	assert_bad("{{ \"abc }}", "unterminated string", 3);
 	assert_bad("{{ }}", "empty action", 3);
 	assert_bad("{{ humanize }}", "humanize needs an argument", 3);
 	assert_bad("{{ humanize $value $value }}", "humanize takes one argument", 3);
 	assert_bad("{{/* open }}", "unclosed comment", 0);
+	/* the empty name was leaked (fuzz_template-empty-label-name-leak);
+	 * the sanitizer build's leak check sees it */
+	assert_bad("{{ $labels. }}", "expected a label name after '$labels.'", 3);
+	assert_bad("{{ humanize .Labels. }}", "expected a label name after '.Labels.'", 12);
+	assert_bad("{{ printf \"%s\" $labels. }}", "expected a label name after '$labels.'", 15);
 }
 
 static int fake_query_text(void *ctx, const char *target, const char *queryid, struct buf *out)
@@ -181,6 +211,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_variables),
 		cmocka_unit_test(test_humanize),
+		cmocka_unit_test(test_humanize_huge),
 		cmocka_unit_test(test_pipelines_and_printf),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_query_text),

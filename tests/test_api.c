@@ -292,6 +292,68 @@ static void test_queries_errors(void **state)
 	json_decref(j);
 }
 
+static const char *error_of(json_t *j)
+{
+	return json_string_value(json_object_get(j, "error"));
+}
+
+/* A parameter that is not UTF-8 is echoed cleaned: json_string() of it
+ * was NULL and the error key went missing (fuzz_api-invalid-utf8-target-
+ * drops-error, in tests/fuzz/corpus/fuzz_api/). */
+static void test_errors_not_utf8(void **state)
+{
+	struct fixture *f = *state;
+	unsigned status;
+	const char *bad[] = { "target", "\x92", NULL };
+	json_t *j = call(f, api_queries, bad, &status, NULL);
+	assert_int_equal(status, 400);
+	assert_string_equal(error_of(j),
+			    "parameter 'target': no [postgres] section named '\xef\xbf\xbd'");
+	json_decref(j);
+	j = call(f, api_activity, bad, &status, NULL);
+	assert_int_equal(status, 400);
+	assert_non_null(error_of(j));
+	json_decref(j);
+	const char *bad_redis[] = { "target", "a\xc3(\xff", NULL };
+	j = call(f, api_slowlog, bad_redis, &status, NULL);
+	assert_int_equal(status, 404);
+	assert_string_equal(error_of(j), "no target 'a\xef\xbf\xbd(\xef\xbf\xbd'");
+	json_decref(j);
+}
+
+/* A long message is cut between two characters, never inside one. */
+static void test_error_cut(void **state)
+{
+	(void)state;
+	char x[600];
+	memset(x, 'x', sizeof(x));
+	x[511] = '\0';
+	/* 511 + 2 bytes: vsnprintf into 512 bytes used to keep half the é */
+	struct http_response resp = { .status = 200 };
+	buf_init(&resp.body, 1 << 20);
+	assert_int_equal(api_error(&resp, 404, "%s\xc3\xa9", x), 0);
+	assert_int_equal(resp.status, 404);
+	json_error_t err;
+	json_t *j = json_loads(buf_str(&resp.body), 0, &err);   /* strict UTF-8 */
+	assert_non_null(j);
+	const char *msg = error_of(j);
+	assert_non_null(msg);
+	assert_int_equal(strlen(msg), 511 + 3);
+	assert_string_equal(msg + 511, "...");
+	json_decref(j);
+	buf_release(&resp.body);
+	/* a message that just fits is kept whole */
+	buf_init(&resp.body, 1 << 20);
+	x[510] = '\0';
+	assert_int_equal(api_error(&resp, 404, "%s\xc3\xa9", x), 0);
+	j = json_loads(buf_str(&resp.body), 0, &err);
+	assert_non_null(j);
+	assert_int_equal(strlen(error_of(j)), 512);
+	assert_string_equal(error_of(j) + 510, "\xc3\xa9");
+	json_decref(j);
+	buf_release(&resp.body);
+}
+
 static void test_activity(void **state)
 {
 	struct fixture *f = *state;
@@ -355,6 +417,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_queries_filters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queries_hostile_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queries_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_errors_not_utf8, setup, teardown),
+		cmocka_unit_test(test_error_cut),
 		cmocka_unit_test_setup_teardown(test_activity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_targets, setup, teardown),
 		cmocka_unit_test(test_time),

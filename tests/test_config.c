@@ -248,6 +248,10 @@ static void test_bad_files(void **state)
 		  "cfg.ini:2: [host] interval: expected a duration from 1s to 1h, got '100ms'\n" },
 		{ "[host]\nfstype_exclude = ^(a\n",
 		  "cfg.ini:2: [host] fstype_exclude: expected a POSIX extended regular expression: Unmatched ( or \\(, got '^(a'\n" },
+		/* refused before regcomp, which would run out of memory */
+		{ "[host]\nfstype_exclude = ^(tmp|a++++++++++++++++++++++++++++++)$\n",
+		  "cfg.ini:2: [host] fstype_exclude: expected a POSIX extended regular expression: "
+		  "invalid nested repetition operator '++' at column 8, got '^(tmp|a++++++++++++++++++++++++++++++)$'\n" },
 		{ "[host]\ninterval = 5s\ntimeout = 10s\n",
 		  "cfg.ini:1: [host] timeout (10s) must not be longer than interval (5s)\n" },
 		{ "[agent]\nstate_dir = a\0b\n", NULL }, /* NUL: checked separately */
@@ -262,6 +266,38 @@ static void test_bad_files(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		if (!cases[i].message)
 			continue;
+		struct buf errors = BUF_INIT(1 << 16);
+		struct config *cfg = load(cases[i].text, &errors);
+		if (cfg || strcmp(buf_str(&errors), cases[i].message) != 0)
+			fprintf(stderr, "case %zu: got:\n%s", i, buf_str(&errors));
+		assert_null(cfg);
+		assert_string_equal(buf_str(&errors), cases[i].message);
+		buf_release(&errors);
+	}
+}
+
+/* A target without its required key is reported as such; its kind's
+ * validate, which relies on the key (PQconninfoParse(dsn), redis's
+ * address parser), must not run on it: it used to crash --check-config,
+ * startup and SIGHUP (tests/fuzz/corpus/fuzz_config/fuzz_config-*). */
+static void test_required_key_missing(void **state)
+{
+	const struct bad_case cases[] = {
+		{ "[postgres \"a\"]\n", "cfg.ini:1: [postgres \"a\"] dsn: required key missing\n" },
+		{ "[redis \"a\"]\n", "cfg.ini:1: [redis \"a\"] address: required key missing\n" },
+		{ "[redis \"a\"]\ntimeout = 1m\n",
+		  "cfg.ini:1: [redis \"a\"] address: required key missing\n" },
+		/* a section with a bad value is not validated either ... */
+		{ "[postgres \"a\"]\ninterval = fast\n",
+		  "cfg.ini:2: [postgres \"a\"] interval: expected a duration like '15s' (units ms, s, m, h, d), got 'fast'\n"
+		  "cfg.ini:1: [postgres \"a\"] dsn: required key missing\n" },
+		/* ... but the other sections still are */
+		{ "[redis \"a\"]\n[redis \"b\"]\naddress = /x\ntimeout = 1m\n",
+		  "cfg.ini:1: [redis \"a\"] address: required key missing\n"
+		  "cfg.ini:2: [redis \"b\"] timeout (1m) must not be longer than interval (15s)\n" },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct buf errors = BUF_INIT(1 << 16);
 		struct config *cfg = load(cases[i].text, &errors);
 		if (cfg || strcmp(buf_str(&errors), cases[i].message) != 0)
@@ -326,6 +362,7 @@ int main(void)
 		cmocka_unit_test(test_example_file),
 		cmocka_unit_test(test_good_values),
 		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_required_key_missing),
 		cmocka_unit_test(test_nul_byte),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_section_same),
