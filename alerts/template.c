@@ -236,7 +236,7 @@ static int timestamp_in_range(double v)
 	if (isnan(v) || isinf(v))
 		return 0;
 	double ns = v * 1e9;
-	if (ns > 0x1p63 || ns < -0x1p63)
+	if (fabs(ns) > 9223372036854775808.0) /* 2^63 */
 		return 0;
 	return sizeof(time_t) >= 8 || fabs(v) < 2147483647.0;
 }
