@@ -9,6 +9,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "host.h"
+#include "pgbouncer.h"
 #include "postgres.h"
 #include "redis.h"
 #include "rules.h"
@@ -17,6 +18,7 @@ const struct config_kind *const config_kinds[] = {
 	&agent_kind,
 	&host_kind,
 	&postgres_kind,
+	&pgbouncer_kind,
 	&redis_kind,
 	&alert_kind,
 	&webhook_kind,

@@ -41,6 +41,7 @@ static const struct {
 	{ "PQresultErrorMessage", offsetof(struct pg_libpq, PQresultErrorMessage) },
 	{ "PQntuples", offsetof(struct pg_libpq, PQntuples) },
 	{ "PQnfields", offsetof(struct pg_libpq, PQnfields) },
+	{ "PQfname", offsetof(struct pg_libpq, PQfname) },
 	{ "PQgetvalue", offsetof(struct pg_libpq, PQgetvalue) },
 	{ "PQgetisnull", offsetof(struct pg_libpq, PQgetisnull) },
 	{ "PQconninfoParse", offsetof(struct pg_libpq, PQconninfoParse) },

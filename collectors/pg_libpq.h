@@ -35,6 +35,7 @@ struct pg_libpq {
 	char *(*PQresultErrorMessage)(const PGresult *res);
 	int (*PQntuples)(const PGresult *res);
 	int (*PQnfields)(const PGresult *res);
+	char *(*PQfname)(const PGresult *res, int field_num);
 	char *(*PQgetvalue)(const PGresult *res, int tup_num, int field_num);
 	int (*PQgetisnull)(const PGresult *res, int tup_num, int field_num);
 	PQconninfoOption *(*PQconninfoParse)(const char *conninfo, char **errmsg);
@@ -73,6 +74,7 @@ int pg_libpq_load(char *err, size_t errlen);
 #define PQresultErrorMessage (pg_libpq.PQresultErrorMessage)
 #define PQntuples (pg_libpq.PQntuples)
 #define PQnfields (pg_libpq.PQnfields)
+#define PQfname (pg_libpq.PQfname)
 #define PQgetvalue (pg_libpq.PQgetvalue)
 #define PQgetisnull (pg_libpq.PQgetisnull)
 #define PQconninfoParse (pg_libpq.PQconninfoParse)

@@ -1,0 +1,33 @@
+/*
+ * pgbouncer.h -- [pgbouncer "NAME"] sections and the PgBouncer collector.
+ *
+ * One instance per section, driven by that target's worker thread: it
+ * keeps one connection to PgBouncer's admin console (dbname=pgbouncer, a
+ * user of stats_users), runs SHOW VERSION, LISTS, CONFIG, DATABASES, STATS
+ * and POOLS each interval over the simple query protocol (the only one the
+ * console speaks), and names the series as pgbouncer_exporter does
+ * (pgb_show.h).  Every series carries target="NAME".
+ */
+#ifndef DBPULSE_PGBOUNCER_H
+#define DBPULSE_PGBOUNCER_H
+
+#include "collector.h"
+#include "config.h"
+
+struct pgb_config {
+	struct target_common common;     /* enabled, interval, timeout */
+	char *dsn;                       /* libpq conninfo or URI, without a password */
+	char *password_file;             /* first line is the password; mode 0600 or stricter */
+	char *password_env;              /* name of an environment variable */
+};
+
+/* The limits of a PgBouncer target counted in dbpulse_limit_reached_total. */
+enum pgb_limit {
+	PGBL_ROWS,          /* a SHOW result had more than PGB_MAX_ROWS rows: the rest are ignored */
+	PGBL_COUNT
+};
+
+extern const struct config_kind pgbouncer_kind;
+extern const struct collector pgbouncer_collector;
+
+#endif
