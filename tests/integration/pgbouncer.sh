@@ -1,0 +1,119 @@
+#!/bin/bash
+# pgbouncer.sh -- the PgBouncer collector against a real PgBouncer
+# (pgbouncer_lib.sh) in front of a real PostgreSQL 15 (pg_lib.sh): the
+# metrics and promtool; both server connections of the pool held by
+# pg_sleep while a third client waits (cl_waiting 1, maxwait rising); the
+# waiting-clients rule fires at a webhook and resolves; PgBouncer killed
+# (pgbouncer_up 0 at the next cycle, /metrics unaffected) and restarted
+# (back within two intervals); a clean exit.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pg_lib.sh"
+. "$(dirname "$0")/pgbouncer_lib.sh"
+require curl python3
+pg_require
+pgbouncer_require
+[ -n "$PROMTOOL" ] || skip_all "promtool is not installed (Debian package prometheus)"
+
+pg_start || { not_ok "PostgreSQL starts"; done_testing; }
+pgbouncer_start || { not_ok "PgBouncer starts"; done_testing; }
+export PGTEST_PASSWORD="$PG_PASSWORD"
+receiver_start hook 200 || { not_ok "the receiver starts"; done_testing; }
+
+host_config "$TMP/agent.ini"
+sed -i 's/^interval = 1s$/enabled = false/' "$TMP/agent.ini"
+{
+	pgbouncer_section pool
+	printf '[webhook "hook"]\nurl = %s\nformat = alertmanager\n' "$RECV_URL"
+	printf '[alert "PgBouncerClientsWaiting"]\n'
+	printf 'expr = pgbouncer_pools_client_maxwait_seconds > 1\nfor = 1s\nseverity = warning\n'
+} >>"$TMP/agent.ini"
+
+value() { awk -v m="$1" 'index($0, m " ") == 1 { print $NF; exit }' "$TMP/m"; }
+save() { scrape >"$TMP/m"; }
+# notifications NAME STATUS: how many the receiver got of that alert and status
+notifications() {
+	python3 - "$TMP/hook.log" "$1" "$2" <<'PY'
+import json, sys
+n = 0
+for line in open(sys.argv[1]):
+    body = json.loads(line)["body"]
+    n += sum(1 for a in body["alerts"]
+             if a["labels"]["alertname"] == sys.argv[2] and a["status"] == sys.argv[3])
+print(n)
+PY
+}
+got() { [ "$(notifications "$1" "$2")" -ge 1 ]; }
+
+# a pool exists (in SHOW POOLS, SHOW STATS) once a client used it
+check "a client queries PostgreSQL through PgBouncer" test "$(pgbouncer_psql "SELECT 41 + 1")" = 42
+start_agent "$TMP/agent.ini" || { not_ok "agent starts"; done_testing; }
+check "pgbouncer_up 1 as a stats_users user" wait_for 15 has_metric 'pgbouncer_up{target="pool"} 1'
+wait_collections pool 2
+save
+for name in \
+	'pgbouncer_version_info{target="pool",version="PgBouncer ' \
+	'pgbouncer_pools_client_active_connections{target="pool",database="app",user="dbpulse"}' \
+	'pgbouncer_pools_client_waiting_connections{target="pool",database="app",user="dbpulse"} 0' \
+	'pgbouncer_pools_server_idle_connections{target="pool",database="app",user="dbpulse"}' \
+	'pgbouncer_pools_client_maxwait_seconds{target="pool",database="pgbouncer",user="pgbouncer"}' \
+	'pgbouncer_databases_pool_size{target="pool",name="app",host="127.0.0.1",port="'"$PGPORT_TEST"'",database="postgres",force_user="",pool_mode=""} 2' \
+	'pgbouncer_databases_paused{target="pool",name="app"' \
+	'pgbouncer_stats_queries_pooled_total{target="pool",database="app"}' \
+	'pgbouncer_stats_client_wait_seconds_total{target="pool",database="app"}' \
+	'pgbouncer_stats_received_bytes_total{target="pool",database="app"}' \
+	'pgbouncer_used_clients{target="pool"}' 'pgbouncer_free_servers{target="pool"}' \
+	'pgbouncer_pools{target="pool"}' 'pgbouncer_databases{target="pool"}' \
+	'pgbouncer_config_max_client_connections{target="pool"} 20' \
+	'pgbouncer_config_default_pool_size{target="pool"} 2' \
+	'pgbouncer_client_connections_utilization_ratio{target="pool"} 0.05' \
+	'dbpulse_up{target="pool",collector="pgbouncer"} 1'; do
+	check "exposes $name" grep -qF -- "$name" "$TMP/m" ||
+		diag "$(grep -F -- "${name%%\{*}" "$TMP/m")"
+done
+failed=$(grep '^dbpulse_pgbouncer_query_success{' "$TMP/m" | grep -v ' 1$')
+check "every SHOW command succeeds" test -z "$failed" -a "$(grep -c '^dbpulse_pgbouncer_query_success{' "$TMP/m")" = 6
+[ -n "$failed" ] && diag "$failed"
+check "no warning in the log" sh -c "! grep -q 'level=warn' '$TMP/agent.log'"
+out=$("$PROMTOOL" check metrics <"$TMP/m" 2>&1)
+check "promtool check metrics prints nothing" test -z "$out"
+[ -n "$out" ] && diag "$out"
+check "every pgbouncer series has the target label" \
+	sh -c "! grep '^pgbouncer_' '$TMP/m' | grep -v 'target=\"pool\"'"
+
+# ---- a saturated pool: two sleeps hold both server connections ----------------
+for i in 1 2; do
+	pgbouncer_psql "SELECT pg_sleep(6)" >/dev/null 2>&1 &
+	bg_track $!
+done
+waiting_series='pgbouncer_pools_client_waiting_connections{target="pool",database="app",user="dbpulse"}'
+active_series='pgbouncer_pools_server_active_connections{target="pool",database="app",user="dbpulse"}'
+maxwait_series='pgbouncer_pools_client_maxwait_seconds{target="pool",database="app",user="dbpulse"}'
+check "both server connections busy" wait_for 5 has_metric "$active_series 2"
+pgbouncer_psql "SELECT 1" >"$TMP/third.out" 2>&1 &
+third=$!
+bg_track $third
+check "the third client waits: cl_waiting 1" wait_for 3 has_metric "$waiting_series 1"
+save
+w1=$(value "$maxwait_series")
+sleep 1.5
+save
+w2=$(value "$maxwait_series")
+check "maxwait rises ($w1 -> $w2)" awk -v a="${w1:-0}" -v b="${w2:-0}" 'BEGIN { exit !(b > a && b > 0.5) }'
+check "the waiting-clients rule fires at the webhook" wait_for 8 got PgBouncerClientsWaiting firing
+wait "$third"
+check "the third client gets its answer once a sleep ends" grep -qx 1 "$TMP/third.out"
+check "cl_waiting back to 0" wait_for 5 has_metric "$waiting_series 0"
+check "the rule resolves" wait_for 8 got PgBouncerClientsWaiting resolved
+
+# ---- PgBouncer killed, then restarted --------------------------------------
+wait_collections pool 1
+before=$(collections_of pool)
+pgbouncer_kill
+check "pgbouncer_up 0 at the next cycle" wait_for 3 has_metric 'pgbouncer_up{target="pool"} 0'
+ms=$(scrape_ms)
+check "/metrics answers at once while PgBouncer is down (${ms} ms)" test "$ms" != fail -a "${ms:-9999}" -lt 500
+check "the collections go on" test "$(collections_of pool)" -gt "$before"
+pgbouncer_restart || not_ok "PgBouncer restarts"
+check "pgbouncer_up 1 within two intervals" wait_for 2 has_metric 'pgbouncer_up{target="pool"} 1'
+stop_agent
+done_testing
