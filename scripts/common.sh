@@ -18,6 +18,9 @@ PG_PACKAGES="postgresql-15 postgresql-client-15 procps"
 # redis-server has the server, redis-tools redis-cli and redis-benchmark
 # (redis-server depends on it; named for the scripts that call redis-cli).
 REDIS_PACKAGES="redis-server redis-tools"
+# PgBouncer for the integration tests, which start a throwaway one of their
+# own in front of the test cluster (tests/integration/pgbouncer_lib.sh).
+PGBOUNCER_PACKAGES="pgbouncer"
 # The DBA page's browser test (tests/integration/dba.sh): Debian's
 # Chromium, driven by playwright-core from the npm registry (no browser
 # download of its own), on Node.js.
@@ -25,7 +28,7 @@ BROWSER_PACKAGES="chromium"
 PLAYWRIGHT_VERSION=1.65.1
 # openssl makes the certificates of the TLS tests (tests/integration/security.sh).
 TEST_PACKAGES="libcmocka-dev prometheus prometheus-alertmanager curl gzip xz-utils python3 ca-certificates openssl $PG_PACKAGES \
-$REDIS_PACKAGES $BROWSER_PACKAGES"
+$REDIS_PACKAGES $PGBOUNCER_PACKAGES $BROWSER_PACKAGES"
 
 # The static checks (scripts/lint) and the libFuzzer targets (scripts/fuzz):
 # clang 14 with libclang-rt-14-dev (libFuzzer and the sanitizers' runtimes,
@@ -74,7 +77,10 @@ install_packages() {
 	# Likewise installing redis-server starts Debian's service on
 	# 127.0.0.1:6379 where an init system runs: never used or touched; the
 	# tests and the demo start their own servers on other ports, with their
-	# own config, directory and passwords.
+	# own config, directory and passwords.  And installing pgbouncer
+	# starts Debian's pgbouncer service on 6432 where an init system runs:
+	# never used either; the tests run /usr/sbin/pgbouncer with their own
+	# ini on a port of their own, as the postgres user.
 }
 
 # build DIR [configure options...]: configures (once) and builds in DIR
