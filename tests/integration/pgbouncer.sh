@@ -26,6 +26,7 @@ sed -i 's/^interval = 1s$/enabled = false/' "$TMP/agent.ini"
 	printf '[webhook "hook"]\nurl = %s\nformat = alertmanager\n' "$RECV_URL"
 	printf '[alert "PgBouncerClientsWaiting"]\n'
 	printf 'expr = pgbouncer_pools_client_maxwait_seconds > 1\nfor = 1s\nseverity = warning\n'
+	printf '[alert "PgBouncerDown"]\nexpr = pgbouncer_up == 0\nfor = 0s\nseverity = critical\n'
 } >>"$TMP/agent.ini"
 
 value() { awk -v m="$1" 'index($0, m " ") == 1 { print $NF; exit }' "$TMP/m"; }
@@ -81,7 +82,7 @@ check "every pgbouncer series has the target label" \
 	sh -c "! grep '^pgbouncer_' '$TMP/m' | grep -v 'target=\"pool\"'"
 
 # ---- a saturated pool: two sleeps hold both server connections ----------------
-for i in 1 2; do
+for _ in 1 2; do
 	pgbouncer_psql "SELECT pg_sleep(6)" >/dev/null 2>&1 &
 	bg_track $!
 done
@@ -113,7 +114,25 @@ check "pgbouncer_up 0 at the next cycle" wait_for 3 has_metric 'pgbouncer_up{tar
 ms=$(scrape_ms)
 check "/metrics answers at once while PgBouncer is down (${ms} ms)" test "$ms" != fail -a "${ms:-9999}" -lt 500
 check "the collections go on" test "$(collections_of pool)" -gt "$before"
+check "the down rule fires at the webhook" wait_for 5 got PgBouncerDown firing
 pgbouncer_restart || not_ok "PgBouncer restarts"
 check "pgbouncer_up 1 within two intervals" wait_for 2 has_metric 'pgbouncer_up{target="pool"} 1'
+check "the down rule resolves" wait_for 5 got PgBouncerDown resolved
+check "the waiting-clients rule notified nothing more" \
+	test "$(notifications PgBouncerClientsWaiting firing)$(notifications PgBouncerClientsWaiting resolved)" = 11
 stop_agent
+
+# ---- a wrong password: pgbouncer_up 0, and the password in no output --------
+{
+	echo "[agent]"
+	echo "listen = 127.0.0.1:0"
+	echo "state_dir = $TMP/state-wrong"
+	pgbouncer_section wrong | sed 's/PGTEST_PASSWORD/WRONG_PASSWORD/'
+} >"$TMP/wrong.ini"
+WRONG_PASSWORD=not-the-password-4711 "$DBPULSE" --once -c "$TMP/wrong.ini" >"$TMP/wrong.out" 2>"$TMP/wrong.err"
+rc=$?
+check "--once with a wrong password fails (status $rc)" test "$rc" != 0
+check "and prints pgbouncer_up 0" grep -qF 'pgbouncer_up{target="wrong"} 0' "$TMP/wrong.out"
+check "the log says why" grep -q 'target=wrong msg="collection failed: .*authentication failed' "$TMP/wrong.err"
+check "the password is in no output" sh -c "! grep -q not-the-password-4711 '$TMP/wrong.out' '$TMP/wrong.err'"
 done_testing

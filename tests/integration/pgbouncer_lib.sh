@@ -172,11 +172,11 @@ pgbouncer_start() {
 	PGB_PIDFILE=$PGB_DIR/pgbouncer.pid
 	PGB_ADMIN_PASSWORD=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 	pgbouncer_watchdog_start
-	local attempt port rc range lo hi
+	local port rc range lo hi
 	range=$(pg_port_range)
 	lo=${range% *}
 	hi=${range#* }
-	for attempt in $(seq 1 50); do
+	for _ in $(seq 1 50); do
 		port=$((lo + (RANDOM * 32768 + RANDOM) % (hi - lo + 1)))
 		pg_port_busy "$port" && continue
 		pgbouncer_write_ini "$port" "$@" || return 1
