@@ -261,6 +261,14 @@ static void test_bad_files(void **state)
 		  "cfg.ini:5: [host] bogus: unknown key\n"
 		  "cfg.ini:6: [what]: unknown section\n" },
 		{ "[agent]\n= value\n", "cfg.ini:2: expected a key before '='\n" },
+		{ "[pgbouncer \"p\"]\ndsn = host=127.0.0.1 dbname=pgbouncer password=x\n",
+		  "cfg.ini:1: [pgbouncer \"p\"] dsn: holds a password; use password_file or password_env\n" },
+		{ "[pgbouncer \"p\"]\ndsn = port=6432\npassword_file = /f\npassword_env = E\n",
+		  "cfg.ini:1: [pgbouncer \"p\"] password_file and password_env exclude each other\n" },
+		{ "[pgbouncer \"p\"]\ndsn = port=6432\ninterval = 2s\ntimeout = 3s\n",
+		  "cfg.ini:1: [pgbouncer \"p\"] timeout (3s) must not be longer than interval (2s)\n" },
+		{ "[pgbouncer \"p\"]\ndsn = host='unterminated\n",
+		  "cfg.ini:1: [pgbouncer \"p\"] dsn: unterminated quoted string in connection info string\n" },
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -285,6 +293,7 @@ static void test_required_key_missing(void **state)
 	const struct bad_case cases[] = {
 		{ "[postgres \"a\"]\n", "cfg.ini:1: [postgres \"a\"] dsn: required key missing\n" },
 		{ "[redis \"a\"]\n", "cfg.ini:1: [redis \"a\"] address: required key missing\n" },
+		{ "[pgbouncer \"a\"]\n", "cfg.ini:1: [pgbouncer \"a\"] dsn: required key missing\n" },
 		{ "[redis \"a\"]\ntimeout = 1m\n",
 		  "cfg.ini:1: [redis \"a\"] address: required key missing\n" },
 		/* a section with a bad value is not validated either ... */
