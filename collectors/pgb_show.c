@@ -92,6 +92,18 @@ static void add_row(struct batch *b, const struct pgb_table *t, const double *v,
 	}
 }
 
+/* A column known under two names (cl_cancel_req and cl_waiting_cancel_req,
+ * reserve_pool and reserve_pool_size) gives one family: should a result
+ * have both, the first in the table wins, so that no series repeats. */
+static void drop_renamed(const struct pgb_table *t, int *vcols)
+{
+	for (size_t i = 0; i < t->nvalues; i++)
+		for (size_t j = 0; j < i && vcols[i] >= 0; j++)
+			if (vcols[j] >= 0 && t->values[j].desc == t->values[i].desc &&
+			    !t->values[i].add_to_previous)
+				vcols[i] = -1;
+}
+
 static void emit_table(struct batch *b, const char *target, const PGresult *r,
 		       const struct pgb_table *t, struct pgb_info *info)
 {
@@ -100,6 +112,7 @@ static void emit_table(struct batch *b, const char *target, const PGresult *r,
 		lcols[i] = column(r, t->labels[i]);
 	for (size_t i = 0; i < t->nvalues; i++)
 		vcols[i] = column(r, t->values[i].column);
+	drop_renamed(t, vcols);
 	int n = rows(r, info);
 	for (int row = 0; row < n; row++) {
 		double v[MAX_VALUES];

@@ -3,7 +3,8 @@
  * samples made from SHOW results of the column sets of PgBouncer 1.16,
  * 1.18, 1.21, 1.23 and 1.24 (and one with a column no version has), built
  * with libpq's own PQsetvalue; a value that is not a number skips its row
- * and is counted; SHOW CONFIG of 3 and 4 columns; the utilization ratio.
+ * and is counted; a column under its old and new name gives one series;
+ * SHOW CONFIG of 3 and 4 columns; the utilization ratio.
  */
 #include "autoconfig.h"
 
@@ -325,6 +326,24 @@ static void test_databases(void **state)
 	}
 }
 
+/* Both names of a renamed column in one result: one series, not two. */
+static void test_renamed_column_once(void **state)
+{
+	(void)state;
+	static const char *const names[] = { "name", "reserve_pool", "reserve_pool_size" };
+	static const char *const rows[] = { "app", "1", "5" };
+	struct batch *b = batch_new();
+	struct pgb_info info = { 0 };
+	PGresult *r = result(3, names, 1, rows);
+	pgb_emit_databases(b, "pool", r, &info);
+	PQclear(r);
+	assert_int_equal(b->nsamples, 1);
+	char *text = render(b);
+	has(text, "pgbouncer_databases_reserve_pool{target=\"pool\",name=\"app\",host=\"\",port=\"\",database=\"\",force_user=\"\",pool_mode=\"\"} 1\n");
+	free(text);
+	batch_free(b);
+}
+
 /* ---- SHOW LISTS, CONFIG, VERSION; the ratio ------------------------------ */
 
 static void test_lists_config_version(void **state)
@@ -421,6 +440,7 @@ int main(void)
 		cmocka_unit_test(test_bad_row_skipped),
 		cmocka_unit_test(test_stats),
 		cmocka_unit_test(test_databases),
+		cmocka_unit_test(test_renamed_column_once),
 		cmocka_unit_test(test_lists_config_version),
 		cmocka_unit_test(test_no_ratio_without_config),
 	};
