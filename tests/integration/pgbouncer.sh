@@ -83,7 +83,7 @@ check "every pgbouncer series has the target label" \
 
 # ---- a saturated pool: two sleeps hold both server connections ----------------
 for _ in 1 2; do
-	pgbouncer_psql "SELECT pg_sleep(6)" >/dev/null 2>&1 &
+	pgbouncer_psql "SELECT pg_sleep(8)" >/dev/null 2>&1 &
 	bg_track $!
 done
 waiting_series='pgbouncer_pools_client_waiting_connections{target="pool",database="app",user="dbpulse"}'
