@@ -33,7 +33,9 @@ int pg_conn_ok(const struct pg_conn *c);
  * caller PQclear()s, or NULL with the reason in err: the server's error
  * (the connection stays), the deadline or a broken connection (then the
  * connection is closed; pg_conn_ok() says so).  Only the last
- * result of a multi-statement string is returned.
+ * result of a multi-statement string is returned.  With nparams 0 the
+ * query goes over the simple query protocol (PQsendQuery), the only one
+ * PgBouncer's admin console speaks; with parameters, the extended one.
  */
 PGresult *pg_conn_query(struct pg_conn *c, const char *sql, int nparams,
 			const char *const *params, int64_t deadline_ms, char *err, size_t errlen);
