@@ -275,6 +275,7 @@ static int route_index(void *ctx, const struct http_request *req, struct http_re
 			"<li>/api/queries?target=NAME&amp;window=5m&amp;sort=total &mdash; a PostgreSQL target's statements (JSON)</li>\n"
 			"<li>/api/activity?target=NAME &mdash; its sessions now (JSON)</li>\n"
 			"<li>/api/slowlog?target=NAME &mdash; a Redis target's slow log (JSON)</li>\n"
+			"<li>/api/pools?target=NAME &mdash; a PgBouncer target's pools (JSON)</li>\n"
 			"</ul></body></html>\n");
 }
 
@@ -296,6 +297,11 @@ static int route_api_activity(void *ctx, const struct http_request *req, struct 
 static int route_api_slowlog(void *ctx, const struct http_request *req, struct http_response *resp)
 {
 	return api_slowlog(((struct daemon *)ctx)->store, req, resp);
+}
+
+static int route_api_pools(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	return api_pools(((struct daemon *)ctx)->store, req, resp);
 }
 
 /* /queries and its script and style sheet, compiled into the binary. */
@@ -327,9 +333,11 @@ static const struct http_route routes[] = {
 	{ "/api/queries", route_api_queries },
 	{ "/api/activity", route_api_activity },
 	{ "/api/slowlog", route_api_slowlog },
+	{ "/api/pools", route_api_pools },
 	{ "/queries", route_page },
 	{ "/queries.js", route_page },
 	{ "/queries.css", route_page },
+	{ "/pools.js", route_page },
 	{ "/healthz", route_healthz },
 	{ "/", route_index },
 	{ NULL, NULL },

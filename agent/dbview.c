@@ -1,6 +1,6 @@
 /*
- * dbview.c -- the typed view of a database target (see dbview.h): its
- * arena of strings and its release.
+ * dbview.c -- the typed views of a database target and of a PgBouncer
+ * target's pools (see dbview.h): their arena of strings and their release.
  */
 #include "autoconfig.h"
 #include "dbview.h"
@@ -83,6 +83,20 @@ struct db_view *db_view_new(void)
 void db_view_free(void *view)
 {
 	struct db_view *v = view;
+	if (!v)
+		return;
+	view_arena_free(&v->arena);
+	free(v);
+}
+
+struct pools_view *pools_view_new(void)
+{
+	return xcalloc(1, sizeof(struct pools_view));
+}
+
+void pools_view_free(void *view)
+{
+	struct pools_view *v = view;
 	if (!v)
 		return;
 	view_arena_free(&v->arena);

@@ -4,7 +4,7 @@
  *
  * A collector builds one per collection on its worker thread and publishes
  * it in the store beside the metrics (store_entry.view, view_kind
- * VIEW_DATABASE); from then on it is immutable and read by the HTTP
+ * VIEW_DATABASE; a PgBouncer target's pools: VIEW_POOLS); from then on it is immutable and read by the HTTP
  * threads (exporters/api.c), which never touch a database or a collector.
  * Every string lives in the view's arena and is valid UTF-8 (bad bytes
  * become U+FFFD), so it can go into JSON as is; one free releases all.
@@ -16,11 +16,12 @@
 #include <stdint.h>
 
 /* What store_entry.view holds. */
-enum view_kind { VIEW_NONE, VIEW_DATABASE };
+enum view_kind { VIEW_NONE, VIEW_DATABASE, VIEW_POOLS };
 
 #define DBVIEW_MAX_WINDOWS 8
 #define DBVIEW_MAX_STATEMENTS 2000   /* per window, the costliest */
 #define DBVIEW_MAX_SESSIONS 200
+#define DBVIEW_MAX_POOLS 500      /* per PgBouncer target, in SHOW POOLS order */
 
 /* Bump allocation of many small strings freed together. */
 struct view_arena {
@@ -79,6 +80,23 @@ struct db_view {
 	int sessions_truncated;      /* more than DBVIEW_MAX_SESSIONS */
 };
 
+/* One PgBouncer pool (a SHOW POOLS row).  pool_mode is NULL before 1.8. */
+struct pool_stat {
+	const char *database, *user, *pool_mode;
+	double cl_active, cl_waiting, sv_active, sv_idle, sv_used;
+	double maxwait;              /* seconds: maxwait + maxwait_us / 1e6 */
+};
+
+/* A PgBouncer target's pools (store_entry.view, view_kind VIEW_POOLS). */
+struct pools_view {
+	struct view_arena arena;
+	double collected_at;         /* epoch seconds */
+	int has_pools;               /* SHOW POOLS succeeded in this collection */
+	struct pool_stat *pools;
+	size_t npools;
+	size_t pools_cut;            /* rows past DBVIEW_MAX_POOLS */
+};
+
 struct buf;
 struct store;
 
@@ -90,5 +108,9 @@ int db_view_query_text(void *store, const char *target, const char *queryid, str
 struct db_view *db_view_new(void);
 /* Frees the view and its arena; NULL is fine.  A view_free for the store. */
 void db_view_free(void *view);
+
+struct pools_view *pools_view_new(void);
+/* Frees the view and its arena; NULL is fine.  A view_free for the store. */
+void pools_view_free(void *view);
 
 #endif

@@ -41,7 +41,7 @@ static void usage(FILE *out)
 		"'dbpulse hash-password' prints the bcrypt hash of a password read from\n"
 		"standard input (cost 10 unless given), for basic_auth_users_file.\n"
 		"Endpoints: /metrics (Prometheus), /queries (the DBA's page), /api/targets,\n"
-		"/api/queries, /api/activity, /api/slowlog, /api/alerts, /healthz, / (index).\n"
+		"/api/queries, /api/activity, /api/slowlog, /api/pools, /api/alerts, /healthz, / (index).\n"
 		"See dbpulse(1) and the README for the configuration reference.\n",
 		DBPULSE_DEFAULT_CONFIG);
 }

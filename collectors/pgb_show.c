@@ -9,6 +9,7 @@
  */
 #include "autoconfig.h"
 #include "pgb_show.h"
+#include "dbview.h"
 #include "metrics.h"
 #include "pg_conn.h"
 #include "strutil.h"
@@ -190,6 +191,72 @@ void pgb_emit_pools(struct batch *b, const char *target, const PGresult *r,
 		    struct pgb_info *info)
 {
 	emit_table(b, target, r, &pools, info);
+}
+
+/* ---- SHOW POOLS as the pools view ------------------------------------ */
+
+enum { PC_DATABASE, PC_USER, PC_MODE, PC_CL_ACTIVE, PC_CL_WAITING, PC_SV_ACTIVE, PC_SV_IDLE,
+       PC_SV_USED, PC_MAXWAIT, PC_MAXWAIT_US, PC_COUNT };
+static const char *const pool_view_columns[PC_COUNT] = {
+	"database", "user", "pool_mode", "cl_active", "cl_waiting", "sv_active", "sv_idle",
+	"sv_used", "maxwait", "maxwait_us",
+};
+
+#define POOL_NAME_MAX 256
+
+/* The number in column c of row into *v (0 when the column is missing or
+ * NULL); -1 when it is not a number. */
+static int pool_number(const PGresult *r, int row, int c, double *v)
+{
+	const char *s = c >= 0 ? pg_cell(r, row, c) : NULL;
+	*v = 0;
+	return s ? parse_double(s, v) : 0;
+}
+
+/* Row into p; -1 (nothing kept) when a value is not a number. */
+static int pool_row(struct pools_view *v, const PGresult *r, int row, const int *cols,
+		    struct pool_stat *p)
+{
+	double us;
+	if (pool_number(r, row, cols[PC_CL_ACTIVE], &p->cl_active) < 0 ||
+	    pool_number(r, row, cols[PC_CL_WAITING], &p->cl_waiting) < 0 ||
+	    pool_number(r, row, cols[PC_SV_ACTIVE], &p->sv_active) < 0 ||
+	    pool_number(r, row, cols[PC_SV_IDLE], &p->sv_idle) < 0 ||
+	    pool_number(r, row, cols[PC_SV_USED], &p->sv_used) < 0 ||
+	    pool_number(r, row, cols[PC_MAXWAIT], &p->maxwait) < 0 ||
+	    pool_number(r, row, cols[PC_MAXWAIT_US], &us) < 0)
+		return -1;
+	p->maxwait += us * 1e-6;
+	const char *db = cols[PC_DATABASE] >= 0 ? pg_cell(r, row, cols[PC_DATABASE]) : NULL;
+	const char *user = cols[PC_USER] >= 0 ? pg_cell(r, row, cols[PC_USER]) : NULL;
+	const char *mode = cols[PC_MODE] >= 0 ? pg_cell(r, row, cols[PC_MODE]) : NULL;
+	p->database = view_strndup(&v->arena, db ? db : "", (size_t)-1, POOL_NAME_MAX);
+	p->user = view_strndup(&v->arena, user ? user : "", (size_t)-1, POOL_NAME_MAX);
+	p->pool_mode = view_strndup(&v->arena, mode, (size_t)-1, POOL_NAME_MAX);
+	return 0;
+}
+
+void pgb_pools_fill(struct pools_view *v, const PGresult *r)
+{
+	int cols[PC_COUNT];
+	for (int c = 0; c < PC_COUNT; c++)
+		cols[c] = column(r, pool_view_columns[c]);
+	int n = PQntuples(r);
+	v->has_pools = 1;
+	size_t keep = n < DBVIEW_MAX_POOLS ? (size_t)(n > 0 ? n : 1) : DBVIEW_MAX_POOLS;
+	v->pools = view_alloc(&v->arena, keep * sizeof(*v->pools));
+	v->npools = 0;
+	v->pools_cut = 0;
+	for (int row = 0; row < n; row++) {
+		if (v->npools == DBVIEW_MAX_POOLS) {
+			v->pools_cut++;
+			continue;
+		}
+		struct pool_stat *p = &v->pools[v->npools];
+		memset(p, 0, sizeof(*p));
+		if (pool_row(v, r, row, cols, p) == 0)
+			v->npools++;
+	}
 }
 
 /* ---- SHOW STATS ------------------------------------------------------- */

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 struct batch;
+struct pools_view;
 
 /* Rows of one SHOW result read at most (pools are one per database and
  * user: thousands on a large server are possible, millions are not). */
@@ -54,6 +55,10 @@ void pgb_emit_stats(struct batch *b, const char *target, const PGresult *r,
 /* SHOW POOLS: pgbouncer_pools_*{database,user}. */
 void pgb_emit_pools(struct batch *b, const char *target, const PGresult *r,
 		    struct pgb_info *info);
+/* SHOW POOLS as the pools view for /api/pools: every row (at most
+ * DBVIEW_MAX_POOLS, the rest counted in v->pools_cut), names cleaned to
+ * UTF-8; a row with a value that is not a number is left out. */
+void pgb_pools_fill(struct pools_view *v, const PGresult *r);
 /* pgbouncer_client_connections_utilization_ratio = used_clients /
  * max_client_conn, when both were read this cycle. */
 void pgb_emit_utilization(struct batch *b, const char *target, const struct pgb_info *info);

@@ -18,6 +18,7 @@
  */
 #include "autoconfig.h"
 #include "pgbouncer.h"
+#include "dbview.h"
 #include "log.h"
 #include "metrics.h"
 #include "pg_conn.h"
@@ -147,9 +148,11 @@ struct pgb {
 	struct pgb_query_stat stats[Q_COUNT];
 	struct log_complaint complaints[Q_COUNT];
 	struct limit_counts limits;       /* enum pgb_limit */
+	struct pools_view *view;          /* this cycle's, until published */
 };
 
-static const char *const pgb_limit_names[PGBL_COUNT + 1] = { "pgbouncer_rows", NULL };
+static const char *const pgb_limit_names[PGBL_COUNT + 1] = { "pgbouncer_rows", "pgbouncer_pools_view",
+								      NULL };
 
 static const struct metric_desc m_up = {
 	"pgbouncer_up", "Whether the last collection could connect to PgBouncer's admin console "
@@ -181,6 +184,7 @@ static void pgb_free(void *instance)
 	if (!p)
 		return;
 	pg_conn_close(&p->conn);
+	pools_view_free(p->view);
 	free(p);
 }
 
@@ -270,6 +274,8 @@ static int run(struct pgb *p, enum pgb_query q, struct batch *b, struct pgb_info
 	log_complaint_clear(&p->complaints[q], "pgbouncer", p->section->name, "%s works again",
 			    queries[q].sql);
 	queries[q].emit(b, p->section->name, r, info);
+	if (q == Q_POOLS)
+		pgb_pools_fill(p->view, r);
 	PQclear(r);
 	return 0;
 }
@@ -300,6 +306,10 @@ static void add_own_metrics(struct pgb *p, struct batch *b, const struct pgb_inf
 		limit_reached_n(&p->limits, PGBL_ROWS, info->rows_cut, "pgbouncer", target,
 				"a SHOW result has more than %d rows; the rest are ignored",
 				PGB_MAX_ROWS);
+	if (p->view->pools_cut)
+		limit_reached_n(&p->limits, PGBL_POOLS_VIEW, p->view->pools_cut, "pgbouncer", target,
+				"SHOW POOLS has more than %d rows; /api/pools shows the first %d",
+				DBVIEW_MAX_POOLS, DBVIEW_MAX_POOLS);
 	for (int q = 0; q < Q_COUNT; q++) {
 		const struct pgb_query_stat *st = &p->stats[q];
 		if (!st->ran)
@@ -321,6 +331,9 @@ static int pgb_collect(void *instance, struct batch *b, int64_t deadline, char *
 	struct pgb_info info = { 0 };
 	for (int q = 0; q < Q_COUNT; q++)
 		p->stats[q].ran = 0;
+	pools_view_free(p->view);
+	p->view = pools_view_new();
+	p->view->collected_at = now_wall();
 	int rc = first_query(p, b, &info, deadline, err, errlen);
 	for (int q = Q_VERSION + 1; rc == 0 && q < Q_COUNT && pg_conn_ok(&p->conn); q++)
 		run(p, (enum pgb_query)q, b, &info, deadline);
@@ -337,11 +350,23 @@ static int pgb_collect(void *instance, struct batch *b, int64_t deadline, char *
 	return 0;
 }
 
+/* This cycle's pools go to the store with the metrics (/api/pools). */
+static void *pgb_view(void *instance)
+{
+	struct pgb *p = instance;
+	struct pools_view *v = p->view;
+	p->view = NULL;
+	return v;
+}
+
 const struct collector pgbouncer_collector = {
 	.name = "pgbouncer",
 	.init = pgb_init,
 	.collect = pgb_collect,
 	.free = pgb_free,
+	.view = pgb_view,
+	.view_kind = VIEW_POOLS,
+	.view_free = pools_view_free,
 };
 
 const struct config_kind pgbouncer_kind = {

@@ -24,6 +24,7 @@ struct pgb_config {
 /* The limits of a PgBouncer target counted in dbpulse_limit_reached_total. */
 enum pgb_limit {
 	PGBL_ROWS,          /* a SHOW result had more than PGB_MAX_ROWS rows: the rest are ignored */
+	PGBL_POOLS_VIEW,    /* SHOW POOLS had more than DBVIEW_MAX_POOLS rows for /api/pools */
 	PGBL_COUNT
 };
 

@@ -1,6 +1,6 @@
 /*
  * api.c -- the JSON API (see api.h): targets, statements over a window,
- * sessions, the Redis slow log.
+ * sessions, the Redis slow log, PgBouncer's pools.
  *
  * Each handler takes references to the entries it needs from the store,
  * builds its answer with jansson from their immutable views and lets go.
@@ -222,6 +222,8 @@ static json_t *target_json(const struct store_target *t)
 	}
 	if (strcmp(t->kind, "redis") == 0)
 		json_array_append_new(views, json_string("slowlog"));
+	if (strcmp(t->kind, "pgbouncer") == 0)
+		json_array_append_new(views, json_string("pools"));
 	json_object_set_new(o, "views", views);
 	return o;
 }
@@ -517,5 +519,104 @@ int api_slowlog(struct store *store, const struct http_request *req, struct http
 	store_entry_unref(e);
 	if (rc > 0)
 		return api_error(resp, 404, "target '%s' has no slow log", target);
+	return rc;
+}
+
+/* ---- /api/pools ------------------------------------------------------- */
+
+/* The names of the PgBouncer targets. */
+static json_t *pgbouncer_targets(struct store *store)
+{
+	struct store_target *t;
+	size_t n = store_targets(store, &t);
+	json_t *names = json_array();
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(t[i].kind, "pgbouncer") == 0)
+			json_array_append_new(names, json_string(t[i].name));
+	store_targets_release(t, n);
+	return names;
+}
+
+/* Most waiting clients first, then the longest wait, then by name. */
+static int cmp_pools(const void *a, const void *b)
+{
+	const struct pool_stat *x = *(const struct pool_stat *const *)a;
+	const struct pool_stat *y = *(const struct pool_stat *const *)b;
+	if (x->cl_waiting != y->cl_waiting)
+		return x->cl_waiting > y->cl_waiting ? -1 : 1;
+	if (x->maxwait != y->maxwait)
+		return x->maxwait > y->maxwait ? -1 : 1;
+	int c = strcmp(x->database, y->database);
+	return c ? c : strcmp(x->user, y->user);
+}
+
+static json_t *pool_json(const struct pool_stat *p)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "database", jstr(p->database));
+	json_object_set_new(o, "user", jstr(p->user));
+	json_object_set_new(o, "client_active", jcount(p->cl_active));
+	json_object_set_new(o, "client_waiting", jcount(p->cl_waiting));
+	json_object_set_new(o, "server_active", jcount(p->sv_active));
+	json_object_set_new(o, "server_idle", jcount(p->sv_idle));
+	json_object_set_new(o, "server_used", jcount(p->sv_used));
+	json_object_set_new(o, "maxwait_seconds", jnum(p->maxwait));
+	json_object_set_new(o, "pool_mode", jstr(p->pool_mode));
+	return o;
+}
+
+static json_t *pools_json(const char *target, const struct pools_view *v)
+{
+	const struct pool_stat **sorted = xcalloc(v->npools + 1, sizeof(*sorted));
+	for (size_t i = 0; i < v->npools; i++)
+		sorted[i] = &v->pools[i];
+	qsort(sorted, v->npools, sizeof(*sorted), cmp_pools);
+	json_t *list = json_array();
+	for (size_t i = 0; i < v->npools; i++)
+		json_array_append_new(list, pool_json(sorted[i]));
+	free(sorted);
+	json_t *o = json_object();
+	json_object_set_new(o, "target", jparam(target));
+	json_object_set_new(o, "collected_at", jtime(v->collected_at));
+	json_object_set_new(o, "truncated", json_boolean(v->pools_cut > 0));
+	json_object_set_new(o, "pools", list);
+	return o;
+}
+
+/* A 404 naming the PgBouncer targets there are. */
+static int no_pgbouncer(struct store *store, struct http_response *resp, const char *target,
+			const char *why)
+{
+	char msg[MSG_FORMAT_SIZE];
+	snprintf(msg, sizeof(msg), "parameter 'target': '%s' %s", target, why);
+	return error_json(resp, 404, "target", pgbouncer_targets(store), msg);
+}
+
+int api_pools(struct store *store, const struct http_request *req, struct http_response *resp)
+{
+	const char *target = http_arg(req, "target");
+	if (!target || !*target)
+		return bad_parameter(resp, "target", pgbouncer_targets(store),
+				     "parameter 'target' is required: the name of a [pgbouncer] section");
+	struct store_entry *e = store_find(store, "pgbouncer", target);
+	if (!e) {
+		struct store_entry *other = store_find(store, NULL, target);
+		if (other) {
+			store_entry_unref(other);
+			return no_pgbouncer(store, resp, target, "is not a PgBouncer target");
+		}
+		if (store_has(store, target))
+			return api_error(resp, 503, "target '%s' has not been collected yet", target);
+		return no_pgbouncer(store, resp, target, "is no [pgbouncer] section");
+	}
+	const struct pools_view *v = e->view_kind == VIEW_POOLS ? e->view : NULL;
+	int rc;
+	if (!v || !v->has_pools)
+		rc = api_error(resp, 503, "target '%s': %s", target,
+			       e->up ? "SHOW POOLS failed in the last collection"
+				     : "the target is down: its last collection failed");
+	else
+		rc = respond(resp, pools_json(target, v));
+	store_entry_unref(e);
 	return rc;
 }

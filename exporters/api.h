@@ -6,6 +6,7 @@
  *                                        a database target's statements
  *   GET /api/activity?target=            its busy sessions right now
  *   GET /api/slowlog?target=             a Redis target's slow log
+ *   GET /api/pools?target=               a PgBouncer target's pools
  *
  * Handlers answer from the store's published entries (their typed views,
  * dbview.h), never from a database or a collector.  Bad or missing
@@ -24,6 +25,7 @@ int api_targets(struct store *store, const struct http_request *req, struct http
 int api_queries(struct store *store, const struct http_request *req, struct http_response *resp);
 int api_activity(struct store *store, const struct http_request *req, struct http_response *resp);
 int api_slowlog(struct store *store, const struct http_request *req, struct http_response *resp);
+int api_pools(struct store *store, const struct http_request *req, struct http_response *resp);
 
 /* A JSON error body {"error": message}, with status. */
 int api_error(struct http_response *resp, unsigned status, const char *fmt, ...)

@@ -2,7 +2,7 @@
  * test_api.c -- the typed database view (its arena and UTF-8 cleaning)
  * and the JSON API over a store holding synthetic views: sorting,
  * filters, limits, parameter errors, hostile texts, NaN-free numbers,
- * targets not collected yet or down.
+ * targets not collected yet or down; a PgBouncer target's pools.
  */
 #include "autoconfig.h"
 
@@ -399,6 +399,147 @@ static void test_targets(void **state)
 	json_decref(j);
 }
 
+/* ---- /api/pools: a store with PgBouncer targets --------------------------- */
+
+static void add_pool(struct pools_view *v, const char *db, const char *user, double waiting,
+		     double maxwait)
+{
+	struct pool_stat *p = &v->pools[v->npools++];
+	memset(p, 0, sizeof(*p));
+	p->database = view_strndup(&v->arena, db, (size_t)-1, 64);
+	p->user = view_strndup(&v->arena, user, (size_t)-1, 64);
+	p->pool_mode = "transaction";
+	p->cl_active = 3;
+	p->cl_waiting = waiting;
+	p->sv_active = 2;
+	p->sv_idle = 1;
+	p->sv_used = 4;
+	p->maxwait = maxwait;
+}
+
+static void publish_pools(struct store *s, struct store_slot *slot, struct pools_view *v, int up)
+{
+	struct store_entry *e = store_entry_new(NULL);
+	e->view = v;
+	e->view_kind = VIEW_POOLS;
+	e->view_free = pools_view_free;
+	e->up = up;
+	e->interval_ms = 15000;
+	e->published_at = 1764616800.25;
+	store_publish(s, slot, e);
+}
+
+struct pools_fixture {
+	struct fixture f;
+	struct store_slot *bouncer, *down, *waiting;
+};
+
+static int setup_pools(void **state)
+{
+	setup(state);
+	struct pools_fixture *pf = calloc(1, sizeof(*pf));
+	pf->f = *(struct fixture *)*state;
+	free(*state);
+	pf->bouncer = store_slot_add(pf->f.store, "pgbouncer", "bouncer");
+	pf->down = store_slot_add(pf->f.store, "pgbouncer", "gone");
+	pf->waiting = store_slot_add(pf->f.store, "pgbouncer", "soon");
+	struct pools_view *v = pools_view_new();
+	v->collected_at = 1764616800.25;
+	v->has_pools = 1;
+	v->pools = view_alloc(&v->arena, 4 * sizeof(*v->pools));
+	add_pool(v, "idle", "app", 0, 0);
+	add_pool(v, "shop", "app", 1, 0.5);
+	add_pool(v, "crm\xff</script>", "\"u\"", 1, 7.25);
+	add_pool(v, "big", "app", 3, 0.1);
+	v->pools[0].pool_mode = NULL;
+	publish_pools(pf->f.store, pf->bouncer, v, 1);
+	publish_pools(pf->f.store, pf->down, pools_view_new(), 0);
+	*state = pf;
+	return 0;
+}
+
+static int teardown_pools(void **state)
+{
+	struct pools_fixture *pf = *state;
+	store_slot_release(pf->bouncer);
+	store_slot_release(pf->down);
+	store_slot_release(pf->waiting);
+	struct fixture *f = calloc(1, sizeof(*f));
+	*f = pf->f;
+	free(pf);
+	*state = f;
+	return teardown(state);
+}
+
+static void test_pools_sorted(void **state)
+{
+	struct pools_fixture *pf = *state;
+	unsigned status;
+	char *raw;
+	const char *args[] = { "target", "bouncer", NULL };
+	json_t *j = call(&pf->f, api_pools, args, &status, &raw);
+	assert_int_equal(status, 200);
+	assert_string_equal(json_string_value(json_object_get(j, "target")), "bouncer");
+	assert_string_equal(json_string_value(json_object_get(j, "collected_at")), "2025-12-01T19:20:00.250Z");
+	json_t *pools = json_object_get(j, "pools");
+	assert_int_equal(json_array_size(pools), 4);
+	/* most waiting first, then the longest wait */
+	const char *order[] = { "big", "crm\xef\xbf\xbd</script>", "shop", "idle" };
+	for (size_t i = 0; i < 4; i++)
+		assert_string_equal(json_string_value(json_object_get(json_array_get(pools, i), "database")),
+				    order[i]);
+	json_t *crm = json_array_get(pools, 1);
+	assert_string_equal(json_string_value(json_object_get(crm, "user")), "\"u\"");
+	assert_int_equal(json_integer_value(json_object_get(crm, "client_waiting")), 1);
+	assert_int_equal(json_integer_value(json_object_get(crm, "client_active")), 3);
+	assert_int_equal(json_integer_value(json_object_get(crm, "server_active")), 2);
+	assert_int_equal(json_integer_value(json_object_get(crm, "server_idle")), 1);
+	assert_int_equal(json_integer_value(json_object_get(crm, "server_used")), 4);
+	assert_true(json_real_value(json_object_get(crm, "maxwait_seconds")) == 7.25);
+	assert_string_equal(json_string_value(json_object_get(crm, "pool_mode")), "transaction");
+	assert_true(json_is_null(json_object_get(json_array_get(pools, 3), "pool_mode")));
+	/* no raw </script> in the answer */
+	assert_null(strstr(raw, "</script>"));
+	free(raw);
+	json_decref(j);
+}
+
+static void expect_status(struct fixture *f, const char *target, unsigned want)
+{
+	unsigned status;
+	const char *args[] = { "target", target, NULL };
+	json_t *j = call(f, api_pools, args, &status, NULL);
+	assert_int_equal(status, want);
+	assert_non_null(json_string_value(json_object_get(j, "error")));
+	json_decref(j);
+}
+
+static void test_pools_errors(void **state)
+{
+	struct pools_fixture *pf = *state;
+	const char *none[] = { NULL };
+	expect_400(&pf->f, api_pools, none, "target", "bouncer");
+	expect_status(&pf->f, "nosuch", 404);
+	expect_status(&pf->f, "main", 404);    /* PostgreSQL */
+	expect_status(&pf->f, "cache", 404);   /* Redis, down */
+	expect_status(&pf->f, "gone", 503);    /* down */
+	expect_status(&pf->f, "soon", 503);    /* not collected yet */
+	expect_status(&pf->f, "\xff\xfe", 404);
+	unsigned status;
+	const char *args[] = { "target", "nosuch", NULL };
+	json_t *j = call(&pf->f, api_pools, args, &status, NULL);
+	assert_string_equal(json_string_value(json_object_get(j, "parameter")), "target");
+	json_decref(j);
+	/* /api/targets lists the pools view */
+	j = call(&pf->f, api_targets, none, &status, NULL);
+	json_t *t = json_array_get(json_object_get(j, "targets"), 3);
+	assert_string_equal(json_string_value(json_object_get(t, "kind")), "pgbouncer");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(t, "views"), 0)), "pools");
+	t = json_array_get(json_object_get(j, "targets"), 5);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(t, "views"), 0)), "pools");
+	json_decref(j);
+}
+
 static void test_time(void **state)
 {
 	(void)state;
@@ -422,6 +563,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_activity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_targets, setup, teardown),
 		cmocka_unit_test(test_time),
+		cmocka_unit_test_setup_teardown(test_pools_sorted, setup_pools, teardown_pools),
+		cmocka_unit_test_setup_teardown(test_pools_errors, setup_pools, teardown_pools),
 	};
 	return cmocka_run_group_tests_name("api", tests, NULL, NULL);
 }

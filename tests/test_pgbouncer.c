@@ -4,7 +4,9 @@
  * 1.18, 1.21, 1.23 and 1.24 (and one with a column no version has), built
  * with libpq's own PQsetvalue; a value that is not a number skips its row
  * and is counted; a column under its old and new name gives one series;
- * SHOW CONFIG of 3 and 4 columns; the utilization ratio.
+ * SHOW CONFIG of 3 and 4 columns; the utilization ratio; SHOW POOLS as
+ * the pools view (maxwait in seconds, names cleaned, at most
+ * DBVIEW_MAX_POOLS rows).
  */
 #include "autoconfig.h"
 
@@ -17,6 +19,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "dbview.h"
 #include "exposition.h"
 #include "metrics.h"
 #include "pgb_show.h"
@@ -420,6 +423,55 @@ static void test_no_ratio_without_config(void **state)
 	batch_free(b);
 }
 
+/* ---- SHOW POOLS as the pools view --------------------------------------- */
+
+static void test_pools_view(void **state)
+{
+	(void)state;
+	static const char *const rows[] = {
+		"app", "web", "2", "1", "3", "2", "0", "1", "0", "0", "4", "250000", "session",
+		"b\xff</td>", NULL, "1", "0", "0", "0", "3", "0", "0", "0", "0", "0", NULL,
+		"bad", "web", "x", "0", "0", "0", "0", "0", "0", "0", "0", "0", "session",
+	};
+	PGresult *r = result(N(pools_116), pools_116, 3, rows);
+	struct pools_view *v = pools_view_new();
+	pgb_pools_fill(v, r);
+	PQclear(r);
+	assert_true(v->has_pools);
+	assert_int_equal(v->npools, 2);    /* the row with "x" is left out */
+	assert_int_equal(v->pools_cut, 0);
+	const struct pool_stat *p = &v->pools[0];
+	assert_string_equal(p->database, "app");
+	assert_string_equal(p->user, "web");
+	assert_string_equal(p->pool_mode, "session");
+	assert_true(p->cl_active == 2 && p->cl_waiting == 1 && p->sv_active == 2);
+	assert_true(p->sv_idle == 0 && p->sv_used == 1);
+	assert_true(p->maxwait == 4.25);
+	p = &v->pools[1];
+	assert_string_equal(p->database, "b\xef\xbf\xbd</td>");
+	assert_string_equal(p->user, "");
+	assert_null(p->pool_mode);
+	assert_true(p->sv_idle == 3);
+	pools_view_free(v);
+}
+
+static void test_pools_view_cut(void **state)
+{
+	(void)state;
+	enum { NROWS = DBVIEW_MAX_POOLS + 20, NCOLS = 13 };
+	const char **cells = calloc((size_t)NROWS * NCOLS, sizeof(*cells));
+	for (int i = 0; i < NROWS * NCOLS; i++)
+		cells[i] = (i % NCOLS) < 2 || (i % NCOLS) == 12 ? "db" : "0";
+	PGresult *r = result(N(pools_116), pools_116, NROWS, cells);
+	free(cells);
+	struct pools_view *v = pools_view_new();
+	pgb_pools_fill(v, r);
+	PQclear(r);
+	assert_int_equal(v->npools, DBVIEW_MAX_POOLS);
+	assert_int_equal(v->pools_cut, 20);
+	pools_view_free(v);
+}
+
 static int load_libpq(void **state)
 {
 	char err[256];
@@ -443,6 +495,8 @@ int main(void)
 		cmocka_unit_test(test_renamed_column_once),
 		cmocka_unit_test(test_lists_config_version),
 		cmocka_unit_test(test_no_ratio_without_config),
+		cmocka_unit_test(test_pools_view),
+		cmocka_unit_test(test_pools_view_cut),
 	};
 	return cmocka_run_group_tests(tests, load_libpq, NULL);
 }

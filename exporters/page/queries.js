@@ -1,4 +1,5 @@
-// queries.js -- the DBA page's logic: reads api/targets, api/queries, api/activity and api/slowlog,
+// queries.js -- the DBA page's logic: reads api/targets, api/queries, api/activity and api/slowlog
+// (pools.js draws the PgBouncer pools from the same api/targets answer),
 // draws them with createElement/textContent only (every string from the API is user data), keeps
 // target/window/sort in location.hash and refreshes every interval_seconds of the selected target.
 (function () {
@@ -220,6 +221,7 @@
 
   function loadTargets(signal) {
     return fetchJSON('api/targets', null, signal).then(function (data) {
+      document.dispatchEvent(new CustomEvent('dbpulse:targets', { detail: arr(data && data.targets) }));   // pools.js
       var list = arr(data && data.targets).filter(function (t) {
         return t && typeof t.name === 'string' && (t.kind === 'postgres' || t.kind === 'redis');
       });

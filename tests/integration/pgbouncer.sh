@@ -3,7 +3,9 @@
 # (pgbouncer_lib.sh) in front of a real PostgreSQL 15 (pg_lib.sh): the
 # metrics and promtool; both server connections of the pool held by
 # pg_sleep while a third client waits (cl_waiting 1, maxwait rising); the
-# waiting-clients rule fires at a webhook and resolves; PgBouncer killed
+# waiting-clients rule fires at a webhook and resolves; /api/pools shows
+# the waiting pool, and so does the DBA page's Pools panel (in headless
+# Chromium, when DBPULSE_BROWSER_DIR has playwright-core); PgBouncer killed
 # (pgbouncer_up 0 at the next cycle, /metrics unaffected) and restarted
 # (back within two intervals); a clean exit.
 . "$(dirname "$0")/lib.sh"
@@ -80,6 +82,13 @@ check "promtool check metrics prints nothing" test -z "$out"
 [ -n "$out" ] && diag "$out"
 check "every pgbouncer series has the target label" \
 	sh -c "! grep '^pgbouncer_' '$TMP/m' | grep -v 'target=\"pool\"'"
+pools_listed() {
+	curl -sS --max-time 5 "$URL/api/targets" | python3 -c '
+import json, sys
+t = [t for t in json.load(sys.stdin)["targets"] if t["name"] == "pool"]
+sys.exit(not (t and t[0]["kind"] == "pgbouncer" and t[0]["views"] == ["pools"]))'
+}
+check "/api/targets lists the pools view of the PgBouncer target" pools_listed
 
 # ---- a saturated pool: two sleeps hold both server connections ----------------
 for _ in 1 2; do
@@ -94,6 +103,27 @@ pgbouncer_psql "SELECT 1" >"$TMP/third.out" 2>&1 &
 third=$!
 bg_track $third
 check "the third client waits: cl_waiting 1" wait_for 3 has_metric "$waiting_series 1"
+browser=
+if [ -n "${DBPULSE_BROWSER_DIR:-}" ] && [ -x "${CHROMIUM:-/usr/bin/chromium}" ] &&
+	[ -d "$DBPULSE_BROWSER_DIR/node_modules/playwright-core" ]; then
+	cp "$top_srcdir/tests/integration/pools_check.mjs" "$DBPULSE_BROWSER_DIR/pools_check.mjs"
+	(cd "$DBPULSE_BROWSER_DIR" && node pools_check.mjs "$URL/queries" pool app) >"$TMP/pools-browser.out" 2>&1 &
+	browser=$!
+fi
+# pools_waiting: /api/pools lists app/dbpulse first, with 1 waiting and maxwait > 0
+pools_waiting() {
+	curl -sS --max-time 5 "$URL/api/pools?target=pool" >"$TMP/pools.json" &&
+		python3 - "$TMP/pools.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+p = d["pools"][0]
+sys.exit(not (d["target"] == "pool" and d["collected_at"] and p["database"] == "app" and
+              p["user"] == "dbpulse" and p["client_waiting"] == 1 and p["maxwait_seconds"] > 0 and
+              p["server_active"] == 2 and "pool_mode" in p))
+PY
+}
+check "/api/pools shows the waiting pool first: client_waiting 1, maxwait > 0" wait_for 3 pools_waiting ||
+	diag "$(cat "$TMP/pools.json")"
 save
 w1=$(value "$maxwait_series")
 sleep 1.5
@@ -101,6 +131,14 @@ save
 w2=$(value "$maxwait_series")
 check "maxwait rises ($w1 -> $w2)" awk -v a="${w1:-0}" -v b="${w2:-0}" 'BEGIN { exit !(b > a && b > 0.5) }'
 check "the waiting-clients rule fires at the webhook" wait_for 8 got PgBouncerClientsWaiting firing
+if [ -n "$browser" ]; then
+	wait "$browser"
+	rc=$?
+	sed 's/^/# browser: /' "$TMP/pools-browser.out"
+	check "the page's Pools panel shows the waiting pool (browser)" test $rc = 0
+else
+	ok "# SKIP the Pools panel in a browser: set DBPULSE_BROWSER_DIR to a directory with playwright-core (scripts/test does)"
+fi
 wait "$third"
 check "the third client gets its answer once a sleep ends" grep -qx 1 "$TMP/third.out"
 check "cl_waiting back to 0" wait_for 5 has_metric "$waiting_series 0"
