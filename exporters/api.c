@@ -567,10 +567,10 @@ static json_t *pool_json(const struct pool_stat *p)
 
 static json_t *pools_json(const char *target, const struct pools_view *v)
 {
-	const struct pool_stat **sorted = xcalloc(v->npools + 1, sizeof(*sorted));
+	const struct pool_stat **sorted = xcalloc(v->npools + 1, sizeof(const struct pool_stat *));
 	for (size_t i = 0; i < v->npools; i++)
 		sorted[i] = &v->pools[i];
-	qsort(sorted, v->npools, sizeof(*sorted), cmp_pools);
+	qsort(sorted, v->npools, sizeof(const struct pool_stat *), cmp_pools);
 	json_t *list = json_array();
 	for (size_t i = 0; i < v->npools; i++)
 		json_array_append_new(list, pool_json(sorted[i]));
