@@ -154,6 +154,13 @@ void conf_regex_release(struct conf_regex *r);
 void conf_address_release(struct conf_address *a);
 /* A duration as written in configs ("15s", "1m30s", "250ms"). */
 void conf_format_duration(int64_t ms, char *out, size_t outlen);
+
+struct target_common;
+/* The checks every target kind makes: at most one of password_file and
+ * password_env (NULL for kinds without them), and a timeout within the
+ * interval.  0, or -1 with err. */
+int conf_check_target(const struct target_common *t, const char *password_file,
+		      const char *password_env, char *err, size_t errlen);
 /* Whether the regex (which may be unset) matches s. */
 int conf_regex_match(const struct conf_regex *r, const char *s);
 

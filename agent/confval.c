@@ -5,6 +5,7 @@
  */
 #include "autoconfig.h"
 #include "config.h"
+#include "collector.h"
 #include "regex_check.h"
 #include "strutil.h"
 #include "xalloc.h"
@@ -394,6 +395,24 @@ int regex_check(const char *pat, char *err, size_t errlen)
 			i++;
 			break;
 		}
+	}
+	return 0;
+}
+
+int conf_check_target(const struct target_common *t, const char *password_file,
+		      const char *password_env, char *err, size_t errlen)
+{
+	if (password_file && password_env) {
+		snprintf(err, errlen, "password_file and password_env exclude each other");
+		return -1;
+	}
+	if (t->timeout_ms > t->interval_ms) {
+		char timeout[32], interval[32];
+		conf_format_duration(t->timeout_ms, timeout, sizeof(timeout));
+		conf_format_duration(t->interval_ms, interval, sizeof(interval));
+		snprintf(err, errlen, "timeout (%s) must not be longer than interval (%s)", timeout,
+			 interval);
+		return -1;
 	}
 	return 0;
 }

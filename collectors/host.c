@@ -96,14 +96,8 @@ static const struct config_key host_keys[] = {
 static int host_validate(void *conf, char *err, size_t errlen)
 {
 	const struct host_config *c = conf;
-	if (c->common.timeout_ms > c->common.interval_ms) {
-		char timeout[32], interval[32];
-		conf_format_duration(c->common.timeout_ms, timeout, sizeof(timeout));
-		conf_format_duration(c->common.interval_ms, interval, sizeof(interval));
-		snprintf(err, errlen, "timeout (%s) must not be longer than interval (%s)", timeout,
-			 interval);
+	if (conf_check_target(&c->common, NULL, NULL, err, errlen) < 0)
 		return -1;
-	}
 	if (!c->procfs || c->procfs[0] != '/') {
 		snprintf(err, errlen, "procfs: expected an absolute path, got '%s'",
 			 c->procfs ? c->procfs : "");

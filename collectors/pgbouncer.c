@@ -89,17 +89,8 @@ static int pgb_validate(void *conf, char *err, size_t errlen)
 		snprintf(err, errlen, "dsn: holds a password; use password_file or password_env");
 		return -1;
 	}
-	if (c->password_file && c->password_env) {
-		snprintf(err, errlen, "password_file and password_env exclude each other");
+	if (conf_check_target(&c->common, c->password_file, c->password_env, err, errlen) < 0)
 		return -1;
-	}
-	if (c->common.timeout_ms > c->common.interval_ms) {
-		char t[32], i[32];
-		conf_format_duration(c->common.timeout_ms, t, sizeof(t));
-		conf_format_duration(c->common.interval_ms, i, sizeof(i));
-		snprintf(err, errlen, "timeout (%s) must not be longer than interval (%s)", t, i);
-		return -1;
-	}
 	return 0;
 }
 
