@@ -26,6 +26,7 @@
 #include "store.h"
 #include "strutil.h"
 #include "template.h"
+#include "version.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -159,7 +160,8 @@ struct daemon {
 };
 
 static const struct metric_desc m_build = {
-	"dbpulse_build_info", "A metric with a constant '1' value labelled by the agent's version.",
+	"dbpulse_build_info",
+	"A metric with a constant '1' value labelled by the agent's version and git revision.",
 	METRIC_GAUGE };
 static const struct metric_desc m_scrapes = {
 	"dbpulse_scrapes_total", "Scrapes of /metrics answered.", METRIC_COUNTER };
@@ -180,7 +182,7 @@ static const struct metric_desc m_reload_ts = {
 static void agent_metrics(struct daemon *d, struct batch *b)
 {
 	struct process_stats ps;
-	batch_add(b, &m_build, 1, "version", PACKAGE_VERSION, NULL);
+	batch_add(b, &m_build, 1, "version", PACKAGE_VERSION, "revision", dbpulse_revision, NULL);
 	batch_add(b, &m_scrapes, (double)atomic_load(&d->scrapes), NULL);
 	batch_add(b, &m_auth_failures, (double)http_auth_failures(), NULL);
 	batch_add(b, &m_tls_refused, (double)http_tls_refused(), NULL);
@@ -554,8 +556,9 @@ int daemon_run(const char *config_path)
 	d->sched = scheduler_new(d->store);
 	scheduler_set_observer(d->sched, alerting_observe, d->alerting);
 	scheduler_apply(d->sched, cfg);
-	log_info("agent", NULL, "dbpulse %s started with '%s': %u targets", PACKAGE_VERSION,
-		 cfg->path, scheduler_count(d->sched));
+	log_info("agent", NULL, "dbpulse %s%s%s started with '%s': %u targets", PACKAGE_VERSION,
+		 dbpulse_revision[0] ? " git " : "", dbpulse_revision, cfg->path,
+		 scheduler_count(d->sched));
 
 	for (;;) {
 		int sig = sigwaitinfo(&set, NULL);
@@ -600,7 +603,7 @@ int daemon_once(const char *config_path)
 	struct store *store = store_new();
 	int failed = scheduler_run_once(cfg, store);
 	struct batch *b = batch_new();
-	batch_add(b, &m_build, 1, "version", PACKAGE_VERSION, NULL);
+	batch_add(b, &m_build, 1, "version", PACKAGE_VERSION, "revision", dbpulse_revision, NULL);
 	struct expo_block *own = expo_render(b);
 	batch_free(b);
 	struct buf out = BUF_INIT((size_t)1 << 30);

@@ -7,6 +7,7 @@
 #include "http_auth.h"
 #include "strutil.h"
 #include "top.h"
+#include "version.h"
 
 #include <getopt.h>
 #include <malloc.h>
@@ -125,7 +126,10 @@ int main(int argc, char **argv)
 				webhook = optarg;
 			break;
 		case 'V':
-			printf("dbpulse %s\n", PACKAGE_VERSION);
+			if (dbpulse_revision[0])
+				printf("dbpulse %s (git %s)\n", PACKAGE_VERSION, dbpulse_revision);
+			else
+				printf("dbpulse %s\n", PACKAGE_VERSION);
 			return 0;
 		case 'h':
 			usage(stdout);

@@ -4,7 +4,21 @@
 . "$(dirname "$0")/lib.sh"
 
 out=$("$DBPULSE" --version)
-check "--version prints the version" test "$out" = "dbpulse $(sed -n 's/^AC_INIT(\[dbpulse\], \[\([^]]*\)\].*/\1/p' "$top_srcdir/configure.ac")"
+version=$(sed -n 's/^AC_INIT(\[dbpulse\], \[\([^]]*\)\].*/\1/p' "$top_srcdir/configure.ac")
+# the git revision when built from a git checkout (or a tarball made from
+# one: its .git-revision), as scripts/revision finds it
+revision=$(sh "$top_srcdir/scripts/revision" --plain "$top_srcdir")
+if [ -n "$revision" ]; then
+	check "--version prints the version and the git revision ($revision)" \
+		test "$out" = "dbpulse $version (git $revision)"
+else
+	check "--version prints the version (built from no git checkout)" test "$out" = "dbpulse $version"
+fi
+if git -C "$top_srcdir" rev-parse --show-toplevel >/dev/null 2>&1 &&
+	[ "$(cd "$(git -C "$top_srcdir" rev-parse --show-toplevel)" && pwd -P)" = "$(cd "$top_srcdir" && pwd -P)" ]; then
+	check "a build from git names its commit" \
+		grep -q "$(git -C "$top_srcdir" rev-parse --short=7 HEAD)" <<<"$out"
+fi
 check "--help exits 0 and lists the options" sh -c "'$DBPULSE' --help | grep -q -- --check-config"
 "$DBPULSE" --bogus >/dev/null 2>&1
 check "an unknown option exits 2" test $? = 2
