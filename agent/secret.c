@@ -41,8 +41,8 @@ static int open_secret(const char *file, const char *key, char *err, size_t errl
 	return fd;
 }
 
-int secret_read(const char *file, const char *env, char *out, size_t outlen, char *err,
-		size_t errlen)
+int secret_read(const char *file, const char *key, const char *env, char *out, size_t outlen,
+		char *err, size_t errlen)
 {
 	if (env) {
 		const char *v = getenv(env);
@@ -55,13 +55,13 @@ int secret_read(const char *file, const char *env, char *out, size_t outlen, cha
 	}
 	if (!file)
 		return 0;
-	int fd = open_secret(file, "password_file", err, errlen);
+	int fd = open_secret(file, key, err, errlen);
 	if (fd < 0)
 		return -1;
 	ssize_t n = read(fd, out, outlen - 1);
 	close(fd);
 	if (n < 0) {
-		snprintf(err, errlen, "cannot read password_file '%s': %s", file, strerror(errno));
+		snprintf(err, errlen, "cannot read %s '%s': %s", key, file, strerror(errno));
 		return -1;
 	}
 	out[n] = '\0';

@@ -14,10 +14,11 @@
 struct buf;
 
 /* Reads the first line of file, or the value of the variable env (at most
- * one of them set) into out.  Returns 1 when read, 0 when neither is
+ * one of them set) into out; key names file's config key in messages
+ * (password_file, secret_file).  Returns 1 when read, 0 when neither is
  * configured, -1 with the reason in err (which never holds the secret). */
-int secret_read(const char *file, const char *env, char *out, size_t outlen, char *err,
-		size_t errlen);
+int secret_read(const char *file, const char *key, const char *env, char *out, size_t outlen,
+		char *err, size_t errlen);
 
 /* Reads the whole of file into out (reset first; its cap bounds the size),
  * with the same permission rule; key names the config key in messages.

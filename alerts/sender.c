@@ -518,7 +518,7 @@ static int load_secret(struct sender *s, char *err, size_t errlen)
 	if (!s->conf->secret_file)
 		return 0;
 	char value[1024], why[256];
-	if (secret_read(s->conf->secret_file, NULL, value, sizeof(value), why, sizeof(why)) <= 0) {
+	if (secret_read(s->conf->secret_file, "secret_file", NULL, value, sizeof(value), why, sizeof(why)) <= 0) {
 		snprintf(err, errlen, "[webhook \"%s\"] secret_file: %s", s->section->name, why);
 		return -1;
 	}

@@ -197,7 +197,7 @@ static int pgb_connect(struct pgb *p, int64_t deadline, char *err, size_t errlen
 		return -1;
 	}
 	char password[1024];
-	int has_password = secret_read(c->password_file, c->password_env, password, sizeof(password),
+	int has_password = secret_read(c->password_file, "password_file", c->password_env, password, sizeof(password),
 				       err, errlen);
 	if (has_password < 0) {
 		PQconninfoFree(opts);

@@ -254,7 +254,7 @@ static int pg_connect(struct pg *p, struct pg_conn *conn, const char *dbname, in
 		return -1;
 	}
 	char password[1024];
-	int has_password = secret_read(c->password_file, c->password_env, password, sizeof(password),
+	int has_password = secret_read(c->password_file, "password_file", c->password_env, password, sizeof(password),
 				       err, errlen);
 	if (has_password < 0) {
 		PQconninfoFree(opts);

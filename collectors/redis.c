@@ -416,7 +416,7 @@ static int connect_server(struct redis *r, int64_t deadline)
 	}
 	counter_install(r);
 	char password[1024];
-	int has = secret_read(r->conf->password_file, r->conf->password_env, password,
+	int has = secret_read(r->conf->password_file, "password_file", r->conf->password_env, password,
 			      sizeof(password), r->err, sizeof(r->err));
 	if (has < 0) {
 		disconnect(r);

@@ -207,10 +207,13 @@ static void test_secret_file_permissions(void **state)
 	assert_int_equal(secret_file_read("/nonexistent/x", "k", &b, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "cannot read k '/nonexistent/x'"));
 	char pw[64];
-	assert_int_equal(secret_read(ok, NULL, pw, sizeof(pw), err, sizeof(err)), 1);
+	assert_int_equal(secret_read(ok, "password_file", NULL, pw, sizeof(pw), err, sizeof(err)), 1);
 	assert_string_equal(pw, "line one");
-	assert_int_equal(secret_read(open_to_all, NULL, pw, sizeof(pw), err, sizeof(err)), -1);
+	assert_int_equal(secret_read(open_to_all, "password_file", NULL, pw, sizeof(pw), err, sizeof(err)), -1);
 	assert_null(strstr(err, "x\n")); /* never the content */
+	/* the message names the key it was given (a webhook's secret_file) */
+	assert_int_equal(secret_read(open_to_all, "secret_file", NULL, pw, sizeof(pw), err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "secret_file '"));
 	char *paths[] = { ok, open_to_all, group_read, group_write };
 	for (size_t i = 0; i < 4; i++) {
 		unlink(paths[i]);
