@@ -43,7 +43,7 @@ static void usage(FILE *out)
 		"standard input (cost 10 unless given), for basic_auth_users_file.\n"
 		"Endpoints: /metrics (Prometheus), /queries (the DBA's page), /api/targets,\n"
 		"/api/queries, /api/activity, /api/slowlog, /api/pools, /api/alerts, /healthz, / (index).\n"
-		"See dbpulse(1) and the README for the configuration reference.\n",
+		"See dbpulse(8); dbpulse.ini(5) and the README describe the configuration.\n",
 		DBPULSE_DEFAULT_CONFIG);
 }
 

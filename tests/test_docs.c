@@ -1,0 +1,784 @@
+/*
+ * test_docs.c -- the documentation agrees with the code.
+ *
+ * Walks the parser's table of section kinds (config_kinds[]) and checks
+ * doc/dbpulse.ini.5 and README.md against it: every key the parser accepts
+ * is documented in both, under its section, and every documented key is
+ * one the parser knows.  In the man page each key's type (with its bounds
+ * or choices), its default and its example are checked too: the default
+ * is the code's, the example parses, and the page's EXAMPLE loads.  The
+ * README's default column must show the code's default.  dbpulse.8 must
+ * name every option of the command line and of `dbpulse top`.
+ *
+ * The files are found through $top_srcdir, which `make check` exports.
+ * Every problem is reported (file, line, section, key), not only the first.
+ */
+#include "autoconfig.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "buf.h"
+#include "config.h"
+#include "strutil.h"
+#include "top.h"
+#include "xalloc.h"
+
+#define MAN_INI "doc/dbpulse.ini.5"
+#define MAN_CMD "doc/dbpulse.8"
+#define README "README.md"
+#define MAX_KINDS 32
+
+/* One key as a document has it. */
+struct doc_key {
+	const struct config_kind *kind;
+	char *name;
+	int line;
+	char *type;      /* man: the "Type:" text, unescaped, without the final '.' */
+	char *def;       /* man: the "Default:" text or bold value; README: the cell */
+	int def_bold;    /* man: the default is a value (in bold), not prose */
+	char *example;   /* man: "key = value" */
+};
+
+struct doc {
+	const char *file;                 /* as named in messages */
+	struct buf text;
+	struct doc_key *keys;
+	size_t nkeys, keys_alloc;
+	const struct config_kind *kinds[MAX_KINDS];   /* the sections, in order */
+	size_t nkinds;
+	struct buf problems;
+	int nproblems;
+};
+
+static void problem(struct doc *d, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void problem(struct doc *d, int line, const char *fmt, ...)
+{
+	va_list ap;
+	buf_printf(&d->problems, line > 0 ? "%s:%d: " : "%s: ", d->file, line);
+	va_start(ap, fmt);
+	buf_vprintf(&d->problems, fmt, ap);
+	va_end(ap);
+	buf_putc(&d->problems, '\n');
+	d->nproblems++;
+}
+
+/* Fails the test with every problem found. */
+static void report(struct doc *d)
+{
+	if (d->nproblems) {
+		print_error("%s", buf_str(&d->problems));
+		fail_msg("%d problem(s) in %s", d->nproblems, d->file);
+	}
+}
+
+static void doc_open(struct doc *d, const char *file)
+{
+	memset(d, 0, sizeof(*d));
+	d->file = file;
+	buf_init(&d->text, 1 << 22);
+	buf_init(&d->problems, BUF_UNLIMITED);
+	const char *top = getenv("top_srcdir");
+	char *path = xasprintf("%s/%s", top && *top ? top : ".", file);
+	if (read_file(path, &d->text) < 0)
+		fail_msg("cannot read %s (is top_srcdir set?)", path);
+	free(path);
+}
+
+static void doc_close(struct doc *d)
+{
+	for (size_t i = 0; i < d->nkeys; i++) {
+		free(d->keys[i].name);
+		free(d->keys[i].type);
+		free(d->keys[i].def);
+		free(d->keys[i].example);
+	}
+	free(d->keys);
+	buf_release(&d->text);
+	buf_release(&d->problems);
+}
+
+static const char *label(const struct config_kind *k, char *out, size_t outlen)
+{
+	snprintf(out, outlen, k->named ? "[%s \"NAME\"]" : "[%s]", k->name);
+	return out;
+}
+
+static const struct config_key *parser_key(const struct config_kind *k, const char *name)
+{
+	for (const struct config_key *key = k->keys; key->name; key++)
+		if (strcmp(key->name, name) == 0)
+			return key;
+	return NULL;
+}
+
+static const struct doc_key *doc_key(const struct doc *d, const struct config_kind *k,
+				     const char *name)
+{
+	for (size_t i = 0; i < d->nkeys; i++)
+		if (d->keys[i].kind == k && strcmp(d->keys[i].name, name) == 0)
+			return &d->keys[i];
+	return NULL;
+}
+
+/* Records a documented key; returns its index, or -1 for a repeated one. */
+static long add_key(struct doc *d, const struct config_kind *k, const char *name, int line)
+{
+	char l[64];
+	const struct doc_key *prev = doc_key(d, k, name);
+	if (prev) {
+		problem(d, line, "%s %s: documented twice (first on line %d)", label(k, l, sizeof(l)),
+			name, prev->line);
+		return -1;
+	}
+	d->keys = xgrow(d->keys, &d->keys_alloc, d->nkeys + 1, sizeof(*d->keys));
+	d->keys[d->nkeys] = (struct doc_key){ .kind = k, .name = xstrdup(name), .line = line };
+	return (long)d->nkeys++;
+}
+
+/* The kind of a section title, "[host]" or "[postgres \"NAME\"]"; NULL
+ * (reported) when the title is no known section as the parser has it. */
+static const struct config_kind *section_kind(struct doc *d, const char *title, int line)
+{
+	size_t n = strlen(title);
+	char inner[128], l[64];
+	if (n < 3 || title[0] != '[' || title[n - 1] != ']' || n - 2 >= sizeof(inner)) {
+		problem(d, line, "'%s': expected a section title like [host] or [postgres \"NAME\"]", title);
+		return NULL;
+	}
+	snprintf(inner, sizeof(inner), "%.*s", (int)(n - 2), title + 1);
+	char *space = strchr(inner, ' ');
+	const char *name = space ? space + 1 : NULL;
+	if (space)
+		*space = '\0';
+	for (size_t i = 0; config_kinds[i]; i++) {
+		const struct config_kind *k = config_kinds[i];
+		if (strcmp(k->name, inner) != 0)
+			continue;
+		if (k->named ? !name || strcmp(name, "\"NAME\"") != 0 : name != NULL) {
+			problem(d, line, "'%s': the parser's section is written %s", title,
+				label(k, l, sizeof(l)));
+			return NULL;
+		}
+		for (size_t j = 0; j < d->nkinds; j++)
+			if (d->kinds[j] == k) {
+				problem(d, line, "%s: documented twice", title);
+				return NULL;
+			}
+		if (d->nkinds < MAX_KINDS)
+			d->kinds[d->nkinds++] = k;
+		return k;
+	}
+	problem(d, line, "%s: a section the parser does not know", title);
+	return NULL;
+}
+
+/* Every kind and key of the parser is documented; every documented key is
+ * the parser's. */
+static void check_coverage(struct doc *d)
+{
+	char l[64];
+	for (size_t i = 0; i < d->nkeys; i++)
+		if (!parser_key(d->keys[i].kind, d->keys[i].name))
+			problem(d, d->keys[i].line, "%s %s: documented, but the parser knows no such key",
+				label(d->keys[i].kind, l, sizeof(l)), d->keys[i].name);
+	for (size_t i = 0; config_kinds[i]; i++) {
+		const struct config_kind *k = config_kinds[i];
+		size_t j = 0;
+		while (j < d->nkinds && d->kinds[j] != k)
+			j++;
+		if (j == d->nkinds) {
+			problem(d, 0, "%s: no section documents it", label(k, l, sizeof(l)));
+			continue;
+		}
+		for (const struct config_key *key = k->keys; key->name; key++)
+			if (!doc_key(d, k, key->name))
+				problem(d, 0, "%s %s: the parser accepts it, but it is not documented",
+					label(k, l, sizeof(l)), key->name);
+	}
+}
+
+/* ---- roff -------------------------------------------------------------- */
+
+/* The text of roff source s without its escapes; NULL (reported) for an
+ * escape this test does not know.  The caller frees. */
+static char *roff_text(struct doc *d, int line, const char *s)
+{
+	static const struct { const char *esc, *text; } named[] = {
+		{ "dq", "\"" }, { "aq", "'" }, { "ga", "`" }, { "ti", "~" }, { "ha", "^" }, { "rs", "\\" },
+	};
+	struct buf out = BUF_INIT(BUF_UNLIMITED);
+	for (const char *p = s; *p; p++) {
+		if (*p != '\\') {
+			buf_putc(&out, *p);
+			continue;
+		}
+		char c = *++p;
+		if (c == 'f' && p[1] && strchr("BIRP", p[1])) {
+			p++;
+		} else if (c == '(' && p[1] && p[2]) {
+			size_t i = 0;
+			while (i < sizeof(named) / sizeof(named[0]) && strncmp(named[i].esc, p + 1, 2) != 0)
+				i++;
+			if (i == sizeof(named) / sizeof(named[0]))
+				goto unknown;
+			buf_puts(&out, named[i].text);
+			p += 2;
+		} else if (c == '-' || c == '.') {
+			buf_putc(&out, c);
+		} else if (c == 'e') {
+			buf_putc(&out, '\\');
+		} else if (c == ' ' || c == '~') {
+			buf_putc(&out, ' ');
+		} else if (!c || !strchr(":&%", c)) {
+			goto unknown;
+		}
+	}
+	return buf_detach(&out, NULL);
+unknown:
+	problem(d, line, "an escape this test does not know in '%s'", s);
+	buf_release(&out);
+	return NULL;
+}
+
+/* The text of a macro's arguments, one quoted argument unquoted. */
+static char *roff_arg(struct doc *d, int line, const char *arg)
+{
+	char *copy = xstrdup(arg);
+	char *t = trim(copy);
+	size_t n = strlen(t);
+	if (n >= 2 && t[0] == '"' && t[n - 1] == '"') {
+		t[n - 1] = '\0';
+		t++;
+	}
+	char *text = roff_text(d, line, t);
+	free(copy);
+	return text;
+}
+
+/* "Default: \fBvalue\fR." or "Default: none ...": sets def, def_bold. */
+static void man_default(struct doc *d, struct doc_key *e, const char *rest, int line)
+{
+	if (strncmp(rest, "\\fB", 3) == 0) {
+		const char *end = strstr(rest, "\\fR");
+		if (!end) {
+			problem(d, line, "%s: expected \\fR after the default", e->name);
+			return;
+		}
+		char *raw = xstrndup(rest + 3, (size_t)(end - rest - 3));
+		e->def = roff_text(d, line, raw);
+		e->def_bold = 1;
+		free(raw);
+	} else {
+		e->def = roff_text(d, line, rest);
+	}
+}
+
+static void man_example(struct doc *d, struct doc_key *e, const char *rest, int line)
+{
+	const char *end = strstr(rest, "\\fR");
+	if (strncmp(rest, "\\fB", 3) != 0 || !end) {
+		problem(d, line, "%s: expected the example as \\fBkey = value\\fR", e->name);
+		return;
+	}
+	char *raw = xstrndup(rest + 3, (size_t)(end - rest - 3));
+	e->example = roff_text(d, line, raw);
+	free(raw);
+}
+
+/* One line of a key's entry: its Type, Default and Example lines. */
+static void man_key_line(struct doc *d, struct doc_key *e, const char *line, int lineno)
+{
+	static const char *const prefixes[] = { "Type: ", "Default: ", "Example: " };
+	for (int i = 0; i < 3; i++) {
+		size_t n = strlen(prefixes[i]);
+		if (strncmp(line, prefixes[i], n) != 0)
+			continue;
+		const char *rest = line + n;
+		char **slot = i == 0 ? &e->type : i == 1 ? &e->def : &e->example;
+		if (*slot) {
+			problem(d, lineno, "%s: a second '%s' line", e->name, prefixes[i]);
+			return;
+		}
+		if (i == 0) {
+			e->type = roff_text(d, lineno, rest);
+			size_t l = e->type ? strlen(e->type) : 0;
+			if (l && e->type[l - 1] == '.')
+				e->type[l - 1] = '\0';
+		} else if (i == 1) {
+			man_default(d, e, rest, lineno);
+		} else {
+			man_example(d, e, rest, lineno);
+		}
+	}
+}
+
+/* The keys of the SECTIONS part: .SS "[kind ...]", then .TP / .B key. */
+static void man_parse(struct doc *d)
+{
+	size_t pos = 0;
+	int lineno = 0, in_sections = 0, expect_key = 0;
+	long cur = -1;
+	const struct config_kind *kind = NULL;
+	char *line;
+	while ((line = next_line(d->text.data, d->text.len, &pos))) {
+		lineno++;
+		if (expect_key) {
+			expect_key = 0;
+			char *name = strncmp(line, ".B ", 3) == 0 ? roff_arg(d, lineno, line + 3) : NULL;
+			if (name) {
+				cur = add_key(d, kind, name, lineno);
+				free(name);
+				continue;
+			}
+			problem(d, lineno, "a .TP under %s that is not followed by '.B key'", kind->name);
+		}
+		if (line[0] != '.') {
+			if (cur >= 0)
+				man_key_line(d, &d->keys[cur], line, lineno);
+			continue;
+		}
+		if (strncmp(line, ".br", 3) == 0 || strncmp(line, ".\\\"", 3) == 0)
+			continue;
+		cur = -1;
+		if (strncmp(line, ".SH", 3) == 0) {
+			kind = NULL;
+			in_sections = strcmp(trim(line + 3), "SECTIONS") == 0;
+		} else if (strncmp(line, ".SS", 3) == 0) {
+			kind = NULL;
+			char *title = in_sections ? roff_arg(d, lineno, line + 3) : NULL;
+			if (title)
+				kind = section_kind(d, title, lineno);
+			free(title);
+		} else if (strncmp(line, ".TP", 3) == 0 && kind) {
+			expect_key = 1;
+		}
+	}
+}
+
+/* ---- what a key's entry must say ------------------------------------------ */
+
+static const char *type_word(const struct config_key *k)
+{
+	switch (k->type) {
+	case CONF_STRING: return "string";
+	case CONF_BOOL: return "boolean";
+	case CONF_INT: return "integer";
+	case CONF_DURATION: return "duration";
+	case CONF_SIZE: return "size";
+	case CONF_LIST: return "list";
+	case CONF_REGEX: return "pattern";
+	case CONF_ENUM: return "one of";
+	case CONF_ADDRESS: return "address";
+	case CONF_CUSTOM: return NULL;   /* expression or template */
+	}
+	return NULL;
+}
+
+/* "one of A, B or C" for an enum's choices, in their order. */
+static void enum_text(const struct config_key *k, struct buf *out)
+{
+	size_t n = 0;
+	while (k->choices[n])
+		n++;
+	buf_puts(out, "one of ");
+	for (size_t i = 0; i < n; i++)
+		buf_printf(out, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ", k->choices[i]);
+}
+
+static void check_type(struct doc *d, const struct doc_key *e, const struct config_key *k,
+		       const char *l)
+{
+	const char *word = type_word(k);
+	const char *t = e->type;
+	struct buf want = BUF_INIT(BUF_UNLIMITED);
+	if (k->type == CONF_ENUM) {
+		enum_text(k, &want);
+	} else if ((k->type == CONF_INT || k->type == CONF_DURATION) && k->max > 0) {
+		char lo[32], hi[32];
+		if (k->type == CONF_INT) {
+			snprintf(lo, sizeof(lo), "%lld", (long long)k->min);
+			snprintf(hi, sizeof(hi), "%lld", (long long)k->max);
+		} else {
+			conf_format_duration(k->min, lo, sizeof(lo));
+			conf_format_duration(k->max, hi, sizeof(hi));
+		}
+		buf_printf(&want, "%s, from %s to %s", word, lo, hi);
+	}
+	if (want.len) {
+		if (strcmp(t, buf_str(&want)) != 0)
+			problem(d, e->line, "%s %s: the type is '%s' in the parser, the page says '%s'", l,
+				e->name, buf_str(&want), t);
+	} else if (word) {
+		size_t n = strlen(word);
+		if (strncmp(t, word, n) != 0 || (t[n] && t[n] != ',' && t[n] != ' '))
+			problem(d, e->line, "%s %s: the type is %s in the parser, the page says '%s'", l,
+				e->name, word, t);
+	} else if (strcmp(t, "expression") != 0 && strcmp(t, "template") != 0) {
+		problem(d, e->line, "%s %s: expected the type expression or template, got '%s'", l,
+			e->name, t);
+	}
+	buf_release(&want);
+}
+
+static void check_default(struct doc *d, const struct doc_key *e, const struct config_key *k,
+			  const char *l)
+{
+	const char *want = k->required ? "required" : !k->def ? "none" : !*k->def ? "empty" : NULL;
+	if (want) {
+		if (e->def_bold || strncmp(e->def, want, strlen(want)) != 0)
+			problem(d, e->line, "%s %s: the parser has %s, the page says the default is '%s'",
+				l, e->name, k->required ? "it required" : !k->def ? "no default" :
+				"an empty default", e->def);
+	} else if (!e->def_bold || strcmp(e->def, k->def) != 0) {
+		problem(d, e->line, "%s %s: the default is '%s' in the parser, the page says '%s'", l,
+			e->name, k->def, e->def);
+	}
+}
+
+/* Whether v is a valid value of k, as the parser would take it. */
+static int value_valid(const struct config_key *k, const char *v, char *err, size_t errlen)
+{
+	int64_t n = 0;
+	uint64_t size;
+	int b;
+	struct conf_list list;
+	struct conf_regex re;
+	struct conf_address addr;
+	switch (k->type) {
+	case CONF_STRING:
+		return 0;
+	case CONF_BOOL:
+		return conf_parse_bool(v, &b, err, errlen);
+	case CONF_INT:
+	case CONF_DURATION:
+		if ((k->type == CONF_INT ? conf_parse_int(v, &n, err, errlen)
+					 : conf_parse_duration(v, &n, err, errlen)) < 0)
+			return -1;
+		if (k->max > 0 && (n < k->min || n > k->max)) {
+			snprintf(err, errlen, "out of the key's bounds");
+			return -1;
+		}
+		return 0;
+	case CONF_SIZE:
+		return conf_parse_size(v, &size, err, errlen);
+	case CONF_LIST:
+		if (conf_parse_list(v, &list, err, errlen) < 0)
+			return -1;
+		conf_list_release(&list);
+		return 0;
+	case CONF_REGEX:
+		if (conf_parse_regex(v, &re, err, errlen) < 0)
+			return -1;
+		conf_regex_release(&re);
+		return 0;
+	case CONF_ENUM:
+		for (size_t i = 0; k->choices[i]; i++)
+			if (strcmp(k->choices[i], v) == 0)
+				return 0;
+		snprintf(err, errlen, "not one of the choices");
+		return -1;
+	case CONF_ADDRESS:
+		if (conf_parse_address(v, &addr, err, errlen) < 0)
+			return -1;
+		conf_address_release(&addr);
+		return 0;
+	case CONF_CUSTOM: {
+		void *slot[8] = { NULL };
+		if (k->parse(v, slot, err, errlen) < 0)
+			return -1;
+		k->release(slot);
+		return 0;
+	}
+	}
+	return -1;
+}
+
+static void check_example(struct doc *d, const struct doc_key *e, const struct config_key *k,
+			  const char *l)
+{
+	size_t n = strlen(k->name);
+	if (strncmp(e->example, k->name, n) != 0 || strncmp(e->example + n, " = ", 3) != 0) {
+		problem(d, e->line, "%s %s: expected the example to read '%s = VALUE', got '%s'", l,
+			e->name, k->name, e->example);
+		return;
+	}
+	char err[1024];
+	if (value_valid(k, e->example + n + 3, err, sizeof(err)) < 0)
+		problem(d, e->line, "%s %s: the example '%s' does not parse: %s", l, e->name,
+			e->example, err);
+}
+
+static void check_facts(struct doc *d)
+{
+	for (size_t i = 0; i < d->nkeys; i++) {
+		const struct doc_key *e = &d->keys[i];
+		const struct config_key *k = parser_key(e->kind, e->name);
+		char l[64];
+		label(e->kind, l, sizeof(l));
+		if (!k)
+			continue;   /* check_coverage says so */
+		if (!e->type || !e->def || !e->example) {
+			problem(d, e->line, "%s %s: expected the lines Type:, Default: and Example:", l,
+				e->name);
+			continue;
+		}
+		check_type(d, e, k, l);
+		check_default(d, e, k, l);
+		check_example(d, e, k, l);
+	}
+}
+
+/* ---- README.md ------------------------------------------------------------------ */
+
+/* The cells of a table row, '\|' being a '|' inside a cell; in place. */
+static size_t table_cells(char *row, char **cells, size_t max)
+{
+	size_t n = 0;
+	char *start = row, *w = row;
+	for (char *p = row; *p; p++) {
+		if (p[0] == '\\' && p[1] == '|') {
+			*w++ = '|';
+			p++;
+		} else if (*p == '|') {
+			*w++ = '\0';
+			if (n < max)
+				cells[n++] = trim(start);
+			start = w;
+		} else {
+			*w++ = *p;
+		}
+	}
+	*w = '\0';
+	return n;
+}
+
+/* The key tables under headings like ### `[postgres "NAME"]`. */
+static void readme_parse(struct doc *d)
+{
+	size_t pos = 0;
+	int lineno = 0, fence = 0;
+	const struct config_kind *kind = NULL;
+	char *line;
+	while ((line = next_line(d->text.data, d->text.len, &pos))) {
+		lineno++;
+		if (strncmp(line, "```", 3) == 0)
+			fence = !fence;
+		if (fence)
+			continue;
+		if (line[0] == '#') {
+			char *t = trim(line + strspn(line, "#"));
+			size_t n = strlen(t);
+			kind = NULL;
+			if (n > 4 && t[0] == '`' && t[1] == '[' && t[n - 1] == '`') {
+				t[n - 1] = '\0';
+				kind = section_kind(d, t + 1, lineno);
+			}
+			continue;
+		}
+		char *cells[8];
+		if (!kind || strncmp(line, "| `", 3) != 0 || table_cells(line, cells, 8) < 4)
+			continue;
+		size_t n = strlen(cells[1]);
+		if (n < 3 || cells[1][n - 1] != '`') {
+			problem(d, lineno, "%s: expected a key in backquotes, got '%s'", kind->name, cells[1]);
+			continue;
+		}
+		cells[1][n - 1] = '\0';
+		long i = add_key(d, kind, cells[1] + 1, lineno);
+		if (i >= 0)
+			d->keys[i].def = xstrdup(cells[2]);
+	}
+}
+
+/* The default column shows the code's default (the first `...` in it). */
+static void readme_defaults(struct doc *d)
+{
+	for (size_t i = 0; i < d->nkeys; i++) {
+		const struct doc_key *e = &d->keys[i];
+		const struct config_key *k = parser_key(e->kind, e->name);
+		char l[64];
+		label(e->kind, l, sizeof(l));
+		if (!k)
+			continue;
+		if (k->required) {
+			if (!strstr(e->def, "(required)"))
+				problem(d, e->line, "%s %s: required in the parser, the README's default says '%s'",
+					l, e->name, e->def);
+			continue;
+		}
+		if (!k->def || !*k->def)
+			continue;
+		const char *open = strchr(e->def, '`');
+		const char *close = open ? strchr(open + 1, '`') : NULL;
+		if (!close || (size_t)(close - open - 1) != strlen(k->def) ||
+		    strncmp(open + 1, k->def, strlen(k->def)) != 0)
+			problem(d, e->line, "%s %s: the default is `%s` in the parser, the README says '%s'",
+				l, e->name, k->def, e->def);
+	}
+}
+
+/* ---- the tests ---------------------------------------------------------------------- */
+
+static void test_man_page_has_every_key(void **state)
+{
+	struct doc d;
+	(void)state;
+	doc_open(&d, MAN_INI);
+	man_parse(&d);
+	check_coverage(&d);
+	for (size_t i = 0; i < d.nkinds && config_kinds[i]; i++)
+		if (d.kinds[i] != config_kinds[i]) {
+			problem(&d, 0, "the sections are not in the parser's order: [%s] where [%s] belongs",
+				d.kinds[i]->name, config_kinds[i]->name);
+			break;
+		}
+	report(&d);
+	doc_close(&d);
+}
+
+static void test_man_page_types_defaults_examples(void **state)
+{
+	struct doc d;
+	(void)state;
+	doc_open(&d, MAN_INI);
+	man_parse(&d);
+	check_facts(&d);
+	report(&d);
+	doc_close(&d);
+}
+
+/* The configuration under EXAMPLE (.EX to .EE) loads. */
+static void test_man_page_example_loads(void **state)
+{
+	struct doc d;
+	(void)state;
+	doc_open(&d, MAN_INI);
+	struct buf ini = BUF_INIT(BUF_UNLIMITED), errors = BUF_INIT(BUF_UNLIMITED);
+	size_t pos = 0;
+	int lineno = 0, part = 0, in = 0, found = 0;
+	char *line;
+	while ((line = next_line(d.text.data, d.text.len, &pos))) {
+		lineno++;
+		if (strncmp(line, ".SH", 3) == 0)
+			part = strcmp(trim(line + 3), "EXAMPLE") == 0;
+		else if (part && strcmp(line, ".EX") == 0)
+			in = found = 1;
+		else if (strcmp(line, ".EE") == 0)
+			in = 0;
+		else if (in) {
+			char *text = roff_text(&d, lineno, line);
+			buf_printf(&ini, "%s\n", text ? text : "");
+			free(text);
+		}
+	}
+	if (!found)
+		problem(&d, 0, "no .EX block under EXAMPLE");
+	struct config *cfg = config_load_string(ini.data, ini.len, MAN_INI " EXAMPLE", &errors);
+	if (found && !cfg)
+		problem(&d, 0, "the EXAMPLE does not load:\n%s", buf_str(&errors));
+	config_unref(cfg);
+	buf_release(&ini);
+	buf_release(&errors);
+	report(&d);
+	doc_close(&d);
+}
+
+static void test_readme_has_every_key(void **state)
+{
+	struct doc d;
+	(void)state;
+	doc_open(&d, README);
+	readme_parse(&d);
+	check_coverage(&d);
+	readme_defaults(&d);
+	report(&d);
+	doc_close(&d);
+}
+
+/* Every "--option" of text appears in the page (as \-\-option). */
+static void check_options(struct doc *page, const char *text, const char *from)
+{
+	struct buf seen = BUF_INIT(BUF_UNLIMITED);
+	for (const char *p = strstr(text, "--"); p; p = strstr(p + 2, "--")) {
+		size_t n = strspn(p + 2, "abcdefghijklmnopqrstuvwxyz-");
+		if (n == 0 || p[2] == '-')
+			continue;
+		struct buf name = BUF_INIT(256), want = BUF_INIT(256);
+		buf_printf(&name, " --%.*s ", (int)n, p + 2);
+		buf_puts(&want, "\\-\\-");
+		for (size_t i = 0; i < n; i++)
+			buf_puts(&want, p[2 + i] == '-' ? "\\-" : (char[]){ p[2 + i], '\0' });
+		if (!strstr(buf_str(&seen), buf_str(&name)) &&
+		    !strstr(buf_str(&page->text), buf_str(&want)))
+			problem(page, 0, "--%.*s (%s) is not documented", (int)n, p + 2, from);
+		buf_puts(&seen, buf_str(&name));
+		buf_release(&name);
+		buf_release(&want);
+	}
+	buf_release(&seen);
+}
+
+/* dbpulse.8 has the agent's options (agent/main.c's table and its
+ * subcommands) and those of `dbpulse top` (its --help). */
+static void test_command_line_documented(void **state)
+{
+	struct doc page, main_c;
+	(void)state;
+	doc_open(&page, MAN_CMD);
+	doc_open(&main_c, "agent/main.c");
+	struct buf opts = BUF_INIT(BUF_UNLIMITED);
+	const char *p = strstr(buf_str(&main_c.text), "struct option options[]");
+	const char *end = p ? strstr(p, "};") : NULL;
+	if (!p || !end)
+		problem(&main_c, 0, "no 'struct option options[]' table");
+	for (const char *q = p && end ? strstr(p, "{ \"") : NULL; q && q < end;
+	     q = strstr(q + 3, "{ \""))
+		buf_printf(&opts, "--%.*s\n", (int)strcspn(q + 3, "\""), q + 3);
+	check_options(&page, buf_str(&opts), "agent/main.c");
+	/* subcommands: strcmp(argv[1], "top") */
+	for (const char *q = strstr(buf_str(&main_c.text), "strcmp(argv[1], \""); q;
+	     q = strstr(q + 1, "strcmp(argv[1], \"")) {
+		const char *name = q + strlen("strcmp(argv[1], \"");
+		struct buf want = BUF_INIT(256);
+		buf_puts(&want, ".B dbpulse ");
+		for (size_t i = 0; name[i] && name[i] != '"'; i++)
+			buf_puts(&want, name[i] == '-' ? "\\-" : (char[]){ name[i], '\0' });
+		if (!strstr(buf_str(&page.text), buf_str(&want)))
+			problem(&page, 0, "the subcommand '%.*s' has no '%s' line",
+				(int)strcspn(name, "\""), name, buf_str(&want));
+		buf_release(&want);
+	}
+	char *help = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&help, &len);
+	assert_non_null(f);
+	top_usage(f);
+	fclose(f);
+	check_options(&page, help, "dbpulse top --help");
+	free(help);
+	buf_release(&opts);
+	report(&main_c);
+	doc_close(&main_c);
+	report(&page);
+	doc_close(&page);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_man_page_has_every_key),
+		cmocka_unit_test(test_man_page_types_defaults_examples),
+		cmocka_unit_test(test_man_page_example_loads),
+		cmocka_unit_test(test_readme_has_every_key),
+		cmocka_unit_test(test_command_line_documented),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
