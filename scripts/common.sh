@@ -33,7 +33,7 @@ $REDIS_PACKAGES $PGBOUNCER_PACKAGES $BROWSER_PACKAGES"
 # The static checks (scripts/lint) and the libFuzzer targets (scripts/fuzz):
 # clang 14 with libclang-rt-14-dev (libFuzzer and the sanitizers' runtimes,
 # only recommended by clang's own packages) and llvm-14 (llvm-symbolizer).
-LINT_PACKAGES="cppcheck clang-tidy"
+LINT_PACKAGES="cppcheck clang-tidy groff-base"
 FUZZ_PACKAGES="clang libclang-rt-14-dev llvm-14"
 
 say() { printf '==> %s\n' "$*" >&2; }
