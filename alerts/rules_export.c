@@ -70,22 +70,22 @@ enum rules_group rules_export_group(const struct alert_rule_config *r)
 	return g;
 }
 
-/* Whether the rule reads a target's own up metric (up, dbpulse_up, pg_up,
- * redis_up, pgbouncer_up: one word before _up), the one that is 0 while
- * the target's collection fails, when dbpulse holds and inhibits the
- * target's other alerts.  A rule over another *_up metric
- * (redis_master_link_up) is a down rule too, never held nor inhibited,
- * but it inhibits nothing. */
+/* Whether the rule reads only a target's own up metric (up, dbpulse_up,
+ * pg_up, redis_up, pgbouncer_up: one word before _up), 0 while the
+ * target's collection fails, when dbpulse holds and inhibits the target's
+ * other alerts: its alert is the one to inhibit them in Alertmanager.  A
+ * rule over another *_up metric (redis_master_link_up), or over more, is
+ * a down rule too, never held nor inhibited, but it inhibits nothing. */
 static int target_down_rule(const struct alert_rule_config *r)
 {
 	const char *names[EXPR_MAX_METRICS];
 	size_t n = expr_metrics(r->expr, names);
 	for (size_t i = 0; i < n; i++) {
 		const char *us = strchr(names[i], '_');
-		if (strcmp(names[i], "up") == 0 || (us && us > names[i] && strcmp(us, "_up") == 0))
-			return 1;
+		if (strcmp(names[i], "up") != 0 && !(us && us > names[i] && strcmp(us, "_up") == 0))
+			return 0;
 	}
-	return 0;
+	return n > 0;
 }
 
 /* ---- YAML ------------------------------------------------------------------ */
@@ -164,8 +164,12 @@ static void yaml_key(struct buf *out, const char *name)
  * spaces. */
 static void comment_text(struct buf *out, const char *s)
 {
-	for (; *s; s++)
-		buf_putc(out, (unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s);
+	for (; *s; s++) {
+		char c = *s;
+		if ((unsigned char)c < 0x20 || c == 0x7f)
+			c = ' ';
+		buf_putc(out, c);
+	}
 }
 
 /* ---- templates ------------------------------------------------------------- */

@@ -274,22 +274,27 @@ static void test_groups_in_order(void **state)
 			   "[alert \"Disk\"]\nexpr = node_load1 > 1\n"
 			   "[alert \"PgDown\"]\nexpr = pg_up == 0\nseverity = critical\n"
 			   "[alert \"Link\"]\nexpr = redis_master_link_up == 0\n"
-			   "[alert \"A\"]\nexpr = pg_connections > 1\n");
+			   "[alert \"A\"]\nexpr = pg_connections > 1\n"
+			   "[alert \"Both\"]\nexpr = pg_connections > 1 and pg_up == 1\n");
 	const char *order[] = { "- name: \"dbpulse-host\"", "- alert: \"Disk\"",
 				"- name: \"dbpulse-postgres\"", "- alert: \"PgDown\"", "- alert: \"A\"",
+				"- alert: \"Both\"",
 				"- name: \"dbpulse-redis\"", "- alert: \"RedisDown\"", "- alert: \"Link\"",
 				"- name: \"dbpulse-agent\"", "- alert: \"B\"" };
 	const char *at = out;
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		const char *next = strstr(at, order[i]);
-		if (!next)
+		if (!next) {
 			fail_msg("'%s' missing or out of order in:\n%s", order[i], out);
+			break;
+		}
 		at = next;
 	}
 	assert_null(strstr(out, "dbpulse-pgbouncer"));
-	/* the down rules of targets inhibit; every down rule is spared */
+	/* the down rules of targets inhibit (not one over more than pg_up);
+	 * every down rule is spared */
 	assert_non_null(strstr(out, "source_matchers: ['alertname=~\"B|RedisDown|PgDown\"']\n"));
-	assert_non_null(strstr(out, "target_matchers: ['alertname!~\"B|RedisDown|PgDown|Link\"']\n"));
+	assert_non_null(strstr(out, "target_matchers: ['alertname!~\"B|RedisDown|PgDown|Link|Both\"']\n"));
 	assert_non_null(strstr(out, "equal: [instance, target]\n"));
 	free(out);
 }
