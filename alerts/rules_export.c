@@ -194,10 +194,10 @@ static void copy_quoted(const char **p, struct buf *out)
 	*p = s;
 }
 
-/* The comment action whose text starts at s ("/" "*"), inner the part of
- * the action before it (after "{{"): written as Go wants it, "{{" or
- * "{{- " right before the comment, "*" "/" then "}}" or " -}}".  Returns
- * where the action ends, after its "}}". */
+/* The comment at s ("/" "*"), in an action whose "{{" is written and
+ * which trims before it when trim_before: written as Go wants it, the
+ * comment right after "{{" or "{{- ", "}}" or " -}}" right after its end.
+ * Returns where the action ends, after its "}}". */
 static const char *copy_comment(const char *s, int trim_before, struct buf *out)
 {
 	const char *end = strstr(s + 2, "*/");
@@ -239,7 +239,8 @@ int rules_export_template(const char *src, struct buf *out)
 			if (*p == '"') {
 				copy_quoted(&p, out);
 			} else if (strncmp(p, "queryText", 9) == 0 && !ident_char(p[9]) &&
-				   (p == src || (!ident_char(p[-1]) && p[-1] != '.' && p[-1] != '$'))) {
+				   !ident_char(p[-1]) && p[-1] != '.' && p[-1] != '$') {
+				/* a function (p[-1] is at least the action's "{") */
 				buf_puts(out, "print");
 				p += 9;
 				replaced = 1;
