@@ -5,6 +5,7 @@
 #include "autoconfig.h"
 #include "daemon.h"
 #include "http_auth.h"
+#include "rules_export.h"
 #include "strutil.h"
 #include "top.h"
 #include "version.h"
@@ -23,6 +24,7 @@ static void usage(FILE *out)
 		"Usage: dbpulse [-c FILE] [--check-config | --once | --test-webhook NAME]\n"
 		"       dbpulse top [--url URL] [--target NAME] [--window 5m] [--sort mean] ...\n"
 		"       dbpulse hash-password [COST] < password\n"
+		"       dbpulse rules [-c FILE] [--format prometheus]\n"
 		"\n"
 		"Monitors PostgreSQL, Redis and the host; serves Prometheus metrics.\n"
 		"\n"
@@ -41,6 +43,7 @@ static void usage(FILE *out)
 		"'dbpulse top --help' describes the terminal view of the slowest statements.\n"
 		"'dbpulse hash-password' prints the bcrypt hash of a password read from\n"
 		"standard input (cost 10 unless given), for basic_auth_users_file.\n"
+		"'dbpulse rules' prints the [alert] rules as a Prometheus rule file.\n"
 		"Endpoints: /metrics (Prometheus), /queries (the DBA's page), /api/targets,\n"
 		"/api/queries, /api/activity, /api/slowlog, /api/pools, /api/alerts, /healthz, / (index).\n"
 		"See dbpulse(8); dbpulse.ini(5) and the README describe the configuration.\n",
@@ -108,6 +111,8 @@ int main(int argc, char **argv)
 		return top_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "hash-password") == 0)
 		return hash_password(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "rules") == 0)
+		return rules_main(argc - 1, argv + 1);
 
 	while ((c = getopt_long(argc, argv, "c:Vh", options, NULL)) != -1) {
 		switch (c) {

@@ -15,6 +15,7 @@
 #include "alert.h"
 #include "buf.h"
 #include "expr.h"
+#include "expr_ast.h"
 #include "expr_match.h"
 #include "regex_check.h"
 #include "strutil.h"
@@ -23,67 +24,10 @@
 #define DEFAULT_MAX_SERIES 5000
 #define DEFAULT_MAX_POINTS 512
 
-enum match_op { M_EQ, M_NE, M_RE, M_NRE };
-enum func { FN_NONE, FN_RATE, FN_INCREASE, FN_AVG, FN_MAX, FN_MIN };
-enum cmp_op { C_GT, C_GE, C_LT, C_LE, C_EQ, C_NE };
-
-static const char *const func_names[] = { "", "rate", "increase", "avg_over_time",
-					  "max_over_time", "min_over_time" };
-static const char *const match_names[] = { "=", "!=", "=~", "!~" };
-static const char *const cmp_names[] = { ">", ">=", "<", "<=", "==", "!=" };
-
-struct matcher {
-	char *name;
-	char *value;
-	enum match_op op;
-	regex_t re;
-};
-
-struct point {
-	double t, v;
-};
-
-/* The kept points of one series, oldest first in a ring. */
-struct history {
-	char *key;
-	uint64_t hash;
-	struct point *pts;
-	size_t head, n;
-};
-
-struct term {
-	int is_number;
-	double number;
-	char *metric;
-	struct matcher *m;
-	size_t nm;
-	enum func fn;
-	double window;          /* seconds */
-	char *window_text;
-	struct history **hist;  /* window functions only */
-	size_t nhist, hist_alloc;
-	uint32_t *index;        /* open addressing over hist, UINT32_MAX empty */
-	size_t index_size;
-};
-
-/* term [ ARITH [modifier] term ] CMP NUMBER */
-struct cond {
-	struct term t[2];
-	size_t nterms;
-	char arith;             /* '+', '-', '*', '/' or 0 */
-	struct match_mod mod;   /* of the arithmetic */
-	enum cmp_op cmp;
-	double threshold;
-};
-
-struct expr {
-	struct cond c[2];       /* c[1]: the cond after 'and' */
-	size_t nconds;
-	struct match_mod and_mod;
-	size_t max_series, max_points;
-	uint64_t dropped;
-	struct expr_result scratch[4];   /* a cond's terms; the two conds */
-};
+const char *const expr_func_names[] = { "", "rate", "increase", "avg_over_time",
+					"max_over_time", "min_over_time" };
+const char *const expr_match_names[] = { "=", "!=", "=~", "!~" };
+const char *const expr_cmp_names[] = { ">", ">=", "<", "<=", "==", "!=" };
 
 /* ---- parsing --------------------------------------------------------------- */
 
@@ -349,7 +293,7 @@ static int parse_selector(struct parser *p, struct term *t)
 static enum func func_named(const char *name)
 {
 	for (int f = FN_RATE; f <= FN_MIN; f++)
-		if (strcmp(name, func_names[f]) == 0)
+		if (strcmp(name, expr_func_names[f]) == 0)
 			return (enum func)f;
 	return FN_NONE;
 }
@@ -359,10 +303,10 @@ static const char *nearest_func(const char *name)
 	const char *best = NULL;
 	size_t best_d = 4;
 	for (int f = FN_RATE; f <= FN_MIN; f++) {
-		size_t d = edit_distance(name, func_names[f]);
+		size_t d = edit_distance(name, expr_func_names[f]);
 		if (d < best_d) {
 			best_d = d;
-			best = func_names[f];
+			best = expr_func_names[f];
 		}
 	}
 	return best;
@@ -642,7 +586,7 @@ static int parse_cond(struct parser *p, struct cond *c, int after_and)
 	size_t at = p->pos;
 	if (parse_number_at(p, &c->threshold) < 0) {
 		p->failed = 0;
-		return fail_at(p, at, "expected a number after '%s'", cmp_names[c->cmp]);
+		return fail_at(p, at, "expected a number after '%s'", expr_cmp_names[c->cmp]);
 	}
 	return 0;
 }
@@ -1022,7 +966,7 @@ double expr_threshold(const struct expr *e)
 
 const char *expr_op_name(const struct expr *e)
 {
-	return cmp_names[e->c[0].cmp];
+	return expr_cmp_names[e->c[0].cmp];
 }
 
 size_t expr_metrics(const struct expr *e, const char *names[EXPR_MAX_METRICS])
@@ -1070,7 +1014,7 @@ size_t expr_history_series(const struct expr *e)
 	return history_series(e);
 }
 
-static void format_number(struct buf *out, double v)
+void expr_format_number(struct buf *out, double v)
 {
 	if (isnan(v)) {
 		buf_puts(out, "NaN");
@@ -1096,16 +1040,16 @@ static void format_number(struct buf *out, double v)
 static void format_term(const struct term *t, struct buf *out)
 {
 	if (t->is_number) {
-		format_number(out, t->number);
+		expr_format_number(out, t->number);
 		return;
 	}
 	if (t->fn != FN_NONE)
-		buf_printf(out, "%s(", func_names[t->fn]);
+		buf_printf(out, "%s(", expr_func_names[t->fn]);
 	buf_puts(out, t->metric);
 	if (t->nm) {
 		buf_putc(out, '{');
 		for (size_t i = 0; i < t->nm; i++) {
-			buf_printf(out, "%s%s%s\"", i ? "," : "", t->m[i].name, match_names[t->m[i].op]);
+			buf_printf(out, "%s%s%s\"", i ? "," : "", t->m[i].name, expr_match_names[t->m[i].op]);
 			vec_append_escaped(out, t->m[i].value);
 			buf_putc(out, '"');
 		}
@@ -1124,8 +1068,8 @@ static void format_cond(const struct cond *c, struct buf *out)
 		buf_putc(out, ' ');
 		format_term(&c->t[1], out);
 	}
-	buf_printf(out, " %s ", cmp_names[c->cmp]);
-	format_number(out, c->threshold);
+	buf_printf(out, " %s ", expr_cmp_names[c->cmp]);
+	expr_format_number(out, c->threshold);
 }
 
 void expr_format(const struct expr *e, struct buf *out)

@@ -106,5 +106,11 @@ uint64_t expr_history_dropped(const struct expr *e);
 size_t expr_history_series(const struct expr *e);
 /* The expression in normal form, which parses back to the same rule. */
 void expr_format(const struct expr *e, struct buf *out);
+/* The expression as PromQL, for Prometheus to evaluate the same query
+ * (expr_promql.c): windows as Prometheus spells durations (1h30m), label
+ * values quoted with Go's escapes, a metric whose name PromQL reserves
+ * (on, and, sum, ...) as {__name__="on"}.  With threshold non-NULL the
+ * first comparison is against *threshold instead (a rule's clear). */
+void expr_format_promql(const struct expr *e, const double *threshold, struct buf *out);
 
 #endif

@@ -51,6 +51,7 @@ struct node {
 struct template {
 	struct node *nodes;
 	size_t n;
+	char *src;               /* as written */
 };
 
 /* ---- values ------------------------------------------------------------------ */
@@ -638,6 +639,7 @@ static void add_text(struct template *t, const char *s, size_t len)
 struct template *template_parse(const char *src, char *err, size_t errlen, size_t *err_pos)
 {
 	struct template *t = xcalloc(1, sizeof(*t));
+	t->src = xstrdup(src);
 	struct tparser p = { .s = src, .err = err, .errlen = errlen };
 	size_t text_start = 0;
 	for (;;) {
@@ -684,7 +686,13 @@ void template_free(struct template *t)
 	for (size_t i = 0; i < t->n; i++)
 		node_release(&t->nodes[i]);
 	free(t->nodes);
+	free(t->src);
 	free(t);
+}
+
+const char *template_source(const struct template *t)
+{
+	return t->src;
 }
 
 int template_is_constant(const struct template *t)

@@ -38,6 +38,8 @@ struct template_env {
 int template_render(const struct template *t, const struct alert_labels *labels, double value,
 		    const struct template_env *env, struct buf *out);
 int template_is_constant(const struct template *t);
+/* The template as written in the config (owned by t). */
+const char *template_source(const struct template *t);
 
 /* Go's %v of a float64 (strconv 'g', shortest): 0.95, 1e+06, +Inf. */
 void template_format_value(double v, struct buf *out);
