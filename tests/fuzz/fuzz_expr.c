@@ -1,9 +1,10 @@
 /*
  * fuzz_expr.c -- alert rule expressions (alerts/expr.c expr_parse, the
  * PromQL subset of [alert] expr), then what is done with a parsed rule:
- * expr_format, expr_metrics, expr_eval (twice, so that window functions
- * and vector matching of alerts/expr_match.c run over a small fixed set
- * of series), expr_item_labels, and expr_caret on an error.
+ * expr_format, expr_format_promql (dbpulse rules), expr_metrics, expr_eval
+ * (twice, so that window functions and vector matching of
+ * alerts/expr_match.c run over a small fixed set of series),
+ * expr_item_labels, and expr_caret on an error.
  *
  * Properties: no crash, leak or UB; a parse error has a position inside
  * the text (or just past it); the normal form parses back to a rule of
@@ -95,6 +96,18 @@ static void evaluate(struct expr *e)
 	expr_result_release(&r);
 }
 
+/* The PromQL spelling of `dbpulse rules --format prometheus`, with and
+ * without a clear threshold: never empty, never a crash. */
+static void export_promql(const struct expr *e)
+{
+	struct buf p = BUF_INIT(BUF_UNLIMITED);
+	double threshold = 1;
+	expr_format_promql(e, NULL, &p);
+	FUZZ_CHECK(p.len > 0, "empty PromQL");
+	expr_format_promql(e, &threshold, &p);
+	buf_release(&p);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *src = fuzz_strndup(data, size);
@@ -105,6 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(e != NULL, "parsed into NULL");
 		check_roundtrip(e);
 		evaluate(e);
+		export_promql(e);
 		expr_free(e);
 	} else {
 		FUZZ_CHECK(e == NULL, "failed parse left a rule");
