@@ -619,7 +619,7 @@ int daemon_once(const char *config_path)
 	return rc < 0 || failed ? 1 : 0;
 }
 
-int daemon_check_config(const char *config_path)
+struct config *daemon_load_checked(const char *config_path)
 {
 	struct buf errors = BUF_INIT(1 << 20);
 	struct config *cfg = config_load(config_path, &errors);
@@ -630,10 +630,16 @@ int daemon_check_config(const char *config_path)
 		fputs(buf_str(&errors), stderr);
 		fprintf(stderr, "%s: %zu error%s; the configuration is not valid\n", config_path, n,
 			n == 1 ? "" : "s");
-		buf_release(&errors);
-		return 1;
 	}
 	buf_release(&errors);
+	return cfg;
+}
+
+int daemon_check_config(const char *config_path)
+{
+	struct config *cfg = daemon_load_checked(config_path);
+	if (!cfg)
+		return 1;
 	struct buf out = BUF_INIT(BUF_UNLIMITED);
 	unsigned targets = 0;
 	buf_printf(&out, "%s: configuration is valid\n", cfg->path);

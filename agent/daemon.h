@@ -42,5 +42,8 @@ int daemon_run(const char *config_path);
 int daemon_once(const char *config_path);
 /* Prints a summary of the config (exit 0) or every error (exit 1). */
 int daemon_check_config(const char *config_path);
+/* Loads the config, or prints every error and their count to stderr as
+ * --check-config does and returns NULL (dbpulse rules uses it too). */
+struct config *daemon_load_checked(const char *config_path);
 
 #endif

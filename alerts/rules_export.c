@@ -562,23 +562,6 @@ static void rules_usage(FILE *out)
 		DBPULSE_DEFAULT_CONFIG);
 }
 
-/* The configuration, or NULL after reporting why as --check-config does. */
-static struct config *load_reported(const char *path)
-{
-	struct buf errors = BUF_INIT(1 << 20);
-	struct config *cfg = config_load(path, &errors);
-	if (!cfg) {
-		size_t n = 0;   /* lines, but not the caret lines under an expression */
-		for (size_t i = 0; i < errors.len; i++)
-			n += (i == 0 || errors.data[i - 1] == '\n') && errors.data[i] != ' ';
-		fputs(buf_str(&errors), stderr);
-		fprintf(stderr, "%s: %zu error%s; the configuration is not valid\n", path, n,
-			n == 1 ? "" : "s");
-	}
-	buf_release(&errors);
-	return cfg;
-}
-
 int rules_main(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -615,7 +598,7 @@ int rules_main(int argc, char **argv)
 		fprintf(stderr, "dbpulse rules: unknown format '%s' (accepted: prometheus)\n", format);
 		return 2;
 	}
-	struct config *cfg = load_reported(path);
+	struct config *cfg = daemon_load_checked(path);
 	if (!cfg)
 		return 1;
 	struct buf out = BUF_INIT(BUF_UNLIMITED);
