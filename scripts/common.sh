@@ -37,10 +37,12 @@ LINT_PACKAGES="cppcheck clang-tidy"
 FUZZ_PACKAGES="clang libclang-rt-14-dev llvm-14"
 
 # The Debian package (scripts/package, tests/package.sh): debhelper and
-# dpkg-dev build it, lintian checks it; the install test runs its ExecStart
-# as the package's user (setpriv: util-linux), scrapes it with curl and
-# renders its man pages (man-db, groff-base).
-PACKAGE_PACKAGES="debhelper dpkg-dev lintian util-linux man-db groff-base"
+# dpkg-dev build it (dpkg-checkbuilddeps wants build-essential besides
+# debian/control's Build-Depends, which BUILD_PACKAGES are), lintian checks
+# it; the install test runs its ExecStart as the package's user (setpriv:
+# util-linux), scrapes it with curl and renders its man pages (man-db,
+# groff-base).
+PACKAGE_PACKAGES="build-essential debhelper dpkg-dev lintian util-linux man-db groff-base"
 
 say() { printf '==> %s\n' "$*" >&2; }
 
