@@ -2,10 +2,11 @@
 # package.sh -- the Debian package (scripts/package) installed on this
 # machine: apt-get installs the .deb (its Depends resolved), the files, the
 # conffile, the man pages, the user dbpulse and /var/lib/dbpulse are
-# checked; the unit's ExecStart line runs as dbpulse, as systemd would run
-# it (no systemd needed), and is scraped; then apt-get purge removes it all
-# and the test checks nothing is left but the user.  The package is never
-# left installed (the EXIT trap purges it).  TAP; root only.
+# checked, and the libraries the agent loads at run time load; the unit's
+# ExecStart line runs as dbpulse, as systemd would run it (no systemd
+# needed), and is scraped; then apt-get purge removes it all and the test
+# checks nothing is left but the user.  The package is never left
+# installed (the EXIT trap purges it).  TAP; root only.
 #
 #   tests/package.sh build-deb/dbpulse_0.1.0-1_amd64.deb
 . "$(dirname "$0")/integration/lib.sh"
@@ -91,6 +92,24 @@ check_config() {
 }
 check "as dbpulse: --check-config accepts $CONF" check_config || diag "$(cat "$TMP/check.out")"
 
+# libpq, libcurl and libcrypto are loaded at run time (Depends: libpq5,
+# libcurl4, libssl3): a PostgreSQL target and a webhook on a closed port
+# fail to connect, not to load
+chmod 711 "$TMP"
+closed=$(free_port)
+printf '[agent]\nlisten = 127.0.0.1:0\n[host]\nenabled = false\n[postgres "closed"]\n%s\n%s\n[webhook "closed"]\n%s\n' \
+	"dsn = host=127.0.0.1 port=$closed dbname=postgres user=dbpulse" "timeout = 2s" \
+	"url = http://127.0.0.1:$closed/hook" >"$TMP/libs.ini"
+chmod 644 "$TMP/libs.ini"
+LC_ALL=C setpriv --reuid=dbpulse --regid=dbpulse --clear-groups --no-new-privs \
+	/usr/bin/dbpulse -c "$TMP/libs.ini" --once >/dev/null 2>"$TMP/once.log"
+check "libpq loads: a PostgreSQL target on a closed port is refused" grep -q 'Connection refused' "$TMP/once.log" ||
+	diag "$(cat "$TMP/once.log")"
+LC_ALL=C setpriv --reuid=dbpulse --regid=dbpulse --clear-groups --no-new-privs \
+	/usr/bin/dbpulse -c "$TMP/libs.ini" --test-webhook closed >"$TMP/webhook.log" 2>&1
+check "libcurl and libcrypto load: a webhook on a closed port cannot connect" \
+	grep -q "Couldn't connect" "$TMP/webhook.log" || diag "$(cat "$TMP/webhook.log")"
+
 # ---- the unit's ExecStart, as the unit's user -----------------------------------
 
 exec_start=$(sed -n 's/^ExecStart=//p' "$UNIT")
@@ -102,7 +121,6 @@ if python3 -c 'import socket; socket.socket().bind(("127.0.0.1", 9930))' 2>/dev/
 	how="the installed $CONF, port 9930"
 else
 	port=$(free_port)
-	chmod 711 "$TMP"
 	cp "$CONF" "$TMP/agent.ini"
 	printf '[agent]\nlisten = 127.0.0.1:%s\n' "$port" >>"$TMP/agent.ini"
 	chgrp dbpulse "$TMP/agent.ini"
