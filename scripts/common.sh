@@ -36,6 +36,14 @@ $REDIS_PACKAGES $PGBOUNCER_PACKAGES $BROWSER_PACKAGES"
 LINT_PACKAGES="cppcheck clang-tidy groff-base"
 FUZZ_PACKAGES="clang libclang-rt-14-dev llvm-14"
 
+# The Debian package (scripts/package, tests/package.sh): debhelper and
+# dpkg-dev build it (dpkg-checkbuilddeps wants build-essential besides
+# debian/control's Build-Depends, which BUILD_PACKAGES are), lintian checks
+# it; the install test runs its ExecStart as the package's user (setpriv:
+# util-linux), scrapes it with curl and renders its man pages (man-db,
+# groff-base).
+PACKAGE_PACKAGES="build-essential debhelper dpkg-dev lintian util-linux man-db groff-base"
+
 say() { printf '==> %s\n' "$*" >&2; }
 
 as_root() {
