@@ -531,17 +531,50 @@ def may_be_empty(expr):
     return bool(filters or standby)
 
 
+def instant(url, expr, at):
+    """Prometheus' answer to an instant query at time AT (a dict)"""
+    query = urllib.parse.urlencode({"query": expr, "time": "%.3f" % at})
+    try:
+        with urllib.request.urlopen("%s/api/v1/query?%s" % (url, query), timeout=10) as r:
+            return json.load(r)
+    except urllib.error.HTTPError as e:
+        return json.load(e)
+
+
+def by_target(answer):
+    out = {}
+    for r in answer["data"]["result"]:
+        t = r["metric"].get("target", "")
+        out[t] = out.get(t, 0.0) + float(r["value"][1])
+    return out
+
+
+def check_stack(name, panel, url, at, values):
+    """a panel stacking the top statements, the other exported ones and
+    queryid="other" (queries A, B, C) must add up to its total (D)"""
+    values = dict(values, topn="2")  # fewer than statements_top: "the rest" is not empty
+    exprs = [substitute(t["expr"], values) for t in panel["targets"]]
+    sums = [by_target(instant(url, e, at)) for e in exprs]
+    problems = []
+    for tgt, total in sums[3].items():
+        parts = sum(s.get(tgt, 0.0) for s in sums[:3])
+        if abs(parts - total) > 1e-6 * max(1.0, abs(total)):
+            problems.append("%s: panel %r: target %s: top + rest + other = %g, total %g" % (
+                name, panel["title"], tgt, parts, total))
+    if not sums[3] or not sums[2]:
+        problems.append("%s: panel %r: no total or no other to compare" % (name, panel["title"]))
+    return problems
+
+
 def evaluate(url, paths):
+    import time
+    at = time.time() - 1  # one instant for all: the stacked panels' parts add up
     exprs, problems = each_expression(paths)
     remarks, n = [], 0
     for name, where, kind, text in exprs:
         expr = text[0] if kind == "label_values" else text
-        query = urllib.parse.urlencode({"query": expr})
         try:
-            with urllib.request.urlopen("%s/api/v1/query?%s" % (url, query), timeout=10) as r:
-                answer = json.load(r)
-        except urllib.error.HTTPError as e:
-            answer = json.load(e)
+            answer = instant(url, expr, at)
         except (OSError, ValueError) as e:
             problems.append("%s: %s: cannot query Prometheus: %s" % (name, where, e))
             continue
@@ -556,8 +589,16 @@ def evaluate(url, paths):
             remarks.append("(no data, as expected here) %s: %s" % (name, where))
         else:
             problems.append("%s: %s: no data for %s" % (name, where, expr))
-    print("%d expressions evaluated, %d with data, %d expectedly empty" % (
-        n, n - len(remarks) - len([p for p in problems if "no data" in p]), len(remarks)))
+    stacks = 0
+    for path in paths:
+        dash = load(path)
+        for p in all_panels(dash):
+            if p.get("title", "").endswith("the rest, and other"):
+                stacks += 1
+                problems += check_stack(path.rsplit("/", 1)[-1], p, url, at, var_values(dash))
+    print("%d expressions evaluated, %d with data, %d expectedly empty; %d stacked panels add up"
+          % (n, n - len(remarks) - len([p for p in problems if "no data" in p]), len(remarks),
+             stacks))
     for r in remarks:
         print(r)
     return problems
