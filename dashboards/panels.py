@@ -50,6 +50,10 @@ def field_config(unit, *, min_=None, max_=None, decimals=None, steps=None, custo
     return {"defaults": d, "overrides": overrides or []}
 
 
+# how Grafana's legend names a calculation (its sortBy)
+CALC_NAMES = {"mean": "Mean", "max": "Max", "min": "Min", "lastNotNull": "Last *", "last": "Last"}
+
+
 def timeseries(title, targets, unit, *, w=8, h=8, desc="", stack=False, min_=0, max_=None,
                overrides=None, calcs=("mean", "max", "lastNotNull"), fill=10, bars=False):
     custom = {"drawStyle": "bars" if bars else "line", "lineWidth": 1,
@@ -68,7 +72,7 @@ def timeseries(title, targets, unit, *, w=8, h=8, desc="", stack=False, min_=0, 
                                         color={"mode": "palette-classic"}),
             "options": {"legend": {"displayMode": "table", "placement": "bottom",
                                    "showLegend": True, "calcs": list(calcs),
-                                   "sortBy": calcs[-1].capitalize() if calcs else None,
+                                   "sortBy": CALC_NAMES[calcs[-1]],
                                    "sortDesc": True} if calcs else
                         {"displayMode": "list", "placement": "bottom", "showLegend": True,
                          "calcs": []},
