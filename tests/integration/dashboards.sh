@@ -9,9 +9,10 @@
 # every metric name of every query a family of the live /metrics, the
 # label names of matchers and by()/on() clauses labels of those families,
 # every expression valid PromQL (promtool check rules), and every one
-# evaluated by a real Prometheus scraping the agent: no error, and data
-# but where a query shows only trouble.  dashboards/build.py, which writes
-# the JSON, has been run.
+# evaluated by a real Prometheus scraping the agent: no error, data but
+# where a query shows only trouble, and the stacked statement panels (top
+# N, the rest, queryid="other") adding up to the total.  And
+# dashboards/build.py, which writes the JSON, has been run.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg_lib.sh"
 . "$(dirname "$0")/redis_lib.sh"
@@ -20,8 +21,7 @@ require curl python3
 pg_require
 redis_require
 pgbouncer_require
-[ -n "$PROMTOOL" ] || skip_all "promtool is not installed (Debian package prometheus)"
-PROMETHEUS=${PROMETHEUS:-$(command -v prometheus || true)}
+PROMETHEUS=${PROMETHEUS-$(command -v prometheus || true)} # set empty: that check skips
 
 HELPER="$top_srcdir/tests/integration/dashboard_metrics.py"
 DASHBOARDS="$top_srcdir/dashboards/dbpulse-overview.json $top_srcdir/dashboards/dbpulse-queries.json"
@@ -123,9 +123,13 @@ result structure "valid Grafana JSON: unique ids, no overlaps, \${datasource} on
 result built "the JSON is what dashboards/build.py writes"
 result names "every metric name of the dashboards' queries is in the agent's /metrics"
 result labels "every label of their matchers and by()/on() clauses is a label of those metrics"
-out=$("$PROMTOOL" check rules "$TMP/rules.yml" 2>&1)
-check "every expression is valid PromQL (promtool check rules)" test $? = 0 -a -s "$TMP/rules.yml"
-grep -q SUCCESS <<<"$out" || diag "$out"
+if [ -n "$PROMTOOL" ]; then
+	out=$("$PROMTOOL" check rules "$TMP/rules.yml" 2>&1)
+	check "every expression is valid PromQL (promtool check rules)" test $? = 0 -a -s "$TMP/rules.yml"
+	grep -q SUCCESS <<<"$out" || diag "$out"
+else
+	ok "# SKIP the expressions' syntax: promtool is not installed (Debian package prometheus)"
+fi
 
 # ---- run by Prometheus -------------------------------------------------------------------------------
 if [ -n "$prom" ]; then
