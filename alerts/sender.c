@@ -269,8 +269,18 @@ static struct curl_slist *request_headers(struct sender *s, const char *id,
 	return h;
 }
 
-/* One attempt at delivering notes[0..n); for several URLs
- * (alertmanager-api), delivered when one of them took it. */
+static void count_failure(struct sender *s, const char *reason)
+{
+	for (int f = 0; f < FAIL_REASONS; f++)
+		if (strcmp(fail_names[f], reason) == 0)
+			atomic_fetch_add(&s->failed[f], 1);
+}
+
+/* One attempt at delivering notes[0..n).  Several URLs (alertmanager-api,
+ * the members of an Alertmanager cluster) each get it, as Alertmanager's
+ * clients must send to every member; delivered when one of them took it.
+ * The failures of the others are counted and logged (a member that missed
+ * a firing alert gets it at the next resend). */
 static enum outcome deliver(struct sender *s, struct alert_note *const *notes, size_t n,
 			    const char *id, struct attempt *a)
 {
@@ -288,7 +298,10 @@ static enum outcome deliver(struct sender *s, struct alert_note *const *notes, s
 	}
 	struct curl_slist *headers = request_headers(s, id, &body);
 	enum outcome best = RETRY;
-	for (size_t i = 0; i < s->conf->url.n && best != SENT; i++) {
+	size_t nurl = s->conf->url.n, nfailed = 0;
+	struct missed { struct attempt at; size_t url; } *failed =
+		nurl > 1 ? xcalloc(nurl, sizeof(*failed)) : NULL;
+	for (size_t i = 0; i < nurl; i++) {
 		struct attempt one;
 		post(s->conf->url.items[i], headers, body.data, body.len, s->conf->timeout_ms, &one);
 		enum outcome o = outcome_of(&one);
@@ -296,11 +309,22 @@ static enum outcome deliver(struct sender *s, struct alert_note *const *notes, s
 			limit_reached(&s->limits, SL_RESPONSE, "alerts", s->section->name,
 				      "the receiver's answer is longer than %zu bytes; the rest is not read",
 				      RESPONSE_READ_MAX);
-		if (i == 0 || o == SENT || (o == RETRY && best == REJECTED)) {
+		if (o != SENT && failed)
+			failed[nfailed++] = (struct missed){ one, i };
+		if (best != SENT && (i == 0 || o == SENT || (o == RETRY && best == REJECTED))) {
 			*a = one;
 			best = o;
 		}
 	}
+	/* delivered, but not to every member: the caller counts only a failed
+	 * delivery, so these are counted here */
+	for (size_t i = 0; best == SENT && i < nfailed; i++) {
+		if (failed[i].at.reason[0])
+			count_failure(s, failed[i].at.reason);
+		log_warn("alerts", s->section->name, "Alertmanager %zu of %zu did not take %zu alert%s: %s",
+			 failed[i].url + 1, nurl, n, n == 1 ? "" : "s", failed[i].at.detail);
+	}
+	free(failed);
 	netlib.slist_free_all(headers);
 	buf_release(&body);
 	return best;
@@ -434,11 +458,8 @@ static double round_once(struct sender *s, int *retry)
 	size_t batch = pick_batch(s, notes, n, batch_notes, id);
 	struct attempt a = { 0 };
 	enum outcome o = deliver(s, batch_notes, batch, id, &a);
-	if (a.reason[0] && o != SENT) {
-		for (int f = 0; f < FAIL_REASONS; f++)
-			if (strcmp(fail_names[f], a.reason) == 0)
-				atomic_fetch_add(&s->failed[f], 1);
-	}
+	if (a.reason[0] && o != SENT)
+		count_failure(s, a.reason);
 	if (o == SENT) {
 		after_success(s, batch_notes, batch, now_s());
 		outbox_batch_clear(s->outbox, s->section->name);
