@@ -12,9 +12,18 @@ set -u
 : "${DBPULSE:=$top_builddir/dbpulse}"
 : "${PROMTOOL:=$(command -v promtool || true)}"
 
+
 TAP_N=0
 TAP_FAILED=0
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/dbpulse-test.XXXXXX")
+# Debian's python3 (a test dependency), not a version manager's shim that
+# comes first in PATH: a shim costs up to seconds per start on a loaded
+# machine, and the tests start python3 often (free_port, receivers, fakes).
+# A link first in PATH, not a function: `cmd &` then `$!` must stay the
+# python process itself, which cleanup kills.
+if [ -x /usr/bin/python3 ]; then
+	mkdir -p "$TMP/bin" && ln -sf /usr/bin/python3 "$TMP/bin/python3" && PATH="$TMP/bin:$PATH"
+fi
 AGENT_PID=
 URL=
 BG_PIDS= # background helpers (fakes, receivers, load) that cleanup ends
