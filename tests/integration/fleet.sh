@@ -17,23 +17,6 @@ redis_require
 AM_BIN=$(command -v prometheus-alertmanager || command -v alertmanager || true)
 [ -n "$AM_BIN" ] || skip_all "prometheus-alertmanager is not installed"
 
-# Debian's python3 for the many small parsers below, not a wrapper found
-# first in PATH (a pyenv shim costs a second a call on a loaded machine)
-PY3=/usr/bin/python3
-[ -x "$PY3" ] || PY3=python3
-T_BEGIN=$(date +%s.%N)
-# within SECONDS COMMAND...: polls every 0.25 s until COMMAND succeeds or
-# SECONDS of wall-clock time have passed (on a loaded machine each poll of
-# curl and python3 is slow: wait_for's 100 ms steps would stretch)
-within() {
-	local end=$(($(date +%s) + $1))
-	shift
-	until "$@"; do
-		[ "$(date +%s)" -lt "$end" ] || return 1
-		sleep 0.25
-	done
-}
-at() { diag "$(awk -v a="$T_BEGIN" -v b="$(date +%s.%N)" 'BEGIN { printf "%5.1f s", b - a }'): $*"; }
 AM_PIDS=
 
 # am_start N WEB_PORT CLUSTER_PORT PEER_PORT: member N of the cluster
@@ -59,7 +42,7 @@ for a in json.load(sys.stdin):
 '
 am_alerts() {
 	curl -sS --max-time 5 "http://127.0.0.1:$1/api/v2/alerts?active=true&silenced=false&inhibited=false" |
-		"$PY3" -c "$AM_PY"
+		python3 -c "$AM_PY"
 }
 # am_count PORT ALERTNAME: how many alerts of that name the member lists
 am_count() { am_alerts "$1" | grep -c "alertname=$2,"; }
@@ -67,12 +50,12 @@ am_has_n() { [ "$(am_count "$1" "$2")" = "$3" ]; }
 am_has_line() { [ "$(am_alerts "$1" | grep -cx -- "$2")" -ge 1 ]; }
 am_members() { # am_members PORT: the cluster's size as the member sees it
 	curl -sS --max-time 5 "http://127.0.0.1:$1/api/v2/status" |
-		"$PY3" -c 'import json, sys; print(len(json.load(sys.stdin)["cluster"]["peers"]))'
+		python3 -c 'import json, sys; print(len(json.load(sys.stdin)["cluster"]["peers"]))'
 }
 am_clustered() { [ "$(am_members "$1" 2>/dev/null)" = 2 ]; }
 # notes ALERTNAME: "NOTIFICATIONS ALERTS" the receiver got for the group of that alertname
 notes() {
-	"$PY3" - "$TMP/hook.log" "$1" <<'PY'
+	python3 - "$TMP/hook.log" "$1" <<'PY'
 import json, sys
 n = alerts = 0
 for line in open(sys.argv[1]):

@@ -104,6 +104,21 @@ wait_for() {
 	return 1
 }
 
+# within SECONDS COMMAND...: polls every 0.25 s until COMMAND succeeds or
+# SECONDS of wall-clock time have passed (wait_for counts its 100 ms
+# steps, which stretch on a loaded machine when each poll is slow)
+within() {
+	local end=$(($(date +%s) + $1))
+	shift
+	until "$@"; do
+		[ "$(date +%s)" -lt "$end" ] || return 1
+		sleep 0.25
+	done
+}
+TEST_BEGIN=$(date +%s.%N)
+# at MESSAGE...: a diagnostic line with the seconds since the test began
+at() { diag "$(awk -v a="$TEST_BEGIN" -v b="$(date +%s.%N)" 'BEGIN { printf "%5.1f s", b - a }'): $*"; }
+
 # stop_agent: SIGTERM, and a test that it exited with status 0 (under the
 # sanitizers a leak or an error report makes the status non-zero)
 stop_agent() {

@@ -21,10 +21,6 @@ redis_require
 : "${PROMETHEUS_BIN:=$(command -v prometheus || echo /usr/bin/prometheus)}"
 [ -x "$PROMETHEUS_BIN" ] || skip_all "prometheus is not installed (Debian package prometheus)"
 
-# Debian's python3 for the many small parsers below, not a wrapper found
-# first in PATH (a pyenv shim costs a second a call on a loaded machine)
-PY3=/usr/bin/python3
-[ -x "$PY3" ] || PY3=python3
 PROM_PORT=
 PROM_URL=
 PROM_PID=
@@ -48,13 +44,13 @@ for r in d["data"]["result"]:
 pq() {
 	local args=(--data-urlencode "query=$1")
 	[ $# -ge 2 ] && args+=(--data-urlencode "time=$2")
-	curl -sS --max-time 5 -G "$PROM_URL/api/v1/query" "${args[@]}" | "$PY3" -c "$PQ_PY" instant
+	curl -sS --max-time 5 -G "$PROM_URL/api/v1/query" "${args[@]}" | python3 -c "$PQ_PY" instant
 }
 # pq_range EXPR START END: a range query, step 1 s; 'LABELS TIME VALUE' lines
 pq_range() {
 	curl -sS --max-time 10 -G "$PROM_URL/api/v1/query_range" --data-urlencode "query=$1" \
 		--data-urlencode "start=$2" --data-urlencode "end=$3" --data-urlencode "step=1" |
-		"$PY3" -c "$PQ_PY" range
+		python3 -c "$PQ_PY" range
 }
 # pq_value EXPR: the value of the query's only series (nothing when none)
 pq_value() { pq "$1" | awk 'NR == 1 { print $NF }'; }
@@ -95,19 +91,6 @@ prom_target() {
 		mv "$TMP/targets/.dbpulse.tmp" "$TMP/targets/dbpulse.yml"
 }
 
-T_BEGIN=$(date +%s.%N)
-# within SECONDS COMMAND...: polls every 0.25 s until COMMAND succeeds or
-# SECONDS of wall-clock time have passed (on a loaded machine each poll of
-# curl and python3 is slow: wait_for's 100 ms steps would stretch)
-within() {
-	local end=$(($(date +%s) + $1))
-	shift
-	until "$@"; do
-		[ "$(date +%s)" -lt "$end" ] || return 1
-		sleep 0.25
-	done
-}
-at() { diag "$(awk -v a="$T_BEGIN" -v b="$(date +%s.%N)" 'BEGIN { printf "%5.1f s", b - a }'): $*"; }
 
 prom_start # it starts while PostgreSQL does; its target comes with the agent
 pg_start || { not_ok "PostgreSQL starts"; done_testing; }
@@ -144,7 +127,7 @@ inst="instance=\"$AGENT_ADDR\""
 job='job="dbpulse"'
 check "up{job=\"dbpulse\"} == 1 with instance=\"$AGENT_ADDR\"" pq_has 'up{job="dbpulse"} == 1' "$inst" "$job"
 target_healthy() {
-	curl -sS --max-time 5 "$PROM_URL/api/v1/targets" | "$PY3" -c 'import json, sys
+	curl -sS --max-time 5 "$PROM_URL/api/v1/targets" | python3 -c 'import json, sys
 t = json.load(sys.stdin)["data"]["activeTargets"]
 sys.exit(not (len(t) == 1 and t[0]["health"] == "up" and t[0]["lastError"] == ""))'
 }
