@@ -33,12 +33,7 @@ check "--check-config counts the targets" grep -q '^1 target enabled$' <<<"$out"
 
 # The commented default rule set and receivers at the end of agent.ini,
 # uncommented as a user would: every rule and webhook must be accepted.
-awk '/^; =+$/ && !s {s=1} s && /^; (\[|[a-z_]+ = )/ {sub(/^; /,"")} {print}' \
-	"$top_srcdir/agent.ini" >"$TMP/all.ini"
-printf 'routing-key\n' >"$TMP/pd.key"
-printf 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n' >"$TMP/audit.whsec"
-chmod 600 "$TMP/pd.key" "$TMP/audit.whsec"
-sed -i "s#/etc/dbpulse/pagerduty.key#$TMP/pd.key#; s#/etc/dbpulse/audit.whsec#$TMP/audit.whsec#" "$TMP/all.ini"
+default_rules_config "$TMP/all.ini"
 out=$("$DBPULSE" --check-config -c "$TMP/all.ini" 2>&1)
 rc=$?
 check "agent.ini's default rules and webhooks, uncommented, are valid" test $rc = 0 || diag "$out"

@@ -104,6 +104,18 @@ wait_for() {
 	return 1
 }
 
+# default_rules_config OUT: agent.ini with the commented default rule set
+# and receivers at its end uncommented, as a user would, their key files
+# made in TMP
+default_rules_config() {
+	awk '/^; =+$/ && !s {s=1} s && /^; (\[|[a-z_]+ = )/ {sub(/^; /,"")} {print}' \
+		"$top_srcdir/agent.ini" >"$1"
+	printf 'routing-key\n' >"$TMP/pd.key"
+	printf 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n' >"$TMP/audit.whsec"
+	chmod 600 "$TMP/pd.key" "$TMP/audit.whsec"
+	sed -i "s#/etc/dbpulse/pagerduty.key#$TMP/pd.key#; s#/etc/dbpulse/audit.whsec#$TMP/audit.whsec#" "$1"
+}
+
 # within SECONDS COMMAND...: polls every 0.25 s until COMMAND succeeds or
 # SECONDS of wall-clock time have passed (wait_for counts its 100 ms
 # steps, which stretch on a loaded machine when each poll is slow)

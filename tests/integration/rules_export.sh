@@ -13,12 +13,7 @@
 [ -n "$PROMTOOL" ] || skip_all "promtool is not installed"
 
 # The default rule set, uncommented as cli.sh does.
-awk '/^; =+$/ && !s {s=1} s && /^; (\[|[a-z_]+ = )/ {sub(/^; /,"")} {print}' \
-	"$top_srcdir/agent.ini" >"$TMP/all.ini"
-printf 'routing-key\n' >"$TMP/pd.key"
-printf 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n' >"$TMP/audit.whsec"
-chmod 600 "$TMP/pd.key" "$TMP/audit.whsec"
-sed -i "s#/etc/dbpulse/pagerduty.key#$TMP/pd.key#; s#/etc/dbpulse/audit.whsec#$TMP/audit.whsec#" "$TMP/all.ini"
+default_rules_config "$TMP/all.ini"
 sections=$(grep -c '^\[alert "' "$TMP/all.ini")
 
 "$DBPULSE" rules -c "$TMP/all.ini" --format prometheus >"$TMP/all.yml" 2>"$TMP/all.err"
