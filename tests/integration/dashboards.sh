@@ -98,16 +98,25 @@ if [ -n "$PROMETHEUS" ]; then
 	prom=$!
 	bg_track "$prom"
 fi
+# replication_up SCRAPE: the replication series of both sides, the
+# primary's (pg_stat_replication: the standby streams) and the standby's
+replication_up() {
+	local n
+	for n in write_lag_seconds flush_lag_seconds replay_lag_seconds replay_lag_bytes; do
+		grep -q "^pg_stat_replication_$n{target=\"main\"," <<<"$1" || return 1
+	done
+	for n in pg_replication_lag_seconds pg_replication_last_replay_age_seconds \
+		pg_stat_wal_receiver_last_msg_age_seconds; do
+		grep -q "^$n{target=\"standby\"}" <<<"$1" || return 1
+	done
+	grep -q '^pg_stat_wal_receiver_streaming{target="standby"} 1' <<<"$1"
+}
 all_up() {
 	local m
 	m=$(scrape) &&
 		grep -q '^pg_up{target="main"} 1' <<<"$m" && grep -q '^redis_up{target="cache"} 1' <<<"$m" &&
 		grep -q '^pgbouncer_up{target="pool"} 1' <<<"$m" && grep -q '^pg_database_size_bytes' <<<"$m" &&
-		grep -q '^pg_up{target="standby"} 1' <<<"$m" &&
-		grep -q '^pg_stat_replication_replay_lag_bytes{target="main"' <<<"$m" &&
-		grep -q '^pg_stat_wal_receiver_streaming{target="standby"} 1' <<<"$m" &&
-		grep -q '^pg_stat_wal_receiver_last_msg_age_seconds{target="standby"}' <<<"$m" &&
-		grep -q '^pg_replication_last_replay_age_seconds{target="standby"}' <<<"$m" &&
+		grep -q '^pg_up{target="standby"} 1' <<<"$m" && replication_up "$m" &&
 		grep -q '^pg_replication_slots_retained_bytes' <<<"$m" &&
 		grep -q '^pg_stat_statements_query_info' <<<"$m" && grep -q '^ALERTS{.*firing' <<<"$m" &&
 		grep -q '^ALERTS{.*pending' <<<"$m" &&
