@@ -8,13 +8,12 @@ live /metrics of the agent (tests/integration/dashboards.sh runs it).
         panel types timeseries/stat/table/gauge/row, every data source
         reference the ${datasource} variable (no uid hard-coded, no
         __inputs), a unit on every panel, a legend on every time series
-    dashboard_metrics.py names METRICS SRCDIR DASHBOARD...
+    dashboard_metrics.py names METRICS DASHBOARD...
         every metric name of every PromQL expression (panels' targets,
         template variables' label_values()/query_result(), annotations) is
         a family of METRICS (a saved scrape: # TYPE lines and samples,
-        _bucket/_sum/_count of histograms and summaries); the few names
-        the agent exports only with a standby (STANDBY_ONLY) are checked
-        against the collectors' sources in SRCDIR instead
+        _bucket/_sum/_count of histograms and summaries), the replication
+        ones too: the scrape is of a primary with a streaming standby
     dashboard_metrics.py labels METRICS DASHBOARD...
         every label name of a matcher is a label of its metric in METRICS;
         every label of by()/without() is a label of some metric in the
@@ -28,7 +27,7 @@ live /metrics of the agent (tests/integration/dashboards.sh runs it).
         Prometheus that scrapes the agent: an error (a many-to-many match,
         a duplicate series) is a problem, and so is no data, but for the
         expressions that only show trouble (a comparison that filters:
-        `> 0`, `== 0`) or need a standby; those are listed as remarks
+        `> 0`, `== 0`); those are listed as remarks
     dashboard_metrics.py all METRICS SRCDIR RULES OUTDIR DASHBOARD...
         structure, names, labels and rules in one run (one interpreter
         start), and whether the JSON is what SRCDIR/dashboards/build.py
@@ -41,7 +40,6 @@ Problems are printed one a line ("DASHBOARD: PANEL: ..."); the status is
 1 when there is any.
 """
 import concurrent.futures
-import glob
 import json
 import re
 import sys
@@ -54,18 +52,6 @@ sys.dont_write_bytecode = True  # check_built imports dashboards/build.py: no __
 
 DS_REF = {"type": "prometheus", "uid": "${datasource}"}
 PANEL_TYPES = {"timeseries", "stat", "table", "gauge", "row"}
-
-# Exported only on a primary with standbys (pg_stat_replication) or on a
-# standby: a single test server cannot show them, so they are looked up in
-# the collectors' sources instead
-STANDBY_ONLY = {
-    "pg_stat_replication_replay_lag_seconds", "pg_stat_replication_write_lag_seconds",
-    "pg_stat_replication_flush_lag_seconds", "pg_stat_replication_replay_lag_bytes",
-    "pg_replication_lag_seconds", "pg_replication_last_replay_age_seconds",
-    "pg_stat_wal_receiver_streaming", "pg_stat_wal_receiver_last_msg_age_seconds",
-}
-# their labels (pg_health.c)
-STANDBY_LABELS = {"application_name", "client_addr", "target"}
 
 BUILTIN_VARS = {
     "__rate_interval": "1m", "__interval": "1m", "__interval_ms": "60000",
@@ -331,14 +317,6 @@ def families(path):
     return fams
 
 
-def in_sources(name, srcdir):
-    for path in glob.glob(srcdir + "/collectors/*.c"):
-        with open(path, encoding="utf-8", errors="replace") as f:
-            if '"%s"' % name in f.read():
-                return True
-    return False
-
-
 # ---- the checks -------------------------------------------------------------------------------
 
 def check_structure(paths):
@@ -444,7 +422,7 @@ def each_expression(paths):
     return out, problems
 
 
-def check_names(metrics_path, srcdir, paths):
+def check_names(metrics_path, paths):
     fams = families(metrics_path)
     exprs, problems = each_expression(paths)
     used = 0
@@ -458,13 +436,9 @@ def check_names(metrics_path, srcdir, paths):
         problems += ["%s: %s: %s" % (name, where, b) for b in bad]
         for _, metric in metrics:
             used += 1
-            if metric in fams:
-                continue
-            if metric in STANDBY_ONLY and in_sources(metric, srcdir):
-                continue
-            why = ("exported only with a standby, but not found in collectors/*.c"
-                   if metric in STANDBY_ONLY else "not in the agent's /metrics")
-            problems.append("%s: %s: metric %s: %s" % (name, where, metric, why))
+            if metric not in fams:
+                problems.append("%s: %s: metric %s: not in the agent's /metrics" %
+                                (name, where, metric))
         if not metrics:
             problems.append("%s: %s: no metric in %r" % (name, where, expr))
     print("%d expressions, %d metric references, %d distinct names" % (
@@ -476,8 +450,6 @@ def check_names(metrics_path, srcdir, paths):
 def labels_of(metric, fams):
     if metric in fams:
         return fams[metric] | BUILTIN_LABELS
-    if metric in STANDBY_ONLY:
-        return STANDBY_LABELS | BUILTIN_LABELS
     return None  # unknown metric: `names` reports it
 
 
@@ -526,11 +498,9 @@ def write_rules(out, paths):
 
 
 def may_be_empty(expr):
-    """true for an expression that shows only trouble or a standby: empty
-    on a healthy single test server"""
-    filters = re.search(r"\)\s*(>|==)\s*0\b|\}\s*(>|==)\s*0\b", expr)
-    standby = any(m in STANDBY_ONLY for _, m in analyse(expr)[0])
-    return bool(filters or standby)
+    """true for an expression that shows only trouble: empty on healthy
+    test servers"""
+    return bool(re.search(r"\)\s*(>|==)\s*0\b|\}\s*(>|==)\s*0\b", expr))
 
 
 def instant(url, expr, at):
@@ -631,7 +601,7 @@ def run_all(metrics, srcdir, rules, outdir, paths):
     import io
     checks = (("structure", lambda: check_structure(paths)),
               ("built", lambda: check_built(srcdir, paths)),
-              ("names", lambda: check_names(metrics, srcdir, paths)),
+              ("names", lambda: check_names(metrics, paths)),
               ("labels", lambda: check_labels(metrics, paths)),
               ("rules", lambda: write_rules(rules, paths)))
     for name, fn in checks:
@@ -658,7 +628,7 @@ def main(argv):
     if cmd == "structure":
         problems = check_structure(argv[2:])
     elif cmd == "names":
-        problems = check_names(argv[2], argv[3], argv[4:])
+        problems = check_names(argv[2], argv[3:])
     elif cmd == "labels":
         problems = check_labels(argv[2], argv[3:])
     elif cmd == "rules":

@@ -1,9 +1,10 @@
 #!/bin/bash
 # dashboards.sh -- the Grafana dashboards (dashboards/*.json) against the
-# real thing: a PostgreSQL 15 with pg_stat_statements (pg_lib.sh), a Redis
-# (redis_lib.sh), a PgBouncer (pgbouncer_lib.sh) and the host, watched by
-# one agent with alert rules (one firing, one pending) and a webhook to a
-# local receiver, after a little load.  Checked with
+# real thing: a PostgreSQL 15 with pg_stat_statements (pg_lib.sh) and a
+# physical streaming standby of it (the replication metrics of both sides),
+# a Redis (redis_lib.sh), a PgBouncer (pgbouncer_lib.sh) and the host,
+# watched by one agent with alert rules (one firing, one pending) and a
+# webhook to a local receiver, after a little load.  Checked with
 # dashboard_metrics.py: the JSON (unique panel ids, a grid without
 # overlaps, the ${datasource} variable everywhere, units and legends),
 # every metric name of every query a family of the live /metrics, the
@@ -35,12 +36,14 @@ result() {
 
 # ---- the servers and the agent -----------------------------------------------------------------
 pg_start || { not_ok "PostgreSQL starts"; done_testing; }
+pg_start_standby || { not_ok "a streaming standby of it starts"; done_testing; }
 redis_start "maxmemory 64mb" || { not_ok "Redis starts"; done_testing; }
 pgbouncer_start || { not_ok "PgBouncer starts"; done_testing; }
 export PGTEST_PASSWORD="$PG_PASSWORD" REDISTEST_PASSWORD="$REDIS_DBPULSE_PASSWORD"
 receiver_start hook 200 || { not_ok "the receiver starts"; done_testing; }
 
-# a table with dead rows, a replication slot, statements of two kinds
+# a table with dead rows, a replication slot, statements of two kinds; the
+# standby replays their commits (pg_replication_last_replay_age_seconds)
 pg_sql >/dev/null <<-'SQL'
 	CREATE TABLE orders (id int PRIMARY KEY, note text);
 	INSERT INTO orders SELECT i, 'n' || i FROM generate_series(1, 2000) i;
@@ -66,6 +69,8 @@ host_config "$TMP/agent.ini"
 	pg_target_section main
 	echo "statements_query_info = true"
 	echo "statements_top = 5" # a few statements beyond it: queryid="other" has some
+	printf '[postgres "standby"]\ndsn = %s\npassword_env = PGTEST_PASSWORD\n' "$PG_STANDBY_DSN"
+	printf 'interval = 1s\ntimeout = 1s\nslow_interval = 1s\n'
 	printf '[redis "cache"]\naddress = %s\nusername = dbpulse\npassword_env = REDISTEST_PASSWORD\n' \
 		"$REDIS_ADDRESS"
 	printf 'interval = 1s\ntimeout = 1s\n'
@@ -93,17 +98,31 @@ if [ -n "$PROMETHEUS" ]; then
 	prom=$!
 	bg_track "$prom"
 fi
+# replication_up SCRAPE: the replication series of both sides, the
+# primary's (pg_stat_replication: the standby streams) and the standby's
+replication_up() {
+	local n
+	for n in write_lag_seconds flush_lag_seconds replay_lag_seconds replay_lag_bytes; do
+		grep -q "^pg_stat_replication_$n{target=\"main\"," <<<"$1" || return 1
+	done
+	for n in pg_replication_lag_seconds pg_replication_last_replay_age_seconds \
+		pg_stat_wal_receiver_last_msg_age_seconds; do
+		grep -q "^$n{target=\"standby\"}" <<<"$1" || return 1
+	done
+	grep -q '^pg_stat_wal_receiver_streaming{target="standby"} 1' <<<"$1"
+}
 all_up() {
 	local m
 	m=$(scrape) &&
 		grep -q '^pg_up{target="main"} 1' <<<"$m" && grep -q '^redis_up{target="cache"} 1' <<<"$m" &&
 		grep -q '^pgbouncer_up{target="pool"} 1' <<<"$m" && grep -q '^pg_database_size_bytes' <<<"$m" &&
+		grep -q '^pg_up{target="standby"} 1' <<<"$m" && replication_up "$m" &&
 		grep -q '^pg_replication_slots_retained_bytes' <<<"$m" &&
 		grep -q '^pg_stat_statements_query_info' <<<"$m" && grep -q '^ALERTS{.*firing' <<<"$m" &&
 		grep -q '^ALERTS{.*pending' <<<"$m" &&
 		grep -q '^dbpulse_notifications_total{receiver="hook",status="firing"} [1-9]' <<<"$m"
 }
-check "every target up, the firing alert delivered" wait_for 20 all_up ||
+check "every target up, the standby streaming, the firing alert delivered" wait_for 20 all_up ||
 	diag "$(tail -n 20 "$TMP/agent.log")"
 
 # (lib.sh's wait_collections stops reading a scrape at its line: curl

@@ -52,6 +52,17 @@
 #                              (bench/pg_load.sh, as "postgres")
 #   pg_cleanup                 what the EXIT trap runs: stops the cluster
 #                              (immediate, then SIGKILL), removes $PG_DIR
+#   pg_start_standby           a physical streaming standby of the running
+#                              cluster: pg_basebackup -R -X stream as
+#                              "postgres" into $PG_DIR/standby, started on
+#                              its own free port and socket directory; returns
+#                              once pg_stat_replication shows it streaming.
+#                              Call it in the script's own shell (not in
+#                              $(...)): it puts pg_standby_stop in front of
+#                              the EXIT trap.  Its processes' titles carry
+#                              $PG_DIR/standby, so pg_kill, pg_restart,
+#                              pg_cleanup and the watchdog reap them too.
+#   pg_standby_stop            immediate shutdown of the standby
 #
 # After pg_start (exported):
 #   PGPORT_TEST   the port
@@ -60,6 +71,9 @@
 #   PG_SUPER_DSN  host=$PG_SOCKDIR port=$PGPORT_TEST dbname=postgres user=postgres
 #   PG_DIR, PG_DATA, PG_SOCKDIR, PG_LOG (server log), PG_BINDIR, PG_PID
 #   (postmaster)
+# After pg_start_standby: PG_STANDBY_PORT, PG_STANDBY_DSN (host=127.0.0.1
+# port=$PG_STANDBY_PORT dbname=postgres user=dbpulse), PG_STANDBY_DIR,
+# PG_STANDBY_DATA, PG_STANDBY_SOCKDIR, PG_STANDBY_LOG, PG_STANDBY_PID
 # Authentication (pg_hba.conf): unix socket: "postgres" trust, other roles
 # scram-sha-256; TCP 127.0.0.1 only, scram-sha-256 for every role (the
 # superuser has no password, so it cannot log in over TCP).
@@ -88,6 +102,13 @@ PGPORT_TEST=
 PG_DSN=
 PG_SUPER_DSN=
 PG_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PG_STANDBY_DIR=
+PG_STANDBY_DATA=
+PG_STANDBY_SOCKDIR=
+PG_STANDBY_LOG=
+PG_STANDBY_PORT=
+PG_STANDBY_DSN=
+PG_STANDBY_PID=
 export PG_PASSWORD
 
 # libpq and pg_wrapper read these; none of them may steer the harness
@@ -421,6 +442,90 @@ pg_cleanup() {
 	pg_reap
 	rm -rf "$PG_DIR"
 	PG_PID=
+}
+
+# pg_standby_launch: pg_ctl start of the standby on a free port (retried
+# when one is taken meanwhile); 0 started
+pg_standby_launch() {
+	local attempt port before range lo hi
+	range=$(pg_port_range)
+	lo=${range% *}
+	hi=${range#* }
+	for attempt in $(seq 1 100); do
+		if [ -n "$PG_PORT_FIRST" ]; then
+			port=$((PGPORT_TEST + attempt))
+		else
+			port=$((lo + (RANDOM * 32768 + RANDOM) % (hi - lo + 1)))
+		fi
+		[ "$port" = "$PGPORT_TEST" ] && continue
+		pg_port_busy "$port" && continue
+		before=$( (wc -l <"$PG_STANDBY_LOG") 2>/dev/null || echo 0)
+		if pg_as_owner "$PG_BINDIR/pg_ctl" -D "$PG_STANDBY_DATA" -l "$PG_STANDBY_LOG" -w -t 30 \
+			-o "-p $port" start >"$PG_STANDBY_DIR/pg_ctl.out" 2>&1; then
+			PG_STANDBY_PORT=$port
+			PG_STANDBY_PID=$(head -n 1 "$PG_STANDBY_DATA/postmaster.pid")
+			return 0
+		fi
+		tail -n +"$((before + 1))" "$PG_STANDBY_LOG" 2>/dev/null |
+			grep -qE 'could not bind|could not create any TCP/IP sockets|Address already in use' &&
+			continue
+		pg_diag "the standby's pg_ctl start on port $port failed:" \
+			"$(cat "$PG_STANDBY_DIR/pg_ctl.out")" "$(tail -n 20 "$PG_STANDBY_LOG" 2>/dev/null)"
+		return 1
+	done
+	pg_diag "pg_start_standby: no free port found"
+	return 1
+}
+
+pg_start_standby() {
+	pg_running || { pg_diag "pg_start_standby: the cluster does not run"; return 1; }
+	[ -z "$PG_STANDBY_DIR" ] || { pg_diag "pg_start_standby: this script has its standby already"; return 1; }
+	PG_STANDBY_DIR=$PG_DIR/standby
+	PG_STANDBY_DATA=$PG_STANDBY_DIR/data
+	PG_STANDBY_SOCKDIR=$PG_STANDBY_DIR/sock
+	PG_STANDBY_LOG=$PG_STANDBY_DIR/postgres.log
+	pg_as_owner mkdir -m 755 "$PG_STANDBY_DIR" "$PG_STANDBY_SOCKDIR" || return 1
+	local prev
+	prev=$(trap -p EXIT)
+	prev=${prev#trap -- }
+	eval "prev=${prev% EXIT}"
+	# shellcheck disable=SC2064
+	trap "pg_standby_stop; ${prev:-:}" EXIT
+
+	# the primary's settings (wal_level replica, max_wal_senders 10 by
+	# default) and pg_hba.conf ("local replication postgres trust") allow it
+	if ! pg_as_owner "$PG_BINDIR/pg_basebackup" -D "$PG_STANDBY_DATA" -R -X stream -c fast -N \
+		-h "$PG_SOCKDIR" -p "$PGPORT_TEST" -U postgres -w >"$PG_STANDBY_DIR/basebackup.out" 2>&1; then
+		pg_diag "pg_basebackup failed:" "$(cat "$PG_STANDBY_DIR/basebackup.out")"
+		return 1
+	fi
+	{
+		echo
+		echo "# ---- the standby (tests/integration/pg_lib.sh pg_start_standby)"
+		echo "unix_socket_directories = '$PG_STANDBY_SOCKDIR'"
+		echo "cluster_name = '$PG_STANDBY_DIR'"
+	} >>"$PG_STANDBY_DATA/postgresql.conf"
+	pg_standby_launch || return 1
+	PG_STANDBY_DSN="host=127.0.0.1 port=$PG_STANDBY_PORT dbname=postgres user=dbpulse"
+	export PG_STANDBY_PORT PG_STANDBY_DSN PG_STANDBY_DIR PG_STANDBY_DATA PG_STANDBY_SOCKDIR \
+		PG_STANDBY_LOG
+	local tries=300
+	until [ "$(pg_sql "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")" -ge 1 ] \
+		2>/dev/null; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || {
+			pg_diag "pg_start_standby: the standby does not stream" "$(tail -n 20 "$PG_STANDBY_LOG")"
+			return 1
+		}
+		sleep 0.1
+	done
+}
+
+pg_standby_stop() {
+	[ -n "$PG_STANDBY_PID" ] && pg_alive "$PG_STANDBY_PID" || return 0
+	pg_as_owner "$PG_BINDIR/pg_ctl" -D "$PG_STANDBY_DATA" -m immediate -w -t 10 stop \
+		>/dev/null 2>&1
+	pg_wait_gone 5 "$PG_STANDBY_PID"
 }
 
 # pg_cleanup first, then whatever the EXIT trap did before (lib.sh's cleanup)
