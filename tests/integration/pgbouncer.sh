@@ -91,8 +91,10 @@ sys.exit(not (t and t[0]["kind"] == "pgbouncer" and t[0]["views"] == ["pools"]))
 check "/api/targets lists the pools view of the PgBouncer target" pools_listed
 
 # ---- a saturated pool: two sleeps hold both server connections ----------------
+# (long ones, ended by pg_cancel_backend once the checks below are done: a
+# browser that starts slowly on a loaded machine still sees the wait)
 for _ in 1 2; do
-	pgbouncer_psql "SELECT pg_sleep(8)" >/dev/null 2>&1 &
+	pgbouncer_psql "SELECT pg_sleep(60)" >/dev/null 2>&1 &
 	bg_track $!
 done
 waiting_series='pgbouncer_pools_client_waiting_connections{target="pool",database="app",user="dbpulse"}'
@@ -139,6 +141,7 @@ if [ -n "$browser" ]; then
 else
 	ok "# SKIP the Pools panel in a browser: set DBPULSE_BROWSER_DIR to a directory with playwright-core (scripts/test does)"
 fi
+pg_sql "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)'" >/dev/null
 wait "$third"
 check "the third client gets its answer once a sleep ends" grep -qx 1 "$TMP/third.out"
 check "cl_waiting back to 0" wait_for 5 has_metric "$waiting_series 0"
