@@ -131,8 +131,14 @@ collections() { local m; m=$(scrape) && awk -v m='dbpulse_collections_total{targ
 	'index($0, m " ") == 1 { print $NF }' <<<"$m"; }
 more_collections() { [ "$(collections)" -ge "$1" ]; }
 load # again: the statements' counters move between Prometheus' scrapes
-wait_for 10 more_collections $(($(collections) + 1))
-scrape >"$TMP/metrics"
+# the scrape checked below: after a newer collection, and with the text of
+# an exported statement (a statement new in the top N gets its text at the
+# next text fetch, at most once a slow_interval)
+fresh_scrape() {
+	[ "$(collections)" -ge "$1" ] && scrape >"$TMP/metrics" &&
+		grep -q '^pg_stat_statements_query_info{target="main"' "$TMP/metrics"
+}
+check "a newer scrape with the statements' texts" wait_for 10 fresh_scrape $(($(collections) + 1))
 
 # ---- the files, and the names and labels of the queries against the live /metrics ---------------
 mkdir -p "$TMP/checks"
