@@ -127,13 +127,10 @@ else
 	for i in "${!argv[@]}"; do [ "${argv[$i]}" = "$CONF" ] && argv[i]=$TMP/agent.ini; done
 	how="$CONF plus listen = 127.0.0.1:$port (9930 is taken)"
 fi
-: >"$TMP/agent.log"
-(umask 0077 && exec setpriv --reuid=dbpulse --regid=dbpulse --clear-groups --no-new-privs \
-	"${argv[@]}") 2>>"$TMP/agent.log" &
-AGENT_PID=$!
-wait_for 10 grep -q 'listening on' "$TMP/agent.log"
-URL=$(sed -n 's/.*msg="listening on \(http:[^ "]*\)\/".*/\1/p' "$TMP/agent.log")
-check "ExecStart as dbpulse starts the agent ($how)" test -n "$URL" || diag "$(cat "$TMP/agent.log")"
+# (the unit's UMask=0077 through sh, which execs setpriv, which execs the agent)
+start_agent_cmd sh -c 'umask 0077 && exec "$@"' sh \
+	setpriv --reuid=dbpulse --regid=dbpulse --clear-groups --no-new-privs "${argv[@]}"
+check "ExecStart as dbpulse starts the agent ($how)" test -n "$URL"
 check "it runs with uid dbpulse" \
 	test "$(awk '/^Uid:/ { print $2 }' "/proc/$AGENT_PID/status" 2>/dev/null)" = "$(id -u dbpulse)"
 check "the host is monitored" wait_for 10 has_metric 'dbpulse_up{target="host",collector="host"} 1'

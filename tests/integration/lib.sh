@@ -74,9 +74,14 @@ host_config() {
 }
 
 # start_agent CONFIG: runs dbpulse in the background, sets AGENT_PID and URL
-start_agent() {
+start_agent() { start_agent_cmd "$DBPULSE" -c "$1"; }
+
+# start_agent_cmd COMMAND...: start_agent with a command line of its own
+# (the agent as another user through setpriv, which execs it: AGENT_PID is
+# the agent's)
+start_agent_cmd() {
 	: >"$TMP/agent.log"
-	"$DBPULSE" -c "$1" 2>>"$TMP/agent.log" &
+	"$@" 2>>"$TMP/agent.log" &
 	AGENT_PID=$!
 	local i
 	for i in $(seq 1 100); do

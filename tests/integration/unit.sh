@@ -36,13 +36,9 @@ chown nobody "$TMP/state"
 chmod 700 "$TMP/state"
 host_config "$TMP/etc/agent.ini"
 chmod 644 "$TMP/etc/agent.ini"
-: >"$TMP/agent.log"
-setpriv --reuid=nobody --regid="$(id -gn nobody)" --clear-groups --no-new-privs \
-	"$DBPULSE" -c "$TMP/etc/agent.ini" 2>>"$TMP/agent.log" &
-AGENT_PID=$!
-wait_for 10 grep -q 'listening on' "$TMP/agent.log"
-URL=$(sed -n 's/.*msg="listening on \(http:[^ "]*\)\/".*/\1/p' "$TMP/agent.log")
-check "as nobody: the agent starts" test -n "$URL" || diag "$(cat "$TMP/agent.log")"
+start_agent_cmd setpriv --reuid=nobody --regid="$(id -gn nobody)" --clear-groups --no-new-privs \
+	"$DBPULSE" -c "$TMP/etc/agent.ini"
+check "as nobody: the agent starts" test -n "$URL"
 check "as nobody: the process runs with uid nobody" \
 	test "$(awk '/^Uid:/ {print $2}' "/proc/$AGENT_PID/status")" = "$(id -u nobody)"
 check "as nobody: the host is monitored" wait_for 10 has_metric 'dbpulse_up{target="host",collector="host"} 1'
