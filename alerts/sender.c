@@ -298,10 +298,10 @@ static enum outcome deliver(struct sender *s, struct alert_note *const *notes, s
 	}
 	struct curl_slist *headers = request_headers(s, id, &body);
 	enum outcome best = RETRY;
+	/* (at most WEBHOOK_URLS_MAX: the config refuses more) */
 	size_t nurl = s->conf->url.n, nfailed = 0;
-	struct missed { struct attempt at; size_t url; } *failed =
-		nurl > 1 ? xcalloc(nurl, sizeof(*failed)) : NULL;
-	for (size_t i = 0; i < nurl; i++) {
+	struct missed { struct attempt at; size_t url; } failed[WEBHOOK_URLS_MAX];
+	for (size_t i = 0; i < nurl && i < WEBHOOK_URLS_MAX; i++) {
 		struct attempt one;
 		post(s->conf->url.items[i], headers, body.data, body.len, s->conf->timeout_ms, &one);
 		enum outcome o = outcome_of(&one);
@@ -309,7 +309,7 @@ static enum outcome deliver(struct sender *s, struct alert_note *const *notes, s
 			limit_reached(&s->limits, SL_RESPONSE, "alerts", s->section->name,
 				      "the receiver's answer is longer than %zu bytes; the rest is not read",
 				      RESPONSE_READ_MAX);
-		if (o != SENT && failed)
+		if (o != SENT)
 			failed[nfailed++] = (struct missed){ one, i };
 		if (best != SENT && (i == 0 || o == SENT || (o == RETRY && best == REJECTED))) {
 			*a = one;
@@ -324,7 +324,6 @@ static enum outcome deliver(struct sender *s, struct alert_note *const *notes, s
 		log_warn("alerts", s->section->name, "Alertmanager %zu of %zu did not take %zu alert%s: %s",
 			 failed[i].url + 1, nurl, n, n == 1 ? "" : "s", failed[i].at.detail);
 	}
-	free(failed);
 	netlib.slist_free_all(headers);
 	buf_release(&body);
 	return best;
