@@ -90,13 +90,20 @@ static const struct config_key host_keys[] = {
 		 "node_exporter keeps node_memory_MemTotal_bytes for existing dashboards." },
 	{ .name = "procfs", .type = CONF_STRING, .offset = offsetof(struct host_config, procfs),
 	  .def = "/proc", .doc = "Where procfs is mounted (e.g. /host/proc in a container)." },
+	{ .name = "disable", .type = CONF_LIST, .offset = offsetof(struct host_config, disable),
+	  .def = "", .doc = "Sources to switch off, by node_exporter's collector name (as its "
+			    "--no-collector.NAME): e.g. filesystem, netstat." },
 	{ 0 },
 };
+
+static int host_check_disable(const struct conf_list *disable, char *err, size_t errlen);
 
 static int host_validate(void *conf, char *err, size_t errlen)
 {
 	const struct host_config *c = conf;
 	if (conf_check_target(&c->common, NULL, NULL, err, errlen) < 0)
+		return -1;
+	if (host_check_disable(&c->disable, err, errlen) < 0)
 		return -1;
 	if (!c->procfs || c->procfs[0] != '/') {
 		snprintf(err, errlen, "procfs: expected an absolute path, got '%s'",
@@ -105,6 +112,8 @@ static int host_validate(void *conf, char *err, size_t errlen)
 	}
 	return 0;
 }
+
+static void host_describe_sources(const struct host_config *c, struct buf *out);
 
 /* One line for --check-config, without the newline (the caller ends the
  * line, after " (disabled)" when the section is off). */
@@ -117,16 +126,15 @@ static void host_describe(const struct config_section *s, struct buf *out)
 	char interval[32], timeout[32];
 	conf_format_duration(c->common.interval_ms, interval, sizeof(interval));
 	conf_format_duration(c->common.timeout_ms, timeout, sizeof(timeout));
-	buf_printf(out, " every %s, timeout %s: cpu, memory, load, filesystems, disks, network, "
-			"pressure, file descriptors, uname",
-		   interval, timeout);
+	buf_printf(out, " every %s, timeout %s:", interval, timeout);
+	host_describe_sources(c, out);
 	if (strcmp(c->procfs, "/proc") != 0)
 		buf_printf(out, " (procfs '%s')", c->procfs);
 }
 
 /* ---- the instance ----------------------------------------------------- */
 
-enum { HOST_NSOURCES = 10 };
+enum { HOST_NSOURCES = 10, HOST_SOURCE_CPU = 0 /* host_sources[0] */ };
 
 struct host {
 	const struct host_config *conf;
@@ -146,6 +154,7 @@ struct host {
 	const struct host_mount **kept; /* mounts left after filters and dedupe */
 	size_t kept_alloc;
 	struct log_complaint complaints[HOST_NSOURCES];
+	int disabled[HOST_NSOURCES];    /* switched off by the disable key */
 };
 
 /* Reads <procfs>/<rel> into h->text; -1 with err and *errnum on failure. */
@@ -212,9 +221,18 @@ static int host_run_cpu(struct host *h, struct host_emit *e, int64_t deadline, c
 static int host_run_stat(struct host *h, struct host_emit *e, int64_t deadline, char *err,
 			 size_t errlen)
 {
-	if (!h->stat_fresh) {
+	if (!h->stat_fresh && !h->disabled[HOST_SOURCE_CPU]) {
 		err[0] = '\0'; /* the cpu source has said why */
 		return -1;
+	}
+	if (!h->stat_fresh) { /* the cpu source is switched off */
+		char why[256];
+		int errnum;
+		if (host_read(h, "stat", &errnum, err, errlen) < 0)
+			return -1;
+		if (host_parse_stat(h->text.data, h->text.len, &h->stat, why, sizeof(why)) < 0)
+			return host_parse_failed(h, "stat", why, err, errlen);
+		host_note_bad_lines(h, "stat", h->stat.bad_lines);
 	}
 	host_emit_stat(e, &h->stat);
 	return 0;
@@ -423,6 +441,49 @@ static const struct host_source {
 	{ "filesystem", 0, 0, host_run_filesystem },
 };
 
+/* The index of the source called name, or -1. */
+static int host_source_index(const char *name)
+{
+	for (size_t i = 0; i < HOST_NSOURCES; i++)
+		if (strcmp(host_sources[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int host_check_disable(const struct conf_list *disable, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < disable->n; i++) {
+		if (host_source_index(disable->items[i]) >= 0)
+			continue;
+		struct buf names;
+		buf_init(&names, 4096);
+		for (size_t j = 0; j < HOST_NSOURCES; j++)
+			buf_printf(&names, "%s%s", j ? ", " : "", host_sources[j].name);
+		snprintf(err, errlen, "disable: unknown source '%s' (expected some of: %s)",
+			 disable->items[i], buf_str(&names));
+		buf_release(&names);
+		return -1;
+	}
+	return 0;
+}
+
+/* The sources that run, for --check-config: " cpu, stat, ...". */
+static void host_describe_sources(const struct host_config *c, struct buf *out)
+{
+	int first = 1;
+	for (size_t i = 0; i < HOST_NSOURCES; i++) {
+		int off = 0;
+		for (size_t j = 0; j < c->disable.n; j++)
+			off |= strcmp(c->disable.items[j], host_sources[i].name) == 0;
+		if (off)
+			continue;
+		buf_printf(out, "%s %s", first ? "" : ",", host_sources[i].name);
+		first = 0;
+	}
+	if (first)
+		buf_puts(out, " nothing (every source disabled)");
+}
+
 /* ---- the collector ---------------------------------------------------- */
 
 static double host_seconds(void)
@@ -454,6 +515,11 @@ static void *host_init(const struct config_section *section, char *err, size_t e
 	buf_init(&h->text, HOST_TEXT_MAX);
 	buf_init(&h->key, HOST_KEY_MAX);
 	h->counters = counter_map_new();
+	for (size_t i = 0; i < conf->disable.n; i++) {
+		int k = host_source_index(conf->disable.items[i]);
+		if (k >= 0)
+			h->disabled[k] = 1;
+	}
 	h->fs = host_fs_new(NULL, HOST_FS_MAX_STUCK);
 	long tck = sysconf(_SC_CLK_TCK);
 	h->clk_tck = tck > 0 ? tck : 100;
@@ -495,6 +561,8 @@ static int host_collect(void *instance, struct batch *batch, int64_t deadline_ms
 	for (size_t i = 0; i < HOST_NSOURCES; i++) {
 		const struct host_source *src = &host_sources[i];
 		char why[512] = "";
+		if (h->disabled[i])
+			continue;
 		h->partial = 0;
 		e.source = src->name;
 		int rc = host_run_source(h, i, &e, deadline_ms, why, sizeof(why));

@@ -30,6 +30,7 @@ struct host_config {
 	struct conf_regex network_device_exclude;
 	int memory_names;                     /* enum host_memory_names */
 	char *procfs;                         /* "/proc" */
+	struct conf_list disable;             /* sources switched off, by node_exporter's collector name */
 };
 
 extern const struct config_kind host_kind;

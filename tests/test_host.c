@@ -150,6 +150,9 @@ static void conf_defaults(struct host_config *c)
 		case CONF_STRING:
 			*(char **)slot = xstrdup(k->def);
 			break;
+		case CONF_LIST:
+			rc = conf_parse_list(k->def, (struct conf_list *)slot, err, sizeof(err));
+			break;
 		default:
 			fail_msg("unexpected key type for %s", k->name);
 		}
@@ -164,6 +167,7 @@ static void conf_release(struct host_config *c)
 	conf_regex_release(&c->disk_device_exclude);
 	conf_regex_release(&c->network_device_exclude);
 	free(c->procfs);
+	conf_list_release(&c->disable);
 }
 
 static void test_config(void **state)
@@ -181,9 +185,24 @@ static void test_config(void **state)
 	struct config_section s = { .kind = &host_kind, .name = "host", .label = "[host]", .conf = &c };
 	struct buf out = BUF_INIT(4096);
 	host_kind.describe(&s, &out);
-	assert_string_equal(buf_str(&out), "[host] every 15s, timeout 10s: cpu, memory, load, "
-					   "filesystems, disks, network, pressure, file descriptors, uname");
+	assert_string_equal(buf_str(&out), "[host] every 15s, timeout 10s: cpu, stat, meminfo, "
+					   "loadavg, diskstats, netdev, pressure, filefd, uname, "
+					   "filesystem");
 	buf_release(&out);
+
+	/* disable: known names leave the list, an unknown one is refused */
+	assert_int_equal(conf_parse_list("filesystem, cpu", &c.disable, err, sizeof(err)), 0);
+	assert_int_equal(host_kind.validate(&c, err, sizeof(err)), 0);
+	out = (struct buf)BUF_INIT(4096);
+	host_kind.describe(&s, &out);
+	assert_string_equal(buf_str(&out), "[host] every 15s, timeout 10s: stat, meminfo, "
+					   "loadavg, diskstats, netdev, pressure, filefd, uname");
+	buf_release(&out);
+	conf_list_release(&c.disable);
+	assert_int_equal(conf_parse_list("netstat", &c.disable, err, sizeof(err)), 0);
+	assert_int_equal(host_kind.validate(&c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "disable: unknown source 'netstat' (expected some of: cpu, "));
+	conf_list_release(&c.disable);
 
 	c.common.interval_ms = 5000;
 	assert_int_equal(host_kind.validate(&c, err, sizeof(err)), -1);
@@ -556,6 +575,32 @@ static void test_collect_missing_sources(void **state)
 	rm_tree(dir);
 }
 
+/* disable: a switched-off source reads nothing and reports nothing, not
+ * even node_scrape_collector_*; stat still works without cpu. */
+static void test_collect_disabled_sources(void **state)
+{
+	struct rig r;
+	char *dir = fixture_dir();
+	rig_start(&r, dir, HOST_MEMORY_NAMES_NODE_EXPORTER);
+	rig_collect(&r, 10000); /* a collection with every source first */
+	host_collector.free(r.host);
+	char err[256];
+	assert_int_equal(conf_parse_list("cpu, netdev", &r.conf.disable, err, sizeof(err)), 0);
+	r.host = host_collector.init(&r.section, r.err, sizeof(r.err));
+	assert_non_null(r.host);
+	assert_int_equal(rig_collect(&r, 10000), 0);
+	double x;
+	assert_false(sample(r.batch, &x, "node_cpu_seconds_total", NULL));
+	assert_false(sample(r.batch, &x, "node_network_receive_bytes_total", NULL));
+	assert_false(sample(r.batch, &x, "node_scrape_collector_success", "collector", "cpu", NULL));
+	assert_false(sample(r.batch, &x, "node_scrape_collector_success", "collector", "netdev",
+			    NULL));
+	assert_double_equal(value_of(&r, "node_scrape_collector_success", "collector", "stat"), 1);
+	assert_true(sample(r.batch, &x, "node_boot_time_seconds", NULL));
+	rig_stop(&r);
+	rm_tree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -565,6 +610,7 @@ int main(void)
 		cmocka_unit_test(test_collect_snake_case),
 		cmocka_unit_test(test_collect_counters),
 		cmocka_unit_test(test_collect_missing_sources),
+		cmocka_unit_test(test_collect_disabled_sources),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
