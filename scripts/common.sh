@@ -27,8 +27,12 @@ PGBOUNCER_PACKAGES="pgbouncer"
 BROWSER_PACKAGES="chromium"
 PLAYWRIGHT_VERSION=1.65.1
 # openssl makes the certificates of the TLS tests (tests/integration/security.sh).
+# The peer exporters dbpulse replaces, which the compatibility test
+# (tests/integration/compat.sh) runs beside it; their packaged services
+# (ports 9100, 9121, 9187) are never used: the test starts its own.
+PEER_PACKAGES="prometheus-node-exporter prometheus-postgres-exporter prometheus-redis-exporter"
 TEST_PACKAGES="libcmocka-dev prometheus prometheus-alertmanager curl gzip xz-utils python3 ca-certificates openssl $PG_PACKAGES \
-$REDIS_PACKAGES $PGBOUNCER_PACKAGES $BROWSER_PACKAGES"
+$REDIS_PACKAGES $PGBOUNCER_PACKAGES $BROWSER_PACKAGES $PEER_PACKAGES"
 
 # The static checks (scripts/lint) and the libFuzzer targets (scripts/fuzz):
 # clang 14 with libclang-rt-14-dev (libFuzzer and the sanitizers' runtimes,

@@ -225,6 +225,14 @@ agent_threads() { ls "/proc/${1:-$AGENT_PID}/task" 2>/dev/null | wc -l; }
 agent_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/${1:-$AGENT_PID}/status" 2>/dev/null; }
 agent_alive() { [ -n "$AGENT_PID" ] && kill -0 "$AGENT_PID" 2>/dev/null; }
 
+# promtool_clean FILE: `promtool check metrics` of the exposition in FILE,
+# less the remarks tests/compat/promtool.txt lists (the peers' own names);
+# prints what is left and succeeds when nothing is
+promtool_clean() {
+	"$PROMTOOL" check metrics <"$1" >"$1.lint" 2>&1
+	python3 "$top_srcdir/tests/compat/families.py" lint "$1.lint" "$top_srcdir/tests/compat/promtool.txt"
+}
+
 # sanitizer_build: true when $DBPULSE is built with ASan (RSS figures mean
 # little there: the allocator keeps a quarantine of freed memory)
 sanitizer_build() { grep -q __asan_init "$DBPULSE" 2>/dev/null; }
