@@ -90,6 +90,11 @@ static const struct config_key host_keys[] = {
 		 "node_exporter keeps node_memory_MemTotal_bytes for existing dashboards." },
 	{ .name = "procfs", .type = CONF_STRING, .offset = offsetof(struct host_config, procfs),
 	  .def = "/proc", .doc = "Where procfs is mounted (e.g. /host/proc in a container)." },
+	{ .name = "sysfs", .type = CONF_STRING, .offset = offsetof(struct host_config, sysfs),
+	  .def = "/sys", .doc = "Where sysfs is mounted (e.g. /host/sys in a container)." },
+	{ .name = "rootfs", .type = CONF_STRING, .offset = offsetof(struct host_config, rootfs),
+	  .def = "/", .doc = "The host's root filesystem (e.g. /host/root in a container), for "
+			   "/etc/os-release." },
 	{ .name = "disable", .type = CONF_LIST, .offset = offsetof(struct host_config, disable),
 	  .def = "", .doc = "Sources to switch off, by node_exporter's collector name (as its "
 			    "--no-collector.NAME): e.g. filesystem, netstat." },
@@ -105,10 +110,15 @@ static int host_validate(void *conf, char *err, size_t errlen)
 		return -1;
 	if (host_check_disable(&c->disable, err, errlen) < 0)
 		return -1;
-	if (!c->procfs || c->procfs[0] != '/') {
-		snprintf(err, errlen, "procfs: expected an absolute path, got '%s'",
-			 c->procfs ? c->procfs : "");
-		return -1;
+	const struct { const char *key, *path; } paths[] = {
+		{ "procfs", c->procfs }, { "sysfs", c->sysfs }, { "rootfs", c->rootfs },
+	};
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		if (!paths[i].path || paths[i].path[0] != '/') {
+			snprintf(err, errlen, "%s: expected an absolute path, got '%s'", paths[i].key,
+				 paths[i].path ? paths[i].path : "");
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -130,6 +140,10 @@ static void host_describe(const struct config_section *s, struct buf *out)
 	host_describe_sources(c, out);
 	if (strcmp(c->procfs, "/proc") != 0)
 		buf_printf(out, " (procfs '%s')", c->procfs);
+	if (strcmp(c->sysfs, "/sys") != 0)
+		buf_printf(out, " (sysfs '%s')", c->sysfs);
+	if (strcmp(c->rootfs, "/") != 0)
+		buf_printf(out, " (rootfs '%s')", c->rootfs);
 }
 
 /* ---- the instance ----------------------------------------------------- */

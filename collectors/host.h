@@ -30,6 +30,8 @@ struct host_config {
 	struct conf_regex network_device_exclude;
 	int memory_names;                     /* enum host_memory_names */
 	char *procfs;                         /* "/proc" */
+	char *sysfs;                          /* "/sys" */
+	char *rootfs;                         /* "/": /etc/os-release, textfiles are not under it */
 	struct conf_list disable;             /* sources switched off, by node_exporter's collector name */
 };
 

@@ -167,6 +167,8 @@ static void conf_release(struct host_config *c)
 	conf_regex_release(&c->disk_device_exclude);
 	conf_regex_release(&c->network_device_exclude);
 	free(c->procfs);
+	free(c->sysfs);
+	free(c->rootfs);
 	conf_list_release(&c->disable);
 }
 
@@ -180,6 +182,8 @@ static void test_config(void **state)
 	assert_int_equal(c.common.timeout_ms, 10000);
 	assert_int_equal(c.filesystem_timeout_ms, 1000);
 	assert_string_equal(c.procfs, "/proc");
+	assert_string_equal(c.sysfs, "/sys");
+	assert_string_equal(c.rootfs, "/");
 	assert_int_equal(host_kind.validate(&c, err, sizeof(err)), 0);
 
 	struct config_section s = { .kind = &host_kind, .name = "host", .label = "[host]", .conf = &c };
@@ -598,7 +602,7 @@ static void test_collect_disabled_sources(void **state)
 	assert_double_equal(value_of(&r, "node_scrape_collector_success", "collector", "stat"), 1);
 	assert_true(sample(r.batch, &x, "node_boot_time_seconds", NULL));
 	rig_stop(&r);
-	rm_tree(dir);
+	free(dir);
 }
 
 int main(void)
