@@ -16,6 +16,7 @@
 #include "rules.h"
 #include "strutil.h"
 #include "template.h"
+#include "xalloc.h"
 
 /* ---- custom values: expressions and templates ---------------------------- */
 
@@ -229,6 +230,64 @@ static const struct config_key webhook_keys[] = {
 	{ .name = NULL },
 };
 
+#define AM_API_PATH "/api/v2/alerts"
+
+/* The offset of a URL's path (its first '/' after "scheme://"), of its end
+ * (a '?' or '#', or the string's end) in *end; the path may be empty. */
+static size_t url_path(const char *u, size_t *end)
+{
+	const char *auth = strstr(u, "://");
+	auth = auth ? auth + 3 : u;
+	size_t start = (size_t)(auth - u) + strcspn(auth, "/?#");
+	*end = start + strcspn(u + start, "?#");
+	return start;
+}
+
+/* An Alertmanager URL as Prometheus' alertmanagers config takes it: the
+ * base ("http://am:9093", with a path prefix if Alertmanager is behind
+ * one) gets /api/v2/alerts appended, a URL that ends with it stays as
+ * written.  Replaces *url (owned by the list) and returns 0, or -1 with err
+ * for the API of Alertmanager < 0.27's v1, which is gone. */
+static int am_api_url(char **url, char *err, size_t errlen)
+{
+	size_t end, start = url_path(*url, &end);
+	size_t n = end - start;
+	const char *path = *url + start;
+	while (n > 0 && path[n - 1] == '/')
+		n--;
+	size_t suffix = strlen(AM_API_PATH);
+	if (n >= suffix && memcmp(path + n - suffix, AM_API_PATH, suffix) == 0)
+		return 0;
+	if (n >= strlen("/api/v1/alerts") &&
+	    memcmp(path + n - strlen("/api/v1/alerts"), "/api/v1/alerts", strlen("/api/v1/alerts")) == 0) {
+		snprintf(err, errlen, "url: Alertmanager's v1 API (/api/v1/alerts) is gone since 0.27; "
+				      "give its base URL (http://host:9093), /api/v2/alerts is appended");
+		return -1;
+	}
+	char *with = xasprintf("%.*s%.*s" AM_API_PATH "%s", (int)start, *url, (int)n, path,
+			       *url + end);
+	free(*url);
+	*url = with;
+	return 0;
+}
+
+/* The URL as --check-config shows it: no user:password, no query. */
+static void url_shown(const char *u, struct buf *out)
+{
+	const char *auth = strstr(u, "://");
+	auth = auth ? auth + 3 : u;
+	size_t host = strcspn(auth, "/?#");
+	const char *at = memchr(auth, '@', host);
+	buf_printf(out, "%.*s", (int)(auth - u), u);
+	if (at) {
+		buf_puts(out, "***@");
+		host -= (size_t)(at + 1 - auth);
+		auth = at + 1;
+	}
+	size_t path = strcspn(auth + host, "?#");
+	buf_printf(out, "%.*s%s", (int)(host + path), auth, auth[host + path] == '?' ? "?..." : "");
+}
+
 static int webhook_validate(void *conf, char *err, size_t errlen)
 {
 	struct webhook_config *w = conf;
@@ -246,6 +305,8 @@ static int webhook_validate(void *conf, char *err, size_t errlen)
 			snprintf(err, errlen, "url: expected an http:// or https:// URL");
 			return -1;
 		}
+		if (w->format == WEBHOOK_ALERTMANAGER_API && am_api_url(&w->url.items[i], err, errlen) < 0)
+			return -1;
 	}
 	for (size_t i = 0; i < w->headers.n; i++) {
 		const char *h = w->headers.items[i];
@@ -267,6 +328,12 @@ static void webhook_describe(const struct config_section *s, struct buf *out)
 	const struct webhook_config *w = s->conf;
 	buf_printf(out, "%s: %s to %zu URL%s%s", s->label, webhook_format_names[w->format], w->url.n,
 		   w->url.n == 1 ? "" : "s", w->secret_file ? ", signed" : "");
+	if (w->format != WEBHOOK_ALERTMANAGER_API)
+		return; /* a receiver's URL may hold its token: not shown */
+	for (size_t i = 0; i < w->url.n; i++) {
+		buf_puts(out, i ? ", " : ": ");
+		url_shown(w->url.items[i], out);
+	}
 }
 
 const struct config_kind webhook_kind = {

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "engine.h"
 #include "metrics.h"
+#include "rules.h"
 
 #define T0 1700000000.0
 
@@ -347,9 +348,56 @@ static void test_bad_rules_are_config_errors(void **state)
 	buf_release(&errors);
 }
 
+/* alertmanager-api URLs as Prometheus' alertmanagers config takes them:
+ * a base URL (with a path prefix or not) gets /api/v2/alerts, a full one
+ * stays; the v1 API is refused; --check-config shows them without
+ * credentials or query. */
+static void test_alertmanager_base_urls(void **state)
+{
+	(void)state;
+	struct config *cfg = load("[host]\nenabled = false\n[webhook \"am\"]\nformat = alertmanager-api\n"
+				  "url = http://am:9093, http://am:9093/, https://u:pw@am:9093/prefix/, "
+				  "http://am:9093/api/v2/alerts, http://am:9093/api/v2/alerts/, "
+				  "http://am:9093?k=secret\n"
+				  "[webhook \"plain\"]\nurl = http://hook:8080\n");
+	const struct config_section *s = config_find(cfg, "webhook", "am");
+	const struct webhook_config *w = s->conf;
+	static const char *const want[] = {
+		"http://am:9093/api/v2/alerts", "http://am:9093/api/v2/alerts",
+		"https://u:pw@am:9093/prefix/api/v2/alerts", "http://am:9093/api/v2/alerts",
+		"http://am:9093/api/v2/alerts/", "http://am:9093/api/v2/alerts?k=secret",
+	};
+	assert_int_equal(w->url.n, 6);
+	for (size_t i = 0; i < w->url.n; i++)
+		assert_string_equal(w->url.items[i], want[i]);
+	struct buf out = BUF_INIT(4096);
+	s->kind->describe(s, &out);
+	assert_string_equal(buf_str(&out),
+			    "[webhook \"am\"]: alertmanager-api to 6 URLs: http://am:9093/api/v2/alerts, "
+			    "http://am:9093/api/v2/alerts, https://***@am:9093/prefix/api/v2/alerts, "
+			    "http://am:9093/api/v2/alerts, http://am:9093/api/v2/alerts/, "
+			    "http://am:9093/api/v2/alerts?...");
+	buf_release(&out);
+	/* another format's URL is posted to as written, and not shown */
+	s = config_find(cfg, "webhook", "plain");
+	assert_string_equal(((const struct webhook_config *)s->conf)->url.items[0], "http://hook:8080");
+	out = (struct buf)BUF_INIT(4096);
+	s->kind->describe(s, &out);
+	assert_string_equal(buf_str(&out), "[webhook \"plain\"]: alertmanager to 1 URL");
+	buf_release(&out);
+	config_unref(cfg);
+
+	struct buf errors = BUF_INIT(1 << 16);
+	const char *v1 = "[webhook \"am\"]\nformat = alertmanager-api\nurl = http://am:9093/api/v1/alerts\n";
+	assert_null(config_load_string(v1, strlen(v1), "agent.ini", &errors));
+	assert_non_null(strstr(buf_str(&errors), "url: Alertmanager's v1 API (/api/v1/alerts) is gone"));
+	buf_release(&errors);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_alertmanager_base_urls),
 		cmocka_unit_test(test_for_pending_then_firing),
 		cmocka_unit_test(test_oscillation_sends_nothing),
 		cmocka_unit_test(test_clear_hysteresis),

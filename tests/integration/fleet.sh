@@ -9,7 +9,8 @@
 # the cluster gets one notification for it: deduplicated across agents by
 # Alertmanager and across members by the cluster's notification log.  A
 # rule whose labels name the agent (labels = agent=...) is, by contrast,
-# two alerts.
+# two alerts.  The agents give the members' base URLs (http://host:port,
+# as Prometheus' alertmanagers config does), which get /api/v2/alerts.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/redis_lib.sh"
 require curl python3
@@ -128,7 +129,7 @@ fleet_agent() {
 	expr = redis_connected_clients > 0
 	labels = agent=agent$1
 	[webhook "am"]
-	url = http://127.0.0.1:$AM1/api/v2/alerts, http://127.0.0.1:$AM2/api/v2/alerts
+	url = http://127.0.0.1:$AM1, http://127.0.0.1:$AM2/
 	format = alertmanager-api
 	resend = 2s
 	max_backoff = 1s
