@@ -487,6 +487,12 @@ static void section_fill_defaults(struct parse_state *ps, size_t i)
 			section_mark_bad(ps, i);
 		}
 	}
+	if (section_is_bad(ps, i))
+		return;
+	/* every key has its value: the defaults may now fit the written ones */
+	for (const struct config_key *key = s->kind->keys; key->name; key++)
+		if (key->fit_default && !entry_find(s, key->name))
+			key->fit_default(s->conf);
 }
 
 /* Defaults, required keys and the kind's own checks, for every section.

@@ -70,6 +70,11 @@ struct config_key {
 	 * what it stored. */
 	int (*parse)(const char *value, void *slot, char *err, size_t errlen);
 	void (*release)(void *slot);
+	/* Optional: when the key is not written, fits its default to what the
+	 * user did write (an unset timeout is at most the interval, as
+	 * Prometheus' scrape_timeout).  Runs after every key of the section is
+	 * set, before the kind's validate. */
+	void (*fit_default)(void *conf);
 };
 
 struct config_section;
@@ -159,6 +164,10 @@ struct target_common;
 /* The checks every target kind makes: at most one of password_file and
  * password_env (NULL for kinds without them), and a timeout within the
  * interval.  0, or -1 with err. */
+/* fit_default of a target's timeout: a timeout the user did not write is
+ * the smaller of its default and the interval.  conf begins with a
+ * struct target_common. */
+void conf_fit_timeout(void *conf);
 int conf_check_target(const struct target_common *t, const char *password_file,
 		      const char *password_env, char *err, size_t errlen);
 /* Whether the regex (which may be unset) matches s. */

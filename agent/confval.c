@@ -399,6 +399,13 @@ int regex_check(const char *pat, char *err, size_t errlen)
 	return 0;
 }
 
+void conf_fit_timeout(void *conf)
+{
+	struct target_common *t = conf;
+	if (t->timeout_ms > t->interval_ms)
+		t->timeout_ms = t->interval_ms;
+}
+
 int conf_check_target(const struct target_common *t, const char *password_file,
 		      const char *password_env, char *err, size_t errlen)
 {

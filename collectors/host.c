@@ -60,7 +60,8 @@ static const struct config_key host_keys[] = {
 	  .doc = "How often to collect.", .min = HOST_SECOND, .max = HOST_HOUR },
 	{ .name = "timeout", .type = CONF_DURATION,
 	  .offset = offsetof(struct host_config, common.timeout_ms), .def = "10s",
-	  .doc = "Deadline of one collection; at most the interval.", .min = 100, .max = HOST_HOUR },
+	  .doc = "Deadline of one collection; at most the interval.", .min = 100, .max = HOST_HOUR,
+	  .fit_default = conf_fit_timeout },
 	{ .name = "filesystem_timeout", .type = CONF_DURATION,
 	  .offset = offsetof(struct host_config, filesystem_timeout_ms), .def = "1s",
 	  .doc = "How long to wait for statvfs of one mount point before reporting it as a "

@@ -52,7 +52,8 @@ static const struct config_key pgb_keys[] = {
 	  .def = "15s", .doc = "Time between collections.", .min = SECOND, .max = HOUR },
 	{ .name = "timeout", .type = CONF_DURATION, .offset = PGB_KEY(common.timeout_ms),
 	  .def = "5s", .doc = "Deadline of a collection; also connect_timeout.", .min = 100,
-	  .max = HOUR },
+	  .max = HOUR,
+	  .fit_default = conf_fit_timeout },
 	{ .name = NULL },
 };
 

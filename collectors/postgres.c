@@ -42,6 +42,33 @@
 #define SECOND 1000
 #define HOUR (3600 * SECOND)
 
+/* statements_windows not written: the default windows shorter than the
+ * interval are left out (an interval of 5m keeps 5m and 1h); with none
+ * left, the one window is the interval. */
+static void pg_fit_windows(void *conf)
+{
+	struct pg_config *c = conf;
+	struct conf_list *l = &c->statements_windows;
+	size_t kept = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		char e[128];
+		int64_t ms;
+		if (conf_parse_duration(l->items[i], &ms, e, sizeof(e)) == 0 &&
+		    ms < c->common.interval_ms) {
+			free(l->items[i]);
+			continue;
+		}
+		l->items[kept++] = l->items[i];
+	}
+	l->n = kept;
+	if (kept == 0 && l->items) { /* the default's array has room for it */
+		char interval[32];
+		conf_format_duration(c->common.interval_ms, interval, sizeof(interval));
+		l->items[0] = xstrdup(interval);
+		l->n = 1;
+	}
+}
+
 static const struct config_key pg_keys[] = {
 	{ .name = "enabled", .type = CONF_BOOL, .offset = PG_KEY(common.enabled), .def = "true",
 	  .doc = "Collect this server." },
@@ -56,12 +83,14 @@ static const struct config_key pg_keys[] = {
 	  .def = "15s", .doc = "Time between collections.", .min = SECOND, .max = HOUR },
 	{ .name = "timeout", .type = CONF_DURATION, .offset = PG_KEY(common.timeout_ms), .def = "5s",
 	  .doc = "Deadline of a collection; also connect_timeout and statement_timeout, "
-		 "and half of it lock_timeout.", .min = 100, .max = HOUR },
+		 "and half of it lock_timeout.", .min = 100, .max = HOUR,
+	  .fit_default = conf_fit_timeout },
 	{ .name = "statements_top", .type = CONF_INT, .offset = PG_KEY(statements_top), .def = "100",
 	  .doc = "Statements exported to Prometheus; the rest are summed in queryid=\"other\".",
 	  .min = 1, .max = 10000 },
 	{ .name = "statements_windows", .type = CONF_LIST, .offset = PG_KEY(statements_windows),
-	  .def = "1m, 5m, 1h", .doc = "Windows of the statement statistics (at most 8)." },
+	  .def = "1m, 5m, 1h", .doc = "Windows of the statement statistics (at most 8).",
+	  .fit_default = pg_fit_windows },
 	{ .name = "statements_query_length", .type = CONF_INT,
 	  .offset = PG_KEY(statements_query_length), .def = "200",
 	  .doc = "Characters of a statement's text kept.", .min = 16, .max = 100000 },

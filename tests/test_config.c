@@ -18,6 +18,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "host.h"
+#include "postgres.h"
 #include "xalloc.h"
 
 static struct config *load(const char *text, struct buf *errors)
@@ -361,6 +362,62 @@ static void test_section_same(void **state)
 	buf_release(&errors);
 }
 
+/* A default that would collide with what the user wrote fits it: an
+ * unset timeout is the smaller of its default and the interval (as
+ * Prometheus' scrape_timeout), unset statement windows shorter than the
+ * interval are left out.  What the user wrote is never changed: a written
+ * timeout longer than the interval, or a written window shorter than it,
+ * stays an error. */
+static void test_fitted_defaults(void **state)
+{
+	(void)state;
+	struct buf errors = BUF_INIT(1 << 16);
+	struct config *cfg = load("[host]\ninterval = 1s\n"
+				  "[postgres \"p\"]\ndsn = host=x\ninterval = 1s\n"
+				  "[redis \"r\"]\naddress = 127.0.0.1:1\ninterval = 1s\n"
+				  "[pgbouncer \"b\"]\ndsn = host=x dbname=pgbouncer\ninterval = 1s\n"
+				  "[postgres \"slow\"]\ndsn = host=x\ninterval = 5m\n"
+				  "[postgres \"hourly\"]\ndsn = host=x\ninterval = 1h\ntimeout = 30s\n",
+				  &errors);
+	if (!cfg)
+		fail_msg("%s", buf_str(&errors));
+	static const struct { const char *kind, *name; int64_t timeout_ms; } want[] = {
+		{ "host", NULL, 1000 }, { "postgres", "p", 1000 }, { "redis", "r", 1000 },
+		{ "pgbouncer", "b", 1000 }, { "postgres", "slow", 5000 }, { "postgres", "hourly", 30000 },
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const struct config_section *s = config_find(cfg, want[i].kind, want[i].name);
+		assert_non_null(s);
+		const struct target_common *t = s->conf;
+		assert_int_equal(t->timeout_ms, want[i].timeout_ms);
+	}
+	const struct pg_config *slow = config_find(cfg, "postgres", "slow")->conf;
+	assert_int_equal(slow->nwindows, 2);
+	assert_int_equal(slow->statements_window_ms[0], 300000);
+	assert_int_equal(slow->statements_window_ms[1], 3600000);
+	const struct pg_config *hourly = config_find(cfg, "postgres", "hourly")->conf;
+	assert_int_equal(hourly->nwindows, 1);
+	assert_int_equal(hourly->statements_window_ms[0], 3600000);
+	const struct pg_config *p = config_find(cfg, "postgres", "p")->conf;
+	assert_int_equal(p->nwindows, 3);
+	struct buf out = BUF_INIT(4096);
+	const struct config_section *s = config_find(cfg, "redis", "r");
+	s->kind->describe(s, &out);
+	assert_non_null(strstr(buf_str(&out), "every 1s, timeout 1s"));
+	buf_release(&out);
+	config_unref(cfg);
+
+	/* written values stay the user's: errors */
+	assert_null(load("[redis \"r\"]\naddress = 127.0.0.1:1\ninterval = 1s\ntimeout = 2s\n"
+			 "[postgres \"p\"]\ndsn = host=x\ninterval = 2m\nstatements_windows = 1m, 1h\n",
+			 &errors));
+	assert_non_null(strstr(buf_str(&errors),
+			       "[redis \"r\"] timeout (2s) must not be longer than interval (1s)"));
+	assert_non_null(strstr(buf_str(&errors), "[postgres \"p\"] statements_windows: '1m' is not a "
+						 "duration of at least the interval"));
+	buf_release(&errors);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -375,6 +432,7 @@ int main(void)
 		cmocka_unit_test(test_nul_byte),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_section_same),
+		cmocka_unit_test(test_fitted_defaults),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
