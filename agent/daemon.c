@@ -118,8 +118,10 @@ static int agent_validate(void *conf, char *err, size_t errlen)
 static int agent_check_files(const struct config *cfg, const struct config_section *s,
 			     char *err, size_t errlen)
 {
-	(void)cfg;
-	return listener_check(s->conf, err, errlen);
+	const struct agent_config *a = s->conf;
+	if (listener_check(a, err, errlen) < 0)
+		return -1;
+	return alerting_check_state_dir(cfg, a->state_dir, err, errlen);
 }
 
 static void agent_describe(const struct config_section *s, struct buf *out)

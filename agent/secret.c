@@ -69,6 +69,16 @@ int secret_read(const char *file, const char *key, const char *env, char *out, s
 	return 1;
 }
 
+int secret_file_check(const char *file, const char *key, char *err, size_t errlen)
+{
+	if (!file)
+		return 0;
+	char value[1024];
+	int rc = secret_read(file, key, NULL, value, sizeof(value), err, errlen);
+	explicit_bzero(value, sizeof(value));
+	return rc < 0 ? -1 : 0;
+}
+
 int secret_file_read(const char *file, const char *key, struct buf *out, char *err,
 		     size_t errlen)
 {

@@ -26,4 +26,10 @@ int secret_read(const char *file, const char *key, const char *env, char *out, s
 int secret_file_read(const char *file, const char *key, struct buf *out, char *err,
 		     size_t errlen);
 
+/* What a config load checks of a file a key names (--check-config, a
+ * reload, the start): file, when set, opens and reads as secret_read()
+ * would at run time, with the same messages; nothing of it is kept.
+ * Returns 0, or -1 with the reason in err. */
+int secret_file_check(const char *file, const char *key, char *err, size_t errlen);
+
 #endif

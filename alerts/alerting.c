@@ -64,6 +64,47 @@ static int make_dirs(const char *dir, char *err, size_t errlen)
 	return 0;
 }
 
+int alerting_check_state_dir(const struct config *cfg, const char *state_dir, char *err,
+			     size_t errlen)
+{
+	if (!has_kind(cfg, &webhook_kind) && !has_kind(cfg, &alert_kind))
+		return 0;
+	char *path = xstrdup(state_dir);
+	struct stat st;
+	int rc = 0;
+	if (stat(path, &st) == 0) {
+		if (!S_ISDIR(st.st_mode)) {
+			snprintf(err, errlen, "state_dir: '%s' is not a directory", path);
+			rc = -1;
+		} else if (access(path, W_OK | X_OK) < 0) {
+			snprintf(err, errlen, "state_dir: cannot write in %s: %s", path, strerror(errno));
+			rc = -1;
+		}
+		free(path);
+		return rc;
+	}
+	/* make_dirs would create it: in the nearest directory that exists,
+	 * its first missing component */
+	char *slash;
+	while ((slash = strrchr(path, '/')) != NULL) {
+		*slash = '\0';
+		const char *parent = *path ? path : "/";
+		if (stat(parent, &st) < 0)
+			continue;
+		if (!S_ISDIR(st.st_mode) || access(parent, W_OK | X_OK) < 0) {
+			int errnum = S_ISDIR(st.st_mode) ? errno : ENOTDIR;
+			size_t first = strlen(path) + 1;
+			first += strcspn(state_dir + first, "/");
+			snprintf(err, errlen, "state_dir: cannot create %.*s: %s", (int)first, state_dir,
+				 strerror(errnum));
+			rc = -1;
+		}
+		break;
+	}
+	free(path);
+	return rc;
+}
+
 static int open_outbox(struct alerting *a, struct config *cfg, char *err, size_t errlen)
 {
 	if (a->outbox || !has_kind(cfg, &webhook_kind))

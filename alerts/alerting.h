@@ -29,6 +29,12 @@ struct alerting *alerting_start(struct config *cfg, const char *external_url,
 int alerting_reload(struct alerting *a, struct config *cfg, char *err, size_t errlen);
 void alerting_stop(struct alerting *a);
 
+/* What a config load checks of the state directory: when rules or
+ * receivers will use it, it is a directory this user may write, or one
+ * it may create.  0, or -1 with err (make_dirs' message). */
+int alerting_check_state_dir(const struct config *cfg, const char *state_dir, char *err,
+			     size_t errlen);
+
 /* The scheduler's observer (scheduler_observer_fn). */
 void alerting_observe(void *ctx, const char *target, const struct batch *b, int up);
 void alerting_metrics(struct alerting *a, struct batch *out);

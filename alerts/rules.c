@@ -14,6 +14,7 @@
 #include "metrics.h"
 #include "payload.h"
 #include "rules.h"
+#include "secret.h"
 #include "strutil.h"
 #include "template.h"
 #include "xalloc.h"
@@ -336,6 +337,15 @@ static void webhook_describe(const struct config_section *s, struct buf *out)
 	}
 }
 
+/* The secret file, as the sender will read it (--check-config, reload). */
+static int webhook_check_files(const struct config *cfg, const struct config_section *s,
+			       char *err, size_t errlen)
+{
+	(void)cfg;
+	const struct webhook_config *w = s->conf;
+	return secret_file_check(w->secret_file, "secret_file", err, errlen);
+}
+
 const struct config_kind webhook_kind = {
 	.name = "webhook",
 	.named = 1,
@@ -343,4 +353,5 @@ const struct config_kind webhook_kind = {
 	.conf_size = sizeof(struct webhook_config),
 	.validate = webhook_validate,
 	.describe = webhook_describe,
+	.check_config = webhook_check_files,
 };

@@ -361,6 +361,15 @@ const struct collector pgbouncer_collector = {
 	.view_free = pools_view_free,
 };
 
+/* The password file, as the worker will read it (--check-config, reload). */
+static int pgb_check_files(const struct config *cfg, const struct config_section *s, char *err,
+			   size_t errlen)
+{
+	(void)cfg;
+	const struct pgb_config *c = s->conf;
+	return secret_file_check(c->password_file, "password_file", err, errlen);
+}
+
 const struct config_kind pgbouncer_kind = {
 	.name = "pgbouncer",
 	.named = 1,
@@ -368,5 +377,6 @@ const struct config_kind pgbouncer_kind = {
 	.conf_size = sizeof(struct pgb_config),
 	.validate = pgb_validate,
 	.describe = pgb_describe,
+	.check_config = pgb_check_files,
 	.collector = &pgbouncer_collector,
 };

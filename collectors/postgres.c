@@ -585,6 +585,15 @@ const struct collector postgres_collector = {
 	.view_free = db_view_free,
 };
 
+/* The password file, as the worker will read it (--check-config, reload). */
+static int pg_check_files(const struct config *cfg, const struct config_section *s, char *err,
+			  size_t errlen)
+{
+	(void)cfg;
+	const struct pg_config *c = s->conf;
+	return secret_file_check(c->password_file, "password_file", err, errlen);
+}
+
 const struct config_kind postgres_kind = {
 	.name = "postgres",
 	.named = 1,
@@ -592,5 +601,6 @@ const struct config_kind postgres_kind = {
 	.conf_size = sizeof(struct pg_config),
 	.validate = pg_validate,
 	.describe = pg_describe,
+	.check_config = pg_check_files,
 	.collector = &postgres_collector,
 };

@@ -783,6 +783,15 @@ const struct collector redis_collector = {
 	.view_json = redis_view_json,
 };
 
+/* The password file, as the worker will read it (--check-config, reload). */
+static int redis_check_files(const struct config *cfg, const struct config_section *s, char *err,
+			     size_t errlen)
+{
+	(void)cfg;
+	const struct redis_config *c = s->conf;
+	return secret_file_check(c->password_file, "password_file", err, errlen);
+}
+
 const struct config_kind redis_kind = {
 	.name = "redis",
 	.named = 1,
@@ -790,5 +799,6 @@ const struct config_kind redis_kind = {
 	.conf_size = sizeof(struct redis_config),
 	.validate = redis_validate,
 	.describe = redis_describe,
+	.check_config = redis_check_files,
 	.collector = &redis_collector,
 };

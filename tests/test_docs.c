@@ -22,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "buf.h"
@@ -656,6 +658,37 @@ static void test_man_page_types_defaults_examples(void **state)
 }
 
 /* The configuration under EXAMPLE (.EX to .EE) loads. */
+/* The files an example names under /etc/dbpulse, made in dir (0600, as
+ * the agent wants them) and the example pointed at them, with its state
+ * in dir too: a config load checks every file it names.  The paths made
+ * are appended to made (one per line) for the caller to remove. */
+static void example_files(struct buf *ini, const char *dir, struct buf *made)
+{
+	static const char etc[] = "/etc/dbpulse/";
+	struct buf out = BUF_INIT(BUF_UNLIMITED);
+	const char *p = buf_str(ini), *hit;
+	while ((hit = strstr(p, etc)) != NULL) {
+		size_t name = strcspn(hit + strlen(etc), " \n");
+		char *path = xasprintf("%s/%.*s", dir, (int)name, hit + strlen(etc));
+		FILE *f = fopen(path, "w");
+		assert_non_null(f);
+		fputs("secret\n", f);
+		fclose(f);
+		assert_int_equal(chmod(path, 0600), 0);
+		buf_printf(made, "%s\n", path);
+		buf_printf(&out, "%.*s%s", (int)(hit - p), p, path);
+		free(path);
+		p = hit + strlen(etc) + name;
+	}
+	buf_puts(&out, p);
+	buf_reset(ini);
+	const char *agent = strstr(buf_str(&out), "[agent]\n");
+	size_t at = agent ? (size_t)(agent - buf_str(&out)) + strlen("[agent]\n") : 0;
+	buf_printf(ini, "%s%.*sstate_dir = %s/state\n%s", agent ? "" : "[agent]\n", (int)at,
+		   buf_str(&out), dir, buf_str(&out) + at);
+	buf_release(&out);
+}
+
 static void test_man_page_example_loads(void **state)
 {
 	struct doc d;
@@ -681,7 +714,17 @@ static void test_man_page_example_loads(void **state)
 	}
 	if (!found)
 		problem(&d, 0, "no .EX block under EXAMPLE");
+	char dir[] = "/tmp/dbpulse-test-docs.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	struct buf made = BUF_INIT(BUF_UNLIMITED);
+	example_files(&ini, dir, &made);
 	struct config *cfg = config_load_string(ini.data, ini.len, MAN_INI " EXAMPLE", &errors);
+	for (char *path = made.data, *nl; path && (nl = strchr(path, '\n')) != NULL; path = nl + 1) {
+		*nl = '\0';
+		unlink(path);
+	}
+	buf_release(&made);
+	rmdir(dir);
 	if (found && !cfg)
 		problem(&d, 0, "the EXAMPLE does not load:\n%s", buf_str(&errors));
 	config_unref(cfg);

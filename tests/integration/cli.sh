@@ -71,6 +71,50 @@ out=$("$DBPULSE" --check-config -c "$TMP/missing.ini" 2>&1)
 check "a missing file exits 1" test $? = 1
 check "a missing file is named" grep -qF "$TMP/missing.ini: cannot read: No such file or directory" <<<"$out"
 
+# Every file the configuration names is checked as the running agent would
+# read it, with its message, and without printing what is in it; an
+# Alertmanager's base URL is shown as it will be posted to.
+printf 'whsec_c2VjcmV0LW5vdC10by1wcmludA==\n' >"$TMP/hook.secret"
+chmod 644 "$TMP/hook.secret"
+: >"$TMP/not-a-dir"
+cat >"$TMP/files.ini" <<INI
+[agent]
+listen = 127.0.0.1:0
+state_dir = $TMP/not-a-dir/state
+[host]
+enabled = false
+[redis "cache"]
+address = 127.0.0.1:6379
+password_file = $TMP/no-such-file
+[webhook "signed"]
+url = http://127.0.0.1:1/hook
+format = json
+secret_file = $TMP/hook.secret
+[webhook "am"]
+url = http://127.0.0.1:9093
+format = alertmanager-api
+[alert "A"]
+expr = redis_up == 0
+INI
+out=$("$DBPULSE" --check-config -c "$TMP/files.ini" 2>&1)
+check "--check-config checks the files the configuration names: exit 1" test $? = 1
+check "a state_dir that cannot be created" \
+	grep -qF "$TMP/files.ini:1: [agent] state_dir: cannot create $TMP/not-a-dir/state: Not a directory" <<<"$out"
+check "a password file that does not exist" \
+	grep -qF "[redis \"cache\"] cannot read password_file '$TMP/no-such-file': No such file or directory" <<<"$out"
+check "a secret file others may read" \
+	grep -qF "[webhook \"signed\"] secret_file '$TMP/hook.secret' has group or world access" <<<"$out"
+lacks() { ! grep -qF -- "$1" <<<"$2"; }
+check "--check-config prints no secret" lacks c2VjcmV0 "$out"
+chmod 600 "$TMP/hook.secret"
+printf 'pw\n' >"$TMP/no-such-file"
+chmod 600 "$TMP/no-such-file"
+sed -i "s|^state_dir = .*|state_dir = $TMP/state|" "$TMP/files.ini"
+out=$("$DBPULSE" --check-config -c "$TMP/files.ini" 2>&1)
+check "the same files made right: valid" test $? = 0 || diag "$out"
+check "--check-config shows the Alertmanager URL it will post to" \
+	grep -qF '[webhook "am"]: alertmanager-api to 1 URL: http://127.0.0.1:9093/api/v2/alerts' <<<"$out"
+
 host_config "$TMP/once.ini" "memory_names = snake_case"
 "$DBPULSE" --once -c "$TMP/once.ini" >"$TMP/once.out" 2>"$TMP/once.err"
 check "--once exits 0 when every target works" test $? = 0

@@ -199,17 +199,35 @@ check "wrong password: one log line naming the target and the cause" \
 check "the password is in no log line" sh -c "! grep -q 'not-the-right-one-42' '$TMP/agent.log'"
 stop_agent
 
-# password_file: refused while others may read it, used once it is 0600
+# password_file: refused while others may read it -- by --check-config, at
+# the start and by a reload, with the message the worker would log, and
+# never its content -- used once it is 0600
 printf '%s\n' "$PG_PASSWORD" >"$TMP/pgpass"
 chmod 644 "$TMP/pgpass"
 pg_config_file "$TMP/pwfile.ini"
 sed -i "s|^password_env = .*|password_file = $TMP/pgpass|" "$TMP/pwfile.ini"
-start_agent "$TMP/pwfile.ini" || { not_ok "agent starts"; done_testing; }
-check "password_file readable by others: pg_up 0" wait_for 5 has_metric 'pg_up{target="main"} 0'
-check "password_file readable by others: the log says why" \
-	grep -q "target=main.*password_file '$TMP/pgpass' has group or world access" "$TMP/agent.log"
+refusal="password_file '$TMP/pgpass' has group or world access"
+out=$("$DBPULSE" --check-config -c "$TMP/pwfile.ini" 2>&1)
+rc=$?
+check "password_file readable by others: --check-config exits 1 saying why" \
+	test $rc = 1 -a -n "$(grep -F "[postgres \"main\"] $refusal" <<<"$out")" || diag "$out"
+lacks() { ! grep -qF -- "$1" <<<"$2"; }
+check "password_file readable by others: --check-config prints no password" lacks "$PG_PASSWORD" "$out"
+"$DBPULSE" -c "$TMP/pwfile.ini" 2>"$TMP/refused.log" &
+pid=$!
+check "password_file readable by others: the agent refuses to start" within 10 sh -c "! kill -0 $pid 2>/dev/null"
+wait "$pid"
+check "... with status 1, saying why" test $? = 1 -a -n "$(grep -F "$refusal" "$TMP/refused.log")"
 chmod 600 "$TMP/pgpass"
-check "password_file 0600: pg_up 1 at the next attempt" wait_for 10 has_metric 'pg_up{target="main"} 1'
+start_agent "$TMP/pwfile.ini" || { not_ok "agent starts"; done_testing; }
+check "password_file 0600: pg_up 1" wait_for 10 has_metric 'pg_up{target="main"} 1'
+chmod 644 "$TMP/pgpass"
+kill -HUP "$AGENT_PID"
+check "password_file readable by others: a reload is refused, saying why" \
+	wait_for 5 sh -c "grep -qF \"$refusal\" '$TMP/agent.log' &&
+		grep -q 'reload failed; the previous configuration keeps running' '$TMP/agent.log'"
+check "... and the target keeps running" has_metric 'pg_up{target="main"} 1'
+chmod 600 "$TMP/pgpass"
 stop_agent
 
 # every database down from the start: the agent starts and answers
