@@ -42,6 +42,11 @@ struct fake {
 static atomic_int in_flight;
 static atomic_int max_in_flight;
 static atomic_int instances;
+static atomic_int started;     /* collections begun, every target */
+static atomic_int finished;    /* collections ended, every target */
+#define STARTS_KEPT 8
+static _Atomic int64_t start_ms[STARTS_KEPT]; /* when the first collections began */
+static atomic_int finished_before[STARTS_KEPT]; /* how many had ended when each began */
 
 static void *fake_init(const struct config_section *s, char *err, size_t errlen)
 {
@@ -59,6 +64,11 @@ static int fake_collect(void *inst, struct batch *b, int64_t deadline_ms, char *
 {
 	struct fake *f = inst;
 	(void)deadline_ms;
+	int begun = atomic_fetch_add(&started, 1);
+	if (begun < STARTS_KEPT) {
+		atomic_store(&start_ms[begun], now_mono_ms());
+		atomic_store(&finished_before[begun], atomic_load(&finished));
+	}
 	int now = atomic_fetch_add(&in_flight, 1) + 1;
 	int max = atomic_load(&max_in_flight);
 	while (now > max && !atomic_compare_exchange_weak(&max_in_flight, &max, now))
@@ -70,6 +80,7 @@ static int fake_collect(void *inst, struct batch *b, int64_t deadline_ms, char *
 	f->collections++;
 	batch_add(b, &m_fake, (double)f->collections, NULL);
 	atomic_fetch_sub(&in_flight, 1);
+	atomic_fetch_add(&finished, 1);
 	if (f->conf->fail) {
 		snprintf(err, errlen, "told to fail");
 		return -1;
@@ -147,6 +158,44 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
+/* The checks below wait for events (collections begun, ended, published),
+ * never for a span of wall-clock time: a loaded machine or a sanitizer
+ * build only makes them wait longer.  The limit is generous and only ends
+ * a test that would otherwise hang. */
+#define WAIT_LIMIT_MS 30000
+
+static void counters_reset(void)
+{
+	atomic_store(&max_in_flight, 0);
+	atomic_store(&started, 0);
+	atomic_store(&finished, 0);
+}
+
+/* Waits until the target's published fake_collections_total is at least
+ * n; returns it. */
+static double wait_published(struct store *s, const char *target, double n)
+{
+	int64_t until = now_mono_ms() + WAIT_LIMIT_MS;
+	double v;
+	while ((v = published(s, target, "fake_collections_total")) < n && now_mono_ms() < until)
+		sleep_ms(5);
+	if (v < n)
+		fail_msg("%s: %g collections published after %d ms, expected %g", target, v,
+			 WAIT_LIMIT_MS, n);
+	return v;
+}
+
+/* Waits until at least n collections have begun (every target). */
+static void wait_started(int n)
+{
+	int64_t until = now_mono_ms() + WAIT_LIMIT_MS;
+	while (atomic_load(&started) < n && now_mono_ms() < until)
+		sleep_ms(1);
+	if (atomic_load(&started) < n)
+		fail_msg("%d collections begun after %d ms, expected %d", atomic_load(&started),
+			 WAIT_LIMIT_MS, n);
+}
+
 static void test_named_sections(void **state)
 {
 	(void)state;
@@ -196,18 +245,18 @@ static void test_run_once(void **state)
 static void test_overrun_is_skipped(void **state)
 {
 	(void)state;
-	atomic_store(&max_in_flight, 0);
+	counters_reset();
 	struct config *c = parse("[fake \"slow\"]\ninterval = 100ms\ntimeout = 100ms\nsleep = 250ms\n");
 	struct store *s = store_new();
 	struct scheduler *sched = scheduler_new(s);
 	scheduler_apply(sched, c);
-	sleep_ms(1200);
+	/* each collection outlasts two ticks: they are skipped, never stacked */
+	double n = wait_published(s, "slow", 3);
 	double skipped = published(s, "slow", "dbpulse_collect_skipped_total{target=\"slow\"}");
-	double n = published(s, "slow", "fake_collections_total");
 	assert_int_equal(scheduler_stop(sched, 2000), 0);
 	scheduler_free(sched);
-	assert_true(skipped >= 2);
-	assert_true(n >= 2 && n <= 6);
+	print_message("# %g collections, %g ticks skipped\n", n, skipped);
+	assert_true(skipped >= n - 1);
 	assert_int_equal(atomic_load(&max_in_flight), 1);
 	store_free(s);
 	config_unref(c);
@@ -216,16 +265,21 @@ static void test_overrun_is_skipped(void **state)
 static void test_failure_is_retried_sooner(void **state)
 {
 	(void)state;
+	counters_reset();
 	struct config *c = parse("[fake \"down\"]\ninterval = 1h\ntimeout = 1s\nfail = yes\n");
 	struct store *s = store_new();
 	struct scheduler *sched = scheduler_new(s);
 	scheduler_apply(sched, c);
-	sleep_ms(3500); /* retries after 1 s and 2 s more: 3 collections */
-	double n = published(s, "down", "fake_collections_total");
+	/* three collections of an hourly target: retried long before the hour,
+	 * the second wait longer than the first (1 s, then 2 s) */
+	double n = wait_published(s, "down", 3);
 	double errors = published(s, "down", "dbpulse_collect_errors_total{target=\"down\"}");
 	assert_int_equal(scheduler_stop(sched, 2000), 0);
 	scheduler_free(sched);
-	assert_true(n >= 2 && n <= 4);
+	int64_t first = atomic_load(&start_ms[1]) - atomic_load(&start_ms[0]);
+	int64_t second = atomic_load(&start_ms[2]) - atomic_load(&start_ms[1]);
+	print_message("# retries after %lld ms, then %lld ms\n", (long long)first, (long long)second);
+	assert_true(second > first);
 	assert_true(errors == n);
 	store_free(s);
 	config_unref(c);
@@ -240,11 +294,11 @@ static void test_long_failure_keeps_pace(void **state)
 	struct store *s = store_new();
 	struct scheduler *sched = scheduler_new(s);
 	scheduler_apply(sched, c);
-	sleep_ms(2500); /* over 64 failures in a row */
-	double n = published(s, "down", "fake_collections_total");
+	/* over 64 failures in a row: a delay that kept doubling would be
+	 * 20 ms * 2^10 = 20 s after the tenth, and never get there */
+	wait_published(s, "down", 70);
 	assert_int_equal(scheduler_stop(sched, 2000), 0);
 	scheduler_free(sched);
-	assert_true(n >= 60 && n <= 130);
 	store_free(s);
 	config_unref(c);
 }
@@ -253,17 +307,19 @@ static void test_long_failure_keeps_pace(void **state)
 static void test_changed_target_never_overlaps(void **state)
 {
 	(void)state;
-	atomic_store(&max_in_flight, 0);
-	struct config *c1 = parse("[fake \"slow\"]\ninterval = 1s\nsleep = 400ms\n");
-	struct config *c2 = parse("[fake \"slow\"]\ninterval = 2s\nsleep = 400ms\n");
+	counters_reset();
+	struct config *c1 = parse("[fake \"slow\"]\ninterval = 1h\nsleep = 400ms\n");
+	struct config *c2 = parse("[fake \"slow\"]\ninterval = 2h\nsleep = 400ms\n");
 	struct store *s = store_new();
 	struct scheduler *sched = scheduler_new(s);
 	scheduler_apply(sched, c1);
-	sleep_ms(100); /* the first collection is running */
+	wait_started(1); /* the old worker's first collection is running */
+	assert_int_equal(atomic_load(&finished), 0);
 	scheduler_apply(sched, c2);
-	sleep_ms(900);
+	wait_started(2); /* the new worker's first */
+	assert_int_equal(atomic_load(&finished_before[1]), 1); /* began after the old one's ended */
+	assert_true(wait_published(s, "slow", 1) == 1);
 	assert_int_equal(atomic_load(&max_in_flight), 1);
-	assert_true(published(s, "slow", "fake_collections_total") == 1); /* the new worker's */
 	assert_int_equal(scheduler_stop(sched, 2000), 0);
 	scheduler_free(sched);
 	assert_int_equal(atomic_load(&instances), 0);
@@ -281,9 +337,8 @@ static void test_apply_keeps_unchanged(void **state)
 	struct scheduler *sched = scheduler_new(s);
 	scheduler_apply(sched, c1);
 	assert_int_equal(scheduler_count(sched), 3);
-	sleep_ms(550);
-	double keep_before = published(s, "keep", "fake_collections_total");
-	assert_true(keep_before >= 3);
+	double keep_before = wait_published(s, "keep", 3);
+	double change_before = wait_published(s, "change", 5);
 
 	struct config *c2 = parse("[fake \"keep\"]\ninterval = 100ms\n[fake \"change\"]\ninterval = 200ms\n"
 				  "[fake \"new\"]\ninterval = 100ms\n");
@@ -291,11 +346,16 @@ static void test_apply_keeps_unchanged(void **state)
 	config_unref(c1); /* the kept worker holds its own reference */
 	assert_int_equal(scheduler_count(sched), 3);
 	assert_true(published(s, "drop", "fake_collections_total") == -1); /* gone at once */
-	sleep_ms(350);
-	/* the kept target counts on; the changed one started afresh */
-	assert_true(published(s, "keep", "fake_collections_total") > keep_before);
-	assert_true(published(s, "change", "fake_collections_total") <= 3);
-	assert_true(published(s, "new", "fake_collections_total") >= 1);
+	/* the kept target counts on; the changed one starts afresh (its first
+	 * published count is below the old worker's); the new one starts */
+	int64_t until = now_mono_ms() + WAIT_LIMIT_MS;
+	double change;
+	while (((change = published(s, "change", "fake_collections_total")) < 1 ||
+		change >= change_before) && now_mono_ms() < until)
+		sleep_ms(1);
+	assert_true(change >= 1 && change < change_before);
+	assert_true(wait_published(s, "keep", keep_before + 1) > keep_before);
+	wait_published(s, "new", 1);
 	assert_int_equal(scheduler_stop(sched, 2000), 0);
 	scheduler_free(sched);
 	assert_int_equal(atomic_load(&instances), 0);
@@ -306,14 +366,18 @@ static void test_apply_keeps_unchanged(void **state)
 static void test_stop_waits_for_a_collection(void **state)
 {
 	(void)state;
-	struct config *c = parse("[fake \"busy\"]\ninterval = 1s\nsleep = 300ms\n");
+	counters_reset();
+	struct config *c = parse("[fake \"busy\"]\ninterval = 1h\nsleep = 300ms\n");
 	struct store *s = store_new();
 	struct scheduler *sched = scheduler_new(s);
 	scheduler_apply(sched, c);
-	sleep_ms(100); /* in the middle of the first collection */
-	int64_t t0 = now_mono_ms();
+	wait_started(1); /* in the middle of the first collection */
+	assert_int_equal(atomic_load(&finished), 0);
+	/* stop waits for that collection (it has ended when stop returns) and
+	 * not for the next tick, an hour away (stop would give up at 2 s) */
 	assert_int_equal(scheduler_stop(sched, 2000), 0);
-	assert_true(now_mono_ms() - t0 < 1000);
+	assert_int_equal(atomic_load(&finished), 1);
+	assert_int_equal(atomic_load(&started), 1);
 	scheduler_free(sched);
 	assert_int_equal(atomic_load(&instances), 0);
 	store_free(s);

@@ -92,12 +92,15 @@ delivered = collections.defaultdict(set)   # (fp, seq) -> webhook-ids
 copies = collections.Counter()
 keys = set()
 reqs = 0
+without_id = 0
 for l in open(log):
     r = json.loads(l)
     reqs += 1
     if r["status"] != 200 or not isinstance(r["body"], dict):
         continue
     wid = r["headers"].get("webhook-id")
+    if not wid:
+        without_id += 1
     for a in r["body"].get("alerts", []):
         k = (a["fingerprint"], a["seq"])
         delivered[k].add(wid)
@@ -111,6 +114,7 @@ dups = {k: v for k, v in copies.items() if v > 1}
 split = {k: sorted(delivered[k]) for k in dups if len(delivered[k]) > 1}
 print("requests %d, notifications seen in the outbox %d, delivered %d, delivered more than once %d, "
       "of which under different webhook-ids %d" % (reqs, len(seen), len(delivered), len(dups), len(split)))
+print("deliveries without a webhook-id %d" % without_id)
 print("lost %d: %s" % (len(lost), lost[:10]))
 print("keys without a firing notification %d: %s" % (len(missing), missing[:10]))
 for k, v in list(split.items())[:5]:
@@ -122,6 +126,8 @@ missing=$(sed -n 's/^keys without a firing notification \([0-9]*\):.*/\1/p' "$TM
 split=$(sed -n 's/.*of which under different webhook-ids \([0-9]*\)$/\1/p' "$TMP/verdict")
 check "every notification seen in the outbox was delivered at least once ($lost lost)" test "$lost" = 0
 check "every key's alert was delivered firing ($missing missing)" test "$missing" = 0
+without_id=$(sed -n 's/^deliveries without a webhook-id \([0-9]*\)$/\1/p' "$TMP/verdict")
+check "every delivery carries a webhook-id ($without_id without)" test "$without_id" = 0
 check "duplicates carry the same webhook-id ($split notifications delivered under several ids)" test "$split" = 0
 check "no outbox file was set aside as corrupt" sh -c "! ls -A '$STATE/corrupt' 2>/dev/null | grep -q ."
 check "alerts.state was never found damaged" sh -c "! ls '$STATE' | grep -q 'alerts.state.corrupt'"

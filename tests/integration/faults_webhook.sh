@@ -95,15 +95,21 @@ print(" ".join("%d" % (e["duration"] * 1000) for e in c if e["event"] == "close"
 	check "$what: exactly once" test "$(requests "$mode")" = 1
 	ids=$(python3 -c '
 import json, sys
-ids = set()
-for l in open(sys.argv[1]):
-    e = json.loads(l)
-    if e["event"] == "request":
-        ids.add(e["headers"].get("webhook-id"))
-for l in open(sys.argv[2]):
-    ids.add(json.loads(l)["headers"].get("webhook-id"))
-print(" ".join(sorted(str(i) for i in ids)))' "$TMP/$mode.fake.log" "$TMP/$mode.log")
-	check "$what: every attempt and the delivery carry one webhook-id ($ids)" test "$(wc -w <<<"$ids")" = 1
+ids, without, n = set(), 0, 0
+requests = [json.loads(l) for l in open(sys.argv[1])]
+requests = [e["headers"] for e in requests if e["event"] == "request"]
+requests += [json.loads(l)["headers"] for l in open(sys.argv[2])]
+for headers in requests:
+    n += 1
+    if headers.get("webhook-id"):
+        ids.add(headers["webhook-id"])
+    else:
+        without += 1
+print("%d %d %s" % (n, without, " ".join(sorted(ids))))' "$TMP/$mode.fake.log" "$TMP/$mode.log")
+	read -r n without ids <<<"$ids"
+	check "$what: all $n requests (attempts and the delivery) carry a webhook-id ($without without)" \
+		test "$n" -ge 2 -a "$without" = 0
+	check "$what: one webhook-id for all of them ($ids)" test "$(wc -w <<<"$ids")" = 1
 	check "$what: the outbox is empty" \
 		test "$(metric_value 'dbpulse_notification_queue_length{receiver="hook"}')" = 0
 	stop_agent

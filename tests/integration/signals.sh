@@ -31,7 +31,9 @@ check "a good reload is reported in the metrics" \
 	wait_for 5 sh -c "curl -sS '$URL/metrics' | grep -q '^dbpulse_config_last_reload_successful 1'"
 ts2=$(metric_value dbpulse_config_last_reload_success_timestamp_seconds)
 check "the success timestamp moves ($ts1 -> $ts2)" awk -v a="$ts1" -v b="$ts2" 'BEGIN { exit !(b > a) }'
-check "a disabled target leaves /metrics at once" sh -c "! curl -sS '$URL/metrics' | grep -q '^node_load1 '"
+scrape >"$TMP/after.prom"
+check "a disabled target leaves /metrics at once (a scrape with the agent's own metrics, no node_load1)" \
+	sh -c "grep -q '^dbpulse_config_last_reload_successful 1' '$TMP/after.prom' && ! grep -q '^node_load1 ' '$TMP/after.prom'"
 check "the same port serves after the reload" test "$(curl -sS "$URL/healthz")" = ok
 
 # and enables it again
