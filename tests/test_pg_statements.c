@@ -817,8 +817,10 @@ static double now_ms(void)
 
 /* The cost of observe() for 5,000 statements (pg_stat_statements.max's
  * default) sent as 5,500 rows (a tenth as toplevel pairs), with 10 % and
- * with all of them active per interval, over an hour of 15 s cycles;
- * printed, and bounded loosely so that valgrind passes. */
+ * with all of them active per interval, over an hour of 15 s cycles:
+ * printed for whoever reads the log, never bounded (a wall-clock bound in
+ * a unit test only measures how loaded the machine is; bench/postgres
+ * measures the collector's cost per cycle against a real server). */
 static void bench(unsigned active_pct)
 {
 	enum { N = 5000, ROWS = N + N / 10, TOP = 100, STEPS = 250 };
@@ -854,7 +856,6 @@ static void bench(unsigned active_pct)
 		      "%zu bucket entries in %zu bytes (%.1f per entry, peak %zu), table %zu bytes\n",
 		      ROWS, active_pct, spent / STEPS, worst, st.bucket_entries, st.bucket_bytes,
 		      (double)st.bucket_bytes / (double)st.bucket_entries, peak, st.table_bytes);
-	assert_true(spent / STEPS < 100);
 	free(r);
 	pgss_free(p);
 }
