@@ -66,7 +66,7 @@ static const struct config_key pg_keys[] = {
 	  .offset = PG_KEY(statements_query_length), .def = "200",
 	  .doc = "Characters of a statement's text kept.", .min = 16, .max = 100000 },
 	{ .name = "statements_query_info", .type = CONF_BOOL, .offset = PG_KEY(statements_query_info),
-	  .def = "false", .doc = "Export pg_stat_statements_query_info{queryid,query}." },
+	  .def = "false", .doc = "Export pg_stat_statements_query_id{queryid,query}, the texts of the exported statements." },
 	{ .name = "slow_interval", .type = CONF_DURATION, .offset = PG_KEY(slow_interval_ms),
 	  .def = "5m", .doc = "Time between expensive queries (database and table sizes).",
 	  .min = SECOND, .max = 24 * HOUR },
