@@ -798,6 +798,10 @@ int pg_setting_convert(const char *name, const char *setting, const char *unit,
 	for (char *p = metric; *p; p++)
 		if (*p == '.' || *p == '-')
 			*p = '_';
+	if (!metric_name_valid(metric)) {
+		snprintf(err, errlen, "setting name \"%s\" makes no metric name", name);
+		return -1;
+	}
 	if (*suffix)
 		snprintf(help, helplen, "Server Parameter: %s [Units converted to %s.]", name,
 			 suffix + 1);

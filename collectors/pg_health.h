@@ -74,7 +74,8 @@ size_t pg_emit_settings(struct batch *b, const char *target, const PGresult *r);
  * for a setting with a time or size unit), its help and value (bool: 1 for
  * "on", else 0; integer and real: converted from the unit to seconds or
  * bytes, -1 left as it is).  Returns 0, or -1 with the reason in err (an
- * unknown unit or vartype, a value that is no number).
+ * unknown unit or vartype, a value that is no number, a name that makes
+ * no valid metric name).
  */
 int pg_setting_convert(const char *name, const char *setting, const char *unit,
 		       const char *vartype, char *metric, size_t metriclen, char *help,

@@ -9,8 +9,11 @@
  * to the interval).  Every query runs under the cycle's deadline and the
  * session's statement_timeout and lock_timeout, reports its own duration
  * and success, and a failed query costs only its own metrics.  Expensive
- * queries (sizes) run every slow_interval; their samples are kept and
- * repeated in the cycles between.
+ * queries (sizes, the ~300 settings) run every slow_interval; their samples
+ * are kept and repeated in the cycles between.  The samples are named as
+ * postgres_exporter 0.20.1 names them (pg_health.c); its per-collector
+ * pg_scrape_collector_* and per-scrape pg_exporter_* come from the
+ * figures of the queries that serve each collector.
  *
  * An instance owns its connection, the statement tracker (pg_stmts.c),
  * the kept slow samples and one log complaint per query.  The section is
@@ -66,9 +69,10 @@ static const struct config_key pg_keys[] = {
 	  .offset = PG_KEY(statements_query_length), .def = "200",
 	  .doc = "Characters of a statement's text kept.", .min = 16, .max = 100000 },
 	{ .name = "statements_query_info", .type = CONF_BOOL, .offset = PG_KEY(statements_query_info),
-	  .def = "false", .doc = "Export pg_stat_statements_query_id{queryid,query}, the texts of the exported statements." },
+	  .def = "false",
+	  .doc = "Export pg_stat_statements_query_id{queryid,query}, the exported statements' texts." },
 	{ .name = "slow_interval", .type = CONF_DURATION, .offset = PG_KEY(slow_interval_ms),
-	  .def = "5m", .doc = "Time between expensive queries (database and table sizes).",
+	  .def = "5m", .doc = "Time between expensive queries (database and table sizes, settings).",
 	  .min = SECOND, .max = 24 * HOUR },
 	{ .name = "databases", .type = CONF_LIST, .offset = PG_KEY(databases), .def = "",
 	  .doc = "Databases whose tables are reported (default: the DSN's)." },

@@ -493,6 +493,7 @@ static void test_settings(void **state)
 		{ "x_64kb", "2", "64kB", "integer", "pg_settings_x_64kb_bytes", 131072, NULL },
 		{ "x_suffix_only", "s", "s", "integer", NULL, 0, NULL },
 		{ "x_empty", "", "", "integer", NULL, 0, NULL },
+		{ "a b", "1", "", "integer", NULL, 0, "setting name \"a b\" makes no metric name" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char metric[256], help[320], err[160] = "";
