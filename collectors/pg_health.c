@@ -11,6 +11,7 @@
 #include "pg_conn.h"
 #include "strutil.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -269,10 +270,60 @@ static const struct metric_desc m_util = {
 	"Client connections (the agent's own left out) over the connections available to them "
 	"(max_connections less the reserved ones).", METRIC_GAUGE };
 
+static const struct metric_desc m_idle = {
+	"pg_process_idle_seconds", "Idle time of server processes", METRIC_HISTOGRAM };
+
 /* Columns of pg_sql_activity(). */
 enum {
-	A_KIND, A_DATNAME, A_STATE, A_USER, A_APP, A_BACKEND, A_WAIT_TYPE, A_WAIT, A_N, A_V1, A_V2
+	A_KIND, A_DATNAME, A_STATE, A_USER, A_APP, A_BACKEND, A_WAIT_TYPE, A_WAIT, A_N, A_V1, A_V2,
+	A_BUCKETS
 };
+
+/* postgres_exporter's process_idle buckets (seconds), as its le labels */
+static const char *const idle_bounds[] = { "1", "2", "5", "15", "30", "60", "90", "120", "300" };
+#define IDLE_BUCKETS (sizeof(idle_bounds) / sizeof(idle_bounds[0]))
+
+/* '{n,n,...}' of exactly IDLE_BUCKETS counts into counts; 0 or -1. */
+static int parse_idle_buckets(const char *s, double *counts)
+{
+	if (!s || *s != '{')
+		return -1;
+	s++;
+	for (size_t i = 0; i < IDLE_BUCKETS; i++) {
+		size_t n = strcspn(s, ",}");
+		uint64_t v;
+		if (parse_uint64_n(s, n, &v) < 0)
+			return -1;
+		counts[i] = (double)v;
+		s += n;
+		if (*s != (i + 1 < IDLE_BUCKETS ? ',' : '}'))
+			return -1;
+		s++;
+	}
+	return *s ? -1 : 0;
+}
+
+/* One histogram per idle state and application (postgres_exporter reads
+ * the first of its rows only: dbpulse serves them all), "unknown" for a
+ * NULL name. */
+static void emit_idle(struct batch *b, const char *target, const PGresult *r, int row)
+{
+	double counts[IDLE_BUCKETS], n, sum;
+	if (cell_null(r, row, A_BUCKETS) || parse_idle_buckets(pg_cell(r, row, A_BUCKETS), counts) < 0 ||
+	    cell_num(r, row, A_N, &n) < 0 || cell_num(r, row, A_V1, &sum) < 0)
+		return;
+	const char *state = cell_null(r, row, A_STATE) ? "unknown" : cell_str(r, row, A_STATE);
+	const char *app = cell_null(r, row, A_APP) ? "unknown" : cell_str(r, row, A_APP);
+	const char *le = "";
+	const char *l[] = { "target", target, "state", state, "application_name", app, "le", le };
+	for (size_t i = 0; i <= IDLE_BUCKETS; i++) {
+		l[7] = i < IDLE_BUCKETS ? idle_bounds[i] : "+Inf";
+		batch_addv_part(b, m_idle.name, m_idle.help, m_idle.type, METRIC_PART_BUCKET,
+				i < IDLE_BUCKETS ? counts[i] : n, l, 4);
+	}
+	batch_addv_part(b, m_idle.name, m_idle.help, m_idle.type, METRIC_PART_SUM, sum, l, 3);
+	batch_addv_part(b, m_idle.name, m_idle.help, m_idle.type, METRIC_PART_COUNT, n, l, 3);
+}
 
 void pg_emit_activity(struct batch *b, const char *target, const PGresult *r,
 		      struct pg_server_info *info)
@@ -287,6 +338,10 @@ void pg_emit_activity(struct batch *b, const char *target, const PGresult *r,
 			const char *t[] = { "target", target };
 			add(b, &m_long_tx, cell_or_zero(r, row, A_N), t, 1);
 			add(b, &m_long_tx_age, cell_or_zero(r, row, A_V1), t, 1);
+			continue;
+		}
+		if (kind[0] == 'i') {
+			emit_idle(b, target, r, row);
 			continue;
 		}
 		const char *db = cell_str(r, row, A_DATNAME);

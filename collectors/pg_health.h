@@ -42,9 +42,10 @@ void pg_emit_conflicts(struct batch *b, const char *target, const char *server,
 void pg_emit_database(struct batch *b, const char *target, const PGresult *r);
 void pg_emit_database_size(struct batch *b, const char *target, const PGresult *r);
 void pg_emit_roles(struct batch *b, const char *target, const PGresult *r);
-/* pg_stat_activity_count and _max_tx_duration, pg_long_running_transactions*
- * and the agent's own per-database figures; sets info->client_backends
- * and then pg_connections_utilization_ratio. */
+/* pg_stat_activity_count and _max_tx_duration, pg_long_running_transactions*,
+ * pg_process_idle_seconds (a histogram per idle state and application) and
+ * the agent's own per-database figures; sets info->client_backends and
+ * then pg_connections_utilization_ratio. */
 void pg_emit_activity(struct batch *b, const char *target, const PGresult *r,
 		      struct pg_server_info *info);
 void pg_emit_locks(struct batch *b, const char *target, const PGresult *r);

@@ -72,11 +72,11 @@ const char *pg_sql_activity(int version)
 {
 	(void)version;
 	/* postgres_exporter's stat_activity (a row for every database and
-	 * state, zeros where no session is) and long_running_transactions
-	 * over one read of the view */
+	 * state, zeros where no session is), long_running_transactions and
+	 * process_idle over one read of the view */
 	return "WITH a AS MATERIALIZED (SELECT datname, state, usename, application_name,"
-	       "   backend_type, wait_event_type, wait_event, xact_start, query_start, query"
-	       "   FROM pg_stat_activity WHERE pid <> pg_backend_pid()),"
+	       "   backend_type, wait_event_type, wait_event, xact_start, query_start, state_change,"
+	       "   query FROM pg_stat_activity WHERE pid <> pg_backend_pid()),"
 	       " g AS (SELECT datname, state, usename, application_name, backend_type,"
 	       "   wait_event_type, wait_event, count(*) AS n,"
 	       "   max(extract(epoch FROM now() - xact_start))::float8 AS tx,"
@@ -84,16 +84,28 @@ const char *pg_sql_activity(int version)
 	       "     ::float8 AS q"
 	       "   FROM a GROUP BY 1, 2, 3, 4, 5, 6, 7)"
 	       " SELECT 'a', d.datname, s.state, g.usename, g.application_name, g.backend_type,"
-	       "   g.wait_event_type, g.wait_event, coalesce(g.n, 0)::float8, coalesce(g.tx, 0), g.q"
+	       "   g.wait_event_type, g.wait_event, coalesce(g.n, 0)::float8, coalesce(g.tx, 0), g.q,"
+	       "   NULL"
 	       " FROM (VALUES ('active'), ('idle'), ('idle in transaction'),"
 	       "   ('idle in transaction (aborted)'), ('fastpath function call'), ('disabled')) s(state)"
 	       " CROSS JOIN pg_database d"
 	       " LEFT JOIN g ON g.state = s.state AND g.datname = d.datname"
 	       " UNION ALL"
 	       " SELECT 'l', NULL, NULL, NULL, NULL, NULL, NULL, NULL, count(*)::float8,"
-	       "   max(extract(epoch FROM clock_timestamp() - xact_start))::float8, NULL"
+	       "   max(extract(epoch FROM clock_timestamp() - xact_start))::float8, NULL, NULL"
 	       " FROM a WHERE state IS DISTINCT FROM 'idle' AND query NOT LIKE 'autovacuum:%'"
 	       "   AND xact_start IS NOT NULL"
+	       " UNION ALL"
+	       " SELECT 'i', NULL, state, NULL, application_name, NULL, NULL, NULL, count(*)::float8,"
+	       "   sum(age::bigint)::float8, NULL,"
+	       "   ARRAY[count(*) FILTER (WHERE age <= 1), count(*) FILTER (WHERE age <= 2),"
+	       "     count(*) FILTER (WHERE age <= 5), count(*) FILTER (WHERE age <= 15),"
+	       "     count(*) FILTER (WHERE age <= 30), count(*) FILTER (WHERE age <= 60),"
+	       "     count(*) FILTER (WHERE age <= 90), count(*) FILTER (WHERE age <= 120),"
+	       "     count(*) FILTER (WHERE age <= 300)]::text"
+	       " FROM (SELECT state, application_name,"
+	       "   extract(epoch FROM current_timestamp - state_change) AS age"
+	       "   FROM a WHERE state ~ '^idle') i GROUP BY state, application_name"
 	       " ORDER BY 2, 3";
 }
 

@@ -39,8 +39,11 @@ const char *pg_sql_roles(int version);
  *        state without a session, as postgres_exporter's stat_activity
  *   'l': transactions that are not idle (autovacuum left out), age s of
  *        the oldest (NULL when none), as long_running_transactions
+ *   'i': per idle state and application_name: sessions, the sum of their
+ *        idle seconds (each rounded), and '{n,...}' the sessions idle at
+ *        most 1, 2, 5, 15, 30, 60, 90, 120, 300 s, as process_idle
  * columns: kind, datname, state, usename, application_name, backend_type,
- * wait_event_type, wait_event, n, v1, v2 */
+ * wait_event_type, wait_event, n, v1, v2, buckets */
 const char *pg_sql_activity(int version);
 /* Params: $1 query text length, $2 sessions at most.  total client
  * sessions, active, idle in transaction, waiting on a lock, not idle;

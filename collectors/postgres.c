@@ -172,8 +172,8 @@ static const char *const query_names[Q_COUNT] = {
 /* postgres_exporter's collectors (pg_scrape_collector_*{collector}) and
  * the queries that serve each: a collector succeeded when every one of
  * its queries that ran did; its duration is theirs added.  One query may
- * serve two collectors (pg_stat_activity is read once for stat_activity
- * and long_running_transactions). */
+ * serve several (pg_stat_activity is read once for stat_activity,
+ * long_running_transactions and process_idle). */
 static const struct {
 	const char *collector;
 	enum pg_query q[2];
@@ -184,6 +184,7 @@ static const struct {
 	{ "locks", { Q_LOCKS }, 1 },
 	{ "long_running_transactions", { Q_ACTIVITY }, 1 },
 	{ "postmaster", { Q_SERVER }, 1 },
+	{ "process_idle", { Q_ACTIVITY }, 1 },
 	{ "replication", { Q_STANDBY }, 1 },
 	{ "replication_slots", { Q_SLOTS }, 1 },
 	{ "roles", { Q_ROLES }, 1 },

@@ -189,6 +189,24 @@ static void e_activity(struct batch *b, const PGresult *r)
 	struct pg_server_info info = { .max_connections = 50, .reserved = 3 };
 	pg_emit_activity(b, "main", r, &info);
 }
+/* the process_idle rows alone */
+static void e_activity_idle(struct batch *b, const PGresult *r)
+{
+	int ncols = PQnfields(r), n = 0;
+	const char **cells = calloc((size_t)(PQntuples(r) * ncols + 1), sizeof(*cells));
+	for (int row = 0; row < PQntuples(r); row++) {
+		if (PQgetvalue(r, row, 0)[0] != 'i')
+			continue;
+		for (int c = 0; c < ncols; c++)
+			cells[n * ncols + c] = PQgetisnull(r, row, c) ? NULL : PQgetvalue(r, row, c);
+		n++;
+	}
+	PGresult *idle = result(ncols, n, cells);
+	struct pg_server_info info = { 0 };
+	pg_emit_activity(b, "main", idle, &info);
+	PQclear(idle);
+	free(cells);
+}
 static void e_locks(struct batch *b, const PGresult *r) { pg_emit_locks(b, "main", r); }
 static void e_replication(struct batch *b, const PGresult *r) { pg_emit_replication(b, "main", r); }
 static void e_standby(struct batch *b, const PGresult *r) { pg_emit_standby(b, "main", r); }
@@ -221,7 +239,7 @@ struct fixture_case {
 	int ncols;
 	emit_fn emit;
 	size_t samples;             /* how many the rows make */
-	const char *lines[8];       /* lines of the exposition it has */
+	const char *lines[10];      /* lines of the exposition it has */
 };
 
 #define T "target=\"main\""
@@ -253,21 +271,30 @@ static const struct fixture_case fixture_cases[] = {
 		"pg_database_size_bytes{" T ",datname=\"template0\"} 7471619\n" } },
 	{ "roles", 2, e_roles, 14, {
 		"pg_roles_connection_limit{" T ",rolname=\"dbpulse\"} -1\n" } },
-	{ "activity", 11, e_activity, 19 * 2 + 2 + 3 * 2 + 1, {
+	{ "activity", 12, e_activity, 19 * 2 + 3 * 2 + 2 + 2 * 12 + 1, {
 		"pg_stat_activity_count{" T ",datname=\"postgres\",state=\"active\",usename=\"postgres\","
 		"application_name=\"waiter\",backend_type=\"client backend\",wait_event_type=\"Lock\","
 		"wait_event=\"relation\"} 1\n",
 		"pg_stat_activity_count{" T ",datname=\"template0\",state=\"idle in transaction (aborted)\","
 		"usename=\"\",application_name=\"\",backend_type=\"\",wait_event_type=\"\",wait_event=\"\"} 0\n",
-		"pg_stat_activity_max_tx_duration{" T ",datname=\"postgres\",state=\"active\",usename=\"postgres\","
-		"application_name=\"holder\",backend_type=\"client backend\",wait_event_type=\"Timeout\","
-		"wait_event=\"PgSleep\"} 2.021195\n",
-		"pg_long_running_transactions{" T "} 2\n",
-		"pg_long_running_transactions_oldest_timestamp_seconds{" T "} 2.030145\n",
+		"pg_stat_activity_max_tx_duration{" T ",datname=\"postgres\",state=\"idle in transaction\","
+		"usename=\"postgres\",application_name=\"idletx\",backend_type=\"client backend\","
+		"wait_event_type=\"Client\",wait_event=\"ClientRead\"} 2.487645\n",
+		"pg_long_running_transactions{" T "} 3\n",
+		"pg_long_running_transactions_oldest_timestamp_seconds{" T "} 2.535268\n",
 		"pg_stat_activity_lock_waiters{" T ",datname=\"postgres\"} 1\n",
-		"pg_stat_activity_max_query_duration_seconds{" T ",datname=\"postgres\"} 2.02004\n",
-		/* 2 clients of 50 - 3 */
-		"pg_connections_utilization_ratio{" T "} 0.0425531914893617\n" } },
+		"pg_stat_activity_max_query_duration_seconds{" T ",datname=\"postgres\"} 2.521647\n",
+		/* 4 clients of 50 - 3 */
+		"pg_connections_utilization_ratio{" T "} 0.0851063829787234\n",
+		"# TYPE pg_process_idle_seconds histogram\n"
+		"pg_process_idle_seconds_bucket{" T ",state=\"idle\",application_name=\"idler\",le=\"1\"} 0\n"
+		"pg_process_idle_seconds_bucket{" T ",state=\"idle\",application_name=\"idler\",le=\"2\"} 0\n"
+		"pg_process_idle_seconds_bucket{" T ",state=\"idle\",application_name=\"idler\",le=\"5\"} 1\n" } },
+	{ "activity", 12, e_activity_idle, 2 * 12, {
+		"pg_process_idle_seconds_bucket{" T ",state=\"idle in transaction\",application_name=\"idletx\","
+		"le=\"+Inf\"} 1\n",
+		"pg_process_idle_seconds_sum{" T ",state=\"idle in transaction\",application_name=\"idletx\"} 2\n",
+		"pg_process_idle_seconds_count{" T ",state=\"idle\",application_name=\"idler\"} 1\n" } },
 	{ "locks", 3, e_locks, 27, {
 		"pg_locks_count{" T ",datname=\"postgres\",mode=\"accessexclusivelock\"} 1\n",
 		"pg_locks_count{" T ",datname=\"template1\",mode=\"sireadlock\"} 0\n" } },
@@ -344,7 +371,7 @@ static void test_fixtures(void **state)
 		if (b->nsamples != c->samples)
 			fail_msg("%s: %zu samples, not %zu:\n%s", c->file, b->nsamples, c->samples, text);
 		assert_int_equal(b->invalid, 0);
-		for (size_t k = 0; k < 8 && c->lines[k]; k++)
+		for (size_t k = 0; k < 10 && c->lines[k]; k++)
 			if (!strstr(text, c->lines[k]))
 				fail_msg("%s: no '%s' in\n%s", c->file, c->lines[k], text);
 		free(text);
@@ -420,6 +447,25 @@ static void test_progress_vacuum(void **state)
 	assert_non_null(strstr(text, "pg_stat_progress_vacuum_heap_blks{" T ",datname=\"unknown\",relname=\"unknown\"} 0\n"));
 	free(text);
 	batch_free(b);
+}
+
+/* process_idle rows whose buckets are not nine counts add nothing */
+static void test_idle_buckets(void **state)
+{
+	(void)state;
+	static const char *const bad[] = { "{}", "{1,2}", "{1,2,3,4,5,6,7,8,9,10}", "1,2,3,4,5,6,7,8,9",
+					   "{1,2,3,4,5,6,7,8,x}", "{1,2,3,4,5,6,7,8,9}x", "{1,2,3,4,5,6,7,8,9" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *row[] = { "i", NULL, "idle", NULL, "app", NULL, NULL, NULL, "9", "12", NULL,
+				      bad[i] };
+		struct batch *b = batch_new();
+		PGresult *r = result(12, 1, row);
+		struct pg_server_info info = { 0 };
+		pg_emit_activity(b, "main", r, &info);
+		PQclear(r);
+		assert_int_equal(b->nsamples, 0);
+		batch_free(b);
+	}
 }
 
 /* PostgreSQL 17's pg_stat_checkpointer (no such server here: a row as
@@ -554,6 +600,7 @@ int main(void)
 		cmocka_unit_test(test_empty_and_short),
 		cmocka_unit_test(test_progress_vacuum),
 		cmocka_unit_test(test_checkpointer),
+		cmocka_unit_test(test_idle_buckets),
 		cmocka_unit_test(test_settings),
 		cmocka_unit_test(test_server_label),
 	};

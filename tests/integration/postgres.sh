@@ -233,6 +233,8 @@ printf '[postgres "standby"]\ndsn = %s\npassword_env = PGTEST_PASSWORD\ninterval
 ( PGOPTIONS="-c application_name=vacuumer" quiet "SET vacuum_cost_delay = 100; SET vacuum_cost_limit = 1;
 	VACUUM vacuumed" >/dev/null 2>&1 ) &
 vacuumer=$!
+( (echo "SELECT 1;"; sleep 15) | PGAPPNAME=idler pg_sql >/dev/null 2>&1 ) &
+idler=$!
 start_agent "$TMP/standby.ini" || { not_ok "agent starts"; done_testing; }
 check "standby: pg_up 1" wait_for 15 has_metric 'pg_up{target="standby"} 1'
 wait_cycles 2
@@ -253,7 +255,9 @@ for name in \
 	'pg_stat_wal_receiver_last_msg_receipt_time{target="standby",' \
 	'pg_stat_wal_receiver_last_msg_age_seconds{target="standby"}' \
 	'pg_stat_progress_vacuum_phase{target="main",datname="postgres",relname="vacuumed",phase="' \
-	'pg_stat_progress_vacuum_heap_blks{target="main",datname="postgres",relname="vacuumed"}'; do
+	'pg_stat_progress_vacuum_heap_blks{target="main",datname="postgres",relname="vacuumed"}' \
+	'pg_process_idle_seconds_count{target="main",state="idle",application_name="idler"} 1' \
+	'pg_process_idle_seconds_bucket{target="main",state="idle",application_name="idler",le="+Inf"} 1'; do
 	check "standby: exposes $name" grep -qF -- "$name" "$TMP/m"
 done
 check "the vacuum is in exactly one phase" \
@@ -264,6 +268,8 @@ check "standby: flushed_lsn near the primary's WAL position ($flushed, $primary_
 	awk -v a="$flushed" -v b="$primary_lsn" 'BEGIN { exit !(a > 0 && a <= b && b - a < 16777216) }'
 quiet "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'vacuumer'" >/dev/null
 wait $vacuumer
+kill "$idler" 2>/dev/null
+wait "$idler" 2>/dev/null
 stop_agent
 pg_standby_stop
 
