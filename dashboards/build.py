@@ -536,7 +536,7 @@ def with_text(expr):
     series per target and queryid, as postgres_exporter), and as it is
     where it has not (the `other` bucket, texts not known)"""
     return "(%s) * on(%s) group_left(query) max by (%s, query) (%s) or on(%s) (%s)" % (
-        expr, QK, QK, st("pg_stat_statements_query_id"), K, expr)
+        expr, QK, QK, sel("pg_stat_statements_query_id", 'target=~"$target"'), K, expr)
 
 
 def top_with_rest(name, unit, title, desc, legend_unit=""):
