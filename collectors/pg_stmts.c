@@ -45,6 +45,7 @@ struct text_entry {
 	int64_t queryid;
 	char *text;
 	uint64_t used;         /* cycle it was last exported in */
+	uint64_t exported;     /* cycle pg_stat_statements_query_id last had it */
 };
 
 /* One window's statements after the last observe, with a hash of their
@@ -206,7 +207,7 @@ static void text_add(struct pg_stmts *s, int64_t queryid, const char *text)
 	char *copy = xmalloc(UTF8_CLEAN_SIZE(len, max));
 	utf8_clean(copy, text, len, max);
 	s->text_bytes += strlen(copy) + 1;
-	s->texts[s->ntexts++] = (struct text_entry){ queryid, copy, s->cycle };
+	s->texts[s->ntexts++] = (struct text_entry){ queryid, copy, s->cycle, 0 };
 	if (!s->text_slots || 2 * s->ntexts + 2 > s->text_mask + 1) {
 		texts_index(s);
 		return;
@@ -608,9 +609,11 @@ static const struct metric_desc m_restarts = {
 	"dbpulse_pg_statements_restarted_total",
 	"Statement entries seen restarting from zero (reset or eviction): "
 	"their counters continue, never go back.", METRIC_COUNTER };
-static const struct metric_desc m_query_info = {
-	"pg_stat_statements_query_info", "The text of an exported statement, truncated.",
-	METRIC_GAUGE };
+/* postgres_exporter's stat_statements include_query family: a counter of
+ * value 1, one series per queryid (a statement run by several users or in
+ * several databases has one text) */
+static const struct metric_desc m_query_id = {
+	"pg_stat_statements_query_id", "SQL Query to queryid mapping", METRIC_COUNTER };
 
 static void export_series(struct pg_stmts *s, const char *target, struct batch *b,
 			  const struct pgss_series *series, size_t n)
@@ -644,10 +647,10 @@ static void export_series(struct pg_stmts *s, const char *target, struct batch *
 		struct text_entry *te = se->other ? NULL : text_of(s, se->key.queryid);
 		if (te)
 			te->used = s->cycle;
-		if (te && s->conf->statements_query_info) {
-			const char *ql[] = { "target", target, "datname", db, "user", user,
-					     "queryid", qid, "query", te->text };
-			batch_addv(b, m_query_info.name, m_query_info.help, m_query_info.type, 1, ql, 5);
+		if (te && te->exported != s->cycle && s->conf->statements_query_info) {
+			const char *ql[] = { "target", target, "queryid", qid, "query", te->text };
+			batch_addv(b, m_query_id.name, m_query_id.help, m_query_id.type, 1, ql, 3);
+			te->exported = s->cycle;
 		}
 	}
 }

@@ -9,8 +9,11 @@
  * to the interval).  Every query runs under the cycle's deadline and the
  * session's statement_timeout and lock_timeout, reports its own duration
  * and success, and a failed query costs only its own metrics.  Expensive
- * queries (sizes) run every slow_interval; their samples are kept and
- * repeated in the cycles between.
+ * queries (sizes, the ~300 settings) run every slow_interval; their samples
+ * are kept and repeated in the cycles between.  The samples are named as
+ * postgres_exporter 0.20.1 names them (pg_health.c); its per-collector
+ * pg_scrape_collector_* and per-scrape pg_exporter_* come from the
+ * figures of the queries that serve each collector.
  *
  * An instance owns its connection, the statement tracker (pg_stmts.c),
  * the kept slow samples and one log complaint per query.  The section is
@@ -95,9 +98,10 @@ static const struct config_key pg_keys[] = {
 	  .offset = PG_KEY(statements_query_length), .def = "200",
 	  .doc = "Characters of a statement's text kept.", .min = 16, .max = 100000 },
 	{ .name = "statements_query_info", .type = CONF_BOOL, .offset = PG_KEY(statements_query_info),
-	  .def = "false", .doc = "Export pg_stat_statements_query_info{queryid,query}." },
+	  .def = "false",
+	  .doc = "Export pg_stat_statements_query_id{queryid,query}, the exported statements' texts." },
 	{ .name = "slow_interval", .type = CONF_DURATION, .offset = PG_KEY(slow_interval_ms),
-	  .def = "5m", .doc = "Time between expensive queries (database and table sizes).",
+	  .def = "5m", .doc = "Time between expensive queries (database and table sizes, settings).",
 	  .min = SECOND, .max = 24 * HOUR },
 	{ .name = "databases", .type = CONF_LIST, .offset = PG_KEY(databases), .def = "",
 	  .doc = "Databases whose tables are reported (default: the DSN's)." },
@@ -181,16 +185,51 @@ static void pg_describe(const struct config_section *s, struct buf *out)
 
 /* Every cycle's queries first; from Q_DATABASE_SIZE on, the slow ones. */
 enum pg_query {
-	Q_SERVER, Q_STAT_DATABASE, Q_WRAPAROUND, Q_ACTIVITY, Q_SESSIONS, Q_LOCKS, Q_REPLICATION,
-	Q_STANDBY, Q_SLOTS, Q_ARCHIVER, Q_WAL, Q_BGWRITER, Q_TABLES, Q_STATEMENTS, Q_DATABASE_SIZE,
-	Q_TABLE_SIZES, Q_COUNT
+	Q_SERVER, Q_STAT_DATABASE, Q_CONFLICTS, Q_DATABASE, Q_ROLES, Q_ACTIVITY, Q_SESSIONS, Q_LOCKS,
+	Q_REPLICATION, Q_STANDBY, Q_WAL_RECEIVER, Q_SLOTS, Q_ARCHIVER, Q_WAL, Q_WAL_DIR, Q_BGWRITER,
+	Q_CHECKPOINTER, Q_TABLES, Q_PROGRESS_VACUUM, Q_STATEMENTS, Q_DATABASE_SIZE, Q_TABLE_SIZES,
+	Q_SETTINGS, Q_COUNT
 };
 
 static const char *const query_names[Q_COUNT] = {
-	"server", "stat_database", "wraparound", "activity", "sessions", "locks", "replication",
-	"standby",
-	"slots", "archiver", "wal", "bgwriter", "tables", "statements", "database_size",
-	"table_sizes",
+	"server", "stat_database", "conflicts", "database", "roles", "activity", "sessions", "locks",
+	"replication", "standby", "wal_receiver", "slots", "archiver", "wal", "wal_dir", "bgwriter",
+	"checkpointer", "tables", "progress_vacuum", "statements", "database_size", "table_sizes",
+	"settings",
+};
+
+/* postgres_exporter's collectors (pg_scrape_collector_*{collector}) and
+ * the queries that serve each: a collector succeeded when every one of
+ * its queries that ran did; its duration is theirs added.  One query may
+ * serve several (pg_stat_activity is read once for stat_activity,
+ * long_running_transactions and process_idle). */
+static const struct {
+	const char *collector;
+	enum pg_query q[2];
+	int n;
+} collectors[] = {
+	{ "database", { Q_DATABASE, Q_DATABASE_SIZE }, 2 },
+	{ "database_wraparound", { Q_DATABASE }, 1 },
+	{ "locks", { Q_LOCKS }, 1 },
+	{ "long_running_transactions", { Q_ACTIVITY }, 1 },
+	{ "postmaster", { Q_SERVER }, 1 },
+	{ "process_idle", { Q_ACTIVITY }, 1 },
+	{ "replication", { Q_STANDBY }, 1 },
+	{ "replication_slots", { Q_SLOTS }, 1 },
+	{ "roles", { Q_ROLES }, 1 },
+	{ "settings", { Q_SETTINGS }, 1 },
+	{ "stat_activity", { Q_ACTIVITY }, 1 },
+	{ "stat_archiver", { Q_ARCHIVER }, 1 },
+	{ "stat_bgwriter", { Q_BGWRITER }, 1 },
+	{ "stat_checkpointer", { Q_CHECKPOINTER }, 1 },
+	{ "stat_database", { Q_STAT_DATABASE }, 1 },
+	{ "stat_progress_vacuum", { Q_PROGRESS_VACUUM }, 1 },
+	{ "stat_replication", { Q_REPLICATION }, 1 },
+	{ "stat_statements", { Q_STATEMENTS }, 1 },
+	{ "stat_user_tables", { Q_TABLES, Q_TABLE_SIZES }, 2 },
+	{ "stat_wal_receiver", { Q_WAL_RECEIVER }, 1 },
+	{ "statio_user_tables", { Q_TABLES }, 1 },
+	{ "wal", { Q_WAL_DIR }, 1 },
 };
 
 struct pg_query_stat {
@@ -204,6 +243,8 @@ struct pg {
 	const struct pg_config *conf;
 	struct pg_conn conn;
 	char *dbname;                     /* the DSN's database */
+	char server[256];                 /* postgres_exporter's server="HOST:PORT" */
+	uint64_t scrapes;                 /* collections, pg_exporter_scrapes_total */
 	int own_tables;                   /* report the DSN's database's tables */
 	struct pg_server_info info;
 	struct pg_stmts *stmts;
@@ -221,6 +262,22 @@ const char *const pg_limit_names[PL_COUNT + 1] = {
 
 static const struct metric_desc m_up = {
 	"pg_up", "Whether the last collection could connect to the server and query it.",
+	METRIC_GAUGE };
+static const struct metric_desc m_scrape_duration = {
+	"pg_exporter_last_scrape_duration_seconds",
+	"Duration of the last scrape of metrics from PostgreSQL.", METRIC_GAUGE };
+static const struct metric_desc m_scrapes = {
+	"pg_exporter_scrapes_total", "Total number of times PostgreSQL was scraped for metrics.",
+	METRIC_COUNTER };
+static const struct metric_desc m_scrape_error = {
+	"pg_exporter_last_scrape_error",
+	"Whether the last scrape of metrics from PostgreSQL resulted in an error (1 for error, 0 for "
+	"success).", METRIC_GAUGE };
+static const struct metric_desc m_collector_duration = {
+	"pg_scrape_collector_duration_seconds",
+	"postgres_exporter: Duration of a collector scrape.", METRIC_GAUGE };
+static const struct metric_desc m_collector_success = {
+	"pg_scrape_collector_success", "postgres_exporter: Whether a collector succeeded.",
 	METRIC_GAUGE };
 static const struct metric_desc m_q_duration = {
 	"dbpulse_pg_query_duration_seconds", "How long the collector's query took, last time it ran.",
@@ -244,9 +301,16 @@ static void *pg_init(const struct config_section *section, char *err, size_t err
 		free(p);
 		return NULL;
 	}
-	for (PQconninfoOption *o = opts; o->keyword; o++)
+	const char *host = NULL, *port = NULL;
+	for (PQconninfoOption *o = opts; o->keyword; o++) {
 		if (strcmp(o->keyword, "dbname") == 0 && o->val && *o->val)
 			p->dbname = xstrdup(o->val);
+		else if (strcmp(o->keyword, "host") == 0)
+			host = o->val;
+		else if (strcmp(o->keyword, "port") == 0)
+			port = o->val;
+	}
+	pg_server_label(host, port, p->server, sizeof(p->server));
 	PQconninfoFree(opts);
 	if (!p->dbname) /* libpq's default; known once connected */
 		p->dbname = xstrdup("");
@@ -426,7 +490,12 @@ static void run_slow(struct pg *p, int64_t deadline)
 	snprintf(limit, sizeof(limit), "%lld", (long long)p->conf->tables_top);
 	const char *params[] = { limit };
 	batch_reset(p->slow);
-	PGresult *r = run(p, Q_DATABASE_SIZE, pg_sql_database_size(version), 0, NULL, deadline);
+	PGresult *r = run(p, Q_SETTINGS, pg_sql_settings(version), 0, NULL, deadline);
+	if (r) {
+		pg_emit_settings(p->slow, target, r);
+		PQclear(r);
+	}
+	r = run(p, Q_DATABASE_SIZE, pg_sql_database_size(version), 0, NULL, deadline);
 	if (r) {
 		pg_emit_database_size(p->slow, target, r);
 		PQclear(r);
@@ -443,16 +512,88 @@ static void run_slow(struct pg *p, int64_t deadline)
 			other_database_tables(p, p->conf->databases.items[i], params, deadline);
 }
 
-static void add_query_stats(struct pg *p, struct batch *b)
+/* dbpulse_pg_query_* per query, postgres_exporter's pg_scrape_collector_*
+ * per collector, and its pg_exporter_* of the whole collection. */
+static void add_query_stats(struct pg *p, struct batch *b, double seconds)
 {
+	const char *target = p->section->name;
+	int failed = 0;
 	for (int q = 0; q < Q_COUNT; q++) {
 		const struct pg_query_stat *st = &p->stats[q];
 		if (!st->ran)
 			continue;
-		const char *l[] = { "target", p->section->name, "query", query_names[q] };
+		const char *l[] = { "target", target, "query", query_names[q] };
 		batch_addv(b, m_q_duration.name, m_q_duration.help, m_q_duration.type, st->seconds, l, 2);
 		batch_addv(b, m_q_success.name, m_q_success.help, m_q_success.type, st->ok, l, 2);
+		failed |= q < Q_DATABASE_SIZE && !st->ok;
 	}
+	for (size_t i = 0; i < sizeof(collectors) / sizeof(collectors[0]); i++) {
+		double d = 0;
+		int ran = 0, ok = 1;
+		for (int k = 0; k < collectors[i].n; k++) {
+			const struct pg_query_stat *st = &p->stats[collectors[i].q[k]];
+			if (!st->ran)
+				continue;
+			ran = 1;
+			ok &= st->ok;
+			d += st->seconds;
+		}
+		if (!ran)
+			continue;
+		const char *l[] = { "target", target, "collector", collectors[i].collector };
+		batch_addv(b, m_collector_duration.name, m_collector_duration.help,
+			   m_collector_duration.type, d, l, 2);
+		batch_addv(b, m_collector_success.name, m_collector_success.help,
+			   m_collector_success.type, ok, l, 2);
+	}
+	const char *t[] = { "target", target };
+	p->scrapes++;
+	batch_addv(b, m_scrapes.name, m_scrapes.help, m_scrapes.type, (double)p->scrapes, t, 1);
+	batch_addv(b, m_scrape_duration.name, m_scrape_duration.help, m_scrape_duration.type, seconds,
+		   t, 1);
+	batch_addv(b, m_scrape_error.name, m_scrape_error.help, m_scrape_error.type,
+		   failed || !pg_conn_ok(&p->conn), t, 1);
+	limit_counts_add(&p->limits, b, "target", target);
+}
+
+/* The statements of pg_stat_statements (pg_stmts.c), as one query. */
+static void run_statements(struct pg *p, struct batch *b, int64_t deadline)
+{
+	const char *target = p->section->name;
+	char serr[512] = "";
+	double t0 = now_mono();
+	int rc = pg_stmts_collect(p->stmts, &p->conn, target, b, deadline, serr, sizeof(serr));
+	struct pg_query_stat *st = &p->stats[Q_STATEMENTS];
+	st->ran = 1;
+	st->ok = rc == 0;
+	st->seconds = now_mono() - t0;
+	if (rc == 0)
+		pg_stmts_view(p->stmts, p->view);
+	if (rc < 0 && pg_conn_ok(&p->conn))
+		log_complain(&p->complaints[Q_STATEMENTS], LOG_LEVEL_WARN, "postgres", target,
+			     "statements: %s", serr);
+	else if (rc == 0)
+		log_complaint_clear(&p->complaints[Q_STATEMENTS], "postgres", target,
+				    "statements collected again");
+}
+
+/* pg_stat_activity's busy sessions for /api/activity. */
+static void run_sessions(struct pg *p, int64_t deadline)
+{
+	char qlen[24], max_sessions[24];
+	snprintf(qlen, sizeof(qlen), "%lld", (long long)p->conf->statements_query_length);
+	snprintf(max_sessions, sizeof(max_sessions), "%d", DBVIEW_MAX_SESSIONS);
+	const char *session_params[] = { qlen, max_sessions };
+	PGresult *r = run(p, Q_SESSIONS, pg_sql_sessions(p->conn.server_version), 2, session_params,
+			  deadline);
+	if (!r)
+		return;
+	pg_sessions_fill(p->view, r, (size_t)p->conf->statements_query_length * 4);
+	PQclear(r);
+	if (p->view->sessions_truncated)
+		limit_reached(&p->limits, PL_SESSIONS, "postgres", p->section->name,
+			      "more than %d sessions are busy; /api/activity shows the %d with "
+			      "the oldest transactions", DBVIEW_MAX_SESSIONS, DBVIEW_MAX_SESSIONS);
 }
 
 static int pg_collect(void *instance, struct batch *b, int64_t deadline, char *err, size_t errlen)
@@ -460,6 +601,7 @@ static int pg_collect(void *instance, struct batch *b, int64_t deadline, char *e
 	struct pg *p = instance;
 	const char *target = p->section->name;
 	const char *t[] = { "target", target };
+	double started = now_mono();
 
 	/* the slow queries' figures stay until they run again, like their samples */
 	for (int q = 0; q < Q_DATABASE_SIZE; q++)
@@ -483,12 +625,11 @@ static int pg_collect(void *instance, struct batch *b, int64_t deadline, char *e
 		if (!err[0])
 			snprintf(err, errlen, "cannot query the server");
 		batch_addv(b, m_up.name, m_up.help, m_up.type, 0, t, 1);
-		add_query_stats(p, b);
-		limit_counts_add(&p->limits, b, "target", target);
+		add_query_stats(p, b, now_mono() - started);
 		return -1;
 	}
 	memset(&p->info, 0, sizeof(p->info));
-	pg_emit_server(b, target, server, &p->info);
+	pg_emit_server(b, target, p->server, server, &p->info);
 	PQclear(server);
 
 	int version = p->conn.server_version;
@@ -497,32 +638,33 @@ static int pg_collect(void *instance, struct batch *b, int64_t deadline, char *e
 	const char *params[] = { limit };
 
 	run_emit(p, Q_STAT_DATABASE, pg_sql_stat_database(version), pg_emit_stat_database, b, deadline);
-	run_emit(p, Q_WRAPAROUND, pg_sql_wraparound(version), pg_emit_wraparound, b, deadline);
-	PGresult *r = run(p, Q_ACTIVITY, pg_sql_activity(version), 0, NULL, deadline);
+	PGresult *r = run(p, Q_CONFLICTS, pg_sql_conflicts(version), 0, NULL, deadline);
+	if (r) {
+		pg_emit_conflicts(b, target, p->server, r);
+		PQclear(r);
+	}
+	run_emit(p, Q_DATABASE, pg_sql_database(version), pg_emit_database, b, deadline);
+	run_emit(p, Q_ROLES, pg_sql_roles(version), pg_emit_roles, b, deadline);
+	r = run(p, Q_ACTIVITY, pg_sql_activity(version), 0, NULL, deadline);
 	if (r) {
 		pg_emit_activity(b, target, r, &p->info);
 		PQclear(r);
 	}
-	char qlen[24], max_sessions[24];
-	snprintf(qlen, sizeof(qlen), "%lld", (long long)p->conf->statements_query_length);
-	snprintf(max_sessions, sizeof(max_sessions), "%d", DBVIEW_MAX_SESSIONS);
-	const char *session_params[] = { qlen, max_sessions };
-	r = run(p, Q_SESSIONS, pg_sql_sessions(version), 2, session_params, deadline);
-	if (r) {
-		pg_sessions_fill(p->view, r, (size_t)p->conf->statements_query_length * 4);
-		PQclear(r);
-		if (p->view->sessions_truncated)
-			limit_reached(&p->limits, PL_SESSIONS, "postgres", target,
-				      "more than %d sessions are busy; /api/activity shows the %d with "
-				      "the oldest transactions", DBVIEW_MAX_SESSIONS, DBVIEW_MAX_SESSIONS);
-	}
+	run_sessions(p, deadline);
 	run_emit(p, Q_LOCKS, pg_sql_locks(version), pg_emit_locks, b, deadline);
 	run_emit(p, Q_REPLICATION, pg_sql_replication(version), pg_emit_replication, b, deadline);
 	run_emit(p, Q_STANDBY, pg_sql_standby(version), pg_emit_standby, b, deadline);
+	r = run(p, Q_WAL_RECEIVER, pg_sql_wal_receiver(version), 0, NULL, deadline);
+	if (r) {
+		pg_emit_wal_receiver(b, target, r, p->info.in_recovery);
+		PQclear(r);
+	}
 	run_emit(p, Q_SLOTS, pg_sql_slots(version), pg_emit_slots, b, deadline);
 	run_emit(p, Q_ARCHIVER, pg_sql_archiver(version), pg_emit_archiver, b, deadline);
 	run_emit(p, Q_WAL, pg_sql_wal(version), pg_emit_wal, b, deadline);
+	run_emit(p, Q_WAL_DIR, pg_sql_wal_dir(version), pg_emit_wal_dir, b, deadline);
 	run_emit(p, Q_BGWRITER, pg_sql_bgwriter(version), pg_emit_bgwriter, b, deadline);
+	run_emit(p, Q_CHECKPOINTER, pg_sql_checkpointer(version), pg_emit_checkpointer, b, deadline);
 	if (p->conf->tables_top > 0 && p->own_tables && pg_conn_ok(&p->conn)) {
 		r = run(p, Q_TABLES, pg_sql_tables(version), 1, params, deadline);
 		if (r) {
@@ -530,23 +672,10 @@ static int pg_collect(void *instance, struct batch *b, int64_t deadline, char *e
 			PQclear(r);
 		}
 	}
-	if (pg_conn_ok(&p->conn)) {
-		char serr[512] = "";
-		double t0 = now_mono();
-		int rc = pg_stmts_collect(p->stmts, &p->conn, target, b, deadline, serr, sizeof(serr));
-		struct pg_query_stat *st = &p->stats[Q_STATEMENTS];
-		st->ran = 1;
-		st->ok = rc == 0;
-		st->seconds = now_mono() - t0;
-		if (rc == 0)
-			pg_stmts_view(p->stmts, p->view);
-		if (rc < 0 && pg_conn_ok(&p->conn))
-			log_complain(&p->complaints[Q_STATEMENTS], LOG_LEVEL_WARN, "postgres", target,
-				     "statements: %s", serr);
-		else if (rc == 0)
-			log_complaint_clear(&p->complaints[Q_STATEMENTS], "postgres", target,
-					    "statements collected again");
-	}
+	run_emit(p, Q_PROGRESS_VACUUM, pg_sql_progress_vacuum(version), pg_emit_progress_vacuum, b,
+		 deadline);
+	if (pg_conn_ok(&p->conn))
+		run_statements(p, b, deadline);
 	/* the expensive ones last: they may wait on a lock, under lock_timeout */
 	int64_t now = now_mono_ms();
 	if (now >= p->next_slow_ms && pg_conn_ok(&p->conn)) {
@@ -554,11 +683,10 @@ static int pg_collect(void *instance, struct batch *b, int64_t deadline, char *e
 		p->next_slow_ms = now + p->conf->slow_interval_ms;
 	}
 	batch_append(b, p->slow);
-	add_query_stats(p, b);
-	limit_counts_add(&p->limits, b, "target", target);
 
 	int up = pg_conn_ok(&p->conn);
 	batch_addv(b, m_up.name, m_up.help, m_up.type, up, t, 1);
+	add_query_stats(p, b, now_mono() - started);
 	if (!up) {
 		snprintf(err, errlen, "the connection was lost during the collection");
 		return -1;

@@ -26,7 +26,7 @@ struct pg_config {
 	int64_t statements_window_ms[8]; /* parsed from statements_windows, ascending */
 	size_t nwindows;
 	int64_t statements_query_length;
-	int statements_query_info;       /* export pg_stat_statements_query_info */
+	int statements_query_info;       /* export pg_stat_statements_query_id */
 	int64_t slow_interval_ms;
 	struct conf_list databases;      /* per-table statistics; empty: the DSN's */
 	int64_t tables_top;

@@ -133,8 +133,8 @@ def host_row():
 
 
 def postgres_row():
-    hit = rate(pg("pg_stat_database_blks_hit_total"), "target, datname")
-    read = rate(pg("pg_stat_database_blks_read_total"), "target, datname")
+    hit = rate(pg("pg_stat_database_blks_hit"), "target, datname")
+    read = rate(pg("pg_stat_database_blks_read"), "target, datname")
     return row(
         "PostgreSQL",
         stat("Up", [target(pg("pg_up"), "{{target}}")], "none", w=4, graph=False,
@@ -146,60 +146,60 @@ def postgres_row():
         stat("Cache hit ratio", [target(
             "sum by (target) (rate(%s[$__rate_interval])) / (sum by (target) (rate(%s[$__rate_interval]))"
             " + sum by (target) (rate(%s[$__rate_interval])))" % (
-                pg("pg_stat_database_blks_hit_total"), pg("pg_stat_database_blks_hit_total"),
-                pg("pg_stat_database_blks_read_total")), "{{target}}")], "percentunit", w=4,
+                pg("pg_stat_database_blks_hit"), pg("pg_stat_database_blks_hit"),
+                pg("pg_stat_database_blks_read")), "{{target}}")], "percentunit", w=4,
              steps=thresholds((None, "red"), (0.9, "orange"), (0.99, "green"))),
         stat("Oldest transaction", [target(
-            "max by (target) (%s)" % pg("pg_stat_activity_max_tx_duration_seconds"),
+            "max by (target) (%s)" % pg("pg_stat_activity_max_tx_duration"),
             "{{target}}")], "s", w=4, desc="Age of the oldest open transaction, any state",
              steps=thresholds((None, "green"), (300, "orange"), (3600, "red"))),
         stat("Wraparound", [target(
-            "max by (target) (%s) / 2^31" % pg("pg_database_wraparound_age_datfrozenxid"),
+            "max by (target) (%s) / 2^31" % pg("pg_database_wraparound_age_datfrozenxid_seconds"),
             "{{target}}")], "percentunit", w=4,
              desc="age(datfrozenxid) of the oldest database / 2^31 (autovacuum acts at 200M, ~9 %)",
              steps=thresholds((None, "green"), (0.5, "orange"), (0.75, "red"))),
         stat("Server started", [target("time() - %s" % pg("pg_postmaster_start_time_seconds"),
                                        "{{target}}")], "s", w=4, graph=False),
         timeseries("Connections by state", [
-            target("sum by (target, state) (%s)" % pg("pg_stat_activity_connections"),
+            target("sum by (target, state) (%s)" % pg("pg_stat_activity_count"),
                    "{{target}} {{state}}"),
             target(pg("pg_settings_max_connections"), "{{target}} max_connections")],
                    "short", stack=True,
                    overrides=[series_override(".* max_connections", *LIMIT_LINE)]),
         timeseries("Transactions", [
-            target(rate(pg("pg_stat_database_xact_commit_total"), "target"), "{{target}} commits"),
-            target(rate(pg("pg_stat_database_xact_rollback_total"), "target"),
+            target(rate(pg("pg_stat_database_xact_commit"), "target"), "{{target}} commits"),
+            target(rate(pg("pg_stat_database_xact_rollback"), "target"),
                    "{{target}} rollbacks")], "ops"),
         timeseries("Cache hit ratio by database", [target(
             "%s / (%s + %s)" % (hit, hit, read), "{{target}} {{datname}}")],
                    "percentunit", min_=None, max_=1,
                    desc="shared_buffers hits / (hits + reads); reads may still come from the OS cache"),
         timeseries("Tuples", [
-            target(rate(pg("pg_stat_database_tup_fetched_total"), "target"), "{{target}} fetched"),
-            target(rate(pg("pg_stat_database_tup_inserted_total"), "target"),
+            target(rate(pg("pg_stat_database_tup_fetched"), "target"), "{{target}} fetched"),
+            target(rate(pg("pg_stat_database_tup_inserted"), "target"),
                    "{{target}} inserted"),
-            target(rate(pg("pg_stat_database_tup_updated_total"), "target"), "{{target}} updated"),
-            target(rate(pg("pg_stat_database_tup_deleted_total"), "target"),
+            target(rate(pg("pg_stat_database_tup_updated"), "target"), "{{target}} updated"),
+            target(rate(pg("pg_stat_database_tup_deleted"), "target"),
                    "{{target}} deleted")], "rowsps"),
         timeseries("Deadlocks, conflicts and temp files", [
             target("sum by (target, datname) (increase(%s[$__rate_interval]))" %
-                   pg("pg_stat_database_deadlocks_total"), "{{target}} {{datname}} deadlocks"),
+                   pg("pg_stat_database_deadlocks"), "{{target}} {{datname}} deadlocks"),
             target("sum by (target, datname) (increase(%s[$__rate_interval]))" %
-                   pg("pg_stat_database_conflicts_total"), "{{target}} {{datname}} conflicts"),
+                   pg("pg_stat_database_conflicts"), "{{target}} {{datname}} conflicts"),
             target("sum by (target, datname) (increase(%s[$__rate_interval]))" %
-                   pg("pg_stat_database_temp_files_total"), "{{target}} {{datname}} temp files")],
+                   pg("pg_stat_database_temp_files"), "{{target}} {{datname}} temp files")],
                    "short", bars=True),
         timeseries("Temp bytes written", [target(
-            rate(pg("pg_stat_database_temp_bytes_total"), "target, datname"),
+            rate(pg("pg_stat_database_temp_bytes"), "target, datname"),
             "{{target}} {{datname}}")], "Bps",
                    desc="Sorts and hashes that spilled out of work_mem"),
         timeseries("Locks by mode", [
-            target("sum by (target, mode) (%s)" % pg("pg_locks"), "{{target}} {{mode}}"),
+            target("sum by (target, mode) (%s)" % pg("pg_locks_count"), "{{target}} {{mode}}"),
             target("sum by (target) (%s)" % pg("pg_stat_activity_lock_waiters"),
                    "{{target}} sessions waiting on a lock")], "short",
                    overrides=[series_override(".* waiting on a lock", *LIMIT_LINE)]),
         timeseries("Longest transaction and query", [
-            target("max by (target, state) (%s)" % pg("pg_stat_activity_max_tx_duration_seconds"),
+            target("max by (target, state) (%s)" % pg("pg_stat_activity_max_tx_duration"),
                    "{{target}} transaction, {{state}}"),
             target("max by (target) (%s)" % pg("pg_stat_activity_max_query_duration_seconds"),
                    "{{target}} running query")], "s",
@@ -212,11 +212,11 @@ def postgres_row():
                    pg("pg_stat_replication_replay_lag_seconds"),
                    "{{target}} → {{application_name}} {{client_addr}} replay"),
             target(pg("pg_replication_lag_seconds"), "{{target}} (standby) replay lag"),
-            target(pg("pg_replication_last_replay_age_seconds"),
+            target(pg("pg_replication_last_replay_seconds"),
                    "{{target}} (standby) since last replay")], "s",
                    desc="On a primary, per standby (pg_stat_replication); on a standby, its own lag"),
         timeseries("Replication slots: WAL retained", [target(
-            "max by (target, slot_name) (%s)" % pg("pg_replication_slots_retained_bytes"),
+            "max by (target, slot_name) (%s)" % pg("pg_replication_slots_pg_wal_lsn_diff"),
             "{{target}} {{slot_name}}")], "bytes",
                    desc="WAL kept for each slot; an inactive slot keeps it for ever"),
         timeseries("WAL and checkpoints", [
@@ -507,6 +507,7 @@ def overview():
 # ---- dbpulse-queries.json -------------------------------------------------------------------
 
 K = "target, datname, user, queryid"
+QK = "target, queryid"
 LEG = "{{queryid}} {{datname}} {{user}}"
 NOT_OTHER = 'queryid!="other"'
 OTHER = 'queryid="other"'
@@ -531,10 +532,11 @@ def top(expr):
 
 def with_text(expr):
     """expr with the statement's text as a `query` label where
-    pg_stat_statements_query_info has it (statements_query_info = true),
-    and as it is where it has not (the `other` bucket, texts not known)"""
+    pg_stat_statements_query_id has it (statements_query_info = true; one
+    series per target and queryid, as postgres_exporter), and as it is
+    where it has not (the `other` bucket, texts not known)"""
     return "(%s) * on(%s) group_left(query) max by (%s, query) (%s) or on(%s) (%s)" % (
-        expr, K, K, st("pg_stat_statements_query_info"), K, expr)
+        expr, QK, QK, sel("pg_stat_statements_query_id", 'target=~"$target"'), K, expr)
 
 
 def top_with_rest(name, unit, title, desc, legend_unit=""):

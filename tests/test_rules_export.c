@@ -86,7 +86,7 @@ static void test_groups(void **state)
 		{ "node_load15 > 8", RULES_HOST },
 		{ "node_filesystem_avail_bytes / node_filesystem_size_bytes < 0.1", RULES_HOST },
 		{ "pg_up == 0", RULES_POSTGRES },
-		{ "rate(pg_stat_database_xact_rollback_total[10m]) > 1", RULES_POSTGRES },
+		{ "rate(pg_stat_database_xact_rollback[10m]) > 1", RULES_POSTGRES },
 		{ "redis_up == 0", RULES_REDIS },
 		{ "pgbouncer_up == 0", RULES_PGBOUNCER },
 		{ "pgbouncer_pools_client_waiting_connections > 0 and pgbouncer_up == 1",

@@ -32,7 +32,11 @@ EXCEPTIONS="$top_srcdir/tests/compat/exceptions.txt"
 UPSTREAM="$top_srcdir/tests/compat/upstream.txt"
 
 # ---- the servers, with something in each view the peers read ------------------------------------
-pg_start "track_io_timing = on" "track_functions = all" || { not_ok "PostgreSQL starts"; done_testing; }
+# archive_command 'true': pg_stat_archiver has an archived file (its age);
+# max_slot_wal_keep_size: the slots have a safe_wal_size
+pg_start "track_io_timing = on" "track_functions = all" "archive_mode = on" "archive_command = 'true'" \
+	"max_slot_wal_keep_size = 1GB" ||
+	{ not_ok "PostgreSQL starts"; done_testing; }
 pg_start_standby || { not_ok "a streaming standby of it starts"; done_testing; }
 redis_start || { not_ok "Redis starts"; done_testing; }
 pgbouncer_start || { not_ok "PgBouncer starts"; done_testing; }
@@ -45,7 +49,14 @@ pg_sql >/dev/null <<-'SQL'
 	VACUUM ANALYZE orders;
 	SELECT count(*) FROM orders WHERE note = 'n1';
 	SELECT pg_create_physical_replication_slot('compat', true);
+	SELECT pg_switch_wal();
+	CREATE TABLE vacuumed (i int) WITH (autovacuum_enabled = false);
+	INSERT INTO vacuumed SELECT generate_series(1, 100000);
+	DELETE FROM vacuumed WHERE i % 2 = 0;
 SQL
+# a vacuum that runs throughout (100 ms a page): pg_stat_progress_vacuum has a row
+pg_sql "SET vacuum_cost_delay = 100; SET vacuum_cost_limit = 1; VACUUM vacuumed" >/dev/null 2>&1 &
+bg_track $!
 pgbouncer_psql "SELECT 1" >/dev/null
 for i in $(seq 1 50); do echo "SET key:$i v"; echo "GET key:$i"; echo "EXPIRE key:$i 3600"; done |
 	redis_cli >/dev/null

@@ -43,7 +43,7 @@ export PGTEST_PASSWORD="$PG_PASSWORD" REDISTEST_PASSWORD="$REDIS_DBPULSE_PASSWOR
 receiver_start hook 200 || { not_ok "the receiver starts"; done_testing; }
 
 # a table with dead rows, a replication slot, statements of two kinds; the
-# standby replays their commits (pg_replication_last_replay_age_seconds)
+# standby replays their commits (pg_replication_last_replay_seconds)
 pg_sql >/dev/null <<-'SQL'
 	CREATE TABLE orders (id int PRIMARY KEY, note text);
 	INSERT INTO orders SELECT i, 'n' || i FROM generate_series(1, 2000) i;
@@ -102,10 +102,10 @@ fi
 # primary's (pg_stat_replication: the standby streams) and the standby's
 replication_up() {
 	local n
-	for n in write_lag_seconds flush_lag_seconds replay_lag_seconds replay_lag_bytes; do
+	for n in write_lag_seconds flush_lag_seconds replay_lag_seconds pg_wal_lsn_diff; do
 		grep -q "^pg_stat_replication_$n{target=\"main\"," <<<"$1" || return 1
 	done
-	for n in pg_replication_lag_seconds pg_replication_last_replay_age_seconds \
+	for n in pg_replication_lag_seconds pg_replication_last_replay_seconds \
 		pg_stat_wal_receiver_last_msg_age_seconds; do
 		grep -q "^$n{target=\"standby\"}" <<<"$1" || return 1
 	done
@@ -117,8 +117,8 @@ all_up() {
 		grep -q '^pg_up{target="main"} 1' <<<"$m" && grep -q '^redis_up{target="cache"} 1' <<<"$m" &&
 		grep -q '^pgbouncer_up{target="pool"} 1' <<<"$m" && grep -q '^pg_database_size_bytes' <<<"$m" &&
 		grep -q '^pg_up{target="standby"} 1' <<<"$m" && replication_up "$m" &&
-		grep -q '^pg_replication_slots_retained_bytes' <<<"$m" &&
-		grep -q '^pg_stat_statements_query_info' <<<"$m" && grep -q '^ALERTS{.*firing' <<<"$m" &&
+		grep -q '^pg_replication_slots_pg_wal_lsn_diff' <<<"$m" &&
+		grep -q '^pg_stat_statements_query_id' <<<"$m" && grep -q '^ALERTS{.*firing' <<<"$m" &&
 		grep -q '^ALERTS{.*pending' <<<"$m" &&
 		grep -q '^dbpulse_notifications_total{receiver="hook",status="firing"} [1-9]' <<<"$m"
 }
@@ -136,7 +136,7 @@ load # again: the statements' counters move between Prometheus' scrapes
 # next text fetch, at most once a slow_interval)
 fresh_scrape() {
 	[ "$(collections)" -ge "$1" ] && scrape >"$TMP/metrics" &&
-		grep -q '^pg_stat_statements_query_info{target="main"' "$TMP/metrics"
+		grep -q '^pg_stat_statements_query_id{target="main"' "$TMP/metrics"
 }
 check "a newer scrape with the statements' texts" wait_for 10 fresh_scrape $(($(collections) + 1))
 

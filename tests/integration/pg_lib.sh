@@ -53,7 +53,8 @@
 #   pg_cleanup                 what the EXIT trap runs: stops the cluster
 #                              (immediate, then SIGKILL), removes $PG_DIR
 #   pg_start_standby           a physical streaming standby of the running
-#                              cluster: pg_basebackup -R -X stream as
+#                              cluster through the slot "standby":
+#                              pg_basebackup -R -X stream -C -S standby as
 #                              "postgres" into $PG_DIR/standby, started on
 #                              its own free port and socket directory; returns
 #                              once pg_stat_replication shows it streaming.
@@ -493,8 +494,11 @@ pg_start_standby() {
 	trap "pg_standby_stop; ${prev:-:}" EXIT
 
 	# the primary's settings (wal_level replica, max_wal_senders 10 by
-	# default) and pg_hba.conf ("local replication postgres trust") allow it
+	# default) and pg_hba.conf ("local replication postgres trust") allow
+	# it; through a physical slot, "standby" (-C -S), as most standbys run:
+	# postgres_exporter's stat_wal_receiver skips a receiver without one
 	if ! pg_as_owner "$PG_BINDIR/pg_basebackup" -D "$PG_STANDBY_DATA" -R -X stream -c fast -N \
+		-C -S standby \
 		-h "$PG_SOCKDIR" -p "$PGPORT_TEST" -U postgres -w >"$PG_STANDBY_DIR/basebackup.out" 2>&1; then
 		pg_diag "pg_basebackup failed:" "$(cat "$PG_STANDBY_DIR/basebackup.out")"
 		return 1

@@ -36,58 +36,89 @@ agent_sessions() {
 	quiet "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'dbpulse'"
 }
 
+quiet "CREATE TABLE IF NOT EXISTS t37 (id int); INSERT INTO t37 SELECT generate_series(1, 3)" >/dev/null
 pg_config_file "$TMP/agent.ini" "statements_top = 100" "statements_query_info = true"
 start_agent "$TMP/agent.ini" || { not_ok "agent starts"; done_testing; }
 check "pg_up 1 with the pg_monitor role" wait_for 15 has_metric 'pg_up{target="main"} 1'
 wait_cycles 2
 save
 for name in \
-	'pg_version_info{target="main",version="' 'pg_postmaster_start_time_seconds{target="main"}' \
-	'pg_in_recovery{target="main"} 0' 'pg_settings_max_connections{target="main"} 50' \
+	'pg_static{target="main",server="127.0.0.1:'"$PGPORT_TEST"'",version="PostgreSQL 15.' \
+	'pg_postmaster_start_time_seconds{target="main"}' \
+	'pg_replication_is_replica{target="main"} 0' 'pg_replication_lag_seconds{target="main"} 0' \
+	'pg_settings_max_connections{target="main"} 50' \
 	'pg_settings_superuser_reserved_connections{target="main"}' \
 	'pg_connections_utilization_ratio{target="main"}' \
-	'pg_stat_database_xact_commit_total{target="main",datname="postgres"}' \
-	'pg_stat_database_blks_hit_total{target="main",datname="postgres"}' \
-	'pg_stat_database_deadlocks_total{target="main",datname="postgres"}' \
+	'pg_stat_database_xact_commit{target="main",datid="' \
+	'pg_stat_database_blks_hit{target="main",datid="' \
+	'pg_stat_database_deadlocks{target="main",datid="' \
+	'pg_stat_database_conflicts_confl_lock{target="main",datid="' \
 	'pg_database_size_bytes{target="main",datname="postgres"}' \
-	'pg_database_wraparound_age_datfrozenxid{target="main",datname="postgres"}' \
-	'pg_stat_activity_connections{target="main",datname="postgres",state="active"}' \
-	'pg_stat_activity_connections{target="main",datname="postgres",state="idle in transaction"}' \
-	'pg_stat_activity_max_tx_duration_seconds{target="main",datname="postgres",state="active"}' \
+	'pg_database_connection_limit{target="main",datname="template0"} -1' \
+	'pg_roles_connection_limit{target="main",rolname="dbpulse"} -1' \
+	'pg_database_wraparound_age_datfrozenxid_seconds{target="main",datname="postgres"}' \
+	'pg_stat_activity_count{target="main",datname="postgres",state="idle in transaction",usename="",application_name="",backend_type="",wait_event_type="",wait_event=""} 0' \
+	'pg_stat_activity_max_tx_duration{target="main",datname="template1",state="active",' \
 	'pg_stat_activity_max_query_duration_seconds{target="main",datname="postgres"}' \
 	'pg_stat_activity_lock_waiters{target="main",datname="postgres"}' \
-	'pg_locks{target="main",datname="postgres",mode="accessexclusivelock"}' \
-	'pg_stat_archiver_archived_total{target="main"}' 'pg_stat_wal_bytes_total{target="main"}' \
+	'pg_long_running_transactions{target="main"}' \
+	'pg_locks_count{target="main",datname="postgres",mode="accessexclusivelock"}' \
+	'pg_stat_archiver_archived_count{target="main"}' 'pg_stat_wal_bytes_total{target="main"}' \
+	'pg_wal_segments{target="main"}' 'pg_wal_size_bytes{target="main"}' \
 	'pg_stat_bgwriter_checkpoints_timed_total{target="main"}' \
+	'pg_stat_bgwriter_checkpoint_write_time_total{target="main"}' \
+	'pg_stat_user_tables_seq_scan{target="main",datname="postgres",' \
+	'pg_statio_user_tables_heap_blocks_hit{target="main",datname="postgres",' \
+	'pg_scrape_collector_success{target="main",collector="stat_activity"} 1' \
+	'pg_scrape_collector_success{target="main",collector="settings"} 1' \
+	'pg_exporter_last_scrape_error{target="main"} 0' 'pg_exporter_scrapes_total{target="main"}' \
 	'pg_stat_statements_available{target="main"} 1' \
 	'pg_stat_statements_stats_reset_timestamp_seconds{target="main"}' \
 	'pg_stat_statements_dealloc_total{target="main"}' \
 	'dbpulse_up{target="main",collector="postgres"} 1'; do
 	check "exposes $name" grep -qF -- "$name" "$TMP/m"
 done
+# every database x state, zeros included, as postgres_exporter (3 databases, 6 states)
+check "pg_stat_activity_count: a series for every database and state" \
+	test "$(grep '^pg_stat_activity_count{' "$TMP/m" | grep -c 'usename="",application_name=""')" -ge 15
+# the settings in postgres_exporter's units: shared_buffers in bytes as SHOW says
+sb=$(quiet "SELECT pg_size_bytes(current_setting('shared_buffers'))")
+check "pg_settings_shared_buffers_bytes is SHOW shared_buffers in bytes ($sb)" \
+	test "$(value 'pg_settings_shared_buffers_bytes{target="main"}')" = "$sb"
+check "pg_settings_checkpoint_timeout_seconds is in seconds" \
+	test "$(value 'pg_settings_checkpoint_timeout_seconds{target="main"}')" = \
+	"$(quiet "SELECT extract(epoch FROM current_setting('checkpoint_timeout')::interval)::int")"
+check "every numeric setting: one pg_settings_* each" \
+	test "$(grep -c '^pg_settings_' "$TMP/m")" = \
+	"$(quiet "SELECT count(*) FROM pg_settings WHERE vartype IN ('bool', 'integer', 'real')")"
+datid=$(quiet "SELECT oid FROM pg_database WHERE datname = 'postgres'")
+commits="pg_stat_database_xact_commit{target=\"main\",datid=\"$datid\",datname=\"postgres\"}"
+x0=$(value "$commits")
+quiet "SELECT 1" >/dev/null
 failed=$(grep '^dbpulse_pg_query_success{' "$TMP/m" | grep -v ' 1$')
 check "the pg_monitor role runs every query without an error" test -z "$failed"
 [ -n "$failed" ] && diag "$failed"
 check "no warning in the log" sh -c "! grep -q 'level=warn' '$TMP/agent.log'"
-out=$("$PROMTOOL" check metrics <"$TMP/m" 2>&1)
-check "promtool check metrics prints nothing" test -z "$out"
+out=$(promtool_clean "$TMP/m")
+check "promtool check metrics remarks only on postgres_exporter's names" test -z "$out"
 [ -n "$out" ] && diag "$out"
 check "one agent session" test "$(agent_sessions)" = 1
 
 # a statement run 37 times: exactly 37 more calls
-quiet "CREATE TABLE IF NOT EXISTS t37 (id int); INSERT INTO t37 SELECT generate_series(1, 3)" >/dev/null
 pg_sql "SELECT id /* dbpulse-37 */ FROM t37" >/dev/null
 qid=$(quiet "SELECT queryid FROM pg_stat_statements WHERE query LIKE '%dbpulse-37%' AND query NOT LIKE '%pg_stat_statements%' LIMIT 1")
 check "the statement is in pg_stat_statements" test -n "$qid"
 wait_cycles 2
 save
+x1=$(value "$commits")
+check "pg_stat_database_xact_commit grows ($x0 -> $x1)" test "${x1%.*}" -gt "${x0%.*}"
 series="{target=\"main\",datname=\"postgres\",user=\"postgres\",queryid=\"$qid\"}"
 c0=$(value "pg_stat_statements_calls_total$series")
 r0=$(value "pg_stat_statements_rows_total$series")
 t0=$(value "pg_stat_statements_seconds_total$series")
 check "its series is exported (calls $c0)" test -n "$c0"
-check "its text is in pg_stat_statements_query_info" grep -qF "queryid=\"$qid\",query=\"SELECT id /* dbpulse-37 */ FROM t37\"} 1" "$TMP/m" ||
-	diag "$(grep "pg_stat_statements_query_info.*$qid" "$TMP/m")"
+check "its text is in pg_stat_statements_query_id" grep -qF "queryid=\"$qid\",query=\"SELECT id /* dbpulse-37 */ FROM t37\"} 1" "$TMP/m" ||
+	diag "$(grep "pg_stat_statements_query_id.*$qid" "$TMP/m")"
 for _ in $(seq 1 37); do echo "SELECT id /* dbpulse-37 */ FROM t37;"; done | pg_sql >/dev/null
 wait_cycles 2
 save
@@ -143,6 +174,10 @@ check "another session holds ACCESS EXCLUSIVE on a table" wait_for 10 lock_held
 wait_cycles 2
 save
 check "the locked size query failed" grep -q '^dbpulse_pg_query_success{target="main",query="table_sizes"} 0$' "$TMP/m"
+check "and postgres_exporter's stat_user_tables collector with it" \
+	grep -q '^pg_scrape_collector_success{target="main",collector="stat_user_tables"} 0$' "$TMP/m"
+check "pg_locks_count counts the lock held" awk -v m='pg_locks_count{target="main",datname="postgres",mode="accessexclusivelock"}' \
+	'index($0, m " ") == 1 && $NF >= 1 { found = 1 } END { exit !found }' "$TMP/m"
 check "pg_up stays 1" grep -q '^pg_up{target="main"} 1$' "$TMP/m"
 check "the other queries succeeded" grep -q '^dbpulse_pg_query_success{target="main",query="stat_database"} 1$' "$TMP/m"
 check "one agent session while locked" test "$(agent_sessions)" = 1
@@ -169,7 +204,7 @@ check "databases: the other database's tables are reported" \
 	wait_for 10 has_metric 'pg_stat_user_tables_n_dead_tup{target="main",datname="app",schemaname="public",relname="orders"}'
 save
 check "databases: with their sizes" \
-	grep -q '^pg_stat_user_tables_total_size_bytes{target="main",datname="app",schemaname="public",relname="orders"} ' "$TMP/m"
+	grep -q '^pg_stat_user_tables_table_size_bytes{target="main",datname="app",schemaname="public",relname="orders"} ' "$TMP/m"
 check "databases: and the DSN's database's" grep -q '^pg_stat_user_tables_n_live_tup{target="main",datname="postgres",' "$TMP/m"
 stop_agent
 
@@ -180,10 +215,63 @@ start_agent "$TMP/noext.ini" || { not_ok "agent starts"; done_testing; }
 check "no extension: pg_stat_statements_available 0" \
 	wait_for 10 has_metric 'pg_stat_statements_available{target="main"} 0'
 wait_cycles 2
-check "no extension: pg_up 1 and the rest collected" has_metric 'pg_stat_database_xact_commit_total{target="main",datname="app"}'
+check "no extension: pg_up 1 and the rest collected" \
+	has_metric 'pg_stat_database_xact_commit{target="main",datid="[0-9]*",datname="app"}'
 check "no extension: said once in the log" \
 	test "$(grep -c 'pg_stat_statements is not installed' "$TMP/agent.log")" = 1
 stop_agent
+
+# a streaming standby (through the slot "standby") and a vacuum that runs
+# for a while (100 ms a page): both sides' replication families, and
+# pg_stat_progress_vacuum, which has rows only while a vacuum runs
+pg_start_standby || { not_ok "a standby starts"; done_testing; }
+quiet "CREATE TABLE vacuumed (i int) WITH (autovacuum_enabled = false);
+	INSERT INTO vacuumed SELECT generate_series(1, 100000); DELETE FROM vacuumed WHERE i % 2 = 0" >/dev/null
+pg_config_file "$TMP/standby.ini"
+printf '[postgres "standby"]\ndsn = %s\npassword_env = PGTEST_PASSWORD\ninterval = 1s\ntimeout = 1s\n' \
+	"$PG_STANDBY_DSN" >>"$TMP/standby.ini"
+( PGOPTIONS="-c application_name=vacuumer" quiet "SET vacuum_cost_delay = 100; SET vacuum_cost_limit = 1;
+	VACUUM vacuumed" >/dev/null 2>&1 ) &
+vacuumer=$!
+( (echo "SELECT 1;"; sleep 15) | PGAPPNAME=idler pg_sql >/dev/null 2>&1 ) &
+idler=$!
+start_agent "$TMP/standby.ini" || { not_ok "agent starts"; done_testing; }
+check "standby: pg_up 1" wait_for 15 has_metric 'pg_up{target="standby"} 1'
+wait_cycles 2
+wait_collections standby 2
+save
+primary_lsn=$(quiet "SELECT pg_current_wal_lsn() - '0/0'")
+for name in \
+	'pg_replication_is_replica{target="standby"} 1' \
+	'pg_stat_replication_pg_wal_lsn_diff{target="main",application_name="'"$PG_STANDBY_DIR"'",client_addr="",state="streaming",slot_name="standby"}' \
+	'pg_stat_replication_pg_current_wal_lsn_bytes{target="main",' \
+	'pg_stat_replication_replay_lag_seconds{target="main",' \
+	'pg_replication_slots_active{target="main",slot_name="standby",database=""} 1' \
+	'pg_replication_slots_slot_is_active{target="main",slot_name="standby",slot_type="physical"} 1' \
+	'pg_replication_slots_wal_status{target="main",slot_name="standby",slot_type="physical",wal_status="reserved"} 1' \
+	'pg_stat_wal_receiver_streaming{target="standby"} 1' \
+	'pg_stat_wal_receiver_received_tli{target="standby",upstream_host="'"$PG_SOCKDIR"'",slot_name="standby",status="streaming"} 1' \
+	'pg_stat_wal_receiver_flushed_lsn{target="standby",' \
+	'pg_stat_wal_receiver_last_msg_receipt_time{target="standby",' \
+	'pg_stat_wal_receiver_last_msg_age_seconds{target="standby"}' \
+	'pg_stat_progress_vacuum_phase{target="main",datname="postgres",relname="vacuumed",phase="' \
+	'pg_stat_progress_vacuum_heap_blks{target="main",datname="postgres",relname="vacuumed"}' \
+	'pg_process_idle_seconds_count{target="main",state="idle",application_name="idler"} 1' \
+	'pg_process_idle_seconds_bucket{target="main",state="idle",application_name="idler",le="+Inf"} 1'; do
+	check "standby: exposes $name" grep -qF -- "$name" "$TMP/m"
+done
+check "the vacuum is in exactly one phase" \
+	test "$(grep '^pg_stat_progress_vacuum_phase{target="main",datname="postgres",relname="vacuumed"' "$TMP/m" |
+		awk '{ s += $NF } END { print s }')" = 1
+flushed=$(awk '/^pg_stat_wal_receiver_flushed_lsn\{target="standby"/ { print $NF }' "$TMP/m")
+check "standby: flushed_lsn near the primary's WAL position ($flushed, $primary_lsn)" \
+	awk -v a="$flushed" -v b="$primary_lsn" 'BEGIN { exit !(a > 0 && a <= b && b - a < 16777216) }'
+quiet "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'vacuumer'" >/dev/null
+wait $vacuumer
+kill "$idler" 2>/dev/null
+wait "$idler" 2>/dev/null
+stop_agent
+pg_standby_stop
 
 # a wrong password: pg_up 0, one clear line naming the target, not the password
 export PGTEST_PASSWORD=not-the-right-one-42

@@ -134,8 +134,8 @@ sys.exit(not (len(t) == 1 and t[0]["health"] == "up" and t[0]["lastError"] == ""
 check "the target is healthy, its last scrape without error" target_healthy
 check "pg_up{target=\"main\"} 1, with job and instance" \
 	pq_has 'pg_up{target="main"}' '__name__="pg_up"' "$inst" "$job" 'target="main"} 1'
-check "a labelled PostgreSQL series: pg_stat_database_xact_commit_total{datname=\"postgres\"}" \
-	pq_has 'pg_stat_database_xact_commit_total{target="main",datname="postgres"}' "$inst" "$job"
+check "a labelled PostgreSQL series: pg_stat_database_xact_commit{datname=\"postgres\"}" \
+	pq_has 'pg_stat_database_xact_commit{target="main",datname="postgres"}' "$inst" "$job"
 check "a statement series: pg_stat_statements_calls_total{queryid=\"other\"}" \
 	pq_has 'pg_stat_statements_calls_total{target="main",queryid="other"}' "$inst" "$job"
 check "redis_up{target=\"cache\"} 1, with job and instance" \
