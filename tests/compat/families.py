@@ -27,7 +27,9 @@ keep working.  This tool is what the compatibility test
 Files (tests/compat/):
   exceptions.txt  "[peer]" sections of "NAME<TAB>REASON" (a family the peer
                   serves and dbpulse does not, or serves otherwise),
-                  "NAME{LABEL}<TAB>REASON" (one label of it) or
+                  "NAME{LABEL}<TAB>REASON" (one label of it),
+                  "PREFIX*{LABEL}<TAB>REASON" (that label of every family
+                  named so; stale when it excuses none) or
                   "PREFIX*<TAB>REASON" (families dbpulse does not serve, of a
                   collector left out: hardware other machines have; never
                   stale).
@@ -106,9 +108,12 @@ def cmd_list(path):
 def cmd_compare(peer, peer_path, db_path, exceptions_path):
     theirs = families(peer_path)
     ours = families(db_path)
-    excepted, globs = {}, []
+    excepted, globs, label_globs = {}, [], []
     for number, fields in sections(exceptions_path).get(peer, []):
-        if fields[0].endswith("*"):
+        m = re.fullmatch(r"([a-zA-Z_:][a-zA-Z0-9_:]*)\*\{([a-zA-Z_][a-zA-Z0-9_]*)\}", fields[0])
+        if m:
+            label_globs.append([m.group(1), m.group(2), number, fields[1], 0])
+        elif fields[0].endswith("*"):
             globs.append((fields[0][:-1], fields[1]))
         else:
             excepted[fields[0]] = (number, fields[1])
@@ -137,9 +142,13 @@ def cmd_compare(peer, peer_path, db_path, exceptions_path):
             why.append("TYPE %s, the peer's %s" % (ours[name][0], typ))
         for label in sorted(labels - ours[name][1]):
             key = "%s{%s}" % (name, label)
+            lglob = [g for g in label_globs if name.startswith(g[0]) and label == g[1]]
             if key in excepted:
                 used.add(key)
                 print("excepted %s: %s" % (key, excepted[key][1]))
+            elif lglob:
+                lglob[0][4] += 1
+                print("excepted %s: %s" % (key, lglob[0][3]))
             else:
                 why.append("no label %s" % label)
         if why:
@@ -148,6 +157,11 @@ def cmd_compare(peer, peer_path, db_path, exceptions_path):
         else:
             served += 1
             print("ok %s" % name)
+    for prefix, label, number, reason, n in label_globs:
+        if not n:
+            failed += 1
+            print("stale exception %s*{%s} (%s line %d): no family of the peer's lacks it here"
+                  % (prefix, label, exceptions_path, number))
     for key, (number, reason) in sorted(excepted.items()):
         if key not in used:
             failed += 1
