@@ -586,6 +586,8 @@ static void tp_compact(struct textfile_parse *o)
 
 static void tp_reset(struct textfile_parse *o)
 {
+	/* never NULL after a parse: label_strs + labels is then always valid */
+	o->label_strs = xgrow(o->label_strs, &o->label_strs_alloc, 1, sizeof(*o->label_strs));
 	o->nfamilies = 0;
 	o->nsamples = 0;
 	o->nlabel_strs = 0;

@@ -62,7 +62,7 @@ struct textfile_parse {
 	size_t nfamilies, families_alloc;
 	struct textfile_sample *samples;    /* in file order */
 	size_t nsamples, samples_alloc;
-	char **label_strs;                  /* name, value, name, value... */
+	char **label_strs;                  /* name, value, name, value... (not NULL) */
 	size_t nlabel_strs, label_strs_alloc;
 	uint32_t *index;                    /* families by name (open addressing) */
 	size_t index_size;
