@@ -157,6 +157,10 @@ sleep 3
 check "exactly one resolved per receiver, and no symptom notification" \
 	test "$(notes a PostgresDown resolved)$(notes b PostgresDown resolved)$(notes a ConnectionsConfigured firing)$(notes b ConnectionsConfigured firing)$(notes a FewConnections firing)" = 11111
 check "Alertmanager drops PostgresDown" wait_for 15 am_lacks PostgresDown
-check "ALERTS is promtool-clean" sh -c "[ -z '$PROMTOOL' ] || curl -s '$URL/metrics' | '$PROMTOOL' check metrics" || diag "$(curl -s "$URL/metrics" | "$PROMTOOL" check metrics 2>&1 | head -5)"
+if [ -n "$PROMTOOL" ]; then
+	curl -s "$URL/metrics" >"$TMP/alerts.prom"
+	out=$(promtool_clean "$TMP/alerts.prom")
+	check "ALERTS is promtool-clean (but on the peers' names)" test -z "$out" || diag "$(head -5 <<<"$out")"
+fi
 stop_agent
 done_testing
