@@ -247,6 +247,7 @@ static int host_run_cpu(struct host *h, struct host_emit *e, int64_t deadline, c
 		return -1;
 	}
 	host_emit_cpu(e, &h->stat);
+	host_sys_cpu(&h->sys, e);
 	return 0;
 }
 

@@ -51,6 +51,7 @@ void host_sys_release(struct host_sys *s)
 	host_vmstat_release(&s->vmstat);
 	host_schedstat_release(&s->schedstat);
 	host_udev_release(&s->udev);
+	free(s->cpus);
 	for (size_t k = 0; k < HOST_DMI_NLABELS; k++)
 		free(s->dmi[k]);
 	memset(s, 0, sizeof(*s));
@@ -181,20 +182,20 @@ static int host_name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The clocksourceN directories, sorted by name (as filepath.Glob); the
- * caller frees each and the array.  None when the directory cannot be
+/* The entries PREFIX[0-9]* of dir, sorted by name (as filepath.Glob);
+ * the caller frees each and the array.  None when the directory cannot be
  * read (Glob reports no error then either). */
-static size_t host_clocksource_dirs(const char *dir, char ***out)
+static size_t host_numbered_dirs(const char *dir, const char *prefix, char ***out)
 {
 	DIR *d = opendir(dir);
-	size_t n = 0, alloc = 0;
+	size_t n = 0, alloc = 0, plen = strlen(prefix);
 	*out = NULL;
 	if (!d)
 		return 0;
 	const struct dirent *ent;
 	while ((ent = readdir(d)) != NULL) {
-		if (strncmp(ent->d_name, "clocksource", 11) != 0 || ent->d_name[11] < '0' ||
-		    ent->d_name[11] > '9')
+		if (strncmp(ent->d_name, prefix, plen) != 0 || ent->d_name[plen] < '0' ||
+		    ent->d_name[plen] > '9')
 			continue;
 		*out = xgrow(*out, &alloc, n + 1, sizeof(**out));
 		(*out)[n++] = xstrdup(ent->d_name);
@@ -246,7 +247,7 @@ int host_sys_time(struct host_sys *s, struct host_emit *e, char *err, size_t err
 		return -1;
 	}
 	char **names;
-	size_t n = host_clocksource_dirs(dir, &names);
+	size_t n = host_numbered_dirs(dir, "clocksource", &names);
 	int rc = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (rc == 0)
@@ -391,6 +392,87 @@ int host_sys_dmi(struct host_sys *s, struct host_emit *e, char *err, size_t errl
 		}
 	}
 	return HOST_SOURCE_NO_DATA;
+}
+
+/* ---- cpu (from sysfs) -------------------------------------------------- */
+
+/* A number file (ReadUintFromFile) under dir; -1 if unreadable. */
+static int host_sys_uint_at(struct host_sys *s, const char *dir, const char *rel, uint64_t *v)
+{
+	char err[256];
+	if (host_sys_read(s, dir, rel, err, sizeof(err)) < 0)
+		return -1;
+	return host_parse_uint_text(s->text.data, v);
+}
+
+/* The throttle counters: a core's once per (package, core), a package's
+ * once per package, from the first CPU that has them. */
+static void host_cpu_throttles(struct host_sys *s, struct host_emit *e, const char *dir,
+			       char *const *names, size_t n)
+{
+	uint64_t(*seen)[2] = xcalloc(n + 1, sizeof(*seen)); /* package, core */
+	uint64_t *packages = xcalloc(n + 1, sizeof(*packages));
+	size_t nseen = 0, npackages = 0;
+	for (size_t i = 0; i < n; i++) {
+		char cpu[4096], rel[64];
+		uint64_t pkg, core, count;
+		if (host_sys_path(cpu, sizeof(cpu), dir, names[i]) < 0 ||
+		    host_sys_uint_at(s, cpu, "topology/physical_package_id", &pkg) < 0 ||
+		    host_sys_uint_at(s, cpu, "topology/core_id", &core) < 0)
+			continue;
+		size_t k = 0;
+		while (k < nseen && !(seen[k][0] == pkg && seen[k][1] == core))
+			k++;
+		if (k == nseen) {
+			seen[nseen][0] = pkg;
+			seen[nseen++][1] = core;
+			snprintf(rel, sizeof(rel), "thermal_throttle/core_throttle_count");
+			if (host_sys_uint_at(s, cpu, rel, &count) == 0)
+				host_emit_cpu_core_throttles(e, pkg, core, count);
+		}
+		for (k = 0; k < npackages && packages[k] != pkg; k++)
+			;
+		if (k == npackages) {
+			packages[npackages++] = pkg;
+			snprintf(rel, sizeof(rel), "thermal_throttle/package_throttle_count");
+			if (host_sys_uint_at(s, cpu, rel, &count) == 0)
+				host_emit_cpu_package_throttles(e, pkg, count);
+		}
+	}
+	free(seen);
+	free(packages);
+}
+
+/* node_cpu_online, unless the first CPU has no "online" (cpu0 of most
+ * x86 machines: then node_exporter serves none). */
+static void host_cpu_online(struct host_emit *e, const char *dir, char *const *names, size_t n)
+{
+	char path[4200], value[HOST_SYS_SMALL + 1];
+	for (size_t i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s/online", dir, names[i]);
+		int ok = host_sys_read_small(path, value) == 0;
+		if (i == 0 && !ok && errno == ENOENT)
+			return;
+		host_emit_cpu_online(e, names[i] + 3, ok && strcmp(value, "1") == 0);
+	}
+}
+
+void host_sys_cpu(struct host_sys *s, struct host_emit *e)
+{
+	char dir[4096], err[256];
+	size_t n;
+	if (host_sys_path(dir, sizeof(dir), s->conf->sysfs, "devices/system/cpu") < 0)
+		return;
+	if (host_sys_read(s, dir, "isolated", err, sizeof(err)) == 0 &&
+	    host_parse_cpu_range(s->text.data, &s->cpus, &n, &s->cpus_alloc) == 0)
+		host_emit_cpu_isolated(e, s->cpus, n);
+	char **names;
+	n = host_numbered_dirs(dir, "cpu", &names);
+	host_cpu_throttles(s, e, dir, names, n);
+	host_cpu_online(e, dir, names, n);
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
 }
 
 /* ---- diskstats' info families ------------------------------------------ */

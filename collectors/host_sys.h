@@ -32,6 +32,8 @@ struct host_sys {
 	struct host_vmstat vmstat;
 	struct host_schedstat schedstat;
 	struct host_udev udev;
+	unsigned *cpus;                     /* isolated CPUs */
+	size_t cpus_alloc;
 	char *dmi[HOST_DMI_NLABELS];        /* values (NULL: not read), read once */
 	int dmi_read;                       /* 1 once /sys/class/dmi/id was read */
 };
@@ -49,6 +51,11 @@ int host_sys_selinux(struct host_sys *s, struct host_emit *e, char *err, size_t 
 int host_sys_kernel_hung(struct host_sys *s, struct host_emit *e, char *err, size_t errlen);
 int host_sys_dmi(struct host_sys *s, struct host_emit *e, char *err, size_t errlen);
 int host_sys_schedstat(struct host_sys *s, struct host_emit *e, char *err, size_t errlen);
+
+/* node_cpu_isolated, node_cpu_online and the thermal throttle counters
+ * from /sys/devices/system/cpu: part of the cpu source (nothing where
+ * sysfs has none of it). */
+void host_sys_cpu(struct host_sys *s, struct host_emit *e);
 
 /* node_disk_info (and udev's filesystem, device-mapper and ATA families)
  * of the devices of d that disk_device_exclude keeps: part of the

@@ -15,6 +15,7 @@
 #include "metrics.h"
 #include "strutil.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -300,6 +301,53 @@ void host_emit_dmi(struct host_emit *e, char *const *values)
 	if (n)
 		batch_addv(e->batch, host_dmi_info.name, host_dmi_info.help, METRIC_GAUGE, 1, labels,
 			   n);
+}
+
+/* ---- cpu (from sysfs) -------------------------------------------------- */
+
+static const struct metric_desc host_cpu_isolated = {
+	"node_cpu_isolated",
+	"Whether each core is isolated, information from /sys/devices/system/cpu/isolated.",
+	METRIC_GAUGE,
+};
+static const struct metric_desc host_cpu_online = {
+	"node_cpu_online", "CPUs that are online and being scheduled.", METRIC_GAUGE,
+};
+
+void host_emit_cpu_isolated(struct host_emit *e, const unsigned *cpus, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char cpu[16];
+		snprintf(cpu, sizeof(cpu), "%u", cpus[i]);
+		batch_add(e->batch, &host_cpu_isolated, 1, "cpu", cpu, NULL);
+	}
+}
+
+void host_emit_cpu_online(struct host_emit *e, const char *cpu, int online)
+{
+	batch_add(e->batch, &host_cpu_online, online ? 1 : 0, "cpu", cpu, NULL);
+}
+
+void host_emit_cpu_core_throttles(struct host_emit *e, uint64_t package, uint64_t core,
+				  uint64_t count)
+{
+	char pkg[24], cr[24];
+	snprintf(pkg, sizeof(pkg), "%" PRIu64, package);
+	snprintf(cr, sizeof(cr), "%" PRIu64, core);
+	const char *labels[] = { "core", cr, "package", pkg };
+	host_counter(e, "node_cpu_core_throttles_total",
+		     "Number of times this CPU core has been throttled.", count, 1, 1,
+		     &host_sys_plain, labels, 2);
+}
+
+void host_emit_cpu_package_throttles(struct host_emit *e, uint64_t package, uint64_t count)
+{
+	char pkg[24];
+	snprintf(pkg, sizeof(pkg), "%" PRIu64, package);
+	const char *labels[] = { "package", pkg };
+	host_counter(e, "node_cpu_package_throttles_total",
+		     "Number of times this CPU package has been throttled.", count, 1, 1,
+		     &host_sys_plain, labels, 1);
 }
 
 /* ---- schedstat -------------------------------------------------------- */

@@ -48,6 +48,14 @@ void host_emit_kernel_hung(struct host_emit *e, uint64_t count);
 extern const char *const host_dmi_files[HOST_DMI_NLABELS];
 extern const char *const host_dmi_labels[HOST_DMI_NLABELS];
 void host_emit_dmi(struct host_emit *e, char *const *values);
+/* node_cpu_isolated{cpu} of each isolated CPU; node_cpu_online{cpu};
+ * node_cpu_core_throttles_total{package,core} and
+ * node_cpu_package_throttles_total{package} (counters). */
+void host_emit_cpu_isolated(struct host_emit *e, const unsigned *cpus, size_t n);
+void host_emit_cpu_online(struct host_emit *e, const char *cpu, int online);
+void host_emit_cpu_core_throttles(struct host_emit *e, uint64_t package, uint64_t core,
+				  uint64_t count);
+void host_emit_cpu_package_throttles(struct host_emit *e, uint64_t package, uint64_t count);
 /* node_schedstat_{running,waiting}_seconds_total and
  * node_schedstat_timeslices_total {cpu}. */
 void host_emit_schedstat(struct host_emit *e, const struct host_schedstat *s);

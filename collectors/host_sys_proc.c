@@ -452,6 +452,51 @@ void host_udev_release(struct host_udev *u)
 	memset(u, 0, sizeof(*u));
 }
 
+/* ---- /sys/devices/system/cpu/isolated ---------------------------------- */
+
+/* A CPU number as Go's strconv.Atoi takes it: an optional sign, digits. */
+static int host_cpu_number(const char *s, int64_t *out)
+{
+	return parse_int64(s, out) < 0 || !(s[0] == '-' || s[0] == '+' || (s[0] >= '0' && s[0] <= '9'))
+		       ? -1 : 0;
+}
+
+int host_parse_cpu_range(char *text, unsigned **cpus, size_t *n, size_t *alloc)
+{
+	size_t len = strlen(text);
+	*n = 0;
+	if (len && text[len - 1] == '\n')
+		text[--len] = '\0';
+	for (char *p = text; *p;) {
+		char *item = p;
+		size_t k = strcspn(p, ",");
+		p += k;
+		if (*p == ',')
+			*p++ = '\0';
+		if (!*item)
+			continue;
+		char *dash = strchr(item, '-');
+		int64_t lo, hi = 0;
+		if (dash && strchr(dash + 1, '-'))
+			return -1; /* "a-b-c": not two parts */
+		if (dash)
+			*dash = '\0';
+		if (host_cpu_number(item, &lo) < 0 || (dash && host_cpu_number(dash + 1, &hi) < 0))
+			return -1;
+		if (!dash)
+			hi = lo;
+		if (lo < 0 || hi - lo >= HOST_CPU_RANGE_MAX || hi >= HOST_CPU_RANGE_MAX)
+			return -1;
+		for (int64_t c = lo; c <= hi; c++) {
+			if (*n >= HOST_CPU_RANGE_MAX)
+				return -1;
+			*cpus = xgrow(*cpus, alloc, *n + 1, sizeof(**cpus));
+			(*cpus)[(*n)++] = (unsigned)c;
+		}
+	}
+	return 0;
+}
+
 /* ---- SELinux ---------------------------------------------------------- */
 
 int host_selinux_config_mode(char *text, size_t len)

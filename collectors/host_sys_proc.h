@@ -109,6 +109,16 @@ int host_parse_udev(char *text, size_t len, struct host_udev *out, char *err, si
 const char *host_udev_get(const struct host_udev *u, const char *name);
 void host_udev_release(struct host_udev *u);
 
+/* ---- /sys/devices/system/cpu/isolated ---------------------------------- */
+
+#define HOST_CPU_RANGE_MAX 65536
+
+/* A list of CPUs as the kernel writes it ("0-3,8,10-11\n"; empty: none),
+ * as procfs' parseCPURange reads it, into *cpus (grown, the caller frees
+ * it) and *n.  -1 when it is not such a list or has more than
+ * HOST_CPU_RANGE_MAX CPUs. */
+int host_parse_cpu_range(char *text, unsigned **cpus, size_t *n, size_t *alloc);
+
 /* ---- SELinux ---------------------------------------------------------- */
 
 /* The SELINUX= mode of /etc/selinux/config as go-selinux reads it:

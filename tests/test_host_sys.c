@@ -425,6 +425,36 @@ static void test_selinux_and_numbers(void **state)
 	assert_int_equal(s, -7);
 }
 
+/* ---- /sys/devices/system/cpu -------------------------------------------- */
+
+static void test_cpu_range(void **state)
+{
+	static const struct {
+		const char *in, *want; /* the CPUs, or "error" */
+	} cases[] = {
+		{ "", "" }, { "\n", "" }, { "3\n", "3" }, { "0-3,8,10-11\n", "0 1 2 3 8 10 11" },
+		{ "1,,2", "1 2" }, { "+2", "2" }, { "5-3", "" }, { "1-2-3", "error" }, { "x", "error" },
+		{ "-1", "error" }, { "1-", "error" }, { "0-70000", "error" }, { "1 2", "error" },
+	};
+	unsigned *cpus = NULL;
+	size_t n, alloc = 0;
+	struct buf out = BUF_INIT(1024);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *t = dup_text(cases[i].in);
+		buf_reset(&out);
+		if (host_parse_cpu_range(t, &cpus, &n, &alloc) < 0)
+			buf_puts(&out, "error");
+		else
+			for (size_t k = 0; k < n; k++)
+				buf_printf(&out, "%s%u", k ? " " : "", cpus[k]);
+		print_message("# '%s'\n", cases[i].in);
+		assert_string_equal(buf_str(&out), cases[i].want);
+		free(t);
+	}
+	free(cpus);
+	buf_release(&out);
+}
+
 /* ---- timex ------------------------------------------------------------ */
 
 static void test_timex(void **state)
@@ -610,6 +640,7 @@ static void test_sources_missing(void **state)
 {
 	char *root = tmp_dir();
 	struct src_rig r;
+	double x;
 	src_start(&r, root);
 	struct host_emit *e = &r.er.e;
 
@@ -651,7 +682,6 @@ static void test_sources_missing(void **state)
 	put_file(root, "root/usr/lib/os-release", "ID=alpine\nVERSION_ID=3.20.1\n");
 	batch_reset(r.er.batch);
 	assert_int_equal(host_sys_os(&r.sys, e, r.err, sizeof(r.err)), 0);
-	double x;
 	assert_true(sample(r.er.batch, &x, "node_os_version", "id", "alpine", NULL));
 	assert_double_equal(x, 3.2);
 	put_file(root, "root/etc/os-release", "ID=\"debian\nNAME=x\n");
@@ -673,6 +703,46 @@ static void test_sources_missing(void **state)
 			   "acpi_pm", "device", "0", NULL));
 	assert_true(sample(r.er.batch, NULL, "node_time_clocksource_current_info", "clocksource",
 			   "x", "device", "1", NULL));
+
+	/* the CPUs: isolated ones, online when cpu0 says, throttles once per
+	 * core and package */
+	put_file(root, "sys/devices/system/cpu/isolated", "2-3\n");
+	for (int c = 0; c < 4; c++) {
+		char rel[128];
+		snprintf(rel, sizeof(rel), "sys/devices/system/cpu/cpu%d/online", c);
+		put_file(root, rel, c == 3 ? "0\n" : "1\n");
+		snprintf(rel, sizeof(rel), "sys/devices/system/cpu/cpu%d/topology/physical_package_id", c);
+		put_file(root, rel, "0\n");
+		snprintf(rel, sizeof(rel), "sys/devices/system/cpu/cpu%d/topology/core_id", c);
+		put_file(root, rel, c % 2 ? "1\n" : "0\n"); /* two threads per core */
+		snprintf(rel, sizeof(rel), "sys/devices/system/cpu/cpu%d/thermal_throttle/core_throttle_count", c);
+		put_file(root, rel, c < 2 ? "7\n" : "99\n");
+		snprintf(rel, sizeof(rel),
+			 "sys/devices/system/cpu/cpu%d/thermal_throttle/package_throttle_count", c);
+		put_file(root, rel, "3\n");
+	}
+	put_file(root, "sys/devices/system/cpu/cpufreq", "");
+	batch_reset(r.er.batch);
+	host_sys_cpu(&r.sys, e);
+	assert_true(sample(r.er.batch, &x, "node_cpu_isolated", "cpu", "3", NULL));
+	assert_false(sample(r.er.batch, NULL, "node_cpu_isolated", "cpu", "1", NULL));
+	assert_true(sample(r.er.batch, &x, "node_cpu_online", "cpu", "3", NULL));
+	assert_double_equal(x, 0);
+	assert_true(sample(r.er.batch, &x, "node_cpu_online", "cpu", "0", NULL));
+	assert_double_equal(x, 1);
+	assert_true(sample(r.er.batch, &x, "node_cpu_core_throttles_total", "package", "0", "core",
+			   "1", NULL));
+	assert_double_equal(x, 7); /* cpu1's, the first of core 1 */
+	assert_true(sample(r.er.batch, &x, "node_cpu_package_throttles_total", "package", "0", NULL));
+	assert_double_equal(x, 3);
+	assert_int_equal(r.er.batch->nsamples, 2 + 4 + 2 + 1);
+	/* cpu0 without "online" (x86): no node_cpu_online at all */
+	char *p0 = xasprintf("%s/sys/devices/system/cpu/cpu0/online", root);
+	assert_int_equal(unlink(p0), 0);
+	free(p0);
+	batch_reset(r.er.batch);
+	host_sys_cpu(&r.sys, e);
+	assert_false(sample(r.er.batch, NULL, "node_cpu_online", NULL));
 
 	/* DMI: read once per instance; empty values are values */
 	put_file(root, "sys/class/dmi/id/sys_vendor", "Dell Inc.\n");
@@ -715,6 +785,7 @@ int main(void)
 		cmocka_unit_test(test_os_metrics),
 		cmocka_unit_test(test_udev),
 		cmocka_unit_test(test_selinux_and_numbers),
+		cmocka_unit_test(test_cpu_range),
 		cmocka_unit_test(test_timex),
 		cmocka_unit_test(test_disk_info),
 		cmocka_unit_test(test_sources_missing),

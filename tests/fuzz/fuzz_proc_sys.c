@@ -10,7 +10,8 @@
  *   3  udev's device data  host_parse_udev, host_udev_get
  *   4  SELinux's config    host_selinux_config_mode
  *   5  one number          host_parse_uint_text, host_parse_int_text,
- *                          host_os_version_of, host_parse_date
+ *                          host_os_version_of, host_parse_date, and a list
+ *                          of CPUs (host_parse_cpu_range)
  *
  * Properties (see fuzz_proc.h for the first four): no crash, leak or UB;
  * -1 only with a reason; a result parsed into again equals a fresh one;
@@ -154,6 +155,12 @@ static void fuzz_numbers(const uint8_t *data, size_t size)
 		FUZZ_CHECK(isfinite(v) && v >= 0, "version %g", v);
 	if (host_parse_date(a, &ts) == 0)
 		FUZZ_CHECK(ts % 86400 == 0 && strlen(a) == 10, "date '%s' %" PRId64, a, ts);
+	unsigned *cpus = NULL;
+	size_t n, alloc = 0;
+	if (host_parse_cpu_range(a, &cpus, &n, &alloc) == 0)
+		for (size_t i = 0; i < n; i++)
+			FUZZ_CHECK(cpus[i] < HOST_CPU_RANGE_MAX, "cpu %u", cpus[i]);
+	free(cpus);
 	free(a);
 }
 
