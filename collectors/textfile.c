@@ -630,28 +630,28 @@ static void tf_emit_file(struct textfile *t, const struct tf_file *f, struct bat
 	}
 }
 
-static int tf_path_cmp(const void *a, const void *b)
+/* Orders indexes into the collection's files by the files' paths. */
+static int tf_path_cmp(const void *a, const void *b, void *ctx)
 {
-	const struct tf_file *x = *(const struct tf_file *const *)a;
-	const struct tf_file *y = *(const struct tf_file *const *)b;
-	return strcmp(x->path, y->path);
+	const struct textfile *t = ctx;
+	return strcmp(t->files[*(const size_t *)a].path, t->files[*(const size_t *)b].path);
 }
 
 static void tf_emit(struct textfile *t, struct batch *b)
 {
 	tf_generate_helps(t);
-	const struct tf_file **ok = xcalloc(t->nfiles + 1, sizeof(*ok));
+	size_t *ok = xcalloc(t->nfiles + 1, sizeof(*ok)); /* the files served */
 	size_t nok = 0;
 	for (size_t i = 0; i < t->nfiles; i++) {
 		if (!t->files[i].ok)
 			continue;
 		tf_emit_file(t, &t->files[i], b);
-		ok[nok++] = &t->files[i];
+		ok[nok++] = i;
 	}
 	if (nok > 1)
-		qsort(ok, nok, sizeof(*ok), tf_path_cmp);
+		qsort_r(ok, nok, sizeof(*ok), tf_path_cmp, t);
 	for (size_t i = 0; i < nok; i++)
-		batch_add(b, &tf_mtime, ok[i]->mtime, "file", ok[i]->path, NULL);
+		batch_add(b, &tf_mtime, t->files[ok[i]].mtime, "file", t->files[ok[i]].path, NULL);
 	free(ok);
 	batch_add(b, &tf_scrape_error, t->nproblems ? 1 : 0, NULL);
 }

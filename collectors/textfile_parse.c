@@ -79,6 +79,7 @@ static int tp_skip_blanks(struct tp *p)
 static int tp_name(struct tp *p, int metric, size_t *start, size_t *n)
 {
 	*start = p->i;
+	*n = 0;
 	char c = p->t[p->i];
 	if (c == '"')
 		return tp_fail(p, "quoted (UTF-8) names are not supported");
@@ -478,6 +479,8 @@ static int tp_labels(struct tp *p, struct tp_sample *s, size_t first)
 static int tp_token(struct tp *p, char **tok, char *end)
 {
 	size_t start = p->i;
+	*tok = p->t + start;
+	*end = '\n';
 	while (p->i < p->len && !is_blank(p->t[p->i]) && p->t[p->i] != '\n')
 		p->i++;
 	if (p->i >= p->len)
