@@ -33,6 +33,13 @@ struct collector {
 	int (*collect)(void *instance, struct batch *batch, int64_t deadline_ms,
 		       char *err, size_t errlen);
 	void (*free)(void *instance);
+	/* A guest's families yield to every other target's: a family that
+	 * another target serves is left out of the guest's part of the
+	 * exposition (unless its HELP and TYPE are the same), and during
+	 * collect() the batch can tell which names are taken
+	 * (batch_served_elsewhere) so the guest can refuse and report them.
+	 * The textfile collector is one: its families are the user's. */
+	int guest;
 	/* Optional: typed data for the API (slow-log entries, statement
 	 * windows), taken on the worker thread after each collect() and
 	 * published in the store with the metrics; immutable from then on, and

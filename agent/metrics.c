@@ -49,6 +49,11 @@ void batch_reset(struct batch *b)
 		memset(b->index, 0xff, b->index_size * sizeof(*b->index));
 }
 
+int batch_served_elsewhere(const struct batch *b, const char *name)
+{
+	return b->others.served ? b->others.served(b->others.ctx, name) : 0;
+}
+
 int metric_name_valid(const char *name)
 {
 	if (!name || !*name)

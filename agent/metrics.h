@@ -49,6 +49,14 @@ struct batch_sample {
 	double value;
 };
 
+/* Whether a family of that name is served by another target now: set by
+ * the scheduler, during a collection, for a guest collector (collector.h),
+ * which leaves out its own families of those names. */
+struct family_lookup {
+	int (*served)(void *ctx, const char *name);
+	void *ctx;
+};
+
 struct batch {
 	struct buf strings;
 	struct batch_family *families;
@@ -61,6 +69,7 @@ struct batch {
 	size_t max_samples;
 	uint64_t invalid;      /* samples dropped for a bad metric or label name */
 	uint64_t overflow;     /* samples dropped at the cap */
+	struct family_lookup others; /* kept by batch_reset; see above */
 };
 
 #define BATCH_DEFAULT_MAX_SAMPLES 500000
@@ -103,6 +112,10 @@ static inline const char *batch_str(const struct batch *b, uint32_t off)
 
 /* The index of the family of that name, or -1. */
 long batch_find_family(const struct batch *b, const char *name);
+
+/* Whether another target serves a family of that name (0 when the
+ * batch has no lookup: a collector that is no guest). */
+int batch_served_elsewhere(const struct batch *b, const char *name);
 
 /* Name checks of the Prometheus data model. */
 int metric_name_valid(const char *name);

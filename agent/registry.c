@@ -13,10 +13,12 @@
 #include "postgres.h"
 #include "redis.h"
 #include "rules.h"
+#include "textfile.h"
 
 const struct config_kind *const config_kinds[] = {
 	&agent_kind,
 	&host_kind,
+	&textfile_kind,
 	&postgres_kind,
 	&pgbouncer_kind,
 	&redis_kind,

@@ -163,6 +163,20 @@ static void release_transient_memory(void)
 		malloc_trim(0);
 }
 
+/* The family lookup of a guest's batch (metrics.h): whether a block of
+ * the snapshot that is no guest's has the family.  The guest's own last
+ * entry is in the snapshot too, and skipped as a guest's. */
+static int served_by_others(void *ctx, const char *name)
+{
+	const struct store_snapshot *snap = ctx;
+	for (size_t i = 0; i < snap->n; i++) {
+		const struct expo_block *blk = snap->entries[i]->metrics;
+		if (blk && !blk->guest && expo_block_has_family(blk, name))
+			return 1;
+	}
+	return 0;
+}
+
 /* One collection: collect, add self-metrics, render, publish.  Returns 0
  * when the collector succeeded. */
 static int run_cycle(struct target_run *tr, struct store *store, struct store_slot *slot,
@@ -180,8 +194,18 @@ static int run_cycle(struct target_run *tr, struct store *store, struct store_sl
 		if (!tr->instance && !tr->err[0])
 			snprintf(tr->err, sizeof(tr->err), "cannot start the collector");
 	}
-	if (tr->instance)
+	if (tr->instance) {
+		/* a guest sees what the other targets serve now */
+		struct store_snapshot others = { 0 };
+		if (tr->collector->guest) {
+			store_snapshot(store, &others);
+			tr->batch->others = (struct family_lookup){ served_by_others, &others };
+		}
 		rc = tr->collector->collect(tr->instance, tr->batch, deadline, tr->err, sizeof(tr->err));
+		tr->batch->others = (struct family_lookup){ NULL, NULL };
+		if (tr->collector->guest)
+			store_snapshot_release(&others);
+	}
 	tr->cycles++;
 	if (rc != 0)
 		tr->errors++;
@@ -190,6 +214,7 @@ static int run_cycle(struct target_run *tr, struct store *store, struct store_sl
 	add_self_metrics(tr, rc == 0, duration, tr->cpu_seconds + thread_cpu_seconds() - cpu0,
 			 dropped);
 	struct expo_block *blk = expo_render(tr->batch);
+	blk->guest = tr->collector->guest;
 	if (blk->truncated)
 		log_error(tr->collector->name, tr->section->name,
 			  "the exposition passed its size cap; nothing of this collection is published");

@@ -1,7 +1,8 @@
 /*
  * host.c -- the [host] section and the host collector: CPU, memory, load,
  * filesystems, disks, network, pressure, file descriptors and uname, under
- * node_exporter's names.
+ * node_exporter's names, and the system sources of host_sys.c (vmstat,
+ * entropy, time, timex, os, selinux, kernel_hung, dmi, schedstat).
  *
  * The scheduler creates one instance per [host] section (host_init) on that
  * section's worker thread and calls host_collect() every interval on that
@@ -27,6 +28,7 @@
 #include "host_fs.h"
 #include "host_metrics.h"
 #include "host_proc.h"
+#include "host_sys.h"
 #include "log.h"
 #include "metrics.h"
 #include "strutil.h"
@@ -85,10 +87,16 @@ static const struct config_key host_keys[] = {
 	  .offset = offsetof(struct host_config, network_device_exclude), .def = "",
 	  .doc = "Network interfaces to leave out of node_network_* (empty: none)." },
 	{ .name = "memory_names", .type = CONF_ENUM,
-	  .offset = offsetof(struct host_config, memory_names), .def = "snake_case",
+	  .offset = offsetof(struct host_config, memory_names), .def = "node_exporter",
 	  .choices = host_memory_name_choices,
-	  .doc = "snake_case gives node_memory_mem_total_bytes, which promtool accepts; "
-		 "node_exporter keeps node_memory_MemTotal_bytes for existing dashboards." },
+	  .doc = "node_exporter gives its names (node_memory_MemTotal_bytes); snake_case gives "
+		 "dbpulse's earlier names (node_memory_mem_total_bytes), only for dashboards built "
+		 "on those." },
+	{ .name = "vmstat_fields", .type = CONF_REGEX,
+	  .offset = offsetof(struct host_config, vmstat_fields),
+	  .def = "^(oom_kill|pgpg|pswp|pg.*fault).*",
+	  .doc = "Fields of /proc/vmstat to serve as node_vmstat_* (node_exporter's "
+		 "--collector.vmstat.fields; empty: none, .* for all)." },
 	{ .name = "procfs", .type = CONF_STRING, .offset = offsetof(struct host_config, procfs),
 	  .def = "/proc", .doc = "Where procfs is mounted (e.g. /host/proc in a container)." },
 	{ .name = "sysfs", .type = CONF_STRING, .offset = offsetof(struct host_config, sysfs),
@@ -96,6 +104,10 @@ static const struct config_key host_keys[] = {
 	{ .name = "rootfs", .type = CONF_STRING, .offset = offsetof(struct host_config, rootfs),
 	  .def = "/", .doc = "The host's root filesystem (e.g. /host/root in a container), for "
 			   "/etc/os-release." },
+	{ .name = "udev_data", .type = CONF_STRING,
+	  .offset = offsetof(struct host_config, udev_data), .def = "/run/udev/data",
+	  .doc = "udev's device database, for the labels of node_disk_info (node_exporter's "
+		 "--path.udev.data)." },
 	{ .name = "disable", .type = CONF_LIST, .offset = offsetof(struct host_config, disable),
 	  .def = "", .doc = "Sources to switch off, by node_exporter's collector name (as its "
 			    "--no-collector.NAME): e.g. filesystem, netstat." },
@@ -113,6 +125,7 @@ static int host_validate(void *conf, char *err, size_t errlen)
 		return -1;
 	const struct { const char *key, *path; } paths[] = {
 		{ "procfs", c->procfs }, { "sysfs", c->sysfs }, { "rootfs", c->rootfs },
+		{ "udev_data", c->udev_data },
 	};
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		if (!paths[i].path || paths[i].path[0] != '/') {
@@ -145,11 +158,13 @@ static void host_describe(const struct config_section *s, struct buf *out)
 		buf_printf(out, " (sysfs '%s')", c->sysfs);
 	if (strcmp(c->rootfs, "/") != 0)
 		buf_printf(out, " (rootfs '%s')", c->rootfs);
+	if (strcmp(c->udev_data, "/run/udev/data") != 0)
+		buf_printf(out, " (udev_data '%s')", c->udev_data);
 }
 
 /* ---- the instance ----------------------------------------------------- */
 
-enum { HOST_NSOURCES = 10, HOST_SOURCE_CPU = 0 /* host_sources[0] */ };
+enum { HOST_NSOURCES = 19, HOST_SOURCE_CPU = 0 /* host_sources[0] */ };
 
 struct host {
 	const struct host_config *conf;
@@ -166,6 +181,7 @@ struct host {
 	struct host_disks disks;
 	struct host_netdevs netdev;
 	struct host_mounts mounts;
+	struct host_sys sys;            /* the sources of host_sys.c */
 	const struct host_mount **kept; /* mounts left after filters and dedupe */
 	size_t kept_alloc;
 	struct log_complaint complaints[HOST_NSOURCES];
@@ -211,8 +227,10 @@ static void host_note_bad_lines(struct host *h, const char *rel, unsigned bad)
 
 /* ---- the sources ------------------------------------------------------ */
 
-/* Each returns 0, -1 with err, or 1 when the source does not exist on this
- * kernel (no metrics at all, not even node_scrape_collector_*). */
+/* Each returns 0, -1 with err, 1 when the source does not exist on this
+ * kernel (no metrics at all, not even node_scrape_collector_*), or
+ * HOST_SOURCE_NO_DATA (host_sys.h) when it found nothing to report
+ * (node_scrape_collector_success 0, not logged). */
 
 static int host_run_cpu(struct host *h, struct host_emit *e, int64_t deadline, char *err,
 			size_t errlen)
@@ -230,6 +248,7 @@ static int host_run_cpu(struct host *h, struct host_emit *e, int64_t deadline, c
 		return -1;
 	}
 	host_emit_cpu(e, &h->stat);
+	host_sys_cpu(&h->sys, e);
 	return 0;
 }
 
@@ -292,6 +311,7 @@ static int host_run_diskstats(struct host *h, struct host_emit *e, int64_t deadl
 		return host_parse_failed(h, "diskstats", why, err, errlen);
 	host_note_bad_lines(h, "diskstats", h->disks.bad_lines);
 	host_emit_diskstats(e, &h->disks);
+	host_sys_disk_info(&h->sys, e, &h->disks);
 	return 0;
 }
 
@@ -310,11 +330,12 @@ static int host_run_netdev(struct host *h, struct host_emit *e, int64_t deadline
 }
 
 /* /proc/pressure needs Linux 4.20 with CONFIG_PSI, and psi=1 where it is
- * off by default: absent (ENOENT) or switched off (EOPNOTSUPP) is no error. */
+ * off by default: absent (ENOENT) or switched off (EOPNOTSUPP) is no error.
+ * irq needs 6.1 and CONFIG_IRQ_TIME_ACCOUNTING. */
 static int host_run_pressure(struct host *h, struct host_emit *e, int64_t deadline, char *err,
 			     size_t errlen)
 {
-	static const char *const resources[] = { "cpu", "memory", "io" };
+	static const char *const resources[] = { "cpu", "memory", "io", "irq" };
 	int found = 0;
 	for (size_t i = 0; i < sizeof(resources) / sizeof(resources[0]); i++) {
 		char rel[32], why[256];
@@ -326,7 +347,8 @@ static int host_run_pressure(struct host *h, struct host_emit *e, int64_t deadli
 				continue;
 			return -1;
 		}
-		if (host_parse_pressure(h->text.data, h->text.len, &p, why, sizeof(why)) < 0)
+		if (host_parse_pressure(h->text.data, h->text.len, &p, why, sizeof(why)) < 0 &&
+		    !(strcmp(resources[i], "irq") == 0 && p.have_full)) /* irq has no "some" */
 			return host_parse_failed(h, rel, why, err, errlen);
 		found = 1;
 		host_emit_pressure(e, resources[i], &p);
@@ -353,6 +375,23 @@ static int host_run_uname(struct host *h, struct host_emit *e, int64_t deadline,
 {
 	return host_emit_uname(e, err, errlen);
 }
+
+/* The sources of host_sys.c. */
+#define HOST_SYS_SOURCE(name)                                                                  \
+	static int host_run_##name(struct host *h, struct host_emit *e, int64_t deadline,      \
+				   char *err, size_t errlen)                                   \
+	{                                                                                      \
+		return host_sys_##name(&h->sys, e, err, errlen);                               \
+	}
+HOST_SYS_SOURCE(vmstat)
+HOST_SYS_SOURCE(entropy)
+HOST_SYS_SOURCE(time)
+HOST_SYS_SOURCE(timex)
+HOST_SYS_SOURCE(os)
+HOST_SYS_SOURCE(selinux)
+HOST_SYS_SOURCE(kernel_hung)
+HOST_SYS_SOURCE(dmi)
+HOST_SYS_SOURCE(schedstat)
 
 /* Sorts by mount point, then by position in mountinfo (the array order). */
 static int host_mount_cmp(const void *a, const void *b)
@@ -412,7 +451,19 @@ static void host_probe_mount(struct host *h, struct host_emit *e, const struct h
 		log_debug("host", h->target, "filesystem: statvfs of '%s': %s", m->mountpoint,
 			  strerror(errnum));
 	}
-	host_emit_filesystem(e, m, s == HOST_FS_OK ? &st : NULL);
+	/* the device_error label: Go's text of the errno (strerror's, lower
+	 * case first), or node_exporter's words for a stuck mount point */
+	char why[128] = "";
+	if (s == HOST_FS_FAILED) {
+		snprintf(why, sizeof(why), "%s", strerror(errnum));
+		if (why[0] >= 'A' && why[0] <= 'Z')
+			why[0] = (char)(why[0] - 'A' + 'a');
+	} else if (s == HOST_FS_OVERLOADED) {
+		snprintf(why, sizeof(why), "too many stuck mount points");
+	} else if (s != HOST_FS_OK) {
+		snprintf(why, sizeof(why), "mountpoint timeout");
+	}
+	host_emit_filesystem(e, m, s == HOST_FS_OK ? &st : NULL, why);
 }
 
 static int host_run_filesystem(struct host *h, struct host_emit *e, int64_t deadline, char *err,
@@ -420,11 +471,19 @@ static int host_run_filesystem(struct host *h, struct host_emit *e, int64_t dead
 {
 	char why[256];
 	int errnum;
-	if (host_read(h, "self/mountinfo", &errnum, err, errlen) < 0)
-		return -1;
+	/* init's mounts, as node_exporter reads them; our own when /proc/1 is
+	 * hidden (hidepid) */
+	const char *rel = "1/mountinfo";
+	if (host_read(h, rel, &errnum, err, errlen) < 0) {
+		if (errnum != ENOENT)
+			return -1;
+		rel = "self/mountinfo";
+		if (host_read(h, rel, &errnum, err, errlen) < 0)
+			return -1;
+	}
 	if (host_parse_mountinfo(h->text.data, h->text.len, &h->mounts, why, sizeof(why)) < 0)
-		return host_parse_failed(h, "self/mountinfo", why, err, errlen);
-	host_note_bad_lines(h, "self/mountinfo", h->mounts.bad_lines);
+		return host_parse_failed(h, rel, why, err, errlen);
+	host_note_bad_lines(h, rel, h->mounts.bad_lines);
 	size_t n = host_select_mounts(h);
 	for (size_t i = 0; i < n; i++) {
 		if (now_mono_ms() >= deadline) {
@@ -450,6 +509,15 @@ static const struct host_source {
 	{ "diskstats", 0, 1, host_run_diskstats },
 	{ "netdev", 0, 1, host_run_netdev },
 	{ "pressure", 0, 1, host_run_pressure },
+	{ "vmstat", 0, 0, host_run_vmstat },
+	{ "entropy", 0, 0, host_run_entropy },
+	{ "time", 0, 0, host_run_time },
+	{ "timex", 0, 1, host_run_timex },
+	{ "os", 0, 0, host_run_os },
+	{ "selinux", 0, 0, host_run_selinux },
+	{ "kernel_hung", 0, 1, host_run_kernel_hung },
+	{ "dmi", 0, 0, host_run_dmi },
+	{ "schedstat", 0, 1, host_run_schedstat },
 	{ "filefd", 0, 0, host_run_filefd },
 	{ "uname", 0, 0, host_run_uname },
 	/* Last: stuck mounts may use up what is left of the deadline. */
@@ -536,6 +604,7 @@ static void *host_init(const struct config_section *section, char *err, size_t e
 			h->disabled[k] = 1;
 	}
 	h->fs = host_fs_new(NULL, HOST_FS_MAX_STUCK);
+	host_sys_init(&h->sys, conf);
 	long tck = sysconf(_SC_CLK_TCK);
 	h->clk_tck = tck > 0 ? tck : 100;
 	return h;
@@ -555,7 +624,7 @@ static int host_run_source(struct host *h, size_t i, struct host_emit *e, int64_
 	} else {
 		rc = src->run(h, e, deadline, why, whylen);
 	}
-	if (rc <= 0)
+	if (rc <= 0 || rc == HOST_SOURCE_NO_DATA)
 		host_emit_scrape(e, src->name, rc == 0, host_seconds() - start);
 	return rc;
 }
@@ -618,6 +687,7 @@ static void host_free(void *instance)
 	host_disks_release(&h->disks);
 	host_netdevs_release(&h->netdev);
 	host_mounts_release(&h->mounts);
+	host_sys_release(&h->sys);
 	free(h->kept);
 	free(h);
 }

@@ -25,13 +25,7 @@
 static const struct counter_policy host_policy_plain = { 0, 0 };
 static const struct counter_policy host_policy_wrap32 = { 32, 0 };
 
-/*
- * Adds one counter sample: raw goes through the counter map under the key
- * "source\x1ename\x1flabel=value..." and the monotonic result, times
- * mul / div, is the value.  A key too long for the key buffer drops the
- * sample.
- */
-static void host_counter(struct host_emit *e, const char *name, const char *help, uint64_t raw,
+void host_counter(struct host_emit *e, const char *name, const char *help, uint64_t raw,
 			 double mul, double div, const struct counter_policy *policy,
 			 const char *const *labels, size_t nlabels)
 {
@@ -81,6 +75,8 @@ static const struct host_stat_metric {
 	size_t offset;
 	struct metric_desc desc;
 } host_stat_metrics[] = {
+	{ HOST_STAT_INTR, offsetof(struct host_stat, intr),
+	  { "node_intr_total", "Total number of interrupts serviced.", METRIC_COUNTER } },
 	{ HOST_STAT_BTIME, offsetof(struct host_stat, btime),
 	  { "node_boot_time_seconds", "Node boot time, in unixtime.", METRIC_GAUGE } },
 	{ HOST_STAT_CTXT, offsetof(struct host_stat, ctxt),
@@ -334,7 +330,7 @@ void host_emit_netdev(struct host_emit *e, const struct host_netdevs *n)
 
 static const struct host_pressure_metric {
 	const char *resource;
-	const char *some_name, *some_help;   /* "waiting" */
+	const char *some_name, *some_help;   /* "waiting"; NULL: none (irq) */
 	const char *full_name, *full_help;   /* "stalled"; NULL: not exported */
 } host_pressure_metrics[] = {
 	{ "cpu", "node_pressure_cpu_waiting_seconds_total",
@@ -347,6 +343,8 @@ static const struct host_pressure_metric {
 	  "Total time in seconds that processes have waited due to IO congestion",
 	  "node_pressure_io_stalled_seconds_total",
 	  "Total time in seconds no process could make progress due to IO congestion" },
+	{ "irq", NULL, NULL, "node_pressure_irq_stalled_seconds_total",
+	  "Total time in seconds no process could make progress due to IRQ congestion" },
 };
 
 void host_emit_pressure(struct host_emit *e, const char *resource, const struct host_pressure *p)
@@ -355,7 +353,7 @@ void host_emit_pressure(struct host_emit *e, const char *resource, const struct 
 		const struct host_pressure_metric *m = &host_pressure_metrics[i];
 		if (strcmp(m->resource, resource) != 0)
 			continue;
-		if (p->have_some)
+		if (p->have_some && m->some_name)
 			host_counter(e, m->some_name, m->some_help, p->some_total, 1, 1e6,
 				     &host_policy_plain, NULL, 0);
 		if (p->have_full && m->full_name)
@@ -411,37 +409,47 @@ static const struct metric_desc host_fs_device_error = {
 	"Whether an error occurred while getting statistics for the given device.", METRIC_GAUGE,
 };
 
+static const struct metric_desc host_fs_mount_info = {
+	"node_filesystem_mount_info", "Filesystem mount information.", METRIC_GAUGE,
+};
+
 static void host_fs_sample(struct host_emit *e, const struct metric_desc *d, double v,
 			   const char *const *labels)
 {
-	batch_addv(e->batch, d->name, d->help, d->type, v, labels, 3);
+	batch_addv(e->batch, d->name, d->help, d->type, v, labels, 4);
 }
 
 void host_emit_filesystem(struct host_emit *e, const struct host_mount *m,
-			  const struct statvfs *st)
+			  const struct statvfs *st, const char *device_error)
 {
 	const char *labels[] = {
-		"device", m->source, "fstype", m->fstype, "mountpoint", m->mountpoint,
+		"device", m->source, "device_error", st ? "" : device_error,
+		"fstype", m->fstype, "mountpoint", m->mountpoint,
 	};
+	int ro = m->readonly || (st && (st->f_flag & ST_RDONLY));
 	host_fs_sample(e, &host_fs_device_error, st ? 0 : 1, labels);
+	host_fs_sample(e, &host_fs_readonly, ro ? 1 : 0, labels);
 	if (!st)
 		return;
 	double unit = (double)(st->f_frsize ? st->f_frsize : st->f_bsize);
-	int ro = m->readonly || (st->f_flag & ST_RDONLY);
 	host_fs_sample(e, &host_fs_size, (double)st->f_blocks * unit, labels);
 	host_fs_sample(e, &host_fs_free, (double)st->f_bfree * unit, labels);
 	host_fs_sample(e, &host_fs_avail, (double)st->f_bavail * unit, labels);
 	host_fs_sample(e, &host_fs_files, (double)st->f_files, labels);
 	host_fs_sample(e, &host_fs_files_free, (double)st->f_ffree, labels);
-	host_fs_sample(e, &host_fs_readonly, ro ? 1 : 0, labels);
+	char major[16], minor[16];
+	snprintf(major, sizeof(major), "%u", m->major);
+	snprintf(minor, sizeof(minor), "%u", m->minor);
+	batch_add(e->batch, &host_fs_mount_info, 1, "device", m->source, "major", major, "minor",
+		  minor, "mountpoint", m->mountpoint, NULL);
 }
 
 /* ---- node_scrape_collector_* ------------------------------------------ */
 
-static const struct metric_desc host_scrape_duration = {
+const struct metric_desc host_scrape_duration = {
 	"node_scrape_collector_duration_seconds", "Duration of a collector scrape.", METRIC_GAUGE,
 };
-static const struct metric_desc host_scrape_success = {
+const struct metric_desc host_scrape_success = {
 	"node_scrape_collector_success", "Whether a collector succeeded.", METRIC_GAUGE,
 };
 

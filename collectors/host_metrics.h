@@ -20,6 +20,7 @@
 struct batch;
 struct buf;
 struct host_config;
+struct metric_desc;
 
 struct host_emit {
 	struct batch *batch;
@@ -32,10 +33,26 @@ struct host_emit {
 					   * start with its name and '\x1e' */
 };
 
+/*
+ * Adds one counter sample: raw goes through the counter map under the key
+ * "source\x1ename\x1flabel=value..." and the monotonic result, times
+ * mul / div, is the value.  A key too long for the key buffer drops the
+ * sample.
+ */
+void host_counter(struct host_emit *e, const char *name, const char *help, uint64_t raw,
+		  double mul, double div, const struct counter_policy *policy,
+		  const char *const *labels, size_t nlabels);
+
+/* node_scrape_collector_{duration_seconds,success}: also served by the
+ * textfile collector, under the same HELP and TYPE. */
+extern const struct metric_desc host_scrape_duration;
+extern const struct metric_desc host_scrape_success;
+
 /* node_cpu_seconds_total and node_cpu_guest_seconds_total {cpu,mode}. */
 void host_emit_cpu(struct host_emit *e, const struct host_stat *s);
-/* node_boot_time_seconds, node_context_switches_total, node_forks_total,
- * node_procs_running, node_procs_blocked: those the file had. */
+/* node_intr_total, node_boot_time_seconds, node_context_switches_total,
+ * node_forks_total, node_procs_running, node_procs_blocked: those the file
+ * had. */
 void host_emit_stat(struct host_emit *e, const struct host_stat *s);
 /* node_memory_<Field>[_bytes], in the naming conf->memory_names asks for. */
 void host_emit_meminfo(struct host_emit *e, const struct host_meminfo *m);
@@ -50,10 +67,12 @@ void host_emit_pressure(struct host_emit *e, const char *resource, const struct 
 void host_emit_filenr(struct host_emit *e, const struct host_filenr *f);
 /* node_uname_info from uname(2); -1 with err if that fails. */
 int host_emit_uname(struct host_emit *e, char *err, size_t errlen);
-/* node_filesystem_* {device,mountpoint,fstype} of one mount; st NULL
- * means it could not be read: only node_filesystem_device_error 1. */
+/* node_filesystem_* {device,device_error,fstype,mountpoint} and
+ * node_filesystem_mount_info of one mount; st NULL means it could not be
+ * read: node_filesystem_device_error 1 and node_filesystem_readonly only,
+ * with device_error (node_exporter's text of the error) as the label. */
 void host_emit_filesystem(struct host_emit *e, const struct host_mount *m,
-			  const struct statvfs *st);
+			  const struct statvfs *st, const char *device_error);
 /* node_scrape_collector_{success,duration_seconds} {collector}. */
 void host_emit_scrape(struct host_emit *e, const char *collector, int success, double seconds);
 

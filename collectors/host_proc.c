@@ -56,6 +56,7 @@ static const struct host_stat_key {
 	{ "processes", HOST_STAT_PROCESSES, offsetof(struct host_stat, processes) },
 	{ "procs_running", HOST_STAT_PROCS_RUNNING, offsetof(struct host_stat, procs_running) },
 	{ "procs_blocked", HOST_STAT_PROCS_BLOCKED, offsetof(struct host_stat, procs_blocked) },
+	{ "intr", HOST_STAT_INTR, offsetof(struct host_stat, intr) },
 };
 
 /* A "cpuN ..." line; returns -1 when it is malformed. */
@@ -403,12 +404,13 @@ char *host_unescape_octal(char *s)
 	return s;
 }
 
-/* Whether the comma-separated list holds exactly "ro". */
-static int host_has_ro(const char *options)
+/* Whether the comma-separated list holds exactly opt. */
+static int host_has_option(const char *options, const char *opt)
 {
+	size_t len = strlen(opt);
 	for (const char *p = options; *p;) {
 		size_t n = strcspn(p, ",");
-		if (n == 2 && p[0] == 'r' && p[1] == 'o')
+		if (n == len && memcmp(p, opt, len) == 0)
 			return 1;
 		p += n;
 		if (*p == ',')
@@ -430,12 +432,20 @@ static int host_mountinfo_line(struct host_mounts *out, char *line)
 		sep++;
 	if (sep + 2 >= nf)
 		return -1; /* no separator, or no fstype and source after it */
+	const char *super = sep + 3 < nf ? f[sep + 3] : "";
 	struct host_mount m = {
 		.mountpoint = host_unescape_octal(f[4]),
 		.fstype = host_unescape_octal(f[sep + 1]),
 		.source = host_unescape_octal(f[sep + 2]),
-		.readonly = host_has_ro(f[5]),
+		.readonly = host_has_option(f[5], "ro") || host_has_option(super, "ro") ||
+			    host_has_option(super, "emergency_ro"),
 	};
+	char *colon = strchr(f[2], ':');
+	if (!colon)
+		return -1;
+	*colon = '\0';
+	if (host_parse_uint(f[2], &m.major) < 0 || host_parse_uint(colon + 1, &m.minor) < 0)
+		return -1;
 	out->mounts = xgrow(out->mounts, &out->alloc, out->n + 1, sizeof(*out->mounts));
 	out->mounts[out->n++] = m;
 	return 0;

@@ -56,12 +56,13 @@ enum {
 	HOST_STAT_PROCESSES = 1u << 2,
 	HOST_STAT_PROCS_RUNNING = 1u << 3,
 	HOST_STAT_PROCS_BLOCKED = 1u << 4,
+	HOST_STAT_INTR = 1u << 5,        /* the total of the "intr" line */
 };
 
 struct host_stat {
 	struct host_cpu *cpus;   /* per-CPU lines; the aggregate "cpu " line is skipped */
 	size_t ncpus, cpus_alloc;
-	uint64_t ctxt, btime, processes, procs_running, procs_blocked;
+	uint64_t ctxt, btime, processes, procs_running, procs_blocked, intr;
 	unsigned have;           /* HOST_STAT_* */
 	unsigned bad_lines;
 };
@@ -203,7 +204,9 @@ struct host_mount {
 	char *mountpoint;   /* octal escapes (\040 ...) decoded */
 	char *fstype;       /* after the " - " separator */
 	char *source;       /* the device, decoded */
-	int readonly;       /* "ro" among the per-mount options */
+	unsigned major, minor;  /* of the "major:minor" field */
+	int readonly;       /* "ro" among the per-mount or superblock options, or
+			       "emergency_ro" among the latter */
 };
 
 struct host_mounts {

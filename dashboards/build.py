@@ -55,9 +55,9 @@ def host_row():
              "percentunit", w=4, desc="Share of CPU time not idle, all CPUs",
              steps=thresholds((None, "green"), (0.8, "orange"), (0.95, "red"))),
         stat("Memory available", [target(
-            "%s / %s" % (sel("node_memory_mem_available_bytes"), sel("node_memory_mem_total_bytes")),
+            "%s / %s" % (sel("node_memory_MemAvailable_bytes"), sel("node_memory_MemTotal_bytes")),
             "{{instance}}")], "percentunit", w=4,
-             desc="MemAvailable / MemTotal (memory_names = snake_case, the default)",
+             desc="MemAvailable / MemTotal (node_exporter's names, memory_names = node_exporter)",
              steps=thresholds((None, "red"), (0.1, "orange"), (0.2, "green"))),
         stat("Load 1m per CPU", [target(
             "%s / on(instance) count by (instance) (%s)" % (sel("node_load1"), cpu_idle),
@@ -85,13 +85,13 @@ def host_row():
             target("count by (instance) (%s)" % cpu_idle, "{{instance}} CPUs")],
                    "short", overrides=[series_override(".* CPUs", *LIMIT_LINE)]),
         timeseries("Memory", [
-            target("%s - %s" % (sel("node_memory_mem_total_bytes"),
-                                sel("node_memory_mem_available_bytes")), "{{instance}} used"),
-            target(sel("node_memory_cached_bytes"), "{{instance}} page cache"),
-            target(sel("node_memory_buffers_bytes"), "{{instance}} buffers"),
-            target("%s - %s" % (sel("node_memory_swap_total_bytes"),
-                                sel("node_memory_swap_free_bytes")), "{{instance}} swap used"),
-            target(sel("node_memory_mem_total_bytes"), "{{instance}} total")],
+            target("%s - %s" % (sel("node_memory_MemTotal_bytes"),
+                                sel("node_memory_MemAvailable_bytes")), "{{instance}} used"),
+            target(sel("node_memory_Cached_bytes"), "{{instance}} page cache"),
+            target(sel("node_memory_Buffers_bytes"), "{{instance}} buffers"),
+            target("%s - %s" % (sel("node_memory_SwapTotal_bytes"),
+                                sel("node_memory_SwapFree_bytes")), "{{instance}} swap used"),
+            target(sel("node_memory_MemTotal_bytes"), "{{instance}} total")],
                    "bytes", overrides=[series_override(".* total", *LIMIT_LINE)]),
         timeseries("Filesystem used", [target(
             "1 - %s / %s" % (sel("node_filesystem_avail_bytes", FS),

@@ -333,6 +333,33 @@ static int name_cmp(const struct expo_block *a, const struct expo_family *fa,
 	return fa->name_len < fb->name_len ? -1 : fa->name_len > fb->name_len;
 }
 
+int expo_block_has_family(const struct expo_block *blk, const char *name)
+{
+	size_t len = strlen(name), lo = 0, hi = blk->nfamilies;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct expo_family *f = &blk->families[mid];
+		size_t n = f->name_len < len ? f->name_len : len;
+		int c = memcmp(blk->text + f->name_off, name, n);
+		if (c == 0)
+			c = f->name_len < len ? -1 : f->name_len > len;
+		if (c == 0)
+			return 1;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+static int same_head(const struct expo_block *a, const struct expo_family *fa,
+		     const struct expo_block *b, const struct expo_family *fb)
+{
+	return fa->head_len == fb->head_len &&
+	       memcmp(a->text + fa->head_off, b->text + fb->head_off, fa->head_len) == 0;
+}
+
 int expo_merge(struct expo_block *const *blocks, size_t n, struct buf *out)
 {
 	size_t cursor_small[16];
@@ -360,7 +387,18 @@ int expo_merge(struct expo_block *const *blocks, size_t n, struct buf *out)
 			break;
 		const struct expo_block *mb = blocks[min];
 		const struct expo_family *mf = &mb->families[cursor[min]];
-		buf_append(out, mb->text + mf->head_off, mf->head_len);
+		/* the head: the first block that has the family and is no guest */
+		const struct expo_block *hb = mb;
+		const struct expo_family *hf = mf;
+		for (size_t i = (size_t)min + 1; i < n && hb->guest; i++) {
+			const struct expo_block *b = blocks[i];
+			if (b && !b->guest && cursor[i] < b->nfamilies &&
+			    name_cmp(b, &b->families[cursor[i]], mb, mf) == 0) {
+				hb = b;
+				hf = &b->families[cursor[i]];
+			}
+		}
+		buf_append(out, hb->text + hf->head_off, hf->head_len);
 		for (size_t i = (size_t)min; i < n; i++) {
 			const struct expo_block *b = blocks[i];
 			if (!b || cursor[i] >= b->nfamilies)
@@ -368,7 +406,8 @@ int expo_merge(struct expo_block *const *blocks, size_t n, struct buf *out)
 			const struct expo_family *f = &b->families[cursor[i]];
 			if (name_cmp(b, f, mb, mf) != 0)
 				continue;
-			buf_append(out, b->text + f->body_off, f->body_len);
+			if (!b->guest || hb->guest || same_head(b, f, hb, hf))
+				buf_append(out, b->text + f->body_off, f->body_len);
 			cursor[i]++;
 		}
 	}

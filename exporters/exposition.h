@@ -39,6 +39,8 @@ struct expo_block {
 	size_t nseries;
 	size_t duplicates;             /* series dropped for repeating a label set */
 	int truncated;                 /* the text passed its cap: the block is empty */
+	int guest;                     /* a guest collector's (collector.h): set by the
+					* scheduler before the block is published */
 };
 
 /* Renders a batch.  The block starts with one reference, the caller's. */
@@ -46,9 +48,14 @@ struct expo_block *expo_render(const struct batch *b);
 struct expo_block *expo_block_ref(struct expo_block *blk);
 void expo_block_unref(struct expo_block *blk);
 
+/* Whether the block has a family of that name. */
+int expo_block_has_family(const struct expo_block *blk, const char *name);
+
 /*
- * Merges blocks (NULL ones are skipped) into out.  Returns 0, or -1 if the
- * buffer reached its cap.
+ * Merges blocks (NULL ones are skipped) into out.  A family in several
+ * blocks comes out once, under the HELP and TYPE of the first block that
+ * is no guest; a guest block's part of it is left out unless its HELP and
+ * TYPE lines are the same.  Returns 0, or -1 if the buffer reached its cap.
  */
 int expo_merge(struct expo_block *const *blocks, size_t n, struct buf *out);
 

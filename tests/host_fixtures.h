@@ -1,7 +1,8 @@
 /*
  * host_fixtures.h -- what the host collector's two test programs share:
- * where the captured /proc files are (tests/data/proc, found through
- * $top_srcdir, which the test harness exports), and small helpers.
+ * where the captured /proc, /sys, os-release and udev files are
+ * (tests/data/{proc,sys,root,udev}, found through $top_srcdir, which the
+ * test harness exports), and small helpers.
  * Include after <cmocka.h>.
  */
 #ifndef DBPULSE_HOST_FIXTURES_H
@@ -20,15 +21,21 @@
 	"Inter-|   Receive                            |  Transmit\n"                     \
 	" face |bytes    packets errs drop fifo frame compressed multicast|bytes packets\n"
 
-/* The absolute path of tests/data/proc; the caller frees it. */
-static inline char *fixture_dir(void)
+/* The absolute path of tests/data/SUB; the caller frees it. */
+static inline char *data_dir(const char *sub)
 {
 	const char *top = getenv("top_srcdir");
-	char *rel = xasprintf("%s/tests/data/proc", top && *top ? top : ".");
+	char *rel = xasprintf("%s/tests/data/%s", top && *top ? top : ".", sub);
 	char *abs = realpath(rel, NULL);
 	free(rel);
 	assert_non_null(abs);
 	return abs;
+}
+
+/* The absolute path of tests/data/proc; the caller frees it. */
+static inline char *fixture_dir(void)
+{
+	return data_dir("proc");
 }
 
 #endif

@@ -136,7 +136,7 @@ check "it runs with uid dbpulse" \
 	test "$(awk '/^Uid:/ { print $2 }' "/proc/$AGENT_PID/status" 2>/dev/null)" = "$(id -u dbpulse)"
 check "the host is monitored" wait_for 10 has_metric 'dbpulse_up{target="host",collector="host"} 1'
 m=$(scrape)
-for name in dbpulse_build_info node_cpu_seconds_total node_memory_mem_total_bytes node_load1 \
+for name in dbpulse_build_info node_cpu_seconds_total node_memory_MemTotal_bytes node_load1 \
 	node_filesystem_size_bytes node_network_receive_bytes_total process_open_fds; do
 	check "/metrics has $name" grep -q "^$name" <<<"$m"
 done

@@ -238,6 +238,55 @@ static void test_merge(void **state)
 	expo_block_unref(blocks[2]);
 }
 
+/* A guest's block (the textfile collector's): a family another block has
+ * is left out of the guest's part, unless HELP and TYPE are the same; its
+ * own families come out; the guest's HELP never wins. */
+static void test_merge_guest(void **state)
+{
+	(void)state;
+	static const struct metric_desc g_up = { "pg_up", "Up from a file.", METRIC_COUNTER };
+	static const struct metric_desc g_own = { "own_total", "Own.", METRIC_COUNTER };
+	static const struct metric_desc g_mine = { "a_mine", "Mine.", METRIC_GAUGE };
+	struct batch *b = batch_new();
+	batch_add(b, &g_up, 5, "file", "x", NULL);
+	batch_add(b, &g_own, 9, "file", "x", NULL);
+	batch_add(b, &g_mine, 1, NULL);
+	struct expo_block *guest = expo_render(b);
+	batch_free(b);
+	guest->guest = 1;
+	assert_true(expo_block_has_family(guest, "pg_up"));
+	assert_true(expo_block_has_family(guest, "a_mine"));
+	assert_false(expo_block_has_family(guest, "pg_u"));
+	assert_false(expo_block_has_family(guest, "pg_up_x"));
+	assert_false(expo_block_has_family(guest, ""));
+	/* the guest first: its pg_up (another HELP and TYPE) goes, its
+	 * own_total (the same) joins */
+	struct expo_block *blocks[2] = { guest, target_block("main", 1) };
+	struct buf out = BUF_INIT(1 << 20);
+	assert_int_equal(expo_merge(blocks, 2, &out), 0);
+	assert_string_equal(buf_str(&out),
+			    "# HELP a_mine Mine.\n"
+			    "# TYPE a_mine gauge\n"
+			    "a_mine 1\n"
+			    "# HELP only_main Only here.\n"
+			    "# TYPE only_main gauge\n"
+			    "only_main 7\n"
+			    "# HELP own_total Own.\n"
+			    "# TYPE own_total counter\n"
+			    "own_total{file=\"x\"} 9\n"
+			    "own_total{target=\"main\"} 42\n"
+			    "# HELP pg_up Up.\n"
+			    "# TYPE pg_up gauge\n"
+			    "pg_up{target=\"main\"} 1\n");
+	/* alone, a guest's families are all served */
+	buf_reset(&out);
+	assert_int_equal(expo_merge(blocks, 1, &out), 0);
+	assert_non_null(strstr(buf_str(&out), "# TYPE pg_up counter\npg_up{file=\"x\"} 5\n"));
+	buf_release(&out);
+	expo_block_unref(blocks[0]);
+	expo_block_unref(blocks[1]);
+}
+
 static struct expo_block *own_block(void)
 {
 	static const struct metric_desc m_scrapes = { "scrapes_total", "Scrapes.", METRIC_COUNTER };
@@ -338,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_render),
 		cmocka_unit_test(test_render_parts),
 		cmocka_unit_test(test_merge),
+		cmocka_unit_test(test_merge_guest),
 		cmocka_unit_test(test_respond),
 		cmocka_unit_test(test_gzip_large),
 	};

@@ -166,9 +166,11 @@ static void conf_release(struct host_config *c)
 	conf_regex_release(&c->fstype_exclude);
 	conf_regex_release(&c->disk_device_exclude);
 	conf_regex_release(&c->network_device_exclude);
+	conf_regex_release(&c->vmstat_fields);
 	free(c->procfs);
 	free(c->sysfs);
 	free(c->rootfs);
+	free(c->udev_data);
 	conf_list_release(&c->disable);
 }
 
@@ -184,14 +186,17 @@ static void test_config(void **state)
 	assert_string_equal(c.procfs, "/proc");
 	assert_string_equal(c.sysfs, "/sys");
 	assert_string_equal(c.rootfs, "/");
+	assert_string_equal(c.udev_data, "/run/udev/data");
+	assert_int_equal(c.memory_names, HOST_MEMORY_NAMES_NODE_EXPORTER);
 	assert_int_equal(host_kind.validate(&c, err, sizeof(err)), 0);
 
 	struct config_section s = { .kind = &host_kind, .name = "host", .label = "[host]", .conf = &c };
 	struct buf out = BUF_INIT(4096);
 	host_kind.describe(&s, &out);
 	assert_string_equal(buf_str(&out), "[host] every 15s, timeout 10s: cpu, stat, meminfo, "
-					   "loadavg, diskstats, netdev, pressure, filefd, uname, "
-					   "filesystem");
+					   "loadavg, diskstats, netdev, pressure, vmstat, entropy, "
+					   "time, timex, os, selinux, kernel_hung, dmi, schedstat, "
+					   "filefd, uname, filesystem");
 	buf_release(&out);
 
 	/* disable: known names leave the list, an unknown one is refused */
@@ -200,13 +205,22 @@ static void test_config(void **state)
 	out = (struct buf)BUF_INIT(4096);
 	host_kind.describe(&s, &out);
 	assert_string_equal(buf_str(&out), "[host] every 15s, timeout 10s: stat, meminfo, "
-					   "loadavg, diskstats, netdev, pressure, filefd, uname");
+					   "loadavg, diskstats, netdev, pressure, vmstat, entropy, "
+					   "time, timex, os, selinux, kernel_hung, dmi, schedstat, "
+					   "filefd, uname");
 	buf_release(&out);
 	conf_list_release(&c.disable);
 	assert_int_equal(conf_parse_list("netstat", &c.disable, err, sizeof(err)), 0);
 	assert_int_equal(host_kind.validate(&c, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "disable: unknown source 'netstat' (expected some of: cpu, "));
 	conf_list_release(&c.disable);
+
+	free(c.udev_data);
+	c.udev_data = xstrdup("run/udev");
+	assert_int_equal(host_kind.validate(&c, err, sizeof(err)), -1);
+	assert_string_equal(err, "udev_data: expected an absolute path, got 'run/udev'");
+	free(c.udev_data);
+	c.udev_data = xstrdup("/run/udev/data");
 
 	c.common.interval_ms = 5000;
 	assert_int_equal(host_kind.validate(&c, err, sizeof(err)), -1);
@@ -225,6 +239,10 @@ static void test_config(void **state)
 		{ offsetof(struct host_config, disk_device_exclude),
 		  "sda1 vdb2 xvda1 nvme0n1p2 loop7 zram0 ram1 fd0", "sda vda nvme0n1 dm-0 md0" },
 		{ offsetof(struct host_config, network_device_exclude), "", "eth0 lo" },
+		/* node_exporter's --collector.vmstat.fields */
+		{ offsetof(struct host_config, vmstat_fields),
+		  "oom_kill pgpgin pgpgout pswpin pswpout pgfault pgmajfault pgsteal_kswapd_fault",
+		  "nr_free_pages numa_hit pgsteal_kswapd workingset_refault_anon" },
 	};
 	for (size_t i = 0; i < sizeof(re) / sizeof(re[0]); i++) {
 		const struct conf_regex *r = (const void *)((const char *)&c + re[i].offset);
@@ -286,11 +304,19 @@ struct rig {
 	char err[1024];
 };
 
+/* The [host] section of a rig: procfs as given, the other paths the
+ * fixtures' (tests/data/{sys,root,udev/data}), never this machine's. */
 static void rig_start(struct rig *r, const char *procfs, int memory_names)
 {
 	conf_defaults(&r->conf);
 	free(r->conf.procfs);
 	r->conf.procfs = xstrdup(procfs);
+	free(r->conf.sysfs);
+	r->conf.sysfs = data_dir("sys");
+	free(r->conf.rootfs);
+	r->conf.rootfs = data_dir("root");
+	free(r->conf.udev_data);
+	r->conf.udev_data = data_dir("udev/data");
 	r->conf.memory_names = memory_names;
 	r->section = (struct config_section){
 		.kind = &host_kind, .name = "host", .label = "[host]", .conf = &r->conf,
@@ -324,7 +350,8 @@ static double value_of(struct rig *r, const char *name, const char *k, const cha
 
 static const char *const scrape_names[] = {
 	"cpu", "stat", "meminfo", "loadavg", "filesystem", "diskstats", "netdev", "pressure",
-	"filefd", "uname",
+	"filefd", "uname", "vmstat", "entropy", "time", "timex", "os", "selinux", "kernel_hung",
+	"dmi", "schedstat",
 };
 
 static void test_collect_fixture(void **state)
@@ -369,11 +396,55 @@ static void test_collect_fixture(void **state)
 		{ "node_uname_info", NULL, NULL, 1 },
 		{ "node_filesystem_device_error", "mountpoint", "/", 0 },
 		{ "node_filesystem_readonly", "mountpoint", "/", 0 },
+		{ "node_filesystem_size_bytes", "device_error", "", -1 },
+		{ "node_filesystem_mount_info", "device", "/dev/vda", 1 },
+		{ "node_intr_total", NULL, NULL, 186929 },
+		{ "node_vmstat_pgfault", NULL, NULL, 54933589 },
+		{ "node_vmstat_pgmajfault", NULL, NULL, 8271 },
+		{ "node_vmstat_oom_kill", NULL, NULL, 0 },
+		{ "node_vmstat_pswpout", NULL, NULL, 0 },
+		{ "node_entropy_available_bits", NULL, NULL, 256 },
+		{ "node_entropy_pool_size_bits", NULL, NULL, 256 },
+		{ "node_kernel_hung_tasks_total", NULL, NULL, 0 },
+		{ "node_time_clocksource_available_info", "clocksource", "kvm-clock", 1 },
+		{ "node_time_clocksource_current_info", "device", "0", 1 },
+		{ "node_timex_sync_status", NULL, NULL, -1 },
+		{ "node_timex_tick_seconds", NULL, NULL, -1 },
+		{ "node_os_version", "id", "debian", 12 },
+		{ "node_os_info", "version_codename", "bookworm", 1 },
+		{ "node_selinux_enabled", NULL, NULL, 0 },
+		{ "node_dmi_info", "system_vendor", "QEMU", 1 },
+		{ "node_schedstat_running_seconds_total", "cpu", "1", 3.874218450 },
+		{ "node_schedstat_waiting_seconds_total", "cpu", "0", 0.416802386 },
+		{ "node_schedstat_timeslices_total", "cpu", "0", 40271 },
+		{ "node_disk_info", "rotational", "1", 1 },
+		{ "node_disk_filesystem_info", "type", "ext4", 1 },
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		print_message("# %s\n", want[i].name);
-		assert_double_equal(value_of(&r, want[i].name, want[i].k, want[i].v), want[i].want);
+		double got = value_of(&r, want[i].name, want[i].k, want[i].v);
+		if (want[i].want >= 0) /* -1: only there */
+			assert_double_equal(got, want[i].want);
 	}
+	/* node_exporter's labels: those DMI gave (no serials, which root alone
+	 * reads, and chassis_type is not served), udev's for the disk */
+	assert_true(sample(r.batch, NULL, "node_dmi_info", "bios_vendor", "SeaBIOS", "board_asset_tag",
+			   "", "product_uuid", "5e1e7e3c-0f2b-4d26-9a4c-0b4a3f5d2c11", NULL));
+	assert_false(sample(r.batch, NULL, "node_dmi_info", "chassis_type", "1", NULL));
+	assert_false(sample(r.batch, NULL, "node_dmi_info", "board_serial", "", NULL));
+	assert_true(sample(r.batch, NULL, "node_disk_info", "device", "vda", "major", "254", "minor",
+			   "0", "path", "pci-0000:00:05.0", "serial", "", "model", "", "wwn", "",
+			   "revision", "", "rotational", "1", NULL));
+	assert_true(sample(r.batch, NULL, "node_disk_filesystem_info", "device", "vda", "usage",
+			   "filesystem", "uuid", "2f6d3c1e-8b2a-4c55-9e0e-3b1f0a7d6c42", "version", "1.0",
+			   NULL));
+	assert_false(sample(r.batch, NULL, "node_disk_info", "device", "zram0", NULL));
+	assert_false(sample(r.batch, NULL, "node_vmstat_nr_free_pages", NULL));
+	assert_true(sample(r.batch, NULL, "node_os_info", "id", "debian", "name", "Debian GNU/Linux",
+			   "pretty_name", "Debian GNU/Linux 12 (bookworm)", "version_id", "12",
+			   "build_id", "", "id_like", "", "image_id", "", "image_version", "",
+			   "variant", "", "variant_id", "", "version", "12 (bookworm)", NULL));
+	assert_false(sample(r.batch, NULL, "node_os_support_end_timestamp_seconds", NULL));
 	double v;
 	assert_true(sample(r.batch, &v, "node_cpu_seconds_total", "cpu", "0", "mode", "user", NULL));
 	assert_double_equal(v, 747 / tck);

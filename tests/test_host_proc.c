@@ -74,6 +74,8 @@ static void dump_stat(char *t, size_t len, struct buf *out)
 		buf_printf(out, " ctxt=%" PRIu64, s.ctxt);
 	if (s.have & HOST_STAT_BTIME)
 		buf_printf(out, " btime=%" PRIu64, s.btime);
+	if (s.have & HOST_STAT_INTR)
+		buf_printf(out, " intr=%" PRIu64, s.intr);
 	host_stat_release(&s);
 }
 
@@ -150,16 +152,20 @@ static void dump_pressure(char *t, size_t len, struct buf *out)
 		buf_printf(out, " full=%" PRIu64, p.full_total);
 }
 
-/* A mount as [mountpoint|fstype|source] with "ro" after it when read-only. */
+/* A mount as [mountpoint|fstype|source] with "ro" after it when read-only,
+ * and " M:m" when its device numbers are not 0:1. */
 static void dump_mountinfo(char *t, size_t len, struct buf *out)
 {
 	struct host_mounts m = { 0 };
 	char err[128];
 	int rc = host_parse_mountinfo(t, len, &m, err, sizeof(err));
 	buf_printf(out, "rc=%d bad=%u", rc, m.bad_lines);
-	for (size_t i = 0; i < m.n; i++)
+	for (size_t i = 0; i < m.n; i++) {
 		buf_printf(out, " [%s|%s|%s]%s", m.mounts[i].mountpoint, m.mounts[i].fstype,
 			   m.mounts[i].source, m.mounts[i].readonly ? "ro" : "");
+		if (m.mounts[i].major != 0 || m.mounts[i].minor != 1)
+			buf_printf(out, " %u:%u", m.mounts[i].major, m.mounts[i].minor);
+	}
 	host_mounts_release(&m);
 }
 
@@ -179,7 +185,8 @@ static const struct {
 	{ dump_stat, "cpu0 1 2 3\nctxt 9\n", "rc=0 bad=1 ctxt=9" },
 	{ dump_stat, "cpu0 1 2 3 4 5\nbtime 12", "rc=0 bad=0 cpu0:1,2,3,4,5 btime=12" },
 	{ dump_stat, "cpu0 1 2 3 4\nctxt abc\nbtime\n", "rc=0 bad=2 cpu0:1,2,3,4" },
-	{ dump_stat, "cpufreq 1 2\nintr 1 2 3\n  ctxt 5 6\n", "rc=0 bad=0 ctxt=5" },
+	{ dump_stat, "cpufreq 1 2\nintr 1 2 3\n  ctxt 5 6\n", "rc=0 bad=0 ctxt=5 intr=1" },
+	{ dump_stat, "cpu0 1 2 3 4\nintr\nintr x 1\n", "rc=0 bad=2 cpu0:1,2,3,4" },
 	{ dump_stat, "cpu0 1 2 3 4\ncpu1 1 2", "rc=0 bad=1 cpu0:1,2,3,4" },
 	{ dump_stat, "cpux 1 2 3 4\n", "rc=-1 bad=0" },
 	/* /proc/meminfo */
@@ -234,11 +241,18 @@ static const struct {
 	{ dump_mountinfo, "", "rc=0 bad=0" },
 	{ dump_mountinfo, "36 35 98:0 /mnt1 /mnt/with\\040space rw,noatime master:1 - ext3 "
 			  "/dev/root rw,errors=continue\n",
-	  "rc=0 bad=0 [/mnt/with space|ext3|/dev/root]" },
+	  "rc=0 bad=0 [/mnt/with space|ext3|/dev/root] 98:0" },
 	{ dump_mountinfo, "1 2 0:1 / /a\\011b\\134c\\12\\000 ro - fuse.sshfs u@h:/x\\040y rw",
 	  "rc=0 bad=0 [/a\tb\\c\\12\\000|fuse.sshfs|u@h:/x y]ro" },
+	/* read-only by the superblock's options too, as node_exporter 1.12 */
 	{ dump_mountinfo, "1 2 0:1 / /x rw,rootcontext=a - tmpfs none ro\n",
-	  "rc=0 bad=0 [/x|tmpfs|none]" },
+	  "rc=0 bad=0 [/x|tmpfs|none]ro" },
+	{ dump_mountinfo, "1 2 0:1 / /x rw - ext4 /dev/sda rw,emergency_ro\n",
+	  "rc=0 bad=0 [/x|ext4|/dev/sda]ro" },
+	/* the device numbers: both must be numbers */
+	{ dump_mountinfo, "1 2 8 / /x rw - ext4 /dev/sda rw\n1 2 8:x / /y rw - ext4 /dev/sda rw\n"
+			  "1 2 259:3 / /z rw - ext4 /dev/nvme0n1p3 rw\n",
+	  "rc=0 bad=2 [/z|ext4|/dev/nvme0n1p3] 259:3" },
 	{ dump_mountinfo, "1 2 0:1 / /y nodev,ro shared:1 master:2 - xfs /dev/sdb rw",
 	  "rc=0 bad=0 [/y|xfs|/dev/sdb]ro" },
 	{ dump_mountinfo, "1 2 0:1 / /x rw tmpfs none rw\n1 2 0:1 / /x rw - tmpfs\n"
@@ -268,7 +282,8 @@ static const struct {
 	const char *file, *want;
 } fixture_cases[] = {
 	{ dump_stat, "stat", "rc=0 bad=0 cpu0:747,0,863,381284,10,0,5,4,0,0 "
-			     "cpu1:1307,0,1279,379949,446,0,22,8,0,0 ctxt=369676 btime=1795552674" },
+			     "cpu1:1307,0,1279,379949,446,0,22,8,0,0 ctxt=369676 btime=1795552674 "
+			     "intr=186929" },
 	{ dump_loadavg, "loadavg", "rc=0 0 0.02 0" },
 	{ dump_filenr, "sys/fs/file-nr", "rc=0 342 0 2466170" },
 	{ dump_diskstats, "diskstats",

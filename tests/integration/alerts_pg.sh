@@ -157,10 +157,14 @@ sleep 3
 check "exactly one resolved per receiver, and no symptom notification" \
 	test "$(notes a PostgresDown resolved)$(notes b PostgresDown resolved)$(notes a ConnectionsConfigured firing)$(notes b ConnectionsConfigured firing)$(notes a FewConnections firing)" = 11111
 check "Alertmanager drops PostgresDown" wait_for 15 am_lacks PostgresDown
+# a visible skip without promtool (scripts/test fails on it), not an ok
 if [ -n "$PROMTOOL" ]; then
-	scrape >"$TMP/promtool.prom"
-	check "ALERTS is promtool-clean (remarks only on postgres_exporter's names)" \
-		test -z "$(promtool_clean "$TMP/promtool.prom")" || diag "$(promtool_clean "$TMP/promtool.prom" | head -5)"
+	curl -sf "$URL/metrics" >"$TMP/alerts.prom" && grep -q '^pg_up{' "$TMP/alerts.prom" ||
+		not_ok "a scrape to lint"
+	out=$(promtool_clean "$TMP/alerts.prom")
+	check "ALERTS is promtool-clean (but on the peers' names)" test -z "$out" || diag "$(head -5 <<<"$out")"
+else
+	skip "ALERTS is promtool-clean" "promtool is not installed (Debian package prometheus)"
 fi
 stop_agent
 done_testing

@@ -121,8 +121,8 @@ check "--once exits 0 when every target works" test $? = 0
 check "--once prints host metrics" grep -q '^node_cpu_seconds_total{cpu="0",mode="user"} ' "$TMP/once.out"
 check "--once prints dbpulse_up" grep -q '^dbpulse_up{target="host",collector="host"} 1$' "$TMP/once.out"
 if [ -n "$PROMTOOL" ]; then
-	out=$("$PROMTOOL" check metrics <"$TMP/once.out" 2>&1)
-	check "promtool has nothing to say about --once output" test -z "$out"
+	out=$(promtool_clean "$TMP/once.out")
+	check "promtool has nothing to say about --once output (but on the peers' names)" test -z "$out"
 fi
 
 host_config "$TMP/json.ini"

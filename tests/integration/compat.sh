@@ -3,7 +3,8 @@
 # prometheus-node-exporter, prometheus-postgres-exporter and
 # prometheus-redis-exporter, run with their defaults against the same test
 # servers as dbpulse (a PostgreSQL 15 with a streaming standby, a Redis 7, a
-# PgBouncer, this host), serve no family that dbpulse's /metrics lacks: the
+# PgBouncer, this host; node_exporter's textfile directory is dbpulse's
+# [textfile] one), serve no family that dbpulse's /metrics lacks: the
 # same name, TYPE and label names, bar the reviewed lines of
 # tests/compat/exceptions.txt.  The names of the peers' current upstream
 # releases that Debian's packages predate (tests/compat/upstream.txt) are
@@ -61,6 +62,14 @@ pgbouncer_psql "SELECT 1" >/dev/null
 for i in $(seq 1 50); do echo "SET key:$i v"; echo "GET key:$i"; echo "EXPIRE key:$i 3600"; done |
 	redis_cli >/dev/null
 redis_cli -n 2 SET in-db2 1 >/dev/null
+# a textfile directory both node_exporter and dbpulse ([textfile]) read
+mkdir -p "$TMP/textfile"
+cat >"$TMP/textfile/compat.prom" <<-'PROM'
+	# HELP compat_backup_last_success_timestamp_seconds When the last backup succeeded.
+	# TYPE compat_backup_last_success_timestamp_seconds gauge
+	compat_backup_last_success_timestamp_seconds{job="db"} 1.7e+09
+	compat_apt_upgrades_pending{origin="Debian"} 3
+PROM
 
 # ---- the peers, each on a free loopback port ----------------------------------------------------
 # launch NAME URL_PORT COMMAND...: starts a peer (@PORT@ in its arguments)
@@ -78,7 +87,8 @@ launch() {
 	diag "$name did not start:" "$(cat "$TMP/$name.log")"
 	return 1
 }
-launch node "$NODE_EXPORTER" --web.listen-address=127.0.0.1:@PORT@ ||
+launch node "$NODE_EXPORTER" --web.listen-address=127.0.0.1:@PORT@ \
+	--collector.textfile.directory="$TMP/textfile" ||
 	{ not_ok "node_exporter starts"; done_testing; }
 DATA_SOURCE_NAME="postgresql://dbpulse:$PG_PASSWORD@127.0.0.1:$PGPORT_TEST/postgres?sslmode=disable" \
 	launch postgres "$POSTGRES_EXPORTER" --web.listen-address=127.0.0.1:@PORT@ ||
@@ -97,6 +107,7 @@ host_config "$TMP/agent.ini"
 		"$REDIS_ADDRESS"
 	printf 'interval = 1s\ntimeout = 1s\n'
 	pgbouncer_section pool
+	printf '[textfile]\ndirectory = %s\ninterval = 1s\ntimeout = 1s\n' "$TMP/textfile"
 } >>"$TMP/agent.ini"
 start_agent "$TMP/agent.ini" || { not_ok "the agent starts"; done_testing; }
 check "every target is up" within 30 sh -c "
@@ -107,7 +118,7 @@ check "every target is up" within 30 sh -c "
 	grep -q '^pgbouncer_up{target=\"pool\"} 1' '$TMP/up.prom'" ||
 	diag "$(grep -E '^(pg|redis|pgbouncer)_up' "$TMP/up.prom")" "$(tail -n 20 "$TMP/agent.log")"
 # two more collections of each: the slow queries (settings, sizes) have run
-for t in host pg standby redis pool; do wait_collections "$t" 2; done
+for t in host pg standby redis pool textfile; do wait_collections "$t" 2; done
 
 # ---- the comparison -----------------------------------------------------------------------------
 scrape >"$TMP/dbpulse.prom"

@@ -100,7 +100,7 @@ check "the pg_monitor role runs every query without an error" test -z "$failed"
 [ -n "$failed" ] && diag "$failed"
 check "no warning in the log" sh -c "! grep -q 'level=warn' '$TMP/agent.log'"
 out=$(promtool_clean "$TMP/m")
-check "promtool check metrics remarks only on postgres_exporter's names" test -z "$out"
+check "promtool check metrics remarks only on the peers' names" test -z "$out"
 [ -n "$out" ] && diag "$out"
 check "one agent session" test "$(agent_sessions)" = 1
 

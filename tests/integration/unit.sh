@@ -45,7 +45,7 @@ check "as nobody: the process runs with uid nobody" \
 	test "$(awk '/^Uid:/ {print $2}' "/proc/$AGENT_PID/status")" = "$(id -u nobody)"
 check "as nobody: the host is monitored" wait_for 10 has_metric 'dbpulse_up{target="host",collector="host"} 1'
 m=$(scrape)
-for name in node_cpu_seconds_total node_memory_mem_total_bytes node_load1 node_filesystem_size_bytes \
+for name in node_cpu_seconds_total node_memory_MemTotal_bytes node_load1 node_filesystem_size_bytes \
 	node_network_receive_bytes_total process_open_fds; do
 	check "as nobody: $name is there" grep -q "^$name" <<<"$m"
 done
