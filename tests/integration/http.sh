@@ -38,10 +38,14 @@ if [ -r /proc/diskstats ] && awk '$3 !~ /^(loop|ram|zram)/ {f=1} END {exit !f}' 
 	check "exposes node_disk_* for a disk" grep -q '^node_disk_reads_completed_total{device=' "$TMP/m"
 	check "exposes node_disk_io_time_weighted_seconds_total" \
 		grep -q '^node_disk_io_time_weighted_seconds_total{' "$TMP/m"
+else
+	skip "exposes node_disk_* for a disk" "no disk in /proc/diskstats on this machine"
 fi
 if [ -r /proc/pressure/cpu ]; then
 	check "exposes node_pressure_cpu_waiting_seconds_total" \
 		grep -q '^node_pressure_cpu_waiting_seconds_total ' "$TMP/m"
+else
+	skip "exposes node_pressure_cpu_waiting_seconds_total" "no /proc/pressure (a kernel without PSI)"
 fi
 
 # promtool: nothing to say but on node_exporter's own names (tests/compat/promtool.txt)
@@ -58,7 +62,29 @@ fi
 curl -sS -I "$URL/metrics" >"$TMP/head"
 check "HEAD /metrics answers 200 with the content type" \
 	grep -qi '^Content-Type: text/plain; version=0.0.4' "$TMP/head"
-check "HEAD /metrics sends no body" test "$(curl -sS --head "$URL/metrics" | wc -c)" -lt 1000
+# HEAD over a raw socket (curl --head never reads a body): nothing may
+# follow the headers' blank line, though the connection stays open a while
+head_reply() {
+	python3 - "${URL##*:}" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s.sendall(b"HEAD /metrics HTTP/1.1\r\nHost: dbpulse\r\nConnection: close\r\n\r\n")
+data = b""
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+head, sep, body = data.partition(b"\r\n\r\n")
+print("status=%s separator=%d body=%d length=%s" % (
+    head.split(b"\r\n")[0].decode(), len(sep), len(body),
+    [l.split(b":", 1)[1].strip().decode() for l in head.split(b"\r\n")
+     if l.lower().startswith(b"content-length:")]))
+PY
+}
+reply=$(head_reply)
+check "HEAD /metrics sends headers and no body ($reply)" \
+	grep -qE '^status=HTTP/1.1 200 OK separator=4 body=0 ' <<<"$reply"
 check "unknown path is 404" test "$(curl -s -o /dev/null -w '%{http_code}' "$URL/nope")" = 404
 check "POST is 405" test "$(curl -s -o /dev/null -w '%{http_code}' -X POST -d x=1 "$URL/metrics")" = 405
 check "405 says which methods are allowed" \
@@ -76,14 +102,18 @@ check "the gzip body is the same exposition" \
 	test "$(grep -v '^#' "$TMP/m.unz" | cut -d' ' -f1 | sort | md5sum)" = \
 	"$(grep -v '^#' "$TMP/m" | cut -d' ' -f1 | sort | md5sum)"
 check "promtool accepts the decompressed body" promtool_clean "$TMP/m.unz"
-check "gzip;q=0 is not gzip" \
-	sh -c "! curl -sS -D - -o /dev/null -H 'Accept-Encoding: gzip;q=0' '$URL/metrics' | grep -qi '^Content-Encoding'"
-check "'*, gzip;q=0' refuses gzip" \
-	sh -c "! curl -sS -D - -o /dev/null -H 'Accept-Encoding: *, gzip;q=0' '$URL/metrics' | grep -qi '^Content-Encoding'"
+# plain_answer ACCEPT_ENCODING: a 200 without Content-Encoding (the headers
+# of a scrape that answered: a failed one has none, and proves nothing)
+plain_answer() {
+	local h
+	h=$(curl -sS -D - -o /dev/null ${1:+-H "Accept-Encoding: $1"} "$URL/metrics") &&
+		grep -q '^HTTP/1.1 200' <<<"$h" && ! grep -qi '^Content-Encoding' <<<"$h"
+}
+check "gzip;q=0 is not gzip" plain_answer 'gzip;q=0'
+check "'*, gzip;q=0' refuses gzip" plain_answer '*, gzip;q=0'
 check "'*' allows gzip" \
 	sh -c "curl -sS -D - -o /dev/null -H 'Accept-Encoding: identity;q=0.5, *' '$URL/metrics' | grep -qi '^Content-Encoding: gzip'"
-check "no Accept-Encoding, no gzip" \
-	sh -c "! curl -sS -D - -o /dev/null '$URL/metrics' | grep -qi '^Content-Encoding'"
+check "no Accept-Encoding, no gzip" plain_answer ''
 
 # keep-alive: a second scrape reuses the connection
 curl -sS -v -o /dev/null -o /dev/null "$URL/metrics" "$URL/metrics" 2>"$TMP/keepalive"
@@ -115,6 +145,8 @@ port=${URL##*:}
 check "':port' answers on 127.0.0.1" test "$(curl -sS "http://127.0.0.1:$port/healthz")" = ok
 if curl -sS -g "http://[::1]:$port/healthz" >/dev/null 2>&1 || ip -6 addr show dev lo 2>/dev/null | grep -q '::1'; then
 	check "':port' answers on [::1]" test "$(curl -sS -g "http://[::1]:$port/healthz")" = ok
+else
+	skip "':port' answers on [::1]" "no IPv6 on the loopback interface"
 fi
 kill -TERM "$AGENT_PID"
 wait "$AGENT_PID"
