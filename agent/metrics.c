@@ -158,6 +158,12 @@ long batch_find_family(const struct batch *b, const char *name)
 int batch_addv(struct batch *b, const char *name, const char *help, enum metric_type type,
 	       double value, const char *const *labels, size_t nlabels)
 {
+	return batch_addv_part(b, name, help, type, METRIC_PART_VALUE, value, labels, nlabels);
+}
+
+int batch_addv_part(struct batch *b, const char *name, const char *help, enum metric_type type,
+		    enum metric_part part, double value, const char *const *labels, size_t nlabels)
+{
 	if (b->nsamples >= b->max_samples || nlabels > BATCH_MAX_LABELS) {
 		b->overflow++;
 		return -1;
@@ -190,7 +196,8 @@ int batch_addv(struct batch *b, const char *name, const char *help, enum metric_
 		.family = (uint32_t)fam,
 		.labels_off = (uint32_t)start,
 		.labels_len = (uint32_t)(b->strings.len - start),
-		.nlabels = (uint32_t)nlabels,
+		.nlabels = (uint16_t)nlabels,
+		.part = (uint16_t)part,
 		.value = value,
 	};
 	return 0;
@@ -255,8 +262,8 @@ int batch_append(struct batch *b, const struct batch *src)
 			labels[2 * k + 1] = p;
 			p += strlen(p) + 1;
 		}
-		if (batch_addv(b, batch_str(src, f->name_off), batch_str(src, f->help_off), f->type,
-			       s->value, labels, nlabels) < 0)
+		if (batch_addv_part(b, batch_str(src, f->name_off), batch_str(src, f->help_off),
+				    f->type, (enum metric_part)s->part, s->value, labels, nlabels) < 0)
 			rc = -1;
 	}
 	return rc;

@@ -20,7 +20,12 @@
 
 #include "buf.h"
 
-enum metric_type { METRIC_GAUGE, METRIC_COUNTER, METRIC_UNTYPED };
+enum metric_type { METRIC_GAUGE, METRIC_COUNTER, METRIC_UNTYPED, METRIC_SUMMARY, METRIC_HISTOGRAM };
+
+/* Which sample of its family a sample is: the family's own name (a gauge,
+ * a counter, a summary's quantile), or the name with a suffix, as the
+ * text format writes the parts of summaries and histograms. */
+enum metric_part { METRIC_PART_VALUE, METRIC_PART_SUM, METRIC_PART_COUNT, METRIC_PART_BUCKET };
 
 /* A static description of a family, usually a file-level const. */
 struct metric_desc {
@@ -39,7 +44,8 @@ struct batch_sample {
 	uint32_t family;       /* index into families */
 	uint32_t labels_off;   /* packed "name\0value\0..." in strings */
 	uint32_t labels_len;
-	uint32_t nlabels;
+	uint16_t nlabels;
+	uint16_t part;         /* enum metric_part */
 	double value;
 };
 
@@ -77,6 +83,14 @@ int batch_add_named(struct batch *b, const char *name, const char *help,
 /* The array form: labels holds nlabels name/value pairs (2*nlabels strings). */
 int batch_addv(struct batch *b, const char *name, const char *help, enum metric_type type,
 	       double value, const char *const *labels, size_t nlabels);
+
+/* The same for a part of a summary or histogram family (its _sum, _count
+ * or _bucket sample; a summary's quantiles and the other types' samples
+ * are METRIC_PART_VALUE).  A bucket carries its "le" label, a quantile its
+ * "quantile" label, among labels. */
+int batch_addv_part(struct batch *b, const char *name, const char *help, enum metric_type type,
+		    enum metric_part part, double value, const char *const *labels,
+		    size_t nlabels);
 
 /* Adds copies of every sample of src (kept from an earlier collection,
  * say) to b.  Returns 0, or -1 if some were dropped. */

@@ -126,8 +126,11 @@ static void source_build(struct alert_engine *e, const struct batch *b)
 		e->series = xmalloc(e->series_alloc * sizeof(*e->series));
 	}
 	memset(e->fam_count, 0, b->nfamilies * sizeof(size_t));
+	/* a summary's or histogram's _sum, _count and _bucket samples are
+	 * series of other names (NAME_sum...), which no rule reads */
 	for (size_t i = 0; i < b->nsamples; i++)
-		e->fam_count[b->samples[i].family]++;
+		if (b->samples[i].part == METRIC_PART_VALUE)
+			e->fam_count[b->samples[i].family]++;
 	size_t at = 0;
 	for (size_t f = 0; f < b->nfamilies; f++) {
 		e->fam_start[f] = at;
@@ -136,6 +139,8 @@ static void source_build(struct alert_engine *e, const struct batch *b)
 	}
 	for (size_t i = 0; i < b->nsamples; i++) {
 		const struct batch_sample *s = &b->samples[i];
+		if (s->part != METRIC_PART_VALUE)
+			continue;
 		struct expr_series *x = &e->series[e->fam_start[s->family] + e->fam_count[s->family]++];
 		x->labels = batch_str(b, s->labels_off);
 		x->labels_len = s->labels_len;

@@ -147,14 +147,14 @@ static int cmp_family(const void *x, const void *y, void *ctx)
 static int same_labels(const struct batch *b, const struct batch_sample *x,
 		       const struct batch_sample *y)
 {
-	return x->labels_len == y->labels_len &&
+	return x->part == y->part && x->labels_len == y->labels_len &&
 	       memcmp(batch_str(b, x->labels_off), batch_str(b, y->labels_off), x->labels_len) == 0;
 }
 
 /* Hash of a sample's family and labels, for spotting repeated series. */
 static uint64_t series_hash(const struct batch *b, const struct batch_sample *s)
 {
-	uint64_t h = 1469598103934665603ull ^ s->family;
+	uint64_t h = 1469598103934665603ull ^ s->family ^ ((uint64_t)s->part << 32);
 	const unsigned char *p = (const unsigned char *)batch_str(b, s->labels_off);
 	for (uint32_t i = 0; i < s->labels_len; i++)
 		h = (h ^ p[i]) * 1099511628211ull;
@@ -197,16 +197,25 @@ static const char *type_name(enum metric_type t)
 		return "counter";
 	case METRIC_GAUGE:
 		return "gauge";
+	case METRIC_SUMMARY:
+		return "summary";
+	case METRIC_HISTOGRAM:
+		return "histogram";
 	default:
 		return "untyped";
 	}
 }
+
+/* The name suffix of each enum metric_part. */
+static const char *const part_suffix[] = { "", "_sum", "_count", "_bucket" };
 
 static void render_sample(struct buf *out, const struct batch *b, const char *name,
 			  const struct batch_sample *s)
 {
 	char num[32];
 	buf_puts(out, name);
+	if (s->part < sizeof(part_suffix) / sizeof(part_suffix[0]))
+		buf_puts(out, part_suffix[s->part]);
 	if (s->nlabels) {
 		const char *p = batch_str(b, s->labels_off);
 		buf_putc(out, '{');

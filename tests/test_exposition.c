@@ -128,6 +128,50 @@ static void test_render(void **state)
 	batch_free(b);
 }
 
+/* A summary's quantiles, _sum and _count, and a histogram's _bucket, _sum
+ * and _count samples: the name with its suffix, under one TYPE line; a
+ * _sum and a _count with the labels of a quantile are not duplicates. */
+static void test_render_parts(void **state)
+{
+	struct batch *b = batch_new();
+	(void)state;
+	const char *q50[] = { "cmd", "get", "quantile", "50" };
+	const char *cmd[] = { "cmd", "get" };
+	const char *le1[] = { "cmd", "get", "le", "1" };
+	const char *inf[] = { "cmd", "get", "le", "+Inf" };
+	batch_addv(b, "s_usec", "S.", METRIC_SUMMARY, 1.5, q50, 2);
+	batch_addv_part(b, "s_usec", "S.", METRIC_SUMMARY, METRIC_PART_SUM, 30, cmd, 1);
+	batch_addv_part(b, "s_usec", "S.", METRIC_SUMMARY, METRIC_PART_COUNT, 20, cmd, 1);
+	batch_addv_part(b, "s_usec", "S.", METRIC_SUMMARY, METRIC_PART_COUNT, 21, cmd, 1);
+	batch_addv_part(b, "h_usec", "H.", METRIC_HISTOGRAM, METRIC_PART_BUCKET, 4, le1, 2);
+	batch_addv_part(b, "h_usec", "H.", METRIC_HISTOGRAM, METRIC_PART_BUCKET, 5, inf, 2);
+	batch_addv_part(b, "h_usec", "H.", METRIC_HISTOGRAM, METRIC_PART_SUM, 7, cmd, 1);
+	batch_addv_part(b, "h_usec", "H.", METRIC_HISTOGRAM, METRIC_PART_COUNT, 5, cmd, 1);
+	struct expo_block *blk = expo_render(b);
+	assert_string_equal(blk->text,
+			    "# HELP h_usec H.\n# TYPE h_usec histogram\n"
+			    "h_usec_bucket{cmd=\"get\",le=\"1\"} 4\n"
+			    "h_usec_bucket{cmd=\"get\",le=\"+Inf\"} 5\n"
+			    "h_usec_sum{cmd=\"get\"} 7\n"
+			    "h_usec_count{cmd=\"get\"} 5\n"
+			    "# HELP s_usec S.\n# TYPE s_usec summary\n"
+			    "s_usec{cmd=\"get\",quantile=\"50\"} 1.5\n"
+			    "s_usec_sum{cmd=\"get\"} 30\n"
+			    "s_usec_count{cmd=\"get\"} 20\n");
+	assert_int_equal(blk->duplicates, 1);
+	expo_block_unref(blk);
+
+	/* batch_append keeps the parts */
+	struct batch *c = batch_new();
+	batch_append(c, b);
+	blk = expo_render(c);
+	assert_non_null(strstr(blk->text, "s_usec_count{cmd=\"get\"} 20\n"));
+	assert_non_null(strstr(blk->text, "h_usec_bucket{cmd=\"get\",le=\"1\"} 4\n"));
+	expo_block_unref(blk);
+	batch_free(c);
+	batch_free(b);
+}
+
 static int gunzip(const struct buf *gz, struct buf *out)
 {
 	z_stream zs;
@@ -292,6 +336,7 @@ int main(void)
 		cmocka_unit_test(test_format_values),
 		cmocka_unit_test(test_format_round_trip),
 		cmocka_unit_test(test_render),
+		cmocka_unit_test(test_render_parts),
 		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_respond),
 		cmocka_unit_test(test_gzip_large),
