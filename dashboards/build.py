@@ -285,9 +285,9 @@ def redis_row():
             target("sum by (target, db) (%s)" % rd("redis_db_keys_expiring"),
                    "{{target}} {{db}} with a TTL")], "short"),
         timeseries("Slowest commands (p99)", [target(
-            "topk(5, max by (target, cmd) (%s))" % rd("redis_commands_latency_seconds",
-                                                      'quantile="0.99"'),
-            "{{target}} {{cmd}}")], "s", desc="LATENCYSTATS (Redis 7), since the server started"),
+            "topk(5, max by (target, cmd) (%s))" % rd("redis_latency_percentiles_usec",
+                                                      'quantile="99"'),
+            "{{target}} {{cmd}}")], "µs", desc="LATENCYSTATS (Redis 7), since the server started"),
         timeseries("Network", [
             target(rate(rd("redis_net_input_bytes_total"), "target"), "{{target}} in"),
             target("-" + rate(rd("redis_net_output_bytes_total"), "target"), "{{target}} out")],

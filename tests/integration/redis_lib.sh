@@ -105,7 +105,7 @@ REDIS_PORT_TEST=
 REDIS_ADDRESS=
 REDIS_PASSWORD=
 REDIS_DBPULSE_PASSWORD=
-REDIS_DBPULSE_ACL="%R~* resetchannels -@all +info +ping +client|setname +slowlog|get +slowlog|len +select +scan +type +strlen +llen +hlen +scard +zcard +xlen"
+REDIS_DBPULSE_ACL="%R~* resetchannels -@all +info +ping +client|setname +slowlog|get +slowlog|len +latency|latest +latency|histogram +select +scan +type +strlen +llen +hlen +scard +zcard +xlen"
 REDIS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REDIS_OWN_DIR= # set when REDIS_DIR is not inside $TMP (a long $TMP)
 
