@@ -335,24 +335,24 @@ def pgbouncer_row():
                    "{{target}} {{name}} pool_size")], "short", stack=True,
                    overrides=[series_override(".* pool_size", *LIMIT_LINE)]),
         timeseries("Queries and transactions", [
-            target(rate(pb("pgbouncer_stats_queries_pooled_total"), "target, database"),
+            target(rate(pb("pgbouncer_stats_totals_queries_pooled_total"), "target, database"),
                    "{{target}} {{database}} queries"),
-            target(rate(pb("pgbouncer_stats_sql_transactions_pooled_total"), "target, database"),
+            target(rate(pb("pgbouncer_stats_totals_sql_transactions_pooled_total"), "target, database"),
                    "{{target}} {{database}} transactions")], "ops"),
         timeseries("Average query and wait time", [
-            target("%s / %s" % (rate(pb("pgbouncer_stats_queries_duration_seconds_total"),
+            target("%s / %s" % (rate(pb("pgbouncer_stats_totals_queries_duration_seconds_total"),
                                      "target, database"),
-                                rate(pb("pgbouncer_stats_queries_pooled_total"), "target, database")),
+                                rate(pb("pgbouncer_stats_totals_queries_pooled_total"), "target, database")),
                    "{{target}} {{database}} query"),
-            target("%s / %s" % (rate(pb("pgbouncer_stats_client_wait_seconds_total"),
+            target("%s / %s" % (rate(pb("pgbouncer_stats_totals_client_wait_seconds_total"),
                                      "target, database"),
-                                rate(pb("pgbouncer_stats_sql_transactions_pooled_total"),
+                                rate(pb("pgbouncer_stats_totals_sql_transactions_pooled_total"),
                                      "target, database")),
                    "{{target}} {{database}} wait per transaction")], "s"),
         timeseries("Traffic", [
-            target(rate(pb("pgbouncer_stats_received_bytes_total"), "target, database"),
+            target(rate(pb("pgbouncer_stats_totals_received_bytes_total"), "target, database"),
                    "{{target}} {{database}} from clients"),
-            target("-" + rate(pb("pgbouncer_stats_sent_bytes_total"), "target, database"),
+            target("-" + rate(pb("pgbouncer_stats_totals_sent_bytes_total"), "target, database"),
                    "{{target}} {{database}} to clients")], "Bps", min_=None),
         table("Pools now", [
             target("sum by (target, database, user) (%s)" %
