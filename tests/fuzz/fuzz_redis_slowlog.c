@@ -140,12 +140,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* commandstats for the histogram's sums */
 	static const char info_text[] = "# Commandstats\r\ncmdstat_get:calls=2,usec=5\r\n"
 					"cmdstat_config|get:calls=1,usec=7\r\n";
+	if (announces_huge_array(data, size))
+		return 0;
 	struct batch *ib = batch_new();
 	struct redis_info_summary info;
 	redis_info_emit(info_text, sizeof(info_text) - 1, "cache", 0, 0, ib, &info, NULL, 0);
 	batch_free(ib);
-	if (announces_huge_array(data, size))
-		return 0;
 	redisReader *r = redisReaderCreate();
 	if (!r)
 		abort();
