@@ -94,7 +94,7 @@ size_t redis_go_float(double v, char *out, size_t outlen)
 		if (strtod(e, NULL) == v)
 			break;
 	}
-	char digits[24];
+	char digits[24] = "0";
 	size_t nd = 0, len = 0;
 	const char *s = e;
 	if (*s == '-')
@@ -103,6 +103,8 @@ size_t redis_go_float(double v, char *out, size_t outlen)
 		if (*s >= '0' && *s <= '9' && nd < sizeof(digits))
 			digits[nd++] = *s;
 	long exp = strtol(*s ? s + 1 : s, NULL, 10);
+	if (nd == 0)
+		nd = 1; /* "0": snprintf always writes a digit */
 	while (nd > 1 && digits[nd - 1] == '0')
 		nd--;
 	if (exp < -4 || exp >= 6) { /* Go's %e: at least two digits of exponent */
@@ -124,8 +126,12 @@ size_t redis_go_float(double v, char *out, size_t outlen)
 		memcpy(out + len, digits, nd);
 		len += nd;
 	} else {
-		for (long i = 0; i <= exp; i++)
-			out[len++] = (size_t)i < nd ? digits[i] : '0';
+		for (long i = 0; i <= exp; i++) {
+			if ((size_t)i < nd)
+				out[len++] = digits[i];
+			else
+				out[len++] = '0';
+		}
 		if (nd > (size_t)exp + 1) {
 			out[len++] = '.';
 			memcpy(out + len, digits + exp + 1, nd - (size_t)exp - 1);
