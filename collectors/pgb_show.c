@@ -2,10 +2,11 @@
  * pgb_show.c -- samples from PgBouncer's SHOW results (see pgb_show.h).
  * Called on a PgBouncer target's worker thread.
  *
- * The tabular commands (POOLS, STATS, DATABASES) share one table-driven
+ * The tabular commands (POOLS, STATS_TOTALS, DATABASES) share one table-driven
  * reader: a list of label columns and a list of value columns, each value
  * column naming its metric family and the factor to base units (µs to
- * seconds).  The columns are looked up by name once per result.
+ * seconds).  The columns are looked up by name once per result.  SHOW
+ * CLIENTS is counted by its four label columns (sorted, then runs).
  */
 #include "autoconfig.h"
 #include "pgb_show.h"
@@ -13,8 +14,10 @@
 #include "metrics.h"
 #include "pg_conn.h"
 #include "strutil.h"
+#include "xalloc.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_LABELS 8
@@ -259,57 +262,124 @@ void pgb_pools_fill(struct pools_view *v, const PGresult *r)
 	}
 }
 
-/* ---- SHOW STATS ------------------------------------------------------- */
+/* ---- SHOW STATS_TOTALS -------------------------------------------------- */
 
-COUNTER(m_queries_pooled, "pgbouncer_stats_queries_pooled_total",
+COUNTER(m_queries_pooled, "pgbouncer_stats_totals_queries_pooled_total",
 	"SQL queries pooled by PgBouncer.");
-COUNTER(m_queries_duration, "pgbouncer_stats_queries_duration_seconds_total",
+COUNTER(m_queries_duration, "pgbouncer_stats_totals_queries_duration_seconds_total",
 	"Seconds spent by PgBouncer actively connected to PostgreSQL, executing queries.");
-COUNTER(m_received, "pgbouncer_stats_received_bytes_total",
+COUNTER(m_received, "pgbouncer_stats_totals_received_bytes_total",
 	"Bytes of network traffic received by PgBouncer.");
-COUNTER(m_sent, "pgbouncer_stats_sent_bytes_total",
+COUNTER(m_sent, "pgbouncer_stats_totals_sent_bytes_total",
 	"Bytes of network traffic sent by PgBouncer.");
-COUNTER(m_requests, "pgbouncer_stats_queries_total",
+COUNTER(m_requests, "pgbouncer_stats_totals_queries_total",
 	"SQL requests pooled by PgBouncer (before 1.8).");
-COUNTER(m_wait, "pgbouncer_stats_client_wait_seconds_total",
+COUNTER(m_wait, "pgbouncer_stats_totals_client_wait_seconds_total",
 	"Seconds spent by clients waiting for a server.");
-COUNTER(m_xacts, "pgbouncer_stats_sql_transactions_pooled_total",
+COUNTER(m_xacts, "pgbouncer_stats_totals_sql_transactions_pooled_total",
 	"SQL transactions pooled by PgBouncer.");
-COUNTER(m_xact_time, "pgbouncer_stats_server_in_transaction_seconds_total",
+COUNTER(m_xact_time, "pgbouncer_stats_totals_server_in_transaction_seconds_total",
 	"Seconds spent by PgBouncer connected to PostgreSQL in a transaction, idle in "
 	"transaction or executing queries.");
-COUNTER(m_assignments, "pgbouncer_stats_server_assignments_total",
+COUNTER(m_assignments, "pgbouncer_stats_totals_server_assignments_total",
 	"Times a server connection was assigned to a client (PgBouncer 1.23 and later).");
-COUNTER(m_client_parses, "pgbouncer_stats_client_parses_total",
-	"Prepared statement Parse messages received from clients (PgBouncer 1.24 and later).");
-COUNTER(m_server_parses, "pgbouncer_stats_server_parses_total",
-	"Prepared statement Parse messages sent to PostgreSQL (PgBouncer 1.24 and later).");
-COUNTER(m_binds, "pgbouncer_stats_binds_total",
-	"Prepared statements readied for execution by a Bind message (PgBouncer 1.24 and later).");
+COUNTER(m_client_parses, "pgbouncer_stats_totals_client_parses_total",
+	"Prepared statement Parse messages received from clients (PgBouncer 1.21 and later).");
+COUNTER(m_server_parses, "pgbouncer_stats_totals_server_parses_total",
+	"Prepared statement Parse messages sent to PostgreSQL (PgBouncer 1.21 and later).");
+COUNTER(m_binds, "pgbouncer_stats_totals_binds_total",
+	"Prepared statements readied for execution by a Bind message (PgBouncer 1.21 and later).");
 
 static const char *const stats_labels[] = { "database" };
 static const struct pgb_value stats_values[] = {
-	{ "total_query_count", &m_queries_pooled, 1, 0 },
-	{ "total_query_time", &m_queries_duration, 1e-6, 0 },
-	{ "total_received", &m_received, 1, 0 },
-	{ "total_sent", &m_sent, 1, 0 },
-	{ "total_requests", &m_requests, 1, 0 },
-	{ "total_wait_time", &m_wait, 1e-6, 0 },
-	{ "total_xact_count", &m_xacts, 1, 0 },
-	{ "total_xact_time", &m_xact_time, 1e-6, 0 },
-	{ "total_server_assignment_count", &m_assignments, 1, 0 },
-	{ "total_client_parse_count", &m_client_parses, 1, 0 },
-	{ "total_server_parse_count", &m_server_parses, 1, 0 },
-	{ "total_bind_count", &m_binds, 1, 0 },
+	{ "query_count", &m_queries_pooled, 1, 0 },
+	{ "query_time", &m_queries_duration, 1e-6, 0 },
+	{ "bytes_received", &m_received, 1, 0 },
+	{ "bytes_sent", &m_sent, 1, 0 },
+	{ "requests", &m_requests, 1, 0 },
+	{ "wait_time", &m_wait, 1e-6, 0 },
+	{ "xact_count", &m_xacts, 1, 0 },
+	{ "xact_time", &m_xact_time, 1e-6, 0 },
+	{ "server_assignment_count", &m_assignments, 1, 0 },
+	{ "client_parse_count", &m_client_parses, 1, 0 },
+	{ "server_parse_count", &m_server_parses, 1, 0 },
+	{ "bind_count", &m_binds, 1, 0 },
 };
 static const struct pgb_table stats = {
 	stats_labels, 1, stats_values, sizeof(stats_values) / sizeof(stats_values[0]),
 };
 
-void pgb_emit_stats(struct batch *b, const char *target, const PGresult *r,
-		    struct pgb_info *info)
+void pgb_emit_stats_totals(struct batch *b, const char *target, const PGresult *r,
+			   struct pgb_info *info)
 {
 	emit_table(b, target, r, &stats, info);
+}
+
+/* ---- SHOW CLIENTS --------------------------------------------------------- */
+
+GAUGE(m_clients, "pgbouncer_client_connections",
+      "Client connections by database, user, application name and state (SHOW CLIENTS).");
+
+/* The labels of one client: database, user, application_name, state. */
+struct pgb_client {
+	const char *v[4];
+};
+
+static int client_cmp(const void *a, const void *b)
+{
+	const struct pgb_client *x = a, *y = b;
+	for (int i = 0; i < 4; i++) {
+		int c = strcmp(x->v[i], y->v[i]);
+		if (c)
+			return c;
+	}
+	return 0;
+}
+
+/* A label value as pgbouncer_exporter keeps it: "<invalid>" when it is
+ * not UTF-8. */
+static const char *client_label(const PGresult *r, int row, int col)
+{
+	const char *s = col >= 0 ? pg_cell(r, row, col) : NULL;
+	if (!s)
+		return "";
+	size_t n = strlen(s);
+	for (size_t i = 0; i < n;) {
+		size_t len = utf8_sequence_len((const unsigned char *)s + i, n - i);
+		if (len == 0)
+			return "<invalid>";
+		i += len;
+	}
+	return s;
+}
+
+void pgb_emit_clients(struct batch *b, const char *target, const PGresult *r,
+		      struct pgb_info *info)
+{
+	static const char *const names[4] = { "database", "user", "application_name", "state" };
+	int cols[4];
+	for (int i = 0; i < 4; i++)
+		cols[i] = column(r, names[i]);
+	if (cols[0] < 0 || cols[1] < 0 || cols[3] < 0)
+		return; /* pgbouncer_exporter needs these three; application_name may lack */
+	int n = rows(r, info);
+	if (n <= 0)
+		return;
+	struct pgb_client *c = xcalloc((size_t)n, sizeof(*c));
+	for (int row = 0; row < n; row++)
+		for (int i = 0; i < 4; i++)
+			c[row].v[i] = client_label(r, row, cols[i]);
+	qsort(c, (size_t)n, sizeof(*c), client_cmp);
+	for (int row = 0; row < n;) {
+		int end = row + 1;
+		while (end < n && client_cmp(&c[row], &c[end]) == 0)
+			end++;
+		const char *l[] = { "target", target, "database", c[row].v[0], "user", c[row].v[1],
+				    "application_name", c[row].v[2], "state", c[row].v[3] };
+		batch_addv(b, m_clients.name, m_clients.help, m_clients.type, end - row, l, 5);
+		row = end;
+	}
+	free(c);
 }
 
 /* ---- SHOW DATABASES --------------------------------------------------- */

@@ -1,8 +1,9 @@
 /*
  * pgb_show.h -- turns the results of PgBouncer's admin console SHOW
- * commands into samples named as pgbouncer_exporter names them (its
- * `SHOW STATS` generation: pgbouncer_stats_*), with _total on counters and
- * seconds as the time unit.  Pure functions of a PGresult: no I/O.
+ * commands into samples named as pgbouncer_exporter 0.12 names them (SHOW
+ * STATS_TOTALS as pgbouncer_stats_totals_*, SHOW CLIENTS counted as
+ * pgbouncer_client_connections), with _total on counters and seconds as
+ * the time unit, as it has them.  Pure functions of a PGresult: no I/O.
  *
  * Columns are found by name (PQfname), never by position, so the column
  * sets of PgBouncer 1.16 to 1.24 all work: unknown columns are ignored, a
@@ -49,9 +50,15 @@ void pgb_emit_config(struct batch *b, const char *target, const PGresult *r,
 /* SHOW DATABASES: pgbouncer_databases_*{name,host,port,database,force_user,pool_mode}. */
 void pgb_emit_databases(struct batch *b, const char *target, const PGresult *r,
 			struct pgb_info *info);
-/* SHOW STATS: pgbouncer_stats_*_total{database}. */
-void pgb_emit_stats(struct batch *b, const char *target, const PGresult *r,
-		    struct pgb_info *info);
+/* SHOW STATS_TOTALS: pgbouncer_stats_totals_*_total{database}. */
+void pgb_emit_stats_totals(struct batch *b, const char *target, const PGresult *r,
+			   struct pgb_info *info);
+/* SHOW CLIENTS: pgbouncer_client_connections{database,user,application_name,
+ * state}, the number of clients of each; a value that is not UTF-8 is
+ * "<invalid>", a missing application_name column "" (pgbouncer_exporter's).
+ * Nothing without the database, user or state column. */
+void pgb_emit_clients(struct batch *b, const char *target, const PGresult *r,
+		      struct pgb_info *info);
 /* SHOW POOLS: pgbouncer_pools_*{database,user}. */
 void pgb_emit_pools(struct batch *b, const char *target, const PGresult *r,
 		    struct pgb_info *info);

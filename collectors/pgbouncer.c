@@ -108,7 +108,7 @@ static void pgb_describe(const struct config_section *s, struct buf *out)
 
 /* ---- the instance ----------------------------------------------------- */
 
-enum pgb_query { Q_VERSION, Q_LISTS, Q_CONFIG, Q_DATABASES, Q_STATS, Q_POOLS, Q_COUNT };
+enum pgb_query { Q_VERSION, Q_LISTS, Q_CONFIG, Q_DATABASES, Q_STATS, Q_POOLS, Q_CLIENTS, Q_COUNT };
 
 typedef void (*pgb_emit_fn)(struct batch *b, const char *target, const PGresult *r,
 			    struct pgb_info *info);
@@ -122,8 +122,9 @@ static const struct {
 	{ "lists", "SHOW LISTS", pgb_emit_lists },
 	{ "config", "SHOW CONFIG", pgb_emit_config },
 	{ "databases", "SHOW DATABASES", pgb_emit_databases },
-	{ "stats", "SHOW STATS", pgb_emit_stats },
+	{ "stats_totals", "SHOW STATS_TOTALS", pgb_emit_stats_totals },
 	{ "pools", "SHOW POOLS", pgb_emit_pools },
+	{ "clients", "SHOW CLIENTS", pgb_emit_clients },
 };
 
 struct pgb_query_stat {

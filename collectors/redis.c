@@ -29,6 +29,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "redis_info.h"
+#include "redis_replies.h"
 #include "redis_slowlog.h"
 #include "secret.h"
 #include "strutil.h"
@@ -193,6 +194,14 @@ struct redis {
 	uint64_t parse_errors;            /* values and lines of INFO that did not parse */
 	uint64_t keys_cut;                /* keys not sized for the limit */
 	struct redis_slowlog *slowlog;    /* the last one read; handed to the view */
+	struct redis_settings settings;   /* of CONFIG GET, read once per connection */
+	int settings_read;                /* this connection read them */
+	int config_refused;               /* CONFIG GET answered an error: never asked again */
+	int latency_refused;              /* LATENCY LATEST answered an error: never asked again */
+	int histogram_refused;            /* LATENCY HISTOGRAM: the same */
+	double connect_seconds;           /* spent connecting in this collection */
+	uint64_t collections;             /* since the start, this one included */
+	double collect_seconds_sum;       /* their durations */
 	char err[512];
 };
 
@@ -212,6 +221,24 @@ static const struct metric_desc m_last_slow = {
 static const struct metric_desc m_key_size = {
 	"redis_key_size", "Size of a key matching check_keys (length, cardinality or bytes by type).",
 	METRIC_GAUGE };
+/* redis_exporter's own metrics, per collection (its scrapes) */
+static const struct metric_desc m_scrapes = {
+	"redis_exporter_scrapes_total", "Collections of the target (redis_exporter: its scrapes).",
+	METRIC_COUNTER };
+static const struct metric_desc m_scrape_duration = {
+	"redis_exporter_scrape_duration_seconds",
+	"Durations of the target's collections (redis_exporter: of its scrapes).", METRIC_SUMMARY };
+static const struct metric_desc m_last_duration = {
+	"redis_exporter_last_scrape_duration_seconds",
+	"Duration of the last collection of the target.", METRIC_GAUGE };
+static const struct metric_desc m_last_connect = {
+	"redis_exporter_last_scrape_connect_time_seconds",
+	"Time the last collection spent connecting (0 when it used the kept connection).",
+	METRIC_GAUGE };
+static const struct metric_desc m_last_error = {
+	"redis_exporter_last_scrape_error",
+	"1 when the last collection failed, with its error in err; 0 (err=\"\") otherwise.",
+	METRIC_GAUGE };
 static const struct metric_desc m_keys_cut = {
 	"dbpulse_redis_check_keys_cut_total",
 	"Keys matching check_keys that were not sized because of check_keys_limit or the deadline.",
@@ -223,6 +250,7 @@ static void *redis_init(const struct config_section *section, char *err, size_t 
 	r->section = section;
 	r->conf = section->conf;
 	r->slowlog_seen_id = -1;
+	r->settings.io_threads = -1;
 	limit_counts_init(&r->limits, redis_limit_names);
 	if (parse_address(r->conf->address, r->host, sizeof(r->host), &r->port, err, errlen) < 0) {
 		free(r);
@@ -406,6 +434,8 @@ static redisReply *command(struct redis *r, int64_t deadline, int argc, const ch
 static int connect_server(struct redis *r, int64_t deadline)
 {
 	disconnect(r);
+	double t0 = now_mono();
+	r->settings_read = 0;
 	struct timeval tv = left_until(deadline);
 	r->ctx = r->port ? redisConnectWithTimeout(r->host, r->port, tv)
 			 : redisConnectUnixWithTimeout(r->host, tv);
@@ -413,6 +443,7 @@ static int connect_server(struct redis *r, int64_t deadline)
 		snprintf(r->err, sizeof(r->err), "cannot connect to '%s': %s", r->conf->address,
 			 r->ctx ? r->ctx->errstr : "out of memory");
 		disconnect(r);
+		r->connect_seconds = now_mono() - t0;
 		return -1;
 	}
 	counter_install(r);
@@ -442,6 +473,7 @@ static int connect_server(struct redis *r, int64_t deadline)
 		return -1;
 	}
 	freeReplyObject(reply);
+	r->connect_seconds = now_mono() - t0;
 	log_info("redis", r->section->name, "connected to '%s'", r->conf->address);
 	return 0;
 }
@@ -501,12 +533,11 @@ static void collect_slowlog(struct redis *r, struct batch *b, int64_t deadline)
 				"SLOWLOG GET %zu answered %zu entries; the extra ones are dropped", want,
 				want + extra);
 	count_slowlog_cuts(r, s);
-	if (s->n > 0) {
-		batch_addv(b, m_slowlog_last_id.name, m_slowlog_last_id.help, m_slowlog_last_id.type,
-			   (double)s->entries[0].id, t, 1);
-		batch_addv(b, m_last_slow.name, m_last_slow.help, m_last_slow.type,
-			   (double)s->entries[0].duration_us / 1e6, t, 1);
-	}
+	/* 0 and 0 for an empty slow log, as redis_exporter has it */
+	batch_addv(b, m_slowlog_last_id.name, m_slowlog_last_id.help, m_slowlog_last_id.type,
+		   s->n ? (double)s->entries[0].id : 0, t, 1);
+	batch_addv(b, m_last_slow.name, m_last_slow.help, m_last_slow.type,
+		   s->n ? (double)s->entries[0].duration_us / 1e6 : 0, t, 1);
 	r->parse_errors += s->bad_entries;
 	if (r->conf->slowlog_entries == 0)
 		s->n = 0; /* nothing kept; the entries are freed with s */
@@ -703,6 +734,85 @@ static void count_info_cuts(struct redis *r, const struct redis_info_summary *su
 				"the first %d", REDIS_INFO_MAX_DBS, REDIS_INFO_MAX_DBS);
 }
 
+/* CONFIG GET of the settings redis_exporter exports that INFO lacks:
+ * io-threads and databases once per connection (neither changes while the
+ * server runs), client-output-buffer-limit each collection.  A user
+ * without +config|get (the least-privilege one of the README) is refused:
+ * CONFIG GET is then never sent again by this instance, so the refusal
+ * shows once in ACL LOG and acl_access_denied_cmd. */
+static void collect_config(struct redis *r, struct batch *b, int64_t deadline)
+{
+	static const char *const names[] = { "io-threads", "databases",
+					      "client-output-buffer-limit" };
+	for (size_t i = r->settings_read ? 2 : 0; i < 3 && !r->config_refused && r->ctx; i++) {
+		const char *argv[] = { "CONFIG", "GET", names[i] };
+		redisReply *reply = command(r, deadline, 3, argv);
+		if (!reply) {
+			if (r->ctx) {
+				r->config_refused = 1;
+				log_info("redis", r->section->name,
+					 "CONFIG GET is refused (%s): redis_config_io_threads and "
+					 "redis_config_client_output_buffer_limit_* are not served, and "
+					 "16 databases are assumed; it is not tried again", r->err);
+			}
+			return;
+		}
+		r->parse_errors += redis_config_read(reply, r->section->name, b, &r->settings);
+		freeReplyObject(reply);
+	}
+	if (r->ctx && !r->config_refused)
+		r->settings_read = 1;
+	redis_settings_emit(&r->settings, r->section->name, b);
+}
+
+/* LATENCY LATEST (spikes, when latency-monitor-threshold is set) and
+ * LATENCY HISTOGRAM (Redis 7), each given up for good at its first error
+ * reply (a user without +latency|latest, +latency|histogram; Redis 6). */
+static void collect_latency(struct redis *r, struct batch *b, const struct redis_info_summary *sum,
+			    int64_t deadline)
+{
+	static const char *const what[] = { "LATEST", "HISTOGRAM" };
+	int *refused[] = { &r->latency_refused, &r->histogram_refused };
+	for (size_t i = 0; i < 2 && r->ctx; i++) {
+		if (*refused[i])
+			continue;
+		const char *argv[] = { "LATENCY", what[i] };
+		redisReply *reply = command(r, deadline, 2, argv);
+		if (!reply) {
+			if (r->ctx) {
+				*refused[i] = 1;
+				log_info("redis", r->section->name,
+					 "LATENCY %s is refused (%s): %s not served; it is not tried "
+					 "again", what[i], r->err,
+					 i ? "redis_commands_latencies_usec is" : "redis_latency_spike_* are");
+			}
+			continue;
+		}
+		r->parse_errors += i ? redis_latency_histogram_emit(reply, r->section->name, sum, b)
+				     : redis_latency_latest_emit(reply, r->section->name, b);
+		freeReplyObject(reply);
+	}
+}
+
+/* redis_exporter's own metrics for this collection, which began at t0. */
+static void add_self_metrics(struct redis *r, struct batch *b, double t0, const char *error)
+{
+	const char *t[] = { "target", r->section->name };
+	double took = now_mono() - t0;
+	r->collections++;
+	r->collect_seconds_sum += took;
+	batch_addv(b, m_scrapes.name, m_scrapes.help, m_scrapes.type, (double)r->collections, t, 1);
+	batch_addv_part(b, m_scrape_duration.name, m_scrape_duration.help, m_scrape_duration.type,
+			METRIC_PART_SUM, r->collect_seconds_sum, t, 1);
+	batch_addv_part(b, m_scrape_duration.name, m_scrape_duration.help, m_scrape_duration.type,
+			METRIC_PART_COUNT, (double)r->collections, t, 1);
+	batch_addv(b, m_last_duration.name, m_last_duration.help, m_last_duration.type, took, t, 1);
+	batch_addv(b, m_last_connect.name, m_last_connect.help, m_last_connect.type,
+		   r->connect_seconds, t, 1);
+	const char *e[] = { "target", r->section->name, "err", error ? error : "" };
+	batch_addv(b, m_last_error.name, m_last_error.help, m_last_error.type, error ? 1 : 0, e, 2);
+}
+
 static int redis_collect(void *instance, struct batch *b, int64_t deadline, char *err,
 			 size_t errlen)
 {
@@ -710,6 +820,8 @@ static int redis_collect(void *instance, struct batch *b, int64_t deadline, char
 	const char *t[] = { "target", r->section->name };
 	const char *info_argv[] = { "INFO", "ALL" };
 	redisReply *info = NULL;
+	double t0 = now_mono();
+	r->connect_seconds = 0;
 	/* a kept connection may have died with a restart: one new one at once
 	 * (not after a reply over its cap: the next one would be as large) */
 	r->over_cap = 0;
@@ -727,18 +839,24 @@ static int redis_collect(void *instance, struct batch *b, int64_t deadline, char
 		if (info)
 			freeReplyObject(info);
 		limit_counts_add(&r->limits, b, "target", r->section->name);
+		add_self_metrics(r, b, t0, err);
 		batch_addv(b, m_up.name, m_up.help, m_up.type, 0, t, 1);
 		return -1;
 	}
+	collect_config(r, b, deadline);
 	struct redis_info_summary sum;
 	char why[256];
-	if (redis_info_emit(info->str, info->len, r->section->name, now_wall(), b, &sum, why,
-			    sizeof(why)) < 0)
+	/* without CONFIG GET databases, redis_exporter assumes Redis's default */
+	int databases = r->settings.databases > 0 ? r->settings.databases : 16;
+	if (redis_info_emit(info->str, info->len, r->section->name, now_wall(), databases, b, &sum,
+			    why, sizeof(why)) < 0)
 		log_debug("redis", r->section->name, "INFO: %s", why);
 	r->parse_errors += sum.bad_values + sum.bad_lines;
 	freeReplyObject(info);
 	count_info_cuts(r, &sum);
 
+	collect_latency(r, b, &sum, deadline);
+	redis_info_summary_release(&sum);
 	collect_slowlog(r, b, deadline);
 	if (r->conf->check_keys.n && r->ctx)
 		check_keys(r, b, sum.dbs, sum.ndbs, deadline);
@@ -749,12 +867,11 @@ static int redis_collect(void *instance, struct batch *b, int64_t deadline, char
 			   t, 1);
 	limit_counts_add(&r->limits, b, "target", r->section->name);
 	int up = r->ctx != NULL;
-	batch_addv(b, m_up.name, m_up.help, m_up.type, up, t, 1);
-	if (!up) {
+	if (!up)
 		snprintf(err, errlen, "%s", r->err);
-		return -1;
-	}
-	return 0;
+	add_self_metrics(r, b, t0, up ? NULL : err);
+	batch_addv(b, m_up.name, m_up.help, m_up.type, up, t, 1);
+	return up ? 0 : -1;
 }
 
 /* The slow log just read goes to the store with the metrics. */

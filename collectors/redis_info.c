@@ -30,7 +30,8 @@
 #include <string.h>
 #include <strings.h>
 
-#define REDIS_MAX_LABELS 7   /* target and redis_instance_info's six */
+#define REDIS_MAX_LABELS 13  /* target and redis_instance_info's twelve */
+#define REDIS_CMDSTATS_MAX 4096 /* commandstats lines kept for the latency summaries */
 
 /* One parse: where it is and what it keeps for the end. */
 struct redis_parse {
@@ -44,6 +45,10 @@ struct redis_parse {
 	char *text[REDIS_T_N];              /* into the copy; NULL when absent */
 	double num[REDIS_N_N];
 	unsigned have;                      /* 1 << REDIS_N_* for each num set */
+	size_t cmdstats_alloc;              /* of sum->cmdstats */
+	int cmdstats_sorted;                /* sum->cmdstats is in name order */
+	int keyspace;                       /* the reply has a Keyspace section */
+	unsigned char db_listed[REDIS_INFO_ZERO_DBS_MAX / 8]; /* db<N> lines seen, N below the max */
 };
 
 /* ---- families of the structured lines and of the end ------------------ */
@@ -61,11 +66,13 @@ static const struct metric_desc redis_cmd_failed = {
 	"redis_commands_failed_calls_total",
 	"Calls of the command that failed while it ran (commandstats, Redis 6.2+).",
 	METRIC_COUNTER };
-/* Untyped, not a gauge: promtool lets only summaries carry a quantile label. */
+/* quantile="50": the percentile as latencystats names it, the values in
+ * microseconds, _sum and _count from commandstats (redis_exporter's) */
 static const struct metric_desc redis_cmd_latency = {
-	"redis_commands_latency_seconds",
-	"Latency percentiles of the command since the statistics were reset "
-	"(latencystats, Redis 7+).", METRIC_UNTYPED };
+	"redis_latency_percentiles_usec",
+	"Latency percentiles of the command in microseconds since the statistics were reset "
+	"(latencystats, Redis 7+); quantile is the percentile (50, 99, 99.9), _sum and _count "
+	"are commandstats' usec and calls.", METRIC_SUMMARY };
 static const struct metric_desc redis_errors = {
 	"redis_errors_total", "Error replies by error code (errorstats, Redis 6.2+).",
 	METRIC_COUNTER };
@@ -100,8 +107,17 @@ static const struct metric_desc redis_slave_info = {
 	"redis_slave_info", "The replica's master and whether it is read-only (value 1).",
 	METRIC_GAUGE };
 static const struct metric_desc redis_instance_info = {
-	"redis_instance_info", "The server's version, mode, role and run ID (value 1).",
+	"redis_instance_info",
+	"The server's role, version, build, mode, OS, eviction policy, port, run ID, process ID "
+	"and replication ID (value 1).", METRIC_GAUGE };
+static const struct metric_desc redis_config_maxclients = {
+	"redis_config_maxclients", "The maxclients setting (INFO's maxclients).", METRIC_GAUGE };
+static const struct metric_desc redis_config_maxmemory = {
+	"redis_config_maxmemory", "The maxmemory setting in bytes (INFO's maxmemory).",
 	METRIC_GAUGE };
+static const struct metric_desc redis_config_backlog = {
+	"redis_config_repl_backlog_size",
+	"The repl-backlog-size setting in bytes (INFO's repl_backlog_size).", METRIC_GAUGE };
 static const struct metric_desc redis_start_time = {
 	"redis_start_time_seconds", "When the server started, in seconds since the epoch.",
 	METRIC_GAUGE };
@@ -158,16 +174,23 @@ static char *redis_label(struct redis_parse *p, char *s)
 	return s;
 }
 
-/* Adds a sample with target first, then the nlabels pairs of labels. */
-static void redis_add(struct redis_parse *p, const struct metric_desc *d, double v,
-		      const char *const *labels, size_t nlabels)
+/* Adds the part of a sample with target first, then the nlabels pairs of
+ * labels. */
+static void redis_add_part(struct redis_parse *p, const struct metric_desc *d,
+			   enum metric_part part, double v, const char *const *labels, size_t nlabels)
 {
 	const char *all[2 * REDIS_MAX_LABELS] = { "target", p->target };
 	if (nlabels >= REDIS_MAX_LABELS)
 		return;
 	if (nlabels)
 		memcpy(all + 2, labels, 2 * nlabels * sizeof(*all));
-	batch_addv(p->b, d->name, d->help, d->type, v, all, nlabels + 1);
+	batch_addv_part(p->b, d->name, d->help, d->type, part, v, all, nlabels + 1);
+}
+
+static void redis_add(struct redis_parse *p, const struct metric_desc *d, double v,
+		      const char *const *labels, size_t nlabels)
+{
+	redis_add_part(p, d, METRIC_PART_VALUE, v, labels, nlabels);
 }
 
 /* The next pair of a "k=v,k=v" list, cut in place; *v is NULL when the
@@ -211,30 +234,25 @@ int redis_info_quantile(const char *pct, char *out, size_t outlen)
 		pct++;
 		ni--;
 	}
-	while (nf > 0 && frac[nf - 1] == '0')
+	while (nf > 0 && frac[nf - 1] == '0') /* "99.900" is 99.9 */
 		nf--;
-	size_t len = 0;
-	if (ni == 3 && memcmp(pct, "100", 3) == 0 && nf == 0) {
-		if (outlen < 2)
-			return -1;
-		out[len++] = '1';
-	} else if (ni > 2) {
-		return -1;
-	} else if (nf == 0 && ni == 1 && pct[0] == '0') {
-		if (outlen < 2)
-			return -1;
-		out[len++] = '0';
-	} else { /* 0.<two integer digits><fraction>, trailing zeros off */
-		if (outlen < 5 + nf)
-			return -1;
-		memcpy(out, ni == 1 ? "0.0" : "0.", ni == 1 ? 3 : 2);
-		len = ni == 1 ? 3 : 2;
-		memcpy(out + len, pct, ni);
-		len += ni;
+	if (ni > 3 || (ni == 3 && (memcmp(pct, "100", 3) > 0 || nf > 0)))
+		return -1; /* over 100 */
+	size_t digits = ni + nf;
+	if (ni == 1 && pct[0] == '0' && nf > 0) {
+		size_t zeros = strspn(frac, "0");
+		if (zeros > 3)
+			return -1; /* below 0.0001: Go writes 1e-05 */
+		digits = nf - zeros;
+	}
+	if (digits > 15 || outlen < ni + nf + 2)
+		return -1; /* past what a double holds exactly, or no room */
+	memcpy(out, pct, ni);
+	size_t len = ni;
+	if (nf) {
+		out[len++] = '.';
 		memcpy(out + len, frac, nf);
 		len += nf;
-		while (out[len - 1] == '0')
-			len--;
 	}
 	out[len] = '\0';
 	return 0;
@@ -268,7 +286,9 @@ static void redis_field_line(struct redis_parse *p, const char *key, char *value
 	}
 	v /= f->div;
 	p->sum->fields++;
-	if (f->keep >= 0) {
+	if (f->kind == REDIS_NUMBER_TEXT)
+		p->text[f->keep] = value; /* a number: short, nothing to cut */
+	else if (f->keep >= 0) {
 		p->num[f->keep] = v;
 		p->have |= 1u << f->keep;
 	}
@@ -283,14 +303,17 @@ struct redis_pair {
 	const struct metric_desc *d;
 };
 
-/* Adds a sample for each pair of list that pairs[] names, with the given
- * labels after target; other pairs are ignored.  Counts the line as a
- * field if it gave a sample. */
+/* Adds a sample for each pair of list that pairs[] names (d not NULL),
+ * with the given labels after target; other pairs are ignored.  The
+ * number of pair i goes to got[i] too (NAN when the list lacks it; got
+ * may be NULL).  Counts the line as a field if it gave a value. */
 static void redis_pairs(struct redis_parse *p, char *list, const struct redis_pair *pairs,
-			size_t npairs, const char *const *labels, size_t nlabels)
+			size_t npairs, const char *const *labels, size_t nlabels, double *got)
 {
 	char *k, *v;
 	int used = 0;
+	for (size_t i = 0; got && i < npairs; i++)
+		got[i] = NAN;
 	while (redis_next_pair(&list, &k, &v)) {
 		if (!v) {
 			p->sum->bad_values++;
@@ -304,7 +327,10 @@ static void redis_pairs(struct redis_parse *p, char *list, const struct redis_pa
 				p->sum->bad_values++;
 				break;
 			}
-			redis_add(p, pairs[i].d, x / pairs[i].div, labels, nlabels);
+			if (pairs[i].d)
+				redis_add(p, pairs[i].d, x / pairs[i].div, labels, nlabels);
+			if (got)
+				got[i] = x;
 			used = 1;
 			break;
 		}
@@ -322,8 +348,45 @@ static void redis_cmdstat(struct redis_parse *p, char *cmd, char *list)
 		{ "rejected_calls", 1, &redis_cmd_rejected },
 		{ "failed_calls", 1, &redis_cmd_failed },
 	};
+	double got[4];
 	const char *labels[] = { "cmd", redis_label(p, cmd) };
-	redis_pairs(p, list, pairs, sizeof(pairs) / sizeof(pairs[0]), labels, 1);
+	redis_pairs(p, list, pairs, sizeof(pairs) / sizeof(pairs[0]), labels, 1, got);
+	struct redis_info_summary *sum = p->sum;
+	if (isnan(got[0]) || isnan(got[1]) || sum->ncmdstats >= REDIS_CMDSTATS_MAX)
+		return;
+	sum->cmdstats = xgrow(sum->cmdstats, &p->cmdstats_alloc, sum->ncmdstats + 1,
+			      sizeof(*sum->cmdstats));
+	sum->cmdstats[sum->ncmdstats++] = (struct redis_cmdstat){
+		.cmd = xstrdup(labels[1]), .calls = got[0], .usec = got[1] };
+	p->cmdstats_sorted = 0;
+}
+
+static int redis_cmdstat_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct redis_cmdstat *)a)->cmd, ((const struct redis_cmdstat *)b)->cmd);
+}
+
+static void redis_cmdstats_sort(struct redis_info_summary *sum)
+{
+	if (sum->ncmdstats > 1)
+		qsort(sum->cmdstats, sum->ncmdstats, sizeof(*sum->cmdstats), redis_cmdstat_cmp);
+}
+
+const struct redis_cmdstat *redis_info_cmdstat(const struct redis_info_summary *sum,
+					       const char *cmd)
+{
+	size_t lo = 0, hi = sum->ncmdstats;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(sum->cmdstats[mid].cmd, cmd);
+		if (c == 0)
+			return &sum->cmdstats[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
 }
 
 /* errorstat_<ERR>:count=3 */
@@ -331,7 +394,7 @@ static void redis_errorstat(struct redis_parse *p, char *code, char *list)
 {
 	static const struct redis_pair pairs[] = { { "count", 1, &redis_errors } };
 	const char *labels[] = { "err", redis_label(p, code) };
-	redis_pairs(p, list, pairs, 1, labels, 1);
+	redis_pairs(p, list, pairs, 1, labels, 1, NULL);
 }
 
 /* db<N>:keys=1,expires=0,avg_ttl=0[,subexpiry=0] (avg_ttl in ms) */
@@ -348,15 +411,25 @@ static void redis_keyspace(struct redis_parse *p, char *db, char *list)
 			p->sum->dbs[p->sum->ndbs++] = (int)n;
 		else
 			p->sum->dbs_dropped++;
+		if (n < REDIS_INFO_ZERO_DBS_MAX)
+			p->db_listed[n / 8] |= (unsigned char)(1u << (n % 8));
 	}
 	const char *labels[] = { "db", redis_label(p, db) };
-	redis_pairs(p, list, pairs, sizeof(pairs) / sizeof(pairs[0]), labels, 1);
+	redis_pairs(p, list, pairs, sizeof(pairs) / sizeof(pairs[0]), labels, 1, NULL);
 }
 
-/* latency_percentiles_usec_<cmd>:p50=1.003,p99=3.007,p99.9=5.023 */
+/* latency_percentiles_usec_<cmd>:p50=1.003,p99=3.007,p99.9=5.023: a
+ * summary of the command's percentiles, with commandstats' calls and usec
+ * as its _count and _sum; none for a command commandstats lacks (as
+ * redis_exporter does) */
 static void redis_latency(struct redis_parse *p, char *cmd, char *list)
 {
 	const char *labels[] = { "cmd", redis_label(p, cmd), "quantile", NULL };
+	if (!p->cmdstats_sorted) {
+		redis_cmdstats_sort(p->sum);
+		p->cmdstats_sorted = 1;
+	}
+	const struct redis_cmdstat *cs = redis_info_cmdstat(p->sum, labels[1]);
 	char *k, *v, q[32];
 	int used = 0;
 	while (redis_next_pair(&list, &k, &v)) {
@@ -366,12 +439,19 @@ static void redis_latency(struct redis_parse *p, char *cmd, char *list)
 			p->sum->bad_values++;
 			continue;
 		}
-		labels[3] = q;
-		redis_add(p, &redis_cmd_latency, x / 1e6, labels, 2);
 		used = 1;
+		if (!cs)
+			continue;
+		labels[3] = q;
+		redis_add(p, &redis_cmd_latency, x, labels, 2);
 	}
-	if (used)
-		p->sum->fields++;
+	if (!used)
+		return;
+	p->sum->fields++;
+	if (cs) {
+		redis_add_part(p, &redis_cmd_latency, METRIC_PART_SUM, cs->usec, labels, 1);
+		redis_add_part(p, &redis_cmd_latency, METRIC_PART_COUNT, cs->calls, labels, 1);
+	}
 }
 
 /* slave<N>:ip=10.0.0.2,port=6379,state=online,offset=1234,lag=0 */
@@ -447,6 +527,8 @@ static void redis_header(struct redis_parse *p, char *line)
 	while (n > 0 && (name[n - 1] == ' ' || name[n - 1] == '\t'))
 		name[--n] = '\0';
 	p->section = redis_info_section(name);
+	if (p->section == REDIS_SEC_KEYSPACE)
+		p->keyspace = 1;
 	p->fields = redis_info_fields(p->section, &p->nfields);
 	p->cursor = 0;
 }
@@ -508,23 +590,61 @@ static const char *redis_kept(const struct redis_parse *p, enum redis_text t)
 	return p->text[t] ? p->text[t] : "";
 }
 
-static void redis_finish(struct redis_parse *p, double now)
+static void redis_finish(struct redis_parse *p, double now, int databases)
 {
 	struct redis_info_summary *sum = p->sum;
 
+	/* redis_exporter's labels in its order; Valkey's two only on Valkey */
+	static const struct {
+		const char *label;
+		enum redis_text t;
+	} info_labels[] = {
+		{ "role", REDIS_T_ROLE }, { "redis_version", REDIS_T_VERSION },
+		{ "redis_build_id", REDIS_T_BUILD_ID }, { "redis_mode", REDIS_T_MODE },
+		{ "os", REDIS_T_OS }, { "maxmemory_policy", REDIS_T_POLICY },
+		{ "tcp_port", REDIS_T_TCP_PORT }, { "run_id", REDIS_T_RUN_ID },
+		{ "process_id", REDIS_T_PROCESS_ID }, { "master_replid", REDIS_T_MASTER_REPLID },
+		{ "valkey_version", REDIS_T_VALKEY_VERSION },
+		{ "valkey_release_stage", REDIS_T_VALKEY_STAGE },
+	};
+	const char *labels[2 * (REDIS_MAX_LABELS - 1)];
+	size_t nlabels = 0;
 	int info = 0;
-	for (int t = REDIS_T_ROLE; t <= REDIS_T_RUN_ID; t++)
+	for (size_t i = 0; i < sizeof(info_labels) / sizeof(info_labels[0]); i++) {
+		enum redis_text t = info_labels[i].t;
 		info |= p->text[t] != NULL;
-	if (info) {
-		const char *labels[] = {
-			"role", redis_kept(p, REDIS_T_ROLE),
-			"redis_version", redis_kept(p, REDIS_T_VERSION),
-			"redis_mode", redis_kept(p, REDIS_T_MODE),
-			"os", redis_kept(p, REDIS_T_OS),
-			"maxmemory_policy", redis_kept(p, REDIS_T_POLICY),
-			"run_id", redis_kept(p, REDIS_T_RUN_ID),
-		};
-		redis_add(p, &redis_instance_info, 1, labels, 6);
+		if (t >= REDIS_T_VALKEY_VERSION && !p->text[t])
+			continue;
+		labels[2 * nlabels] = info_labels[i].label;
+		labels[2 * nlabels + 1] = redis_kept(p, t);
+		nlabels++;
+	}
+	if (info)
+		redis_add(p, &redis_instance_info, 1, labels, nlabels);
+
+	/* the settings INFO tells, under CONFIG GET's names (they are the
+	 * same server variables) */
+	if (redis_has(p, REDIS_N_MAXCLIENTS))
+		redis_add(p, &redis_config_maxclients, p->num[REDIS_N_MAXCLIENTS], NULL, 0);
+	if (redis_has(p, REDIS_N_MAXMEMORY))
+		redis_add(p, &redis_config_maxmemory, p->num[REDIS_N_MAXMEMORY], NULL, 0);
+	if (redis_has(p, REDIS_N_REPL_BACKLOG))
+		redis_add(p, &redis_config_backlog, p->num[REDIS_N_REPL_BACKLOG], NULL, 0);
+
+	/* the databases Keyspace does not list (no keys): 0 keys */
+	int zero_dbs = databases < REDIS_INFO_ZERO_DBS_MAX ? databases : REDIS_INFO_ZERO_DBS_MAX;
+	if (!p->keyspace)
+		zero_dbs = 0;
+	if (redis_has(p, REDIS_N_CLUSTER) && p->num[REDIS_N_CLUSTER] == 1 && zero_dbs > 1)
+		zero_dbs = 1; /* a cluster node has db0 only */
+	for (int n = 0; n < zero_dbs; n++) {
+		if (p->db_listed[n / 8] & (1u << (n % 8)))
+			continue;
+		char db[16];
+		snprintf(db, sizeof(db), "db%d", n);
+		const char *l[] = { "db", db };
+		redis_add(p, &redis_db_keys, 0, l, 1);
+		redis_add(p, &redis_db_expiring, 0, l, 1);
 	}
 
 	/* uptime is whole seconds of the server's clock: so is the start */
@@ -554,13 +674,13 @@ static void redis_finish(struct redis_parse *p, double now)
 			{ REDIS_N_SLAVE_OFFSET, &redis_slave_repl_offset },
 			{ REDIS_N_MASTER_DOWN_SINCE, &redis_master_down_since },
 		};
-		const char *labels[] = { "master_host", redis_kept(p, REDIS_T_MASTER_HOST),
+		const char *master[] = { "master_host", redis_kept(p, REDIS_T_MASTER_HOST),
 					 "master_port", redis_kept(p, REDIS_T_MASTER_PORT),
 					 "read_only", redis_kept(p, REDIS_T_READ_ONLY) };
 		for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
 			if (redis_has(p, links[i].n))
-				redis_add(p, links[i].d, p->num[links[i].n], labels, 2);
-		redis_add(p, &redis_slave_info, 1, labels, 3);
+				redis_add(p, links[i].d, p->num[links[i].n], master, 2);
+		redis_add(p, &redis_slave_info, 1, master, 3);
 	}
 
 	snprintf(sum->role, sizeof(sum->role), "%s", redis_kept(p, REDIS_T_ROLE));
@@ -573,7 +693,16 @@ static void redis_finish(struct redis_parse *p, double now)
 		sum->maxmemory = p->num[REDIS_N_MAXMEMORY];
 }
 
-int redis_info_emit(const char *text, size_t len, const char *target, double now,
+void redis_info_summary_release(struct redis_info_summary *sum)
+{
+	for (size_t i = 0; i < sum->ncmdstats; i++)
+		free(sum->cmdstats[i].cmd);
+	free(sum->cmdstats);
+	sum->cmdstats = NULL;
+	sum->ncmdstats = 0;
+}
+
+int redis_info_emit(const char *text, size_t len, const char *target, double now, int databases,
 		    struct batch *b, struct redis_info_summary *sum, char *err, size_t errlen)
 {
 	struct redis_parse p = { .b = b, .target = target, .sum = sum };
@@ -603,7 +732,8 @@ int redis_info_emit(const char *text, size_t len, const char *target, double now
 		if (n > 0)
 			redis_line(&p, line);
 	}
-	redis_finish(&p, now);
+	redis_finish(&p, now, databases);
+	redis_cmdstats_sort(sum);
 	free(copy);
 
 	if (sum->fields == 0) {

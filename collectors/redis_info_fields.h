@@ -30,16 +30,25 @@ enum redis_value {
 	REDIS_NUMBER,             /* a decimal number */
 	REDIS_STATUS,             /* ok/true/up/yes -> 1, err/fail/down/false/no -> 0, or a number */
 	REDIS_TEXT,               /* kept as a label value */
+	REDIS_NUMBER_TEXT,        /* a decimal number, its text also kept (keep: REDIS_T_*) */
 };
 
 /* Strings kept for labels of samples made at the end of the reply. */
 enum redis_text {
+	/* redis_instance_info's labels, in redis_exporter's order */
 	REDIS_T_ROLE,
 	REDIS_T_VERSION,
+	REDIS_T_BUILD_ID,
 	REDIS_T_MODE,
 	REDIS_T_OS,
 	REDIS_T_POLICY,
+	REDIS_T_TCP_PORT,
 	REDIS_T_RUN_ID,
+	REDIS_T_PROCESS_ID,
+	REDIS_T_MASTER_REPLID,
+	REDIS_T_VALKEY_VERSION,   /* these two only on Valkey */
+	REDIS_T_VALKEY_STAGE,
+	/* the replica's link */
 	REDIS_T_MASTER_HOST,
 	REDIS_T_MASTER_PORT,
 	REDIS_T_READ_ONLY,
@@ -52,6 +61,9 @@ enum redis_num {
 	REDIS_N_SERVER_TIME,      /* seconds */
 	REDIS_N_USED_MEMORY,
 	REDIS_N_MAXMEMORY,
+	REDIS_N_MAXCLIENTS,
+	REDIS_N_REPL_BACKLOG,     /* repl_backlog_size */
+	REDIS_N_CLUSTER,          /* cluster_enabled */
 	REDIS_N_MASTER_LINK,
 	REDIS_N_MASTER_LAST_IO,
 	REDIS_N_MASTER_SYNC,
@@ -63,7 +75,7 @@ enum redis_num {
 struct redis_field {
 	const char *key;          /* as INFO writes it */
 	enum redis_value kind;
-	int keep;                 /* REDIS_T_* (text), REDIS_N_* (numbers) or -1 */
+	int keep;                 /* REDIS_T_* (text, number and text), REDIS_N_* (numbers) or -1 */
 	double div;               /* sample = value / div (ms to seconds, say) */
 	struct metric_desc d;     /* name NULL: kept, not emitted as it is */
 };

@@ -285,9 +285,9 @@ def redis_row():
             target("sum by (target, db) (%s)" % rd("redis_db_keys_expiring"),
                    "{{target}} {{db}} with a TTL")], "short"),
         timeseries("Slowest commands (p99)", [target(
-            "topk(5, max by (target, cmd) (%s))" % rd("redis_commands_latency_seconds",
-                                                      'quantile="0.99"'),
-            "{{target}} {{cmd}}")], "s", desc="LATENCYSTATS (Redis 7), since the server started"),
+            "topk(5, max by (target, cmd) (%s))" % rd("redis_latency_percentiles_usec",
+                                                      'quantile="99"'),
+            "{{target}} {{cmd}}")], "µs", desc="LATENCYSTATS (Redis 7), since the server started"),
         timeseries("Network", [
             target(rate(rd("redis_net_input_bytes_total"), "target"), "{{target}} in"),
             target("-" + rate(rd("redis_net_output_bytes_total"), "target"), "{{target}} out")],
@@ -335,24 +335,24 @@ def pgbouncer_row():
                    "{{target}} {{name}} pool_size")], "short", stack=True,
                    overrides=[series_override(".* pool_size", *LIMIT_LINE)]),
         timeseries("Queries and transactions", [
-            target(rate(pb("pgbouncer_stats_queries_pooled_total"), "target, database"),
+            target(rate(pb("pgbouncer_stats_totals_queries_pooled_total"), "target, database"),
                    "{{target}} {{database}} queries"),
-            target(rate(pb("pgbouncer_stats_sql_transactions_pooled_total"), "target, database"),
+            target(rate(pb("pgbouncer_stats_totals_sql_transactions_pooled_total"), "target, database"),
                    "{{target}} {{database}} transactions")], "ops"),
         timeseries("Average query and wait time", [
-            target("%s / %s" % (rate(pb("pgbouncer_stats_queries_duration_seconds_total"),
+            target("%s / %s" % (rate(pb("pgbouncer_stats_totals_queries_duration_seconds_total"),
                                      "target, database"),
-                                rate(pb("pgbouncer_stats_queries_pooled_total"), "target, database")),
+                                rate(pb("pgbouncer_stats_totals_queries_pooled_total"), "target, database")),
                    "{{target}} {{database}} query"),
-            target("%s / %s" % (rate(pb("pgbouncer_stats_client_wait_seconds_total"),
+            target("%s / %s" % (rate(pb("pgbouncer_stats_totals_client_wait_seconds_total"),
                                      "target, database"),
-                                rate(pb("pgbouncer_stats_sql_transactions_pooled_total"),
+                                rate(pb("pgbouncer_stats_totals_sql_transactions_pooled_total"),
                                      "target, database")),
                    "{{target}} {{database}} wait per transaction")], "s"),
         timeseries("Traffic", [
-            target(rate(pb("pgbouncer_stats_received_bytes_total"), "target, database"),
+            target(rate(pb("pgbouncer_stats_totals_received_bytes_total"), "target, database"),
                    "{{target}} {{database}} from clients"),
-            target("-" + rate(pb("pgbouncer_stats_sent_bytes_total"), "target, database"),
+            target("-" + rate(pb("pgbouncer_stats_totals_sent_bytes_total"), "target, database"),
                    "{{target}} {{database}} to clients")], "Bps", min_=None),
         table("Pools now", [
             target("sum by (target, database, user) (%s)" %

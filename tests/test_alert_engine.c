@@ -394,6 +394,37 @@ static void test_alertmanager_base_urls(void **state)
 	buf_release(&errors);
 }
 
+/* A rule on a summary family sees its quantiles, not its _sum and _count
+ * samples (series of other names, with the same labels less quantile). */
+static void test_summary_parts_unseen(void **state)
+{
+	(void)state;
+	struct captured c = { 0 };
+	struct config *cfg = rules("[alert \"Slow\"]\nexpr = pg_lat > 100\nseverity = warning\n");
+	struct alert_engine *e = engine_for(cfg, &c, NULL);
+	struct batch *b = batch_new();
+	batch_add(b, &m_up, 1, "target", "main", NULL);
+	const char *q[] = { "target", "main", "cmd", "get", "quantile", "99" };
+	const char *l[] = { "target", "main", "cmd", "get" };
+	batch_addv(b, "pg_lat", "Lat.", METRIC_SUMMARY, 5, q, 3);
+	batch_addv_part(b, "pg_lat", "Lat.", METRIC_SUMMARY, METRIC_PART_SUM, 5000, l, 2);
+	batch_addv_part(b, "pg_lat", "Lat.", METRIC_SUMMARY, METRIC_PART_COUNT, 1000, l, 2);
+	alert_engine_observe(e, "main", b, 1, T0);
+	assert_int_equal(alert_engine_active(e, NULL), 0);
+	batch_free(b);
+
+	b = batch_new();
+	batch_add(b, &m_up, 1, "target", "main", NULL);
+	batch_addv(b, "pg_lat", "Lat.", METRIC_SUMMARY, 500, q, 3);
+	alert_engine_observe(e, "main", b, 1, T0 + 15);
+	assert_int_equal(c.n, 1);
+	assert_string_equal(alert_labels_get(&c.notes[0]->labels, "quantile"), "99");
+	batch_free(b);
+	captured_clear(&c);
+	alert_engine_free(e);
+	config_unref(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -408,6 +439,7 @@ int main(void)
 		cmocka_unit_test(test_receivers_and_send_resolved),
 		cmocka_unit_test(test_restart_keeps_state),
 		cmocka_unit_test(test_bad_rules_are_config_errors),
+		cmocka_unit_test(test_summary_parts_unseen),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,9 @@
  * 1.18, 1.21, 1.23 and 1.24 (and one with a column no version has), built
  * with libpq's own PQsetvalue; a value that is not a number skips its row
  * and is counted; a column under its old and new name gives one series;
+ * SHOW STATS_TOTALS (pgbouncer_stats_totals_*; SHOW STATS' columns give
+ * nothing); SHOW CLIENTS counted by database, user, application name and
+ * state (1.18's columns and rows as Debian's 1.18.0 gives them);
  * SHOW CONFIG of 3 and 4 columns; the utilization ratio; SHOW POOLS as
  * the pools view (maxwait in seconds, names cleaned, at most
  * DBVIEW_MAX_POOLS rows).
@@ -188,83 +191,172 @@ static void test_bad_row_skipped(void **state)
 	batch_free(b);
 }
 
-/* ---- SHOW STATS --------------------------------------------------------- */
+/* ---- SHOW STATS_TOTALS -------------------------------------------------- */
 
-static const char *const stats_116[] = {
+/* 1.18's columns, as Debian's PgBouncer 1.18.0 answers (1.16 and 1.17 the same) */
+static const char *const totals_118[] = {
+	"database", "xact_count", "query_count", "bytes_received", "bytes_sent", "xact_time",
+	"query_time", "wait_time",
+};
+/* 1.21 added the prepared statements' counts, 1.23 server_assignment_count */
+static const char *const totals_121[] = {
+	"database", "xact_count", "query_count", "bytes_received", "bytes_sent", "xact_time",
+	"query_time", "wait_time", "client_parse_count", "server_parse_count", "bind_count",
+};
+static const char *const totals_123[] = {
+	"database", "server_assignment_count", "xact_count", "query_count", "bytes_received",
+	"bytes_sent", "xact_time", "query_time", "wait_time", "client_parse_count",
+	"server_parse_count", "bind_count",
+};
+/* SHOW STATS' columns: not SHOW STATS_TOTALS', nothing is read */
+static const char *const stats_118[] = {
 	"database", "total_xact_count", "total_query_count", "total_received", "total_sent",
 	"total_xact_time", "total_query_time", "total_wait_time", "avg_xact_count",
 	"avg_query_count", "avg_recv", "avg_sent", "avg_xact_time", "avg_query_time",
 	"avg_wait_time",
 };
-static const char *const stats_123[] = {
-	"database", "total_server_assignment_count", "total_xact_count", "total_query_count",
-	"total_received", "total_sent", "total_xact_time", "total_query_time", "total_wait_time",
-	"avg_server_assignment_count", "avg_xact_count", "avg_query_count", "avg_recv", "avg_sent",
-	"avg_xact_time", "avg_query_time", "avg_wait_time",
-};
-static const char *const stats_124[] = {
-	"database", "total_server_assignment_count", "total_xact_count", "total_query_count",
-	"total_received", "total_sent", "total_xact_time", "total_query_time", "total_wait_time",
-	"total_client_parse_count", "total_server_parse_count", "total_bind_count",
-	"avg_server_assignment_count", "avg_xact_count", "avg_query_count", "avg_recv", "avg_sent",
-	"avg_xact_time", "avg_query_time", "avg_wait_time", "avg_client_parse_count",
-	"avg_server_parse_count", "avg_bind_count",
+
+static const char *const totals_common[] = {
+	"pgbouncer_stats_totals_sql_transactions_pooled_total{target=\"pool\",database=\"app\"} 10\n",
+	"pgbouncer_stats_totals_queries_pooled_total{target=\"pool\",database=\"app\"} 20\n",
+	"pgbouncer_stats_totals_received_bytes_total{target=\"pool\",database=\"app\"} 3000\n",
+	"pgbouncer_stats_totals_sent_bytes_total{target=\"pool\",database=\"app\"} 4000\n",
+	"pgbouncer_stats_totals_server_in_transaction_seconds_total{target=\"pool\",database=\"app\"} 1.5\n",
+	"pgbouncer_stats_totals_queries_duration_seconds_total{target=\"pool\",database=\"app\"} 0.25\n",
+	"pgbouncer_stats_totals_client_wait_seconds_total{target=\"pool\",database=\"app\"} 12\n",
+	"# TYPE pgbouncer_stats_totals_queries_pooled_total counter\n",
 };
 
-static const char *const stats_common[] = {
-	"pgbouncer_stats_sql_transactions_pooled_total{target=\"pool\",database=\"app\"} 10\n",
-	"pgbouncer_stats_queries_pooled_total{target=\"pool\",database=\"app\"} 20\n",
-	"pgbouncer_stats_received_bytes_total{target=\"pool\",database=\"app\"} 3000\n",
-	"pgbouncer_stats_sent_bytes_total{target=\"pool\",database=\"app\"} 4000\n",
-	"pgbouncer_stats_server_in_transaction_seconds_total{target=\"pool\",database=\"app\"} 1.5\n",
-	"pgbouncer_stats_queries_duration_seconds_total{target=\"pool\",database=\"app\"} 0.25\n",
-	"pgbouncer_stats_client_wait_seconds_total{target=\"pool\",database=\"app\"} 12\n",
-	"# TYPE pgbouncer_stats_queries_pooled_total counter\n",
-};
-
-static char *emit_stats(const char *const *names, int ncols, const char *const *rows)
+static char *emit_totals(const char *const *names, int ncols, const char *const *rows)
 {
 	struct batch *b = batch_new();
 	struct pgb_info info = { 0 };
 	PGresult *r = result(ncols, names, 1, rows);
-	pgb_emit_stats(b, "pool", r, &info);
+	pgb_emit_stats_totals(b, "pool", r, &info);
 	PQclear(r);
 	char *text = render(b);
 	batch_free(b);
-	for (size_t i = 0; i < sizeof(stats_common) / sizeof(stats_common[0]); i++)
-		has(text, stats_common[i]);
-	lacks(text, "avg");
+	for (size_t i = 0; i < sizeof(totals_common) / sizeof(totals_common[0]); i++)
+		has(text, totals_common[i]);
+	lacks(text, "pgbouncer_stats_queries");
 	assert_int_equal(info.bad_rows, 0);
 	return text;
 }
 
-static void test_stats(void **state)
+static void test_stats_totals(void **state)
 {
 	(void)state;
-	static const char *const r116[] = {
+	static const char *const r118[] = {
+		"app", "10", "20", "3000", "4000", "1500000", "250000", "12000000",
+	};
+	static const char *const r121[] = {
+		"app", "10", "20", "3000", "4000", "1500000", "250000", "12000000", "44", "55", "66",
+	};
+	static const char *const r123[] = {
+		"app", "33", "10", "20", "3000", "4000", "1500000", "250000", "12000000", "44", "55", "66",
+	};
+	char *text = emit_totals(totals_118, N(totals_118), r118);
+	lacks(text, "server_assignments");
+	lacks(text, "parses");
+	free(text);
+	text = emit_totals(totals_121, N(totals_121), r121);
+	has(text, "pgbouncer_stats_totals_client_parses_total{target=\"pool\",database=\"app\"} 44\n");
+	has(text, "pgbouncer_stats_totals_server_parses_total{target=\"pool\",database=\"app\"} 55\n");
+	has(text, "pgbouncer_stats_totals_binds_total{target=\"pool\",database=\"app\"} 66\n");
+	lacks(text, "server_assignments");
+	free(text);
+	text = emit_totals(totals_123, N(totals_123), r123);
+	has(text, "pgbouncer_stats_totals_server_assignments_total{target=\"pool\",database=\"app\"} 33\n");
+	free(text);
+
+	/* SHOW STATS' columns are not read */
+	static const char *const r[] = {
 		"app", "10", "20", "3000", "4000", "1500000", "250000", "12000000",
 		"1", "2", "3", "4", "5", "6", "7",
 	};
-	static const char *const r123[] = {
-		"app", "33", "10", "20", "3000", "4000", "1500000", "250000", "12000000",
-		"1", "1", "2", "3", "4", "5", "6", "7",
+	struct batch *b = batch_new();
+	struct pgb_info info = { 0 };
+	PGresult *res = result(N(stats_118), stats_118, 1, r);
+	pgb_emit_stats_totals(b, "pool", res, &info);
+	PQclear(res);
+	assert_int_equal(b->nsamples, 0);
+	batch_free(b);
+}
+
+/* ---- SHOW CLIENTS ------------------------------------------------------- */
+
+/* PgBouncer 1.18's columns (Debian's 1.18.0) */
+static const char *const clients_118[] = {
+	"type", "user", "database", "state", "addr", "port", "local_addr", "local_port",
+	"connect_time", "request_time", "wait", "wait_us", "close_needed", "ptr", "link",
+	"remote_pid", "tls", "application_name",
+};
+
+static void test_clients(void **state)
+{
+	(void)state;
+	/* rows as 1.18 gave them, two psql on app, the console's own, a
+	 * waiting one, one with an application name that is not UTF-8 */
+	static const char *const rows[] = {
+		"C", "dbpulse", "app", "active", "127.0.0.1", "40862", "127.0.0.1", "25081",
+		"2026-12-05 14:55:23 UTC", "2026-12-05 14:55:23 UTC", "0", "504260", "0",
+		"0x55faa55909b0", "0x55faa559bdd0", "0", NULL, "psql",
+		"C", "pgbadmin", "pgbouncer", "active", "127.0.0.1", "40876", "127.0.0.1", "25081",
+		"2026-12-05 14:55:24 UTC", "2026-12-05 14:55:24 UTC", "0", "0", "0",
+		"0x55faa5590c10", NULL, "0", NULL, "psql",
+		"C", "dbpulse", "app", "active", "127.0.0.1", "40870", "127.0.0.1", "25081",
+		"2026-12-05 14:55:23 UTC", "2026-12-05 14:55:23 UTC", "0", "0", "0",
+		"0x55faa5590d10", "0x55faa559be00", "0", NULL, "psql",
+		"C", "dbpulse", "app", "waiting", "127.0.0.1", "40880", "127.0.0.1", "25081",
+		"2026-12-05 14:55:25 UTC", "2026-12-05 14:55:25 UTC", "1", "5", "0",
+		"0x55faa5590e10", NULL, "0", NULL, "",
+		"C", "dbpulse", "app", "active", "127.0.0.1", "40890", "127.0.0.1", "25081",
+		"2026-12-05 14:55:25 UTC", "2026-12-05 14:55:25 UTC", "0", "0", "0",
+		"0x55faa5590f10", NULL, "0", NULL, "caf\xe9",
 	};
-	static const char *const r124[] = {
-		"app", "33", "10", "20", "3000", "4000", "1500000", "250000", "12000000", "44", "55", "66",
-		"1", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10",
-	};
-	char *text = emit_stats(stats_116, N(stats_116), r116);
-	lacks(text, "server_assignments");
+	struct batch *b = batch_new();
+	struct pgb_info info = { 0 };
+	PGresult *r = result(N(clients_118), clients_118, 5, rows);
+	pgb_emit_clients(b, "pool", r, &info);
+	PQclear(r);
+	char *text = render(b);
+	has(text, "# TYPE pgbouncer_client_connections gauge\n");
+	has(text, "pgbouncer_client_connections{target=\"pool\",database=\"app\",user=\"dbpulse\","
+		  "application_name=\"psql\",state=\"active\"} 2\n");
+	has(text, "pgbouncer_client_connections{target=\"pool\",database=\"pgbouncer\","
+		  "user=\"pgbadmin\",application_name=\"psql\",state=\"active\"} 1\n");
+	has(text, "pgbouncer_client_connections{target=\"pool\",database=\"app\",user=\"dbpulse\","
+		  "application_name=\"\",state=\"waiting\"} 1\n");
+	has(text, "pgbouncer_client_connections{target=\"pool\",database=\"app\",user=\"dbpulse\","
+		  "application_name=\"<invalid>\",state=\"active\"} 1\n");
+	assert_int_equal(b->nsamples, 4);
 	free(text);
-	text = emit_stats(stats_123, N(stats_123), r123);
-	has(text, "pgbouncer_stats_server_assignments_total{target=\"pool\",database=\"app\"} 33\n");
-	lacks(text, "parses");
+	batch_free(b);
+
+	/* no application_name column: ""; no state column: nothing */
+	static const char *const old[] = { "type", "user", "database", "state" };
+	static const char *const old_rows[] = { "C", "u", "d", "active", "C", "u", "d", "active" };
+	b = batch_new();
+	r = result(N(old), old, 2, old_rows);
+	pgb_emit_clients(b, "pool", r, &info);
+	PQclear(r);
+	text = render(b);
+	has(text, "pgbouncer_client_connections{target=\"pool\",database=\"d\",user=\"u\","
+		  "application_name=\"\",state=\"active\"} 2\n");
 	free(text);
-	text = emit_stats(stats_124, N(stats_124), r124);
-	has(text, "pgbouncer_stats_client_parses_total{target=\"pool\",database=\"app\"} 44\n");
-	has(text, "pgbouncer_stats_server_parses_total{target=\"pool\",database=\"app\"} 55\n");
-	has(text, "pgbouncer_stats_binds_total{target=\"pool\",database=\"app\"} 66\n");
-	free(text);
+	batch_reset(b);
+	static const char *const nostate[] = { "type", "user", "database" };
+	r = result(N(nostate), nostate, 2, old_rows);
+	pgb_emit_clients(b, "pool", r, &info);
+	PQclear(r);
+	assert_int_equal(b->nsamples, 0);
+	/* no rows */
+	r = result(N(clients_118), clients_118, 0, rows);
+	pgb_emit_clients(b, "pool", r, &info);
+	PQclear(r);
+	assert_int_equal(b->nsamples, 0);
+	assert_int_equal(info.bad_rows, 0);
+	batch_free(b);
 }
 
 /* ---- SHOW DATABASES ----------------------------------------------------- */
@@ -490,7 +582,8 @@ int main(void)
 		cmocka_unit_test(test_pools_118_to_123),
 		cmocka_unit_test(test_pools_future),
 		cmocka_unit_test(test_bad_row_skipped),
-		cmocka_unit_test(test_stats),
+		cmocka_unit_test(test_stats_totals),
+		cmocka_unit_test(test_clients),
 		cmocka_unit_test(test_databases),
 		cmocka_unit_test(test_renamed_column_once),
 		cmocka_unit_test(test_lists_config_version),

@@ -12,7 +12,8 @@
  *
  * Properties: no crash, leak or UB; no sample is dropped for an invalid
  * name; each reader counts at most one bad row per row; the samples are
- * bounded by the rows times the known columns.
+ * bounded by the rows times the known columns, SHOW CLIENTS' groups by
+ * the rows.
  */
 #include "autoconfig.h"
 
@@ -105,8 +106,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pgb_emit_lists(b, "pool", r, &info);
 	pgb_emit_config(b, "pool", r, &info);
 	pgb_emit_databases(b, "pool", r, &info);
-	pgb_emit_stats(b, "pool", r, &info);
+	pgb_emit_stats_totals(b, "pool", r, &info);
 	pgb_emit_pools(b, "pool", r, &info);
+	size_t before = b->nsamples;
+	pgb_emit_clients(b, "pool", r, &info);
+	FUZZ_CHECK(b->nsamples - before <= (size_t)nrows, "%zu client groups of %d rows",
+		   b->nsamples - before, nrows);
 	pgb_emit_utilization(b, "pool", &info);
 	FUZZ_CHECK(b->invalid == 0, "%llu samples with an invalid name", (unsigned long long)b->invalid);
 	FUZZ_CHECK(info.bad_rows <= 5 * (uint64_t)nrows, "%llu bad rows of %d",

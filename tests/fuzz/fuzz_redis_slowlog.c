@@ -1,17 +1,22 @@
 /*
- * fuzz_redis_slowlog.c -- the SLOWLOG GET reply walker (collectors/
- * redis_slowlog.c redis_slowlog_parse) and its JSON (redis_slowlog_json).
- * The reply trees are made from the fuzzer's bytes by hiredis's own RESP
- * parser (redisReaderCreate / redisReaderFeed / redisReaderGetReply), so
- * the walker sees exactly what a (hostile) server can make it see; every
- * reply of the input is walked.
+ * fuzz_redis_slowlog.c -- the Redis collector's reply walkers: SLOWLOG GET
+ * (collectors/redis_slowlog.c redis_slowlog_parse) and its JSON
+ * (redis_slowlog_json), and CONFIG GET, LATENCY LATEST and LATENCY
+ * HISTOGRAM (collectors/redis_replies.c) into a batch, rendered as the
+ * collector publishes it.  The reply trees are made from the fuzzer's
+ * bytes by hiredis's own RESP parser (redisReaderCreate / redisReaderFeed
+ * / redisReaderGetReply), so the walkers see exactly what a (hostile)
+ * server can make them see; every reply of the input goes through each.
  *
  * Properties: no crash, leak or UB; a reply that is not an array gives
  * NULL, an array gives one kept or one bad entry per element; a command
  * keeps at most REDIS_SLOWLOG_ARGS_MAX arguments of REDIS_SLOWLOG_ARG_MAX
  * bytes; every kept string is valid UTF-8; the JSON parses back strictly
  * (jansson) into one object per entry with the same id, time, command,
- * client and client_name.
+ * client and client_name; the other walkers add only samples whose label
+ * values are valid UTF-8 (the exposition renders them), at most
+ * REDIS_HISTOGRAM_BUCKETS_MAX + 3 per histogram command, and settings only
+ * from numbers.
  *
  * hiredis 0.14 (Debian 12) has no limit on the length of an array (1.0's
  * maxelements): it callocs whatever a "*N" header announces.  Inputs
@@ -22,11 +27,16 @@
 
 #include <hiredis/hiredis.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "buf.h"
+#include "exposition.h"
 #include "fuzz_util.h"
+#include "metrics.h"
+#include "redis_info.h"
+#include "redis_replies.h"
 #include "redis_slowlog.h"
 
 #define MAX_ELEMENTS 4096
@@ -99,10 +109,43 @@ static void check_slowlog(const redisReply *reply, const struct redis_slowlog *s
 	buf_release(&out);
 }
 
+/* CONFIG GET, LATENCY LATEST and LATENCY HISTOGRAM walkers on one reply. */
+static void check_replies(const redisReply *reply, const struct redis_info_summary *info)
+{
+	struct batch *b = batch_new();
+	struct redis_settings set = { .io_threads = -1, .databases = 0 };
+	redis_config_read(reply, "cache", b, &set);
+	FUZZ_CHECK(set.databases >= 0, "databases %d", set.databases);
+	FUZZ_CHECK(set.io_threads == -1 || isfinite(set.io_threads), "io_threads not finite");
+	redis_settings_emit(&set, "cache", b);
+	redis_latency_latest_emit(reply, "cache", b);
+	redis_latency_histogram_emit(reply, "cache", info, b);
+	FUZZ_CHECK(b->invalid == 0, "%llu invalid samples", (unsigned long long)b->invalid);
+	for (size_t i = 0; i < b->nsamples; i++) {
+		const struct batch_sample *s = &b->samples[i];
+		const char *p = batch_str(b, s->labels_off);
+		for (uint32_t k = 0; k < s->nlabels; k++) {
+			p += strlen(p) + 1;
+			FUZZ_CHECK(fuzz_utf8_valid(p, strlen(p)), "a label value is not UTF-8");
+			p += strlen(p) + 1;
+		}
+	}
+	struct expo_block *blk = expo_render(b);
+	expo_block_unref(blk);
+	batch_free(b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	/* commandstats for the histogram's sums */
+	static const char info_text[] = "# Commandstats\r\ncmdstat_get:calls=2,usec=5\r\n"
+					"cmdstat_config|get:calls=1,usec=7\r\n";
 	if (announces_huge_array(data, size))
 		return 0;
+	struct batch *ib = batch_new();
+	struct redis_info_summary info;
+	redis_info_emit(info_text, sizeof(info_text) - 1, "cache", 0, 0, ib, &info, NULL, 0);
+	batch_free(ib);
 	redisReader *r = redisReaderCreate();
 	if (!r)
 		abort();
@@ -112,10 +155,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			struct redis_slowlog *s = redis_slowlog_parse(reply);
 			check_slowlog(reply, s);
 			redis_slowlog_free(s);
+			check_replies(reply, &info);
 			freeReplyObject(reply);
 			reply = NULL;
 		}
 	}
 	redisReaderFree(r);
+	redis_info_summary_release(&info);
 	return 0;
 }

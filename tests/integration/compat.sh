@@ -41,7 +41,9 @@ pg_start "track_io_timing = on" "track_functions = all" "archive_mode = on" "arc
 pg_start_standby || { not_ok "a streaming standby of it starts"; done_testing; }
 redis_start || { not_ok "Redis starts"; done_testing; }
 pgbouncer_start || { not_ok "PgBouncer starts"; done_testing; }
-export PGTEST_PASSWORD="$PG_PASSWORD" REDISTEST_PASSWORD="$REDIS_DBPULSE_PASSWORD"
+# Redis: the default user for dbpulse as for redis_exporter (CONFIG GET,
+# which README's least-privileged user lacks, serves redis_config_*)
+export PGTEST_PASSWORD="$PG_PASSWORD" REDISTEST_PASSWORD="$REDIS_PASSWORD"
 pg_sql >/dev/null <<-'SQL'
 	CREATE TABLE orders (id int PRIMARY KEY, note text);
 	INSERT INTO orders SELECT i, 'n' || i FROM generate_series(1, 2000) i;
@@ -103,8 +105,7 @@ host_config "$TMP/agent.ini"
 	pg_target_section pg
 	printf '[postgres "standby"]\ndsn = %s\npassword_env = PGTEST_PASSWORD\n' "$PG_STANDBY_DSN"
 	printf 'interval = 1s\ntimeout = 1s\n'
-	printf '[redis "redis"]\naddress = %s\nusername = dbpulse\npassword_env = REDISTEST_PASSWORD\n' \
-		"$REDIS_ADDRESS"
+	printf '[redis "redis"]\naddress = %s\npassword_env = REDISTEST_PASSWORD\n' "$REDIS_ADDRESS"
 	printf 'interval = 1s\ntimeout = 1s\n'
 	pgbouncer_section pool
 	printf '[textfile]\ndirectory = %s\ninterval = 1s\ntimeout = 1s\n' "$TMP/textfile"

@@ -47,7 +47,7 @@ PY
 }
 got() { [ "$(notifications "$1" "$2")" -ge 1 ]; }
 
-# a pool exists (in SHOW POOLS, SHOW STATS) once a client used it
+# a pool exists (in SHOW POOLS, SHOW STATS_TOTALS) once a client used it
 check "a client queries PostgreSQL through PgBouncer" test "$(pgbouncer_psql "SELECT 41 + 1")" = 42
 start_agent "$TMP/agent.ini" || { not_ok "agent starts"; done_testing; }
 check "pgbouncer_up 1 as a stats_users user" wait_for 15 has_metric 'pgbouncer_up{target="pool"} 1'
@@ -61,9 +61,11 @@ for name in \
 	'pgbouncer_pools_client_maxwait_seconds{target="pool",database="pgbouncer",user="pgbouncer"}' \
 	'pgbouncer_databases_pool_size{target="pool",name="app",host="127.0.0.1",port="'"$PGPORT_TEST"'",database="postgres",force_user="",pool_mode=""} 2' \
 	'pgbouncer_databases_paused{target="pool",name="app"' \
-	'pgbouncer_stats_queries_pooled_total{target="pool",database="app"}' \
-	'pgbouncer_stats_client_wait_seconds_total{target="pool",database="app"}' \
-	'pgbouncer_stats_received_bytes_total{target="pool",database="app"}' \
+	'pgbouncer_stats_totals_queries_pooled_total{target="pool",database="app"}' \
+	'pgbouncer_stats_totals_client_wait_seconds_total{target="pool",database="app"}' \
+	'pgbouncer_stats_totals_received_bytes_total{target="pool",database="app"}' \
+	'pgbouncer_stats_totals_sql_transactions_pooled_total{target="pool",database="app"}' \
+	'pgbouncer_client_connections{target="pool",database="pgbouncer",user="dbpulse",application_name="dbpulse",state="active"} 1' \
 	'pgbouncer_used_clients{target="pool"}' 'pgbouncer_free_servers{target="pool"}' \
 	'pgbouncer_pools{target="pool"}' 'pgbouncer_databases{target="pool"}' \
 	'pgbouncer_config_max_client_connections{target="pool"} 20' \
@@ -74,12 +76,24 @@ for name in \
 		diag "$(grep -F -- "${name%%\{*}" "$TMP/m")"
 done
 failed=$(grep '^dbpulse_pgbouncer_query_success{' "$TMP/m" | grep -v ' 1$')
-check "every SHOW command succeeds" test -z "$failed" -a "$(grep -c '^dbpulse_pgbouncer_query_success{' "$TMP/m")" = 6
+check "every SHOW command succeeds" test -z "$failed" -a "$(grep -c '^dbpulse_pgbouncer_query_success{' "$TMP/m")" = 7
 [ -n "$failed" ] && diag "$failed"
 check "no warning in the log" sh -c "! grep -q 'level=warn' '$TMP/agent.log'"
 out=$(promtool_clean "$TMP/m")
 check "promtool check metrics remarks only on the peers' names" test -z "$out"
 [ -n "$out" ] && diag "$out"
+# pgbouncer_exporter 0.12.1's families (tests/compat/upstream.txt) with its label names
+python3 "$top_srcdir/tests/compat/families.py" list "$TMP/m" >"$TMP/families"
+for f in 'pgbouncer_stats_totals_queries_duration_seconds_total counter database,target' \
+	'pgbouncer_client_connections gauge application_name,database,state,target,user' \
+	'pgbouncer_pools_client_maxwait_seconds gauge database,target,user' \
+	'pgbouncer_databases_current_connections gauge database,force_user,host,name,pool_mode,port,target' \
+	'pgbouncer_config_max_user_connections gauge target' 'pgbouncer_in_flight_dns_queries gauge target' \
+	'pgbouncer_version_info gauge target,version'; do
+	check "family $f" grep -qx -- "$f" "$TMP/families"
+done
+check "no pgbouncer_stats_* of SHOW STATS (pgbouncer_exporter 0.11 moved to STATS_TOTALS)" \
+	sh -c "! grep '^pgbouncer_stats_' '$TMP/m' | grep -qv '^pgbouncer_stats_totals_'"
 check "every pgbouncer series has the target label" \
 	sh -c "! grep '^pgbouncer_' '$TMP/m' | grep -v 'target=\"pool\"'"
 pools_listed() {
@@ -105,6 +119,9 @@ pgbouncer_psql "SELECT 1" >"$TMP/third.out" 2>&1 &
 third=$!
 bg_track $third
 check "the third client waits: cl_waiting 1" wait_for 3 has_metric "$waiting_series 1"
+check "SHOW CLIENTS: one psql client of app waiting" has_metric \
+	'pgbouncer_client_connections{target="pool",database="app",user="dbpulse",application_name="psql",state="waiting"} 1'
+
 browser=
 if [ -n "${DBPULSE_BROWSER_DIR:-}" ] && [ -x "${CHROMIUM:-/usr/bin/chromium}" ] &&
 	[ -d "$DBPULSE_BROWSER_DIR/node_modules/playwright-core" ]; then

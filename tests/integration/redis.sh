@@ -1,9 +1,13 @@
 #!/bin/bash
 # redis.sh -- the Redis collector against a real redis-server that this
 # script starts (redis_lib.sh): INFO metrics under the least-privileged ACL
-# user, exact command counts, keyspace and key sizes (bounded), the slow
-# log kept for the API, a server killed and restarted, DEBUG SLEEP longer
-# than the timeout, a wrong password, and one connection throughout.
+# user, with redis_exporter's names and values (settings equal to CONFIG
+# GET's, the latency summaries and histograms, spikes, empty databases,
+# its own scrape metrics), CONFIG GET refused to that user once and never
+# asked again, and served to the default user; exact command counts,
+# keyspace and key sizes (bounded), the slow log kept for the API, a
+# server killed and restarted, DEBUG SLEEP longer than the timeout, a
+# wrong password, and one connection throughout.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/redis_lib.sh"
 require curl
@@ -36,6 +40,8 @@ agent_connections() { redis_cli CLIENT LIST | grep -c 'name=dbpulse '; }
 
 redis_cli SET first 1 >/dev/null
 redis_cli -n 3 SET in-db3 1 >/dev/null
+redis_cli CONFIG SET latency-monitor-threshold 10 >/dev/null
+redis_cli DEBUG SLEEP 0.03 >/dev/null
 redis_config_file "$TMP/agent.ini" "check_keys = queue:*, bulk:*" "check_keys_limit = 10"
 start_agent "$TMP/agent.ini" || { not_ok "agent starts"; done_testing; }
 check "redis_up 1 as the ACL user dbpulse" wait_for 10 has_metric 'redis_up{target="cache"} 1'
@@ -53,7 +59,15 @@ for name in \
 	'redis_master_repl_offset{target="cache"}' 'redis_cpu_sys_seconds_total{target="cache"}' \
 	'redis_commands_total{target="cache",cmd="set"}' \
 	'redis_commands_duration_seconds_total{target="cache",cmd="set"}' \
-	'redis_commands_latency_seconds{target="cache",cmd="set",quantile="0.99"}' \
+	'redis_latency_percentiles_usec{target="cache",cmd="set",quantile="99"}' \
+	'redis_latency_percentiles_usec_count{target="cache",cmd="set"} 2' \
+	'redis_commands_latencies_usec_bucket{target="cache",cmd="set",le="+Inf"} 2' \
+	'redis_commands_latencies_usec_count{target="cache",cmd="set"} 2' \
+	'redis_latency_spike_duration_seconds{target="cache",event_name="command"}' \
+	'redis_db_keys{target="cache",db="db15"} 0' 'redis_db_keys_expiring{target="cache",db="db1"} 0' \
+	'redis_exporter_last_scrape_error{target="cache",err=""} 0' \
+	'redis_exporter_scrape_duration_seconds_count{target="cache"}' \
+	'redis_slowlog_last_id{target="cache"} 0' \
 	'redis_db_keys{target="cache",db="db0"}' 'redis_db_keys{target="cache",db="db3"} 1' \
 	'redis_slowlog_length{target="cache"}' 'dbpulse_parse_errors_total{target="cache"} 0' \
 	'dbpulse_up{target="cache",collector="redis"} 1'; do
@@ -64,6 +78,27 @@ out=$(promtool_clean "$TMP/m")
 check "promtool check metrics remarks only on the peers' names" test -z "$out"
 [ -n "$out" ] && diag "$out"
 check "one agent connection in CLIENT LIST" test "$(agent_connections)" = 1
+for s in maxmemory maxclients repl-backlog-size; do
+	want=$(redis_cli CONFIG GET "$s" | sed -n 2p)
+	got=$(value "redis_config_${s//-/_}{target=\"cache\"}")
+	check "redis_config_${s//-/_} is CONFIG GET $s ($got, $want)" test "$got" = "$want"
+done
+port=$(grep -o 'tcp_port="[0-9]*"' "$TMP/m")
+pid=$(grep -o 'process_id="[0-9]*"' "$TMP/m")
+replid=$(grep -o 'master_replid="[0-9a-f]*"' "$TMP/m")
+check "redis_instance_info's tcp_port, process_id, master_replid ($port $pid)" test \
+	"$port $pid $replid" = "tcp_port=\"$REDIS_PORT_TEST\" process_id=\"$(redis_info process_id)\" master_replid=\"$(redis_info master_replid)\""
+check "CONFIG GET refused to the ACL user: no redis_config_io_threads" \
+	sh -c "! grep -q '^redis_config_io_threads' '$TMP/m'"
+check "CONFIG GET refused: said once" test "$(grep -c 'CONFIG GET is refused' "$TMP/agent.log")" = 1
+d0=$(redis_info acl_access_denied_cmd)
+s0=$(value 'redis_exporter_scrapes_total{target="cache"}')
+wait_cycles 2
+save
+d1=$(redis_info acl_access_denied_cmd)
+s1=$(value 'redis_exporter_scrapes_total{target="cache"}')
+check "CONFIG GET is not asked again (acl_access_denied_cmd $d0 -> $d1)" test "$d0" = "$d1"
+check "redis_exporter_scrapes_total grows with the collections ($s0 -> $s1)" test "$s1" -ge "$((s0 + 2))"
 
 # 1,000 SETs: exactly 1,000 more
 c0=$(value 'redis_commands_total{target="cache",cmd="set"}')
@@ -106,6 +141,8 @@ check "/api/slowlog of an unknown target: 404" \
 # killed: redis_up 0 in the next cycle, /metrics at once; restarted: back
 redis_kill
 check "killed: redis_up 0 within two intervals" wait_for 3 has_metric 'redis_up{target="cache"} 0'
+check "killed: redis_exporter_last_scrape_error 1 with the error" \
+	wait_for 3 has_metric 'redis_exporter_last_scrape_error{target="cache",err="cannot connect to'
 ms=$(curl -s -o /dev/null -w '%{time_total}' "$URL/metrics" | awk '{ printf "%d", $1 * 1000 }')
 check "killed: /metrics answers in ${ms} ms" test "$ms" -lt 500
 redis_restart
@@ -121,6 +158,27 @@ check "during DEBUG SLEEP: /metrics answers in ${ms} ms" test "$ms" -lt 500
 wait $sleeper
 check "after DEBUG SLEEP: redis_up 1 again" wait_for 5 has_metric 'redis_up{target="cache"} 1'
 check "after DEBUG SLEEP: one agent connection" test "$(agent_connections)" = 1
+stop_agent
+
+# the default user, as redis_exporter usually runs: CONFIG GET works
+export REDISTEST_DEFAULT_PASSWORD="$REDIS_PASSWORD"
+redis_config_file "$TMP/default.ini"
+sed -i -e '/^username = /d' -e 's/^password_env = .*/password_env = REDISTEST_DEFAULT_PASSWORD/' \
+	"$TMP/default.ini"
+start_agent "$TMP/default.ini" || { not_ok "agent starts"; done_testing; }
+check "the default user: redis_up 1" wait_for 10 has_metric 'redis_up{target="cache"} 1'
+wait_cycles 1
+save
+want=$(redis_cli CONFIG GET io-threads | sed -n 2p)
+check "the default user: redis_config_io_threads is CONFIG GET io-threads ($want)" \
+	grep -q "^redis_config_io_threads{target=\"cache\"} $want\$" "$TMP/m"
+hard=$(redis_cli CONFIG GET client-output-buffer-limit | sed -n 2p | awk '{ print $6 }')
+check "the default user: the replicas' hard output buffer limit ($hard)" grep -q \
+	"^redis_config_client_output_buffer_limit_bytes{target=\"cache\",class=\"slave\",limit=\"hard\"} $hard\$" \
+	"$TMP/m"
+out=$(promtool_clean "$TMP/m")
+check "the default user: promtool remarks only on redis_exporter's names" test -z "$out"
+[ -n "$out" ] && diag "$out"
 stop_agent
 
 # the unix socket form of address

@@ -77,12 +77,14 @@
 # The dbpulse user, with the least a monitoring agent needs (REDIS_DBPULSE_ACL,
 # the README's line; PASSWORD stands for the password):
 #   user dbpulse on >PASSWORD %R~* resetchannels -@all +info +ping
-#     +client|setname +slowlog|get +slowlog|len +select +scan +type +strlen
-#     +llen +hlen +scard +zcard +xlen
-# INFO gives everything CONFIG GET would (maxmemory, maxmemory_policy,
-# maxclients; the databases in use from the keyspace section), and
-# +config|get would also hand out requirepass and masterauth in clear, so it
-# is not granted.  %R~* (Redis 7): read-only access to every key, for TYPE
+#     +client|setname +slowlog|get +slowlog|len +latency|latest
+#     +latency|histogram +select +scan +type +strlen +llen +hlen +scard
+#     +zcard +xlen
+# INFO gives most of what CONFIG GET would (maxmemory, maxmemory_policy,
+# maxclients, repl_backlog_size; the databases in use from the keyspace
+# section), and +config|get would also hand out requirepass and masterauth
+# in clear, so it is not granted (no redis_config_io_threads, no output
+# buffer limits: the agent asks once and is refused).  %R~* (Redis 7): read-only access to every key, for TYPE
 # and the size commands; resetchannels: no pub/sub channel.
 #
 # Outside the tests (scripts/demo): set TMP to a fresh directory, source
@@ -105,7 +107,7 @@ REDIS_PORT_TEST=
 REDIS_ADDRESS=
 REDIS_PASSWORD=
 REDIS_DBPULSE_PASSWORD=
-REDIS_DBPULSE_ACL="%R~* resetchannels -@all +info +ping +client|setname +slowlog|get +slowlog|len +select +scan +type +strlen +llen +hlen +scard +zcard +xlen"
+REDIS_DBPULSE_ACL="%R~* resetchannels -@all +info +ping +client|setname +slowlog|get +slowlog|len +latency|latest +latency|histogram +select +scan +type +strlen +llen +hlen +scard +zcard +xlen"
 REDIS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REDIS_OWN_DIR= # set when REDIS_DIR is not inside $TMP (a long $TMP)
 
