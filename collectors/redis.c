@@ -187,6 +187,9 @@ struct redis {
 	struct reply_counter counter;     /* installed in ctx's reader */
 	struct limit_counts limits;
 	int64_t slowlog_seen_id;          /* newest slow-log id whose cuts were counted */
+	uint64_t own_slow_entries;        /* the agent's own slow-log entries seen */
+	int64_t foreign_id;               /* the newest entry not the agent's own: its id */
+	int64_t foreign_us;               /* and duration (kept while newer ones are own) */
 	int over_cap;                     /* the connection was dropped for a reply's cap */
 	int64_t deadline;                 /* of the collection running (now_mono_ms) */
 	char host[256];
@@ -216,8 +219,12 @@ static const struct metric_desc m_slowlog_len = {
 static const struct metric_desc m_slowlog_last_id = {
 	"redis_slowlog_last_id", "ID of the newest slow-log entry.", METRIC_GAUGE };
 static const struct metric_desc m_last_slow = {
-	"redis_last_slow_execution_duration_seconds", "Duration of the newest slow-log entry.",
-	METRIC_GAUGE };
+	"redis_last_slow_execution_duration_seconds",
+	"Duration of the newest slow-log entry (not the agent's own).", METRIC_GAUGE };
+static const struct metric_desc m_own_slow = {
+	"dbpulse_redis_own_slowlog_entries_total",
+	"Slow-log entries of the agent's own commands, left out of the slow-log view and metrics.",
+	METRIC_COUNTER };
 static const struct metric_desc m_key_size = {
 	"redis_key_size", "Size of a key matching check_keys (length, cardinality or bytes by type).",
 	METRIC_GAUGE };
@@ -466,7 +473,7 @@ static int connect_server(struct redis *r, int64_t deadline)
 		}
 		freeReplyObject(reply);
 	}
-	const char *setname[] = { "CLIENT", "SETNAME", "dbpulse" };
+	const char *setname[] = { "CLIENT", "SETNAME", REDIS_CLIENT_NAME };
 	reply = command(r, deadline, 3, setname);
 	if (!reply) {
 		disconnect(r);
@@ -478,9 +485,10 @@ static int connect_server(struct redis *r, int64_t deadline)
 	return 0;
 }
 
-/* Counts the entries new since the last read whose texts were cut (the
- * same entries come back every cycle until the slow log rotates). */
-static void count_slowlog_cuts(struct redis *r, const struct redis_slowlog *s)
+/* Counts the entries new since the last read whose texts were cut, and
+ * the agent's own (the same entries come back every cycle until the slow
+ * log rotates). */
+static void count_new_slow_entries(struct redis *r, const struct redis_slowlog *s)
 {
 	uint64_t cut = 0;
 	int64_t newest = r->slowlog_seen_id;
@@ -488,6 +496,7 @@ static void count_slowlog_cuts(struct redis *r, const struct redis_slowlog *s)
 		if (s->entries[i].id <= r->slowlog_seen_id)
 			continue;
 		cut += s->entries[i].cut != 0;
+		r->own_slow_entries += (uint64_t)s->entries[i].own;
 		if (s->entries[i].id > newest)
 			newest = s->entries[i].id;
 	}
@@ -532,12 +541,22 @@ static void collect_slowlog(struct redis *r, struct batch *b, int64_t deadline)
 		limit_reached_n(&r->limits, RL_SLOWLOG_ENTRIES, extra, "redis", r->section->name,
 				"SLOWLOG GET %zu answered %zu entries; the extra ones are dropped", want,
 				want + extra);
-	count_slowlog_cuts(r, s);
-	/* 0 and 0 for an empty slow log, as redis_exporter has it */
+	redis_slowlog_mark_own(s, REDIS_CLIENT_NAME);
+	count_new_slow_entries(r, s);
+	/* the newest entry not the agent's own (0 and 0 for none yet, as
+	 * redis_exporter has an empty slow log); a server restart starts the
+	 * ids again */
+	const struct redis_slow_entry *newest = redis_slowlog_newest_foreign(s);
+	if (newest || (s->n && s->entries[0].id < r->foreign_id)) {
+		r->foreign_id = newest ? newest->id : 0;
+		r->foreign_us = newest ? newest->duration_us : 0;
+	}
 	batch_addv(b, m_slowlog_last_id.name, m_slowlog_last_id.help, m_slowlog_last_id.type,
-		   s->n ? (double)s->entries[0].id : 0, t, 1);
+		   (double)r->foreign_id, t, 1);
 	batch_addv(b, m_last_slow.name, m_last_slow.help, m_last_slow.type,
-		   s->n ? (double)s->entries[0].duration_us / 1e6 : 0, t, 1);
+		   (double)r->foreign_us / 1e6, t, 1);
+	batch_addv(b, m_own_slow.name, m_own_slow.help, m_own_slow.type,
+		   (double)r->own_slow_entries, t, 1);
 	r->parse_errors += s->bad_entries;
 	if (r->conf->slowlog_entries == 0)
 		s->n = 0; /* nothing kept; the entries are freed with s */
@@ -885,9 +904,11 @@ static void *redis_view(void *instance)
 
 static int redis_view_json(const void *view, const char *what, struct buf *out)
 {
-	if (strcmp(what, "slowlog") != 0)
-		return 1;
-	return redis_slowlog_json(view, out);
+	if (strcmp(what, "slowlog") == 0)
+		return redis_slowlog_json(view, 0, out);
+	if (strcmp(what, "slowlog+own") == 0)
+		return redis_slowlog_json(view, 1, out);
+	return 1;
 }
 
 const struct collector redis_collector = {

@@ -15,6 +15,10 @@
 #include "collector.h"
 #include "config.h"
 
+/* The name the agent's connection gives itself (CLIENT SETNAME): what
+ * tells its own commands in the slow log and CLIENT LIST. */
+#define REDIS_CLIENT_NAME "dbpulse"
+
 struct redis_config {
 	struct target_common common;     /* enabled, interval, timeout */
 	char *address;                   /* host:port, [v6]:port, or a unix socket path */

@@ -110,16 +110,36 @@ size_t redis_slowlog_keep(struct redis_slowlog *s, size_t max)
 	return dropped;
 }
 
-int redis_slowlog_json(const struct redis_slowlog *s, struct buf *out)
+size_t redis_slowlog_mark_own(struct redis_slowlog *s, const char *client_name)
+{
+	size_t own = 0;
+	for (size_t i = 0; s && i < s->n; i++) {
+		s->entries[i].own = strcmp(s->entries[i].client_name, client_name) == 0;
+		own += (size_t)s->entries[i].own;
+	}
+	return own;
+}
+
+const struct redis_slow_entry *redis_slowlog_newest_foreign(const struct redis_slowlog *s)
+{
+	for (size_t i = 0; s && i < s->n; i++)
+		if (!s->entries[i].own)
+			return &s->entries[i];
+	return NULL;
+}
+
+int redis_slowlog_json(const struct redis_slowlog *s, int include_own, struct buf *out)
 {
 	json_t *arr = json_array();
 	for (size_t i = 0; s && i < s->n; i++) {
 		const struct redis_slow_entry *e = &s->entries[i];
-		json_array_append_new(arr, json_pack("{s:I, s:I, s:f, s:s, s:s, s:s}",
+		if (e->own && !include_own)
+			continue;
+		json_array_append_new(arr, json_pack("{s:I, s:I, s:f, s:s, s:s, s:s, s:b}",
 						     "id", (json_int_t)e->id, "time", (json_int_t)e->time,
 						     "duration_seconds", (double)e->duration_us / 1e6,
 						     "command", e->command, "client", e->client,
-						     "client_name", e->client_name));
+						     "client_name", e->client_name, "own", e->own));
 	}
 	char *text = json_dumps(arr, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	json_decref(arr);

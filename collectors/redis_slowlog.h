@@ -28,6 +28,7 @@ struct redis_slow_entry {
 	char *client_name;
 	int cut;                      /* 1 when arguments, an argument, the client's
 				       * address or name were cut to the caps above */
+	int own;                      /* the monitoring's own command (its client name) */
 };
 
 struct redis_slowlog {
@@ -43,9 +44,14 @@ void redis_slowlog_free(void *slowlog);
 /* Keeps the first max entries of s (a server may answer SLOWLOG GET N
  * with more than N); returns how many were dropped. */
 size_t redis_slowlog_keep(struct redis_slowlog *s, size_t max);
+/* Marks the entries of the client named client_name (the agent's own
+ * commands: INFO, SLOWLOG, CONFIG GET ...) as own; returns how many. */
+size_t redis_slowlog_mark_own(struct redis_slowlog *s, const char *client_name);
+/* The newest entry that is not own, or NULL. */
+const struct redis_slow_entry *redis_slowlog_newest_foreign(const struct redis_slowlog *s);
 /* The entries as a JSON array of objects {id, time, duration_seconds,
- * command, client, client_name}; 0 or -1 (buffer cap).  Strings are made
- * valid UTF-8 first. */
-int redis_slowlog_json(const struct redis_slowlog *s, struct buf *out);
+ * command, client, client_name, own}, the own ones only with include_own;
+ * 0 or -1 (buffer cap).  Strings are made valid UTF-8 first. */
+int redis_slowlog_json(const struct redis_slowlog *s, int include_own, struct buf *out);
 
 #endif

@@ -513,9 +513,12 @@ int api_slowlog(struct store *store, const struct http_request *req, struct http
 			return api_error(resp, 503, "target '%s' has not been collected yet", target);
 		return api_error(resp, 404, "no target '%s'", target);
 	}
+	/* the agent's own commands (INFO, SLOWLOG ...) only when asked */
+	const char *own = http_arg(req, "include_own");
+	int include_own = own && (strcmp(own, "1") == 0 || strcmp(own, "true") == 0);
 	int rc = 1;
 	if (e->view && e->view_json)
-		rc = e->view_json(e->view, "slowlog", &resp->body);
+		rc = e->view_json(e->view, include_own ? "slowlog+own" : "slowlog", &resp->body);
 	store_entry_unref(e);
 	if (rc > 0)
 		return api_error(resp, 404, "target '%s' has no slow log", target);

@@ -98,14 +98,32 @@ static void test_entries(void **state)
 	assert_false(s->entries[0].cut);
 	assert_false(s->entries[1].cut);
 	struct buf out = BUF_INIT(1 << 20);
-	assert_int_equal(redis_slowlog_json(s, &out), 0);
+	assert_int_equal(redis_slowlog_json(s, 0, &out), 0);
 	assert_string_equal(buf_str(&out),
 			    "[{\"id\":7,\"time\":1700000000,\"duration_seconds\":0.050123,"
 			    "\"command\":\"DEBUG SLEEP 0.05\",\"client\":\"127.0.0.1:5000\","
-			    "\"client_name\":\"app\"},{\"id\":6,\"time\":1699999999,"
+			    "\"client_name\":\"app\",\"own\":false},{\"id\":6,\"time\":1699999999,"
 			    "\"duration_seconds\":0.012,\"command\":\"KEYS\",\"client\":\"\","
-			    "\"client_name\":\"\"}]");
+			    "\"client_name\":\"\",\"own\":false}]");
 	buf_release(&out);
+	/* the agent's own entries (its client name) leave the view, unless asked */
+	assert_ptr_equal(redis_slowlog_newest_foreign(s), &s->entries[0]);
+	assert_int_equal(redis_slowlog_mark_own(s, "app"), 1);
+	assert_true(s->entries[0].own);
+	assert_false(s->entries[1].own);
+	assert_ptr_equal(redis_slowlog_newest_foreign(s), &s->entries[1]);
+	out = (struct buf)BUF_INIT(1 << 20);
+	assert_int_equal(redis_slowlog_json(s, 0, &out), 0);
+	assert_null(strstr(buf_str(&out), "\"id\":7"));
+	assert_non_null(strstr(buf_str(&out), "\"id\":6"));
+	buf_release(&out);
+	out = (struct buf)BUF_INIT(1 << 20);
+	assert_int_equal(redis_slowlog_json(s, 1, &out), 0);
+	assert_non_null(strstr(buf_str(&out), "\"id\":7,"));
+	assert_non_null(strstr(buf_str(&out), "\"own\":true"));
+	buf_release(&out);
+	assert_int_equal(redis_slowlog_mark_own(s, "dbpulse"), 0);
+	assert_null(redis_slowlog_newest_foreign(NULL));
 	redis_slowlog_free(s);
 	assert_null(redis_slowlog_parse(NULL));
 	redisReply *notarray = S("x");
@@ -138,7 +156,7 @@ static void test_cut_and_hostile(void **state)
 	assert_true(strlen(cmd) < 16 * 70 + 64);
 	assert_null(strstr(cmd, "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv"));
 	struct buf out = BUF_INIT(1 << 20);
-	assert_int_equal(redis_slowlog_json(s, &out), 0);
+	assert_int_equal(redis_slowlog_json(s, 0, &out), 0);
 	/* the JSON parses strictly and gives the text back as text */
 	json_error_t jerr;
 	json_t *parsed = json_loads(buf_str(&out), JSON_REJECT_DUPLICATES, &jerr);

@@ -97,7 +97,7 @@ static void check_slowlog(const redisReply *reply, const struct redis_slowlog *s
 		check_string(s->entries[i].client_name, 128 + 3, "client_name");
 	}
 	struct buf out = BUF_INIT(BUF_UNLIMITED);
-	FUZZ_CHECK(redis_slowlog_json(s, &out) == 0, "json failed");
+	FUZZ_CHECK(redis_slowlog_json(s, 1, &out) == 0, "json failed");
 	json_error_t jerr;
 	json_t *arr = json_loadb(buf_str(&out), out.len, JSON_REJECT_DUPLICATES, &jerr);
 	FUZZ_CHECK(json_is_array(arr), "JSON does not parse: %s: %s", jerr.text, buf_str(&out));
