@@ -10,6 +10,8 @@
 # releases that Debian's packages predate (tests/compat/upstream.txt) are
 # served too.  promtool check metrics remarks only on the peers' own names
 # (tests/compat/promtool.txt).  Prints the coverage of each peer.
+# COMPAT_KEEP=DIR keeps the expositions compared (dbpulse.prom and each
+# peer's) there.
 # (Debian's PgBouncer exporter, a Python one, fails on PgBouncer 1.18 with
 # KeyError: 'total_requests': pgbouncer_exporter's names come from
 # upstream.txt alone.)
@@ -149,5 +151,6 @@ out=$(promtool_clean "$TMP/dbpulse.prom")
 check "promtool check metrics remarks only on the peers' names (tests/compat/promtool.txt)" test -z "$out" ||
 	diag "$out"
 
+[ -n "${COMPAT_KEEP:-}" ] && mkdir -p "$COMPAT_KEEP" && cp "$TMP"/*.prom "$COMPAT_KEEP"/
 stop_agent
 done_testing
