@@ -101,7 +101,7 @@ static const struct config_key pg_keys[] = {
 	  .def = "false",
 	  .doc = "Export pg_stat_statements_query_id{queryid,query}, the exported statements' texts." },
 	{ .name = "slow_interval", .type = CONF_DURATION, .offset = PG_KEY(slow_interval_ms),
-	  .def = "5m", .doc = "Time between expensive queries (database and table sizes, settings).",
+	  .def = "5m", .doc = "Time between expensive or seldom-changing queries (sizes, settings, roles, WAL dir).",
 	  .min = SECOND, .max = 24 * HOUR },
 	{ .name = "databases", .type = CONF_LIST, .offset = PG_KEY(databases), .def = "",
 	  .doc = "Databases whose tables are reported (default: the DSN's)." },
@@ -183,19 +183,20 @@ static void pg_describe(const struct config_section *s, struct buf *out)
 
 /* ---- the instance ----------------------------------------------------- */
 
-/* Every cycle's queries first; from Q_DATABASE_SIZE on, the slow ones. */
+/* Every cycle's queries first; from Q_DATABASE_SIZE on, the slow ones
+ * (every slow_interval; their samples kept in between). */
 enum pg_query {
-	Q_SERVER, Q_STAT_DATABASE, Q_CONFLICTS, Q_DATABASE, Q_ROLES, Q_ACTIVITY, Q_SESSIONS, Q_LOCKS,
-	Q_REPLICATION, Q_STANDBY, Q_WAL_RECEIVER, Q_SLOTS, Q_ARCHIVER, Q_WAL, Q_WAL_DIR, Q_BGWRITER,
+	Q_SERVER, Q_STAT_DATABASE, Q_CONFLICTS, Q_DATABASE, Q_ACTIVITY, Q_SESSIONS, Q_LOCKS,
+	Q_REPLICATION, Q_STANDBY, Q_WAL_RECEIVER, Q_SLOTS, Q_ARCHIVER, Q_WAL, Q_BGWRITER,
 	Q_CHECKPOINTER, Q_TABLES, Q_PROGRESS_VACUUM, Q_STATEMENTS, Q_DATABASE_SIZE, Q_TABLE_SIZES,
-	Q_SETTINGS, Q_COUNT
+	Q_SETTINGS, Q_ROLES, Q_WAL_DIR, Q_COUNT
 };
 
 static const char *const query_names[Q_COUNT] = {
-	"server", "stat_database", "conflicts", "database", "roles", "activity", "sessions", "locks",
-	"replication", "standby", "wal_receiver", "slots", "archiver", "wal", "wal_dir", "bgwriter",
+	"server", "stat_database", "conflicts", "database", "activity", "sessions", "locks",
+	"replication", "standby", "wal_receiver", "slots", "archiver", "wal", "bgwriter",
 	"checkpointer", "tables", "progress_vacuum", "statements", "database_size", "table_sizes",
-	"settings",
+	"settings", "roles", "wal_dir",
 };
 
 /* postgres_exporter's collectors (pg_scrape_collector_*{collector}) and
@@ -500,6 +501,10 @@ static void run_slow(struct pg *p, int64_t deadline)
 		pg_emit_database_size(p->slow, target, r);
 		PQclear(r);
 	}
+	/* what changes seldom or costs with the size of pg_wal: role limits,
+	 * the WAL directory (pg_ls_waldir lists every segment) */
+	run_emit(p, Q_ROLES, pg_sql_roles(version), pg_emit_roles, p->slow, deadline);
+	run_emit(p, Q_WAL_DIR, pg_sql_wal_dir(version), pg_emit_wal_dir, p->slow, deadline);
 	if (p->conf->tables_top > 0 && p->own_tables && pg_conn_ok(&p->conn)) {
 		r = run(p, Q_TABLE_SIZES, pg_sql_table_sizes(version), 1, params, deadline);
 		if (r) {
@@ -644,7 +649,6 @@ static int pg_collect(void *instance, struct batch *b, int64_t deadline, char *e
 		PQclear(r);
 	}
 	run_emit(p, Q_DATABASE, pg_sql_database(version), pg_emit_database, b, deadline);
-	run_emit(p, Q_ROLES, pg_sql_roles(version), pg_emit_roles, b, deadline);
 	r = run(p, Q_ACTIVITY, pg_sql_activity(version), 0, NULL, deadline);
 	if (r) {
 		pg_emit_activity(b, target, r, &p->info);
@@ -662,7 +666,6 @@ static int pg_collect(void *instance, struct batch *b, int64_t deadline, char *e
 	run_emit(p, Q_SLOTS, pg_sql_slots(version), pg_emit_slots, b, deadline);
 	run_emit(p, Q_ARCHIVER, pg_sql_archiver(version), pg_emit_archiver, b, deadline);
 	run_emit(p, Q_WAL, pg_sql_wal(version), pg_emit_wal, b, deadline);
-	run_emit(p, Q_WAL_DIR, pg_sql_wal_dir(version), pg_emit_wal_dir, b, deadline);
 	run_emit(p, Q_BGWRITER, pg_sql_bgwriter(version), pg_emit_bgwriter, b, deadline);
 	run_emit(p, Q_CHECKPOINTER, pg_sql_checkpointer(version), pg_emit_checkpointer, b, deadline);
 	if (p->conf->tables_top > 0 && p->own_tables && pg_conn_ok(&p->conn)) {
