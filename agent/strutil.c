@@ -29,6 +29,32 @@ int parse_int64(const char *s, int64_t *out)
 	return 0;
 }
 
+int parse_hex_uint64(const char *s, uint64_t *out)
+{
+	char *end;
+	if (!s || !isxdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 16);
+	if (errno || *end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int parse_int64_prefixed(const char *s, int64_t *out)
+{
+	char *end;
+	if (!s || !*s || isspace((unsigned char)*s))
+		return -1;
+	errno = 0;
+	long long v = strtoll(s, &end, 0);
+	if (errno || *end || end == s)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 int parse_uint64(const char *s, uint64_t *out)
 {
 	char *end;

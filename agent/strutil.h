@@ -17,6 +17,12 @@ struct buf;
 int parse_int64(const char *s, int64_t *out);
 int parse_uint64(const char *s, uint64_t *out);
 int parse_double(const char *s, double *out);
+/* The whole of s as a hexadecimal number (no "0x"), as /proc/net writes
+ * its counters. */
+int parse_hex_uint64(const char *s, uint64_t *out);
+/* The whole of s as a number in C's notation (decimal, 0x hexadecimal, 0
+ * octal, a sign), as sysfs writes an interface's flags (0x1003). */
+int parse_int64_prefixed(const char *s, int64_t *out);
 /* Like the above on the first n bytes of s. */
 int parse_uint64_n(const char *s, size_t n, uint64_t *out);
 int parse_double_n(const char *s, size_t n, double *out);

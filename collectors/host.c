@@ -28,6 +28,7 @@
 #include "host_fs.h"
 #include "host_metrics.h"
 #include "host_proc.h"
+#include "host_net.h"
 #include "host_sys.h"
 #include "log.h"
 #include "metrics.h"
@@ -97,6 +98,14 @@ static const struct config_key host_keys[] = {
 	  .def = "^(oom_kill|pgpg|pswp|pg.*fault).*",
 	  .doc = "Fields of /proc/vmstat to serve as node_vmstat_* (node_exporter's "
 		 "--collector.vmstat.fields; empty: none, .* for all)." },
+	{ .name = "netstat_fields", .type = CONF_REGEX,
+	  .offset = offsetof(struct host_config, netstat_fields),
+	  .def = "^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)|Icmp6?_(InMsgs|"
+		 "OutMsgs)|TcpExt_(Listen.*|Syncookies.*|TCPSynRetrans|TCPTimeouts|TCPOFOQueue|"
+		 "TCPRcvQDrop)|Tcp_(ActiveOpens|InSegs|OutSegs|OutRsts|PassiveOpens|RetransSegs|"
+		 "CurrEstab)|Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|SndbufErrors))$",
+	  .doc = "Fields of /proc/net/netstat, snmp and snmp6 to serve as node_netstat_<Proto>_<Field> "
+		 "(node_exporter's --collector.netstat.fields)." },
 	{ .name = "procfs", .type = CONF_STRING, .offset = offsetof(struct host_config, procfs),
 	  .def = "/proc", .doc = "Where procfs is mounted (e.g. /host/proc in a container)." },
 	{ .name = "sysfs", .type = CONF_STRING, .offset = offsetof(struct host_config, sysfs),
@@ -164,7 +173,7 @@ static void host_describe(const struct config_section *s, struct buf *out)
 
 /* ---- the instance ----------------------------------------------------- */
 
-enum { HOST_NSOURCES = 19, HOST_SOURCE_CPU = 0 /* host_sources[0] */ };
+enum { HOST_NSOURCES = 26, HOST_SOURCE_CPU = 0 /* host_sources[0] */ };
 
 struct host {
 	const struct host_config *conf;
@@ -182,6 +191,7 @@ struct host {
 	struct host_netdevs netdev;
 	struct host_mounts mounts;
 	struct host_sys sys;            /* the sources of host_sys.c */
+	struct host_net net;            /* the sources of host_net.c */
 	const struct host_mount **kept; /* mounts left after filters and dedupe */
 	size_t kept_alloc;
 	struct log_complaint complaints[HOST_NSOURCES];
@@ -326,6 +336,7 @@ static int host_run_netdev(struct host *h, struct host_emit *e, int64_t deadline
 		return host_parse_failed(h, "net/dev", why, err, errlen);
 	host_note_bad_lines(h, "net/dev", h->netdev.bad_lines);
 	host_emit_netdev(e, &h->netdev);
+	host_net_nohandler(&h->net, e, &h->netdev);
 	return 0;
 }
 
@@ -392,6 +403,21 @@ HOST_SYS_SOURCE(selinux)
 HOST_SYS_SOURCE(kernel_hung)
 HOST_SYS_SOURCE(dmi)
 HOST_SYS_SOURCE(schedstat)
+
+/* The sources of host_net.c. */
+#define HOST_NET_SOURCE(name)                                                                  \
+	static int host_run_##name(struct host *h, struct host_emit *e, int64_t deadline,      \
+				   char *err, size_t errlen)                                   \
+	{                                                                                      \
+		return host_net_##name(&h->net, e, err, errlen);                               \
+	}
+HOST_NET_SOURCE(netstat)
+HOST_NET_SOURCE(sockstat)
+HOST_NET_SOURCE(softnet)
+HOST_NET_SOURCE(udp_queues)
+HOST_NET_SOURCE(arp)
+HOST_NET_SOURCE(conntrack)
+HOST_NET_SOURCE(netclass)
 
 /* Sorts by mount point, then by position in mountinfo (the array order). */
 static int host_mount_cmp(const void *a, const void *b)
@@ -508,6 +534,13 @@ static const struct host_source {
 	{ "loadavg", 1, 0, host_run_loadavg },
 	{ "diskstats", 0, 1, host_run_diskstats },
 	{ "netdev", 0, 1, host_run_netdev },
+	{ "netstat", 0, 0, host_run_netstat },
+	{ "sockstat", 0, 0, host_run_sockstat },
+	{ "softnet", 0, 1, host_run_softnet },
+	{ "udp_queues", 0, 0, host_run_udp_queues },
+	{ "arp", 0, 0, host_run_arp },
+	{ "conntrack", 0, 0, host_run_conntrack },
+	{ "netclass", 0, 1, host_run_netclass },
 	{ "pressure", 0, 1, host_run_pressure },
 	{ "vmstat", 0, 0, host_run_vmstat },
 	{ "entropy", 0, 0, host_run_entropy },
@@ -605,6 +638,7 @@ static void *host_init(const struct config_section *section, char *err, size_t e
 	}
 	h->fs = host_fs_new(NULL, HOST_FS_MAX_STUCK);
 	host_sys_init(&h->sys, conf);
+	host_net_init(&h->net, conf);
 	long tck = sysconf(_SC_CLK_TCK);
 	h->clk_tck = tck > 0 ? tck : 100;
 	return h;
@@ -688,6 +722,7 @@ static void host_free(void *instance)
 	host_netdevs_release(&h->netdev);
 	host_mounts_release(&h->mounts);
 	host_sys_release(&h->sys);
+	host_net_release(&h->net);
 	free(h->kept);
 	free(h);
 }

@@ -32,6 +32,7 @@ struct host_config {
 	struct conf_regex network_device_exclude;
 	int memory_names;                     /* enum host_memory_names */
 	struct conf_regex vmstat_fields;      /* /proc/vmstat fields to serve */
+	struct conf_regex netstat_fields;     /* /proc/net/{netstat,snmp,snmp6} fields to serve */
 	char *procfs;                         /* "/proc" */
 	char *sysfs;                          /* "/sys" */
 	char *rootfs;                         /* "/": /etc/os-release, textfiles are not under it */

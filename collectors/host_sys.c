@@ -35,7 +35,6 @@
 #include <unistd.h>
 
 #define HOST_SYS_TEXT_MAX ((size_t)1 << 20)
-#define HOST_SYS_SMALL 128                  /* procfs' SysReadFile reads this much */
 #define HOST_SELINUX_MAGIC 0xf97cff8cu
 
 void host_sys_init(struct host_sys *s, const struct host_config *conf)
@@ -64,9 +63,8 @@ int host_sys_path(char *out, size_t outlen, const char *base, const char *rel)
 	return w < 0 || (size_t)w >= outlen ? -1 : 0;
 }
 
-/* Reads base/rel into s->text; -1 with errno set and err filled. */
-static int host_sys_read(struct host_sys *s, const char *base, const char *rel, char *err,
-			 size_t errlen)
+int host_read_file(struct buf *text, const char *base, const char *rel, char *err,
+		   size_t errlen)
 {
 	char path[4096];
 	if (host_sys_path(path, sizeof(path), base, rel) < 0) {
@@ -74,7 +72,7 @@ static int host_sys_read(struct host_sys *s, const char *base, const char *rel, 
 		snprintf(err, errlen, "cannot read '%s/%s': path too long", base, rel);
 		return -1;
 	}
-	if (read_file(path, &s->text) < 0) {
+	if (read_file(path, text) < 0) {
 		int errnum = errno;
 		snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errnum));
 		errno = errnum;
@@ -83,9 +81,14 @@ static int host_sys_read(struct host_sys *s, const char *base, const char *rel, 
 	return 0;
 }
 
-/* One read(2) of at most 128 bytes of path, blanks trimmed, into out
- * (HOST_SYS_SMALL + 1 bytes); -1 with errno. */
-static int host_sys_read_small(const char *path, char *out)
+/* Reads base/rel into s->text; -1 with errno set and err filled. */
+static int host_sys_read(struct host_sys *s, const char *base, const char *rel, char *err,
+			 size_t errlen)
+{
+	return host_read_file(&s->text, base, rel, err, errlen);
+}
+
+int host_sys_read_small(const char *path, char *out)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)

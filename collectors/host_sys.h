@@ -64,5 +64,14 @@ void host_sys_disk_info(struct host_sys *s, struct host_emit *e, const struct ho
 
 /* base + "/" + rel into out (no doubled '/'); -1 if it does not fit. */
 int host_sys_path(char *out, size_t outlen, const char *base, const char *rel);
+/* Reads base/rel into text (reset first); -1 with errno set and err
+ * naming the file. */
+int host_read_file(struct buf *text, const char *base, const char *rel, char *err,
+		   size_t errlen);
+/* One read(2) of at most HOST_SYS_SMALL bytes of path, blanks trimmed,
+ * into out (HOST_SYS_SMALL + 1 bytes), as procfs' SysReadFile reads sysfs
+ * attributes; -1 with errno. */
+#define HOST_SYS_SMALL 128
+int host_sys_read_small(const char *path, char *out);
 
 #endif

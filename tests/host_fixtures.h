@@ -9,8 +9,14 @@
 #define DBPULSE_HOST_FIXTURES_H
 
 #include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "buf.h"
+#include "metrics.h"
+#include "strutil.h"
 #include "xalloc.h"
 
 #define assert_double_equal(a, b) \
@@ -36,6 +42,52 @@ static inline char *data_dir(const char *sub)
 static inline char *fixture_dir(void)
 {
 	return data_dir("proc");
+}
+
+/* tests/data/REL into b (initialised here; the caller releases it). */
+static inline void data_file(const char *rel, struct buf *b)
+{
+	char *dir = data_dir(".");
+	char *path = xasprintf("%s/%s", dir, rel);
+	buf_init(b, 1 << 20);
+	assert_int_equal(read_file(path, b), 0);
+	free(path);
+	free(dir);
+}
+
+/* The first sample of family name whose labels include the pairs given
+ * (NULL-terminated); its value in *value (may be NULL).  1 if found. */
+static inline int sample(const struct batch *b, double *value, const char *name, ...)
+{
+	const char *want[16];
+	size_t nw = 0;
+	const char *s;
+	va_list ap;
+	va_start(ap, name);
+	while ((s = va_arg(ap, const char *)) != NULL && nw < 16)
+		want[nw++] = s;
+	va_end(ap);
+	for (size_t i = 0; i < b->nsamples; i++) {
+		const struct batch_sample *sm = &b->samples[i];
+		if (strcmp(batch_str(b, b->families[sm->family].name_off), name) != 0)
+			continue;
+		size_t matched = 0;
+		for (size_t w = 0; w + 1 < nw; w += 2) {
+			const char *p = batch_str(b, sm->labels_off);
+			for (uint32_t l = 0; l < sm->nlabels; l++) {
+				const char *v = p + strlen(p) + 1;
+				if (strcmp(p, want[w]) == 0 && strcmp(v, want[w + 1]) == 0)
+					matched++;
+				p = v + strlen(v) + 1;
+			}
+		}
+		if (matched == nw / 2) {
+			if (value)
+				*value = sm->value;
+			return 1;
+		}
+	}
+	return 0;
 }
 
 #endif

@@ -167,6 +167,7 @@ static void conf_release(struct host_config *c)
 	conf_regex_release(&c->disk_device_exclude);
 	conf_regex_release(&c->network_device_exclude);
 	conf_regex_release(&c->vmstat_fields);
+	conf_regex_release(&c->netstat_fields);
 	free(c->procfs);
 	free(c->sysfs);
 	free(c->rootfs);
@@ -194,7 +195,8 @@ static void test_config(void **state)
 	struct buf out = BUF_INIT(4096);
 	host_kind.describe(&s, &out);
 	assert_string_equal(buf_str(&out), "[host] every 15s, timeout 10s: cpu, stat, meminfo, "
-					   "loadavg, diskstats, netdev, pressure, vmstat, entropy, "
+					   "loadavg, diskstats, netdev, netstat, sockstat, softnet, "
+					   "udp_queues, arp, conntrack, netclass, pressure, vmstat, entropy, "
 					   "time, timex, os, selinux, kernel_hung, dmi, schedstat, "
 					   "filefd, uname, filesystem");
 	buf_release(&out);
@@ -205,14 +207,15 @@ static void test_config(void **state)
 	out = (struct buf)BUF_INIT(4096);
 	host_kind.describe(&s, &out);
 	assert_string_equal(buf_str(&out), "[host] every 15s, timeout 10s: stat, meminfo, "
-					   "loadavg, diskstats, netdev, pressure, vmstat, entropy, "
+					   "loadavg, diskstats, netdev, netstat, sockstat, softnet, "
+					   "udp_queues, arp, conntrack, netclass, pressure, vmstat, entropy, "
 					   "time, timex, os, selinux, kernel_hung, dmi, schedstat, "
 					   "filefd, uname");
 	buf_release(&out);
 	conf_list_release(&c.disable);
-	assert_int_equal(conf_parse_list("netstat", &c.disable, err, sizeof(err)), 0);
+	assert_int_equal(conf_parse_list("hwmon", &c.disable, err, sizeof(err)), 0);
 	assert_int_equal(host_kind.validate(&c, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "disable: unknown source 'netstat' (expected some of: cpu, "));
+	assert_non_null(strstr(err, "disable: unknown source 'hwmon' (expected some of: cpu, "));
 	conf_list_release(&c.disable);
 
 	free(c.udev_data);
@@ -261,40 +264,6 @@ static void test_config(void **state)
 
 /* ---- whole collections ------------------------------------------------ */
 
-/* Finds the sample of family name whose labels include the given pairs
- * (NULL-terminated); stores its value and returns 1, or returns 0. */
-static int sample(const struct batch *b, double *value, const char *name, ...)
-{
-	const char *want[8];
-	size_t nw = 0;
-	const char *s;
-	va_list ap;
-	va_start(ap, name);
-	while ((s = va_arg(ap, const char *)) != NULL && nw < 8)
-		want[nw++] = s;
-	va_end(ap);
-	for (size_t i = 0; i < b->nsamples; i++) {
-		const struct batch_sample *sm = &b->samples[i];
-		if (strcmp(batch_str(b, b->families[sm->family].name_off), name) != 0)
-			continue;
-		size_t matched = 0;
-		for (size_t w = 0; w + 1 < nw; w += 2) {
-			const char *p = batch_str(b, sm->labels_off);
-			for (uint32_t l = 0; l < sm->nlabels; l++) {
-				const char *v = p + strlen(p) + 1;
-				if (strcmp(p, want[w]) == 0 && strcmp(v, want[w + 1]) == 0)
-					matched++;
-				p = v + strlen(v) + 1;
-			}
-		}
-		if (matched == nw / 2) {
-			if (value)
-				*value = sm->value;
-			return 1;
-		}
-	}
-	return 0;
-}
 
 struct rig {
 	struct host_config conf;

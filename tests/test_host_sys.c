@@ -39,16 +39,6 @@
 
 /* ---- helpers ---------------------------------------------------------- */
 
-/* tests/data/REL into b (reset first). */
-static void data_file(const char *rel, struct buf *b)
-{
-	char *dir = data_dir(".");
-	char *path = xasprintf("%s/%s", dir, rel);
-	buf_init(b, 1 << 20);
-	assert_int_equal(read_file(path, b), 0);
-	free(path);
-	free(dir);
-}
 
 /* A copy of s, NUL-terminated, that the parsers may cut (caller frees). */
 static char *dup_text(const char *s)
@@ -56,40 +46,6 @@ static char *dup_text(const char *s)
 	return xstrdup(s);
 }
 
-/* The sample of name whose labels include the NULL-terminated pairs; its
- * value in *value.  1 if found. */
-static int sample(const struct batch *b, double *value, const char *name, ...)
-{
-	const char *want[16];
-	size_t nw = 0;
-	const char *s;
-	va_list ap;
-	va_start(ap, name);
-	while ((s = va_arg(ap, const char *)) != NULL && nw < 16)
-		want[nw++] = s;
-	va_end(ap);
-	for (size_t i = 0; i < b->nsamples; i++) {
-		const struct batch_sample *sm = &b->samples[i];
-		if (strcmp(batch_str(b, b->families[sm->family].name_off), name) != 0)
-			continue;
-		size_t matched = 0;
-		for (size_t w = 0; w + 1 < nw; w += 2) {
-			const char *p = batch_str(b, sm->labels_off);
-			for (uint32_t l = 0; l < sm->nlabels; l++) {
-				const char *v = p + strlen(p) + 1;
-				if (strcmp(p, want[w]) == 0 && strcmp(v, want[w + 1]) == 0)
-					matched++;
-				p = v + strlen(v) + 1;
-			}
-		}
-		if (matched == nw / 2) {
-			if (value)
-				*value = sm->value;
-			return 1;
-		}
-	}
-	return 0;
-}
 
 /* The labels of the first sample of name, as "k=v,k=v". */
 static void labels_of(const struct batch *b, const char *name, struct buf *out)
