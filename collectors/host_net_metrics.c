@@ -231,8 +231,11 @@ void host_emit_netclass(struct host_emit *e, const struct host_netclass *nc)
 		snprintf(help, sizeof(help), "Network device property: %s",
 			 netclass_properties[i].property);
 		double v = (double)nc->v[a];
-		if (a == HOST_NC_SPEED) /* Mbit/s; -1 (unknown) stays negative, as 1.12 has it */
-			v = (double)(nc->v[a] * 1000 * 1000 / 8);
+		if (a == HOST_NC_SPEED) { /* Mbit/s, in whole bytes as 1.12 computes it; -1
+					   * (unknown) stays negative */
+			int64_t bytes = nc->v[a] * 1000 * 1000 / 8;
+			v = (double)bytes;
+		}
 		if (!netclass_properties[i].counter)
 			batch_addv(e->batch, name, help, METRIC_GAUGE, v, labels, 1);
 		else if (nc->v[a] >= 0)
