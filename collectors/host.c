@@ -24,6 +24,7 @@
 #include "autoconfig.h"
 #include "host.h"
 #include "buf.h"
+#include "build_info.h"
 #include "counter.h"
 #include "host_fs.h"
 #include "host_metrics.h"
@@ -676,6 +677,7 @@ static int host_collect(void *instance, struct batch *batch, int64_t deadline_ms
 	if (errlen)
 		err[0] = '\0';
 	h->stat_fresh = 0;
+	build_info_add(batch, "node_exporter", BUILD_INFO_CLIENT_GOLANG, NULL);
 	for (size_t i = 0; i < HOST_NSOURCES; i++) {
 		const struct host_source *src = &host_sources[i];
 		char why[512] = "";

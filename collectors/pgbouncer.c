@@ -17,6 +17,7 @@
  * query.  The section is borrowed from the config, which outlives it.
  */
 #include "autoconfig.h"
+#include "build_info.h"
 #include "pgbouncer.h"
 #include "dbview.h"
 #include "log.h"
@@ -322,6 +323,7 @@ static int pgb_collect(void *instance, struct batch *b, int64_t deadline, char *
 	struct pgb *p = instance;
 	const char *t[] = { "target", p->section->name };
 	struct pgb_info info = { 0 };
+	build_info_add(b, "pgbouncer_exporter", BUILD_INFO_CLIENT_GOLANG, p->section->name);
 	for (int q = 0; q < Q_COUNT; q++)
 		p->stats[q].ran = 0;
 	pools_view_free(p->view);

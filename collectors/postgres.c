@@ -20,6 +20,7 @@
  * borrowed from the config, which outlives the instance.
  */
 #include "autoconfig.h"
+#include "build_info.h"
 #include "postgres.h"
 #include "buf.h"
 #include "dbview.h"
@@ -608,6 +609,7 @@ static int pg_collect(void *instance, struct batch *b, int64_t deadline, char *e
 	const char *target = p->section->name;
 	const char *t[] = { "target", target };
 	double started = now_mono();
+	build_info_add(b, "postgres_exporter", BUILD_INFO_CLIENT_GOLANG, target);
 
 	/* the slow queries' figures stay until they run again, like their samples */
 	for (int q = 0; q < Q_DATABASE_SIZE; q++)

@@ -24,6 +24,7 @@
  * limit counts.
  */
 #include "autoconfig.h"
+#include "build_info.h"
 #include "redis.h"
 #include "buf.h"
 #include "log.h"
@@ -840,6 +841,7 @@ static int redis_collect(void *instance, struct batch *b, int64_t deadline, char
 	const char *info_argv[] = { "INFO", "ALL" };
 	redisReply *info = NULL;
 	double t0 = now_mono();
+	build_info_add(b, "redis_exporter", BUILD_INFO_REDIS_EXPORTER, r->section->name);
 	r->connect_seconds = 0;
 	/* a kept connection may have died with a restart: one new one at once
 	 * (not after a reply over its cap: the next one would be as large) */

@@ -133,14 +133,16 @@ for peer in node postgres redis; do
 	rc=$?
 	summary=$(tail -n 1 "$TMP/$peer.cmp")
 	check "$peer: every family of Debian's exporter is served alike ($summary)" test $rc = 0
-	diag "$(grep -vE '^(ok|excepted) ' "$TMP/$peer.cmp" | sed '$d')"
+	out=$(grep -vE '^(ok|excepted) ' "$TMP/$peer.cmp" | sed '$d')
+	[ -z "$out" ] || diag "$out"
 done
 for peer in node postgres redis pgbouncer; do
 	python3 "$FAMILIES" upstream "$peer" "$TMP/dbpulse.prom" "$UPSTREAM" >"$TMP/$peer.up"
 	rc=$?
 	check "$peer: the names of the current upstream release are served ($(tail -n 1 "$TMP/$peer.up"))" \
 		test $rc = 0
-	diag "$(grep -v '^ok ' "$TMP/$peer.up" | sed '$d')"
+	out=$(grep -v '^ok ' "$TMP/$peer.up" | sed '$d')
+	[ -z "$out" ] || diag "$out"
 done
 ours=$(python3 "$FAMILIES" list "$TMP/dbpulse.prom" | wc -l)
 cat "$TMP/node.prom" "$TMP/postgres.prom" "$TMP/redis.prom" >"$TMP/peers.prom"
