@@ -173,4 +173,17 @@ int conf_check_target(const struct target_common *t, const char *password_file,
 /* Whether the regex (which may be unset) matches s. */
 int conf_regex_match(const struct conf_regex *r, const char *s);
 
+/* A pattern's verdicts on a list of names that comes back in the same
+ * order every collection (the fields of /proc/vmstat, /proc/net/netstat):
+ * regexec runs only for a name that is not where it was the last time.
+ * Start from a zeroed struct; one per list and pattern. */
+struct regex_memo {
+	char **names;
+	unsigned char *match;
+	size_t n, alloc;
+};
+/* Whether r matches name, the i-th of the list (0 first). */
+int regex_memo_match(struct regex_memo *m, const struct conf_regex *r, size_t i, const char *name);
+void regex_memo_release(struct regex_memo *m);
+
 #endif

@@ -255,6 +255,40 @@ int conf_regex_match(const struct conf_regex *r, const char *s)
 	return r->source && regexec(&r->re, s, 0, NULL, 0) == 0;
 }
 
+int regex_memo_match(struct regex_memo *m, const struct conf_regex *r, size_t i, const char *name)
+{
+	if (i < m->n && strcmp(m->names[i], name) == 0)
+		return m->match[i];
+	if (i >= m->alloc) {
+		size_t alloc = m->alloc;
+		m->names = xgrow(m->names, &alloc, i + 1, sizeof(*m->names));
+		m->match = xrealloc(m->match, alloc);
+		for (size_t k = m->alloc; k < alloc; k++)
+			m->names[k] = NULL;
+		m->alloc = alloc;
+	}
+	for (size_t k = m->n; k < i; k++) { /* positions skipped: empty names */
+		free(m->names[k]);
+		m->names[k] = xstrdup("");
+		m->match[k] = 0;
+	}
+	if (i + 1 > m->n)
+		m->n = i + 1;
+	free(m->names[i]);
+	m->names[i] = xstrdup(name);
+	m->match[i] = (unsigned char)conf_regex_match(r, name);
+	return m->match[i];
+}
+
+void regex_memo_release(struct regex_memo *m)
+{
+	for (size_t k = 0; k < m->alloc; k++)
+		free(m->names[k]);
+	free(m->names);
+	free(m->match);
+	memset(m, 0, sizeof(*m));
+}
+
 /* ---- regex_check (regex_check.h) ------------------------------------- */
 
 /* The length of the quantifier at p (*, +, ?, {n}, {n,}, {n,m}, {,m}) or

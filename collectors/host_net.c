@@ -38,6 +38,8 @@ void host_net_release(struct host_net *n)
 	host_sockstat_release(&n->sockstat);
 	host_softnet_release(&n->softnet);
 	host_arp_release(&n->arp);
+	regex_memo_release(&n->netstat_memo);
+	regex_memo_release(&n->snmp6_memo);
 }
 
 /* procfs/rel into text: 0, 1 when it does not exist, -1 with err. */
@@ -72,7 +74,7 @@ int host_net_netstat(struct host_net *n, struct host_emit *e, char *err, size_t 
 		if (host_parse_netstat(texts[i]->data, texts[i]->len, &n->netstat, why, sizeof(why)) < 0)
 			return net_parse_failed(n, files[i], why, err, errlen);
 	}
-	host_emit_netstat(e, &n->netstat);
+	host_emit_netstat(e, &n->netstat, &n->netstat_memo);
 	/* snmp6 after the others were emitted: its fields point into text,
 	 * which it reuses (no IPv6 on this kernel: none) */
 	host_netstat_reset(&n->netstat);
@@ -81,7 +83,7 @@ int host_net_netstat(struct host_net *n, struct host_emit *e, char *err, size_t 
 		return -1;
 	if (rc == 0) {
 		host_parse_snmp6(n->text.data, n->text.len, &n->netstat, why, sizeof(why));
-		host_emit_netstat(e, &n->netstat);
+		host_emit_netstat(e, &n->netstat, &n->snmp6_memo);
 	}
 	err[0] = '\0';
 	return 0;

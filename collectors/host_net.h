@@ -28,6 +28,8 @@ struct host_net {
 	struct host_sockstat sockstat;
 	struct host_softnet softnet;
 	struct host_arp arp;
+	struct regex_memo netstat_memo;     /* netstat_fields on netstat + snmp */
+	struct regex_memo snmp6_memo;       /* and on snmp6 */
 	long page_size;
 };
 

@@ -10,12 +10,14 @@
 
 #include <stdint.h>
 
+#include "config.h"
 #include "host_metrics.h"
 #include "host_net_proc.h"
 
 /* node_netstat_<Proto>_<Field> (untyped) of the fields netstat_fields
- * matches. */
-void host_emit_netstat(struct host_emit *e, const struct host_netstat *s);
+ * matches; memo keeps the verdicts on the file's fields (they come back
+ * in the same order), one per file. */
+void host_emit_netstat(struct host_emit *e, const struct host_netstat *s, struct regex_memo *memo);
 /* node_sockstat_<PROTO>_<key> (and _mem_bytes, node_sockstat_sockets_used
  * of IPv4); page_size turns mem (pages) into bytes. */
 void host_emit_sockstat(struct host_emit *e, const struct host_sockstat *s, long page_size);

@@ -46,6 +46,7 @@ void host_sys_init(struct host_sys *s, const struct host_config *conf)
 
 void host_sys_release(struct host_sys *s)
 {
+	regex_memo_release(&s->vmstat_memo);
 	buf_release(&s->text);
 	host_vmstat_release(&s->vmstat);
 	host_schedstat_release(&s->schedstat);
@@ -120,7 +121,7 @@ int host_sys_vmstat(struct host_sys *s, struct host_emit *e, char *err, size_t e
 		snprintf(err, errlen, "cannot parse '%s/vmstat': %s", s->conf->procfs, why);
 		return -1;
 	}
-	host_emit_vmstat(e, &s->vmstat);
+	host_emit_vmstat(e, &s->vmstat, &s->vmstat_memo);
 	return 0;
 }
 

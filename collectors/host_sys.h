@@ -30,6 +30,7 @@ struct host_sys {
 	const struct host_config *conf;     /* borrowed */
 	struct buf text;                    /* the file being parsed */
 	struct host_vmstat vmstat;
+	struct regex_memo vmstat_memo;      /* vmstat_fields on its fields */
 	struct host_schedstat schedstat;
 	struct host_udev udev;
 	unsigned *cpus;                     /* isolated CPUs */

@@ -23,11 +23,11 @@ static const struct counter_policy host_sys_plain = { 0, 0 };
 
 /* ---- vmstat ----------------------------------------------------------- */
 
-void host_emit_vmstat(struct host_emit *e, const struct host_vmstat *v)
+void host_emit_vmstat(struct host_emit *e, const struct host_vmstat *v, struct regex_memo *memo)
 {
 	for (size_t i = 0; i < v->n; i++) {
 		const struct host_vmstat_field *f = &v->fields[i];
-		if (!conf_regex_match(&e->conf->vmstat_fields, f->name))
+		if (!regex_memo_match(memo, &e->conf->vmstat_fields, i, f->name))
 			continue;
 		char name[160], help[200];
 		snprintf(name, sizeof(name), "node_vmstat_%s", f->name);

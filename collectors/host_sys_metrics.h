@@ -16,11 +16,12 @@
 #include <stdint.h>
 #include <sys/timex.h>
 
+#include "config.h"
 #include "host_metrics.h"
 #include "host_sys_proc.h"
 
 /* node_vmstat_<field> (untyped) of the fields matching conf->vmstat_fields. */
-void host_emit_vmstat(struct host_emit *e, const struct host_vmstat *v);
+void host_emit_vmstat(struct host_emit *e, const struct host_vmstat *v, struct regex_memo *memo);
 /* node_entropy_available_bits, node_entropy_pool_size_bits. */
 void host_emit_entropy_available(struct host_emit *e, uint64_t bits);
 void host_emit_entropy_pool_size(struct host_emit *e, uint64_t bits);

@@ -111,7 +111,9 @@ static void test_vmstat(void **state)
 	assert_true(v.n > 100);
 	struct emit_rig r;
 	emit_start(&r);
-	host_emit_vmstat(&r.e, &v);
+	struct regex_memo memo = { 0 };
+	host_emit_vmstat(&r.e, &v, &memo);
+	regex_memo_release(&memo);
 	/* node_exporter's default fields, untyped, and nothing else */
 	assert_int_equal(r.batch->nfamilies, 7);
 	double x;
