@@ -418,6 +418,28 @@ static void test_fitted_defaults(void **state)
 	buf_release(&errors);
 }
 
+/* regex_memo: the verdict of a name at its position, asked again only
+ * when another name takes the position */
+static void test_regex_memo(void **state)
+{
+	(void)state;
+	struct conf_regex re = { 0 };
+	char err[128];
+	assert_int_equal(conf_parse_regex("^Tcp_", &re, err, sizeof(err)), 0);
+	struct regex_memo m = { 0 };
+	assert_true(regex_memo_match(&m, &re, 0, "Tcp_InSegs"));
+	assert_false(regex_memo_match(&m, &re, 1, "Udp_NoPorts"));
+	assert_true(regex_memo_match(&m, &re, 0, "Tcp_InSegs"));   /* remembered */
+	assert_true(regex_memo_match(&m, &re, 1, "Tcp_OutSegs"));  /* another name there */
+	assert_false(regex_memo_match(&m, &re, 40, "Ip_Forwarding")); /* past the end */
+	assert_int_equal(m.n, 41);
+	assert_false(regex_memo_match(&m, &re, 20, "Udp_InErrors"));
+	assert_true(regex_memo_match(&m, &re, 20, "Tcp_InErrs"));
+	regex_memo_release(&m);
+	assert_int_equal(m.n, 0);
+	conf_regex_release(&re);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -433,6 +455,7 @@ int main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_section_same),
 		cmocka_unit_test(test_fitted_defaults),
+		cmocka_unit_test(test_regex_memo),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
