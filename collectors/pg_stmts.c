@@ -381,6 +381,7 @@ static int read_counters(struct pg_stmts *s, struct pg_conn *conn, size_t *n, in
 			return -1;
 		}
 		row->key = (struct pgss_key){ (uint32_t)dbid, (uint32_t)userid, queryid };
+		row->own = 0;
 		for (int f = 0; f < PGSS_NFIELDS; f++) {
 			const char *cell = PQgetisnull(r, (int)i, 3 + f) ? "0" : PQgetvalue(r, (int)i, 3 + f);
 			if (parse_double(cell, &row->v[f]) < 0) {
