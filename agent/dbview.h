@@ -41,6 +41,7 @@ struct statement_stat {
 	char queryid[24];            /* decimal; a string because JSON numbers lose bits */
 	const char *datname, *user;
 	const char *query;           /* NULL while its text is not fetched */
+	int own;                     /* one of the agent's own statements */
 	double calls, exec_ms, plan_ms, rows;
 	double shared_hit, shared_read, temp_written;
 	double io_ms;                /* block read + write time */

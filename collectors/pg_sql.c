@@ -350,3 +350,11 @@ const char *pg_sql_names(int version)
 	return "SELECT 'd', oid, datname FROM pg_database"
 	       " UNION ALL SELECT 'r', oid, rolname FROM pg_roles";
 }
+
+const char *pg_sql_own(int version)
+{
+	if (version < 140000)
+		return NULL;
+	return "SELECT a.usesysid, a.query_id, a.query, s.query_id"
+	       " FROM pg_stat_get_activity($1::int) a, pg_stat_get_activity(pg_backend_pid()) s";
+}

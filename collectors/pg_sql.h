@@ -126,5 +126,9 @@ const char *pg_sql_pgss(int version);
 const char *pg_sql_pgss_texts(int version);
 /* oid, name of databases and of roles, to name statements */
 const char *pg_sql_names(int version);
+/* $1 = a backend's pid: its role's oid (usesysid), its latest query id
+ * and text, and the query id of this statement itself (pg_own.h); NULL
+ * before 14, whose pg_stat_activity has no query_id */
+const char *pg_sql_own(int version);
 
 #endif

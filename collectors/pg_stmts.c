@@ -16,6 +16,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "pg_conn.h"
+#include "pg_own.h"
 #include "pg_sql.h"
 #include "pg_statements.h"
 #include "postgres.h"
@@ -60,6 +61,7 @@ struct stmt_window {
 struct pg_stmts {
 	const struct pg_config *conf;
 	struct limit_counts *limits;   /* the collector's, enum pg_limit */
+	const struct pg_own *own;      /* the collector's: the agent's own statements */
 	const char *target;            /* for the log, set by collect */
 	struct pgss *engine;
 	int available;         /* -1 unknown, 0 no, 1 yes */
@@ -86,11 +88,13 @@ struct pg_stmts {
 	size_t wanted_size;
 };
 
-struct pg_stmts *pg_stmts_new(const struct pg_config *conf, struct limit_counts *limits)
+struct pg_stmts *pg_stmts_new(const struct pg_config *conf, struct limit_counts *limits,
+			      const struct pg_own *own)
 {
 	struct pg_stmts *s = xcalloc(1, sizeof(*s));
 	s->conf = conf;
 	s->limits = limits;
+	s->own = own;
 	s->available = -1;
 	struct pgss_options o = {
 		.top_n = (size_t)conf->statements_top,
@@ -254,24 +258,49 @@ static void texts_trim(struct pg_stmts *s)
 				TEXT_CACHE_BYTES >> 20, max_entries);
 }
 
+/* fmt with the extension's schema put in for its one "%s" (if any), into
+ * sql. */
+static void with_schema(const struct pg_stmts *s, const char *fmt, struct buf *sql)
+{
+	const char *at = strstr(fmt, "%s");
+	if (at) {
+		buf_append(sql, fmt, (size_t)(at - fmt));
+		buf_puts(sql, s->schema);
+		buf_puts(sql, at + 2);
+	} else {
+		buf_puts(sql, fmt);
+	}
+}
+
 /* Runs sql with the extension's schema put in for %s. */
 static PGresult *query_schema(struct pg_stmts *s, struct pg_conn *conn, const char *fmt,
 			      int nparams, const char *const *params, int64_t deadline, char *err,
 			      size_t errlen)
 {
-	/* fmt holds one "%s" where the schema goes */
 	struct buf sql = BUF_INIT(1 << 16);
-	const char *at = strstr(fmt, "%s");
-	if (at) {
-		buf_append(&sql, fmt, (size_t)(at - fmt));
-		buf_puts(&sql, s->schema);
-		buf_puts(&sql, at + 2);
-	} else {
-		buf_puts(&sql, fmt);
-	}
+	with_schema(s, fmt, &sql);
 	PGresult *r = pg_conn_query(conn, sql.data, nparams, params, deadline, err, errlen);
 	buf_release(&sql);
 	return r;
+}
+
+size_t pg_stmts_sql(const struct pg_stmts *s, int version, char **out, size_t max)
+{
+	const char *fmt[] = { pg_sql_pgss_installed(version), pg_sql_pgss_info(version),
+			      pg_sql_pgss(version), pg_sql_pgss_texts(version),
+			      pg_sql_names(version) };
+	size_t n = 0;
+	if (!s->schema[0])
+		return 0;
+	for (size_t i = 0; i < sizeof(fmt) / sizeof(fmt[0]) && n < max; i++) {
+		if (!fmt[i])
+			continue;
+		struct buf sql = BUF_INIT(1 << 16);
+		with_schema(s, fmt[i], &sql);
+		out[n++] = xstrdup(buf_str(&sql));
+		buf_release(&sql);
+	}
+	return n;
 }
 
 /* Whether the extension is installed in the DSN's database (once per
@@ -381,7 +410,7 @@ static int read_counters(struct pg_stmts *s, struct pg_conn *conn, size_t *n, in
 			return -1;
 		}
 		row->key = (struct pgss_key){ (uint32_t)dbid, (uint32_t)userid, queryid };
-		row->own = 0;
+		row->own = (unsigned char)pg_own_is(s->own, (uint32_t)userid, queryid);
 		for (int f = 0; f < PGSS_NFIELDS; f++) {
 			const char *cell = PQgetisnull(r, (int)i, 3 + f) ? "0" : PQgetvalue(r, (int)i, 3 + f);
 			if (parse_double(cell, &row->v[f]) < 0) {
@@ -656,6 +685,35 @@ static void export_series(struct pg_stmts *s, const char *target, struct batch *
 	}
 }
 
+int pg_stmts_check(struct pg_stmts *s, struct pg_conn *conn, const char *target,
+		   int64_t deadline)
+{
+	char err[256];
+	if (s->available < 0 && check_installed(s, conn, target, deadline, err, sizeof(err)) < 0)
+		return 0;
+	return s->available > 0;
+}
+
+/* The agent's own statements' cost (pgss_own()). */
+static const struct metric_desc m_own_seconds = {
+	"dbpulse_pg_own_statement_seconds_total",
+	"Time the agent's own statements spent executing; the statement series and views leave "
+	"them out.", METRIC_COUNTER };
+static const struct metric_desc m_own_calls = {
+	"dbpulse_pg_own_statement_calls_total",
+	"Times the agent's own statements were executed; the statement series and views leave "
+	"them out.", METRIC_COUNTER };
+
+static void export_own(const struct pg_stmts *s, const char *target, struct batch *b)
+{
+	const char *t[] = { "target", target };
+	double own[PGSS_NFIELDS];
+	pgss_own(s->engine, own);
+	batch_addv(b, m_own_seconds.name, m_own_seconds.help, m_own_seconds.type,
+		   own[PGSS_EXEC_MS] / 1000.0, t, 1);
+	batch_addv(b, m_own_calls.name, m_own_calls.help, m_own_calls.type, own[PGSS_CALLS], t, 1);
+}
+
 int pg_stmts_collect(struct pg_stmts *s, struct pg_conn *conn, const char *target,
 		     struct batch *b, int64_t deadline, char *err, size_t errlen)
 {
@@ -663,7 +721,8 @@ int pg_stmts_collect(struct pg_stmts *s, struct pg_conn *conn, const char *targe
 	s->cycle++;
 	s->target = target;
 	windows_clear(s);
-	if (s->available <= 0 && check_installed(s, conn, target, deadline, err, errlen) < 0)
+	/* 0: pg_stmts_check found it missing in this cycle */
+	if (s->available < 0 && check_installed(s, conn, target, deadline, err, errlen) < 0)
 		return -1;
 	if (s->available == 0) {
 		s->available = -1; /* ask again next cycle: it may be created */
@@ -709,6 +768,7 @@ int pg_stmts_collect(struct pg_stmts *s, struct pg_conn *conn, const char *targe
 	size_t ns = pgss_export(s->engine, s->series, (size_t)s->conf->statements_top + 1);
 	fetch_texts(s, conn, s->series, ns, deadline);
 	export_series(s, target, b, s->series, ns);
+	export_own(s, target, b);
 	struct pgss_stats st;
 	pgss_get_stats(s->engine, &st);
 	batch_addv(b, m_tracked.name, m_tracked.help, m_tracked.type, (double)st.statements, t, 1);
@@ -771,6 +831,7 @@ static void view_row(struct pg_stmts *s, struct db_view *v, struct view_copies *
 	st->datname = view_name(s, v, c, 'd', r->key.dbid);
 	st->user = view_name(s, v, c, 'r', r->key.userid);
 	st->query = view_text(s, v, c, r->key.queryid);
+	st->own = r->own;
 	st->calls = r->v[PGSS_CALLS];
 	st->exec_ms = r->v[PGSS_EXEC_MS];
 	st->plan_ms = r->v[PGSS_PLAN_MS];

@@ -19,11 +19,25 @@ struct pg_conn;
 struct pg_stmts;
 
 struct limit_counts;
+struct pg_own;
 
-/* limits: the collector's counts (enum pg_limit of postgres.h), kept by
- * the caller for as long as the pg_stmts. */
-struct pg_stmts *pg_stmts_new(const struct pg_config *conf, struct limit_counts *limits);
+/* limits: the collector's counts (enum pg_limit of postgres.h); own: the
+ * agent's own statements (pg_own.h), which the statement views and series
+ * leave out; both kept by the caller for as long as the pg_stmts. */
+struct pg_stmts *pg_stmts_new(const struct pg_config *conf, struct limit_counts *limits,
+			      const struct pg_own *own);
 void pg_stmts_free(struct pg_stmts *s);
+
+/* Whether pg_stat_statements is installed in the DSN's database: asks the
+ * server when it is not known yet (once per cycle at most, pg_stmts_collect
+ * then asks no more).  1 yes, 0 no or unknown (the query failed). */
+int pg_stmts_check(struct pg_stmts *s, struct pg_conn *conn, const char *target,
+		   int64_t deadline_ms);
+
+/* The SQL texts pg_stmts runs on a server of version, the extension's
+ * schema put in, into out[0..max): each string the caller's, freed with
+ * free().  Returns how many (0 while the schema is not known). */
+size_t pg_stmts_sql(const struct pg_stmts *s, int version, char **out, size_t max);
 
 /* Adds the pg_stat_statements_* families to b.  A missing extension is
  * not a failure (pg_stat_statements_available 0, said once in the log).
