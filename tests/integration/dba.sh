@@ -15,8 +15,8 @@ redis_require
 
 pg_start || { not_ok "PostgreSQL starts"; done_testing; }
 redis_start || { not_ok "Redis starts"; done_testing; }
-# the agent's own queries stay out of pg_stat_statements
-pg_sql "ALTER ROLE dbpulse SET pg_stat_statements.track = 'none'" >/dev/null
+# pg_stat_statements tracks the agent's own statements too (pg_lib.sh:
+# track = all): the agent must tell them apart
 export PGTEST_PASSWORD="$PG_PASSWORD" REDISTEST_PASSWORD="$REDIS_DBPULSE_PASSWORD"
 
 # a receiver for the regression rule's notifications
@@ -68,6 +68,47 @@ check "and the Redis target with its slow log" \
 	test "$(py '[(t["kind"], t["up"], t["views"]) for t in j["targets"] if t["name"] == "cache"]')" = \
 	"[('redis', True, ['slowlog'])]"
 check "and the host" test "$(py '[t["interval_seconds"] for t in j["targets"] if t["kind"] == "host"]')" = "[1]"
+
+# ---- a quiet database: only the agent runs statements
+wait_cycles 3
+own_calls() { metric_value 'dbpulse_pg_own_statement_calls_total{target="main"}'; }
+own_seconds() { metric_value 'dbpulse_pg_own_statement_seconds_total{target="main"}'; }
+calls0=$(own_calls) seconds0=$(own_seconds)
+get '/api/queries?target=main&window=1m&limit=1000'
+check "a quiet database: /api/queries lists none of the agent's statements" \
+	test "$(py '(j["matched"], [s["query"] for s in j["statements"]])')" = "(0, [])" ||
+	diag "$(py '[(s["user"], (s["query"] or "")[:60]) for s in j["statements"]]')"
+check "its totals count them all the same (the server's totals), and say how much is the agent's" \
+	test "$(py 'j["own"]["statements"] >= 10 and j["own"]["calls"] == j["totals"]["calls"] > 0 and j["include_own"] is False')" = True ||
+	diag "$(py '(j["totals"], j.get("own"))')"
+get '/api/queries?target=main&window=1m&limit=1000&include_own=1'
+check "include_own=1 lists them, each marked own, its pg_stat_statements read among them" \
+	test "$(py 'len(j["statements"]) >= 10 and all(s["own"] and s["user"] == "dbpulse" for s in j["statements"]) and any("pg_stat_statements(" in (s["query"] or "") for s in j["statements"])')" = True ||
+	diag "$(py '[(s["user"], s.get("own"), (s["query"] or "")[:60]) for s in j["statements"]]')"
+"$DBPULSE" top --once --url "$URL" --target main --window 1m >"$TMP/top-quiet.out" 2>&1
+check "dbpulse top shows none of them" sh -c "! grep -qE 'dbpulse +(\[agent\] )?SELECT|pg_stat_statements\(' '$TMP/top-quiet.out'" ||
+	diag "$(cat "$TMP/top-quiet.out")"
+"$DBPULSE" top --once --url "$URL" --target main --window 1m --include-own >"$TMP/top-own.out" 2>&1
+check "dbpulse top --include-own lists them, marked [agent]" grep -q 'dbpulse *\[agent\] SELECT' "$TMP/top-own.out" ||
+	diag "$(cat "$TMP/top-own.out")"
+wait_cycles 2
+check "dbpulse_pg_own_statement_calls_total rises ($calls0 -> $(own_calls))" \
+	awk -v a="$calls0" -v b="$(own_calls)" 'BEGIN { exit !(a > 0 && b > a) }'
+check "dbpulse_pg_own_statement_seconds_total rises ($seconds0 -> $(own_seconds))" \
+	awk -v a="$seconds0" -v b="$(own_seconds)" 'BEGIN { exit !(a > 0 && b > a) }'
+scrape >"$TMP/quiet.metrics"
+# (the superuser's queries of the test stay out of pg_stat_statements)
+quiet_sql() { PGOPTIONS="-c pg_stat_statements.track=none" pg_sql "$1"; }
+others=$(quiet_sql "SELECT sum(calls) FROM pg_stat_statements WHERE userid <> 'dbpulse'::regrole")
+series=$(awk '/^pg_stat_statements_calls_total\{/ { s += $NF } END { printf "%.0f", s }' "$TMP/quiet.metrics")
+check "the agent's statements are in no pg_stat_statements_* series, not even queryid=\"other\": they add up to the others' calls ($series = $others)" \
+	test "$series" = "$others" -a "$(grep -c '^pg_stat_statements_calls_total{.*user="dbpulse"' "$TMP/quiet.metrics")" = 0 ||
+	diag "$(grep '^pg_stat_statements_calls_total' "$TMP/quiet.metrics")"
+if [ -n "$PROMTOOL" ]; then
+	check "the own-statement families are promtool-clean" promtool_clean "$TMP/quiet.metrics"
+else
+	skip "the own-statement families are promtool-clean" "promtool is not installed"
+fi
 
 # ---- a slow statement, run a known number of times, and cheap ones
 hostile='</script><script>alert(1)</script> "dq" '"'"'q'"'"' back\slash

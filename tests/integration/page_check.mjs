@@ -1,6 +1,7 @@
 // page_check.mjs -- drives the DBA page (/queries) in headless Chromium through playwright-core and
-// prints TAP: rows load, sorting, window tabs, hostile query text shown as text (no XSS), the detail
-// panel, sessions, the Redis slow log, the CSP header, and a full-page screenshot.
+// prints TAP: rows load, sorting, window tabs, the toggle of dbpulse's own statements, hostile query
+// text shown as text (no XSS), the detail panel, sessions, the Redis slow log, the CSP header, and a
+// full-page screenshot.
 //
 // usage: node page_check.mjs URL EXPECT_FIRST_SUBSTRING HOSTILE_SUBSTRING SCREENSHOT_PATH [REDIS_TARGET]
 //   URL                     the page, e.g. http://127.0.0.1:9930/queries#target=main
@@ -200,6 +201,27 @@ try {
     await rendered({ sort: 'calls' });
     const sorted = await page.$$eval('#statements th.sorted', (ths) => ths.map((th) => th.dataset.sort));
     assert(sorted.length === 1 && sorted[0] === 'calls', 'sorted headers: ' + JSON.stringify(sorted));
+  });
+
+  // 4b
+  await step("the toggle of dbpulse's own statements lists them, marked, and hides them again", async () => {
+    const box = page.locator('#include-own');
+    const marked = rows + ' .own-mark';
+    assert(!(await box.isChecked()), '#include-own starts checked');
+    assert((await page.locator(marked).count()) === 0, 'statements marked as dbpulse\'s while the toggle is off');
+    const summary = (await page.textContent('#statements-summary')) ?? '';
+    assert(summary.includes("dbpulse's own") && summary.includes('in the totals'),
+      'the summary does not say that the totals count dbpulse\'s own statements: ' + summary);
+    await box.check();
+    await rendered({ own: 'true' });
+    await page.waitForSelector(marked, { timeout: WAIT });
+    const hash = new URLSearchParams(new URL(page.url()).hash.slice(1));
+    assert(hash.get('own') === '1', 'own=1 is not in the URL: ' + page.url());
+    const n = await page.locator(marked).count();
+    await box.uncheck();
+    await rendered({ own: 'false' });
+    assert((await page.locator(marked).count()) === 0, 'statements still marked after the toggle went off');
+    return `${n} of them listed`;
   });
 
   // 5
