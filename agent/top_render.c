@@ -566,8 +566,9 @@ static void statement_cells(const json_t *s, struct cells *c)
 #define OWN_MARK "[agent] "   /* before the text of the agent's own statements */
 #define OWN_MARK_COLS 8u
 
-/* The query text, cleaned into what is left of the line; a placeholder
- * naming the queryid while the agent has not fetched the text. */
+/* The query text, cleaned into what is left of the line; without one, a
+ * placeholder naming the queryid and why (query_missing: not fetched yet,
+ * or PostgreSQL has none). */
 static void put_query(struct table *t, const json_t *s)
 {
 	struct buf *l = &t->line;
@@ -583,10 +584,12 @@ static void put_query(struct table *t, const json_t *s)
 		return;
 	}
 	struct buf note = BUF_INIT(BUF_UNLIMITED);
-	const char *id = string_of(s, "queryid");
+	const char *id = string_of(s, "queryid"), *why = string_of(s, "query_missing");
 	buf_puts(&note, "[queryid ");
 	top_clean_text(&note, id ? id : "?", 24);
-	buf_puts(&note, ": text not fetched yet]");
+	buf_puts(&note, ": ");
+	top_clean_text(&note, why ? why : "text not fetched yet", 64);
+	buf_putc(&note, ']');
 	top_clean_text(l, buf_str(&note), room);
 	buf_release(&note);
 }

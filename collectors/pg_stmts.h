@@ -2,8 +2,9 @@
  * pg_stmts.h -- pg_stat_statements for one PostgreSQL target: reads the
  * counters (pg_stat_statements(false), never the query texts) each cycle,
  * feeds them to the statement engine (pg_statements.h), and exports its
- * bounded top-N series with database and user names; fetches the texts of
- * exported statements only when they are new to it, into a bounded cache.
+ * bounded top-N series with database and user names; brings the texts of
+ * the statements it exports or shows with the next read of the counters
+ * after they appear (pg_texts.h), into a bounded cache.
  * Used by the PostgreSQL collector on its target's worker thread.
  */
 #ifndef DBPULSE_PG_STMTS_H
@@ -41,9 +42,12 @@ size_t pg_stmts_sql(const struct pg_stmts *s, int version, char **out, size_t ma
 
 /* Adds the pg_stat_statements_* families to b.  A missing extension is
  * not a failure (pg_stat_statements_available 0, said once in the log).
- * Returns 0, or -1 with err when a query failed. */
+ * others_ms: what the cycle's other queries took, the cost the budget of
+ * text reads is a share of (pg_texts.h).  Returns 0, or -1 with err when
+ * a query failed. */
 int pg_stmts_collect(struct pg_stmts *s, struct pg_conn *conn, const char *target,
-		     struct batch *b, int64_t deadline_ms, char *err, size_t errlen);
+		     double others_ms, struct batch *b, int64_t deadline_ms, char *err,
+		     size_t errlen);
 
 /* Fills v's statement windows from this cycle's collection (the costliest
  * statements of each window, names and texts resolved); leaves v alone

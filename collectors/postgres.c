@@ -281,7 +281,8 @@ struct pg {
 };
 
 const char *const pg_limit_names[PL_COUNT + 1] = {
-	"pg_sessions", "pg_statements", "pg_statement_texts", "pg_query_text_bytes", NULL,
+	"pg_sessions", "pg_statements", "pg_statement_texts", "pg_query_text_bytes",
+	"pg_statement_text_fetch", NULL,
 };
 
 static const struct metric_desc m_up = {
@@ -649,8 +650,13 @@ static void run_statements(struct pg *p, struct batch *b, int64_t deadline)
 	char serr[512] = "";
 	if (pg_stmts_check(p->stmts, &p->conn, target, deadline) > 0)
 		learn_own(p, deadline);
+	/* the cycle's queries so far: what a read of texts is weighed against */
+	double others = 0;
+	for (int q = 0; q < Q_STATEMENTS; q++)
+		others += p->stats[q].ran ? p->stats[q].seconds : 0;
 	double t0 = now_mono();
-	int rc = pg_stmts_collect(p->stmts, &p->conn, target, b, deadline, serr, sizeof(serr));
+	int rc = pg_stmts_collect(p->stmts, &p->conn, target, others * 1000.0, b, deadline, serr,
+				  sizeof(serr));
 	struct pg_query_stat *st = &p->stats[Q_STATEMENTS];
 	st->ran = 1;
 	st->ok = rc == 0;

@@ -285,6 +285,7 @@ static json_t *statement_json(const struct statement_stat *st, double covered)
 	json_object_set_new(o, "datname", jstr(st->datname));
 	json_object_set_new(o, "user", jstr(st->user));
 	json_object_set_new(o, "query", jstr(st->query));
+	json_object_set_new(o, "query_missing", jstr(st->query ? NULL : st->query_missing));
 	json_object_set_new(o, "own", json_boolean(st->own));
 	json_object_set_new(o, "calls", jcount(st->calls));
 	json_object_set_new(o, "calls_per_second", covered > 0 ? jnum(st->calls / covered) : json_null());

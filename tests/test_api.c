@@ -65,6 +65,7 @@ static void add_row(struct db_view *v, struct statement_window *w, const char *i
 	st->datname = view_strndup(&v->arena, db, (size_t)-1, 64);
 	st->user = view_strndup(&v->arena, "app", (size_t)-1, 64);
 	st->query = query ? view_strndup(&v->arena, query, (size_t)-1, 1000) : NULL;
+	st->query_missing = query ? NULL : "text dropped by pg_stat_statements";
 	st->calls = calls;
 	st->exec_ms = exec_ms;
 	st->rows = rows;
@@ -198,6 +199,7 @@ static void test_queries_sorts(void **state)
 	assert_string_equal(first_query(j), "SELECT pg_sleep($1)");
 	json_t *s0 = json_array_get(json_object_get(j, "statements"), 0);
 	assert_string_equal(json_string_value(json_object_get(s0, "queryid")), "-9000000000000000001");
+	assert_true(json_is_null(json_object_get(s0, "query_missing")));
 	assert_int_equal(json_integer_value(json_object_get(s0, "calls")), 5);
 	assert_true(json_real_value(json_object_get(s0, "mean_seconds")) == 0.2);
 	assert_true(json_real_value(json_object_get(s0, "baseline_mean_seconds")) == 0.04);
@@ -214,7 +216,9 @@ static void test_queries_sorts(void **state)
 	j = call(f, api_queries, rows, &status, NULL);
 	json_t *r0 = json_array_get(json_object_get(j, "statements"), 0);
 	assert_string_equal(json_string_value(json_object_get(r0, "queryid")), "7");
-	assert_true(json_is_null(json_object_get(r0, "query"))); /* text not fetched yet */
+	assert_true(json_is_null(json_object_get(r0, "query"))); /* PostgreSQL has none, */
+	assert_string_equal(json_string_value(json_object_get(r0, "query_missing")),
+			    "text dropped by pg_stat_statements"); /* and why */
 	assert_string_equal(json_string_value(json_object_get(j, "window")), "1h");
 	json_decref(j);
 	const char *temp[] = { "target", "main", "sort", "temp", NULL };

@@ -473,19 +473,21 @@ static void test_render_table(void **state)
 }
 
 /* The agent's own statements: their part of the totals in the summary,
- * marked [agent] when listed. */
+ * marked [agent] when listed; a statement PostgreSQL has no text for says
+ * why. */
 static void test_render_own(void **state)
 {
 	struct buf out;
 	render_fixture(NULL, "queries-own.json", 160, 0, &out);
 	char *lines[8];
 	size_t n = split_lines(out.data, lines, ARRAY_LEN(lines));
-	assert_int_equal(n, 2 + 2);
-	assert_string_equal(lines[0], "main  window 1m (baseline 1h)  sort total  2 statements, 60 calls, "
-				      "500ms total (agent 20 calls, 12.0ms, listed)  collected "
+	assert_int_equal(n, 2 + 3);
+	assert_string_equal(lines[0], "main  window 1m (baseline 1h)  sort total  3 statements, 61 calls, "
+				      "501ms total (agent 20 calls, 12.0ms, listed)  collected "
 				      "2026-12-01T19:20:00.123Z");
 	assert_contains(lines[2], "bob     SELECT pg_sleep($1)");
 	assert_contains(lines[3], "dbpulse [agent] SELECT dbid, userid");
+	assert_contains(lines[4], "bob     [queryid 77: text dropped by pg_stat_statements]");
 	buf_release(&out);
 	/* an answer without "own" (an older agent): the summary as before */
 	render_fixture(NULL, "queries.json", 160, 0, &out);

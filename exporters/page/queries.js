@@ -320,6 +320,15 @@
     return m / b;
   }
 
+  // why a statement has no text (the API's query_missing)
+  var MISSING_WHY = {
+    'text not fetched yet': 'dbpulse reads a new statement\'s text with its next collection',
+    'text dropped by pg_stat_statements': 'pg_stat_statements has no text for it any more: its entry was evicted or reset',
+    'no privilege': 'the agent\'s role may not read this statement\'s text (pg_read_all_stats)'
+  };
+  function missingText(s) { return str(s.query_missing) || 'text not fetched yet'; }
+  function missingWhy(s) { return MISSING_WHY[missingText(s)] || null; }
+
   function queryCell(s, placeholder, why) {
     var q = str(s.query);
     var mark = s.own === true ? el('span', { className: 'own-mark', title: 'a statement dbpulse runs itself' }, 'dbpulse') : null;
@@ -336,7 +345,7 @@
     STATEMENT_COLUMNS.forEach(function (c) {
       var key = c[0], td;
       switch (key) {
-        case 'query': td = queryCell(s, '(text not fetched yet)', 'the agent fetches statement texts at most once a minute'); break;
+        case 'query': td = queryCell(s, '(' + missingText(s) + ')', missingWhy(s)); break;
         case 'datname': case 'user': td = el('td', { className: 'text' }, str(s[key]) === null ? '—' : s[key]); break;
         case 'calls': td = el('td', { title: fmtExact(s.calls) }, fmtCount(s.calls)); break;
         case 'calls_per_second': td = el('td', null, fmtFloat(s.calls_per_second)); break;
@@ -452,7 +461,7 @@
     selectedQueryId = str(s.queryid) || String(s.queryid);
     var data = lastStatements || {};
     var q = str(s.query);
-    setText(ui.detailQuery, q === null ? '(the agent has not fetched this statement\'s text yet)' : q);
+    setText(ui.detailQuery, q === null ? '(' + missingText(s) + ': ' + (missingWhy(s) || '') + ')' : q);
     ui.detailQuery.classList.toggle('pending', q === null);
     setText(ui.detailId, 'queryid ' + selectedQueryId);
     setText(ui.detailNote, s.own === true ? '(run by dbpulse itself to watch the server)' : '');
