@@ -40,7 +40,10 @@ void view_arena_free(struct view_arena *a);
 struct statement_stat {
 	char queryid[24];            /* decimal; a string because JSON numbers lose bits */
 	const char *datname, *user;
-	const char *query;           /* NULL while its text is not fetched */
+	const char *query;           /* NULL without a text: */
+	const char *query_missing;   /* then why (a static string): "text not fetched yet",
+					"text dropped by pg_stat_statements", "no privilege" */
+	int own;                     /* one of the agent's own statements */
 	double calls, exec_ms, plan_ms, rows;
 	double shared_hit, shared_read, temp_written;
 	double io_ms;                /* block read + write time */

@@ -46,7 +46,7 @@ void top_usage(FILE *out)
 	fprintf(out,
 		"Usage: dbpulse top [--url URL] [--target NAME] [--window WINDOW]\n"
 		"                   [--sort total|mean|calls|rows|io|temp] [--limit N]\n"
-		"                   [--once] [--interval SECONDS]\n"
+		"                   [--once] [--interval SECONDS] [--include-own]\n"
 		"                   [--cacert FILE] [--cert FILE --key FILE] [--user NAME]\n"
 		"\n"
 		"Shows the statements of a PostgreSQL target that took the most time, from\n"
@@ -61,6 +61,8 @@ void top_usage(FILE *out)
 		"  --once               print the table once and exit, even on a terminal\n"
 		"  --interval SECONDS   time between refreshes (default: the target's\n"
 		"                       collection interval, at least 1)\n"
+		"  --include-own        list the agent's own statements too, marked\n"
+		"                       [agent] (the totals always count them)\n"
 		"  --cacert FILE        CA certificates to verify an https:// agent with\n"
 		"  --cert FILE, --key FILE\n"
 		"                       a client certificate and its key (tls_client_ca_file)\n"
@@ -81,7 +83,7 @@ void top_usage(FILE *out)
 
 enum option_id {
 	OPT_URL, OPT_TARGET, OPT_WINDOW, OPT_SORT, OPT_LIMIT, OPT_INTERVAL, OPT_ONCE,
-	OPT_CACERT, OPT_CERT, OPT_KEY, OPT_USER
+	OPT_CACERT, OPT_CERT, OPT_KEY, OPT_USER, OPT_INCLUDE_OWN
 };
 
 static const struct {
@@ -92,7 +94,7 @@ static const struct {
 	{ "url", OPT_URL, 1 },       { "target", OPT_TARGET, 1 },     { "window", OPT_WINDOW, 1 },
 	{ "sort", OPT_SORT, 1 },     { "limit", OPT_LIMIT, 1 },       { "interval", OPT_INTERVAL, 1 },
 	{ "once", OPT_ONCE, 0 },      { "cacert", OPT_CACERT, 1 },     { "cert", OPT_CERT, 1 },
-	{ "key", OPT_KEY, 1 },        { "user", OPT_USER, 1 },
+	{ "key", OPT_KEY, 1 },        { "user", OPT_USER, 1 },       { "include-own", OPT_INCLUDE_OWN, 0 },
 };
 
 static int bad_args(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -157,7 +159,7 @@ static int set_interval(struct top_options *o, const char *v, char *err, size_t 
 static int apply_option(struct top_options *o, enum option_id id, const char *name, const char *v,
 			char *err, size_t errlen)
 {
-	if (id != OPT_ONCE && !*v)
+	if (id != OPT_ONCE && id != OPT_INCLUDE_OWN && !*v)
 		return bad_args(err, errlen, "--%s: the value is empty", name);
 	switch (id) {
 	case OPT_URL:
@@ -188,6 +190,9 @@ static int apply_option(struct top_options *o, enum option_id id, const char *na
 		return TOP_ARGS_OK;
 	case OPT_USER:
 		o->user = v;
+		return TOP_ARGS_OK;
+	case OPT_INCLUDE_OWN:
+		o->include_own = 1;
 		return TOP_ARGS_OK;
 	}
 	return bad_args(err, errlen, "--%s: not handled", name);

@@ -40,6 +40,7 @@ struct top_options {
 	const char *sort;         /* total | mean | calls | rows | io | temp */
 	unsigned limit;           /* 1..1000 */
 	int once;                 /* --once: print one table even on a terminal */
+	int include_own;          /* --include-own: list the agent's own statements too */
 	double interval;          /* seconds between refreshes; 0: the target's */
 	const char *cacert;       /* --cacert: CA file for https:// */
 	const char *cert, *key;   /* --cert, --key: a client certificate */
@@ -80,10 +81,11 @@ void top_queries_url(const struct top_options *o, const struct top_target *t, st
 
 /* The statement table for an /api/queries answer: a summary line (target
  * and its state when targets_json, which may be NULL, knows it; window,
- * sort, matched statements, totals, collected_at), the column titles and
- * one line per statement: total, mean, baseline mean ('!' after it when
- * the mean is more than twice it), calls, calls/s, rows/call, hit%,
- * database, user, query text.  Every line ends with '\n' and is at most
+ * sort, matched statements, totals and the agent's own part of them,
+ * collected_at), the column titles and one line per statement: total,
+ * mean, baseline mean ('!' after it when the mean is more than twice it),
+ * calls, calls/s, rows/call, hit%, database, user, query text ("[agent]"
+ * before the agent's own).  Every line ends with '\n' and is at most
  * `width` display columns (at least 20 are used): when the text would get
  * fewer than 24 columns, rows/call, hit%, calls/s, user, database and
  * baseline are left out in that order.  max_rows, when not 0, caps the

@@ -100,20 +100,12 @@ int pg_conn_ok(const struct pg_conn *c)
 	return c->conn && PQstatus(c->conn) == CONNECTION_OK;
 }
 
-PGresult *pg_conn_query(struct pg_conn *c, const char *sql, int nparams,
-			const char *const *params, int64_t deadline_ms, char *err, size_t errlen)
+/* Pushes out what PQsend* queued, then reads the results until the last;
+ * returns it, or NULL with err (the connection closed when it broke or
+ * the deadline passed).  Only the last result of a multi-statement string
+ * is returned. */
+static PGresult *await_result(struct pg_conn *c, int64_t deadline_ms, char *err, size_t errlen)
 {
-	if (!pg_conn_ok(c)) {
-		snprintf(err, errlen, "not connected");
-		return NULL;
-	}
-	int sent = nparams ? PQsendQueryParams(c->conn, sql, nparams, NULL, params, NULL, NULL, 0)
-			   : PQsendQuery(c->conn, sql);
-	if (!sent) {
-		set_err(err, errlen, "", PQerrorMessage(c->conn));
-		pg_conn_close(c);
-		return NULL;
-	}
 	/* non-blocking: push the query out */
 	for (;;) {
 		int f = PQflush(c->conn);
@@ -165,6 +157,50 @@ done:
 		return NULL;
 	}
 	return last;
+}
+
+/* A PQsend* call's failure: the connection is of no use any more. */
+static int send_failed(struct pg_conn *c, char *err, size_t errlen)
+{
+	set_err(err, errlen, "", PQerrorMessage(c->conn));
+	pg_conn_close(c);
+	return -1;
+}
+
+PGresult *pg_conn_query(struct pg_conn *c, const char *sql, int nparams,
+			const char *const *params, int64_t deadline_ms, char *err, size_t errlen)
+{
+	if (!pg_conn_ok(c)) {
+		snprintf(err, errlen, "not connected");
+		return NULL;
+	}
+	int sent = nparams ? PQsendQueryParams(c->conn, sql, nparams, NULL, params, NULL, NULL, 0)
+			   : PQsendQuery(c->conn, sql);
+	if (!sent) {
+		send_failed(c, err, errlen);
+		return NULL;
+	}
+	return await_result(c, deadline_ms, err, errlen);
+}
+
+int pg_conn_parse(struct pg_conn *c, const char *sql, int64_t deadline_ms, char *err, size_t errlen)
+{
+	if (!pg_conn_ok(c)) {
+		snprintf(err, errlen, "not connected");
+		return -1;
+	}
+	if (!PQsendPrepare(c->conn, "", sql, 0, NULL))
+		return send_failed(c, err, errlen);
+	PGresult *r = await_result(c, deadline_ms, err, errlen);
+	if (!r)
+		return -1;
+	PQclear(r);
+	return 0;
+}
+
+int pg_conn_backend_pid(const struct pg_conn *c)
+{
+	return c->conn ? PQbackendPID(c->conn) : 0;
 }
 
 int pg_conn_exec(struct pg_conn *c, const char *sql, int64_t deadline_ms, char *err, size_t errlen)

@@ -40,6 +40,14 @@ int pg_conn_ok(const struct pg_conn *c);
 PGresult *pg_conn_query(struct pg_conn *c, const char *sql, int nparams,
 			const char *const *params, int64_t deadline_ms, char *err, size_t errlen);
 
+/* Has the server parse sql (the extended protocol's Parse, into the
+ * unnamed statement, its parameter types left to the server) without
+ * planning or running it.  0, or -1 with err as pg_conn_query's. */
+int pg_conn_parse(struct pg_conn *c, const char *sql, int64_t deadline_ms, char *err, size_t errlen);
+
+/* The server process of the connection (PQbackendPID), 0 when none. */
+int pg_conn_backend_pid(const struct pg_conn *c);
+
 /* Runs a command whose result is not needed; 0 or -1 with err. */
 int pg_conn_exec(struct pg_conn *c, const char *sql, int64_t deadline_ms, char *err, size_t errlen);
 

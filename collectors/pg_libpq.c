@@ -32,6 +32,8 @@ static const struct {
 	{ "PQdb", offsetof(struct pg_libpq, PQdb) },
 	{ "PQsendQuery", offsetof(struct pg_libpq, PQsendQuery) },
 	{ "PQsendQueryParams", offsetof(struct pg_libpq, PQsendQueryParams) },
+	{ "PQsendPrepare", offsetof(struct pg_libpq, PQsendPrepare) },
+	{ "PQbackendPID", offsetof(struct pg_libpq, PQbackendPID) },
 	{ "PQflush", offsetof(struct pg_libpq, PQflush) },
 	{ "PQisBusy", offsetof(struct pg_libpq, PQisBusy) },
 	{ "PQconsumeInput", offsetof(struct pg_libpq, PQconsumeInput) },

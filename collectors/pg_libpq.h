@@ -26,6 +26,8 @@ struct pg_libpq {
 	char *(*PQdb)(const PGconn *conn);
 	int (*PQsendQuery)(PGconn *conn, const char *query);
 	int (*PQsendQueryParams)(PGconn *conn, const char *command, int nParams, const Oid *paramTypes, const char *const *paramValues, const int *paramLengths, const int *paramFormats, int resultFormat);
+	int (*PQsendPrepare)(PGconn *conn, const char *stmtName, const char *query, int nParams, const Oid *paramTypes);
+	int (*PQbackendPID)(const PGconn *conn);
 	int (*PQflush)(PGconn *conn);
 	int (*PQisBusy)(PGconn *conn);
 	int (*PQconsumeInput)(PGconn *conn);
@@ -65,6 +67,8 @@ int pg_libpq_load(char *err, size_t errlen);
 #define PQdb (pg_libpq.PQdb)
 #define PQsendQuery (pg_libpq.PQsendQuery)
 #define PQsendQueryParams (pg_libpq.PQsendQueryParams)
+#define PQsendPrepare (pg_libpq.PQsendPrepare)
+#define PQbackendPID (pg_libpq.PQbackendPID)
 #define PQflush (pg_libpq.PQflush)
 #define PQisBusy (pg_libpq.PQisBusy)
 #define PQconsumeInput (pg_libpq.PQconsumeInput)

@@ -319,29 +319,41 @@ const char *pg_sql_pgss_info(int version)
 	return "SELECT dealloc, extract(epoch FROM stats_reset) FROM %s.pg_stat_statements_info";
 }
 
+/* pg_stat_statements' counter columns by version, shared by the reads
+ * with and without texts */
+#define PGSS_COUNTERS_17 \
+	"SELECT dbid, userid, queryid, calls, total_exec_time, total_plan_time, rows," \
+	" shared_blks_hit, shared_blks_read, temp_blks_written," \
+	" shared_blk_read_time + local_blk_read_time," \
+	" shared_blk_write_time + local_blk_write_time, wal_bytes"
+#define PGSS_COUNTERS_13 \
+	"SELECT dbid, userid, queryid, calls, total_exec_time, total_plan_time, rows," \
+	" shared_blks_hit, shared_blks_read, temp_blks_written, blk_read_time," \
+	" blk_write_time, wal_bytes"
+#define PGSS_COUNTERS_12 \
+	"SELECT dbid, userid, queryid, calls, total_time, 0, rows, shared_blks_hit," \
+	" shared_blks_read, temp_blks_written, blk_read_time, blk_write_time, 0"
+#define PGSS_PLAIN " FROM %s.pg_stat_statements(false) WHERE queryid IS NOT NULL"
+#define PGSS_TEXTS \
+	", CASE WHEN queryid = ANY($1::bigint[]) THEN left(query, $2::int) END" \
+	" FROM %s.pg_stat_statements(true) WHERE queryid IS NOT NULL"
+
 const char *pg_sql_pgss(int version)
 {
 	if (version >= 170000)
-		return "SELECT dbid, userid, queryid, calls, total_exec_time, total_plan_time, rows,"
-		       " shared_blks_hit, shared_blks_read, temp_blks_written,"
-		       " shared_blk_read_time + local_blk_read_time,"
-		       " shared_blk_write_time + local_blk_write_time, wal_bytes"
-		       " FROM %s.pg_stat_statements(false) WHERE queryid IS NOT NULL";
+		return PGSS_COUNTERS_17 PGSS_PLAIN;
 	if (version >= 130000)
-		return "SELECT dbid, userid, queryid, calls, total_exec_time, total_plan_time, rows,"
-		       " shared_blks_hit, shared_blks_read, temp_blks_written, blk_read_time,"
-		       " blk_write_time, wal_bytes"
-		       " FROM %s.pg_stat_statements(false) WHERE queryid IS NOT NULL";
-	return "SELECT dbid, userid, queryid, calls, total_time, 0, rows, shared_blks_hit,"
-	       " shared_blks_read, temp_blks_written, blk_read_time, blk_write_time, 0"
-	       " FROM %s.pg_stat_statements(false) WHERE queryid IS NOT NULL";
+		return PGSS_COUNTERS_13 PGSS_PLAIN;
+	return PGSS_COUNTERS_12 PGSS_PLAIN;
 }
 
 const char *pg_sql_pgss_texts(int version)
 {
-	(void)version;
-	return "SELECT DISTINCT ON (queryid) queryid, left(query, $2::int)"
-	       " FROM %s.pg_stat_statements(true) WHERE queryid = ANY($1::bigint[])";
+	if (version >= 170000)
+		return PGSS_COUNTERS_17 PGSS_TEXTS;
+	if (version >= 130000)
+		return PGSS_COUNTERS_13 PGSS_TEXTS;
+	return PGSS_COUNTERS_12 PGSS_TEXTS;
 }
 
 const char *pg_sql_names(int version)
@@ -349,4 +361,12 @@ const char *pg_sql_names(int version)
 	(void)version;
 	return "SELECT 'd', oid, datname FROM pg_database"
 	       " UNION ALL SELECT 'r', oid, rolname FROM pg_roles";
+}
+
+const char *pg_sql_own(int version)
+{
+	if (version < 140000)
+		return NULL;
+	return "SELECT a.usesysid, a.query_id, a.query, s.query_id"
+	       " FROM pg_stat_get_activity($1::int) a, pg_stat_get_activity(pg_backend_pid()) s";
 }

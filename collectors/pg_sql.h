@@ -121,10 +121,17 @@ const char *pg_sql_pgss_info(int version);
  * wal_bytes: counters only, pg_stat_statements(false) (no query text).
  * %s: the schema, quoted */
 const char *pg_sql_pgss(int version);
-/* $1 = '{id,...}', $2 = max length: queryid, text; reads the text file once
- * for all the ids asked.  %s: the schema, quoted */
+/* The columns of pg_sql_pgss, then the text of the statements whose
+ * queryid is in $1 = '{id,...}', cut to $2 characters (NULL for the
+ * others, and when PostgreSQL has none): the counters and the texts in one
+ * read of pg_stat_statements(true), which reads the whole query text file
+ * whatever it is asked.  %s: the schema, quoted */
 const char *pg_sql_pgss_texts(int version);
 /* oid, name of databases and of roles, to name statements */
 const char *pg_sql_names(int version);
+/* $1 = a backend's pid: its role's oid (usesysid), its latest query id
+ * and text, and the query id of this statement itself (pg_own.h); NULL
+ * before 14, whose pg_stat_activity has no query_id */
+const char *pg_sql_own(int version);
 
 #endif

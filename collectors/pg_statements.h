@@ -30,6 +30,12 @@
  *     the longest window, then by lifetime exec time (cumulative value), then
  *     by key; idle statements fill it when fewer than N are active.  Only
  *     statements present in the snapshot or still in a window compete;
+ *   - the agent's own statements (pgss_row.own in the last snapshot they
+ *     were in) never compete for the top: their export deltas go to a third
+ *     accumulator, `own` (pgss_own()), never to `other`.  A statement that
+ *     becomes own leaves the top as any other would (its accumulator is kept
+ *     out of the exposition); one that stops being own competes again.
+ *     The windows keep them, flagged (pgss_window_row.own);
  *   - an absent statement is dropped once no bucket refers to it and it has
  *     no accumulator.  The table holds at most max_statements; rows of
  *     further keys are summed as one untracked group whose growth goes to
@@ -39,8 +45,9 @@
  *     observe goes to `other` as well (it may have been in the group).
  *
  * Sums: the accumulators of every statement (exported or not) plus `other`
- * always add up to the sum of all export deltas, which equals the sum over
- * pg_stat_statements until a reset or an eviction.  A statement that left
+ * and `own` always add up to the sum of all export deltas, which equals the
+ * sum over pg_stat_statements until a reset or an eviction.  An own row
+ * the full table could not track is summed in `other` with the rest.  A statement that left
  * the top keeps its accumulator out of the exposition, so the point-in-time
  * sum of the exported series is short by pgss_stats.unexported; rates and
  * increases (what Prometheus computes) are exact.
@@ -73,10 +80,12 @@ struct pgss_key {
 };
 
 /* One row of pg_stat_statements(false) as read.  Negative or NaN values
- * are taken as 0. */
+ * are taken as 0.  own: the statement is one the agent runs itself (its
+ * caller knows which); rows of one key should agree. */
 struct pgss_row {
 	struct pgss_key key;
 	double v[PGSS_NFIELDS];
+	unsigned char own;
 };
 
 struct pgss_options {
@@ -129,10 +138,11 @@ struct pgss_series {
  */
 size_t pgss_export(const struct pgss *p, struct pgss_series *out, size_t max);
 
-/* A statement's deltas summed over a window. */
+/* A statement's deltas summed over a window; own as of the last observe. */
 struct pgss_window_row {
 	struct pgss_key key;
 	double v[PGSS_NFIELDS];
+	unsigned char own;
 };
 
 /*
@@ -151,8 +161,13 @@ size_t pgss_window(const struct pgss *p, int64_t window_ms, struct pgss_window_r
 size_t pgss_window_into(const struct pgss *p, int64_t window_ms, struct pgss_window_row **rows,
 			size_t *alloc);
 
+/* The accumulated export deltas of the agent's own statements (every v[f]
+ * only grows); zero before any observe.  Written into out. */
+void pgss_own(const struct pgss *p, double out[PGSS_NFIELDS]);
+
 struct pgss_stats {
 	size_t statements;          /* entries in the statement table */
+	size_t own;                 /* of them the agent's own, as of the last observe */
 	size_t accumulators;        /* statements holding an export accumulator */
 	size_t untracked_rows;      /* rows of the last snapshot not tracked (table full) */
 	uint64_t observes;

@@ -1,13 +1,15 @@
 /*
  * pg_stmts.c -- pg_stat_statements for one target (see pg_stmts.h).
  *
- * Each cycle costs one read of the counters (no text: reading the query
- * text file on every scrape is what users of other exporters complain
- * about most), one read of pg_stat_statements_info (PostgreSQL 14+: the
- * reset time and evictions) and one of the database and role names.  The
- * texts of exported statements the cache does not hold yet are fetched in
- * one query at most once a minute (or a slow_interval, if shorter).  Owns the statement engine, the name
- * maps and the text cache.
+ * Each cycle costs one read of the counters, two of pg_stat_statements_info
+ * (PostgreSQL 14+: the reset time and evictions, before and after) and one
+ * of the database and role names.  The counters are read without the texts
+ * (reading the query text file on every scrape is what users of other
+ * exporters complain about most), except in the cycle after statements
+ * without a text entered a view or the exported top: then the same read
+ * brings the texts of those (pg_texts.h: one query, at most TEXT_FETCH_MAX
+ * texts, when the budget of text reads allows).  Owns the statement engine,
+ * the name maps and the text cache.
  */
 #include "autoconfig.h"
 #include "pg_stmts.h"
@@ -16,8 +18,10 @@
 #include "log.h"
 #include "metrics.h"
 #include "pg_conn.h"
+#include "pg_own.h"
 #include "pg_sql.h"
 #include "pg_statements.h"
+#include "pg_texts.h"
 #include "postgres.h"
 #include "strutil.h"
 #include "xalloc.h"
@@ -32,20 +36,13 @@
  * characters is about 2 MiB at the defaults; 4 MiB leave room, and a
  * longer statements_query_length evicts (counted) rather than grows. */
 #define TEXT_CACHE_BYTES ((size_t)4 << 20)
-#define TEXT_FETCH_EVERY_MS 60000   /* at most, or slow_interval if shorter */
-#define TEXT_FETCH_MAX 2000
+#define TEXT_FETCH_MAX 2000         /* texts one read brings */
+#define TEXT_RETRY_MS 60000         /* a text PostgreSQL had not is asked again, with others */
 
 struct name_entry {
 	char kind;             /* 'd' database, 'r' role */
 	uint32_t oid;
 	char *name;
-};
-
-struct text_entry {
-	int64_t queryid;
-	char *text;
-	uint64_t used;         /* cycle it was last exported in */
-	uint64_t exported;     /* cycle pg_stat_statements_query_id last had it */
 };
 
 /* One window's statements after the last observe, with a hash of their
@@ -60,6 +57,7 @@ struct stmt_window {
 struct pg_stmts {
 	const struct pg_config *conf;
 	struct limit_counts *limits;   /* the collector's, enum pg_limit */
+	const struct pg_own *own;      /* the collector's: the agent's own statements */
 	const char *target;            /* for the log, set by collect */
 	struct pgss *engine;
 	int available;         /* -1 unknown, 0 no, 1 yes */
@@ -68,29 +66,35 @@ struct pg_stmts {
 	double stats_reset;    /* epoch of pg_stat_statements_info.stats_reset */
 	struct name_entry *names;
 	size_t nnames, names_alloc;
-	struct text_entry *texts;
-	size_t ntexts, texts_alloc, text_bytes;
-	int64_t next_text_fetch_ms;
+	struct pg_texts *texts;
+	struct pg_text_budget budget;
+	int64_t fetch_ids[TEXT_FETCH_MAX]; /* texts the next read brings */
+	size_t nfetch, fetch_pending;      /* how many; of them wanted for the first time */
 	uint64_t cycle;
 	struct pgss_row *rows;
 	size_t rows_alloc;
 	struct pgss_series *series;
 	size_t series_alloc;
-	uint32_t *text_slots;  /* hash of texts by queryid: index + 1, 0 empty */
-	size_t text_mask;
 	int64_t first_observe_ms, last_observe_ms; /* 0 before the first */
 	struct stmt_window win[PGSS_MAX_WINDOWS]; /* after the last observe */
 	int windows_ready;     /* win holds this cycle's windows */
-	int64_t *wanted;       /* wanted_texts' set of queryids, kept for reuse */
-	unsigned char *wanted_used;
-	size_t wanted_size;
 };
 
-struct pg_stmts *pg_stmts_new(const struct pg_config *conf, struct limit_counts *limits)
+/* The longest text kept: statements_query_length characters of at most 4
+ * bytes.  The query cuts texts to that many characters already; this keeps
+ * a server that answers otherwise from filling the cache. */
+static size_t text_max_bytes(const struct pg_config *conf)
+{
+	return (size_t)conf->statements_query_length * 4;
+}
+
+struct pg_stmts *pg_stmts_new(const struct pg_config *conf, struct limit_counts *limits,
+			      const struct pg_own *own)
 {
 	struct pg_stmts *s = xcalloc(1, sizeof(*s));
 	s->conf = conf;
 	s->limits = limits;
+	s->own = own;
 	s->available = -1;
 	struct pgss_options o = {
 		.top_n = (size_t)conf->statements_top,
@@ -100,6 +104,9 @@ struct pg_stmts *pg_stmts_new(const struct pg_config *conf, struct limit_counts 
 		.max_statements = PGSS_DEFAULT_MAX,
 	};
 	s->engine = pgss_new(&o);
+	s->texts = pg_texts_new(TEXT_CACHE_BYTES,
+				4 * (size_t)conf->statements_top + 1000 + DBVIEW_MAX_STATEMENTS,
+				text_max_bytes(conf));
 	return s;
 }
 
@@ -134,14 +141,9 @@ void pg_stmts_free(struct pg_stmts *s)
 	pgss_free(s->engine);
 	names_clear(s);
 	free(s->names);
-	for (size_t i = 0; i < s->ntexts; i++)
-		free(s->texts[i].text);
-	free(s->texts);
+	pg_texts_free(s->texts);
 	free(s->rows);
 	free(s->series);
-	free(s->text_slots);
-	free(s->wanted);
-	free(s->wanted_used);
 	windows_free(s);
 	free(s);
 }
@@ -169,89 +171,30 @@ static size_t id_hash(int64_t id)
 	return (size_t)(x ^ (x >> 29));
 }
 
-/* Rebuilds the hash of the text cache (after a fetch or a trim). */
-static void texts_index(struct pg_stmts *s)
-{
-	size_t size = 64;
-	while (size < 2 * s->ntexts + 2)
-		size *= 2;
-	free(s->text_slots);
-	s->text_slots = xcalloc(size, sizeof(*s->text_slots));
-	s->text_mask = size - 1;
-	for (size_t i = 0; i < s->ntexts; i++) {
-		size_t h = id_hash(s->texts[i].queryid) & s->text_mask;
-		while (s->text_slots[h])
-			h = (h + 1) & s->text_mask;
-		s->text_slots[h] = (uint32_t)i + 1;
-	}
-}
-
-/* The longest text kept: statements_query_length characters of at most 4
- * bytes.  The query cuts texts to that many characters already; this keeps
- * a server that answers otherwise from filling the cache. */
-static size_t text_max_bytes(const struct pg_stmts *s)
-{
-	return (size_t)s->conf->statements_query_length * 4;
-}
-
-static void text_add(struct pg_stmts *s, int64_t queryid, const char *text)
-{
-	s->texts = xgrow(s->texts, &s->texts_alloc, s->ntexts + 1, sizeof(*s->texts));
-	size_t len = strlen(text), max = text_max_bytes(s);
-	if (len > max) {
-		limit_reached(s->limits, PL_QUERY_TEXT, "postgres", s->target,
-			      "a statement text of %zu bytes came back for a limit of %lld characters; "
-			      "it is cut", len, (long long)s->conf->statements_query_length);
-		len = max;
-	}
-	char *copy = xmalloc(UTF8_CLEAN_SIZE(len, max));
-	utf8_clean(copy, text, len, max);
-	s->text_bytes += strlen(copy) + 1;
-	s->texts[s->ntexts++] = (struct text_entry){ queryid, copy, s->cycle, 0 };
-	if (!s->text_slots || 2 * s->ntexts + 2 > s->text_mask + 1) {
-		texts_index(s);
-		return;
-	}
-	size_t h = id_hash(queryid) & s->text_mask;
-	while (s->text_slots[h])
-		h = (h + 1) & s->text_mask;
-	s->text_slots[h] = (uint32_t)s->ntexts;
-}
-
-static struct text_entry *text_of(struct pg_stmts *s, int64_t queryid)
-{
-	if (!s->text_slots)
-		return NULL;
-	for (size_t h = id_hash(queryid) & s->text_mask; s->text_slots[h]; h = (h + 1) & s->text_mask)
-		if (s->texts[s->text_slots[h] - 1].queryid == queryid)
-			return &s->texts[s->text_slots[h] - 1];
-	return NULL;
-}
-
-/* Keeps the text cache under its size (bytes and entries, which bounds its
- * linear lookups) by dropping the least recently exported texts. */
+/* Keeps the text cache within its bounds, counting what it dropped. */
 static void texts_trim(struct pg_stmts *s)
 {
-	size_t max_entries = 4 * (size_t)s->conf->statements_top + 1000 + DBVIEW_MAX_STATEMENTS;
-	uint64_t evicted = 0;
-	while ((s->text_bytes > TEXT_CACHE_BYTES || s->ntexts > max_entries) && s->ntexts) {
-		evicted++;
-		size_t oldest = 0;
-		for (size_t i = 1; i < s->ntexts; i++)
-			if (s->texts[i].used < s->texts[oldest].used)
-				oldest = i;
-		char *gone = s->texts[oldest].text;
-		s->texts[oldest] = s->texts[--s->ntexts];
-		/* the analyzer loses the struct copy above and takes the moved
-		 * entry's text for the one freed on the previous turn */
-		s->text_bytes -= strlen(gone) + 1; // NOLINT(clang-analyzer-unix.Malloc)
-		free(gone);
-	}
-	if (evicted)
-		limit_reached_n(s->limits, PL_TEXT_CACHE, evicted, "postgres", s->target,
+	size_t dropped = pg_texts_trim(s->texts);
+	if (dropped)
+		limit_reached_n(s->limits, PL_TEXT_CACHE, dropped, "postgres", s->target,
 				"the statement text cache is full (%zu MiB, %zu texts); the least "
 				"recently shown texts are dropped and fetched again when wanted",
-				TEXT_CACHE_BYTES >> 20, max_entries);
+				TEXT_CACHE_BYTES >> 20,
+				4 * (size_t)s->conf->statements_top + 1000 + DBVIEW_MAX_STATEMENTS);
+}
+
+/* fmt with the extension's schema put in for its one "%s" (if any), into
+ * sql. */
+static void with_schema(const struct pg_stmts *s, const char *fmt, struct buf *sql)
+{
+	const char *at = strstr(fmt, "%s");
+	if (at) {
+		buf_append(sql, fmt, (size_t)(at - fmt));
+		buf_puts(sql, s->schema);
+		buf_puts(sql, at + 2);
+	} else {
+		buf_puts(sql, fmt);
+	}
 }
 
 /* Runs sql with the extension's schema put in for %s. */
@@ -259,19 +202,30 @@ static PGresult *query_schema(struct pg_stmts *s, struct pg_conn *conn, const ch
 			      int nparams, const char *const *params, int64_t deadline, char *err,
 			      size_t errlen)
 {
-	/* fmt holds one "%s" where the schema goes */
 	struct buf sql = BUF_INIT(1 << 16);
-	const char *at = strstr(fmt, "%s");
-	if (at) {
-		buf_append(&sql, fmt, (size_t)(at - fmt));
-		buf_puts(&sql, s->schema);
-		buf_puts(&sql, at + 2);
-	} else {
-		buf_puts(&sql, fmt);
-	}
+	with_schema(s, fmt, &sql);
 	PGresult *r = pg_conn_query(conn, sql.data, nparams, params, deadline, err, errlen);
 	buf_release(&sql);
 	return r;
+}
+
+size_t pg_stmts_sql(const struct pg_stmts *s, int version, char **out, size_t max)
+{
+	const char *fmt[] = { pg_sql_pgss_installed(version), pg_sql_pgss_info(version),
+			      pg_sql_pgss(version), pg_sql_pgss_texts(version),
+			      pg_sql_names(version) };
+	size_t n = 0;
+	if (!s->schema[0])
+		return 0;
+	for (size_t i = 0; i < sizeof(fmt) / sizeof(fmt[0]) && n < max; i++) {
+		if (!fmt[i])
+			continue;
+		struct buf sql = BUF_INIT(1 << 16);
+		with_schema(s, fmt[i], &sql);
+		out[n++] = xstrdup(buf_str(&sql));
+		buf_release(&sql);
+	}
+	return n;
 }
 
 /* Whether the extension is installed in the DSN's database (once per
@@ -356,16 +310,59 @@ static int read_info(struct pg_stmts *s, struct pg_conn *conn, const char *targe
 	return 0;
 }
 
-/* Reads the counters of every statement.  A row that does not parse fails
- * the whole snapshot: the engine would take a missing statement for an
- * evicted one, and count its history again when it comes back. */
-static int read_counters(struct pg_stmts *s, struct pg_conn *conn, size_t *n, int64_t deadline,
-			 char *err, size_t errlen)
+/* The texts a read with texts brought (column 13, NULL but for the ids
+ * asked); then the ids asked that came without one have none. */
+static void take_texts(struct pg_stmts *s, const PGresult *r)
 {
-	PGresult *r = query_schema(s, conn, pg_sql_pgss(conn->server_version), 0, NULL, deadline,
-				   err, errlen);
+	int64_t queryid;
+	for (int i = 0; i < PQntuples(r); i++) {
+		if (PQgetisnull(r, i, 3 + PGSS_NFIELDS) || parse_int64(PQgetvalue(r, i, 2), &queryid) < 0)
+			continue;
+		if (pg_texts_put(s->texts, queryid, PQgetvalue(r, i, 3 + PGSS_NFIELDS), s->cycle))
+			limit_reached(s->limits, PL_QUERY_TEXT, "postgres", s->target,
+				      "a statement text came back longer than %lld characters; it is cut",
+				      (long long)s->conf->statements_query_length);
+	}
+	pg_texts_fetched(s->texts, s->fetch_ids, s->nfetch, now_mono_ms());
+}
+
+/* The read of this cycle: the counters, and the texts of the statements
+ * the last cycle wanted when the budget allows.  *with_texts says which. */
+static PGresult *query_counters(struct pg_stmts *s, struct pg_conn *conn, double others_ms,
+				int *with_texts, int64_t deadline, char *err, size_t errlen)
+{
+	int allow = pg_text_budget_allow(&s->budget, others_ms);
+	*with_texts = s->fetch_pending > 0 && allow;
+	if (!*with_texts)
+		return query_schema(s, conn, pg_sql_pgss(conn->server_version), 0, NULL, deadline, err,
+				    errlen);
+	struct buf ids = BUF_INIT(BUF_UNLIMITED);
+	char len[24];
+	buf_putc(&ids, '{');
+	for (size_t i = 0; i < s->nfetch; i++)
+		buf_printf(&ids, "%s%" PRId64, i ? "," : "", s->fetch_ids[i]);
+	buf_putc(&ids, '}');
+	snprintf(len, sizeof(len), "%lld", (long long)s->conf->statements_query_length);
+	const char *params[] = { buf_str(&ids), len };
+	PGresult *r = query_schema(s, conn, pg_sql_pgss_texts(conn->server_version), 2, params,
+				   deadline, err, errlen);
+	buf_release(&ids);
+	return r;
+}
+
+/* Reads the counters of every statement (and texts, see query_counters).
+ * A row that does not parse fails the whole snapshot: the engine would
+ * take a missing statement for an evicted one, and count its history
+ * again when it comes back. */
+static int read_counters(struct pg_stmts *s, struct pg_conn *conn, double others_ms, size_t *n,
+			 int64_t deadline, char *err, size_t errlen)
+{
+	int with_texts;
+	double t0 = now_mono();
+	PGresult *r = query_counters(s, conn, others_ms, &with_texts, deadline, err, errlen);
 	if (!r)
 		return -1;
+	pg_text_budget_spend(&s->budget, (now_mono() - t0) * 1000.0, with_texts);
 	size_t rows = (size_t)PQntuples(r);
 	s->rows = xgrow(s->rows, &s->rows_alloc, rows + 1, sizeof(*s->rows));
 	*n = 0;
@@ -381,6 +378,7 @@ static int read_counters(struct pg_stmts *s, struct pg_conn *conn, size_t *n, in
 			return -1;
 		}
 		row->key = (struct pgss_key){ (uint32_t)dbid, (uint32_t)userid, queryid };
+		row->own = (unsigned char)pg_own_is(s->own, (uint32_t)userid, queryid);
 		for (int f = 0; f < PGSS_NFIELDS; f++) {
 			const char *cell = PQgetisnull(r, (int)i, 3 + f) ? "0" : PQgetvalue(r, (int)i, 3 + f);
 			if (parse_double(cell, &row->v[f]) < 0) {
@@ -391,89 +389,34 @@ static int read_counters(struct pg_stmts *s, struct pg_conn *conn, size_t *n, in
 		}
 		(*n)++;
 	}
+	if (with_texts)
+		take_texts(s, r);
 	PQclear(r);
 	return 0;
 }
 
-/* The statements whose texts are wanted this cycle: the exported ones and
- * those the API shows (the costliest of each window), without repeats.
- * Marks the cached ones used; appends the missing ones to ids, at most
- * TEXT_FETCH_MAX.  Returns how many are missing. */
-static size_t wanted_texts(struct pg_stmts *s, const struct pgss_series *series, size_t n,
-			   struct buf *ids)
+/* Marks the texts wanted this cycle: the exported statements' and those
+ * the API shows (the costliest of each window).  The ones the cache lacks
+ * are what the next cycle's read brings (at most TEXT_FETCH_MAX; more are
+ * counted and wait for the read after). */
+static void want_texts(struct pg_stmts *s, const struct pgss_series *series, size_t n)
 {
-	size_t cap = 64, missing = 0;
-	while (cap < 2 * (n + s->conf->nwindows * DBVIEW_MAX_STATEMENTS))
-		cap *= 2;
-	if (s->wanted_size < cap) {
-		free(s->wanted);
-		free(s->wanted_used);
-		s->wanted = xmalloc(cap * sizeof(*s->wanted));
-		s->wanted_used = xmalloc(cap);
-		s->wanted_size = cap;
+	for (size_t i = 0; i < n; i++)
+		if (!series[i].other)
+			pg_texts_want(s->texts, series[i].key.queryid, s->cycle);
+	for (size_t w = 0; w < s->conf->nwindows && w < PGSS_MAX_WINDOWS; w++) {
+		const struct stmt_window *sw = &s->win[w];
+		size_t count = sw->n < DBVIEW_MAX_STATEMENTS ? sw->n : DBVIEW_MAX_STATEMENTS;
+		for (size_t i = 0; i < count; i++)
+			pg_texts_want(s->texts, sw->rows[i].key.queryid, s->cycle);
 	}
-	cap = s->wanted_size;
-	int64_t *seen = s->wanted;
-	unsigned char *taken = s->wanted_used;
-	memset(taken, 0, cap);
-	for (size_t w = 0; w <= s->conf->nwindows; w++) {
-		size_t count = w == 0 ? n : s->win[w - 1].n;
-		if (w > 0 && count > DBVIEW_MAX_STATEMENTS)
-			count = DBVIEW_MAX_STATEMENTS;
-		for (size_t i = 0; i < count; i++) {
-			if (w == 0 && series[i].other)
-				continue;
-			int64_t id = w == 0 ? series[i].key.queryid : s->win[w - 1].rows[i].key.queryid;
-			size_t h = id_hash(id) & (cap - 1);
-			while (taken[h] && seen[h] != id)
-				h = (h + 1) & (cap - 1);
-			if (taken[h])
-				continue;
-			taken[h] = 1;
-			seen[h] = id;
-			struct text_entry *te = text_of(s, id);
-			if (te) {
-				te->used = s->cycle;
-			} else if (missing < TEXT_FETCH_MAX) {
-				buf_printf(ids, "%s%" PRId64, missing ? "," : "", id);
-				missing++;
-			}
-		}
-	}
-	return missing;
-}
-
-/* Fetches the texts of wanted statements the cache lacks, at most once a
- * minute or a slow_interval (each fetch makes the server read its whole
- * query text file). */
-static void fetch_texts(struct pg_stmts *s, struct pg_conn *conn, const struct pgss_series *series,
-			size_t n, int64_t deadline)
-{
-	int64_t now = now_mono_ms();
-	struct buf ids = BUF_INIT(1 << 20);
-	buf_putc(&ids, '{');
-	size_t missing = wanted_texts(s, series, n, &ids);
-	buf_putc(&ids, '}');
-	if (missing && now >= s->next_text_fetch_ms) {
-		char len[24], err[256];
-		snprintf(len, sizeof(len), "%lld", (long long)s->conf->statements_query_length);
-		const char *params[] = { ids.data, len };
-		int64_t every = s->conf->slow_interval_ms < TEXT_FETCH_EVERY_MS ? s->conf->slow_interval_ms
-									: TEXT_FETCH_EVERY_MS;
-		s->next_text_fetch_ms = now + every;
-		PGresult *r = query_schema(s, conn, pg_sql_pgss_texts(conn->server_version), 2, params,
-					   deadline, err, sizeof(err));
-		for (int i = 0; r && i < PQntuples(r); i++) {
-			int64_t id;
-			if (parse_int64(PQgetvalue(r, i, 0), &id) < 0 || text_of(s, id))
-				continue;
-			text_add(s, id, PQgetvalue(r, i, 1));
-		}
-		PQclear(r);
-		texts_trim(s);
-		texts_index(s);
-	}
-	buf_release(&ids);
+	texts_trim(s);
+	s->nfetch = pg_texts_to_fetch(s->texts, s->cycle, now_mono_ms(), TEXT_RETRY_MS, s->fetch_ids,
+				      TEXT_FETCH_MAX, &s->fetch_pending);
+	if (s->fetch_pending > TEXT_FETCH_MAX)
+		limit_reached(s->limits, PL_TEXT_FETCH, "postgres", s->target,
+			      "%zu statements wait for their text; one read brings %d, the others "
+			      "come with the next", s->fetch_pending, TEXT_FETCH_MAX);
 }
 
 /* ---- windows: what the API shows and the windowed gauges ------------- */
@@ -644,10 +587,9 @@ static void export_series(struct pg_stmts *s, const char *target, struct batch *
 		}
 		if (!se->other)
 			export_windowed(s, se, l, b);
-		struct text_entry *te = se->other ? NULL : text_of(s, se->key.queryid);
-		if (te)
-			te->used = s->cycle;
-		if (te && te->exported != s->cycle && s->conf->statements_query_info) {
+		struct pg_text *te = se->other ? NULL : pg_texts_find(s->texts, se->key.queryid);
+		if (te && te->state == PG_TEXT_OK && te->exported != s->cycle &&
+		    s->conf->statements_query_info) {
 			const char *ql[] = { "target", target, "queryid", qid, "query", te->text };
 			batch_addv(b, m_query_id.name, m_query_id.help, m_query_id.type, 1, ql, 3);
 			te->exported = s->cycle;
@@ -655,14 +597,44 @@ static void export_series(struct pg_stmts *s, const char *target, struct batch *
 	}
 }
 
+int pg_stmts_check(struct pg_stmts *s, struct pg_conn *conn, const char *target,
+		   int64_t deadline)
+{
+	char err[256];
+	if (s->available < 0 && check_installed(s, conn, target, deadline, err, sizeof(err)) < 0)
+		return 0;
+	return s->available > 0;
+}
+
+/* The agent's own statements' cost (pgss_own()). */
+static const struct metric_desc m_own_seconds = {
+	"dbpulse_pg_own_statement_seconds_total",
+	"Time the agent's own statements spent executing; the statement series and views leave "
+	"them out.", METRIC_COUNTER };
+static const struct metric_desc m_own_calls = {
+	"dbpulse_pg_own_statement_calls_total",
+	"Times the agent's own statements were executed; the statement series and views leave "
+	"them out.", METRIC_COUNTER };
+
+static void export_own(const struct pg_stmts *s, const char *target, struct batch *b)
+{
+	const char *t[] = { "target", target };
+	double own[PGSS_NFIELDS];
+	pgss_own(s->engine, own);
+	batch_addv(b, m_own_seconds.name, m_own_seconds.help, m_own_seconds.type,
+		   own[PGSS_EXEC_MS] / 1000.0, t, 1);
+	batch_addv(b, m_own_calls.name, m_own_calls.help, m_own_calls.type, own[PGSS_CALLS], t, 1);
+}
+
 int pg_stmts_collect(struct pg_stmts *s, struct pg_conn *conn, const char *target,
-		     struct batch *b, int64_t deadline, char *err, size_t errlen)
+		     double others_ms, struct batch *b, int64_t deadline, char *err, size_t errlen)
 {
 	const char *t[] = { "target", target };
 	s->cycle++;
 	s->target = target;
 	windows_clear(s);
-	if (s->available <= 0 && check_installed(s, conn, target, deadline, err, errlen) < 0)
+	/* 0: pg_stmts_check found it missing in this cycle */
+	if (s->available < 0 && check_installed(s, conn, target, deadline, err, errlen) < 0)
 		return -1;
 	if (s->available == 0) {
 		s->available = -1; /* ask again next cycle: it may be created */
@@ -674,7 +646,7 @@ int pg_stmts_collect(struct pg_stmts *s, struct pg_conn *conn, const char *targe
 	/* stats_reset before and after the counters: a reset in between would
 	 * mix restarted and old counters, so that snapshot is skipped */
 	if (read_info(s, conn, target, b, &reset_before, deadline, err, errlen) < 0 ||
-	    read_counters(s, conn, &n, deadline, err, errlen) < 0 ||
+	    read_counters(s, conn, others_ms, &n, deadline, err, errlen) < 0 ||
 	    read_info(s, conn, target, NULL, &reset_after, deadline, err, errlen) < 0) {
 		if (strstr(err, "shared_preload_libraries")) {
 			if (!s->said_missing)
@@ -706,8 +678,9 @@ int pg_stmts_collect(struct pg_stmts *s, struct pg_conn *conn, const char *targe
 	s->series = xgrow(s->series, &s->series_alloc, (size_t)s->conf->statements_top + 2,
 			  sizeof(*s->series));
 	size_t ns = pgss_export(s->engine, s->series, (size_t)s->conf->statements_top + 1);
-	fetch_texts(s, conn, s->series, ns, deadline);
+	want_texts(s, s->series, ns);
 	export_series(s, target, b, s->series, ns);
+	export_own(s, target, b);
 	struct pgss_stats st;
 	pgss_get_stats(s->engine, &st);
 	batch_addv(b, m_tracked.name, m_tracked.help, m_tracked.type, (double)st.statements, t, 1);
@@ -747,13 +720,15 @@ static const char *view_name(const struct pg_stmts *s, struct db_view *v, struct
 	return c->names[i];
 }
 
+/* The text of queryid, or NULL with why in *missing. */
 static const char *view_text(struct pg_stmts *s, struct db_view *v, struct view_copies *c,
-			     int64_t queryid)
+			     int64_t queryid, const char **missing)
 {
-	struct text_entry *te = text_of(s, queryid);
-	if (!te)
+	struct pg_text *te = pg_texts_find(s->texts, queryid);
+	*missing = pg_texts_missing(te);
+	if (*missing)
 		return NULL;
-	size_t i = (size_t)(te - s->texts);
+	size_t i = pg_texts_index(s->texts, te);
 	if (!c->texts[i]) {
 		size_t len = strlen(te->text);
 		c->texts[i] = view_strndup(&v->arena, te->text, len, len);
@@ -769,7 +744,8 @@ static void view_row(struct pg_stmts *s, struct db_view *v, struct view_copies *
 	snprintf(st->queryid, sizeof(st->queryid), "%" PRId64, r->key.queryid);
 	st->datname = view_name(s, v, c, 'd', r->key.dbid);
 	st->user = view_name(s, v, c, 'r', r->key.userid);
-	st->query = view_text(s, v, c, r->key.queryid);
+	st->query = view_text(s, v, c, r->key.queryid, &st->query_missing);
+	st->own = r->own;
 	st->calls = r->v[PGSS_CALLS];
 	st->exec_ms = r->v[PGSS_EXEC_MS];
 	st->plan_ms = r->v[PGSS_PLAN_MS];
@@ -790,8 +766,10 @@ void pg_stmts_view(struct pg_stmts *s, struct db_view *v)
 {
 	if (!s->windows_ready || !s->conf->nwindows)
 		return;
+	size_t ntexts, text_bytes;
+	pg_texts_usage(s->texts, &ntexts, &text_bytes);
 	struct view_copies c = { xcalloc(s->nnames + 1, sizeof(*c.names)),
-				 xcalloc(s->ntexts + 1, sizeof(*c.texts)) };
+				 xcalloc(ntexts + 1, sizeof(*c.texts)) };
 	const struct stmt_window *longest = &s->win[s->conf->nwindows - 1];
 	v->has_statements = 1;
 	v->nwindows = s->conf->nwindows < DBVIEW_MAX_WINDOWS ? s->conf->nwindows : DBVIEW_MAX_WINDOWS;

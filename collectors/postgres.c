@@ -28,6 +28,7 @@
 #include "metrics.h"
 #include "pg_conn.h"
 #include "pg_health.h"
+#include "pg_own.h"
 #include "pg_sessions.h"
 #include "pg_sql.h"
 #include "pg_stmts.h"
@@ -185,20 +186,39 @@ static void pg_describe(const struct config_section *s, struct buf *out)
 
 /* ---- the instance ----------------------------------------------------- */
 
-/* Every cycle's queries first; from Q_DATABASE_SIZE on, the slow ones
- * (every slow_interval; their samples kept in between). */
+/* Every cycle's queries first; from Q_DATABASE_SIZE on, the ones that run
+ * now and then (their figures stay until they run again): the slow ones
+ * (every slow_interval), and learning the agent's own statements (once per
+ * connection). */
 enum pg_query {
 	Q_SERVER, Q_STAT_DATABASE, Q_CONFLICTS, Q_DATABASE, Q_ACTIVITY, Q_SESSIONS, Q_LOCKS,
 	Q_REPLICATION, Q_STANDBY, Q_WAL_RECEIVER, Q_SLOTS, Q_ARCHIVER, Q_WAL, Q_BGWRITER,
 	Q_CHECKPOINTER, Q_TABLES, Q_PROGRESS_VACUUM, Q_STATEMENTS, Q_DATABASE_SIZE, Q_TABLE_SIZES,
-	Q_SETTINGS, Q_ROLES, Q_WAL_DIR, Q_COUNT
+	Q_SETTINGS, Q_ROLES, Q_WAL_DIR, Q_OWN, Q_COUNT
 };
 
 static const char *const query_names[Q_COUNT] = {
 	"server", "stat_database", "conflicts", "database", "activity", "sessions", "locks",
 	"replication", "standby", "wal_receiver", "slots", "archiver", "wal", "bgwriter",
 	"checkpointer", "tables", "progress_vacuum", "statements", "database_size", "table_sizes",
-	"settings", "roles", "wal_dir",
+	"settings", "roles", "wal_dir", "own_statements",
+};
+
+/* The SQL of each query, by server version (a NULL result: the server has
+ * nothing to ask).  Every text the collector runs is here or in pg_stmts.c
+ * (Q_STATEMENTS): learn_own() asks for the query ids of all of them. */
+typedef const char *(*query_sql_fn)(int version);
+static const query_sql_fn query_sql[Q_COUNT] = {
+	[Q_SERVER] = pg_sql_server, [Q_STAT_DATABASE] = pg_sql_stat_database,
+	[Q_CONFLICTS] = pg_sql_conflicts, [Q_DATABASE] = pg_sql_database, [Q_ROLES] = pg_sql_roles,
+	[Q_ACTIVITY] = pg_sql_activity, [Q_SESSIONS] = pg_sql_sessions, [Q_LOCKS] = pg_sql_locks,
+	[Q_REPLICATION] = pg_sql_replication, [Q_STANDBY] = pg_sql_standby,
+	[Q_WAL_RECEIVER] = pg_sql_wal_receiver, [Q_SLOTS] = pg_sql_slots,
+	[Q_ARCHIVER] = pg_sql_archiver, [Q_WAL] = pg_sql_wal, [Q_WAL_DIR] = pg_sql_wal_dir,
+	[Q_BGWRITER] = pg_sql_bgwriter, [Q_CHECKPOINTER] = pg_sql_checkpointer,
+	[Q_TABLES] = pg_sql_tables, [Q_PROGRESS_VACUUM] = pg_sql_progress_vacuum,
+	[Q_DATABASE_SIZE] = pg_sql_database_size, [Q_TABLE_SIZES] = pg_sql_table_sizes,
+	[Q_SETTINGS] = pg_sql_settings,
 };
 
 /* postgres_exporter's collectors (pg_scrape_collector_*{collector}) and
@@ -257,10 +277,15 @@ struct pg {
 	struct log_complaint complaints[Q_COUNT];
 	struct db_view *view;             /* this cycle's, until published */
 	struct limit_counts limits;       /* enum pg_limit */
+	struct pg_own own;                /* the agent's own statements (pg_own.h) */
+	int own_due;                      /* to learn on this connection */
+	int64_t next_own_ms;              /* not before (after a failure) */
+	int own_unsupported_said;
 };
 
 const char *const pg_limit_names[PL_COUNT + 1] = {
-	"pg_sessions", "pg_statements", "pg_statement_texts", "pg_query_text_bytes", NULL,
+	"pg_sessions", "pg_statements", "pg_statement_texts", "pg_query_text_bytes",
+	"pg_statement_text_fetch", NULL,
 };
 
 static const struct metric_desc m_up = {
@@ -318,7 +343,7 @@ static void *pg_init(const struct config_section *section, char *err, size_t err
 	if (!p->dbname) /* libpq's default; known once connected */
 		p->dbname = xstrdup("");
 	limit_counts_init(&p->limits, pg_limit_names);
-	p->stmts = pg_stmts_new(p->conf, &p->limits);
+	p->stmts = pg_stmts_new(p->conf, &p->limits, &p->own);
 	p->slow = batch_new();
 	return p;
 }
@@ -418,15 +443,19 @@ static int pg_connect(struct pg *p, struct pg_conn *conn, const char *dbname, in
 			if (strcmp(p->conf->databases.items[i], p->dbname) == 0)
 				p->own_tables = 1;
 		log_info("postgres", p->section->name, "connected (server %d)", conn->server_version);
+		p->own_due = 1; /* a new server process, maybe a new server version */
+		p->next_own_ms = 0;
 	}
 	return rc;
 }
 
-/* Runs one health query and hands its result to emit; records its stats. */
-static PGresult *run(struct pg *p, enum pg_query q, const char *sql, int nparams,
-		     const char *const *params, int64_t deadline)
+/* Runs one health query (query_sql[q] for the server's version); records
+ * its stats.  NULL when it failed or the server has nothing to ask. */
+static PGresult *run(struct pg *p, enum pg_query q, int nparams, const char *const *params,
+		     int64_t deadline)
 {
 	struct pg_query_stat *st = &p->stats[q];
+	const char *sql = query_sql[q](p->conn.server_version);
 	char err[512];
 	double t0 = now_mono();
 	PGresult *r = sql ? pg_conn_query(&p->conn, sql, nparams, params, deadline, err, sizeof(err))
@@ -447,10 +476,10 @@ static PGresult *run(struct pg *p, enum pg_query q, const char *sql, int nparams
 
 typedef void (*emit_fn)(struct batch *b, const char *target, const PGresult *r);
 
-static void run_emit(struct pg *p, enum pg_query q, const char *sql, emit_fn emit,
-		     struct batch *b, int64_t deadline)
+static void run_emit(struct pg *p, enum pg_query q, emit_fn emit, struct batch *b,
+		     int64_t deadline)
 {
-	PGresult *r = run(p, q, sql, 0, NULL, deadline);
+	PGresult *r = run(p, q, 0, NULL, deadline);
 	if (r) {
 		emit(b, p->section->name, r);
 		PQclear(r);
@@ -488,27 +517,26 @@ static void other_database_tables(struct pg *p, const char *db, const char *cons
 static void run_slow(struct pg *p, int64_t deadline)
 {
 	const char *target = p->section->name;
-	int version = p->conn.server_version;
 	char limit[24];
 	snprintf(limit, sizeof(limit), "%lld", (long long)p->conf->tables_top);
 	const char *params[] = { limit };
 	batch_reset(p->slow);
-	PGresult *r = run(p, Q_SETTINGS, pg_sql_settings(version), 0, NULL, deadline);
+	PGresult *r = run(p, Q_SETTINGS, 0, NULL, deadline);
 	if (r) {
 		pg_emit_settings(p->slow, target, r);
 		PQclear(r);
 	}
-	r = run(p, Q_DATABASE_SIZE, pg_sql_database_size(version), 0, NULL, deadline);
+	r = run(p, Q_DATABASE_SIZE, 0, NULL, deadline);
 	if (r) {
 		pg_emit_database_size(p->slow, target, r);
 		PQclear(r);
 	}
 	/* what changes seldom or costs with the size of pg_wal: role limits,
 	 * the WAL directory (pg_ls_waldir lists every segment) */
-	run_emit(p, Q_ROLES, pg_sql_roles(version), pg_emit_roles, p->slow, deadline);
-	run_emit(p, Q_WAL_DIR, pg_sql_wal_dir(version), pg_emit_wal_dir, p->slow, deadline);
+	run_emit(p, Q_ROLES, pg_emit_roles, p->slow, deadline);
+	run_emit(p, Q_WAL_DIR, pg_emit_wal_dir, p->slow, deadline);
 	if (p->conf->tables_top > 0 && p->own_tables && pg_conn_ok(&p->conn)) {
-		r = run(p, Q_TABLE_SIZES, pg_sql_table_sizes(version), 1, params, deadline);
+		r = run(p, Q_TABLE_SIZES, 1, params, deadline);
 		if (r) {
 			pg_emit_table_sizes(p->slow, target, p->dbname, r);
 			PQclear(r);
@@ -563,13 +591,79 @@ static void add_query_stats(struct pg *p, struct batch *b, double seconds)
 	limit_counts_add(&p->limits, b, "target", target);
 }
 
+/* Up to this many texts come from pg_stmts.c (pg_stmts_sql). */
+#define STMTS_SQL_MAX 8
+
+/* The query ids of the agent's own statements (pg_own.h): every text of
+ * query_sql and of pg_stmts.c, learned on a new connection before it
+ * reads pg_stat_statements, through a short second connection; after a
+ * failure, again a slow_interval later.  Before PostgreSQL 14 there are
+ * no query ids to learn: said once. */
+static void learn_own(struct pg *p, int64_t deadline)
+{
+	const char *target = p->section->name;
+	int version = p->conn.server_version;
+	int64_t now = now_mono_ms();
+	if (!p->own_due || now < p->next_own_ms)
+		return;
+	if (!pg_sql_own(version)) {
+		if (!p->own_unsupported_said)
+			log_info("postgres", target, "PostgreSQL %d shows no query ids (14 and later "
+				 "do): the agent's own statements are shown with the others",
+				 version / 10000);
+		p->own_unsupported_said = 1;
+		p->own_due = 0;
+		return;
+	}
+	const char *sql[Q_COUNT + STMTS_SQL_MAX];
+	char *stmts_sql[STMTS_SQL_MAX];
+	size_t n = 0, ns = pg_stmts_sql(p->stmts, version, stmts_sql, STMTS_SQL_MAX);
+	for (int q = 0; q < Q_COUNT; q++)
+		if (query_sql[q])
+			sql[n++] = query_sql[q](version);
+	for (size_t i = 0; i < ns; i++)
+		sql[n++] = stmts_sql[i];
+
+	struct pg_query_stat *st = &p->stats[Q_OWN];
+	struct pg_conn observer = { 0 };
+	char err[512];
+	double t0 = now_mono();
+	int rc = pg_connect(p, &observer, p->dbname, deadline, err, sizeof(err));
+	if (rc == 0)
+		rc = pg_own_learn(&p->own, &p->conn, &observer, sql, n, deadline, err, sizeof(err));
+	pg_conn_close(&observer);
+	for (size_t i = 0; i < ns; i++)
+		free(stmts_sql[i]);
+	st->ran = 1;
+	st->ok = rc >= 0;
+	st->seconds = now_mono() - t0;
+	if (rc < 0) {
+		p->next_own_ms = now + p->conf->slow_interval_ms;
+		log_complain(&p->complaints[Q_OWN], LOG_LEVEL_WARN, "postgres", target,
+			     "cannot tell the agent's own statements apart, they are shown with "
+			     "the others: %s", err);
+		return;
+	}
+	p->own_due = 0;
+	log_complaint_clear(&p->complaints[Q_OWN], "postgres", target,
+			    "the agent's own statements are told apart again");
+	log_debug("postgres", target, "the query ids of %d of the agent's statements are known", rc);
+}
+
 /* The statements of pg_stat_statements (pg_stmts.c), as one query. */
 static void run_statements(struct pg *p, struct batch *b, int64_t deadline)
 {
 	const char *target = p->section->name;
 	char serr[512] = "";
+	if (pg_stmts_check(p->stmts, &p->conn, target, deadline) > 0)
+		learn_own(p, deadline);
+	/* the cycle's queries so far: what a read of texts is weighed against */
+	double others = 0;
+	for (int q = 0; q < Q_STATEMENTS; q++)
+		others += p->stats[q].ran ? p->stats[q].seconds : 0;
 	double t0 = now_mono();
-	int rc = pg_stmts_collect(p->stmts, &p->conn, target, b, deadline, serr, sizeof(serr));
+	int rc = pg_stmts_collect(p->stmts, &p->conn, target, others * 1000.0, b, deadline, serr,
+				  sizeof(serr));
 	struct pg_query_stat *st = &p->stats[Q_STATEMENTS];
 	st->ran = 1;
 	st->ok = rc == 0;
@@ -591,8 +685,7 @@ static void run_sessions(struct pg *p, int64_t deadline)
 	snprintf(qlen, sizeof(qlen), "%lld", (long long)p->conf->statements_query_length);
 	snprintf(max_sessions, sizeof(max_sessions), "%d", DBVIEW_MAX_SESSIONS);
 	const char *session_params[] = { qlen, max_sessions };
-	PGresult *r = run(p, Q_SESSIONS, pg_sql_sessions(p->conn.server_version), 2, session_params,
-			  deadline);
+	PGresult *r = run(p, Q_SESSIONS, 2, session_params, deadline);
 	if (!r)
 		return;
 	pg_sessions_fill(p->view, r, (size_t)p->conf->statements_query_length * 4);
@@ -623,7 +716,7 @@ static int pg_collect(void *instance, struct batch *b, int64_t deadline, char *e
 	for (int attempt = 0; attempt < 2 && !server; attempt++) {
 		if (!pg_conn_ok(&p->conn) && pg_connect(p, &p->conn, NULL, deadline, err, errlen) < 0)
 			break;
-		server = run(p, Q_SERVER, pg_sql_server(p->conn.server_version), 0, NULL, deadline);
+		server = run(p, Q_SERVER, 0, NULL, deadline);
 		if (!server && pg_conn_ok(&p->conn)) {
 			snprintf(err, errlen, "the server query failed");
 			break;
@@ -640,46 +733,44 @@ static int pg_collect(void *instance, struct batch *b, int64_t deadline, char *e
 	pg_emit_server(b, target, p->server, server, &p->info);
 	PQclear(server);
 
-	int version = p->conn.server_version;
 	char limit[24];
 	snprintf(limit, sizeof(limit), "%lld", (long long)p->conf->tables_top);
 	const char *params[] = { limit };
 
-	run_emit(p, Q_STAT_DATABASE, pg_sql_stat_database(version), pg_emit_stat_database, b, deadline);
-	PGresult *r = run(p, Q_CONFLICTS, pg_sql_conflicts(version), 0, NULL, deadline);
+	run_emit(p, Q_STAT_DATABASE, pg_emit_stat_database, b, deadline);
+	PGresult *r = run(p, Q_CONFLICTS, 0, NULL, deadline);
 	if (r) {
 		pg_emit_conflicts(b, target, p->server, r);
 		PQclear(r);
 	}
-	run_emit(p, Q_DATABASE, pg_sql_database(version), pg_emit_database, b, deadline);
-	r = run(p, Q_ACTIVITY, pg_sql_activity(version), 0, NULL, deadline);
+	run_emit(p, Q_DATABASE, pg_emit_database, b, deadline);
+	r = run(p, Q_ACTIVITY, 0, NULL, deadline);
 	if (r) {
 		pg_emit_activity(b, target, r, &p->info);
 		PQclear(r);
 	}
 	run_sessions(p, deadline);
-	run_emit(p, Q_LOCKS, pg_sql_locks(version), pg_emit_locks, b, deadline);
-	run_emit(p, Q_REPLICATION, pg_sql_replication(version), pg_emit_replication, b, deadline);
-	run_emit(p, Q_STANDBY, pg_sql_standby(version), pg_emit_standby, b, deadline);
-	r = run(p, Q_WAL_RECEIVER, pg_sql_wal_receiver(version), 0, NULL, deadline);
+	run_emit(p, Q_LOCKS, pg_emit_locks, b, deadline);
+	run_emit(p, Q_REPLICATION, pg_emit_replication, b, deadline);
+	run_emit(p, Q_STANDBY, pg_emit_standby, b, deadline);
+	r = run(p, Q_WAL_RECEIVER, 0, NULL, deadline);
 	if (r) {
 		pg_emit_wal_receiver(b, target, r, p->info.in_recovery);
 		PQclear(r);
 	}
-	run_emit(p, Q_SLOTS, pg_sql_slots(version), pg_emit_slots, b, deadline);
-	run_emit(p, Q_ARCHIVER, pg_sql_archiver(version), pg_emit_archiver, b, deadline);
-	run_emit(p, Q_WAL, pg_sql_wal(version), pg_emit_wal, b, deadline);
-	run_emit(p, Q_BGWRITER, pg_sql_bgwriter(version), pg_emit_bgwriter, b, deadline);
-	run_emit(p, Q_CHECKPOINTER, pg_sql_checkpointer(version), pg_emit_checkpointer, b, deadline);
+	run_emit(p, Q_SLOTS, pg_emit_slots, b, deadline);
+	run_emit(p, Q_ARCHIVER, pg_emit_archiver, b, deadline);
+	run_emit(p, Q_WAL, pg_emit_wal, b, deadline);
+	run_emit(p, Q_BGWRITER, pg_emit_bgwriter, b, deadline);
+	run_emit(p, Q_CHECKPOINTER, pg_emit_checkpointer, b, deadline);
 	if (p->conf->tables_top > 0 && p->own_tables && pg_conn_ok(&p->conn)) {
-		r = run(p, Q_TABLES, pg_sql_tables(version), 1, params, deadline);
+		r = run(p, Q_TABLES, 1, params, deadline);
 		if (r) {
 			pg_emit_tables(b, target, p->dbname, r);
 			PQclear(r);
 		}
 	}
-	run_emit(p, Q_PROGRESS_VACUUM, pg_sql_progress_vacuum(version), pg_emit_progress_vacuum, b,
-		 deadline);
+	run_emit(p, Q_PROGRESS_VACUUM, pg_emit_progress_vacuum, b, deadline);
 	if (pg_conn_ok(&p->conn))
 		run_statements(p, b, deadline);
 	/* the expensive ones last: they may wait on a lock, under lock_timeout */

@@ -39,6 +39,7 @@ enum pg_limit {
 	PL_STATEMENTS,      /* the statement table was full: new statements go to "other" */
 	PL_TEXT_CACHE,      /* statement texts evicted from the cache (fetched again when wanted) */
 	PL_QUERY_TEXT,      /* a statement text longer than statements_query_length: cut */
+	PL_TEXT_FETCH,      /* more statements without a text than one read brings: they wait */
 	PL_COUNT
 };
 extern const char *const pg_limit_names[PL_COUNT + 1];

@@ -285,6 +285,8 @@ static json_t *statement_json(const struct statement_stat *st, double covered)
 	json_object_set_new(o, "datname", jstr(st->datname));
 	json_object_set_new(o, "user", jstr(st->user));
 	json_object_set_new(o, "query", jstr(st->query));
+	json_object_set_new(o, "query_missing", jstr(st->query ? NULL : st->query_missing));
+	json_object_set_new(o, "own", json_boolean(st->own));
 	json_object_set_new(o, "calls", jcount(st->calls));
 	json_object_set_new(o, "calls_per_second", covered > 0 ? jnum(st->calls / covered) : json_null());
 	json_object_set_new(o, "total_seconds", jnum(st->exec_ms / 1000.0));
@@ -309,7 +311,25 @@ struct queries_params {
 	enum sort_key sort;
 	long limit;
 	const char *db, *user;
+	int include_own;     /* list the agent's own statements too */
 };
+
+/* A yes/no parameter: 1, 0, or -1 when it is neither (missing or empty:
+ * no). */
+static int flag_param(const char *v)
+{
+	static const char *const yes[] = { "1", "true", "yes", "on" };
+	static const char *const no[] = { "", "0", "false", "no", "off" };
+	if (!v)
+		return 0;
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		if (strcmp(v, yes[i]) == 0)
+			return 1;
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (strcmp(v, no[i]) == 0)
+			return 0;
+	return -1;
+}
 
 /* Reads window, sort and limit; on a bad one answers 400 and returns -1
  * with *rc set. */
@@ -358,6 +378,12 @@ static int queries_params(const struct db_view *v, const struct http_request *re
 		}
 		q->limit = (long)n;
 	}
+	q->include_own = flag_param(http_arg(req, "include_own"));
+	if (q->include_own < 0) {
+		*rc = bad_parameter(resp, "include_own", json_pack("[s, s]", "0", "1"),
+				    "parameter 'include_own': expected 0 or 1");
+		return -1;
+	}
 	q->db = http_arg(req, "db");
 	q->user = http_arg(req, "user");
 	if (q->db && !*q->db)
@@ -373,19 +399,37 @@ static int statement_matches(const struct statement_stat *st, const struct queri
 	       (!q->user || (st->user && strcmp(st->user, q->user) == 0));
 }
 
+/* Statements, calls and execution time summed. */
+struct stmt_sums {
+	size_t statements;
+	double calls, exec_ms;
+};
+
+static void sums_add(struct stmt_sums *s, const struct statement_stat *st)
+{
+	s->statements++;
+	s->calls += st->calls;
+	s->exec_ms += st->exec_ms;
+}
+
 static json_t *queries_json(const char *target, const struct db_view *v,
 			    const struct queries_params *q)
 {
 	const struct statement_window *win = q->win;
 	struct ranked *r = xcalloc(win->n + 1, sizeof(*r));
 	size_t n = 0;
-	double calls = 0, exec_ms = 0;
+	/* the totals are the server's: the agent's own statements count,
+	 * listed or not */
+	struct stmt_sums all = { 0 }, own = { 0 };
 	for (size_t i = 0; i < win->n; i++) {
-		if (!statement_matches(&win->rows[i], q))
+		const struct statement_stat *st = &win->rows[i];
+		if (!statement_matches(st, q))
 			continue;
-		sort_keys(q->sort, &win->rows[i], &r[n++]);
-		calls += win->rows[i].calls;
-		exec_ms += win->rows[i].exec_ms;
+		sums_add(&all, st);
+		if (st->own)
+			sums_add(&own, st);
+		if (!st->own || q->include_own)
+			sort_keys(q->sort, st, &r[n++]);
 	}
 	qsort(r, n, sizeof(*r), cmp_ranked);
 	json_t *list = json_array();
@@ -400,10 +444,14 @@ static json_t *queries_json(const char *target, const struct db_view *v,
 	json_object_set_new(o, "baseline_window", json_string(v->windows[v->nwindows - 1].name));
 	json_object_set_new(o, "sort", json_string(sort_names[q->sort]));
 	json_object_set_new(o, "limit", json_integer(q->limit));
+	json_object_set_new(o, "include_own", json_boolean(q->include_own));
 	json_object_set_new(o, "collected_at", jtime(v->collected_at));
 	json_object_set_new(o, "matched", json_integer((json_int_t)n));
-	json_object_set_new(o, "totals", json_pack("{s:o, s:o}", "calls", jcount(calls),
-						    "total_seconds", jnum(exec_ms / 1000.0)));
+	json_object_set_new(o, "totals", json_pack("{s:o, s:o}", "calls", jcount(all.calls),
+						    "total_seconds", jnum(all.exec_ms / 1000.0)));
+	json_object_set_new(o, "own", json_pack("{s:I, s:o, s:o}", "statements",
+						 (json_int_t)own.statements, "calls", jcount(own.calls),
+						 "total_seconds", jnum(own.exec_ms / 1000.0)));
 	json_object_set_new(o, "statements", list);
 	return o;
 }

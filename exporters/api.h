@@ -2,7 +2,7 @@
  * api.h -- the JSON API for the DBA's page and `dbpulse top`:
  *
  *   GET /api/targets                     every target, its state and views
- *   GET /api/queries?target=&window=&sort=&limit=&db=&user=
+ *   GET /api/queries?target=&window=&sort=&limit=&db=&user=&include_own=
  *                                        a database target's statements
  *   GET /api/activity?target=            its busy sessions right now
  *   GET /api/slowlog?target=             a Redis target's slow log

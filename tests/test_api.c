@@ -1,7 +1,8 @@
 /*
  * test_api.c -- the typed database view (its arena and UTF-8 cleaning)
  * and the JSON API over a store holding synthetic views: sorting,
- * filters, limits, parameter errors, hostile texts, NaN-free numbers,
+ * filters, limits, the agent's own statements (listed on request, always
+ * in the totals), parameter errors, hostile texts, NaN-free numbers,
  * targets not collected yet or down; a PgBouncer target's pools.
  */
 #include "autoconfig.h"
@@ -64,6 +65,7 @@ static void add_row(struct db_view *v, struct statement_window *w, const char *i
 	st->datname = view_strndup(&v->arena, db, (size_t)-1, 64);
 	st->user = view_strndup(&v->arena, "app", (size_t)-1, 64);
 	st->query = query ? view_strndup(&v->arena, query, (size_t)-1, 1000) : NULL;
+	st->query_missing = query ? NULL : "text dropped by pg_stat_statements";
 	st->calls = calls;
 	st->exec_ms = exec_ms;
 	st->rows = rows;
@@ -92,6 +94,10 @@ static struct db_view *make_view(void)
 		add_row(v, win, "42", "shop", "SELECT 1 /* </script><script>alert(1)</script> \"q\" \\ \n */",
 			120, 60, 120);
 		add_row(v, win, "7", "crm", NULL, 1, 30, 1000);
+		/* the agent's own, costliest of all: listed on request only */
+		add_row(v, win, "111", "shop", "SELECT dbid, userid, queryid FROM pg_stat_statements(false)",
+			50, 5000, 2000);
+		win->rows[win->n - 1].own = 1;
 	}
 	v->has_sessions = 1;
 	v->sessions_total = 9;
@@ -193,6 +199,7 @@ static void test_queries_sorts(void **state)
 	assert_string_equal(first_query(j), "SELECT pg_sleep($1)");
 	json_t *s0 = json_array_get(json_object_get(j, "statements"), 0);
 	assert_string_equal(json_string_value(json_object_get(s0, "queryid")), "-9000000000000000001");
+	assert_true(json_is_null(json_object_get(s0, "query_missing")));
 	assert_int_equal(json_integer_value(json_object_get(s0, "calls")), 5);
 	assert_true(json_real_value(json_object_get(s0, "mean_seconds")) == 0.2);
 	assert_true(json_real_value(json_object_get(s0, "baseline_mean_seconds")) == 0.04);
@@ -209,7 +216,9 @@ static void test_queries_sorts(void **state)
 	j = call(f, api_queries, rows, &status, NULL);
 	json_t *r0 = json_array_get(json_object_get(j, "statements"), 0);
 	assert_string_equal(json_string_value(json_object_get(r0, "queryid")), "7");
-	assert_true(json_is_null(json_object_get(r0, "query"))); /* text not fetched yet */
+	assert_true(json_is_null(json_object_get(r0, "query"))); /* PostgreSQL has none, */
+	assert_string_equal(json_string_value(json_object_get(r0, "query_missing")),
+			    "text dropped by pg_stat_statements"); /* and why */
 	assert_string_equal(json_string_value(json_object_get(j, "window")), "1h");
 	json_decref(j);
 	const char *temp[] = { "target", "main", "sort", "temp", NULL };
@@ -237,6 +246,60 @@ static void test_queries_filters(void **state)
 	assert_int_equal(json_array_size(json_object_get(j, "statements")), 2);
 	assert_int_equal(json_integer_value(json_object_get(j, "matched")), 3);
 	json_decref(j);
+}
+
+static void expect_400(struct fixture *f, api_fn fn, const char *const *args, const char *parameter,
+		       const char *allowed_first);
+
+static json_t *statement_of(json_t *j, size_t i)
+{
+	return json_array_get(json_object_get(j, "statements"), i);
+}
+
+/* The agent's own statements: out of the list unless include_own, always
+ * in the totals, summed apart in "own". */
+static void test_queries_own(void **state)
+{
+	struct fixture *f = *state;
+	unsigned status;
+	const char *dflt[] = { "target", "main", NULL };
+	const char *no[] = { "target", "main", "include_own", "0", NULL };
+	const char *const *without[] = { dflt, no };
+	for (size_t k = 0; k < 2; k++) {
+		json_t *j = call(f, api_queries, without[k], &status, NULL);
+		assert_int_equal(status, 200);
+		assert_false(json_boolean_value(json_object_get(j, "include_own")));
+		assert_int_equal(json_integer_value(json_object_get(j, "matched")), 3);
+		for (size_t i = 0; i < 3; i++) {
+			assert_string_not_equal(json_string_value(json_object_get(statement_of(j, i), "queryid")),
+						"111");
+			assert_false(json_boolean_value(json_object_get(statement_of(j, i), "own")));
+		}
+		json_t *totals = json_object_get(j, "totals"), *own = json_object_get(j, "own");
+		assert_int_equal(json_integer_value(json_object_get(totals, "calls")), 176);
+		assert_true(fabs(json_real_value(json_object_get(totals, "total_seconds")) - 6.09) < 1e-9);
+		assert_int_equal(json_integer_value(json_object_get(own, "statements")), 1);
+		assert_int_equal(json_integer_value(json_object_get(own, "calls")), 50);
+		assert_true(json_real_value(json_object_get(own, "total_seconds")) == 5);
+		json_decref(j);
+	}
+	const char *yes[] = { "target", "main", "include_own", "1", NULL };
+	json_t *j = call(f, api_queries, yes, &status, NULL);
+	assert_true(json_boolean_value(json_object_get(j, "include_own")));
+	assert_int_equal(json_integer_value(json_object_get(j, "matched")), 4);
+	assert_string_equal(json_string_value(json_object_get(statement_of(j, 0), "queryid")), "111");
+	assert_true(json_boolean_value(json_object_get(statement_of(j, 0), "own")));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "totals"), "calls")), 176);
+	json_decref(j);
+	/* filters apply to the agent's statements and their sums too */
+	const char *crm[] = { "target", "main", "db", "crm", "include_own", "true", NULL };
+	j = call(f, api_queries, crm, &status, NULL);
+	assert_int_equal(json_integer_value(json_object_get(j, "matched")), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "own"), "statements")), 0);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "totals"), "calls")), 1);
+	json_decref(j);
+	const char *bad[] = { "target", "main", "include_own", "maybe", NULL };
+	expect_400(f, api_queries, bad, "include_own", "0");
 }
 
 static void test_queries_hostile_text(void **state)
@@ -556,6 +619,7 @@ int main(void)
 		cmocka_unit_test(test_strndup_cleans),
 		cmocka_unit_test_setup_teardown(test_queries_sorts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queries_filters, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queries_own, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queries_hostile_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queries_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors_not_utf8, setup, teardown),

@@ -74,7 +74,9 @@ static void test_versions(void **state)
 		{ 120000, pg_sql_tables, "LIMIT $1::int", NULL },
 		{ 120000, pg_sql_tables, "pg_statio_user_tables", NULL },
 		{ 120000, pg_sql_settings, "'sync_commit_cancel_wait', 'google_dataplex.max_messages'", NULL },
-		{ 120000, pg_sql_pgss_texts, "pg_stat_statements(true) WHERE queryid = ANY($1::bigint[])", NULL },
+		{ 120000, pg_sql_pgss_texts, ", CASE WHEN queryid = ANY($1::bigint[]) THEN left(query, $2::int) END"
+					    " FROM %s.pg_stat_statements(true) WHERE queryid IS NOT NULL", NULL },
+		{ 170000, pg_sql_pgss_texts, "shared_blk_read_time + local_blk_read_time", NULL },
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -96,6 +98,11 @@ static void test_versions(void **state)
 		assert_true((pg_sql_wal(v) != NULL) == (v >= 140000));
 		assert_true((pg_sql_pgss_info(v) != NULL) == (v >= 140000));
 		assert_true((pg_sql_checkpointer(v) != NULL) == (v >= 170000));
+		/* the read with texts: the same counters, then the text */
+		const char *plain = pg_sql_pgss(v), *texts = pg_sql_pgss_texts(v);
+		size_t counters = (size_t)(strstr(plain, " FROM ") - plain);
+		assert_memory_equal(plain, texts, counters);
+		assert_memory_equal(texts + counters, ", CASE WHEN", 11);
 	}
 }
 

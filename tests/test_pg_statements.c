@@ -3,7 +3,8 @@
  * pg_stat_statements over simulated time: toplevel duplicates summed,
  * exact deltas, baselines, resets, counters going backwards, eviction and
  * re-insertion, top N + other with exact sums, monotonic series under
- * membership churn (randomized, fixed seed), windows forgetting as time
+ * membership churn (randomized, fixed seed), the agent's own statements
+ * kept apart, windows forgetting as time
  * passes, bounded memory, the table cap, and the cost of one observe.
  */
 #include "autoconfig.h"
@@ -439,6 +440,83 @@ static void test_top_50_of_2000(void **state)
 	pgss_free(p);
 }
 
+/* The agent's own statements: out of the top and of other, summed in own,
+ * flagged in the windows; a statement that becomes own leaves the top,
+ * one that stops being own competes again with its own history. */
+static void test_own_statements(void **state)
+{
+	(void)state;
+	struct pgss *p = engine(2, 0);
+	/* statement 0, the agent's, costs most; 1 and 2 are the workload's */
+	struct pgss_row r[] = { row_of(0, 100, 9000), row_of(1, 10, 500), row_of(2, 5, 100),
+				row_of(3, 1, 1) };
+	struct pgss_series *s;
+	struct pgss_stats st;
+	double own[NF];
+	int64_t t = T0;
+	r[0].own = 1;
+
+	pgss_observe(p, r, 4, t, 0); /* baselines: own gets 0's whole value */
+	size_t n = export_all(p, 2, &s);
+	assert_int_equal(n, 3);
+	assert_null(find_series(s, n, 0));
+	assert_non_null(find_series(s, n, 1));
+	assert_non_null(find_series(s, n, 2));
+	assert_true(s[2].v[PGSS_CALLS] == 1); /* other: statement 3 alone */
+	pgss_own(p, own);
+	assert_true(own[PGSS_CALLS] == 100 && own[PGSS_EXEC_MS] == 9000);
+	free(s);
+
+	/* activity: 0's delta to own, never to other; flagged in the windows */
+	r[0].v[PGSS_CALLS] += 7;
+	r[0].v[PGSS_EXEC_MS] += 70;
+	r[3].v[PGSS_CALLS] += 2;
+	pgss_observe(p, r, 4, t += 15 * SEC, 0);
+	n = export_all(p, 2, &s);
+	assert_null(find_series(s, n, 0));
+	assert_true(s[n - 1].v[PGSS_CALLS] == 3);
+	pgss_own(p, own);
+	assert_true(own[PGSS_CALLS] == 107 && own[PGSS_EXEC_MS] == 9070);
+	free(s);
+	struct pgss_window_row *w;
+	size_t nw = pgss_window(p, MIN, &w);
+	assert_int_equal(nw, 2);
+	for (size_t i = 0; i < nw; i++)
+		assert_int_equal(w[i].own, is_key(&w[i].key, 0));
+	free(w);
+	pgss_get_stats(p, &st);
+	assert_int_equal(st.own, 1);
+
+	/* statement 1, exported so far, turns out to be the agent's: it leaves
+	 * the top (its series kept out of the exposition), its growth goes to
+	 * own, 3 takes its place */
+	r[1].own = 1;
+	r[1].v[PGSS_CALLS] += 4;
+	r[1].v[PGSS_EXEC_MS] += 40;
+	pgss_observe(p, r, 4, t += 15 * SEC, 0);
+	n = export_all(p, 2, &s);
+	assert_null(find_series(s, n, 1));
+	assert_non_null(find_series(s, n, 3));
+	pgss_own(p, own);
+	assert_true(own[PGSS_CALLS] == 111);
+	pgss_get_stats(p, &st);
+	assert_true(st.unexported[PGSS_CALLS] == 10); /* 1's accumulator, kept */
+	assert_int_equal(st.own, 2);
+	free(s);
+
+	/* and is no longer the agent's: it competes again, with its history */
+	r[1].own = 0;
+	r[1].v[PGSS_CALLS] += 1;
+	r[1].v[PGSS_EXEC_MS] += 1000;
+	pgss_observe(p, r, 4, t += 15 * SEC, 0);
+	n = export_all(p, 2, &s);
+	assert_true(find_series(s, n, 1)->v[PGSS_CALLS] == 11);
+	pgss_own(p, own);
+	assert_true(own[PGSS_CALLS] == 111);
+	free(s);
+	pgss_free(p);
+}
+
 /* ---- randomized churn ---------------------------------------------------- */
 
 static uint64_t rng_next(uint64_t *x)
@@ -458,12 +536,21 @@ struct churn_case {
 	const char *name;
 	unsigned evict_pct10, reset_pct10;   /* per mille per statement / observe */
 	int steps;
+	unsigned own_every;                  /* every own_every-th statement is the agent's
+						(0: none), in turns of 50 observes */
 };
 
 static const struct churn_case churn_cases[] = {
-	{ "membership churn", 0, 0, 400 },
-	{ "churn with evictions and resets", 5, 8, 400 },
+	{ "membership churn", 0, 0, 400, 0 },
+	{ "churn with evictions and resets", 5, 8, 400, 0 },
+	{ "churn with own statements coming and going", 5, 8, 400, 7 },
 };
+
+/* Whether statement i is the agent's own at step (they change in turns). */
+static int churn_own(const struct churn_case *cc, size_t i, int step)
+{
+	return cc->own_every && i % cc->own_every == 0 && (i / cc->own_every + (size_t)step / 50) % 2 == 0;
+}
 
 /* Each statement's values live in val; every snapshot sends each present
  * statement as a toplevel pair.  total = all activity ever (baselines plus
@@ -478,7 +565,7 @@ static void run_churn(const struct churn_case *cc)
 	static int64_t last_exported[N];
 	struct pgss *p = engine(TOP, 0);
 	struct pgss_row *rows = calloc(2 * N, sizeof(*rows));
-	double total[NF] = { 0 }, window_activity = 0, other_seen[NF] = { 0 };
+	double total[NF] = { 0 }, window_activity = 0, other_seen[NF] = { 0 }, own_seen[NF] = { 0 };
 	uint64_t x = 0x5eed5eed12345ull;
 	int64_t t = T0;
 	assert_non_null(rows);
@@ -529,6 +616,7 @@ static void run_churn(const struct churn_case *cc)
 				continue;
 			struct pgss_row a, b;
 			a.key = b.key = key_of(i);
+			a.own = b.own = (unsigned char)churn_own(cc, i, step);
 			for (int f = 0; f < NF; f++) {
 				a.v[f] = (double)(int64_t)(val[i][f] / 3);
 				b.v[f] = val[i][f] - a.v[f];
@@ -554,6 +642,7 @@ static void run_churn(const struct churn_case *cc)
 			while (i + 1 < N && !is_key(&s[j].key, i))
 				i++;
 			assert_true(is_key(&s[j].key, i));
+			assert_false(churn_own(cc, i, step)); /* the agent's own are never exported */
 			int forgotten = last_exported[i] != INT64_MIN &&
 					t - last_exported[i] > 60 * MIN;
 			for (int f = 0; f < NF; f++) {
@@ -569,9 +658,17 @@ static void run_churn(const struct churn_case *cc)
 			assert_true(s[ns - 1].v[f] >= other_seen[f]);
 			other_seen[f] = s[ns - 1].v[f];
 		}
+		double own[NF];
+		pgss_own(p, own);
+		for (int f = 0; f < NF; f++) {
+			assert_true(own[f] >= own_seen[f]);
+			own_seen[f] = own[f];
+		}
 		pgss_get_stats(p, &st);
 		for (int f = 0; f < NF; f++)
-			assert_true(series_sum(s, ns, f) + st.unexported[f] == total[f]);
+			assert_true(series_sum(s, ns, f) + st.unexported[f] + own[f] == total[f]);
+		if (!cc->own_every)
+			assert_true(own[PGSS_CALLS] == 0);
 		if (!cc->evict_pct10 && !cc->reset_pct10 && t - T0 <= 60 * MIN) {
 			/* without restarts, and before anything can be forgotten:
 			 * the last exported value of every series ever exported,
@@ -603,6 +700,8 @@ static void run_churn(const struct churn_case *cc)
 		      (unsigned long long)st.evicted, st.statements, st.bucket_entries);
 	if (cc->evict_pct10)
 		assert_true(st.evicted > 0 && st.restarted_entries > 0);
+	if (cc->own_every)
+		assert_true(own_seen[PGSS_CALLS] > 0 && st.own > 0);
 	free(rows);
 	pgss_free(p);
 }
@@ -877,6 +976,7 @@ int main(void)
 		cmocka_unit_test(test_restarts),
 		cmocka_unit_test(test_leave_return_forget),
 		cmocka_unit_test(test_top_50_of_2000),
+		cmocka_unit_test(test_own_statements),
 		cmocka_unit_test(test_churn),
 		cmocka_unit_test(test_windows_over_time),
 		cmocka_unit_test(test_memory_bounded),

@@ -3,7 +3,7 @@
  * line (defaults, both value forms, every refusal), the choice of target
  * and window from /api/targets, the URLs asked, and the table rendered
  * from /api/queries answers in tests/data/top: columns, the baseline mark,
- * nulls, widths from 20 to 300 columns, the row cap, and a hostile query
+ * the agent's own statements, nulls, widths from 20 to 300 columns, the row cap, and a hostile query
  * text (newlines, tabs, ANSI escapes, an OSC title, C1 controls, a bidi
  * override, quotes, backslashes, multi-byte UTF-8) that must come out as
  * one line of printable text.  Error answers become one-line messages.
@@ -145,6 +145,7 @@ static void test_args_defaults(void **state)
 	assert_string_equal(o.sort, "total");
 	assert_int_equal(o.limit, 50);
 	assert_int_equal(o.once, 0);
+	assert_int_equal(o.include_own, 0);
 	assert_true(o.interval == 0);
 }
 
@@ -154,7 +155,7 @@ static void test_args_all(void **state)
 	char err[256];
 	assert_int_equal(parse(&o, err, sizeof(err), "--url", "https://db1.example:9930//",
 			       "--target", "main", "--window=1h", "--sort", "mean", "--limit=7",
-			       "--once", "--interval", "2.5", NULL),
+			       "--once", "--interval", "2.5", "--include-own", NULL),
 			 TOP_ARGS_OK);
 	assert_int_equal(o.url_len, strlen("https://db1.example:9930"));
 	assert_memory_equal(o.url, "https://db1.example:9930", o.url_len);
@@ -163,6 +164,7 @@ static void test_args_all(void **state)
 	assert_string_equal(o.sort, "mean");
 	assert_int_equal(o.limit, 7);
 	assert_int_equal(o.once, 1);
+	assert_int_equal(o.include_own, 1);
 	assert_true(o.interval == 2.5);
 
 	/* every sort key, the last occurrence wins */
@@ -212,6 +214,7 @@ static void test_args_refused(void **state)
 		{ { "--sort-by=x" }, "unknown option '--sort-by'" },
 		{ { "--sort" }, "--sort needs a value" },
 		{ { "--once=yes" }, "--once takes no value" },
+		{ { "--include-own=1" }, "--include-own takes no value" },
 		{ { "main" }, "unexpected argument 'main'" },
 		{ { "-x" }, "unexpected argument '-x'" },
 		{ { "--" }, "unexpected argument '--'" },
@@ -235,7 +238,7 @@ static void test_usage(void **state)
 	fclose(f);
 	assert_contains(text, "Usage: dbpulse top");
 	const char *options[] = { "--url", "--target", "--window", "--sort", "--limit", "--once",
-				  "--interval", "--help" };
+				  "--interval", "--include-own", "--help" };
 	for (size_t i = 0; i < ARRAY_LEN(options); i++)
 		assert_contains(text, options[i]);
 	free(text);
@@ -399,6 +402,11 @@ static void test_urls(void **state)
 	top_queries_url(&o, &t, &url);
 	assert_string_equal(buf_str(&url), "http://db1:9930/api/queries?target=reporting%20db%26x%3D1%2F%C3%A9"
 					   "&sort=io&limit=20");
+	o.include_own = 1;
+	buf_reset(&url);
+	top_queries_url(&o, &t, &url);
+	assert_string_equal(buf_str(&url), "http://db1:9930/api/queries?target=reporting%20db%26x%3D1%2F%C3%A9"
+					   "&sort=io&limit=20&include_own=1");
 	buf_release(&url);
 }
 
@@ -461,6 +469,29 @@ static void test_render_table(void **state)
 	/* without /api/targets: no state */
 	render_fixture(NULL, "queries.json", 160, 0, &out);
 	assert_memory_equal(out.data, "main  window 5m", 15);
+	buf_release(&out);
+}
+
+/* The agent's own statements: their part of the totals in the summary,
+ * marked [agent] when listed; a statement PostgreSQL has no text for says
+ * why. */
+static void test_render_own(void **state)
+{
+	struct buf out;
+	render_fixture(NULL, "queries-own.json", 160, 0, &out);
+	char *lines[8];
+	size_t n = split_lines(out.data, lines, ARRAY_LEN(lines));
+	assert_int_equal(n, 2 + 3);
+	assert_string_equal(lines[0], "main  window 1m (baseline 1h)  sort total  3 statements, 61 calls, "
+				      "501ms total (agent 20 calls, 12.0ms, listed)  collected "
+				      "2026-12-01T19:20:00.123Z");
+	assert_contains(lines[2], "bob     SELECT pg_sleep($1)");
+	assert_contains(lines[3], "dbpulse [agent] SELECT dbid, userid");
+	assert_contains(lines[4], "bob     [queryid 77: text dropped by pg_stat_statements]");
+	buf_release(&out);
+	/* an answer without "own" (an older agent): the summary as before */
+	render_fixture(NULL, "queries.json", 160, 0, &out);
+	assert_null(strstr(out.data, "agent"));
 	buf_release(&out);
 }
 
@@ -628,6 +659,7 @@ int main(void)
 		cmocka_unit_test(test_urls),
 		cmocka_unit_test(test_http_error),
 		cmocka_unit_test(test_render_table),
+		cmocka_unit_test(test_render_own),
 		cmocka_unit_test(test_render_narrow),
 		cmocka_unit_test(test_render_target_state),
 		cmocka_unit_test(test_render_widths),

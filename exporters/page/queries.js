@@ -1,7 +1,8 @@
 // queries.js -- the DBA page's logic: reads api/targets, api/queries, api/activity and api/slowlog
 // (pools.js draws the PgBouncer pools from the same api/targets answer),
 // draws them with createElement/textContent only (every string from the API is user data), keeps
-// target/window/sort in location.hash and refreshes every interval_seconds of the selected target.
+// target/window/sort (and whether the agent's own statements are listed) in location.hash and
+// refreshes every interval_seconds of the selected target.
 (function () {
   'use strict';
 
@@ -20,7 +21,7 @@
   var $ = function (id) { return document.getElementById(id); };
   var ui = {};
 
-  var state = { target: null, window: null, sort: 'total' };
+  var state = { target: null, window: null, sort: 'total', own: false };
   var targets = [];              // postgres and redis targets from api/targets
   var targetsSignature = '';
   var lastStatements = null;     // last api/queries answer drawn
@@ -148,7 +149,8 @@
     return {
       target: p.get('target') || null,
       window: p.get('window') || null,
-      sort: SORTS.indexOf(sort) >= 0 ? sort : 'total'
+      sort: SORTS.indexOf(sort) >= 0 ? sort : 'total',
+      own: p.get('own') === '1'
     };
   }
 
@@ -158,6 +160,7 @@
     var t = currentTarget();
     if (state.window && t && t.kind === 'postgres') p.set('window', state.window);
     p.set('sort', state.sort);
+    if (state.own) p.set('own', '1');
     var h = '#' + p.toString();
     if (location.hash !== h) history.replaceState(null, '', h);
   }
@@ -317,10 +320,20 @@
     return m / b;
   }
 
+  // why a statement has no text (the API's query_missing)
+  var MISSING_WHY = {
+    'text not fetched yet': 'dbpulse reads a new statement\'s text with its next collection',
+    'text dropped by pg_stat_statements': 'pg_stat_statements has no text for it any more: its entry was evicted or reset',
+    'no privilege': 'the agent\'s role may not read this statement\'s text (pg_read_all_stats)'
+  };
+  function missingText(s) { return str(s.query_missing) || 'text not fetched yet'; }
+  function missingWhy(s) { return MISSING_WHY[missingText(s)] || null; }
+
   function queryCell(s, placeholder, why) {
     var q = str(s.query);
-    if (q === null) return el('td', { className: 'query pending', title: why }, placeholder);
-    return el('td', { className: 'query', title: clip(q, 1000) }, q);
+    var mark = s.own === true ? el('span', { className: 'own-mark', title: 'a statement dbpulse runs itself' }, 'dbpulse') : null;
+    if (q === null) return el('td', { className: 'query pending', title: why }, mark, placeholder);
+    return el('td', { className: 'query', title: clip(q, 1000) }, mark, q);
   }
 
   function statementRow(s, index, data) {
@@ -332,7 +345,7 @@
     STATEMENT_COLUMNS.forEach(function (c) {
       var key = c[0], td;
       switch (key) {
-        case 'query': td = queryCell(s, '(text not fetched yet)', 'the agent fetches statement texts at most once a minute'); break;
+        case 'query': td = queryCell(s, '(' + missingText(s) + ')', missingWhy(s)); break;
         case 'datname': case 'user': td = el('td', { className: 'text' }, str(s[key]) === null ? '—' : s[key]); break;
         case 'calls': td = el('td', { title: fmtExact(s.calls) }, fmtCount(s.calls)); break;
         case 'calls_per_second': td = el('td', null, fmtFloat(s.calls_per_second)); break;
@@ -403,10 +416,16 @@
     setText(ui.baselineHead, bw ? 'vs ' + bw : 'vs baseline');
 
     var totals = data.totals || {};
+    var own = data.own || {};
     var parts = [];
     parts.push(fmtCount(data.matched) + ' statement' + (data.matched === 1 ? '' : 's'));
     parts.push(fmtCount(totals.calls) + ' calls');
     parts.push(fmtDuration(totals.total_seconds) + ' total');
+    // the totals are the server's: dbpulse's own statements count in them, listed or not
+    if (num(own.statements) > 0) {
+      parts.push('dbpulse\'s own ' + fmtCount(own.calls) + ' calls, ' + fmtDuration(own.total_seconds) +
+        (data.include_own === true ? ' (listed)' : ' (in the totals, not listed)'));
+    }
     if (typeof data.window === 'string') parts.push('over ' + data.window);
     if (num(data.matched) !== null && data.matched > list.length) parts.push('top ' + list.length + ' by ' + (SORT_NAMES[data.sort] || data.sort));
     else parts.push('by ' + (SORT_NAMES[data.sort] || data.sort));
@@ -414,6 +433,7 @@
 
     ui.statements.dataset.window = str(data.window) || '';
     ui.statements.dataset.sort = str(data.sort) || '';
+    ui.statements.dataset.own = String(data.include_own === true);
     ui.statements.setAttribute('aria-busy', 'false');
     ui.statementsPanel.classList.remove('stale');
 
@@ -441,10 +461,10 @@
     selectedQueryId = str(s.queryid) || String(s.queryid);
     var data = lastStatements || {};
     var q = str(s.query);
-    setText(ui.detailQuery, q === null ? '(the agent has not fetched this statement\'s text yet)' : q);
+    setText(ui.detailQuery, q === null ? '(' + missingText(s) + ': ' + (missingWhy(s) || '') + ')' : q);
     ui.detailQuery.classList.toggle('pending', q === null);
     setText(ui.detailId, 'queryid ' + selectedQueryId);
-    setText(ui.detailNote, '');
+    setText(ui.detailNote, s.own === true ? '(run by dbpulse itself to watch the server)' : '');
 
     var totals = data.totals || {};
     var share = num(totals.total_seconds) && num(s.total_seconds) !== null ? s.total_seconds / totals.total_seconds : null;
@@ -663,9 +683,12 @@
       }
       if (t.kind === 'postgres') {
         if (ui.statements.dataset.window !== state.window || ui.statements.dataset.sort !== state.sort ||
-            ui.statements.dataset.target !== t.name) ui.statements.setAttribute('aria-busy', 'true');
+            ui.statements.dataset.target !== t.name || ui.statements.dataset.own !== String(state.own)) {
+          ui.statements.setAttribute('aria-busy', 'true');
+        }
         return Promise.all([
-          fetchJSON('api/queries', { target: t.name, window: state.window, sort: state.sort, limit: LIMIT }, ctl.signal)
+          fetchJSON('api/queries', { target: t.name, window: state.window, sort: state.sort, limit: LIMIT,
+            include_own: state.own ? 1 : null }, ctl.signal)
             .then(function (d) {
               if (ctl.signal.aborted) return;
               renderStatements(d || {});
@@ -713,7 +736,7 @@
     [ui.statementsBody, ui.sessionsBody, ui.slowlogBody].forEach(function (b) { b.replaceChildren(); });
     [ui.statementsSummary, ui.activitySummary, ui.slowlogSummary].forEach(function (p) { setText(p, ''); });
     [ui.statements, ui.sessions, ui.slowlogTable].forEach(function (t) {
-      delete t.dataset.target; delete t.dataset.window; delete t.dataset.sort;
+      delete t.dataset.target; delete t.dataset.window; delete t.dataset.sort; delete t.dataset.own;
       t.setAttribute('aria-busy', 'true');
     });
   }
@@ -734,6 +757,13 @@
       if (!b || b.dataset.window === state.window) return;
       state.window = b.dataset.window;
       applyTarget();
+      refresh();
+    });
+
+    ui.includeOwn.addEventListener('change', function () {
+      if (ui.includeOwn.checked === state.own) return;
+      state.own = ui.includeOwn.checked;
+      writeHash();
       refresh();
     });
 
@@ -779,9 +809,10 @@
 
     window.addEventListener('hashchange', function () {
       var h = readHash();
-      if (h.target === state.target && h.window === state.window && h.sort === state.sort) return;
+      if (h.target === state.target && h.window === state.window && h.sort === state.sort && h.own === state.own) return;
       if (h.target !== state.target) clearPanels();
-      state = { target: h.target || state.target, window: h.window, sort: h.sort };
+      state = { target: h.target || state.target, window: h.window, sort: h.sort, own: h.own };
+      ui.includeOwn.checked = state.own;
       refresh();
     });
 
@@ -793,7 +824,7 @@
   function init() {
     ui = {
       target: $('target'), targetState: $('target-state'), status: $('status'),
-      windows: $('windows'),
+      windows: $('windows'), includeOwn: $('include-own'),
       statementsPanel: $('statements-panel'), statements: $('statements'),
       statementsBody: $('statements').tBodies[0], statementsSummary: $('statements-summary'),
       baselineHead: $('baseline-head'),
@@ -805,6 +836,7 @@
       slowlogSummary: $('slowlog-summary')
     };
     state = readHash();
+    ui.includeOwn.checked = state.own;
     drawSortHeaders();
     bind();
     refresh();

@@ -3,8 +3,9 @@
  * api.c api_targets, api_queries, api_activity, api_slowlog, with
  * http_arg of exporters/http.c) over a store holding a PostgreSQL
  * target with statements and sessions, a Redis target that is down and
- * one not collected yet, as tests/test_api.c sets it up.  The parameters
- * come straight from the request's URL.
+ * one not collected yet, as tests/test_api.c sets it up (one statement
+ * is the agent's own).  The parameters come straight from the request's
+ * URL.
  *
  * Input: the query string, "name=value&name=value..." (NUL bytes allowed
  * in the input cut a value short, as a decoded %00 would).
@@ -62,10 +63,12 @@ static struct db_view *make_view(void)
 		win->window_ms = w ? 3600000 : 60000;
 		snprintf(win->name, sizeof(win->name), "%s", names[w]);
 		win->covered_seconds = w ? 600 : 60;
-		win->rows = view_alloc(&v->arena, 3 * sizeof(*win->rows));
+		win->rows = view_alloc(&v->arena, 4 * sizeof(*win->rows));
 		add_row(v, win, "-9000000000000000001", "shop", "SELECT pg_sleep($1)", 5, 1000);
 		add_row(v, win, "42", "shop", "SELECT 1 /* </script> \"q\" \\ \n */", 120, 60);
 		add_row(v, win, "7", "crm", NULL, 0, 30);
+		add_row(v, win, "8", "shop", "SELECT dbid FROM pg_stat_statements(false)", 9, 40);
+		win->rows[win->n - 1].own = 1; /* the agent's: include_own=1 lists it */
 	}
 	v->has_sessions = 1;
 	v->sessions_total = 3;

@@ -15,8 +15,8 @@ redis_require
 
 pg_start || { not_ok "PostgreSQL starts"; done_testing; }
 redis_start || { not_ok "Redis starts"; done_testing; }
-# the agent's own queries stay out of pg_stat_statements
-pg_sql "ALTER ROLE dbpulse SET pg_stat_statements.track = 'none'" >/dev/null
+# pg_stat_statements tracks the agent's own statements too (pg_lib.sh:
+# track = all): the agent must tell them apart
 export PGTEST_PASSWORD="$PG_PASSWORD" REDISTEST_PASSWORD="$REDIS_DBPULSE_PASSWORD"
 
 # a receiver for the regression rule's notifications
@@ -28,7 +28,9 @@ for _ in $(seq 1 50); do [ -s "$TMP/hook.port" ] && break; sleep 0.1; done
 : >>"$TMP/hook.log"
 
 host_config "$TMP/agent.ini"
-pg_target_section >>"$TMP/agent.ini"
+# sizes and settings every 5 minutes, as by default: texts must not wait for
+# them (they once came at most once a minute, or every slow_interval)
+pg_target_section | sed 's/^slow_interval = .*/slow_interval = 5m/' >>"$TMP/agent.ini"
 cat >>"$TMP/agent.ini" <<EOF
 statements_windows = 3s, 1m
 statements_top = 2
@@ -68,6 +70,47 @@ check "and the Redis target with its slow log" \
 	test "$(py '[(t["kind"], t["up"], t["views"]) for t in j["targets"] if t["name"] == "cache"]')" = \
 	"[('redis', True, ['slowlog'])]"
 check "and the host" test "$(py '[t["interval_seconds"] for t in j["targets"] if t["kind"] == "host"]')" = "[1]"
+
+# ---- a quiet database: only the agent runs statements
+wait_cycles 3
+own_calls() { metric_value 'dbpulse_pg_own_statement_calls_total{target="main"}'; }
+own_seconds() { metric_value 'dbpulse_pg_own_statement_seconds_total{target="main"}'; }
+calls0=$(own_calls) seconds0=$(own_seconds)
+get '/api/queries?target=main&window=1m&limit=1000'
+check "a quiet database: /api/queries lists none of the agent's statements" \
+	test "$(py '(j["matched"], [s["query"] for s in j["statements"]])')" = "(0, [])" ||
+	diag "$(py '[(s["user"], (s["query"] or "")[:60]) for s in j["statements"]]')"
+check "its totals count them all the same (the server's totals), and say how much is the agent's" \
+	test "$(py 'j["own"]["statements"] >= 10 and j["own"]["calls"] == j["totals"]["calls"] > 0 and j["include_own"] is False')" = True ||
+	diag "$(py '(j["totals"], j.get("own"))')"
+get '/api/queries?target=main&window=1m&limit=1000&include_own=1'
+check "include_own=1 lists them, each marked own, its pg_stat_statements read among them" \
+	test "$(py 'len(j["statements"]) >= 10 and all(s["own"] and s["user"] == "dbpulse" for s in j["statements"]) and any((s["query"] or "").startswith("SELECT dbid, userid, queryid, calls") for s in j["statements"])')" = True ||
+	diag "$(py '[(s["user"], s.get("own"), (s["query"] or "")[:60]) for s in j["statements"]]')"
+"$DBPULSE" top --once --url "$URL" --target main --window 1m >"$TMP/top-quiet.out" 2>&1
+check "dbpulse top shows none of them" sh -c "! grep -qE 'dbpulse +(\[agent\] )?SELECT|pg_stat_statements\(' '$TMP/top-quiet.out'" ||
+	diag "$(cat "$TMP/top-quiet.out")"
+"$DBPULSE" top --once --url "$URL" --target main --window 1m --include-own >"$TMP/top-own.out" 2>&1
+check "dbpulse top --include-own lists them, marked [agent]" grep -q 'dbpulse *\[agent\] SELECT' "$TMP/top-own.out" ||
+	diag "$(cat "$TMP/top-own.out")"
+wait_cycles 2
+check "dbpulse_pg_own_statement_calls_total rises ($calls0 -> $(own_calls))" \
+	awk -v a="$calls0" -v b="$(own_calls)" 'BEGIN { exit !(a > 0 && b > a) }'
+check "dbpulse_pg_own_statement_seconds_total rises ($seconds0 -> $(own_seconds))" \
+	awk -v a="$seconds0" -v b="$(own_seconds)" 'BEGIN { exit !(a > 0 && b > a) }'
+scrape >"$TMP/quiet.metrics"
+# (the superuser's queries of the test stay out of pg_stat_statements)
+quiet_sql() { PGOPTIONS="-c pg_stat_statements.track=none" pg_sql "$1"; }
+others=$(quiet_sql "SELECT sum(calls) FROM pg_stat_statements WHERE userid <> 'dbpulse'::regrole")
+series=$(awk '/^pg_stat_statements_calls_total\{/ { s += $NF } END { printf "%.0f", s }' "$TMP/quiet.metrics")
+check "the agent's statements are in no pg_stat_statements_* series, not even queryid=\"other\": they add up to the others' calls ($series = $others)" \
+	test "$series" = "$others" -a "$(grep -c '^pg_stat_statements_calls_total{.*user="dbpulse"' "$TMP/quiet.metrics")" = 0 ||
+	diag "$(grep '^pg_stat_statements_calls_total' "$TMP/quiet.metrics")"
+if [ -n "$PROMTOOL" ]; then
+	check "the own-statement families are promtool-clean" promtool_clean "$TMP/quiet.metrics"
+else
+	skip "the own-statement families are promtool-clean" "promtool is not installed"
+fi
 
 # ---- a slow statement, run a known number of times, and cheap ones
 hostile='</script><script>alert(1)</script> "dq" '"'"'q'"'"' back\slash
@@ -228,12 +271,42 @@ check "and its description carries the statement's text (queryText)" \
 	test "$(note 'a["annotations"]["description"]')" = 'SELECT pg_sleep($1), $2 AS dba_regress' ||
 	diag "$(note 'a["annotations"]')"
 
+# ---- a statement that appears right after the agent read texts
+has_text() { # has_text MARKER: /api/queries shows the statement's text
+	get '/api/queries?target=main&window=1m&limit=1000' &&
+		[ "$(py '[s for s in j["statements"] if sys.argv[2] in (s["query"] or "")] != []' "$1")" = True ]
+}
+listed() { # listed QUERYID: /api/queries lists the statement, with its text or not
+	get '/api/queries?target=main&window=1m&limit=1000' &&
+		[ "$(py '[s for s in j["statements"] if s["queryid"] == sys.argv[2]] != []' "$1")" = True ]
+}
+pg_sql "SELECT count(*) AS dba_shape_a FROM dba_t WHERE id < 3" >/dev/null
+check "a new statement gets its text" wait_for 75 has_text dba_shape_a
+# the agent has just read texts: now a shape it has never seen
+pg_sql "SELECT count(*) AS dba_shape_b FROM dba_t WHERE id > 7" >/dev/null
+new_qid=$(quiet_sql "SELECT queryid FROM pg_stat_statements WHERE query LIKE '%dba_shape_b%' LIMIT 1")
+check "the statement run right after is listed" wait_for 10 listed "$new_qid"
+at "statement $new_qid listed: $(py '[s["query_missing"] for s in j["statements"] if s["queryid"] == sys.argv[2]]' "$new_qid")"
+wait_cycles 2
+get '/api/queries?target=main&window=1m&limit=1000'
+check "after its second cycle in /api/queries it has its text" \
+	test "$(py '[(s["query"], s["query_missing"]) for s in j["statements"] if s["queryid"] == sys.argv[2]]' "$new_qid")" = \
+	"[('SELECT count(*) AS dba_shape_b FROM dba_t WHERE id > \$1', None)]" ||
+	diag "$(py '[s for s in j["statements"] if s["queryid"] == sys.argv[2]]' "$new_qid")"
+check "no statement listed is without its text" \
+	test "$(py '[(s["queryid"], s["query_missing"]) for s in j["statements"] if s["query"] is None]')" = "[]"
+"$DBPULSE" top --once --url "$URL" --target main --window 1m >"$TMP/top-new.out" 2>&1
+check "dbpulse top --once shows its text" grep -qF 'SELECT count(*) AS dba_shape_b FROM dba_t WHERE id > $1' "$TMP/top-new.out" ||
+	diag "$(cat "$TMP/top-new.out")"
+check "and no statement waiting for one" sh -c "! grep -q 'text not fetched yet' '$TMP/top-new.out'"
+
 # ---- the page in a real browser (Chromium + playwright-core, when installed)
 if [ -n "${DBPULSE_BROWSER_DIR:-}" ] && [ -x "${CHROMIUM:-/usr/bin/chromium}" ] &&
 	[ -d "$DBPULSE_BROWSER_DIR/node_modules/playwright-core" ]; then
 	cp "$top_srcdir/tests/integration/page_check.mjs" "$DBPULSE_BROWSER_DIR/page_check.mjs"
 	shot=$top_builddir/queries-page.png
-	(cd "$DBPULSE_BROWSER_DIR" && node page_check.mjs "$URL/queries#target=main&window=1m" \
+	(cd "$DBPULSE_BROWSER_DIR" && NEW_QUERYID=$new_qid NEW_TEXT='AS dba_shape_b FROM dba_t' \
+		node page_check.mjs "$URL/queries#target=main&window=1m" \
 		pg_sleep 'alert(1)</script>' "$shot" cache) >"$TMP/browser.out" 2>&1
 	rc=$?
 	sed 's/^/# browser: /' "$TMP/browser.out"

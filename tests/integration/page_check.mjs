@@ -1,6 +1,7 @@
 // page_check.mjs -- drives the DBA page (/queries) in headless Chromium through playwright-core and
-// prints TAP: rows load, sorting, window tabs, hostile query text shown as text (no XSS), the detail
-// panel, sessions, the Redis slow log, the CSP header, and a full-page screenshot.
+// prints TAP: rows load, sorting, window tabs, the toggle of dbpulse's own statements, hostile query
+// text shown as text (no XSS), the detail panel, sessions, the Redis slow log, the CSP header, and a
+// full-page screenshot.
 //
 // usage: node page_check.mjs URL EXPECT_FIRST_SUBSTRING HOSTILE_SUBSTRING SCREENSHOT_PATH [REDIS_TARGET]
 //   URL                     the page, e.g. http://127.0.0.1:9930/queries#target=main
@@ -8,7 +9,9 @@
 //   HOSTILE_SUBSTRING       e.g. '</script><script>alert(1)</script>': must show as text, never run
 //   SCREENSHOT_PATH         where the full-page PNG goes
 //   REDIS_TARGET            optional: a redis target whose slow log has at least one entry
-// env: CHROMIUM (default /usr/bin/chromium), VIEWPORT (default 1280x800), COLOR_SCHEME (light|dark).
+// env: CHROMIUM (default /usr/bin/chromium), VIEWPORT (default 1280x800), COLOR_SCHEME (light|dark),
+//      NEW_QUERYID and NEW_TEXT: a statement that must show a text containing NEW_TEXT at once
+//      (one the agent saw for the first time a few seconds before).
 // Needs the npm package playwright-core (no browser download): run it where 'playwright-core'
 // resolves from this file's folder, or from the current directory (cwd/node_modules, NODE_PATH).
 // Exit 0 when every check passed, 1 otherwise, 2 on a usage error.
@@ -162,14 +165,32 @@ try {
     return `${await page.locator(rows).count()} rows, target ${initialTarget}, in ${Date.now() - t0} ms`;
   }, { needsPage: false });
 
+  // 1b
+  const newId = process.env.NEW_QUERYID, newText = process.env.NEW_TEXT;
+  if (newId && newText) {
+    await step(`the statement ${newId}, seen a few seconds ago, shows its text`, async () => {
+      const row = page.locator(`${rows}[data-queryid="${newId}"] td.query`);
+      const t0 = Date.now();
+      await page.waitForFunction(([id, text]) => {
+        const td = document.querySelector(`#statements tbody tr[data-queryid="${id}"] td.query`);
+        return td !== null && td.textContent.includes(text);
+      }, [newId, newText], { timeout: WAIT }).catch(async () => {
+        throw new CheckFailed('its row shows: ' + ((await row.count()) ? await row.first().textContent() : '(no row)'));
+      });
+      return `after ${Date.now() - t0} ms`;
+    });
+  } else {
+    skip('a statement seen a few seconds ago shows its text', 'NEW_QUERYID and NEW_TEXT not given');
+  }
+
   // 2
   await step(`sorted by mean, the first statement contains ${JSON.stringify(expectFirst)}`, async () => {
     await page.click('th[data-sort="mean"]');
     await rendered({ sort: 'mean' });
     assert(await page.locator('th[data-sort="mean"]').evaluate((th) => th.classList.contains('sorted')),
       'th[data-sort="mean"] is not marked sorted');
-    // a statement's text may come a refresh later than its figures (the agent fetches texts
-    // at most once a minute): give the page's own refreshes a chance
+    // a statement's text may come a refresh later than its figures (the agent reads it in the
+    // cycle after the statement appears): give the page's own refreshes a chance
     await page.waitForFunction((x) => {
       const td = document.querySelector('#statements tbody tr[data-queryid] td.query');
       return td !== null && td.textContent.includes(x);
@@ -200,6 +221,27 @@ try {
     await rendered({ sort: 'calls' });
     const sorted = await page.$$eval('#statements th.sorted', (ths) => ths.map((th) => th.dataset.sort));
     assert(sorted.length === 1 && sorted[0] === 'calls', 'sorted headers: ' + JSON.stringify(sorted));
+  });
+
+  // 4b
+  await step("the toggle of dbpulse's own statements lists them, marked, and hides them again", async () => {
+    const box = page.locator('#include-own');
+    const marked = rows + ' .own-mark';
+    assert(!(await box.isChecked()), '#include-own starts checked');
+    assert((await page.locator(marked).count()) === 0, 'statements marked as dbpulse\'s while the toggle is off');
+    const summary = (await page.textContent('#statements-summary')) ?? '';
+    assert(summary.includes("dbpulse's own") && summary.includes('in the totals'),
+      'the summary does not say that the totals count dbpulse\'s own statements: ' + summary);
+    await box.check();
+    await rendered({ own: 'true' });
+    await page.waitForSelector(marked, { timeout: WAIT });
+    const hash = new URLSearchParams(new URL(page.url()).hash.slice(1));
+    assert(hash.get('own') === '1', 'own=1 is not in the URL: ' + page.url());
+    const n = await page.locator(marked).count();
+    await box.uncheck();
+    await rendered({ own: 'false' });
+    assert((await page.locator(marked).count()) === 0, 'statements still marked after the toggle went off');
+    return `${n} of them listed`;
   });
 
   // 5
