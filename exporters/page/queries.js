@@ -605,7 +605,9 @@
       tr.appendChild(el('td', { className: 'time', title: d ? d.toISOString() : null }, d ? localDateTime(d) : '—'));
       tr.appendChild(el('td', { className: 'num' }, fmtDuration(e.duration_seconds)));
       var cmd = str(e.command);
-      tr.appendChild(el('td', { className: 'query', title: cmd === null ? null : clip(cmd, 1000) }, cmd === null ? '—' : cmd));
+      var mark = e.own === true ? el('span', { className: 'own-mark', title: 'a command dbpulse sends itself' }, 'dbpulse') : null;
+      if (e.own === true) tr.dataset.own = 'true';
+      tr.appendChild(el('td', { className: 'query', title: cmd === null ? null : clip(cmd, 1000) }, mark, cmd === null ? '—' : cmd));
       tr.appendChild(el('td', { className: 'clip', title: str(e.client) }, str(e.client) || '—'));
       tr.appendChild(el('td', { className: 'clip', title: str(e.client_name) }, str(e.client_name) || '—'));
       frag.appendChild(tr);
@@ -617,6 +619,8 @@
     var parts = [list.length + ' entr' + (list.length === 1 ? 'y' : 'ies') + ', newest first'];
     var slowest = list.reduce(function (m, e) { return num(e.duration_seconds) !== null && e.duration_seconds > m ? e.duration_seconds : m; }, 0);
     if (list.length) parts.push('slowest ' + fmtDuration(slowest));
+    var own = list.filter(function (e) { return e.own === true; }).length;
+    parts.push(state.own ? own + ' of them dbpulse\'s own' : 'dbpulse\'s own commands left out');
     setText(ui.slowlogSummary, parts.join(' · '));
     ui.slowlog.classList.remove('stale');
   }
@@ -703,11 +707,12 @@
             }).catch(note('sessions', ui.activity))
         ]);
       }
-      return fetchJSON('api/slowlog', { target: t.name }, ctl.signal)
+      return fetchJSON('api/slowlog', { target: t.name, include_own: state.own ? 1 : null }, ctl.signal)
         .then(function (d) {
           if (ctl.signal.aborted) return;
           renderSlowlog(d);
           ui.slowlogTable.dataset.target = t.name;
+          ui.slowlogTable.dataset.own = String(state.own);
           collectedAt = t.last_collect;
         }).catch(note('slow log', ui.slowlog));
     });
@@ -760,11 +765,15 @@
       refresh();
     });
 
-    ui.includeOwn.addEventListener('change', function () {
-      if (ui.includeOwn.checked === state.own) return;
-      state.own = ui.includeOwn.checked;
-      writeHash();
-      refresh();
+    // one switch, shown on the statements and on the slow log
+    [ui.includeOwn, ui.includeOwnSlowlog].forEach(function (box) {
+      box.addEventListener('change', function () {
+        if (box.checked === state.own) return;
+        state.own = box.checked;
+        ui.includeOwn.checked = ui.includeOwnSlowlog.checked = state.own;
+        writeHash();
+        refresh();
+      });
     });
 
     ui.statements.tHead.addEventListener('click', function (ev) {
@@ -812,7 +821,7 @@
       if (h.target === state.target && h.window === state.window && h.sort === state.sort && h.own === state.own) return;
       if (h.target !== state.target) clearPanels();
       state = { target: h.target || state.target, window: h.window, sort: h.sort, own: h.own };
-      ui.includeOwn.checked = state.own;
+      ui.includeOwn.checked = ui.includeOwnSlowlog.checked = state.own;
       refresh();
     });
 
@@ -824,7 +833,7 @@
   function init() {
     ui = {
       target: $('target'), targetState: $('target-state'), status: $('status'),
-      windows: $('windows'), includeOwn: $('include-own'),
+      windows: $('windows'), includeOwn: $('include-own'), includeOwnSlowlog: $('include-own-slowlog'),
       statementsPanel: $('statements-panel'), statements: $('statements'),
       statementsBody: $('statements').tBodies[0], statementsSummary: $('statements-summary'),
       baselineHead: $('baseline-head'),
@@ -836,7 +845,7 @@
       slowlogSummary: $('slowlog-summary')
     };
     state = readHash();
-    ui.includeOwn.checked = state.own;
+    ui.includeOwn.checked = ui.includeOwnSlowlog.checked = state.own;
     drawSortHeaders();
     bind();
     refresh();

@@ -227,6 +227,18 @@ redis_cli DEBUG SLEEP 0.05 >/dev/null
 slow_seen() { get "/api/slowlog?target=cache" && [ "$(py '[e["command"] for e in j if e["command"].startswith("DEBUG SLEEP")][:1]')" = "['DEBUG SLEEP 0.05']" ]; }
 check "/api/slowlog shows DEBUG SLEEP 0.05" wait_for 10 slow_seen || diag "$(cat "$TMP/body")"
 check "with its duration" test "$(py '[e["duration_seconds"] >= 0.05 for e in j if e["command"].startswith("DEBUG")][0]')" = True
+# every command logged for two cycles: the agent's own among them
+redis_cli CONFIG SET slowlog-log-slower-than 0 >/dev/null
+wait_cycles 2
+redis_cli CONFIG SET slowlog-log-slower-than 10000 >/dev/null
+get "/api/slowlog?target=cache&include_own=1"
+check "include_own=1 lists the agent's own commands, marked own" \
+	test "$(py 'sorted({(e["client_name"], e["own"]) for e in j if e["own"] or e["client_name"] == "dbpulse"})')" = "[('dbpulse', True)]" ||
+	diag "$(py '[(e["command"][:30], e["client_name"], e["own"]) for e in j]')"
+get "/api/slowlog?target=cache"
+check "/api/slowlog leaves them out by default, DEBUG SLEEP still there" \
+	test "$(py '([e for e in j if e["own"] or e["client_name"] == "dbpulse"], [e["command"] for e in j if e["command"].startswith("DEBUG SLEEP")][:1])')" = "([], ['DEBUG SLEEP 0.05'])" ||
+	diag "$(py '[(e["command"][:30], e["client_name"], e["own"]) for e in j]')"
 
 # ---- the page: headers, and what it is made of
 curl -sS -D "$TMP/headers" -o "$TMP/page" "$URL/queries"

@@ -313,6 +313,26 @@ try {
       assert(!(await page.isVisible('#statements')), '#statements is still visible for a redis target');
       return `${await page.locator('#slowlog tbody tr[data-slowlog-id]').count()} entries`;
     });
+    // 8b
+    await step('the slow log\'s "dbpulse\'s own" toggle lists the agent\'s commands, marked, and hides them again', async () => {
+      const own = '#slowlog tbody tr[data-own="true"]';
+      assert(await page.locator(own).count() === 0, 'the agent\'s commands are listed before the toggle');
+      await page.check('#include-own-slowlog');
+      await page.waitForFunction((sel) => document.querySelector('#slowlog-table').dataset.own === 'true' &&
+        document.querySelector(sel) !== null, own, { timeout: WAIT }).catch(() => {
+        throw new CheckFailed('no entry of the agent shown with the toggle on');
+      });
+      const n = await page.locator(own).count();
+      const names = await page.locator(own).evaluateAll((trs) => trs.map((tr) => tr.cells[5].textContent));
+      assert(names.every((c) => c === 'dbpulse'), `entries marked own from clients ${JSON.stringify(names)}`);
+      assert(await page.locator(`${own} .own-mark`).count() === n, 'an own entry without its mark');
+      await page.uncheck('#include-own-slowlog');
+      await page.waitForFunction((sel) => document.querySelector('#slowlog-table').dataset.own === 'false' &&
+        document.querySelector(sel) === null, own, { timeout: WAIT }).catch(() => {
+        throw new CheckFailed('the agent\'s entries stay with the toggle off');
+      });
+      return `${n} of them listed`;
+    });
   } else {
     skip('selecting a redis target shows #slowlog with entries', 'no REDIS_TARGET given');
   }
