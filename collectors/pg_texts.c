@@ -205,9 +205,9 @@ static double ewma(double avg, double x)
 	return avg > 0 ? avg + PG_TEXT_EWMA * (x - avg) : x;
 }
 
-int pg_text_budget_allow(struct pg_text_budget *b, double others_ms)
+int pg_text_budget_allow(struct pg_text_budget *b, double cycle_ms)
 {
-	double share = PG_TEXT_BUDGET * ((others_ms > 0 ? others_ms : 0) + b->plain_ms);
+	double share = PG_TEXT_BUDGET * (cycle_ms > 0 ? cycle_ms : 0);
 	/* saved up to the cap, but always up to one read's worth: a read
 	 * dearer than the cap comes every extra_ms / share cycles */
 	double cap = PG_TEXT_SAVE_CYCLES * share;
@@ -219,17 +219,25 @@ int pg_text_budget_allow(struct pg_text_budget *b, double others_ms)
 	return b->extra_ms <= 0 || b->saved_ms >= b->extra_ms;
 }
 
-void pg_text_budget_spend(struct pg_text_budget *b, double read_ms, int with_texts)
+double pg_text_budget_read(struct pg_text_budget *b)
 {
-	if (!(read_ms >= 0))
-		return;
+	b->saved_ms -= b->extra_ms;
+	return b->extra_ms;
+}
+
+double pg_text_budget_spend(struct pg_text_budget *b, double ms, int with_texts, double charged)
+{
+	if (!(ms >= 0))
+		return 0;
 	if (!with_texts) {
-		b->plain_ms = ewma(b->plain_ms, read_ms);
-		return;
+		b->plain_ms = ewma(b->plain_ms, ms);
+		return 0;
 	}
-	double extra = read_ms - b->plain_ms;
+	/* before a plain one is measured, all of it counts as the extra */
+	double extra = ms - b->plain_ms;
 	if (extra < 0)
 		extra = 0;
 	b->extra_ms = ewma(b->extra_ms, extra);
-	b->saved_ms -= extra;
+	b->saved_ms -= extra - charged;
+	return extra;
 }

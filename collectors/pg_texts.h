@@ -94,26 +94,33 @@ void pg_texts_usage(const struct pg_texts *t, size_t *entries, size_t *bytes);
 
 /* ---- the budget of reads with texts ------------------------------------ */
 
-#define PG_TEXT_BUDGET 0.2         /* of a cycle's server time, on average */
+#define PG_TEXT_BUDGET 0.15        /* of a cycle's server time, on average */
 #define PG_TEXT_SAVE_CYCLES 10     /* the budget saved is capped at that many cycles' worth */
 #define PG_TEXT_EWMA 0.25          /* weight of the newest measurement */
 
 struct pg_text_budget {
-	double plain_ms;           /* a read without texts (moving average); 0: none yet */
-	double extra_ms;           /* what a read with texts costs more; 0: none yet */
+	double plain_ms;           /* a read, or cycle, without texts (moving average); 0: none yet */
+	double extra_ms;           /* what one with texts costs more; 0: none yet */
 	double saved_ms;           /* saved, less what reads with texts spent (may go below 0) */
 };
 
-/* One cycle: saves its share (PG_TEXT_BUDGET of others_ms, the cycle's
- * other queries, plus a plain read; up to PG_TEXT_SAVE_CYCLES shares or
- * one read's extra, whichever is more) and says whether a read with texts
- * fits: the first one always, then when the saved budget covers the extra
- * a read with texts costs. */
-int pg_text_budget_allow(struct pg_text_budget *b, double others_ms);
+/* One cycle: saves its share (PG_TEXT_BUDGET of cycle_ms, what a cycle
+ * of the agent costs the server without texts; up to PG_TEXT_SAVE_CYCLES
+ * shares or one read's extra, whichever is more) and says whether a read
+ * with texts fits: the first one always, then when the saved budget covers
+ * the extra a read with texts costs. */
+int pg_text_budget_allow(struct pg_text_budget *b, double cycle_ms);
 
-/* The read of this cycle took read_ms, with texts or not: a plain read
- * updates plain_ms; a read with texts updates extra_ms and spends its
- * extra. */
-void pg_text_budget_spend(struct pg_text_budget *b, double read_ms, int with_texts);
+/* A read with texts is made, measured later (its cost shows in the next
+ * cycle's figures): spends the extra it is expected to cost now, so that
+ * the cycle before the measurement does not count it as saved.  Returns
+ * what it spent, for pg_text_budget_spend. */
+double pg_text_budget_read(struct pg_text_budget *b);
+
+/* What a read, or a cycle, cost: ms, with texts or not.  Without, it
+ * updates plain_ms; with, it updates extra_ms and spends what it cost
+ * more, less charged (what pg_text_budget_read spent for it, 0 when it was
+ * not called).  Returns the extra measured (0 without texts). */
+double pg_text_budget_spend(struct pg_text_budget *b, double ms, int with_texts, double charged);
 
 #endif
