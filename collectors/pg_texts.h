@@ -94,7 +94,7 @@ void pg_texts_usage(const struct pg_texts *t, size_t *entries, size_t *bytes);
 
 /* ---- the budget of reads with texts ------------------------------------ */
 
-#define PG_TEXT_BUDGET 0.15        /* of a cycle's server time, on average */
+#define PG_TEXT_BUDGET 0.1         /* of a cycle's server time, on average */
 #define PG_TEXT_SAVE_CYCLES 10     /* the budget saved is capped at that many cycles' worth */
 #define PG_TEXT_EWMA 0.25          /* weight of the newest measurement */
 
