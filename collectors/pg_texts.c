@@ -216,6 +216,11 @@ int pg_text_budget_allow(struct pg_text_budget *b, double cycle_ms)
 	b->saved_ms += share;
 	if (b->saved_ms > cap)
 		b->saved_ms = cap;
+	if (b->plain_ms <= 0) {
+		int first = !b->first_allowed;
+		b->first_allowed = 1;
+		return first;
+	}
 	return b->extra_ms <= 0 || b->saved_ms >= b->extra_ms;
 }
 
@@ -233,7 +238,10 @@ double pg_text_budget_spend(struct pg_text_budget *b, double ms, int with_texts,
 		b->plain_ms = ewma(b->plain_ms, ms);
 		return 0;
 	}
-	/* before a plain one is measured, all of it counts as the extra */
+	if (b->plain_ms <= 0) {
+		b->saved_ms += charged;
+		return 0;
+	}
 	double extra = ms - b->plain_ms;
 	if (extra < 0)
 		extra = 0;

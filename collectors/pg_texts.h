@@ -102,13 +102,15 @@ struct pg_text_budget {
 	double plain_ms;           /* a read, or cycle, without texts (moving average); 0: none yet */
 	double extra_ms;           /* what one with texts costs more; 0: none yet */
 	double saved_ms;           /* saved, less what reads with texts spent (may go below 0) */
+	int first_allowed;         /* the one read allowed before a plain one is measured */
 };
 
 /* One cycle: saves its share (PG_TEXT_BUDGET of cycle_ms, what a cycle
  * of the agent costs the server without texts; up to PG_TEXT_SAVE_CYCLES
  * shares or one read's extra, whichever is more) and says whether a read
- * with texts fits: the first one always, then when the saved budget covers
- * the extra a read with texts costs. */
+ * with texts fits: the first one always, then (once a plain one is
+ * measured) when the saved budget covers the extra a read with texts
+ * costs. */
 int pg_text_budget_allow(struct pg_text_budget *b, double cycle_ms);
 
 /* A read with texts is made, measured later (its cost shows in the next
@@ -120,7 +122,9 @@ double pg_text_budget_read(struct pg_text_budget *b);
 /* What a read, or a cycle, cost: ms, with texts or not.  Without, it
  * updates plain_ms; with, it updates extra_ms and spends what it cost
  * more, less charged (what pg_text_budget_read spent for it, 0 when it was
- * not called).  Returns the extra measured (0 without texts). */
+ * not called); before a plain one is measured, there is no telling what
+ * it cost more, and it spends nothing.  Returns the extra measured (0
+ * without texts). */
 double pg_text_budget_spend(struct pg_text_budget *b, double ms, int with_texts, double charged);
 
 #endif

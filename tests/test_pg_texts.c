@@ -256,11 +256,31 @@ static void test_budget(void **state)
 			      extras[k], reads, spent / base);
 		assert_true(spent <= PG_TEXT_BUDGET * base + PG_TEXT_SAVE_CYCLES * PG_TEXT_BUDGET * 14 +
 					     2 * extras[k]);
-		/* (the first read, before a plain one was measured, counts whole) */
+		/* (before a plain one is measured, the first read only) */
 		if (extras[k] <= PG_TEXT_BUDGET * 14)
 			assert_true(reads >= 1970);
 		else
 			assert_true(reads >= (int)(2000 * PG_TEXT_BUDGET * 14 / extras[k] * 0.8));
+	}
+
+	/* a start, measured a cycle late, every cycle wanting texts: the first
+	 * read at once, then a plain one to measure against, then the next
+	 * read; never a run of cycles without texts while the budget learns */
+	{
+		struct pg_text_budget b = { 0 };
+		int with[6], last_with = 0;
+		double charged = 0;
+		for (int cycle = 0; cycle < 6; cycle++) {
+			if (cycle > 0)
+				pg_text_budget_spend(&b, 14.0 + (last_with ? 2.0 : 0), last_with, charged);
+			with[cycle] = pg_text_budget_allow(&b, b.plain_ms);
+			charged = with[cycle] ? pg_text_budget_read(&b) : 0;
+			last_with = with[cycle];
+		}
+		print_message("# a start: reads with texts %d %d %d %d %d %d\n", with[0], with[1], with[2],
+			      with[3], with[4], with[5]);
+		assert_true(with[0] && !with[1]);
+		assert_true(with[2] || with[3]);
 	}
 
 	/* quiet for a while, then a burst: several reads with texts in a row */
