@@ -68,13 +68,13 @@ struct pg_stmts {
 	size_t nnames, names_alloc;
 	struct pg_texts *texts;
 	struct pg_text_budget budget;
-	/* the budget weighs the server's time on the agent's statements
-	 * (pgss_own) when it knows them, measured a cycle after each read;
-	 * else the reads as the client times them */
-	int server_timed;      /* the budget is in the server's time */
+	/* the budget's base, what a cycle costs the server: its time on the
+	 * agent's statements (pgss_own) when it knows them, else the client's
+	 * timing; a read's extra is always the client's timing of that read
+	 * (the server's figures of a cycle mix in whatever else ran in it) */
 	double own_exec_ms;    /* the agent's statements' execution time at the last observe */
+	double server_plain_ms;/* moving average of that per cycle after a plain read; 0: unknown */
 	int read_with;         /* this cycle's read brought texts */
-	double read_charged;   /* and what pg_text_budget_read spent for it */
 	int64_t fetch_ids[TEXT_FETCH_MAX]; /* texts the next read brings */
 	size_t nfetch, fetch_pending;      /* how many; of them wanted for the first time */
 	uint64_t cycle;
@@ -340,11 +340,10 @@ static PGresult *query_counters(struct pg_stmts *s, struct pg_conn *conn, double
 {
 	/* what a cycle costs the server without texts: measured in the
 	 * server's time, or the read and the others as the client timed them */
-	double cycle_ms = s->server_timed ? s->budget.plain_ms : others_ms + s->budget.plain_ms;
+	double cycle_ms = s->server_plain_ms > 0 ? s->server_plain_ms : others_ms + s->budget.plain_ms;
 	int allow = pg_text_budget_allow(&s->budget, cycle_ms);
 	*with_texts = s->fetch_pending > 0 && allow;
 	s->read_with = *with_texts;
-	s->read_charged = *with_texts && s->server_timed ? pg_text_budget_read(&s->budget) : 0;
 	if (!*with_texts)
 		return query_schema(s, conn, pg_sql_pgss(conn->server_version), 0, NULL, deadline, err,
 				    errlen);
@@ -374,8 +373,7 @@ static int read_counters(struct pg_stmts *s, struct pg_conn *conn, double others
 	PGresult *r = query_counters(s, conn, others_ms, &with_texts, deadline, err, errlen);
 	if (!r)
 		return -1;
-	if (!s->server_timed)
-		pg_text_budget_spend(&s->budget, (now_mono() - t0) * 1000.0, with_texts, 0);
+	pg_text_budget_spend(&s->budget, (now_mono() - t0) * 1000.0, with_texts);
 	size_t rows = (size_t)PQntuples(r);
 	s->rows = xgrow(s->rows, &s->rows_alloc, rows + 1, sizeof(*s->rows));
 	*n = 0;
@@ -641,24 +639,15 @@ static void export_own(const struct pg_stmts *s, const char *target, struct batc
 
 /* After an observe: what the agent's statements cost the server since the
  * one before (the last cycle's, its read included, this one's not yet),
- * measured for the budget against that read, with texts or not.  The
- * first time the figures are there, the budget starts over in the
- * server's time. */
-static void server_cycle(struct pg_stmts *s, int last_with, double last_charged)
+ * averaged over the cycles whose read was plain: the budget's base. */
+static void server_cycle(struct pg_stmts *s, int last_with)
 {
 	double own[PGSS_NFIELDS];
 	pgss_own(s->engine, own);
 	double delta = own[PGSS_EXEC_MS] - s->own_exec_ms;
-	int known = s->own_exec_ms > 0 && delta > 0;
+	if (s->own_exec_ms > 0 && delta > 0 && !last_with)
+		s->server_plain_ms = pg_text_ewma(s->server_plain_ms, delta);
 	s->own_exec_ms = own[PGSS_EXEC_MS];
-	if (!known)
-		return;
-	if (!s->server_timed) {
-		s->server_timed = 1;
-		s->budget = (struct pg_text_budget){ 0 };
-		return;
-	}
-	pg_text_budget_spend(&s->budget, delta, last_with, last_charged);
 }
 
 int pg_stmts_collect(struct pg_stmts *s, struct pg_conn *conn, const char *target,
@@ -678,7 +667,6 @@ int pg_stmts_collect(struct pg_stmts *s, struct pg_conn *conn, const char *targe
 	}
 	double reset_before, reset_after;
 	int last_with = s->read_with;
-	double last_charged = s->read_charged;
 	size_t n = 0;
 	/* stats_reset before and after the counters: a reset in between would
 	 * mix restarted and old counters, so that snapshot is skipped */
@@ -704,7 +692,7 @@ int pg_stmts_collect(struct pg_stmts *s, struct pg_conn *conn, const char *targe
 		int reset = s->stats_reset != 0 && reset_before != s->stats_reset;
 		int64_t now = now_mono_ms();
 		pgss_observe(s->engine, s->rows, n, now, reset);
-		server_cycle(s, last_with, last_charged);
+		server_cycle(s, last_with);
 		s->stats_reset = reset_before;
 		if (!s->first_observe_ms)
 			s->first_observe_ms = now;

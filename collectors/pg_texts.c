@@ -200,7 +200,7 @@ void pg_texts_usage(const struct pg_texts *t, size_t *entries, size_t *bytes)
 
 /* ---- the budget ------------------------------------------------------------ */
 
-static double ewma(double avg, double x)
+double pg_text_ewma(double avg, double x)
 {
 	return avg > 0 ? avg + PG_TEXT_EWMA * (x - avg) : x;
 }
@@ -224,28 +224,20 @@ int pg_text_budget_allow(struct pg_text_budget *b, double cycle_ms)
 	return b->extra_ms <= 0 || b->saved_ms >= b->extra_ms;
 }
 
-double pg_text_budget_read(struct pg_text_budget *b)
-{
-	b->saved_ms -= b->extra_ms;
-	return b->extra_ms;
-}
-
-double pg_text_budget_spend(struct pg_text_budget *b, double ms, int with_texts, double charged)
+double pg_text_budget_spend(struct pg_text_budget *b, double ms, int with_texts)
 {
 	if (!(ms >= 0))
 		return 0;
 	if (!with_texts) {
-		b->plain_ms = ewma(b->plain_ms, ms);
+		b->plain_ms = pg_text_ewma(b->plain_ms, ms);
 		return 0;
 	}
-	if (b->plain_ms <= 0) {
-		b->saved_ms += charged;
+	if (b->plain_ms <= 0)
 		return 0;
-	}
 	double extra = ms - b->plain_ms;
 	if (extra < 0)
 		extra = 0;
-	b->extra_ms = ewma(b->extra_ms, extra);
-	b->saved_ms -= extra - charged;
+	b->extra_ms = pg_text_ewma(b->extra_ms, extra);
+	b->saved_ms -= extra;
 	return extra;
 }

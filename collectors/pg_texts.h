@@ -99,8 +99,8 @@ void pg_texts_usage(const struct pg_texts *t, size_t *entries, size_t *bytes);
 #define PG_TEXT_EWMA 0.25          /* weight of the newest measurement */
 
 struct pg_text_budget {
-	double plain_ms;           /* a read, or cycle, without texts (moving average); 0: none yet */
-	double extra_ms;           /* what one with texts costs more; 0: none yet */
+	double plain_ms;           /* a read without texts (moving average); 0: none yet */
+	double extra_ms;           /* what a read with texts costs more; 0: none yet */
 	double saved_ms;           /* saved, less what reads with texts spent (may go below 0) */
 	int first_allowed;         /* the one read allowed before a plain one is measured */
 };
@@ -113,18 +113,13 @@ struct pg_text_budget {
  * costs. */
 int pg_text_budget_allow(struct pg_text_budget *b, double cycle_ms);
 
-/* A read with texts is made, measured later (its cost shows in the next
- * cycle's figures): spends the extra it is expected to cost now, so that
- * the cycle before the measurement does not count it as saved.  Returns
- * what it spent, for pg_text_budget_spend. */
-double pg_text_budget_read(struct pg_text_budget *b);
+/* What a read cost as the client timed it: ms, with texts or not.
+ * Without, it updates plain_ms; with, it updates extra_ms and spends what
+ * it cost more (before a plain one is measured there is no telling, and
+ * it spends nothing).  Returns the extra measured (0 without texts). */
+double pg_text_budget_spend(struct pg_text_budget *b, double ms, int with_texts);
 
-/* What a read, or a cycle, cost: ms, with texts or not.  Without, it
- * updates plain_ms; with, it updates extra_ms and spends what it cost
- * more, less charged (what pg_text_budget_read spent for it, 0 when it was
- * not called); before a plain one is measured, there is no telling what
- * it cost more, and it spends nothing.  Returns the extra measured (0
- * without texts). */
-double pg_text_budget_spend(struct pg_text_budget *b, double ms, int with_texts, double charged);
+/* The moving average of measurements (PG_TEXT_EWMA): avg 0 takes x. */
+double pg_text_ewma(double avg, double x);
 
 #endif
