@@ -508,7 +508,7 @@ static void test_own_statements(void **state)
 	r[1].own = 0;
 	r[1].v[PGSS_CALLS] += 1;
 	r[1].v[PGSS_EXEC_MS] += 1000;
-	pgss_observe(p, r, 4, t += 15 * SEC, 0);
+	pgss_observe(p, r, 4, t + 15 * SEC, 0);
 	n = export_all(p, 2, &s);
 	assert_true(find_series(s, n, 1)->v[PGSS_CALLS] == 11);
 	pgss_own(p, own);
