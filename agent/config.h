@@ -161,15 +161,18 @@ void conf_address_release(struct conf_address *a);
 void conf_format_duration(int64_t ms, char *out, size_t outlen);
 
 struct target_common;
-/* The checks every target kind makes: at most one of password_file and
- * password_env (NULL for kinds without them), and a timeout within the
- * interval.  0, or -1 with err. */
 /* fit_default of a target's timeout: a timeout the user did not write is
  * the smaller of its default and the interval.  conf begins with a
  * struct target_common. */
 void conf_fit_timeout(void *conf);
+/* The checks every target kind makes: at most one of password_file and
+ * password_env (NULL for kinds without them), and a timeout within the
+ * interval.  0, or -1 with err. */
 int conf_check_target(const struct target_common *t, const char *password_file,
 		      const char *password_env, char *err, size_t errlen);
+/* How a target's line of --check-config begins: "LABEL every INTERVAL,
+ * timeout TIMEOUT" (the effective ones). */
+void conf_describe_target(const char *label, const struct target_common *t, struct buf *out);
 /* Whether the regex (which may be unset) matches s. */
 int conf_regex_match(const struct conf_regex *r, const char *s);
 

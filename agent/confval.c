@@ -5,6 +5,7 @@
  */
 #include "autoconfig.h"
 #include "config.h"
+#include "buf.h"
 #include "collector.h"
 #include "regex_check.h"
 #include "strutil.h"
@@ -438,6 +439,14 @@ void conf_fit_timeout(void *conf)
 	struct target_common *t = conf;
 	if (t->timeout_ms > t->interval_ms)
 		t->timeout_ms = t->interval_ms;
+}
+
+void conf_describe_target(const char *label, const struct target_common *t, struct buf *out)
+{
+	char interval[32], timeout[32];
+	conf_format_duration(t->interval_ms, interval, sizeof(interval));
+	conf_format_duration(t->timeout_ms, timeout, sizeof(timeout));
+	buf_printf(out, "%s every %s, timeout %s", label, interval, timeout);
 }
 
 int conf_check_target(const struct target_common *t, const char *password_file,

@@ -8,6 +8,7 @@
 #include "metrics.h"
 #include "buf.h"
 #include "log.h"
+#include "strutil.h"
 #include "xalloc.h"
 
 #include <stdarg.h>
@@ -84,10 +85,7 @@ int label_name_valid(const char *name)
 
 static uint32_t hash_name(const char *s)
 {
-	uint32_t h = 2166136261u;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
+	return hash_bytes(s, strlen(s));
 }
 
 static void index_insert(struct batch *b, size_t fam)

@@ -293,3 +293,17 @@ int64_t now_mono_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+uint32_t hash_bytes(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return h;
+}
+
+size_t hash_id(int64_t id)
+{
+	uint64_t x = (uint64_t)id * 0x9e3779b97f4a7c15ull;
+	return (size_t)(x ^ (x >> 29));
+}

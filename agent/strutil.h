@@ -53,6 +53,11 @@ size_t utf8_clean(char *dst, const char *s, size_t n, size_t max);
 /* The same, appended to out; -1 when that passes out's cap. */
 int buf_put_utf8(struct buf *out, const char *s, size_t n, size_t max);
 
+/* FNV-1a of n bytes: names into open-addressing tables. */
+uint32_t hash_bytes(const char *s, size_t n);
+/* A 64-bit id (a queryid) mixed into a table index. */
+size_t hash_id(int64_t id);
+
 /* Levenshtein distance, for "did you mean" hints. */
 size_t edit_distance(const char *a, const char *b);
 

@@ -154,13 +154,12 @@ static void host_describe_sources(const struct host_config *c, struct buf *out);
 static void host_describe(const struct config_section *s, struct buf *out)
 {
 	const struct host_config *c = s->conf;
-	buf_puts(out, s->label);
-	if (!c->common.enabled)
+	if (!c->common.enabled) {
+		buf_puts(out, s->label);
 		return;
-	char interval[32], timeout[32];
-	conf_format_duration(c->common.interval_ms, interval, sizeof(interval));
-	conf_format_duration(c->common.timeout_ms, timeout, sizeof(timeout));
-	buf_printf(out, " every %s, timeout %s:", interval, timeout);
+	}
+	conf_describe_target(s->label, &c->common, out);
+	buf_putc(out, ':');
 	host_describe_sources(c, out);
 	if (strcmp(c->procfs, "/proc") != 0)
 		buf_printf(out, " (procfs '%s')", c->procfs);

@@ -172,12 +172,6 @@ static const char *name_of(const struct pg_stmts *s, char kind, uint32_t oid)
 	return e ? e->name : NULL;
 }
 
-static size_t id_hash(int64_t id)
-{
-	uint64_t x = (uint64_t)id * 0x9e3779b97f4a7c15ull;
-	return (size_t)(x ^ (x >> 29));
-}
-
 /* Keeps the text cache within its bounds, counting what it dropped. */
 static void texts_trim(struct pg_stmts *s)
 {
@@ -434,7 +428,7 @@ static void want_texts(struct pg_stmts *s, const struct pgss_series *series, siz
 
 static size_t key_hash(const struct pgss_key *k)
 {
-	return id_hash(k->queryid ^ (int64_t)(((uint64_t)k->dbid << 32) | k->userid));
+	return hash_id(k->queryid ^ (int64_t)(((uint64_t)k->dbid << 32) | k->userid));
 }
 
 static int key_equal(const struct pgss_key *a, const struct pgss_key *b)

@@ -22,12 +22,6 @@ struct pg_texts {
 	size_t max_bytes, max_entries, max_text;
 };
 
-static size_t id_hash(int64_t id)
-{
-	uint64_t x = (uint64_t)id * 0x9e3779b97f4a7c15ull;
-	return (size_t)(x ^ (x >> 29));
-}
-
 struct pg_texts *pg_texts_new(size_t max_bytes, size_t max_entries, size_t max_text)
 {
 	struct pg_texts *t = xcalloc(1, sizeof(*t));
@@ -50,7 +44,7 @@ void pg_texts_free(struct pg_texts *t)
 
 static void slot_put(struct pg_texts *t, size_t i)
 {
-	size_t h = id_hash(t->e[i].queryid) & t->mask;
+	size_t h = hash_id(t->e[i].queryid) & t->mask;
 	while (t->slots[h])
 		h = (h + 1) & t->mask;
 	t->slots[h] = (uint32_t)i + 1;
@@ -73,7 +67,7 @@ struct pg_text *pg_texts_find(struct pg_texts *t, int64_t queryid)
 {
 	if (!t->slots)
 		return NULL;
-	for (size_t h = id_hash(queryid) & t->mask; t->slots[h]; h = (h + 1) & t->mask)
+	for (size_t h = hash_id(queryid) & t->mask; t->slots[h]; h = (h + 1) & t->mask)
 		if (t->e[t->slots[h] - 1].queryid == queryid)
 			return &t->e[t->slots[h] - 1];
 	return NULL;

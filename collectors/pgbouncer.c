@@ -99,11 +99,9 @@ static int pgb_validate(void *conf, char *err, size_t errlen)
 static void pgb_describe(const struct config_section *s, struct buf *out)
 {
 	const struct pgb_config *c = s->conf;
-	char iv[32], to[32];
-	conf_format_duration(c->common.interval_ms, iv, sizeof(iv));
-	conf_format_duration(c->common.timeout_ms, to, sizeof(to));
+	conf_describe_target(s->label, &c->common, out);
 	/* the DSN holds no password (pgb_validate refuses one) */
-	buf_printf(out, "%s every %s, timeout %s: '%s'%s", s->label, iv, to, c->dsn,
+	buf_printf(out, ": '%s'%s", c->dsn,
 		   c->password_file ? " + password_file" : c->password_env ? " + password_env" : "");
 }
 

@@ -171,13 +171,11 @@ static int pg_validate(void *conf, char *err, size_t errlen)
 static void pg_describe(const struct config_section *s, struct buf *out)
 {
 	const struct pg_config *c = s->conf;
-	char iv[32], to[32], slow[32];
-	conf_format_duration(c->common.interval_ms, iv, sizeof(iv));
-	conf_format_duration(c->common.timeout_ms, to, sizeof(to));
+	char slow[32];
 	conf_format_duration(c->slow_interval_ms, slow, sizeof(slow));
+	conf_describe_target(s->label, &c->common, out);
 	/* the DSN holds no password (pg_validate refuses one) */
-	buf_printf(out, "%s every %s, timeout %s, sizes every %s: '%s'%s; top %lld statements over ",
-		   s->label, iv, to, slow, c->dsn,
+	buf_printf(out, ", sizes every %s: '%s'%s; top %lld statements over ", slow, c->dsn,
 		   c->password_file ? " + password_file" : c->password_env ? " + password_env" : "",
 		   (long long)c->statements_top);
 	for (size_t i = 0; i < c->statements_windows.n; i++)

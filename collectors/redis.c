@@ -130,10 +130,8 @@ static int redis_validate(void *conf, char *err, size_t errlen)
 static void redis_describe(const struct config_section *s, struct buf *out)
 {
 	const struct redis_config *c = s->conf;
-	char iv[32], to[32];
-	conf_format_duration(c->common.interval_ms, iv, sizeof(iv));
-	conf_format_duration(c->common.timeout_ms, to, sizeof(to));
-	buf_printf(out, "%s every %s, timeout %s: %s%s%s%s", s->label, iv, to, c->address,
+	conf_describe_target(s->label, &c->common, out);
+	buf_printf(out, ": %s%s%s%s", c->address,
 		   c->username ? " as " : "", c->username ? c->username : "",
 		   c->password_file ? " + password_file" : c->password_env ? " + password_env" : "");
 	if (c->check_keys.n) {

@@ -143,13 +143,12 @@ static int textfile_check_config(const struct config *cfg, const struct config_s
 static void textfile_describe(const struct config_section *s, struct buf *out)
 {
 	const struct textfile_config *c = s->conf;
-	buf_puts(out, s->label);
-	if (!c->common.enabled)
+	if (!c->common.enabled) {
+		buf_puts(out, s->label);
 		return;
-	char interval[32], timeout[32];
-	conf_format_duration(c->common.interval_ms, interval, sizeof(interval));
-	conf_format_duration(c->common.timeout_ms, timeout, sizeof(timeout));
-	buf_printf(out, " every %s, timeout %s:", interval, timeout);
+	}
+	conf_describe_target(s->label, &c->common, out);
+	buf_putc(out, ':');
 	for (size_t i = 0; i < c->directory.n; i++)
 		buf_printf(out, "%s %s/*.prom", i ? "," : "", c->directory.items[i]);
 }
@@ -229,18 +228,10 @@ static void *tf_grow(void *ptr, size_t *alloc, size_t need, size_t elem_size)
 
 /* ---- families across files -------------------------------------------- */
 
-static uint32_t tf_hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
-}
-
 static void tf_index_put(struct textfile *t, size_t fam)
 {
 	size_t mask = t->fam_index_size - 1;
-	size_t i = tf_hash(t->fams[fam].name) & mask;
+	size_t i = hash_bytes(t->fams[fam].name, strlen(t->fams[fam].name)) & mask;
 	while (t->fam_index[i] != UINT32_MAX)
 		i = (i + 1) & mask;
 	t->fam_index[i] = (uint32_t)fam;
@@ -251,7 +242,7 @@ static struct tf_family *tf_find(const struct textfile *t, const char *name)
 	if (!t->fam_index_size)
 		return NULL;
 	size_t mask = t->fam_index_size - 1;
-	for (size_t i = tf_hash(name) & mask; t->fam_index[i] != UINT32_MAX; i = (i + 1) & mask)
+	for (size_t i = hash_bytes(name, strlen(name)) & mask; t->fam_index[i] != UINT32_MAX; i = (i + 1) & mask)
 		if (strcmp(t->fams[t->fam_index[i]].name, name) == 0)
 			return &t->fams[t->fam_index[i]];
 	return NULL;

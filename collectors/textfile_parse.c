@@ -97,19 +97,11 @@ static int tp_name(struct tp *p, int metric, size_t *start, size_t *n)
 
 /* ---- families --------------------------------------------------------- */
 
-static uint32_t tp_hash(const char *s, size_t n)
-{
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 16777619u;
-	return h;
-}
-
 static void tp_index_insert(struct textfile_parse *o, size_t fam)
 {
 	size_t mask = o->index_size - 1;
 	const char *name = o->families[fam].name;
-	size_t i = tp_hash(name, strlen(name)) & mask;
+	size_t i = hash_bytes(name, strlen(name)) & mask;
 	while (o->index[i] != UINT32_MAX)
 		i = (i + 1) & mask;
 	o->index[i] = (uint32_t)fam;
@@ -131,7 +123,7 @@ static long tp_lookup(const struct textfile_parse *o, const char *name, size_t n
 	if (!o->index_size)
 		return -1;
 	size_t mask = o->index_size - 1;
-	for (size_t i = tp_hash(name, n) & mask; o->index[i] != UINT32_MAX; i = (i + 1) & mask) {
+	for (size_t i = hash_bytes(name, n) & mask; o->index[i] != UINT32_MAX; i = (i + 1) & mask) {
 		const char *f = o->families[o->index[i]].name;
 		if (strncmp(f, name, n) == 0 && f[n] == '\0')
 			return (long)o->index[i];
