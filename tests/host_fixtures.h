@@ -1,8 +1,9 @@
 /*
- * host_fixtures.h -- what the host collector's two test programs share:
+ * host_fixtures.h -- what the host collector's test programs share:
  * where the captured /proc, /sys, os-release and udev files are
  * (tests/data/{proc,sys,root,udev}, found through $top_srcdir, which the
- * test harness exports), and small helpers.
+ * test harness exports), a rig that host sources emit into, and small
+ * helpers.
  * Include after <cmocka.h>.
  */
 #ifndef DBPULSE_HOST_FIXTURES_H
@@ -15,6 +16,10 @@
 #include <string.h>
 
 #include "buf.h"
+#include "config.h"
+#include "counter.h"
+#include "host.h"
+#include "host_metrics.h"
 #include "metrics.h"
 #include "strutil.h"
 #include "xalloc.h"
@@ -88,6 +93,38 @@ static inline int sample(const struct batch *b, double *value, const char *name,
 		}
 	}
 	return 0;
+}
+
+/* What a host source writes into: a batch, the counters, a config whose
+ * regexes the test sets after emit_start. */
+struct emit_rig {
+	struct host_config conf;
+	struct batch *batch;
+	struct counter_map *counters;
+	struct buf key;
+	struct host_emit e;
+};
+
+static inline void emit_start(struct emit_rig *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->batch = batch_new();
+	r->counters = counter_map_new();
+	buf_init(&r->key, 1024);
+	r->e = (struct host_emit){ .batch = r->batch, .counters = r->counters, .key = &r->key,
+				   .conf = &r->conf, .clk_tck = 100, .source = "test" };
+}
+
+/* Frees the rig and the regexes the test set. */
+static inline void emit_stop(struct emit_rig *r)
+{
+	conf_regex_release(&r->conf.netstat_fields);
+	conf_regex_release(&r->conf.network_device_exclude);
+	conf_regex_release(&r->conf.vmstat_fields);
+	conf_regex_release(&r->conf.disk_device_exclude);
+	batch_free(r->batch);
+	counter_map_free(r->counters);
+	buf_release(&r->key);
 }
 
 #endif

@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <ftw.h>
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
@@ -25,6 +24,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "tmp_tree.h"
 
 #include "buf.h"
 #include "config.h"
@@ -475,60 +476,26 @@ static void test_collect_snake_case(void **state)
 	free(dir);
 }
 
-/* A /proc of our own in a temporary directory. */
-static char *tmp_procfs(void)
-{
-	char *d = xstrdup("/tmp/dbpulse-host-XXXXXX");
-	assert_non_null(mkdtemp(d));
-	return d;
-}
-
-static void put_file(const char *dir, const char *rel, const char *content)
-{
-	char *path = xasprintf("%s/%s", dir, rel);
-	for (char *p = path + strlen(dir) + 1; (p = strchr(p, '/')) != NULL; p++) {
-		*p = '\0';
-		mkdir(path, 0755);
-		*p = '/';
-	}
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(content, f);
-	fclose(f);
-	free(path);
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static void rm_tree(char *dir)
-{
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(dir);
-}
-
 static void put_stat(const char *dir, long user)
 {
 	char *s = xasprintf("cpu  %ld 0 0 0\ncpu0 %ld 0 5 90 0 0 0 0 0 0\nctxt 100\n", user, user);
-	put_file(dir, "stat", s);
+	tmp_tree_put(dir, "stat", s);
 	free(s);
 }
 
 static void test_collect_counters(void **state)
 {
 	long tck = sysconf(_SC_CLK_TCK);
-	char *dir = tmp_procfs();
+	char *dir = tmp_tree("host");
 	struct rig r;
 	put_stat(dir, 10 * tck);
-	put_file(dir, "meminfo", "MemTotal: 1 kB\n");
-	put_file(dir, "loadavg", "0.5 0.25 0.125 1/1 1\n");
-	put_file(dir, "net/dev", NET_HEADER);
-	put_file(dir, "sys/fs/file-nr", "1 0 10\n");
-	put_file(dir, "self/mountinfo", "1 0 0:1 / / rw - rootfs rootfs rw\n"
+	tmp_tree_put(dir, "meminfo", "MemTotal: 1 kB\n");
+	tmp_tree_put(dir, "loadavg", "0.5 0.25 0.125 1/1 1\n");
+	tmp_tree_put(dir, "net/dev", NET_HEADER);
+	tmp_tree_put(dir, "sys/fs/file-nr", "1 0 10\n");
+	tmp_tree_put(dir, "self/mountinfo", "1 0 0:1 / / rw - rootfs rootfs rw\n"
 					"2 1 8:0 / / rw,relatime - ext4 /dev/vda rw\n");
-	put_file(dir, "diskstats", "8 0 sda 100 0 0 4294967000 0 0 0 0 0 0 0\n");
+	tmp_tree_put(dir, "diskstats", "8 0 sda 100 0 0 4294967000 0 0 0 0 0 0 0\n");
 	rig_start(&r, dir, HOST_MEMORY_NAMES_NODE_EXPORTER);
 
 	assert_int_equal(rig_collect(&r, 10000), 0);
@@ -545,7 +512,7 @@ static void test_collect_counters(void **state)
 	/* CPU 1 s back (jitter: held); the 32-bit read time wraps; the
 	 * reads counter restarts (device re-created). */
 	put_stat(dir, 9 * tck);
-	put_file(dir, "diskstats", "8 0 sda 50 0 0 500 0 0 0 0 0 0 0\n");
+	tmp_tree_put(dir, "diskstats", "8 0 sda 50 0 0 500 0 0 0 0 0 0 0\n");
 	assert_int_equal(rig_collect(&r, 10000), 0);
 	assert_double_equal(value_of(&r, "node_cpu_seconds_total", "mode", "user"), 10);
 	assert_double_equal(value_of(&r, "node_disk_read_time_seconds_total", "device", "sda"),
@@ -555,22 +522,22 @@ static void test_collect_counters(void **state)
 	/* The CPU restarts from 1 tick (hot-plug): it goes on from 10 s; the
 	 * disk disappears and is forgotten. */
 	put_stat(dir, 1);
-	put_file(dir, "diskstats", "");
+	tmp_tree_put(dir, "diskstats", "");
 	assert_int_equal(rig_collect(&r, 10000), 0);
 	assert_double_equal(value_of(&r, "node_cpu_seconds_total", "mode", "user"),
 			    (10.0 * (double)tck + 1) / (double)tck);
 	assert_false(sample(r.batch, NULL, "node_disk_reads_completed_total", NULL));
-	put_file(dir, "diskstats", "8 0 sda 7 0 0 3 0 0 0 0 0 0 0\n");
+	tmp_tree_put(dir, "diskstats", "8 0 sda 7 0 0 3 0 0 0 0 0 0 0\n");
 	assert_int_equal(rig_collect(&r, 10000), 0);
 	assert_double_equal(value_of(&r, "node_disk_reads_completed_total", "device", "sda"), 7);
 	assert_double_equal(value_of(&r, "node_disk_read_time_seconds_total", "device", "sda"), 0.003);
 	rig_stop(&r);
-	rm_tree(dir);
+	tmp_tree_remove(dir);
 }
 
 static void test_collect_missing_sources(void **state)
 {
-	char *dir = tmp_procfs();
+	char *dir = tmp_tree("host");
 	struct rig r;
 	char want[1024];
 	rig_start(&r, dir, HOST_MEMORY_NAMES_NODE_EXPORTER);
@@ -586,7 +553,7 @@ static void test_collect_missing_sources(void **state)
 
 	/* meminfo missing, the optional sources too: only meminfo fails it. */
 	put_stat(dir, 5);
-	put_file(dir, "loadavg", "1 2 3\n");
+	tmp_tree_put(dir, "loadavg", "1 2 3\n");
 	assert_int_equal(rig_collect(&r, 10000), -1);
 	snprintf(want, sizeof(want), "cannot read '%s/meminfo': No such file or directory", dir);
 	assert_string_equal(r.err, want);
@@ -596,12 +563,12 @@ static void test_collect_missing_sources(void **state)
 	assert_double_equal(value_of(&r, "node_scrape_collector_success", "collector", "cpu"), 1);
 
 	/* All core sources there: optional ones missing do not fail it. */
-	put_file(dir, "meminfo", "MemTotal: 1 kB\n");
+	tmp_tree_put(dir, "meminfo", "MemTotal: 1 kB\n");
 	assert_int_equal(rig_collect(&r, 10000), 0);
 	assert_double_equal(value_of(&r, "node_scrape_collector_success", "collector", "netdev"), 0);
 
 	/* An empty /proc/stat is a parse error of a core source. */
-	put_file(dir, "stat", "");
+	tmp_tree_put(dir, "stat", "");
 	assert_int_equal(rig_collect(&r, 10000), -1);
 	snprintf(want, sizeof(want), "cannot parse '%s/stat': no 'cpuN', 'ctxt' or 'btime' line", dir);
 	assert_string_equal(r.err, want);
@@ -616,7 +583,7 @@ static void test_collect_missing_sources(void **state)
 		assert_double_equal(value_of(&r, "node_scrape_collector_success", "collector",
 					     scrape_names[i]), 0);
 	rig_stop(&r);
-	rm_tree(dir);
+	tmp_tree_remove(dir);
 }
 
 /* disable: a switched-off source reads nothing and reports nothing, not

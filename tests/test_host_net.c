@@ -48,38 +48,17 @@ static char *scratch(const char *literal)
 /* fn(a copy of literal, its length, ...) */
 #define PARSE(fn, literal, ...) fn(scratch(literal), strlen(literal), __VA_ARGS__)
 
-struct emit_rig {
-	struct host_config conf;
-	struct batch *batch;
-	struct counter_map *counters;
-	struct buf key;
-	struct host_emit e;
-};
-
-static void emit_start(struct emit_rig *r)
+/* The rig with the defaults this file's sources read. */
+static void net_rig_start(struct emit_rig *r)
 {
 	char err[128];
-	memset(r, 0, sizeof(*r));
+	emit_start(r);
 	const struct config_key *k = host_kind.keys;
 	while (strcmp(k->name, "netstat_fields") != 0)
 		k++;
 	assert_int_equal(conf_parse_regex(k->def, &r->conf.netstat_fields, err, sizeof(err)), 0);
 	assert_int_equal(conf_parse_regex("^ifb", &r->conf.network_device_exclude, err, sizeof(err)),
 			 0);
-	r->batch = batch_new();
-	r->counters = counter_map_new();
-	buf_init(&r->key, 1024);
-	r->e = (struct host_emit){ .batch = r->batch, .counters = r->counters, .key = &r->key,
-				   .conf = &r->conf, .clk_tck = 100, .source = "test" };
-}
-
-static void emit_stop(struct emit_rig *r)
-{
-	conf_regex_release(&r->conf.netstat_fields);
-	conf_regex_release(&r->conf.network_device_exclude);
-	batch_free(r->batch);
-	counter_map_free(r->counters);
-	buf_release(&r->key);
 }
 
 /* The TYPE of family name in the batch, or -1. */
@@ -108,7 +87,7 @@ static void test_netstat(void **state)
 	assert_int_equal(host_parse_snmp6(c.data, c.len, &s, err, sizeof(err)), 0);
 	assert_true(s.n > n_netstat + 90);
 	struct emit_rig r;
-	emit_start(&r);
+	net_rig_start(&r);
 	struct regex_memo memo = { 0 };
 	host_emit_netstat(&r.e, &s, &memo);
 	/* the same fields again: the verdicts remembered, the same samples */
@@ -171,7 +150,7 @@ static void test_sockstat(void **state)
 	assert_int_equal(PARSE(host_parse_sockstat, "sockets: used 4\nTCP: inuse 5 orphan 0 tw 2 "
 			       "alloc 6 mem 17\nFRAG6: inuse 0 memory 0\n", &s, err, sizeof(err)), 0);
 	struct emit_rig r;
-	emit_start(&r);
+	net_rig_start(&r);
 	host_emit_sockstat(&r.e, &s, 4096);
 	double x;
 	assert_true(sample(r.batch, &x, "node_sockstat_sockets_used", NULL));
@@ -212,7 +191,7 @@ static void test_softnet(void **state)
 	assert_int_equal(s.cpus[1].index, 1);
 	buf_release(&b);
 	struct emit_rig r;
-	emit_start(&r);
+	net_rig_start(&r);
 	host_emit_softnet(&r.e, &s);
 	double x;
 	assert_true(sample(r.batch, &x, "node_softnet_processed_total", "cpu", "0", NULL));
@@ -269,7 +248,7 @@ static void test_udp_arp_conntrack(void **state)
 	assert_int_equal(a.n, 2);
 	assert_int_equal(a.bad_lines, 1);
 	struct emit_rig r;
-	emit_start(&r);
+	net_rig_start(&r);
 	host_emit_arp(&r.e, &a);
 	double x;
 	assert_true(sample(r.batch, &x, "node_arp_entries", "device", "eth1", NULL));
@@ -298,7 +277,7 @@ static void test_udp_arp_conntrack(void **state)
 	assert_string_equal(err, "3 columns, expected 16 or 17");
 	assert_int_equal(PARSE(host_parse_conntrack_stat, "header\n0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 x\n",
 			       &c, err, sizeof(err)), -1);
-	emit_start(&r);
+	net_rig_start(&r);
 	host_emit_conntrack(&r.e, 3, 262144, &c);
 	assert_true(sample(r.batch, &x, "node_nf_conntrack_entries_limit", NULL));
 	assert_double_equal(x, 262144);
@@ -312,7 +291,7 @@ static void test_udp_arp_conntrack(void **state)
 static void test_netclass_emit(void **state)
 {
 	struct emit_rig r;
-	emit_start(&r);
+	net_rig_start(&r);
 	struct host_netclass nc = { .device = "eth0" };
 	nc.v[HOST_NC_FLAGS] = 0x1003;
 	nc.v[HOST_NC_SPEED] = -1;
@@ -338,7 +317,7 @@ static void test_netclass_emit(void **state)
 	emit_stop(&r);
 
 	/* flags unknown: adminstate "unknown"; IFF_UP off: "down"; 1 Gbit/s */
-	emit_start(&r);
+	net_rig_start(&r);
 	struct host_netclass lo = { .device = "lo" };
 	host_emit_netclass(&r.e, &lo);
 	assert_true(sample(r.batch, NULL, "node_network_info", "adminstate", "unknown", NULL));

@@ -12,7 +12,6 @@
 #include "autoconfig.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,6 +23,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "tmp_tree.h"
 
 #include "buf.h"
 #include "config.h"
@@ -66,36 +67,15 @@ static void labels_of(const struct batch *b, const char *name, struct buf *out)
 }
 
 /* An emitter's context with its own batch, counter map and config. */
-struct emit_rig {
-	struct host_config conf;
-	struct batch *batch;
-	struct counter_map *counters;
-	struct buf key;
-	struct host_emit e;
-};
-
-static void emit_start(struct emit_rig *r)
+/* The rig with the defaults this file's sources read. */
+static void sys_rig_start(struct emit_rig *r)
 {
 	char err[128];
-	memset(r, 0, sizeof(*r));
+	emit_start(r);
 	assert_int_equal(conf_parse_regex("^(oom_kill|pgpg|pswp|pg.*fault).*", &r->conf.vmstat_fields,
 					  err, sizeof(err)), 0);
 	assert_int_equal(conf_parse_regex("^(z?ram|loop)[0-9]+$", &r->conf.disk_device_exclude, err,
 					  sizeof(err)), 0);
-	r->batch = batch_new();
-	r->counters = counter_map_new();
-	buf_init(&r->key, 1024);
-	r->e = (struct host_emit){ .batch = r->batch, .counters = r->counters, .key = &r->key,
-				   .conf = &r->conf, .clk_tck = 100, .source = "test" };
-}
-
-static void emit_stop(struct emit_rig *r)
-{
-	conf_regex_release(&r->conf.vmstat_fields);
-	conf_regex_release(&r->conf.disk_device_exclude);
-	batch_free(r->batch);
-	counter_map_free(r->counters);
-	buf_release(&r->key);
 }
 
 /* ---- vmstat ----------------------------------------------------------- */
@@ -110,7 +90,7 @@ static void test_vmstat(void **state)
 	assert_int_equal(v.bad_lines, 0);
 	assert_true(v.n > 100);
 	struct emit_rig r;
-	emit_start(&r);
+	sys_rig_start(&r);
 	struct regex_memo memo = { 0 };
 	host_emit_vmstat(&r.e, &v, &memo);
 	regex_memo_release(&memo);
@@ -287,7 +267,7 @@ static void test_os_metrics(void **state)
 	char *t = dup_text("NAME=\"Fedora Linux\"\nID=fedora\nVERSION_ID=40\n"
 			   "SUPPORT_END=2025-05-13\nVARIANT_ID=server\n");
 	assert_int_equal(host_parse_os_release(t, strlen(t), &os, err, sizeof(err)), 0);
-	emit_start(&r);
+	sys_rig_start(&r);
 	assert_int_equal(host_emit_os(&r.e, &os, err, sizeof(err)), 0);
 	double x;
 	assert_true(sample(r.batch, &x, "node_os_support_end_timestamp_seconds", NULL));
@@ -308,7 +288,7 @@ static void test_os_metrics(void **state)
 	 * VERSION_ID number: no node_os_version */
 	t = dup_text("ID=arch\nVERSION_ID=rolling\nSUPPORT_END=soon\n");
 	assert_int_equal(host_parse_os_release(t, strlen(t), &os, err, sizeof(err)), 0);
-	emit_start(&r);
+	sys_rig_start(&r);
 	assert_int_equal(host_emit_os(&r.e, &os, err, sizeof(err)), -1);
 	assert_string_equal(err, "os-release: SUPPORT_END 'soon' is no YYYY-MM-DD date");
 	assert_int_equal(r.batch->nsamples, 0);
@@ -316,7 +296,7 @@ static void test_os_metrics(void **state)
 	free(t);
 	t = dup_text("ID=arch\nVERSION_ID=rolling\n");
 	assert_int_equal(host_parse_os_release(t, strlen(t), &os, err, sizeof(err)), 0);
-	emit_start(&r);
+	sys_rig_start(&r);
 	assert_int_equal(host_emit_os(&r.e, &os, err, sizeof(err)), 0);
 	assert_false(sample(r.batch, NULL, "node_os_version", NULL));
 	assert_true(sample(r.batch, NULL, "node_os_info", "id", "arch", NULL));
@@ -437,7 +417,7 @@ static void test_timex(void **state)
 	tx.errcnt = 7;
 	tx.stbcnt = 8;
 	tx.tai = 37;
-	emit_start(&r);
+	sys_rig_start(&r);
 	host_emit_timex(&r.e, &tx, 5 /* TIME_ERROR */);
 	static const struct {
 		const char *name;
@@ -471,7 +451,7 @@ static void test_timex(void **state)
 
 	/* STA_NANO: offset and jitter in nanoseconds; TIME_OK: synchronized */
 	tx.status = 0x2000;
-	emit_start(&r);
+	sys_rig_start(&r);
 	host_emit_timex(&r.e, &tx, 0);
 	assert_true(sample(r.batch, &x, "node_timex_offset_seconds", NULL));
 	assert_double_equal(x, 1.5e-6);
@@ -499,7 +479,7 @@ static void test_disk_info(void **state)
 			   "E:ID_ATA_ROTATION_RATE_RPM=7200\nE:DM_NAME=vg0-root\nE:DM_UUID=LVM-abc\n"
 			   "E:DM_VG_NAME=vg0\nE:DM_LV_NAME=root\n");
 	host_parse_udev(t, strlen(t), &u, err, sizeof(err));
-	emit_start(&r);
+	sys_rig_start(&r);
 	host_emit_disk_info(&r.e, "sda", 8, 0, &u, "1");
 	labels_of(r.batch, "node_disk_info", &out);
 	/* SCSI_IDENT_SERIAL empty: the short serial */
@@ -520,7 +500,7 @@ static void test_disk_info(void **state)
 
 	/* no udev data at all: the labels are empty strings */
 	u.n = 0;
-	emit_start(&r);
+	sys_rig_start(&r);
 	host_emit_disk_info(&r.e, "vda", 254, 0, &u, "0");
 	labels_of(r.batch, "node_disk_info", &out);
 	assert_string_equal(buf_str(&out), "device=vda,major=254,minor=0,model=,path=,revision=,"
@@ -533,41 +513,6 @@ static void test_disk_info(void **state)
 
 /* ---- the sources on temporary trees ----------------------------------- */
 
-static char *tmp_dir(void)
-{
-	char *d = xstrdup("/tmp/dbpulse-host-sys-XXXXXX");
-	assert_non_null(mkdtemp(d));
-	return d;
-}
-
-static void put_file(const char *dir, const char *rel, const char *content)
-{
-	char *path = xasprintf("%s/%s", dir, rel);
-	for (char *p = path + strlen(dir) + 1; (p = strchr(p, '/')) != NULL; p++) {
-		*p = '\0';
-		mkdir(path, 0755);
-		*p = '/';
-	}
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(content, f);
-	fclose(f);
-	free(path);
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-/* Removes a temporary tree of ours (never a path under tests/data). */
-static void rm_tmp(char *dir)
-{
-	assert_int_equal(strncmp(dir, "/tmp/dbpulse-host-sys-", 22), 0);
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(dir);
-}
-
 struct src_rig {
 	struct emit_rig er;
 	struct host_sys sys;
@@ -576,7 +521,7 @@ struct src_rig {
 
 static void src_start(struct src_rig *r, const char *root)
 {
-	emit_start(&r->er);
+	sys_rig_start(&r->er);
 	r->er.conf.procfs = xasprintf("%s/proc", root);
 	r->er.conf.sysfs = xasprintf("%s/sys", root);
 	r->er.conf.rootfs = xasprintf("%s/root", root);
@@ -596,7 +541,7 @@ static void src_stop(struct src_rig *r)
 
 static void test_sources_missing(void **state)
 {
-	char *root = tmp_dir();
+	char *root = tmp_tree("host-sys");
 	struct src_rig r;
 	double x;
 	src_start(&r, root);
@@ -620,41 +565,41 @@ static void test_sources_missing(void **state)
 	assert_int_equal(r.er.batch->invalid, 0);
 
 	/* the entropy pool missing after the available bits: those stay */
-	put_file(root, "proc/sys/kernel/random/entropy_avail", "256\n");
+	tmp_tree_put(root, "proc/sys/kernel/random/entropy_avail", "256\n");
 	assert_int_equal(host_sys_entropy(&r.sys, e, r.err, sizeof(r.err)), -1);
 	assert_string_equal(r.err, "couldn't get entropy poolsize");
 	assert_true(sample(r.er.batch, NULL, "node_entropy_available_bits", NULL));
-	put_file(root, "proc/sys/kernel/random/poolsize", "x\n");
+	tmp_tree_put(root, "proc/sys/kernel/random/poolsize", "x\n");
 	assert_int_equal(host_sys_entropy(&r.sys, e, r.err, sizeof(r.err)), -1);
 	assert_non_null(strstr(r.err, "poolsize': expected a number"));
 	/* empty and truncated files */
-	put_file(root, "proc/vmstat", "");
+	tmp_tree_put(root, "proc/vmstat", "");
 	assert_int_equal(host_sys_vmstat(&r.sys, e, r.err, sizeof(r.err)), -1);
 	assert_non_null(strstr(r.err, "no 'name value' line"));
-	put_file(root, "proc/sys/kernel/hung_task_detect_count", "");
+	tmp_tree_put(root, "proc/sys/kernel/hung_task_detect_count", "");
 	assert_int_equal(host_sys_kernel_hung(&r.sys, e, r.err, sizeof(r.err)), -1);
-	put_file(root, "proc/schedstat", "version 17\ncpu0 1 2 3");
+	tmp_tree_put(root, "proc/schedstat", "version 17\ncpu0 1 2 3");
 	assert_int_equal(host_sys_schedstat(&r.sys, e, r.err, sizeof(r.err)), 0);
 
 	/* os-release: /usr/lib's when /etc has none; a bad one fails */
-	put_file(root, "root/usr/lib/os-release", "ID=alpine\nVERSION_ID=3.20.1\n");
+	tmp_tree_put(root, "root/usr/lib/os-release", "ID=alpine\nVERSION_ID=3.20.1\n");
 	batch_reset(r.er.batch);
 	assert_int_equal(host_sys_os(&r.sys, e, r.err, sizeof(r.err)), 0);
 	assert_true(sample(r.er.batch, &x, "node_os_version", "id", "alpine", NULL));
 	assert_double_equal(x, 3.2);
-	put_file(root, "root/etc/os-release", "ID=\"debian\nNAME=x\n");
+	tmp_tree_put(root, "root/etc/os-release", "ID=\"debian\nNAME=x\n");
 	assert_int_equal(host_sys_os(&r.sys, e, r.err, sizeof(r.err)), -1);
 	assert_non_null(strstr(r.err, "/root/etc/os-release': line 1: unmatched \""));
 
 	/* a clocksource without its files fails the source */
-	put_file(root, "sys/devices/system/clocksource/clocksource0/available_clocksource",
+	tmp_tree_put(root, "sys/devices/system/clocksource/clocksource0/available_clocksource",
 		 "tsc hpet acpi_pm\n");
 	assert_int_equal(host_sys_time(&r.sys, e, r.err, sizeof(r.err)), -1);
 	assert_non_null(strstr(r.err, "couldn't get clocksources"));
-	put_file(root, "sys/devices/system/clocksource/clocksource0/current_clocksource", "tsc\n");
-	put_file(root, "sys/devices/system/clocksource/clocksource1/available_clocksource", "x\n");
-	put_file(root, "sys/devices/system/clocksource/clocksource1/current_clocksource", "x\n");
-	put_file(root, "sys/devices/system/clocksource/unbind_clocksource", "");
+	tmp_tree_put(root, "sys/devices/system/clocksource/clocksource0/current_clocksource", "tsc\n");
+	tmp_tree_put(root, "sys/devices/system/clocksource/clocksource1/available_clocksource", "x\n");
+	tmp_tree_put(root, "sys/devices/system/clocksource/clocksource1/current_clocksource", "x\n");
+	tmp_tree_put(root, "sys/devices/system/clocksource/unbind_clocksource", "");
 	batch_reset(r.er.batch);
 	assert_int_equal(host_sys_time(&r.sys, e, r.err, sizeof(r.err)), 0);
 	assert_true(sample(r.er.batch, NULL, "node_time_clocksource_available_info", "clocksource",
@@ -664,22 +609,22 @@ static void test_sources_missing(void **state)
 
 	/* the CPUs: isolated ones, online when cpu0 says, throttles once per
 	 * core and package */
-	put_file(root, "sys/devices/system/cpu/isolated", "2-3\n");
+	tmp_tree_put(root, "sys/devices/system/cpu/isolated", "2-3\n");
 	for (int c = 0; c < 4; c++) {
 		char rel[128];
 		snprintf(rel, sizeof(rel), "sys/devices/system/cpu/cpu%d/online", c);
-		put_file(root, rel, c == 3 ? "0\n" : "1\n");
+		tmp_tree_put(root, rel, c == 3 ? "0\n" : "1\n");
 		snprintf(rel, sizeof(rel), "sys/devices/system/cpu/cpu%d/topology/physical_package_id", c);
-		put_file(root, rel, "0\n");
+		tmp_tree_put(root, rel, "0\n");
 		snprintf(rel, sizeof(rel), "sys/devices/system/cpu/cpu%d/topology/core_id", c);
-		put_file(root, rel, c % 2 ? "1\n" : "0\n"); /* two threads per core */
+		tmp_tree_put(root, rel, c % 2 ? "1\n" : "0\n"); /* two threads per core */
 		snprintf(rel, sizeof(rel), "sys/devices/system/cpu/cpu%d/thermal_throttle/core_throttle_count", c);
-		put_file(root, rel, c < 2 ? "7\n" : "99\n");
+		tmp_tree_put(root, rel, c < 2 ? "7\n" : "99\n");
 		snprintf(rel, sizeof(rel),
 			 "sys/devices/system/cpu/cpu%d/thermal_throttle/package_throttle_count", c);
-		put_file(root, rel, "3\n");
+		tmp_tree_put(root, rel, "3\n");
 	}
-	put_file(root, "sys/devices/system/cpu/cpufreq", "");
+	tmp_tree_put(root, "sys/devices/system/cpu/cpufreq", "");
 	batch_reset(r.er.batch);
 	host_sys_cpu(&r.sys, e);
 	assert_true(sample(r.er.batch, &x, "node_cpu_isolated", "cpu", "3", NULL));
@@ -703,9 +648,9 @@ static void test_sources_missing(void **state)
 	assert_false(sample(r.er.batch, NULL, "node_cpu_online", NULL));
 
 	/* DMI: read once per instance; empty values are values */
-	put_file(root, "sys/class/dmi/id/sys_vendor", "Dell Inc.\n");
-	put_file(root, "sys/class/dmi/id/board_asset_tag", "\n");
-	put_file(root, "sys/class/dmi/id/uevent", "MODALIAS=x\n");
+	tmp_tree_put(root, "sys/class/dmi/id/sys_vendor", "Dell Inc.\n");
+	tmp_tree_put(root, "sys/class/dmi/id/board_asset_tag", "\n");
+	tmp_tree_put(root, "sys/class/dmi/id/uevent", "MODALIAS=x\n");
 	src_stop(&r);
 	src_start(&r, root);
 	e = &r.er.e;
@@ -713,12 +658,12 @@ static void test_sources_missing(void **state)
 	struct buf out = BUF_INIT(1024);
 	labels_of(r.er.batch, "node_dmi_info", &out);
 	assert_string_equal(buf_str(&out), "board_asset_tag=,system_vendor=Dell Inc.");
-	put_file(root, "sys/class/dmi/id/sys_vendor", "Other\n");
+	tmp_tree_put(root, "sys/class/dmi/id/sys_vendor", "Other\n");
 	batch_reset(r.er.batch);
 	assert_int_equal(host_sys_dmi(&r.sys, e, r.err, sizeof(r.err)), 0);
 	assert_true(sample(r.er.batch, NULL, "node_dmi_info", "system_vendor", "Dell Inc.", NULL));
 	if (geteuid() != 0) { /* root reads anything */
-		put_file(root, "sys/class/dmi/id/product_serial", "S3CR3T\n");
+		tmp_tree_put(root, "sys/class/dmi/id/product_serial", "S3CR3T\n");
 		char *p = xasprintf("%s/sys/class/dmi/id/product_serial", root);
 		chmod(p, 0);
 		free(p);
@@ -731,7 +676,7 @@ static void test_sources_missing(void **state)
 	}
 	buf_release(&out);
 	src_stop(&r);
-	rm_tmp(root);
+	tmp_tree_remove(root);
 }
 
 int main(void)

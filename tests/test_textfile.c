@@ -8,7 +8,6 @@
 #include "autoconfig.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <math.h>
 #include <setjmp.h>
@@ -21,6 +20,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "tmp_tree.h"
 
 #include "buf.h"
 #include "config.h"
@@ -208,36 +209,6 @@ static void test_series(void **state)
 
 /* ---- whole collections ------------------------------------------------ */
 
-static char *tmp_dir(void)
-{
-	char *d = xstrdup("/tmp/dbpulse-textfile-XXXXXX");
-	assert_non_null(mkdtemp(d));
-	return d;
-}
-
-static void put_file(const char *dir, const char *name, const char *content)
-{
-	char *path = xasprintf("%s/%s", dir, name);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(content, f);
-	fclose(f);
-	free(path);
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-/* Removes a temporary tree of ours (never a path under tests/data). */
-static void rm_tmp(char *dir)
-{
-	assert_int_equal(strncmp(dir, "/tmp/dbpulse-textfile-", 22), 0);
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(dir);
-}
-
 struct rig {
 	struct textfile_config conf;
 	struct config_section section;
@@ -329,21 +300,21 @@ static const char *help_of(const struct rig *r, const char *name)
 
 static void test_collect(void **state)
 {
-	char *dir = tmp_dir();
+	char *dir = tmp_tree("textfile");
 	char *sub = xasprintf("%s/sub", dir);
 	assert_int_equal(mkdir(sub, 0755), 0);
-	put_file(dir, "a.prom",
+	tmp_tree_put(dir, "a.prom",
 		 "# HELP backup_last_success_timestamp_seconds When the backup last worked.\n"
 		 "# TYPE backup_last_success_timestamp_seconds gauge\n"
 		 "backup_last_success_timestamp_seconds{job=\"db\"} 1700000000\n"
 		 "node_reboot_required 0\n"
 		 "shared{x=\"1\"} 1\nshared{y=\"2\"} 2\n");
-	put_file(dir, "b.prom", "# TYPE shared untyped\nshared{x=\"3\"} 3\n"
+	tmp_tree_put(dir, "b.prom", "# TYPE shared untyped\nshared{x=\"3\"} 3\n"
 				"# TYPE backup_last_success_timestamp_seconds gauge\n"
 				"backup_last_success_timestamp_seconds{job=\"files\"} 1600000000\n");
-	put_file(dir, "ignored.txt", "not 1 2 3 4\n");
-	put_file(dir, "c.prom.tmp", "garbage");
-	put_file(sub, "d.prom", "sub_metric 4\n");
+	tmp_tree_put(dir, "ignored.txt", "not 1 2 3 4\n");
+	tmp_tree_put(dir, "c.prom.tmp", "garbage");
+	tmp_tree_put(sub, "d.prom", "sub_metric 4\n");
 	struct rig r;
 	char *dirs = xasprintf("%s, %s/", dir, sub);
 	rig_start(&r, dirs);
@@ -384,7 +355,7 @@ static void test_collect(void **state)
 	assert_int_equal(r.batch->invalid, 0);
 
 	/* a bad file is skipped whole and reported; the others stay */
-	put_file(dir, "b.prom", "shared{x=\"3\"} 3\nbroken 1");
+	tmp_tree_put(dir, "b.prom", "shared{x=\"3\"} 3\nbroken 1");
 	rig_collect(&r);
 	assert_double_equal(value(&r, "node_textfile_scrape_error", NULL), 1);
 	assert_false(has_family(&r, "broken"));
@@ -397,7 +368,7 @@ static void test_collect(void **state)
 			     r.batch->samples[i].family == (uint32_t)batch_find_family(r.batch, "shared"));
 
 	/* fixed: clean again */
-	put_file(dir, "b.prom", "shared{x=\"3\"} 3\n");
+	tmp_tree_put(dir, "b.prom", "shared{x=\"3\"} 3\n");
 	rig_collect(&r);
 	assert_double_equal(value(&r, "node_textfile_scrape_error", NULL), 0);
 	free(a);
@@ -406,7 +377,7 @@ static void test_collect(void **state)
 	free(dirs);
 	rig_stop(&r);
 	free(sub);
-	rm_tmp(dir);
+	tmp_tree_remove(dir);
 }
 
 /* One bad thing per case: the file (or family) and the report. */
@@ -440,17 +411,17 @@ static void test_collect_refusals(void **state)
 		{ "ok 1\n", NULL, NULL, "ok" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *dir = tmp_dir();
+		char *dir = tmp_tree("textfile");
 		struct rig r;
 		print_message("# case %zu\n", i);
-		put_file(dir, "a.prom", cases[i].first);
+		tmp_tree_put(dir, "a.prom", cases[i].first);
 		if (cases[i].second) {
-			put_file(dir, "b.prom", cases[i].second);
+			tmp_tree_put(dir, "b.prom", cases[i].second);
 		} else {
 			struct buf many = BUF_INIT(1 << 16);
 			for (int k = 0; k < 65; k++)
 				buf_printf(&many, "wide{l%d=\"v\"} %d\n", k, k);
-			put_file(dir, "b.prom", buf_str(&many));
+			tmp_tree_put(dir, "b.prom", buf_str(&many));
 			buf_release(&many);
 		}
 		rig_start(&r, dir);
@@ -477,20 +448,20 @@ static void test_collect_refusals(void **state)
 			assert_double_equal(value(&r, "dbpulse_limit_reached_total", "limit",
 						  "textfile_labels", "target", "textfile", NULL), 1);
 		rig_stop(&r);
-		rm_tmp(dir);
+		tmp_tree_remove(dir);
 	}
 }
 
 static void test_collect_limits(void **state)
 {
-	char *dir = tmp_dir();
+	char *dir = tmp_tree("textfile");
 	struct rig r;
 	/* more files than read per collection: the first ones, by name */
 	for (int i = 0; i < TEXTFILE_FILES_MAX + 2; i++) {
 		char name[32], line[64];
 		snprintf(name, sizeof(name), "f%04d.prom", i);
 		snprintf(line, sizeof(line), "file_metric{n=\"%d\"} %d\n", i, i);
-		put_file(dir, name, line);
+		tmp_tree_put(dir, name, line);
 	}
 	rig_start(&r, dir);
 	rig_collect(&r);
@@ -499,10 +470,10 @@ static void test_collect_limits(void **state)
 				  "target", "textfile", NULL), 2);
 	value(&r, "file_metric", "n", "999", NULL);
 	rig_stop(&r);
-	rm_tmp(dir);
+	tmp_tree_remove(dir);
 
 	/* more series than read per collection: the file that passes it */
-	dir = tmp_dir();
+	dir = tmp_tree("textfile");
 	FILE *f;
 	char *path = xasprintf("%s/a.prom", dir);
 	f = fopen(path, "w");
@@ -510,8 +481,8 @@ static void test_collect_limits(void **state)
 		fprintf(f, "s{i=\"%d\"} 1\n", i);
 	fclose(f);
 	free(path);
-	put_file(dir, "b.prom", "t 1\nu 1\n");
-	put_file(dir, "c.prom", "v 1\n");
+	tmp_tree_put(dir, "b.prom", "t 1\nu 1\n");
+	tmp_tree_put(dir, "c.prom", "v 1\n");
 	rig_start(&r, dir);
 	rig_collect(&r);
 	assert_true(has_family(&r, "s"));
@@ -520,17 +491,17 @@ static void test_collect_limits(void **state)
 	assert_double_equal(value(&r, "dbpulse_limit_reached_total", "limit", "textfile_series",
 				  "target", "textfile", NULL), 1);
 	rig_stop(&r);
-	rm_tmp(dir);
+	tmp_tree_remove(dir);
 
 	/* more bytes than read per collection */
-	dir = tmp_dir();
+	dir = tmp_tree("textfile");
 	path = xasprintf("%s/big.prom", dir);
 	f = fopen(path, "w");
 	for (size_t n = 0; n <= TEXTFILE_BYTES_MAX; n += strlen("# padding padding\n"))
 		fputs("# padding padding\n", f);
 	fclose(f);
 	free(path);
-	put_file(dir, "small.prom", "small 1\n");
+	tmp_tree_put(dir, "small.prom", "small 1\n");
 	rig_start(&r, dir);
 	rig_collect(&r);
 	assert_true(has_family(&r, "small"));
@@ -538,18 +509,18 @@ static void test_collect_limits(void **state)
 				  "target", "textfile", NULL), 1);
 	assert_double_equal(value(&r, "node_textfile_scrape_error", NULL), 1);
 	rig_stop(&r);
-	rm_tmp(dir);
+	tmp_tree_remove(dir);
 }
 
 static void test_collect_directories(void **state)
 {
-	char *dir = tmp_dir();
+	char *dir = tmp_tree("textfile");
 	struct rig r;
 	char *a = xasprintf("%s/a", dir), *b = xasprintf("%s/b", dir);
 	assert_int_equal(mkdir(a, 0755), 0);
 	assert_int_equal(mkdir(b, 0755), 0);
-	put_file(a, "x.prom", "from_a 1\n");
-	put_file(b, "x.prom", "from_b 1\n");
+	tmp_tree_put(a, "x.prom", "from_a 1\n");
+	tmp_tree_put(b, "x.prom", "from_b 1\n");
 	char *dirfile = xasprintf("%s/a/dir.prom", dir);
 	assert_int_equal(mkdir(dirfile, 0755), 0); /* not a regular file: an error */
 	/* a glob pattern of directories */
@@ -611,7 +582,7 @@ static void test_collect_directories(void **state)
 	free(dirfile);
 	free(a);
 	free(b);
-	rm_tmp(dir);
+	tmp_tree_remove(dir);
 }
 
 int main(void)
