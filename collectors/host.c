@@ -387,37 +387,30 @@ static int host_run_uname(struct host *h, struct host_emit *e, int64_t deadline,
 	return host_emit_uname(e, err, errlen);
 }
 
-/* The sources of host_sys.c. */
-#define HOST_SYS_SOURCE(name)                                                                  \
+/* The sources of host_sys.c (part sys) and host_net.c (part net): each
+ * a call of host_PART_NAME on the part's state. */
+#define HOST_PART_SOURCE(part, name)                                                           \
 	static int host_run_##name(struct host *h, struct host_emit *e, int64_t deadline,      \
 				   char *err, size_t errlen)                                   \
 	{                                                                                      \
-		return host_sys_##name(&h->sys, e, err, errlen);                               \
+		return host_##part##_##name(&h->part, e, err, errlen);                         \
 	}
-HOST_SYS_SOURCE(vmstat)
-HOST_SYS_SOURCE(entropy)
-HOST_SYS_SOURCE(time)
-HOST_SYS_SOURCE(timex)
-HOST_SYS_SOURCE(os)
-HOST_SYS_SOURCE(selinux)
-HOST_SYS_SOURCE(kernel_hung)
-HOST_SYS_SOURCE(dmi)
-HOST_SYS_SOURCE(schedstat)
-
-/* The sources of host_net.c. */
-#define HOST_NET_SOURCE(name)                                                                  \
-	static int host_run_##name(struct host *h, struct host_emit *e, int64_t deadline,      \
-				   char *err, size_t errlen)                                   \
-	{                                                                                      \
-		return host_net_##name(&h->net, e, err, errlen);                               \
-	}
-HOST_NET_SOURCE(netstat)
-HOST_NET_SOURCE(sockstat)
-HOST_NET_SOURCE(softnet)
-HOST_NET_SOURCE(udp_queues)
-HOST_NET_SOURCE(arp)
-HOST_NET_SOURCE(conntrack)
-HOST_NET_SOURCE(netclass)
+HOST_PART_SOURCE(sys, vmstat)
+HOST_PART_SOURCE(sys, entropy)
+HOST_PART_SOURCE(sys, time)
+HOST_PART_SOURCE(sys, timex)
+HOST_PART_SOURCE(sys, os)
+HOST_PART_SOURCE(sys, selinux)
+HOST_PART_SOURCE(sys, kernel_hung)
+HOST_PART_SOURCE(sys, dmi)
+HOST_PART_SOURCE(sys, schedstat)
+HOST_PART_SOURCE(net, netstat)
+HOST_PART_SOURCE(net, sockstat)
+HOST_PART_SOURCE(net, softnet)
+HOST_PART_SOURCE(net, udp_queues)
+HOST_PART_SOURCE(net, arp)
+HOST_PART_SOURCE(net, conntrack)
+HOST_PART_SOURCE(net, netclass)
 
 /* Sorts by mount point, then by position in mountinfo (the array order). */
 static int host_mount_cmp(const void *a, const void *b)
