@@ -219,6 +219,22 @@ static int tp_parse_float(const char *s, double *out)
 
 /* ---- comments --------------------------------------------------------- */
 
+/* After a backslash: the character its escape stands for (\\, \n, \") in
+ * *c. */
+static int tp_unescape(struct tp *p, char *c)
+{
+	if (p->i >= p->len)
+		return tp_eof(p);
+	char e = p->t[p->i++];
+	if (e == 'n')
+		*c = '\n';
+	else if (e == '\\' || e == '"')
+		*c = e;
+	else
+		return tp_fail(p, "invalid escape sequence '\\%c'", e);
+	return 0;
+}
+
 /* The rest of the line as a help text, unescaped in place (\\, \n, \"). */
 static int tp_help(struct tp *p, struct textfile_family *f)
 {
@@ -232,17 +248,8 @@ static int tp_help(struct tp *p, struct textfile_family *f)
 		char c = p->t[p->i++];
 		if (c == '\n')
 			break;
-		if (c == '\\') {
-			if (p->i >= p->len)
-				return tp_eof(p);
-			char e = p->t[p->i++];
-			if (e == 'n')
-				c = '\n';
-			else if (e == '\\' || e == '"')
-				c = e;
-			else
-				return tp_fail(p, "invalid escape sequence '\\%c'", e);
-		}
+		if (c == '\\' && tp_unescape(p, &c) < 0)
+			return -1;
 		*w++ = c;
 	}
 	*w = '\0';
@@ -370,17 +377,8 @@ static int tp_label_value(struct tp *p, char **value)
 			break;
 		if (c == '\n')
 			return tp_fail(p, "label value contains unescaped new-line");
-		if (c == '\\') {
-			if (p->i >= p->len)
-				return tp_eof(p);
-			char e = p->t[p->i++];
-			if (e == 'n')
-				c = '\n';
-			else if (e == '\\' || e == '"')
-				c = e;
-			else
-				return tp_fail(p, "invalid escape sequence '\\%c'", e);
-		}
+		if (c == '\\' && tp_unescape(p, &c) < 0)
+			return -1;
 		*w++ = c;
 	}
 	*w = '\0';
