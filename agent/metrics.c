@@ -8,7 +8,6 @@
 #include "metrics.h"
 #include "buf.h"
 #include "log.h"
-#include "strutil.h"
 #include "xalloc.h"
 
 #include <stdarg.h>
@@ -34,7 +33,7 @@ void batch_free(struct batch *b)
 	buf_release(&b->strings);
 	free(b->families);
 	free(b->samples);
-	free(b->index);
+	name_index_free(&b->index);
 	free(b);
 }
 
@@ -46,8 +45,7 @@ void batch_reset(struct batch *b)
 	b->last_family = 0;
 	b->invalid = 0;
 	b->overflow = 0;
-	if (b->index)
-		memset(b->index, 0xff, b->index_size * sizeof(*b->index));
+	name_index_clear(&b->index);
 }
 
 int batch_served_elsewhere(const struct batch *b, const char *name)
@@ -83,29 +81,10 @@ int label_name_valid(const char *name)
 	return 1;
 }
 
-static uint32_t hash_name(const char *s)
+static const char *family_name_at(const void *batch, size_t i)
 {
-	return hash_bytes(s, strlen(s));
-}
-
-static void index_insert(struct batch *b, size_t fam)
-{
-	size_t mask = b->index_size - 1;
-	size_t i = hash_name(batch_str(b, b->families[fam].name_off)) & mask;
-	while (b->index[i] != UINT32_MAX)
-		i = (i + 1) & mask;
-	b->index[i] = (uint32_t)fam;
-}
-
-static void index_grow(struct batch *b)
-{
-	size_t size = b->index_size ? b->index_size * 2 : 64;
-	free(b->index);
-	b->index = xmalloc(size * sizeof(*b->index));
-	memset(b->index, 0xff, size * sizeof(*b->index));
-	b->index_size = size;
-	for (size_t f = 0; f < b->nfamilies; f++)
-		index_insert(b, f);
+	const struct batch *b = batch;
+	return batch_str(b, b->families[i].name_off);
 }
 
 static int put_string(struct batch *b, const char *s, uint32_t *off)
@@ -122,14 +101,10 @@ static long family_get(struct batch *b, const char *name, const char *help, enum
 {
 	if (b->nfamilies && strcmp(batch_str(b, b->families[b->last_family].name_off), name) == 0)
 		return (long)b->last_family;
-	if (b->index_size) {
-		size_t mask = b->index_size - 1;
-		for (size_t i = hash_name(name) & mask; b->index[i] != UINT32_MAX; i = (i + 1) & mask) {
-			if (strcmp(batch_str(b, b->families[b->index[i]].name_off), name) == 0) {
-				b->last_family = b->index[i];
-				return (long)b->index[i];
-			}
-		}
+	long found = name_index_find(&b->index, name, strlen(name), family_name_at, b);
+	if (found >= 0) {
+		b->last_family = (size_t)found;
+		return found;
 	}
 	if (!metric_name_valid(name))
 		return -1;
@@ -139,23 +114,14 @@ static long family_get(struct batch *b, const char *name, const char *help, enum
 	b->families = xgrow(b->families, &b->families_alloc, b->nfamilies + 1, sizeof(*b->families));
 	b->families[b->nfamilies] = f;
 	size_t fam = b->nfamilies++;
-	if (b->nfamilies * 2 > b->index_size)
-		index_grow(b);
-	else
-		index_insert(b, fam);
+	name_index_add(&b->index, b->nfamilies, family_name_at, b);
 	b->last_family = fam;
 	return (long)fam;
 }
 
 long batch_find_family(const struct batch *b, const char *name)
 {
-	if (!b->index_size)
-		return -1;
-	size_t mask = b->index_size - 1;
-	for (size_t i = hash_name(name) & mask; b->index[i] != UINT32_MAX; i = (i + 1) & mask)
-		if (strcmp(batch_str(b, b->families[b->index[i]].name_off), name) == 0)
-			return (long)b->index[i];
-	return -1;
+	return name_index_find(&b->index, name, strlen(name), family_name_at, b);
 }
 
 int batch_addv(struct batch *b, const char *name, const char *help, enum metric_type type,

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "name_index.h"
 
 enum metric_type { METRIC_GAUGE, METRIC_COUNTER, METRIC_UNTYPED, METRIC_SUMMARY, METRIC_HISTOGRAM };
 
@@ -63,8 +64,7 @@ struct batch {
 	size_t nfamilies, families_alloc;
 	struct batch_sample *samples;
 	size_t nsamples, samples_alloc;
-	uint32_t *index;       /* open-addressing hash of family names */
-	size_t index_size;
+	struct name_index index; /* of the families, by name */
 	size_t last_family;    /* fast path for consecutive adds */
 	size_t max_samples;
 	uint64_t invalid;      /* samples dropped for a bad metric or label name */

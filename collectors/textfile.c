@@ -189,8 +189,7 @@ struct textfile {
 	size_t nfiles, files_alloc;
 	struct tf_family *fams;
 	size_t nfams, fams_alloc;
-	uint32_t *fam_index;            /* fams by name (open addressing) */
-	size_t fam_index_size;
+	struct name_index fam_index;    /* fams by name */
 	struct textfile_series series;
 	struct buf helps;               /* the generated help texts */
 	struct buf problems;            /* this collection's, for the log */
@@ -228,24 +227,15 @@ static void *tf_grow(void *ptr, size_t *alloc, size_t need, size_t elem_size)
 
 /* ---- families across files -------------------------------------------- */
 
-static void tf_index_put(struct textfile *t, size_t fam)
+static const char *family_name_at(const void *textfile, size_t i)
 {
-	size_t mask = t->fam_index_size - 1;
-	size_t i = hash_bytes(t->fams[fam].name, strlen(t->fams[fam].name)) & mask;
-	while (t->fam_index[i] != UINT32_MAX)
-		i = (i + 1) & mask;
-	t->fam_index[i] = (uint32_t)fam;
+	return ((const struct textfile *)textfile)->fams[i].name;
 }
 
 static struct tf_family *tf_find(const struct textfile *t, const char *name)
 {
-	if (!t->fam_index_size)
-		return NULL;
-	size_t mask = t->fam_index_size - 1;
-	for (size_t i = hash_bytes(name, strlen(name)) & mask; t->fam_index[i] != UINT32_MAX; i = (i + 1) & mask)
-		if (strcmp(t->fams[t->fam_index[i]].name, name) == 0)
-			return &t->fams[t->fam_index[i]];
-	return NULL;
+	long i = name_index_find(&t->fam_index, name, strlen(name), family_name_at, t);
+	return i < 0 ? NULL : &t->fams[i];
 }
 
 static struct tf_family *tf_add_family(struct textfile *t, const struct textfile_family *f)
@@ -256,17 +246,7 @@ static struct tf_family *tf_add_family(struct textfile *t, const struct textfile
 	*n = (struct tf_family){ .name = f->name, .help = f->help, .type = f->type,
 				 .files = files, .files_alloc = files_alloc };
 	t->nfams++;
-	if (t->nfams * 2 > t->fam_index_size) {
-		size_t size = t->fam_index_size ? t->fam_index_size * 2 : 64;
-		free(t->fam_index);
-		t->fam_index = xmalloc(size * sizeof(*t->fam_index));
-		memset(t->fam_index, 0xff, size * sizeof(*t->fam_index));
-		t->fam_index_size = size;
-		for (size_t k = 0; k < t->nfams; k++)
-			tf_index_put(t, k);
-	} else {
-		tf_index_put(t, t->nfams - 1);
-	}
+	name_index_add(&t->fam_index, t->nfams, family_name_at, t);
 	return n;
 }
 
@@ -669,8 +649,7 @@ static void tf_reset(struct textfile *t)
 		buf_release(&t->files[i].text);
 	t->nfiles = 0;
 	t->nfams = 0;
-	if (t->fam_index)
-		memset(t->fam_index, 0xff, t->fam_index_size * sizeof(*t->fam_index));
+	name_index_clear(&t->fam_index);
 	textfile_series_reset(&t->series);
 	buf_reset(&t->problems);
 	t->nproblems = 0;
@@ -729,7 +708,7 @@ static void textfile_free(void *instance)
 	for (size_t i = 0; i < t->fams_alloc; i++)
 		free(t->fams[i].files);
 	free(t->fams);
-	free(t->fam_index);
+	name_index_free(&t->fam_index);
 	textfile_series_release(&t->series);
 	buf_release(&t->helps);
 	buf_release(&t->problems);

@@ -97,38 +97,14 @@ static int tp_name(struct tp *p, int metric, size_t *start, size_t *n)
 
 /* ---- families --------------------------------------------------------- */
 
-static void tp_index_insert(struct textfile_parse *o, size_t fam)
+static const char *family_name_at(const void *parse, size_t i)
 {
-	size_t mask = o->index_size - 1;
-	const char *name = o->families[fam].name;
-	size_t i = hash_bytes(name, strlen(name)) & mask;
-	while (o->index[i] != UINT32_MAX)
-		i = (i + 1) & mask;
-	o->index[i] = (uint32_t)fam;
-}
-
-static void tp_index_grow(struct textfile_parse *o)
-{
-	size_t size = o->index_size ? o->index_size * 2 : 64;
-	free(o->index);
-	o->index = xmalloc(size * sizeof(*o->index));
-	memset(o->index, 0xff, size * sizeof(*o->index));
-	o->index_size = size;
-	for (size_t f = 0; f < o->nfamilies; f++)
-		tp_index_insert(o, f);
+	return ((const struct textfile_parse *)parse)->families[i].name;
 }
 
 static long tp_lookup(const struct textfile_parse *o, const char *name, size_t n)
 {
-	if (!o->index_size)
-		return -1;
-	size_t mask = o->index_size - 1;
-	for (size_t i = hash_bytes(name, n) & mask; o->index[i] != UINT32_MAX; i = (i + 1) & mask) {
-		const char *f = o->families[o->index[i]].name;
-		if (strncmp(f, name, n) == 0 && f[n] == '\0')
-			return (long)o->index[i];
-	}
-	return -1;
+	return name_index_find(&o->index, name, n, family_name_at, o);
 }
 
 static int ends_with(const char *s, size_t n, const char *suffix)
@@ -173,10 +149,7 @@ static size_t tp_family(struct tp *p, char *name, size_t n, enum tp_part *part)
 	o->families = xgrow(o->families, &o->families_alloc, o->nfamilies + 1, sizeof(*o->families));
 	o->families[o->nfamilies] = (struct textfile_family){ .name = name };
 	size_t fam = o->nfamilies++;
-	if (o->nfamilies * 2 > o->index_size)
-		tp_index_grow(o);
-	else
-		tp_index_insert(o, fam);
+	name_index_add(&o->index, o->nfamilies, family_name_at, o);
 	return fam;
 }
 
@@ -585,8 +558,7 @@ static void tp_reset(struct textfile_parse *o)
 	o->nsamples = 0;
 	o->nlabel_strs = 0;
 	o->line = 0;
-	if (o->index)
-		memset(o->index, 0xff, o->index_size * sizeof(*o->index));
+	name_index_clear(&o->index);
 }
 
 int textfile_parse(char *text, size_t len, struct textfile_parse *out, char *err, size_t errlen)
@@ -637,7 +609,7 @@ void textfile_parse_release(struct textfile_parse *p)
 	free(p->families);
 	free(p->samples);
 	free(p->label_strs);
-	free(p->index);
+	name_index_free(&p->index);
 	memset(p, 0, sizeof(*p));
 }
 

@@ -33,6 +33,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "name_index.h"
+
 enum textfile_type {
 	TEXTFILE_UNTYPED,
 	TEXTFILE_COUNTER,
@@ -64,8 +66,7 @@ struct textfile_parse {
 	size_t nsamples, samples_alloc;
 	char **label_strs;                  /* name, value, name, value... (not NULL) */
 	size_t nlabel_strs, label_strs_alloc;
-	uint32_t *index;                    /* families by name (open addressing) */
-	size_t index_size;
+	struct name_index index;            /* families by name */
 	unsigned line;                      /* the line of the error */
 };
 
