@@ -6,7 +6,7 @@
  * (name, help, type), a set of labels and a value.  The batch copies every
  * string it is given, so callers may pass stack buffers.  It knows nothing of
  * the Prometheus text format: escaping and ordering happen when it is
- * rendered (exporters/exposition.h).
+ * rendered (agent/exposition.h).
  *
  * A batch is used by one thread at a time.  Invalid metric or label names
  * are dropped and counted (`invalid`) rather than breaking the exposition,

@@ -7,7 +7,7 @@
  * multiply it.  Prometheus (Go's regexp, RE2 syntax) refuses both, so a
  * rule or config that does this is wrong anyway.  Every pattern from a
  * config or an alert expression goes through regex_check() before
- * regcomp() (agent/confval.c, alerts/expr.c).
+ * regcomp() (agent/confval.c, alerts/expr.c); regex_check.c implements it.
  */
 #ifndef DBPULSE_REGEX_CHECK_H
 #define DBPULSE_REGEX_CHECK_H

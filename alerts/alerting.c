@@ -15,7 +15,6 @@
 #include "alerting.h"
 #include "buf.h"
 #include "config.h"
-#include "daemon.h"
 #include "engine.h"
 #include "log.h"
 #include "outbox.h"
@@ -105,15 +104,15 @@ int alerting_check_state_dir(const struct config *cfg, const char *state_dir, ch
 	return rc;
 }
 
-static int open_outbox(struct alerting *a, struct config *cfg, char *err, size_t errlen)
+static int open_outbox(struct alerting *a, struct config *cfg, const char *state_dir, char *err,
+		       size_t errlen)
 {
 	if (a->outbox || !has_kind(cfg, &webhook_kind))
 		return 0;
-	const struct agent_config *ac = config_get(cfg, "agent");
 	char why[512];
-	if (make_dirs(ac->state_dir, err, errlen) < 0)
+	if (make_dirs(state_dir, err, errlen) < 0)
 		return -1;
-	a->outbox = outbox_open(ac->state_dir, why, sizeof(why));
+	a->outbox = outbox_open(state_dir, why, sizeof(why));
 	if (!a->outbox) {
 		snprintf(err, errlen, "alert outbox: %s", why);
 		return -1;
@@ -181,19 +180,18 @@ static void default_external_url(struct alerting *a, const char *external_url)
 	a->external_url = xstrdup(external_url);
 }
 
-struct alerting *alerting_start(struct config *cfg, const char *external_url,
+struct alerting *alerting_start(struct config *cfg, const char *state_dir, const char *external_url,
 				const struct template_env *templates, char *err, size_t errlen)
 {
 	struct alerting *a = xcalloc(1, sizeof(*a));
 	pthread_mutex_init(&a->lock, NULL);
 	default_external_url(a, external_url);
-	if (open_outbox(a, cfg, err, errlen) < 0 ||
+	if (open_outbox(a, cfg, state_dir, err, errlen) < 0 ||
 	    start_senders(a, cfg, &a->senders, &a->nsenders, err, errlen) < 0) {
 		alerting_stop(a);
 		return NULL;
 	}
-	const struct agent_config *ac = config_get(cfg, "agent");
-	char *state_file = xasprintf("%s/alerts.state", ac->state_dir);
+	char *state_file = xasprintf("%s/alerts.state", state_dir);
 	struct alert_engine_options opt = {
 		.state_file = has_kind(cfg, &alert_kind) ? state_file : NULL,
 		.external_url = a->external_url,
@@ -203,7 +201,7 @@ struct alerting *alerting_start(struct config *cfg, const char *external_url,
 	};
 	if (templates)
 		opt.templates = *templates;
-	if (opt.state_file && make_dirs(ac->state_dir, err, errlen) < 0) {
+	if (opt.state_file && make_dirs(state_dir, err, errlen) < 0) {
 		free(state_file);
 		alerting_stop(a);
 		return NULL;
@@ -213,9 +211,10 @@ struct alerting *alerting_start(struct config *cfg, const char *external_url,
 	return a;
 }
 
-int alerting_reload(struct alerting *a, struct config *cfg, char *err, size_t errlen)
+int alerting_reload(struct alerting *a, struct config *cfg, const char *state_dir, char *err,
+		    size_t errlen)
 {
-	if (open_outbox(a, cfg, err, errlen) < 0)
+	if (open_outbox(a, cfg, state_dir, err, errlen) < 0)
 		return -1;
 	struct sender **list;
 	size_t n;

@@ -22,11 +22,14 @@ struct alerting;
 struct template_env;
 
 /* NULL with err when the state directory or a receiver cannot be set up.
- * templates (may be NULL) is what annotations may look up; copied. */
-struct alerting *alerting_start(struct config *cfg, const char *external_url,
+ * state_dir is where the outbox and the alert state live ([agent]
+ * state_dir); templates (may be NULL) is what annotations may look up;
+ * both copied or used during the call only. */
+struct alerting *alerting_start(struct config *cfg, const char *state_dir, const char *external_url,
 				const struct template_env *templates, char *err, size_t errlen);
 /* 0, or -1 with err (the running setup is then unchanged). */
-int alerting_reload(struct alerting *a, struct config *cfg, char *err, size_t errlen);
+int alerting_reload(struct alerting *a, struct config *cfg, const char *state_dir, char *err,
+		    size_t errlen);
 void alerting_stop(struct alerting *a);
 
 /* What a config load checks of the state directory: when rules or

@@ -769,14 +769,14 @@ static void check_options(struct doc *page, const char *text, const char *from)
 	buf_release(&seen);
 }
 
-/* dbpulse.8 has the agent's options (agent/main.c's table and its
+/* dbpulse.8 has the agent's options (cmd/main.c's table and its
  * subcommands) and those of `dbpulse top` (its --help). */
 static void test_command_line_documented(void **state)
 {
 	struct doc page, main_c;
 	(void)state;
 	doc_open(&page, MAN_CMD);
-	doc_open(&main_c, "agent/main.c");
+	doc_open(&main_c, "cmd/main.c");
 	struct buf opts = BUF_INIT(BUF_UNLIMITED);
 	const char *p = strstr(buf_str(&main_c.text), "struct option options[]");
 	const char *end = p ? strstr(p, "};") : NULL;
@@ -785,7 +785,7 @@ static void test_command_line_documented(void **state)
 	for (const char *q = p && end ? strstr(p, "{ \"") : NULL; q && q < end;
 	     q = strstr(q + 3, "{ \""))
 		buf_printf(&opts, "--%.*s\n", (int)strcspn(q + 3, "\""), q + 3);
-	check_options(&page, buf_str(&opts), "agent/main.c");
+	check_options(&page, buf_str(&opts), "cmd/main.c");
 	/* subcommands: strcmp(argv[1], "top") */
 	for (const char *q = strstr(buf_str(&main_c.text), "strcmp(argv[1], \""); q;
 	     q = strstr(q + 1, "strcmp(argv[1], \"")) {

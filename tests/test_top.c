@@ -1,5 +1,5 @@
 /*
- * test_top.c -- `dbpulse top` without a network (agent/top.c): the command
+ * test_top.c -- `dbpulse top` without a network (cmd/top.c): the command
  * line (defaults, both value forms, every refusal), the choice of target
  * and window from /api/targets, the URLs asked, and the table rendered
  * from /api/queries answers in tests/data/top: columns, the baseline mark,

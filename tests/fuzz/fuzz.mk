@@ -24,7 +24,7 @@ OBJ := $(OUT)/obj
 
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CPPFLAGS := -I$(srcdir)/agent -I$(srcdir)/alerts -I$(srcdir)/collectors \
-	-I$(srcdir)/exporters -I$(builddir) -I$(srcdir)/tests/fuzz
+	-I$(srcdir)/exporters -I$(srcdir)/cmd -I$(builddir) -I$(srcdir)/tests/fuzz
 FUZZ_CFLAGS := -std=c11 -pthread -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) \
 	-fsanitize=fuzzer-no-link -Wall -Wextra -Wno-unused-parameter
 FUZZ_LDFLAGS := -pthread -fsanitize=fuzzer $(FUZZ_SAN)

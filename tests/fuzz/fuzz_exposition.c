@@ -1,6 +1,6 @@
 /*
  * fuzz_exposition.c -- the Prometheus text format writers of
- * exporters/exposition.c: expo_escape_label_value, expo_escape_help,
+ * agent/exposition.c: expo_escape_label_value, expo_escape_help,
  * expo_format_value, and a whole block (agent/metrics.c batch_addv with
  * the name checks metric_name_valid / label_name_valid, then expo_render)
  * read back by a strict parser of the text format 0.0.4 written here.

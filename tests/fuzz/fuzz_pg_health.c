@@ -3,7 +3,7 @@
  * queries (collectors/pg_health.c) on results made from the fuzzer's
  * bytes with libpq's own PQmakeEmptyPGresult / PQsetResultAttrs /
  * PQsetvalue, then the batch rendered as exposition text
- * (exporters/exposition.c), as the collector publishes it.
+ * (agent/exposition.c), as the collector publishes it.
  *
  * The first byte picks the reader (one of them, or all of them); the rest
  * is lines of cells separated by tabs, a cell "\N" being NULL; the first

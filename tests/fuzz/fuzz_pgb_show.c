@@ -2,7 +2,7 @@
  * fuzz_pgb_show.c -- the readers of PgBouncer's SHOW results
  * (collectors/pgb_show.c) on results made from the fuzzer's bytes with
  * libpq's own PQmakeEmptyPGresult / PQsetResultAttrs / PQsetvalue, then
- * the batch rendered as exposition text (exporters/exposition.c), as the
+ * the batch rendered as exposition text (agent/exposition.c), as the
  * collector publishes it.
  *
  * The input is lines: the first holds the column names, the others the

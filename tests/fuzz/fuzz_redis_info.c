@@ -2,7 +2,7 @@
  * fuzz_redis_info.c -- the text of an INFO ALL reply (collectors/
  * redis_info.c redis_info_emit into a batch, with the field tables of
  * redis_info_fields.c), then the batch rendered as exposition text
- * (exporters/exposition.c expo_render), as the collector publishes it.
+ * (agent/exposition.c expo_render), as the collector publishes it.
  * Also redis_info_quantile on the first line of the input.  The number of
  * databases given (for the empty ones' zeros) comes from the input's
  * length, so that some inputs have none and some thousands.

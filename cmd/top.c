@@ -1,7 +1,7 @@
 /*
  * top.c -- `dbpulse top` (see top.h): the command.  Parses the command
  * line, asks the agent's API over HTTP with the libcurl that
- * alerts/netlib.c loads at run time, and prints the table (top_render.c
+ * agent/netlib.c loads at run time, and prints the table (top_render.c
  * builds it) once (into a pipe, or with --once) or redraws it on the
  * terminal until q, SIGINT or SIGTERM: signals, raw keys, the alternate
  * screen.

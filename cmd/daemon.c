@@ -459,7 +459,8 @@ static void reload(struct daemon *d)
 		return;
 	}
 	char err[1024];
-	if (alerting_reload(d->alerting, cfg, err, sizeof(err)) < 0) {
+	const struct agent_config *ac = config_get(cfg, "agent");
+	if (alerting_reload(d->alerting, cfg, ac->state_dir, err, sizeof(err)) < 0) {
 		log_error("config", NULL, "%s", err);
 		log_error("config", NULL, "reload failed; the previous configuration keeps running");
 		atomic_store(&d->reload_ok, 0);
@@ -540,10 +541,10 @@ int daemon_run(const char *config_path)
 		free(d);
 		return 1;
 	}
-	char *url = external_url(config_get(cfg, "agent"), listener_scheme(d->listen),
-				 http_port(d->http));
+	const struct agent_config *ac = config_get(cfg, "agent");
+	char *url = external_url(ac, listener_scheme(d->listen), http_port(d->http));
 	struct template_env templates = { .query_text = db_view_query_text, .ctx = d->store };
-	d->alerting = alerting_start(cfg, url, &templates, err, sizeof(err));
+	d->alerting = alerting_start(cfg, ac->state_dir, url, &templates, err, sizeof(err));
 	free(url);
 	if (!d->alerting) {
 		log_error("alerts", NULL, "%s", err);
