@@ -28,7 +28,7 @@
 #include "netlib.h"
 #include "strutil.h"
 #include "top.h"
-#include "top_render.h"
+#include "top_text.h"
 
 #define LIMIT_MAX 1000u
 #define INTERVAL_MAX 86400.0
