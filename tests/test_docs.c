@@ -1,17 +1,22 @@
 /*
- * test_docs.c -- the documentation agrees with the code.
+ * test_docs.c -- the documentation agrees with the code, and holds together.
  *
- * Walks the parser's table of section kinds (config_kinds[]) and checks
- * doc/dbpulse.ini.5 and README.md against it: every key the parser accepts
- * is documented in both, under its section, and every documented key is
- * one the parser knows.  In the man page each key's type (with its bounds
- * or choices), its default and its example are checked too: the default
- * is the code's, the example parses, and the page's EXAMPLE loads.  The
- * README's default column must show the code's default.  dbpulse.8 must
- * name every option of the command line and of `dbpulse top`.
+ * The man page doc/dbpulse.ini.5 is the one per-key reference: walking the
+ * parser's table of section kinds (config_kinds[]), every key the parser
+ * accepts is documented there, under its section, in the parser's order,
+ * and every documented key is one the parser knows; each key's type (with
+ * its bounds or choices), its default and its example are checked too: the
+ * default is the code's, the example parses, and the page's EXAMPLE loads.
+ * dbpulse.8 must name every option of the command line and of `dbpulse top`.
  *
- * The files are found through $top_srcdir, which `make check` exports.
- * Every problem is reported (file, line, section, key), not only the first.
+ * The Markdown documentation (README.md, doc/NAME.md) lists no keys; it is
+ * checked for what it does say: doc/configuration.md names every section
+ * kind of config_kinds[] (a new section is not forgotten); the README's
+ * minimal configuration loads.
+ *
+ * The files are found through $top_srcdir, which `make check` exports (in
+ * a distcheck, the unpacked tarball).  Every problem is reported (file,
+ * line, section, key), not only the first.
  */
 #include "autoconfig.h"
 
@@ -35,6 +40,7 @@
 #define MAN_INI "doc/dbpulse.ini.5"
 #define MAN_CMD "doc/dbpulse.8"
 #define README "README.md"
+#define CONFIG_MD "doc/configuration.md"
 #define MAX_KINDS 32
 
 /* One key as a document has it. */
@@ -43,7 +49,7 @@ struct doc_key {
 	char *name;
 	int line;
 	char *type;      /* man: the "Type:" text, unescaped, without the final '.' */
-	char *def;       /* man: the "Default:" text or bold value; README: the cell */
+	char *def;       /* man: the "Default:" text or bold value */
 	int def_bold;    /* man: the default is a value (in bold), not prose */
 	char *example;   /* man: "key = value" */
 };
@@ -538,93 +544,13 @@ static void check_facts(struct doc *d)
 	}
 }
 
-/* ---- README.md ------------------------------------------------------------------ */
+/* ---- the Markdown documentation --------------------------------------------------- */
 
-/* The cells of a table row, '\|' being a '|' inside a cell; in place. */
-static size_t table_cells(char *row, char **cells, size_t max)
+/* Whether line (a line of Markdown) opens or closes a fenced code block. */
+static int md_fence(const char *line)
 {
-	size_t n = 0;
-	char *start = row, *w = row;
-	for (char *p = row; *p; p++) {
-		if (p[0] == '\\' && p[1] == '|') {
-			*w++ = '|';
-			p++;
-		} else if (*p == '|') {
-			*w++ = '\0';
-			if (n < max)
-				cells[n++] = trim(start);
-			start = w;
-		} else {
-			*w++ = *p;
-		}
-	}
-	*w = '\0';
-	return n;
-}
-
-/* The key tables under headings like ### `[postgres "NAME"]`. */
-static void readme_parse(struct doc *d)
-{
-	size_t pos = 0;
-	int lineno = 0, fence = 0;
-	const struct config_kind *kind = NULL;
-	char *line;
-	while ((line = next_line(d->text.data, d->text.len, &pos))) {
-		lineno++;
-		if (strncmp(line, "```", 3) == 0)
-			fence = !fence;
-		if (fence)
-			continue;
-		if (line[0] == '#') {
-			char *t = trim(line + strspn(line, "#"));
-			size_t n = strlen(t);
-			kind = NULL;
-			if (n > 4 && t[0] == '`' && t[1] == '[' && t[n - 1] == '`') {
-				t[n - 1] = '\0';
-				kind = section_kind(d, t + 1, lineno);
-			}
-			continue;
-		}
-		char *cells[8];
-		if (!kind || strncmp(line, "| `", 3) != 0 || table_cells(line, cells, 8) < 4)
-			continue;
-		size_t n = strlen(cells[1]);
-		if (n < 3 || cells[1][n - 1] != '`') {
-			problem(d, lineno, "%s: expected a key in backquotes, got '%s'", kind->name, cells[1]);
-			continue;
-		}
-		cells[1][n - 1] = '\0';
-		long i = add_key(d, kind, cells[1] + 1, lineno);
-		if (i >= 0)
-			d->keys[i].def = xstrdup(cells[2]);
-	}
-}
-
-/* The default column shows the code's default (the first `...` in it). */
-static void readme_defaults(struct doc *d)
-{
-	for (size_t i = 0; i < d->nkeys; i++) {
-		const struct doc_key *e = &d->keys[i];
-		const struct config_key *k = parser_key(e->kind, e->name);
-		char l[64];
-		label(e->kind, l, sizeof(l));
-		if (!k)
-			continue;
-		if (k->required) {
-			if (!strstr(e->def, "(required)"))
-				problem(d, e->line, "%s %s: required in the parser, the README's default says '%s'",
-					l, e->name, e->def);
-			continue;
-		}
-		if (!k->def || !*k->def)
-			continue;
-		const char *open = strchr(e->def, '`');
-		const char *close = open ? strchr(open + 1, '`') : NULL;
-		if (!close || (size_t)(close - open - 1) != strlen(k->def) ||
-		    strncmp(open + 1, k->def, strlen(k->def)) != 0)
-			problem(d, e->line, "%s %s: the default is `%s` in the parser, the README says '%s'",
-				l, e->name, k->def, e->def);
-	}
+	const char *p = line + strspn(line, " ");
+	return strncmp(p, "```", 3) == 0 || strncmp(p, "~~~", 3) == 0;
 }
 
 /* ---- the tests ---------------------------------------------------------------------- */
@@ -734,14 +660,80 @@ static void test_man_page_example_loads(void **state)
 	doc_close(&d);
 }
 
-static void test_readme_has_every_key(void **state)
+/* doc/configuration.md names every section kind of the parser, as it is
+ * written ("[host]", "[postgres \"NAME\"]"), and its section headings are
+ * sections the parser knows. */
+static void test_configuration_names_every_kind(void **state)
+{
+	struct doc d;
+	char l[64];
+	(void)state;
+	doc_open(&d, CONFIG_MD);
+	for (size_t i = 0; config_kinds[i]; i++) {
+		char want[80];
+		snprintf(want, sizeof(want), "`%s`", label(config_kinds[i], l, sizeof(l)));
+		if (!strstr(buf_str(&d.text), want))
+			problem(&d, 0, "the section %s is not named (as %s)", l, want);
+	}
+	size_t pos = 0;
+	int lineno = 0, fence = 0;
+	char *line;
+	while ((line = next_line(d.text.data, d.text.len, &pos))) {
+		lineno++;
+		if (md_fence(line))
+			fence = !fence;
+		if (fence || line[0] != '#')
+			continue;
+		char *t = trim(line + strspn(line, "#"));
+		size_t n = strlen(t);
+		if (n > 4 && t[0] == '`' && t[1] == '[' && t[n - 1] == '`') {
+			t[n - 1] = '\0';
+			section_kind(&d, t + 1, lineno);   /* reports an unknown one */
+		}
+	}
+	report(&d);
+	doc_close(&d);
+}
+
+/* The README's minimal configuration (the ini block under "## A minimal
+ * configuration") loads as written. */
+static void test_readme_example_loads(void **state)
 {
 	struct doc d;
 	(void)state;
 	doc_open(&d, README);
-	readme_parse(&d);
-	check_coverage(&d);
-	readme_defaults(&d);
+	struct buf ini = BUF_INIT(BUF_UNLIMITED), errors = BUF_INIT(BUF_UNLIMITED);
+	size_t pos = 0;
+	int part = 0, in = 0, found = 0;
+	char *line;
+	while ((line = next_line(d.text.data, d.text.len, &pos))) {
+		if (strncmp(line, "## ", 3) == 0)
+			part = strcmp(line, "## A minimal configuration") == 0;
+		else if (part && !found && strcmp(line, "```ini") == 0)
+			in = found = 1;
+		else if (in && strncmp(line, "```", 3) == 0)
+			in = 0;
+		else if (in)
+			buf_printf(&ini, "%s\n", line);
+	}
+	if (!found)
+		problem(&d, 0, "no ```ini block under '## A minimal configuration'");
+	char dir[] = "/tmp/dbpulse-test-docs.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	struct buf made = BUF_INIT(BUF_UNLIMITED);
+	example_files(&ini, dir, &made);
+	struct config *cfg = config_load_string(ini.data, ini.len, README " example", &errors);
+	for (char *path = made.data, *nl; path && (nl = strchr(path, '\n')) != NULL; path = nl + 1) {
+		*nl = '\0';
+		unlink(path);
+	}
+	buf_release(&made);
+	rmdir(dir);
+	if (found && !cfg)
+		problem(&d, 0, "the minimal configuration does not load:\n%s", buf_str(&errors));
+	config_unref(cfg);
+	buf_release(&ini);
+	buf_release(&errors);
 	report(&d);
 	doc_close(&d);
 }
@@ -820,7 +812,8 @@ int main(void)
 		cmocka_unit_test(test_man_page_has_every_key),
 		cmocka_unit_test(test_man_page_types_defaults_examples),
 		cmocka_unit_test(test_man_page_example_loads),
-		cmocka_unit_test(test_readme_has_every_key),
+		cmocka_unit_test(test_configuration_names_every_kind),
+		cmocka_unit_test(test_readme_example_loads),
 		cmocka_unit_test(test_command_line_documented),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
