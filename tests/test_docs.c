@@ -12,7 +12,12 @@
  * The Markdown documentation (README.md, doc/NAME.md) lists no keys; it is
  * checked for what it does say: doc/configuration.md names every section
  * kind of config_kinds[] (a new section is not forgotten); the README's
- * minimal configuration loads.
+ * minimal configuration loads; every relative link of README.md,
+ * CONTRIBUTING.md and doc/NAME.md names a file that exists, and its
+ * #anchor a heading of the Markdown file it points into (GitHub's anchor
+ * rules), each problem reported as file:line; every doc/NAME.md is reached
+ * by links from README.md and listed in Makefile.am (so make dist carries
+ * it).
  *
  * The files are found through $top_srcdir, which `make check` exports (in
  * a distcheck, the unpacked tarball).  Every problem is reported (file,
@@ -20,6 +25,8 @@
  */
 #include "autoconfig.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -553,6 +560,370 @@ static int md_fence(const char *line)
 	return strncmp(p, "```", 3) == 0 || strncmp(p, "~~~", 3) == 0;
 }
 
+/* Blanks out the inline code spans of a line, in place: a link written in
+ * backquotes is text, not a link. */
+static void md_blank_code(char *line)
+{
+	for (char *p = line; *p;) {
+		if (*p != '`') {
+			p++;
+			continue;
+		}
+		size_t n = strspn(p, "`");
+		char *q = p + n, *end = NULL;
+		while ((q = strchr(q, '`')) != NULL) {
+			size_t m = strspn(q, "`");
+			if (m == n) {
+				end = q + m;
+				break;
+			}
+			q += m;
+		}
+		if (!end) {
+			p += n;   /* no closing run: literal backquotes */
+			continue;
+		}
+		memset(p, ' ', (size_t)(end - p));
+		p = end;
+	}
+}
+
+/* GitHub's anchor of a heading's text: lower case, spaces as '-', every
+ * other character but letters, digits, '-' and '_' dropped (the general
+ * punctuation of U+2000 to U+206F too, such as an em dash).  The caller
+ * frees. */
+static char *md_slug(const char *text)
+{
+	struct buf out = BUF_INIT(BUF_UNLIMITED);
+	const unsigned char *s = (const unsigned char *)text;
+	for (size_t i = 0; s[i]; i++) {
+		unsigned char c = s[i];
+		if (c >= 0x80) {
+			if (c == 0xE2 && (s[i + 1] == 0x80 || s[i + 1] == 0x81) && s[i + 2]) {
+				i += 2;
+				continue;
+			}
+			buf_putc(&out, (char)c);
+		} else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_') {
+			buf_putc(&out, (char)c);
+		} else if (c >= 'A' && c <= 'Z') {
+			buf_putc(&out, (char)(c - 'A' + 'a'));
+		} else if (c == ' ') {
+			buf_putc(&out, '-');
+		}
+	}
+	char *slug = buf_detach(&out, NULL);
+	return slug ? slug : xstrdup("");
+}
+
+/* One Markdown file: its text and the anchors of its headings. */
+struct md_file {
+	char *name;          /* relative to the top of the source tree */
+	struct buf text;
+	char **anchors;
+	size_t nanchors, anchors_alloc;
+	int linked;          /* reached by links from README.md */
+};
+
+struct md_set {
+	struct md_file *files;
+	size_t nfiles, files_alloc;
+	const char *top;
+	struct buf problems;
+	int nproblems;
+};
+
+static void md_problem(struct md_set *set, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void md_problem(struct md_set *set, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+	buf_printf(&set->problems, line > 0 ? "%s:%d: " : "%s: ", file, line);
+	va_start(ap, fmt);
+	buf_vprintf(&set->problems, fmt, ap);
+	va_end(ap);
+	buf_putc(&set->problems, '\n');
+	set->nproblems++;
+}
+
+static int md_has_anchor(const struct md_file *f, const char *anchor)
+{
+	for (size_t i = 0; i < f->nanchors; i++)
+		if (strcmp(f->anchors[i], anchor) == 0)
+			return 1;
+	return 0;
+}
+
+/* The anchors of f's ATX headings outside code blocks; a repeated one gets
+ * -1, -2 ... as on GitHub. */
+static void md_anchors(struct md_file *f)
+{
+	char *copy = xstrndup(buf_str(&f->text), f->text.len);
+	size_t pos = 0;
+	int fence = 0;
+	char *line;
+	while ((line = next_line(copy, f->text.len, &pos))) {
+		if (md_fence(line)) {
+			fence = !fence;
+			continue;
+		}
+		size_t indent = strspn(line, " ");
+		size_t hashes = strspn(line + indent, "#");
+		if (fence || indent > 3 || hashes == 0 || hashes > 6 ||
+		    (line[indent + hashes] != ' ' && line[indent + hashes] != '\0'))
+			continue;
+		char *text = trim(line + indent + hashes);
+		size_t n = strlen(text);
+		while (n > 0 && text[n - 1] == '#')   /* a closing sequence */
+			n--;
+		if (n < strlen(text) && n > 0 && text[n - 1] != ' ')
+			n = strlen(text);   /* "C#" is text, not a closing sequence */
+		text[n] = '\0';
+		char *slug = md_slug(trim(text));
+		char *anchor = xstrdup(slug);
+		for (int k = 1; md_has_anchor(f, anchor); k++) {
+			free(anchor);
+			anchor = xasprintf("%s-%d", slug, k);
+		}
+		free(slug);
+		f->anchors = xgrow(f->anchors, &f->anchors_alloc, f->nanchors + 1, sizeof(*f->anchors));
+		f->anchors[f->nanchors++] = anchor;
+	}
+	free(copy);
+}
+
+/* Reads top/name into the set; NULL (reported) when it cannot be read. */
+static struct md_file *md_add(struct md_set *set, const char *name)
+{
+	for (size_t i = 0; i < set->nfiles; i++)
+		if (strcmp(set->files[i].name, name) == 0)
+			return &set->files[i];
+	struct md_file f = { .name = xstrdup(name) };
+	buf_init(&f.text, 1 << 22);
+	char *path = xasprintf("%s/%s", set->top, name);
+	int rc = read_file(path, &f.text);
+	free(path);
+	if (rc < 0) {
+		md_problem(set, name, 0, "cannot read it: %s", strerror(errno));
+		free(f.name);
+		buf_release(&f.text);
+		return NULL;
+	}
+	md_anchors(&f);
+	set->files = xgrow(set->files, &set->files_alloc, set->nfiles + 1, sizeof(*set->files));
+	set->files[set->nfiles] = f;
+	return &set->files[set->nfiles++];
+}
+
+static void md_set_release(struct md_set *set)
+{
+	for (size_t i = 0; i < set->nfiles; i++) {
+		struct md_file *f = &set->files[i];
+		for (size_t j = 0; j < f->nanchors; j++)
+			free(f->anchors[j]);
+		free(f->anchors);
+		free(f->name);
+		buf_release(&f->text);
+	}
+	free(set->files);
+	buf_release(&set->problems);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* README.md, CONTRIBUTING.md when there is one, and doc/NAME.md, sorted. */
+static void md_load(struct md_set *set)
+{
+	memset(set, 0, sizeof(*set));
+	const char *top = getenv("top_srcdir");
+	set->top = top && *top ? top : ".";
+	buf_init(&set->problems, BUF_UNLIMITED);
+	md_add(set, "README.md");
+	char *contributing = xasprintf("%s/CONTRIBUTING.md", set->top);
+	if (access(contributing, F_OK) == 0)
+		md_add(set, "CONTRIBUTING.md");
+	free(contributing);
+	char *docdir = xasprintf("%s/doc", set->top);
+	DIR *dir = opendir(docdir);
+	if (!dir)
+		fail_msg("cannot open %s (is top_srcdir set?)", docdir);
+	char **names = NULL;
+	size_t n = 0, alloc = 0;
+	struct dirent *e;
+	while ((e = readdir(dir)) != NULL) {
+		size_t len = strlen(e->d_name);
+		if (len > 3 && strcmp(e->d_name + len - 3, ".md") == 0) {
+			names = xgrow(names, &alloc, n + 1, sizeof(*names));
+			names[n++] = xasprintf("doc/%s", e->d_name);
+		}
+	}
+	closedir(dir);
+	free(docdir);
+	if (n)
+		qsort(names, n, sizeof(*names), name_cmp);
+	for (size_t i = 0; i < n; i++) {
+		md_add(set, names[i]);
+		free(names[i]);
+	}
+	free(names);
+}
+
+/* target (a path relative to the directory of from) as a path from the
+ * top of the tree, "." and ".." resolved; NULL when it leaves the tree. */
+static char *md_resolve(const char *from, const char *target)
+{
+	const char *slash = strrchr(from, '/');
+	char *joined = target[0] == '/' ? xstrdup(target + 1)
+		       : xasprintf("%.*s%s", slash ? (int)(slash - from + 1) : 0, from, target);
+	char *parts[64];
+	size_t n = 0;
+	int ok = 1;
+	for (char *save = NULL, *p = strtok_r(joined, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
+		if (strcmp(p, ".") == 0)
+			continue;
+		if (strcmp(p, "..") == 0) {
+			if (n == 0) {
+				ok = 0;
+				break;
+			}
+			n--;
+		} else if (n < sizeof(parts) / sizeof(parts[0])) {
+			parts[n++] = p;
+		}
+	}
+	struct buf out = BUF_INIT(BUF_UNLIMITED);
+	for (size_t i = 0; ok && i < n; i++)
+		buf_printf(&out, "%s%s", i ? "/" : "", parts[i]);
+	char *path = ok ? buf_detach(&out, NULL) : NULL;
+	buf_release(&out);
+	free(joined);
+	return ok ? (path ? path : xstrdup(".")) : NULL;
+}
+
+/* Checks one link of f (line lineno): the file it names exists, and so
+ * does the heading its #anchor names in a Markdown file. */
+static void md_check_link(struct md_set *set, size_t fi, int lineno, const char *target)
+{
+	const char *name = set->files[fi].name;
+	size_t scheme = strspn(target, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+	if (scheme > 0 && target[scheme] == ':')
+		return;   /* http:, https:, mailto: ... are not fetched */
+	if (!*target) {
+		md_problem(set, name, lineno, "an empty link");
+		return;
+	}
+	const char *hash = strchr(target, '#');
+	char *path = hash ? xstrndup(target, (size_t)(hash - target)) : xstrdup(target);
+	const char *anchor = hash ? hash + 1 : NULL;
+	char *file = *path ? md_resolve(name, path) : xstrdup(name);
+	if (!file) {
+		md_problem(set, name, lineno, "link '%s': leaves the source tree", target);
+		free(path);
+		return;
+	}
+	char *full = xasprintf("%s/%s", set->top, file);
+	struct stat st;
+	size_t len = strlen(file);
+	int is_md = len > 3 && strcmp(file + len - 3, ".md") == 0;
+	if (stat(full, &st) < 0) {
+		md_problem(set, name, lineno, "link '%s': no such file %s", target, file);
+	} else if (is_md && S_ISREG(st.st_mode)) {
+		struct md_file *to = md_add(set, file);   /* may move set->files */
+		if (to && anchor && *anchor && !md_has_anchor(to, anchor))
+			md_problem(set, set->files[fi].name, lineno, "link '%s': %s has no heading whose anchor is #%s",
+				   target, file, anchor);
+	}
+	free(full);
+	free(file);
+	free(path);
+}
+
+/* Every link of file fi: inline [text](target) and ![alt](target), and
+ * reference definitions "[label]: target"; not in code. */
+static void md_check_file(struct md_set *set, size_t fi)
+{
+	size_t len = set->files[fi].text.len;
+	char *copy = xstrndup(buf_str(&set->files[fi].text), len);
+	size_t pos = 0;
+	int lineno = 0, fence = 0;
+	char *line;
+	while ((line = next_line(copy, len, &pos))) {
+		lineno++;
+		if (md_fence(line)) {
+			fence = !fence;
+			continue;
+		}
+		if (fence)
+			continue;
+		md_blank_code(line);
+		const char *def = line + strspn(line, " ");
+		const char *close = *def == '[' ? strstr(def, "]:") : NULL;
+		if (close && def - line <= 3 && close == strchr(def, ']')) {
+			const char *t = close + 2 + strspn(close + 2, " \t");
+			char *target = xstrndup(t, strcspn(t, " \t"));
+			md_check_link(set, fi, lineno, target);
+			free(target);
+		}
+		for (const char *p = strstr(line, "]("); p; p = strstr(p + 2, "](")) {
+			const char *t = p + 2;
+			size_t n;
+			if (*t == '<') {
+				t++;
+				n = strcspn(t, ">");
+			} else {
+				int depth = 0;
+				for (n = 0; t[n] && t[n] != ' ' && t[n] != '\t'; n++) {
+					if (t[n] == '(')
+						depth++;
+					else if (t[n] == ')' && depth-- == 0)
+						break;
+				}
+			}
+			char *target = xstrndup(t, n);
+			md_check_link(set, fi, lineno, target);
+			free(target);
+		}
+	}
+	free(copy);
+}
+
+/* Marks what links lead to from file fi, recursively. */
+static void md_reach(struct md_set *set, size_t fi)
+{
+	if (set->files[fi].linked)
+		return;
+	set->files[fi].linked = 1;
+	size_t len = set->files[fi].text.len;
+	char *copy = xstrndup(buf_str(&set->files[fi].text), len);
+	size_t pos = 0;
+	int fence = 0;
+	char *line;
+	while ((line = next_line(copy, len, &pos))) {
+		if (md_fence(line)) {
+			fence = !fence;
+			continue;
+		}
+		if (fence)
+			continue;
+		md_blank_code(line);
+		for (const char *p = strstr(line, "]("); p; p = strstr(p + 2, "](")) {
+			const char *t = p + 2 + (p[2] == '<');
+			char *target = xstrndup(t, strcspn(t, "#)> \t"));
+			char *file = *target ? md_resolve(set->files[fi].name, target) : NULL;
+			for (size_t j = 0; file && j < set->nfiles; j++)
+				if (strcmp(set->files[j].name, file) == 0)
+					md_reach(set, j);
+			free(file);
+			free(target);
+		}
+	}
+	free(copy);
+}
+
 /* ---- the tests ---------------------------------------------------------------------- */
 
 static void test_man_page_has_every_key(void **state)
@@ -738,6 +1109,55 @@ static void test_readme_example_loads(void **state)
 	doc_close(&d);
 }
 
+/* Every relative link of README.md, CONTRIBUTING.md and doc/NAME.md names
+ * a file that exists, and a #anchor names a heading of the Markdown file it
+ * points into (GitHub's anchors); every doc/NAME.md can be reached by
+ * following links from README.md.  http(s) links are not fetched. */
+static void test_markdown_links(void **state)
+{
+	struct md_set set;
+	(void)state;
+	md_load(&set);
+	size_t listed = set.nfiles;   /* links may add other Markdown files */
+	for (size_t i = 0; i < listed; i++)
+		md_check_file(&set, i);
+	if (set.nfiles && strcmp(set.files[0].name, "README.md") == 0)
+		md_reach(&set, 0);
+	for (size_t i = 0; i < listed; i++)
+		if (!set.files[i].linked)
+			md_problem(&set, set.files[i].name, 0, "no chain of links from README.md leads here");
+	if (set.nproblems) {
+		print_error("%s", buf_str(&set.problems));
+		int n = set.nproblems;
+		md_set_release(&set);
+		fail_msg("%d problem(s) in the Markdown documentation", n);
+	}
+	md_set_release(&set);
+}
+
+/* Every doc/NAME.md is in Makefile.am (dist_mddoc_DATA), so that make dist
+ * carries it and make install installs it. */
+static void test_doc_files_distributed(void **state)
+{
+	struct doc d;
+	struct md_set set;
+	(void)state;
+	doc_open(&d, "Makefile.am");
+	md_load(&set);
+	for (size_t i = 0; i < set.nfiles; i++) {
+		const char *name = set.files[i].name;
+		if (strncmp(name, "doc/", 4) != 0)
+			continue;
+		char *want = xasprintf("\t%s", name);
+		if (!strstr(buf_str(&d.text), want))
+			problem(&d, 0, "%s is in neither dist_mddoc_DATA nor EXTRA_DIST", name);
+		free(want);
+	}
+	md_set_release(&set);
+	report(&d);
+	doc_close(&d);
+}
+
 /* Every "--option" of text appears in the page (as \-\-option). */
 static void check_options(struct doc *page, const char *text, const char *from)
 {
@@ -814,6 +1234,8 @@ int main(void)
 		cmocka_unit_test(test_man_page_example_loads),
 		cmocka_unit_test(test_configuration_names_every_kind),
 		cmocka_unit_test(test_readme_example_loads),
+		cmocka_unit_test(test_markdown_links),
+		cmocka_unit_test(test_doc_files_distributed),
 		cmocka_unit_test(test_command_line_documented),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
