@@ -749,8 +749,11 @@ static void md_load(struct md_set *set)
 	free(contributing);
 	char *docdir = xasprintf("%s/doc", set->top);
 	DIR *dir = opendir(docdir);
-	if (!dir)
-		fail_msg("cannot open %s (is top_srcdir set?)", docdir);
+	if (!dir) {
+		md_problem(set, "doc", 0, "cannot open %s (is top_srcdir set?)", docdir);
+		free(docdir);
+		return;
+	}
 	char **names = NULL;
 	size_t n = 0, alloc = 0;
 	struct dirent *e;
