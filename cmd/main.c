@@ -46,7 +46,7 @@ static void usage(FILE *out)
 		"'dbpulse rules' prints the [alert] rules as a Prometheus rule file.\n"
 		"Endpoints: /metrics (Prometheus), /queries (the DBA's page), /api/targets,\n"
 		"/api/queries, /api/activity, /api/slowlog, /api/pools, /api/alerts, /healthz, / (index).\n"
-		"See dbpulse(8); dbpulse.ini(5) and the README describe the configuration.\n",
+		"See dbpulse(8); dbpulse.ini(5) and doc/configuration.md describe the configuration.\n",
 		DBPULSE_DEFAULT_CONFIG);
 }
 

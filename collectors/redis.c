@@ -755,7 +755,7 @@ static void count_info_cuts(struct redis *r, const struct redis_info_summary *su
 /* CONFIG GET of the settings redis_exporter exports that INFO lacks:
  * io-threads and databases once per connection (neither changes while the
  * server runs), client-output-buffer-limit each collection.  A user
- * without +config|get (the least-privilege one of the README) is refused:
+ * without +config|get (the least-privilege one of doc/configuration.md) is refused:
  * CONFIG GET is then never sent again by this instance, so the refusal
  * shows once in ACL LOG and acl_access_denied_cmd. */
 static void collect_config(struct redis *r, struct batch *b, int64_t deadline)

@@ -44,7 +44,7 @@ pg_start_standby || { not_ok "a streaming standby of it starts"; done_testing; }
 redis_start || { not_ok "Redis starts"; done_testing; }
 pgbouncer_start || { not_ok "PgBouncer starts"; done_testing; }
 # Redis: the default user for dbpulse as for redis_exporter (CONFIG GET,
-# which README's least-privileged user lacks, serves redis_config_*)
+# which doc/configuration.md's least-privileged user lacks, serves redis_config_*)
 export PGTEST_PASSWORD="$PG_PASSWORD" REDISTEST_PASSWORD="$REDIS_PASSWORD"
 pg_sql >/dev/null <<-'SQL'
 	CREATE TABLE orders (id int PRIMARY KEY, note text);

@@ -75,7 +75,7 @@
 #   REDIS_DBPULSE_PASSWORD  the dbpulse user's password (random hex)
 #   REDIS_DIR, REDIS_CONF, REDIS_LOG (server log), REDIS_PID
 # The dbpulse user, with the least a monitoring agent needs (REDIS_DBPULSE_ACL,
-# the README's line; PASSWORD stands for the password):
+# doc/configuration.md's line; PASSWORD stands for the password):
 #   user dbpulse on >PASSWORD %R~* resetchannels -@all +info +ping
 #     +client|setname +slowlog|get +slowlog|len +latency|latest
 #     +latency|histogram +select +scan +type +strlen +llen +hlen +scard

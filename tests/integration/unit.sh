@@ -1,6 +1,6 @@
 #!/bin/bash
 # unit.sh -- the systemd unit make builds (dbpulse.service): hardened as
-# the README says, accepted by systemd-analyze, and its ExecStart line run
+# doc/install.md says, accepted by systemd-analyze, and its ExecStart line run
 # as an unprivileged user (nobody) with nothing but read access to /proc
 # and its own state directory: the host is monitored, /metrics served, a
 # clean exit on SIGTERM.
