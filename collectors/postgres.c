@@ -15,7 +15,7 @@
  * pg_scrape_collector_* and per-scrape pg_exporter_* come from the
  * figures of the queries that serve each collector.
  *
- * An instance owns its connection, the statement tracker (pg_stmts.c),
+ * An instance owns its connection, the statement tracker (pg_stmt_collect.c),
  * the kept slow samples and one log complaint per query.  The section is
  * borrowed from the config, which outlives the instance.
  */
@@ -31,7 +31,7 @@
 #include "pg_own.h"
 #include "pg_sessions.h"
 #include "pg_sql.h"
-#include "pg_stmts.h"
+#include "pg_stmt_collect.h"
 #include "secret.h"
 #include "strutil.h"
 #include "xalloc.h"
@@ -203,7 +203,7 @@ static const char *const query_names[Q_COUNT] = {
 };
 
 /* The SQL of each query, by server version (a NULL result: the server has
- * nothing to ask).  Every text the collector runs is here or in pg_stmts.c
+ * nothing to ask).  Every text the collector runs is here or in pg_stmt_collect.c
  * (Q_STATEMENTS): learn_own() asks for the query ids of all of them. */
 typedef const char *(*query_sql_fn)(int version);
 static const query_sql_fn query_sql[Q_COUNT] = {
@@ -589,11 +589,11 @@ static void add_query_stats(struct pg *p, struct batch *b, double seconds)
 	limit_counts_add(&p->limits, b, "target", target);
 }
 
-/* Up to this many texts come from pg_stmts.c (pg_stmts_sql). */
+/* Up to this many texts come from pg_stmt_collect.c (pg_stmts_sql). */
 #define STMTS_SQL_MAX 8
 
 /* The query ids of the agent's own statements (pg_own.h): every text of
- * query_sql and of pg_stmts.c, learned on a new connection before it
+ * query_sql and of pg_stmt_collect.c, learned on a new connection before it
  * reads pg_stat_statements, through a short second connection; after a
  * failure, again a slow_interval later.  Before PostgreSQL 14 there are
  * no query ids to learn: said once. */
@@ -648,7 +648,7 @@ static void learn_own(struct pg *p, int64_t deadline)
 	log_debug("postgres", target, "the query ids of %d of the agent's statements are known", rc);
 }
 
-/* The statements of pg_stat_statements (pg_stmts.c), as one query. */
+/* The statements of pg_stat_statements (pg_stmt_collect.c), as one query. */
 static void run_statements(struct pg *p, struct batch *b, int64_t deadline)
 {
 	const char *target = p->section->name;

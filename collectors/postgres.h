@@ -33,7 +33,7 @@ struct pg_config {
 };
 
 /* The limits of a PostgreSQL target counted in dbpulse_limit_reached_total
- * (the collector's struct limit_counts, shared with pg_stmts.c). */
+ * (the collector's struct limit_counts, shared with pg_stmt_collect.c). */
 enum pg_limit {
 	PL_SESSIONS,        /* more busy sessions than DBVIEW_MAX_SESSIONS: the oldest are shown */
 	PL_STATEMENTS,      /* the statement table was full: new statements go to "other" */
