@@ -117,32 +117,8 @@ static const struct config_key pg_keys[] = {
 static int pg_validate(void *conf, char *err, size_t errlen)
 {
 	struct pg_config *c = conf;
-	char *perr = NULL;
-	/* config.c runs validate only when the required dsn is set; this is
-	 * for any other caller (PQconninfoParse(NULL) would crash) */
-	if (!c->dsn) {
-		snprintf(err, errlen, "dsn: required key missing");
+	if (pg_dsn_check(c->dsn, err, errlen) < 0)
 		return -1;
-	}
-	if (pg_libpq_load(err, errlen) < 0)
-		return -1;
-	PQconninfoOption *opts = PQconninfoParse(c->dsn, &perr);
-	if (!opts) {
-		char msg[256];
-		snprintf(msg, sizeof(msg), "%s", perr ? perr : "out of memory");
-		PQfreemem(perr);
-		snprintf(err, errlen, "dsn: %s", trim(msg));
-		return -1;
-	}
-	int has_password = 0;
-	for (PQconninfoOption *o = opts; o->keyword; o++)
-		if (strcmp(o->keyword, "password") == 0 && o->val && *o->val)
-			has_password = 1;
-	PQconninfoFree(opts);
-	if (has_password) {
-		snprintf(err, errlen, "dsn: holds a password; use password_file or password_env");
-		return -1;
-	}
 	if (conf_check_target(&c->common, c->password_file, c->password_env, err, errlen) < 0)
 		return -1;
 	if (c->statements_windows.n == 0 || c->statements_windows.n > 8) {
@@ -365,73 +341,20 @@ static int pg_connect(struct pg *p, struct pg_conn *conn, const char *dbname, in
 		      char *err, size_t errlen)
 {
 	const struct pg_config *c = p->conf;
-	char *perr = NULL;
-	PQconninfoOption *opts = PQconninfoParse(c->dsn, &perr);
-	if (!opts) {
-		snprintf(err, errlen, "dsn: %s", perr ? perr : "cannot parse");
-		PQfreemem(perr);
-		return -1;
-	}
-	char password[1024];
-	int has_password = secret_read(c->password_file, "password_file", c->password_env, password, sizeof(password),
-				       err, errlen);
-	if (has_password < 0) {
-		PQconninfoFree(opts);
-		return -1;
-	}
-	size_t n = 0;
-	for (PQconninfoOption *o = opts; o->keyword; o++)
-		n++;
-	const char **kw = xcalloc(n + 8, sizeof(*kw));
-	const char **val = xcalloc(n + 8, sizeof(*val));
-	size_t k = 0;
-	const char *user_options = NULL;
-	for (PQconninfoOption *o = opts; o->keyword; o++) {
-		if (!o->val || !*o->val || strcmp(o->keyword, "application_name") == 0 ||
-		    strcmp(o->keyword, "connect_timeout") == 0 || strcmp(o->keyword, "password") == 0)
-			continue;
-		if (strcmp(o->keyword, "options") == 0) {
-			user_options = o->val;
-			continue;
-		}
-		if (dbname && strcmp(o->keyword, "dbname") == 0)
-			continue;
-		kw[k] = o->keyword;
-		val[k++] = o->val;
-	}
-	if (dbname) {
-		kw[k] = "dbname";
-		val[k++] = dbname;
-	}
 	/* the session's own limits, so that a slow or locked server ends our
 	 * queries itself; lock waits get half the time so that one lock does
 	 * not use up the whole cycle */
 	int64_t t = c->common.timeout_ms;
-	char options[1024], timeout_s[32];
+	char options[256];
 	snprintf(options, sizeof(options),
-		 "%s%s-c statement_timeout=%lld -c lock_timeout=%lld "
+		 "-c statement_timeout=%lld -c lock_timeout=%lld "
 		 "-c idle_in_transaction_session_timeout=%lld",
-		 user_options ? user_options : "", user_options ? " " : "", (long long)t,
-		 (long long)(t / 2 > 0 ? t / 2 : 1), (long long)t * 2);
-	long long seconds = (t + 999) / 1000;
-	snprintf(timeout_s, sizeof(timeout_s), "%lld", seconds < 2 ? 2 : seconds);
-	kw[k] = "options";
-	val[k++] = options;
-	kw[k] = "application_name";
-	val[k++] = "dbpulse";
-	kw[k] = "connect_timeout";
-	val[k++] = timeout_s;
-	if (has_password) {
-		kw[k] = "password";
-		val[k++] = password;
-	}
-	kw[k] = NULL;
-	val[k] = NULL;
-	int rc = pg_conn_open(conn, kw, val, deadline, err, errlen);
-	explicit_bzero(password, sizeof(password));
-	free(kw);
-	free(val);
-	PQconninfoFree(opts);
+		 (long long)t, (long long)(t / 2 > 0 ? t / 2 : 1), (long long)t * 2);
+	const struct pg_dsn d = {
+		.dsn = c->dsn, .password_file = c->password_file, .password_env = c->password_env,
+		.timeout_ms = t, .dbname = dbname, .session_options = options,
+	};
+	int rc = pg_conn_open_dsn(conn, &d, deadline, err, errlen);
 	if (rc == 0 && !dbname) {
 		/* the database libpq chose when the DSN names none */
 		free(p->dbname);
