@@ -56,6 +56,10 @@ struct conf_address {
 	unsigned port;
 };
 
+/* Milliseconds, for the bounds of CONF_DURATION keys (.min, .max). */
+#define CONF_MS_SECOND 1000
+#define CONF_MS_HOUR (3600 * CONF_MS_SECOND)
+
 struct config_key {
 	const char *name;
 	enum conf_type type;

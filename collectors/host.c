@@ -53,24 +53,22 @@
 
 static const char *const host_memory_name_choices[] = { "node_exporter", "snake_case", NULL };
 
-#define HOST_SECOND 1000
-#define HOST_HOUR (3600 * HOST_SECOND)
 
 static const struct config_key host_keys[] = {
 	{ .name = "enabled", .type = CONF_BOOL, .offset = offsetof(struct host_config, common.enabled),
 	  .def = "true", .doc = "Collect host metrics." },
 	{ .name = "interval", .type = CONF_DURATION,
 	  .offset = offsetof(struct host_config, common.interval_ms), .def = "15s",
-	  .doc = "How often to collect.", .min = HOST_SECOND, .max = HOST_HOUR },
+	  .doc = "How often to collect.", .min = CONF_MS_SECOND, .max = CONF_MS_HOUR },
 	{ .name = "timeout", .type = CONF_DURATION,
 	  .offset = offsetof(struct host_config, common.timeout_ms), .def = "10s",
-	  .doc = "Deadline of one collection; at most the interval.", .min = 100, .max = HOST_HOUR,
+	  .doc = "Deadline of one collection; at most the interval.", .min = 100, .max = CONF_MS_HOUR,
 	  .fit_default = conf_fit_timeout },
 	{ .name = "filesystem_timeout", .type = CONF_DURATION,
 	  .offset = offsetof(struct host_config, filesystem_timeout_ms), .def = "1s",
 	  .doc = "How long to wait for statvfs of one mount point before reporting it as a "
 		 "device error and skipping it until the call returns.",
-	  .min = 10, .max = 60 * HOST_SECOND },
+	  .min = 10, .max = 60 * CONF_MS_SECOND },
 	{ .name = "mountpoint_exclude", .type = CONF_REGEX,
 	  .offset = offsetof(struct host_config, mountpoint_exclude),
 	  .def = "^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)",

@@ -36,8 +36,6 @@
 /* ---- configuration ---------------------------------------------------- */
 
 #define PGB_KEY(k) offsetof(struct pgb_config, k)
-#define SECOND 1000
-#define HOUR (3600 * SECOND)
 
 static const struct config_key pgb_keys[] = {
 	{ .name = "enabled", .type = CONF_BOOL, .offset = PGB_KEY(common.enabled), .def = "true",
@@ -50,10 +48,10 @@ static const struct config_key pgb_keys[] = {
 	{ .name = "password_env", .type = CONF_STRING, .offset = PGB_KEY(password_env),
 	  .doc = "Environment variable holding the password." },
 	{ .name = "interval", .type = CONF_DURATION, .offset = PGB_KEY(common.interval_ms),
-	  .def = "15s", .doc = "Time between collections.", .min = SECOND, .max = HOUR },
+	  .def = "15s", .doc = "Time between collections.", .min = CONF_MS_SECOND, .max = CONF_MS_HOUR },
 	{ .name = "timeout", .type = CONF_DURATION, .offset = PGB_KEY(common.timeout_ms),
 	  .def = "5s", .doc = "Deadline of a collection; also connect_timeout.", .min = 100,
-	  .max = HOUR,
+	  .max = CONF_MS_HOUR,
 	  .fit_default = conf_fit_timeout },
 	{ .name = NULL },
 };

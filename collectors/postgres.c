@@ -44,8 +44,6 @@
 /* ---- configuration ---------------------------------------------------- */
 
 #define PG_KEY(k) offsetof(struct pg_config, k)
-#define SECOND 1000
-#define HOUR (3600 * SECOND)
 
 /* statements_windows not written: the default windows shorter than the
  * interval are left out (an interval of 5m keeps 5m and 1h); with none
@@ -85,10 +83,10 @@ static const struct config_key pg_keys[] = {
 	{ .name = "password_env", .type = CONF_STRING, .offset = PG_KEY(password_env),
 	  .doc = "Environment variable holding the password." },
 	{ .name = "interval", .type = CONF_DURATION, .offset = PG_KEY(common.interval_ms),
-	  .def = "15s", .doc = "Time between collections.", .min = SECOND, .max = HOUR },
+	  .def = "15s", .doc = "Time between collections.", .min = CONF_MS_SECOND, .max = CONF_MS_HOUR },
 	{ .name = "timeout", .type = CONF_DURATION, .offset = PG_KEY(common.timeout_ms), .def = "5s",
 	  .doc = "Deadline of a collection; also connect_timeout and statement_timeout, "
-		 "and half of it lock_timeout.", .min = 100, .max = HOUR,
+		 "and half of it lock_timeout.", .min = 100, .max = CONF_MS_HOUR,
 	  .fit_default = conf_fit_timeout },
 	{ .name = "statements_top", .type = CONF_INT, .offset = PG_KEY(statements_top), .def = "100",
 	  .doc = "Statements exported to Prometheus; the rest are summed in queryid=\"other\".",
@@ -105,7 +103,7 @@ static const struct config_key pg_keys[] = {
 	{ .name = "slow_interval", .type = CONF_DURATION, .offset = PG_KEY(slow_interval_ms),
 	  .def = "5m",
 	  .doc = "Time between expensive or seldom-changing queries (sizes, settings, roles, WAL dir).",
-	  .min = SECOND, .max = 24 * HOUR },
+	  .min = CONF_MS_SECOND, .max = 24 * CONF_MS_HOUR },
 	{ .name = "databases", .type = CONF_LIST, .offset = PG_KEY(databases), .def = "",
 	  .doc = "Databases whose tables are reported (default: the DSN's)." },
 	{ .name = "tables_top", .type = CONF_INT, .offset = PG_KEY(tables_top), .def = "20",

@@ -47,8 +47,6 @@
 /* ---- configuration ---------------------------------------------------- */
 
 #define REDIS_KEY(k) offsetof(struct redis_config, k)
-#define SECOND 1000
-#define HOUR (3600 * SECOND)
 #define KEY_NAME_MAX 1024       /* longer key names are skipped, not exported */
 #define SCAN_COUNT 1000
 
@@ -75,10 +73,10 @@ static const struct config_key redis_keys[] = {
 	{ .name = "password_env", .type = CONF_STRING, .offset = REDIS_KEY(password_env),
 	  .doc = "Environment variable holding the password." },
 	{ .name = "interval", .type = CONF_DURATION, .offset = REDIS_KEY(common.interval_ms),
-	  .def = "15s", .doc = "Time between collections.", .min = SECOND, .max = HOUR },
+	  .def = "15s", .doc = "Time between collections.", .min = CONF_MS_SECOND, .max = CONF_MS_HOUR },
 	{ .name = "timeout", .type = CONF_DURATION, .offset = REDIS_KEY(common.timeout_ms),
 	  .def = "2s", .doc = "Deadline of a collection: connecting and every command.",
-	  .min = 100, .max = HOUR,
+	  .min = 100, .max = CONF_MS_HOUR,
 	  .fit_default = conf_fit_timeout },
 	{ .name = "check_keys", .type = CONF_LIST, .offset = REDIS_KEY(check_keys), .def = "",
 	  .doc = "Glob patterns of keys whose size is exported (redis_key_size)." },

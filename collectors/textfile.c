@@ -51,8 +51,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define TEXTFILE_SECOND 1000
-#define TEXTFILE_HOUR (3600 * TEXTFILE_SECOND)
 #define TEXTFILE_PROBLEMS_MAX 2048   /* bytes of one collection's problems, for the log */
 
 /* ---- configuration ---------------------------------------------------- */
@@ -66,11 +64,11 @@ static const struct config_key textfile_keys[] = {
 	  .doc = "Directories whose *.prom files to read, or glob patterns of directories (as "
 		 "node_exporter's --collector.textfile.directory); must exist and be readable." },
 	{ .name = "interval", .type = CONF_DURATION, .offset = TF_KEY(common.interval_ms),
-	  .def = "15s", .doc = "How often to read the files.", .min = TEXTFILE_SECOND,
-	  .max = TEXTFILE_HOUR },
+	  .def = "15s", .doc = "How often to read the files.", .min = CONF_MS_SECOND,
+	  .max = CONF_MS_HOUR },
 	{ .name = "timeout", .type = CONF_DURATION, .offset = TF_KEY(common.timeout_ms),
 	  .def = "10s", .doc = "Deadline of one reading of all files; at most the interval.",
-	  .min = 100, .max = TEXTFILE_HOUR },
+	  .min = 100, .max = CONF_MS_HOUR },
 	{ .name = NULL },
 };
 
