@@ -55,11 +55,6 @@ static const char *const host_memory_name_choices[] = { "node_exporter", "snake_
 
 
 static const struct config_key host_keys[] = {
-	{ .name = "enabled", .type = CONF_BOOL, .offset = offsetof(struct host_config, common.enabled),
-	  .def = "true", .doc = "Collect host metrics." },
-	{ .name = "interval", .type = CONF_DURATION,
-	  .offset = offsetof(struct host_config, common.interval_ms), .def = "15s",
-	  .doc = "How often to collect.", .min = CONF_MS_SECOND, .max = CONF_MS_HOUR },
 	{ .name = "timeout", .type = CONF_DURATION,
 	  .offset = offsetof(struct host_config, common.timeout_ms), .def = "10s",
 	  .doc = "Deadline of one collection; at most the interval.", .min = 100, .max = CONF_MS_HOUR,
@@ -127,7 +122,7 @@ static int host_check_disable(const struct conf_list *disable, char *err, size_t
 static int host_validate(void *conf, char *err, size_t errlen)
 {
 	const struct host_config *c = conf;
-	if (conf_check_target(&c->common, NULL, NULL, err, errlen) < 0)
+	if (conf_check_target(&c->common, err, errlen) < 0)
 		return -1;
 	if (host_check_disable(&c->disable, err, errlen) < 0)
 		return -1;
@@ -731,6 +726,7 @@ const struct config_kind host_kind = {
 	.named = 0,
 	.implicit = 1,
 	.keys = host_keys,
+	.shared_keys = conf_target_shared,
 	.conf_size = sizeof(struct host_config),
 	.validate = host_validate,
 	.describe = host_describe,

@@ -24,7 +24,6 @@
 #include "metrics.h"
 #include "pg_conn.h"
 #include "pgb_show.h"
-#include "secret.h"
 #include "strutil.h"
 #include "xalloc.h"
 
@@ -38,17 +37,9 @@
 #define PGB_KEY(k) offsetof(struct pgb_config, k)
 
 static const struct config_key pgb_keys[] = {
-	{ .name = "enabled", .type = CONF_BOOL, .offset = PGB_KEY(common.enabled), .def = "true",
-	  .doc = "Collect this PgBouncer." },
 	{ .name = "dsn", .type = CONF_STRING, .offset = PGB_KEY(dsn), .required = 1,
 	  .doc = "libpq connection string or URI of the admin console (dbname=pgbouncer, a "
 		 "stats_users user), without a password." },
-	{ .name = "password_file", .type = CONF_STRING, .offset = PGB_KEY(password_file),
-	  .doc = "File whose first line is the password; must not be readable by group or others." },
-	{ .name = "password_env", .type = CONF_STRING, .offset = PGB_KEY(password_env),
-	  .doc = "Environment variable holding the password." },
-	{ .name = "interval", .type = CONF_DURATION, .offset = PGB_KEY(common.interval_ms),
-	  .def = "15s", .doc = "Time between collections.", .min = CONF_MS_SECOND, .max = CONF_MS_HOUR },
 	{ .name = "timeout", .type = CONF_DURATION, .offset = PGB_KEY(common.timeout_ms),
 	  .def = "5s", .doc = "Deadline of a collection; also connect_timeout.", .min = 100,
 	  .max = CONF_MS_HOUR,
@@ -61,7 +52,7 @@ static int pgb_validate(void *conf, char *err, size_t errlen)
 	struct pgb_config *c = conf;
 	if (pg_dsn_check(c->dsn, err, errlen) < 0)
 		return -1;
-	if (conf_check_target(&c->common, c->password_file, c->password_env, err, errlen) < 0)
+	if (conf_check_target(&c->common, err, errlen) < 0)
 		return -1;
 	return 0;
 }
@@ -72,7 +63,7 @@ static void pgb_describe(const struct config_section *s, struct buf *out)
 	conf_describe_target(s->label, &c->common, out);
 	/* the DSN holds no password (pgb_validate refuses one) */
 	buf_printf(out, ": '%s'%s", c->dsn,
-		   c->password_file ? " + password_file" : c->password_env ? " + password_env" : "");
+		   conf_password_source(&c->common));
 }
 
 /* ---- the instance ----------------------------------------------------- */
@@ -156,7 +147,9 @@ static int pgb_connect(struct pgb *p, int64_t deadline, char *err, size_t errlen
 	/* the console is the database "pgbouncer"; libpq's default would be
 	 * the user's name */
 	const struct pg_dsn d = {
-		.dsn = c->dsn, .password_file = c->password_file, .password_env = c->password_env,
+		.dsn = c->dsn,
+		.password_file = c->common.password_file,
+		.password_env = c->common.password_env,
 		.timeout_ms = c->common.timeout_ms, .default_dbname = "pgbouncer",
 	};
 	int rc = pg_conn_open_dsn(&p->conn, &d, deadline, err, errlen);
@@ -281,22 +274,14 @@ const struct collector pgbouncer_collector = {
 	.view_free = pools_view_free,
 };
 
-/* The password file, as the worker will read it (--check-config, reload). */
-static int pgb_check_files(const struct config *cfg, const struct config_section *s, char *err,
-			   size_t errlen)
-{
-	(void)cfg;
-	const struct pgb_config *c = s->conf;
-	return secret_file_check(c->password_file, "password_file", err, errlen);
-}
-
 const struct config_kind pgbouncer_kind = {
 	.name = "pgbouncer",
 	.named = 1,
 	.keys = pgb_keys,
+	.shared_keys = conf_target_password_shared,
 	.conf_size = sizeof(struct pgb_config),
 	.validate = pgb_validate,
 	.describe = pgb_describe,
-	.check_config = pgb_check_files,
+	.check_config = conf_check_password_file,
 	.collector = &pgbouncer_collector,
 };

@@ -32,7 +32,6 @@
 #include "pg_sessions.h"
 #include "pg_sql.h"
 #include "pg_stmt_collect.h"
-#include "secret.h"
 #include "strutil.h"
 #include "xalloc.h"
 
@@ -73,17 +72,9 @@ static void pg_fit_windows(void *conf)
 }
 
 static const struct config_key pg_keys[] = {
-	{ .name = "enabled", .type = CONF_BOOL, .offset = PG_KEY(common.enabled), .def = "true",
-	  .doc = "Collect this server." },
 	{ .name = "dsn", .type = CONF_STRING, .offset = PG_KEY(dsn), .required = 1,
 	  .doc = "libpq connection string or URI, without a password "
 		 "(libpq's passfile and PGPASSFILE work)." },
-	{ .name = "password_file", .type = CONF_STRING, .offset = PG_KEY(password_file),
-	  .doc = "File whose first line is the password; must not be readable by group or others." },
-	{ .name = "password_env", .type = CONF_STRING, .offset = PG_KEY(password_env),
-	  .doc = "Environment variable holding the password." },
-	{ .name = "interval", .type = CONF_DURATION, .offset = PG_KEY(common.interval_ms),
-	  .def = "15s", .doc = "Time between collections.", .min = CONF_MS_SECOND, .max = CONF_MS_HOUR },
 	{ .name = "timeout", .type = CONF_DURATION, .offset = PG_KEY(common.timeout_ms), .def = "5s",
 	  .doc = "Deadline of a collection; also connect_timeout and statement_timeout, "
 		 "and half of it lock_timeout.", .min = 100, .max = CONF_MS_HOUR,
@@ -117,7 +108,7 @@ static int pg_validate(void *conf, char *err, size_t errlen)
 	struct pg_config *c = conf;
 	if (pg_dsn_check(c->dsn, err, errlen) < 0)
 		return -1;
-	if (conf_check_target(&c->common, c->password_file, c->password_env, err, errlen) < 0)
+	if (conf_check_target(&c->common, err, errlen) < 0)
 		return -1;
 	if (c->statements_windows.n == 0 || c->statements_windows.n > 8) {
 		snprintf(err, errlen, "statements_windows: expected 1 to 8 durations");
@@ -150,7 +141,7 @@ static void pg_describe(const struct config_section *s, struct buf *out)
 	conf_describe_target(s->label, &c->common, out);
 	/* the DSN holds no password (pg_validate refuses one) */
 	buf_printf(out, ", sizes every %s: '%s'%s; top %lld statements over ", slow, c->dsn,
-		   c->password_file ? " + password_file" : c->password_env ? " + password_env" : "",
+		   conf_password_source(&c->common),
 		   (long long)c->statements_top);
 	for (size_t i = 0; i < c->statements_windows.n; i++)
 		buf_printf(out, "%s%s", i ? ", " : "", c->statements_windows.items[i]);
@@ -349,7 +340,9 @@ static int pg_connect(struct pg *p, struct pg_conn *conn, const char *dbname, in
 		 "-c idle_in_transaction_session_timeout=%lld",
 		 (long long)t, (long long)(t / 2 > 0 ? t / 2 : 1), (long long)t * 2);
 	const struct pg_dsn d = {
-		.dsn = c->dsn, .password_file = c->password_file, .password_env = c->password_env,
+		.dsn = c->dsn,
+		.password_file = c->common.password_file,
+		.password_env = c->common.password_env,
 		.timeout_ms = t, .dbname = dbname, .session_options = options,
 	};
 	int rc = pg_conn_open_dsn(conn, &d, deadline, err, errlen);
@@ -729,22 +722,14 @@ const struct collector postgres_collector = {
 	.view_free = db_view_free,
 };
 
-/* The password file, as the worker will read it (--check-config, reload). */
-static int pg_check_files(const struct config *cfg, const struct config_section *s, char *err,
-			  size_t errlen)
-{
-	(void)cfg;
-	const struct pg_config *c = s->conf;
-	return secret_file_check(c->password_file, "password_file", err, errlen);
-}
-
 const struct config_kind postgres_kind = {
 	.name = "postgres",
 	.named = 1,
 	.keys = pg_keys,
+	.shared_keys = conf_target_password_shared,
 	.conf_size = sizeof(struct pg_config),
 	.validate = pg_validate,
 	.describe = pg_describe,
-	.check_config = pg_check_files,
+	.check_config = conf_check_password_file,
 	.collector = &postgres_collector,
 };

@@ -53,18 +53,10 @@
 #define SLOWLOG_ENTRY_MAX_ELEMENTS 40
 
 static const struct config_key redis_keys[] = {
-	{ .name = "enabled", .type = CONF_BOOL, .offset = REDIS_KEY(common.enabled), .def = "true",
-	  .doc = "Collect this server." },
 	{ .name = "address", .type = CONF_STRING, .offset = REDIS_KEY(address), .required = 1,
 	  .doc = "host:port, [ipv6]:port, or the path of a unix socket." },
 	{ .name = "username", .type = CONF_STRING, .offset = REDIS_KEY(username),
 	  .doc = "ACL user (Redis 6+); the default user when unset." },
-	{ .name = "password_file", .type = CONF_STRING, .offset = REDIS_KEY(password_file),
-	  .doc = "File whose first line is the password; must not be readable by group or others." },
-	{ .name = "password_env", .type = CONF_STRING, .offset = REDIS_KEY(password_env),
-	  .doc = "Environment variable holding the password." },
-	{ .name = "interval", .type = CONF_DURATION, .offset = REDIS_KEY(common.interval_ms),
-	  .def = "15s", .doc = "Time between collections.", .min = CONF_MS_SECOND, .max = CONF_MS_HOUR },
 	{ .name = "timeout", .type = CONF_DURATION, .offset = REDIS_KEY(common.timeout_ms),
 	  .def = "2s", .doc = "Deadline of a collection: connecting and every command.",
 	  .min = 100, .max = CONF_MS_HOUR,
@@ -111,7 +103,7 @@ static int redis_validate(void *conf, char *err, size_t errlen)
 		snprintf(err, errlen, "address: %s, got '%s'", why, c->address);
 		return -1;
 	}
-	if (conf_check_target(&c->common, c->password_file, c->password_env, err, errlen) < 0)
+	if (conf_check_target(&c->common, err, errlen) < 0)
 		return -1;
 	return 0;
 }
@@ -122,7 +114,7 @@ static void redis_describe(const struct config_section *s, struct buf *out)
 	conf_describe_target(s->label, &c->common, out);
 	buf_printf(out, ": %s%s%s%s", c->address,
 		   c->username ? " as " : "", c->username ? c->username : "",
-		   c->password_file ? " + password_file" : c->password_env ? " + password_env" : "");
+		   conf_password_source(&c->common));
 	if (c->check_keys.n) {
 		buf_puts(out, "; keys ");
 		for (size_t i = 0; i < c->check_keys.n; i++)
@@ -258,7 +250,8 @@ static int connect_server(struct redis *r, int64_t deadline)
 		return -1;
 	}
 	char password[1024];
-	int has = secret_read(r->conf->password_file, "password_file", r->conf->password_env, password,
+	const struct target_common *tc = &r->conf->common;
+	int has = secret_read(tc->password_file, "password_file", tc->password_env, password,
 			      sizeof(password), r->conn.err, sizeof(r->conn.err));
 	if (has < 0) {
 		redis_conn_close(&r->conn);
@@ -709,22 +702,14 @@ const struct collector redis_collector = {
 	.view_json = redis_view_json,
 };
 
-/* The password file, as the worker will read it (--check-config, reload). */
-static int redis_check_files(const struct config *cfg, const struct config_section *s, char *err,
-			     size_t errlen)
-{
-	(void)cfg;
-	const struct redis_config *c = s->conf;
-	return secret_file_check(c->password_file, "password_file", err, errlen);
-}
-
 const struct config_kind redis_kind = {
 	.name = "redis",
 	.named = 1,
 	.keys = redis_keys,
+	.shared_keys = conf_target_password_shared,
 	.conf_size = sizeof(struct redis_config),
 	.validate = redis_validate,
 	.describe = redis_describe,
-	.check_config = redis_check_files,
+	.check_config = conf_check_password_file,
 	.collector = &redis_collector,
 };
