@@ -12,6 +12,10 @@
  * brings the texts of those (pg_texts.h: one query, at most TEXT_FETCH_MAX
  * texts, when the budget of text reads allows).  Owns the statement engine,
  * the name maps and the text cache.
+ *
+ * Why this file is long: reading, the windowed series and the API view
+ * all work on the one struct pg_stmts (its name maps, text cache and
+ * window tables), which stays private to this file.
  */
 #include "autoconfig.h"
 #include "pg_stmt_collect.h"
