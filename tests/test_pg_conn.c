@@ -20,6 +20,7 @@
 
 #include "pg_conn.h"
 #include "strutil.h"
+#include "pg_fixtures.h"
 
 /* The value pairs p gives keyword, NULL when none; asserts it is given
  * at most once. */
@@ -182,17 +183,6 @@ static void test_open_failures(void **state)
 	assert_null(strstr(err, "hunter2"));
 	assert_null(c.conn);
 	assert_false(pg_conn_ok(&c));
-}
-
-static int load_libpq(void **state)
-{
-	char err[256];
-	(void)state;
-	if (pg_libpq_load(err, sizeof(err)) < 0) {
-		fprintf(stderr, "%s\n", err);
-		return -1;
-	}
-	return 0;
 }
 
 int main(void)
