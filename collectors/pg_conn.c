@@ -7,6 +7,11 @@
  * the collector) end slow queries on the server; when the client deadline
  * passes anyway, the server is not answering and the connection is closed
  * (PQcancel would block on such a server).
+ *
+ * It also turns a target's DSN into the connection both PostgreSQL and
+ * PgBouncer collectors open (pg_conn_open_dsn): the keywords the agent sets
+ * itself are taken out of the DSN, and the password is read from its file
+ * or variable at each connect and wiped after.
  */
 #include "autoconfig.h"
 #include "pg_conn.h"

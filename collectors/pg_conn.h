@@ -5,7 +5,9 @@
  * by the caller's deadline (monotonic ms), so a server that accepts TCP
  * and never answers, or a query stuck behind a lock, costs at most the
  * target's timeout: past the deadline the connection is dropped.  Used by one
- * collector instance on its worker thread only.
+ * collector instance on its worker thread only.  pg_conn_open_dsn() opens
+ * it from a target's DSN and password source, as both the PostgreSQL and
+ * the PgBouncer collectors do.
  */
 #ifndef DBPULSE_PG_CONN_H
 #define DBPULSE_PG_CONN_H
