@@ -53,11 +53,14 @@ struct collector {
 	int (*view_json)(const void *view, const char *what, struct buf *out);
 };
 
-/* Settings every target kind has; the first member of its config struct. */
+/* Settings every target kind has; the first member of its config struct.
+ * Its keys are conf_target_keys and conf_password_keys (config.h). */
 struct target_common {
 	int enabled;
 	int64_t interval_ms;
 	int64_t timeout_ms;
+	char *password_file;        /* targets that log in; NULL for the others */
+	char *password_env;
 };
 
 #endif

@@ -73,7 +73,8 @@ static const struct config_kind *kind_by_name(const struct parse_state *ps, cons
 
 static const struct config_key *key_by_name(const struct config_kind *k, const char *name)
 {
-	for (const struct config_key *key = k->keys; key->name; key++)
+	const struct config_key *key;
+	for (size_t i = 0; (key = conf_kind_key(k, i)); i++)
 		if (strcmp(key->name, name) == 0)
 			return key;
 	return NULL;
@@ -99,7 +100,8 @@ static const char *nearest_key(const struct config_kind *k, const char *name)
 {
 	const char *names[128];
 	size_t n = 0;
-	for (const struct config_key *key = k->keys; key->name && n < 128; key++)
+	const struct config_key *key;
+	for (size_t i = 0; (key = conf_kind_key(k, i)) && n < 128; i++)
 		names[n++] = key->name;
 	return nearest(name, names, n);
 }
@@ -222,7 +224,8 @@ static struct config_section *section_add(struct config *cfg, const struct confi
 
 static void section_release(struct config_section *s)
 {
-	for (const struct config_key *key = s->kind->keys; key->name; key++)
+	const struct config_key *key;
+	for (size_t i = 0; (key = conf_kind_key(s->kind, i)); i++)
 		value_release(key, s->conf);
 	free(s->conf);
 	for (size_t i = 0; i < s->nentries; i++) {
@@ -472,7 +475,8 @@ static int config_handler(void *user, const char *section, const char *name, con
 static void section_fill_defaults(struct parse_state *ps, size_t i)
 {
 	struct config_section *s = &ps->cfg->sections[i];
-	for (const struct config_key *key = s->kind->keys; key->name; key++) {
+	const struct config_key *key;
+	for (size_t k = 0; (key = conf_kind_key(s->kind, k)); k++) {
 		if (entry_find(s, key->name))
 			continue;
 		if (key->required) {
@@ -490,7 +494,7 @@ static void section_fill_defaults(struct parse_state *ps, size_t i)
 	if (section_is_bad(ps, i))
 		return;
 	/* every key has its value: the defaults may now fit the written ones */
-	for (const struct config_key *key = s->kind->keys; key->name; key++)
+	for (size_t k = 0; (key = conf_kind_key(s->kind, k)); k++)
 		if (key->fit_default && !entry_find(s, key->name))
 			key->fit_default(s->conf);
 }

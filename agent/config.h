@@ -56,6 +56,10 @@ struct conf_address {
 	unsigned port;
 };
 
+/* Milliseconds, for the bounds of CONF_DURATION keys (.min, .max). */
+#define CONF_MS_SECOND 1000
+#define CONF_MS_HOUR (3600 * CONF_MS_SECOND)
+
 struct config_key {
 	const char *name;
 	enum conf_type type;
@@ -96,7 +100,26 @@ struct config_kind {
 			    size_t errlen);
 	/* Set for kinds that are monitoring targets. */
 	const struct collector *collector;
+	/* Keys the kind shares with others (conf_target_keys, ...), looked up
+	 * after its own: a NULL-terminated list of tables; NULL for none. */
+	const struct config_key *const *shared_keys;
 };
+
+/* The i-th key of kind k (0 first): its own keys, then those of its
+ * shared tables; NULL past the last.  How the parser and the tests walk
+ * a kind's keys. */
+const struct config_key *conf_kind_key(const struct config_kind *k, size_t i);
+
+/* The shared key tables (confval.c).  Their offsets are into struct
+ * target_common, which begins every target's config struct. */
+/* enabled and interval: every target kind (its timeout, whose default
+ * differs by kind, is its own key) */
+extern const struct config_key conf_target_keys[];
+/* password_file and password_env: the targets that log in */
+extern const struct config_key conf_password_keys[];
+/* The shared_keys of a target kind without and with a password. */
+extern const struct config_key *const conf_target_shared[];
+extern const struct config_key *const conf_target_password_shared[];
 
 struct config_entry {
 	char *key;
@@ -166,13 +189,20 @@ struct target_common;
  * struct target_common. */
 void conf_fit_timeout(void *conf);
 /* The checks every target kind makes: at most one of password_file and
- * password_env (NULL for kinds without them), and a timeout within the
- * interval.  0, or -1 with err. */
-int conf_check_target(const struct target_common *t, const char *password_file,
-		      const char *password_env, char *err, size_t errlen);
+ * password_env (both NULL for kinds without them), and a timeout within
+ * the interval.  0, or -1 with err. */
+int conf_check_target(const struct target_common *t, char *err, size_t errlen);
 /* How a target's line of --check-config begins: "LABEL every INTERVAL,
  * timeout TIMEOUT" (the effective ones). */
 void conf_describe_target(const char *label, const struct target_common *t, struct buf *out);
+/* check_config of the targets that log in: the password file, as the
+ * worker will read it (--check-config, a reload, the start).  0, or -1
+ * with err. */
+int conf_check_password_file(const struct config *cfg, const struct config_section *s, char *err,
+			     size_t errlen);
+/* Where a target's password comes from, for its line of --check-config:
+ * " + password_file", " + password_env" or "" (never the password). */
+const char *conf_password_source(const struct target_common *t);
 /* Whether the regex (which may be unset) matches s. */
 int conf_regex_match(const struct conf_regex *r, const char *s);
 

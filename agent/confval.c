@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "collector.h"
 #include "regex_check.h"
+#include "secret.h"
 #include "strutil.h"
 #include "xalloc.h"
 
@@ -290,6 +291,40 @@ void regex_memo_release(struct regex_memo *m)
 	memset(m, 0, sizeof(*m));
 }
 
+#define TC_KEY(k) offsetof(struct target_common, k)
+
+const struct config_key conf_target_keys[] = {
+	{ .name = "enabled", .type = CONF_BOOL, .offset = TC_KEY(enabled), .def = "true",
+	  .doc = "Collect this target." },
+	{ .name = "interval", .type = CONF_DURATION, .offset = TC_KEY(interval_ms), .def = "15s",
+	  .doc = "Time between collections.", .min = CONF_MS_SECOND, .max = CONF_MS_HOUR },
+	{ .name = NULL },
+};
+
+const struct config_key conf_password_keys[] = {
+	{ .name = "password_file", .type = CONF_STRING, .offset = TC_KEY(password_file),
+	  .doc = "File whose first line is the password; must not be readable by group or others." },
+	{ .name = "password_env", .type = CONF_STRING, .offset = TC_KEY(password_env),
+	  .doc = "Environment variable holding the password." },
+	{ .name = NULL },
+};
+
+const struct config_key *const conf_target_shared[] = { conf_target_keys, NULL };
+const struct config_key *const conf_target_password_shared[] = { conf_target_keys,
+								 conf_password_keys, NULL };
+
+const struct config_key *conf_kind_key(const struct config_kind *k, size_t i)
+{
+	for (const struct config_key *key = k->keys; key && key->name; key++)
+		if (i-- == 0)
+			return key;
+	for (size_t t = 0; k->shared_keys && k->shared_keys[t]; t++)
+		for (const struct config_key *key = k->shared_keys[t]; key->name; key++)
+			if (i-- == 0)
+				return key;
+	return NULL;
+}
+
 void conf_fit_timeout(void *conf)
 {
 	struct target_common *t = conf;
@@ -305,10 +340,22 @@ void conf_describe_target(const char *label, const struct target_common *t, stru
 	buf_printf(out, "%s every %s, timeout %s", label, interval, timeout);
 }
 
-int conf_check_target(const struct target_common *t, const char *password_file,
-		      const char *password_env, char *err, size_t errlen)
+int conf_check_password_file(const struct config *cfg, const struct config_section *s, char *err,
+			     size_t errlen)
 {
-	if (password_file && password_env) {
+	(void)cfg;
+	const struct target_common *t = s->conf;
+	return secret_file_check(t->password_file, "password_file", err, errlen);
+}
+
+const char *conf_password_source(const struct target_common *t)
+{
+	return t->password_file ? " + password_file" : t->password_env ? " + password_env" : "";
+}
+
+int conf_check_target(const struct target_common *t, char *err, size_t errlen)
+{
+	if (t->password_file && t->password_env) {
 		snprintf(err, errlen, "password_file and password_env exclude each other");
 		return -1;
 	}

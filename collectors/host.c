@@ -53,24 +53,17 @@
 
 static const char *const host_memory_name_choices[] = { "node_exporter", "snake_case", NULL };
 
-#define HOST_SECOND 1000
-#define HOST_HOUR (3600 * HOST_SECOND)
 
 static const struct config_key host_keys[] = {
-	{ .name = "enabled", .type = CONF_BOOL, .offset = offsetof(struct host_config, common.enabled),
-	  .def = "true", .doc = "Collect host metrics." },
-	{ .name = "interval", .type = CONF_DURATION,
-	  .offset = offsetof(struct host_config, common.interval_ms), .def = "15s",
-	  .doc = "How often to collect.", .min = HOST_SECOND, .max = HOST_HOUR },
 	{ .name = "timeout", .type = CONF_DURATION,
 	  .offset = offsetof(struct host_config, common.timeout_ms), .def = "10s",
-	  .doc = "Deadline of one collection; at most the interval.", .min = 100, .max = HOST_HOUR,
+	  .doc = "Deadline of one collection; at most the interval.", .min = 100, .max = CONF_MS_HOUR,
 	  .fit_default = conf_fit_timeout },
 	{ .name = "filesystem_timeout", .type = CONF_DURATION,
 	  .offset = offsetof(struct host_config, filesystem_timeout_ms), .def = "1s",
 	  .doc = "How long to wait for statvfs of one mount point before reporting it as a "
 		 "device error and skipping it until the call returns.",
-	  .min = 10, .max = 60 * HOST_SECOND },
+	  .min = 10, .max = 60 * CONF_MS_SECOND },
 	{ .name = "mountpoint_exclude", .type = CONF_REGEX,
 	  .offset = offsetof(struct host_config, mountpoint_exclude),
 	  .def = "^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)",
@@ -129,7 +122,7 @@ static int host_check_disable(const struct conf_list *disable, char *err, size_t
 static int host_validate(void *conf, char *err, size_t errlen)
 {
 	const struct host_config *c = conf;
-	if (conf_check_target(&c->common, NULL, NULL, err, errlen) < 0)
+	if (conf_check_target(&c->common, err, errlen) < 0)
 		return -1;
 	if (host_check_disable(&c->disable, err, errlen) < 0)
 		return -1;
@@ -733,6 +726,7 @@ const struct config_kind host_kind = {
 	.named = 0,
 	.implicit = 1,
 	.keys = host_keys,
+	.shared_keys = conf_target_shared,
 	.conf_size = sizeof(struct host_config),
 	.validate = host_validate,
 	.describe = host_describe,

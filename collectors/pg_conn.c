@@ -7,14 +7,22 @@
  * the collector) end slow queries on the server; when the client deadline
  * passes anyway, the server is not answering and the connection is closed
  * (PQcancel would block on such a server).
+ *
+ * It also turns a target's DSN into the connection both PostgreSQL and
+ * PgBouncer collectors open (pg_conn_open_dsn): the keywords the agent sets
+ * itself are taken out of the DSN, and the password is read from its file
+ * or variable at each connect and wiped after.
  */
 #include "autoconfig.h"
 #include "pg_conn.h"
+#include "secret.h"
 #include "strutil.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void set_err(char *err, size_t errlen, const char *prefix, const char *msg)
@@ -85,6 +93,136 @@ int pg_conn_open(struct pg_conn *c, const char *const *keywords, const char *con
 	c->conn = conn;
 	c->server_version = PQserverVersion(conn);
 	return 0;
+}
+
+/* Whether the DSN's options give keyword a non-empty value. */
+static int dsn_has(const PQconninfoOption *opts, const char *keyword)
+{
+	for (const PQconninfoOption *o = opts; o->keyword; o++)
+		if (strcmp(o->keyword, keyword) == 0 && o->val && *o->val)
+			return 1;
+	return 0;
+}
+
+int pg_dsn_check(const char *dsn, char *err, size_t errlen)
+{
+	char *perr = NULL;
+	/* config.c runs validate only when the required dsn is set; this is
+	 * for any other caller (PQconninfoParse(NULL) would crash) */
+	if (!dsn) {
+		snprintf(err, errlen, "dsn: required key missing");
+		return -1;
+	}
+	if (pg_libpq_load(err, errlen) < 0)
+		return -1;
+	PQconninfoOption *opts = PQconninfoParse(dsn, &perr);
+	if (!opts) {
+		char msg[256];
+		snprintf(msg, sizeof(msg), "%s", perr ? perr : "out of memory");
+		PQfreemem(perr);
+		snprintf(err, errlen, "dsn: %s", trim(msg));
+		return -1;
+	}
+	int has_password = dsn_has(opts, "password");
+	PQconninfoFree(opts);
+	if (has_password) {
+		snprintf(err, errlen, "dsn: holds a password; use password_file or password_env");
+		return -1;
+	}
+	return 0;
+}
+
+/* Whether the DSN's keyword k is one the collector sets itself, whatever
+ * the DSN says. */
+static int own_keyword(const char *k)
+{
+	return strcmp(k, "application_name") == 0 || strcmp(k, "connect_timeout") == 0 ||
+	       strcmp(k, "password") == 0 || strcmp(k, "fallback_application_name") == 0;
+}
+
+int pg_dsn_params_init(struct pg_dsn_params *p, const struct pg_dsn *d, char *err, size_t errlen)
+{
+	char *perr = NULL;
+	memset(p, 0, sizeof(*p));
+	p->opts = PQconninfoParse(d->dsn, &perr);
+	if (!p->opts) {
+		snprintf(err, errlen, "dsn: %s", perr ? perr : "cannot parse");
+		PQfreemem(perr);
+		return -1;
+	}
+	size_t n = 0;
+	for (PQconninfoOption *o = p->opts; o->keyword; o++)
+		n++;
+	/* dbname, options, application_name, connect_timeout, the password
+	 * and the terminator at the most */
+	p->kw = xcalloc(n + 6, sizeof(*p->kw));
+	p->val = xcalloc(n + 6, sizeof(*p->val));
+	size_t k = 0;
+	const char *user_options = NULL;
+	for (PQconninfoOption *o = p->opts; o->keyword; o++) {
+		if (!o->val || !*o->val || own_keyword(o->keyword))
+			continue;
+		if (d->session_options && strcmp(o->keyword, "options") == 0) {
+			user_options = o->val;
+			continue;
+		}
+		if (d->dbname && strcmp(o->keyword, "dbname") == 0)
+			continue;
+		p->kw[k] = o->keyword;
+		p->val[k++] = o->val;
+	}
+	if (d->dbname) {
+		p->kw[k] = "dbname";
+		p->val[k++] = d->dbname;
+	} else if (d->default_dbname && !dsn_has(p->opts, "dbname")) {
+		p->kw[k] = "dbname";
+		p->val[k++] = d->default_dbname;
+	}
+	if (d->session_options) {
+		snprintf(p->options, sizeof(p->options), "%s%s%s", user_options ? user_options : "",
+			 user_options ? " " : "", d->session_options);
+		p->kw[k] = "options";
+		p->val[k++] = p->options;
+	}
+	long long seconds = (d->timeout_ms + 999) / 1000;
+	snprintf(p->timeout_s, sizeof(p->timeout_s), "%lld", seconds < 2 ? 2 : seconds);
+	p->kw[k] = "application_name";
+	p->val[k++] = "dbpulse";
+	p->kw[k] = "connect_timeout";
+	p->val[k++] = p->timeout_s;
+	p->n = k;
+	return 0;
+}
+
+void pg_dsn_params_release(struct pg_dsn_params *p)
+{
+	free(p->kw);
+	free(p->val);
+	PQconninfoFree(p->opts);
+	memset(p, 0, sizeof(*p));
+}
+
+int pg_conn_open_dsn(struct pg_conn *c, const struct pg_dsn *d, int64_t deadline_ms, char *err,
+		     size_t errlen)
+{
+	struct pg_dsn_params p;
+	if (pg_dsn_params_init(&p, d, err, errlen) < 0)
+		return -1;
+	char password[1024];
+	int has_password = secret_read(d->password_file, "password_file", d->password_env, password,
+				       sizeof(password), err, errlen);
+	if (has_password < 0) {
+		pg_dsn_params_release(&p);
+		return -1;
+	}
+	if (has_password) { /* in the room params_init left */
+		p.kw[p.n] = "password";
+		p.val[p.n] = password;
+	}
+	int rc = pg_conn_open(c, p.kw, p.val, deadline_ms, err, errlen);
+	explicit_bzero(password, sizeof(password));
+	pg_dsn_params_release(&p);
+	return rc;
 }
 
 void pg_conn_close(struct pg_conn *c)

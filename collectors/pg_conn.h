@@ -5,7 +5,9 @@
  * by the caller's deadline (monotonic ms), so a server that accepts TCP
  * and never answers, or a query stuck behind a lock, costs at most the
  * target's timeout: past the deadline the connection is dropped.  Used by one
- * collector instance on its worker thread only.
+ * collector instance on its worker thread only.  pg_conn_open_dsn() opens
+ * it from a target's DSN and password source, as both the PostgreSQL and
+ * the PgBouncer collectors do.
  */
 #ifndef DBPULSE_PG_CONN_H
 #define DBPULSE_PG_CONN_H
@@ -24,6 +26,52 @@ struct pg_conn {
  * with libpq's reason in err (never a password: libpq does not print it). */
 int pg_conn_open(struct pg_conn *c, const char *const *keywords, const char *const *values,
 		 int64_t deadline_ms, char *err, size_t errlen);
+
+/* What pg_conn_open_dsn() connects with: a target's DSN and password
+ * source, and what the collector sets itself. */
+struct pg_dsn {
+	const char *dsn;              /* libpq connection string or URI, no password */
+	const char *password_file;    /* at most one of the two, or neither */
+	const char *password_env;
+	int64_t timeout_ms;           /* connect_timeout: in whole seconds, at least 2 */
+	const char *dbname;           /* replaces the DSN's database; NULL keeps it */
+	const char *default_dbname;   /* when the DSN names none; NULL: libpq's default */
+	const char *session_options;  /* appended to the DSN's `options`; NULL: those
+				       * are sent as the DSN has them */
+};
+
+/*
+ * The keyword/value pairs pg_conn_open_dsn() connects with, but the
+ * password: the DSN's non-empty keywords, less those the collector sets
+ * itself (application_name, fallback_application_name, connect_timeout and
+ * password always; dbname when d->dbname is set, options when
+ * d->session_options is), then dbname, options, application_name=dbpulse
+ * and connect_timeout.  The arrays have room for one more pair at n (the
+ * password's).  Returns 0, or -1 with "dsn: <libpq's reason>" in err.
+ * Release with pg_dsn_params_release() after a 0.
+ */
+struct pg_dsn_params {
+	PQconninfoOption *opts;       /* the parsed DSN, which kw/val point into */
+	const char **kw;              /* NULL-terminated, as PQconnectStartParams */
+	const char **val;             /* takes them */
+	size_t n;                     /* pairs before the terminator */
+	char options[1024];
+	char timeout_s[32];
+};
+int pg_dsn_params_init(struct pg_dsn_params *p, const struct pg_dsn *d, char *err, size_t errlen);
+void pg_dsn_params_release(struct pg_dsn_params *p);
+
+/* Reads the password (secret.h), then connects as pg_conn_open() with
+ * pg_dsn_params_init()'s pairs.  Returns 0, or -1 with the reason in err
+ * (never the password). */
+int pg_conn_open_dsn(struct pg_conn *c, const struct pg_dsn *d, int64_t deadline_ms, char *err,
+		     size_t errlen);
+
+/* A section's check of its dsn key (a config load): set, libpq loadable,
+ * parsed by libpq, and without a password.  Returns 0, or -1 with the
+ * reason in err ("dsn: ..."). */
+int pg_dsn_check(const char *dsn, char *err, size_t errlen);
+
 void pg_conn_close(struct pg_conn *c);
 /* Whether the connection is usable. */
 int pg_conn_ok(const struct pg_conn *c);

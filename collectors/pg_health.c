@@ -4,6 +4,10 @@
  * (collector/pg_*.go) and its legacy metric map (pg_static,
  * pg_stat_database_conflicts).  Called on a PostgreSQL target's worker
  * thread.
+ *
+ * Why this file is long: one short emitter per health query of pg_sql.c
+ * (20, mostly tables of columns), all on the cell helpers below; split,
+ * they would only spread those helpers over a private header.
  */
 #include "autoconfig.h"
 #include "pg_health.h"

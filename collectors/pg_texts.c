@@ -1,6 +1,6 @@
 /*
  * pg_texts.c -- the statement text cache and the budget of text reads (see
- * pg_texts.h).  Driven by pg_stmts.c on its target's worker thread, once
+ * pg_texts.h).  Driven by pg_stmt_collect.c on its target's worker thread, once
  * per cycle.  Owns the entries (an array, found through an open-addressing
  * hash of the query id rebuilt after a trim) and their texts.
  */

@@ -17,7 +17,7 @@
  * on average.
  *
  * Pure: no I/O, no libpq, no logging; one instance per target, used by its
- * worker thread only (pg_stmts.c).
+ * worker thread only (pg_stmt_collect.c).
  */
 #ifndef DBPULSE_PG_TEXTS_H
 #define DBPULSE_PG_TEXTS_H

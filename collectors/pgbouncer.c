@@ -24,7 +24,6 @@
 #include "metrics.h"
 #include "pg_conn.h"
 #include "pgb_show.h"
-#include "secret.h"
 #include "strutil.h"
 #include "xalloc.h"
 
@@ -36,62 +35,24 @@
 /* ---- configuration ---------------------------------------------------- */
 
 #define PGB_KEY(k) offsetof(struct pgb_config, k)
-#define SECOND 1000
-#define HOUR (3600 * SECOND)
 
 static const struct config_key pgb_keys[] = {
-	{ .name = "enabled", .type = CONF_BOOL, .offset = PGB_KEY(common.enabled), .def = "true",
-	  .doc = "Collect this PgBouncer." },
 	{ .name = "dsn", .type = CONF_STRING, .offset = PGB_KEY(dsn), .required = 1,
 	  .doc = "libpq connection string or URI of the admin console (dbname=pgbouncer, a "
 		 "stats_users user), without a password." },
-	{ .name = "password_file", .type = CONF_STRING, .offset = PGB_KEY(password_file),
-	  .doc = "File whose first line is the password; must not be readable by group or others." },
-	{ .name = "password_env", .type = CONF_STRING, .offset = PGB_KEY(password_env),
-	  .doc = "Environment variable holding the password." },
-	{ .name = "interval", .type = CONF_DURATION, .offset = PGB_KEY(common.interval_ms),
-	  .def = "15s", .doc = "Time between collections.", .min = SECOND, .max = HOUR },
 	{ .name = "timeout", .type = CONF_DURATION, .offset = PGB_KEY(common.timeout_ms),
 	  .def = "5s", .doc = "Deadline of a collection; also connect_timeout.", .min = 100,
-	  .max = HOUR,
+	  .max = CONF_MS_HOUR,
 	  .fit_default = conf_fit_timeout },
 	{ .name = NULL },
 };
 
-/* Whether the DSN's options give keyword a non-empty value. */
-static int dsn_has(PQconninfoOption *opts, const char *keyword)
-{
-	for (PQconninfoOption *o = opts; o->keyword; o++)
-		if (strcmp(o->keyword, keyword) == 0 && o->val && *o->val)
-			return 1;
-	return 0;
-}
-
 static int pgb_validate(void *conf, char *err, size_t errlen)
 {
 	struct pgb_config *c = conf;
-	char *perr = NULL;
-	if (!c->dsn) {
-		snprintf(err, errlen, "dsn: required key missing");
+	if (pg_dsn_check(c->dsn, err, errlen) < 0)
 		return -1;
-	}
-	if (pg_libpq_load(err, errlen) < 0)
-		return -1;
-	PQconninfoOption *opts = PQconninfoParse(c->dsn, &perr);
-	if (!opts) {
-		char msg[256];
-		snprintf(msg, sizeof(msg), "%s", perr ? perr : "out of memory");
-		PQfreemem(perr);
-		snprintf(err, errlen, "dsn: %s", trim(msg));
-		return -1;
-	}
-	int has_password = dsn_has(opts, "password");
-	PQconninfoFree(opts);
-	if (has_password) {
-		snprintf(err, errlen, "dsn: holds a password; use password_file or password_env");
-		return -1;
-	}
-	if (conf_check_target(&c->common, c->password_file, c->password_env, err, errlen) < 0)
+	if (conf_check_target(&c->common, err, errlen) < 0)
 		return -1;
 	return 0;
 }
@@ -102,7 +63,7 @@ static void pgb_describe(const struct config_section *s, struct buf *out)
 	conf_describe_target(s->label, &c->common, out);
 	/* the DSN holds no password (pgb_validate refuses one) */
 	buf_printf(out, ": '%s'%s", c->dsn,
-		   c->password_file ? " + password_file" : c->password_env ? " + password_env" : "");
+		   conf_password_source(&c->common));
 }
 
 /* ---- the instance ----------------------------------------------------- */
@@ -180,67 +141,18 @@ static void pgb_free(void *instance)
 	free(p);
 }
 
-/* Whether the DSN's keyword is one this collector sets itself. */
-static int own_keyword(const char *k)
-{
-	return strcmp(k, "application_name") == 0 || strcmp(k, "connect_timeout") == 0 ||
-	       strcmp(k, "password") == 0 || strcmp(k, "fallback_application_name") == 0;
-}
-
 static int pgb_connect(struct pgb *p, int64_t deadline, char *err, size_t errlen)
 {
 	const struct pgb_config *c = p->conf;
-	char *perr = NULL;
-	PQconninfoOption *opts = PQconninfoParse(c->dsn, &perr);
-	if (!opts) {
-		snprintf(err, errlen, "dsn: %s", perr ? perr : "cannot parse");
-		PQfreemem(perr);
-		return -1;
-	}
-	char password[1024];
-	int has_password = secret_read(c->password_file, "password_file", c->password_env, password, sizeof(password),
-				       err, errlen);
-	if (has_password < 0) {
-		PQconninfoFree(opts);
-		return -1;
-	}
-	size_t n = 0;
-	for (PQconninfoOption *o = opts; o->keyword; o++)
-		n++;
-	const char **kw = xcalloc(n + 6, sizeof(*kw));
-	const char **val = xcalloc(n + 6, sizeof(*val));
-	size_t k = 0;
-	for (PQconninfoOption *o = opts; o->keyword; o++) {
-		if (!o->val || !*o->val || own_keyword(o->keyword))
-			continue;
-		kw[k] = o->keyword;
-		val[k++] = o->val;
-	}
 	/* the console is the database "pgbouncer"; libpq's default would be
 	 * the user's name */
-	if (!dsn_has(opts, "dbname")) {
-		kw[k] = "dbname";
-		val[k++] = "pgbouncer";
-	}
-	int64_t t = c->common.timeout_ms;
-	char timeout_s[32];
-	long long seconds = (t + 999) / 1000;
-	snprintf(timeout_s, sizeof(timeout_s), "%lld", seconds < 2 ? 2 : seconds);
-	kw[k] = "application_name";
-	val[k++] = "dbpulse";
-	kw[k] = "connect_timeout";
-	val[k++] = timeout_s;
-	if (has_password) {
-		kw[k] = "password";
-		val[k++] = password;
-	}
-	kw[k] = NULL;
-	val[k] = NULL;
-	int rc = pg_conn_open(&p->conn, kw, val, deadline, err, errlen);
-	explicit_bzero(password, sizeof(password));
-	free(kw);
-	free(val);
-	PQconninfoFree(opts);
+	const struct pg_dsn d = {
+		.dsn = c->dsn,
+		.password_file = c->common.password_file,
+		.password_env = c->common.password_env,
+		.timeout_ms = c->common.timeout_ms, .default_dbname = "pgbouncer",
+	};
+	int rc = pg_conn_open_dsn(&p->conn, &d, deadline, err, errlen);
 	if (rc == 0)
 		log_info("pgbouncer", p->section->name, "connected to the admin console");
 	return rc;
@@ -362,22 +274,14 @@ const struct collector pgbouncer_collector = {
 	.view_free = pools_view_free,
 };
 
-/* The password file, as the worker will read it (--check-config, reload). */
-static int pgb_check_files(const struct config *cfg, const struct config_section *s, char *err,
-			   size_t errlen)
-{
-	(void)cfg;
-	const struct pgb_config *c = s->conf;
-	return secret_file_check(c->password_file, "password_file", err, errlen);
-}
-
 const struct config_kind pgbouncer_kind = {
 	.name = "pgbouncer",
 	.named = 1,
 	.keys = pgb_keys,
+	.shared_keys = conf_target_password_shared,
 	.conf_size = sizeof(struct pgb_config),
 	.validate = pgb_validate,
 	.describe = pgb_describe,
-	.check_config = pgb_check_files,
+	.check_config = conf_check_password_file,
 	.collector = &pgbouncer_collector,
 };

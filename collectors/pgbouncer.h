@@ -15,10 +15,8 @@
 #include "config.h"
 
 struct pgb_config {
-	struct target_common common;     /* enabled, interval, timeout */
+	struct target_common common;     /* enabled, interval, timeout, password */
 	char *dsn;                       /* libpq conninfo or URI, without a password */
-	char *password_file;             /* first line is the password; mode 0600 or stricter */
-	char *password_env;              /* name of an environment variable */
 };
 
 /* The limits of a PgBouncer target counted in dbpulse_limit_reached_total. */

@@ -15,7 +15,7 @@
  * pg_scrape_collector_* and per-scrape pg_exporter_* come from the
  * figures of the queries that serve each collector.
  *
- * An instance owns its connection, the statement tracker (pg_stmts.c),
+ * An instance owns its connection, the statement tracker (pg_stmt_collect.c),
  * the kept slow samples and one log complaint per query.  The section is
  * borrowed from the config, which outlives the instance.
  */
@@ -31,8 +31,7 @@
 #include "pg_own.h"
 #include "pg_sessions.h"
 #include "pg_sql.h"
-#include "pg_stmts.h"
-#include "secret.h"
+#include "pg_stmt_collect.h"
 #include "strutil.h"
 #include "xalloc.h"
 
@@ -44,8 +43,6 @@
 /* ---- configuration ---------------------------------------------------- */
 
 #define PG_KEY(k) offsetof(struct pg_config, k)
-#define SECOND 1000
-#define HOUR (3600 * SECOND)
 
 /* statements_windows not written: the default windows shorter than the
  * interval are left out (an interval of 5m keeps 5m and 1h); with none
@@ -75,20 +72,12 @@ static void pg_fit_windows(void *conf)
 }
 
 static const struct config_key pg_keys[] = {
-	{ .name = "enabled", .type = CONF_BOOL, .offset = PG_KEY(common.enabled), .def = "true",
-	  .doc = "Collect this server." },
 	{ .name = "dsn", .type = CONF_STRING, .offset = PG_KEY(dsn), .required = 1,
 	  .doc = "libpq connection string or URI, without a password "
 		 "(libpq's passfile and PGPASSFILE work)." },
-	{ .name = "password_file", .type = CONF_STRING, .offset = PG_KEY(password_file),
-	  .doc = "File whose first line is the password; must not be readable by group or others." },
-	{ .name = "password_env", .type = CONF_STRING, .offset = PG_KEY(password_env),
-	  .doc = "Environment variable holding the password." },
-	{ .name = "interval", .type = CONF_DURATION, .offset = PG_KEY(common.interval_ms),
-	  .def = "15s", .doc = "Time between collections.", .min = SECOND, .max = HOUR },
 	{ .name = "timeout", .type = CONF_DURATION, .offset = PG_KEY(common.timeout_ms), .def = "5s",
 	  .doc = "Deadline of a collection; also connect_timeout and statement_timeout, "
-		 "and half of it lock_timeout.", .min = 100, .max = HOUR,
+		 "and half of it lock_timeout.", .min = 100, .max = CONF_MS_HOUR,
 	  .fit_default = conf_fit_timeout },
 	{ .name = "statements_top", .type = CONF_INT, .offset = PG_KEY(statements_top), .def = "100",
 	  .doc = "Statements exported to Prometheus; the rest are summed in queryid=\"other\".",
@@ -105,7 +94,7 @@ static const struct config_key pg_keys[] = {
 	{ .name = "slow_interval", .type = CONF_DURATION, .offset = PG_KEY(slow_interval_ms),
 	  .def = "5m",
 	  .doc = "Time between expensive or seldom-changing queries (sizes, settings, roles, WAL dir).",
-	  .min = SECOND, .max = 24 * HOUR },
+	  .min = CONF_MS_SECOND, .max = 24 * CONF_MS_HOUR },
 	{ .name = "databases", .type = CONF_LIST, .offset = PG_KEY(databases), .def = "",
 	  .doc = "Databases whose tables are reported (default: the DSN's)." },
 	{ .name = "tables_top", .type = CONF_INT, .offset = PG_KEY(tables_top), .def = "20",
@@ -117,33 +106,9 @@ static const struct config_key pg_keys[] = {
 static int pg_validate(void *conf, char *err, size_t errlen)
 {
 	struct pg_config *c = conf;
-	char *perr = NULL;
-	/* config.c runs validate only when the required dsn is set; this is
-	 * for any other caller (PQconninfoParse(NULL) would crash) */
-	if (!c->dsn) {
-		snprintf(err, errlen, "dsn: required key missing");
+	if (pg_dsn_check(c->dsn, err, errlen) < 0)
 		return -1;
-	}
-	if (pg_libpq_load(err, errlen) < 0)
-		return -1;
-	PQconninfoOption *opts = PQconninfoParse(c->dsn, &perr);
-	if (!opts) {
-		char msg[256];
-		snprintf(msg, sizeof(msg), "%s", perr ? perr : "out of memory");
-		PQfreemem(perr);
-		snprintf(err, errlen, "dsn: %s", trim(msg));
-		return -1;
-	}
-	int has_password = 0;
-	for (PQconninfoOption *o = opts; o->keyword; o++)
-		if (strcmp(o->keyword, "password") == 0 && o->val && *o->val)
-			has_password = 1;
-	PQconninfoFree(opts);
-	if (has_password) {
-		snprintf(err, errlen, "dsn: holds a password; use password_file or password_env");
-		return -1;
-	}
-	if (conf_check_target(&c->common, c->password_file, c->password_env, err, errlen) < 0)
+	if (conf_check_target(&c->common, err, errlen) < 0)
 		return -1;
 	if (c->statements_windows.n == 0 || c->statements_windows.n > 8) {
 		snprintf(err, errlen, "statements_windows: expected 1 to 8 durations");
@@ -176,7 +141,7 @@ static void pg_describe(const struct config_section *s, struct buf *out)
 	conf_describe_target(s->label, &c->common, out);
 	/* the DSN holds no password (pg_validate refuses one) */
 	buf_printf(out, ", sizes every %s: '%s'%s; top %lld statements over ", slow, c->dsn,
-		   c->password_file ? " + password_file" : c->password_env ? " + password_env" : "",
+		   conf_password_source(&c->common),
 		   (long long)c->statements_top);
 	for (size_t i = 0; i < c->statements_windows.n; i++)
 		buf_printf(out, "%s%s", i ? ", " : "", c->statements_windows.items[i]);
@@ -203,7 +168,7 @@ static const char *const query_names[Q_COUNT] = {
 };
 
 /* The SQL of each query, by server version (a NULL result: the server has
- * nothing to ask).  Every text the collector runs is here or in pg_stmts.c
+ * nothing to ask).  Every text the collector runs is here or in pg_stmt_collect.c
  * (Q_STATEMENTS): learn_own() asks for the query ids of all of them. */
 typedef const char *(*query_sql_fn)(int version);
 static const query_sql_fn query_sql[Q_COUNT] = {
@@ -365,73 +330,22 @@ static int pg_connect(struct pg *p, struct pg_conn *conn, const char *dbname, in
 		      char *err, size_t errlen)
 {
 	const struct pg_config *c = p->conf;
-	char *perr = NULL;
-	PQconninfoOption *opts = PQconninfoParse(c->dsn, &perr);
-	if (!opts) {
-		snprintf(err, errlen, "dsn: %s", perr ? perr : "cannot parse");
-		PQfreemem(perr);
-		return -1;
-	}
-	char password[1024];
-	int has_password = secret_read(c->password_file, "password_file", c->password_env, password, sizeof(password),
-				       err, errlen);
-	if (has_password < 0) {
-		PQconninfoFree(opts);
-		return -1;
-	}
-	size_t n = 0;
-	for (PQconninfoOption *o = opts; o->keyword; o++)
-		n++;
-	const char **kw = xcalloc(n + 8, sizeof(*kw));
-	const char **val = xcalloc(n + 8, sizeof(*val));
-	size_t k = 0;
-	const char *user_options = NULL;
-	for (PQconninfoOption *o = opts; o->keyword; o++) {
-		if (!o->val || !*o->val || strcmp(o->keyword, "application_name") == 0 ||
-		    strcmp(o->keyword, "connect_timeout") == 0 || strcmp(o->keyword, "password") == 0)
-			continue;
-		if (strcmp(o->keyword, "options") == 0) {
-			user_options = o->val;
-			continue;
-		}
-		if (dbname && strcmp(o->keyword, "dbname") == 0)
-			continue;
-		kw[k] = o->keyword;
-		val[k++] = o->val;
-	}
-	if (dbname) {
-		kw[k] = "dbname";
-		val[k++] = dbname;
-	}
 	/* the session's own limits, so that a slow or locked server ends our
 	 * queries itself; lock waits get half the time so that one lock does
 	 * not use up the whole cycle */
 	int64_t t = c->common.timeout_ms;
-	char options[1024], timeout_s[32];
+	char options[256];
 	snprintf(options, sizeof(options),
-		 "%s%s-c statement_timeout=%lld -c lock_timeout=%lld "
+		 "-c statement_timeout=%lld -c lock_timeout=%lld "
 		 "-c idle_in_transaction_session_timeout=%lld",
-		 user_options ? user_options : "", user_options ? " " : "", (long long)t,
-		 (long long)(t / 2 > 0 ? t / 2 : 1), (long long)t * 2);
-	long long seconds = (t + 999) / 1000;
-	snprintf(timeout_s, sizeof(timeout_s), "%lld", seconds < 2 ? 2 : seconds);
-	kw[k] = "options";
-	val[k++] = options;
-	kw[k] = "application_name";
-	val[k++] = "dbpulse";
-	kw[k] = "connect_timeout";
-	val[k++] = timeout_s;
-	if (has_password) {
-		kw[k] = "password";
-		val[k++] = password;
-	}
-	kw[k] = NULL;
-	val[k] = NULL;
-	int rc = pg_conn_open(conn, kw, val, deadline, err, errlen);
-	explicit_bzero(password, sizeof(password));
-	free(kw);
-	free(val);
-	PQconninfoFree(opts);
+		 (long long)t, (long long)(t / 2 > 0 ? t / 2 : 1), (long long)t * 2);
+	const struct pg_dsn d = {
+		.dsn = c->dsn,
+		.password_file = c->common.password_file,
+		.password_env = c->common.password_env,
+		.timeout_ms = t, .dbname = dbname, .session_options = options,
+	};
+	int rc = pg_conn_open_dsn(conn, &d, deadline, err, errlen);
 	if (rc == 0 && !dbname) {
 		/* the database libpq chose when the DSN names none */
 		free(p->dbname);
@@ -589,11 +503,11 @@ static void add_query_stats(struct pg *p, struct batch *b, double seconds)
 	limit_counts_add(&p->limits, b, "target", target);
 }
 
-/* Up to this many texts come from pg_stmts.c (pg_stmts_sql). */
+/* Up to this many texts come from pg_stmt_collect.c (pg_stmts_sql). */
 #define STMTS_SQL_MAX 8
 
 /* The query ids of the agent's own statements (pg_own.h): every text of
- * query_sql and of pg_stmts.c, learned on a new connection before it
+ * query_sql and of pg_stmt_collect.c, learned on a new connection before it
  * reads pg_stat_statements, through a short second connection; after a
  * failure, again a slow_interval later.  Before PostgreSQL 14 there are
  * no query ids to learn: said once. */
@@ -648,7 +562,7 @@ static void learn_own(struct pg *p, int64_t deadline)
 	log_debug("postgres", target, "the query ids of %d of the agent's statements are known", rc);
 }
 
-/* The statements of pg_stat_statements (pg_stmts.c), as one query. */
+/* The statements of pg_stat_statements (pg_stmt_collect.c), as one query. */
 static void run_statements(struct pg *p, struct batch *b, int64_t deadline)
 {
 	const char *target = p->section->name;
@@ -808,22 +722,14 @@ const struct collector postgres_collector = {
 	.view_free = db_view_free,
 };
 
-/* The password file, as the worker will read it (--check-config, reload). */
-static int pg_check_files(const struct config *cfg, const struct config_section *s, char *err,
-			  size_t errlen)
-{
-	(void)cfg;
-	const struct pg_config *c = s->conf;
-	return secret_file_check(c->password_file, "password_file", err, errlen);
-}
-
 const struct config_kind postgres_kind = {
 	.name = "postgres",
 	.named = 1,
 	.keys = pg_keys,
+	.shared_keys = conf_target_password_shared,
 	.conf_size = sizeof(struct pg_config),
 	.validate = pg_validate,
 	.describe = pg_describe,
-	.check_config = pg_check_files,
+	.check_config = conf_check_password_file,
 	.collector = &postgres_collector,
 };

@@ -17,10 +17,8 @@
 #include "config.h"
 
 struct pg_config {
-	struct target_common common;     /* enabled, interval, timeout */
+	struct target_common common;     /* enabled, interval, timeout, password */
 	char *dsn;                       /* libpq conninfo or URI, without a password */
-	char *password_file;             /* first line is the password; mode 0600 or stricter */
-	char *password_env;              /* name of an environment variable */
 	int64_t statements_top;
 	struct conf_list statements_windows;
 	int64_t statements_window_ms[8]; /* parsed from statements_windows, ascending */
@@ -33,7 +31,7 @@ struct pg_config {
 };
 
 /* The limits of a PostgreSQL target counted in dbpulse_limit_reached_total
- * (the collector's struct limit_counts, shared with pg_stmts.c). */
+ * (the collector's struct limit_counts, shared with pg_stmt_collect.c). */
 enum pg_limit {
 	PL_SESSIONS,        /* more busy sessions than DBVIEW_MAX_SESSIONS: the oldest are shown */
 	PL_STATEMENTS,      /* the statement table was full: new statements go to "other" */

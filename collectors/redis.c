@@ -3,24 +3,21 @@
  *
  * The scheduler creates one instance per section (redis_init) and calls
  * redis_collect() each interval on the target's worker thread: never two
- * collections, never two connections of one target.  The hiredis context
- * is kept between cycles; any error (I/O, protocol, timeout) frees it and
- * the next attempt connects anew (the scheduler retries after 1 s, 2 s,
- * 4 s ... up to the interval).  Every command runs with a socket timeout
- * of what is left of the cycle's deadline (hiredis 0.14 has no per-command
- * timeout: redisSetTimeout before each), so `DEBUG SLEEP` on the server
- * or a server that never answers costs one cycle, not a hang.
+ * collections, never two connections of one target.  The connection
+ * (redis_conn.c: every command within the cycle's deadline and the reply
+ * caps) is kept between cycles; any error (I/O, protocol, timeout) drops
+ * it and the next attempt connects anew (the scheduler retries after 1 s,
+ * 2 s, 4 s ... up to the interval).
  *
- * Every reply is bounded (see "capped replies" below): hiredis 0.14 would
- * buffer whatever the server sends.  A reply over its cap drops the
- * connection, like any protocol error, and is counted in
+ * A reply over its cap drops the connection, like any protocol error, and
+ * is counted in
  * dbpulse_limit_reached_total{limit="redis_reply_bytes"|"redis_reply_elements"};
  * the other caps on what the server sends (slow-log entries and their
  * texts, INFO label values and databases, check_keys) are counted there
  * too.
  *
- * An instance owns its context, the slow-log entries it keeps for the API
- * (published as the store entry's view), its parse error count and its
+ * An instance owns its connection, the slow-log entries it keeps for the
+ * API (published as the store entry's view), its parse error count and its
  * limit counts.
  */
 #include "autoconfig.h"
@@ -29,6 +26,7 @@
 #include "buf.h"
 #include "log.h"
 #include "metrics.h"
+#include "redis_conn.h"
 #include "redis_info.h"
 #include "redis_replies.h"
 #include "redis_slowlog.h"
@@ -37,48 +35,31 @@
 #include "xalloc.h"
 
 #include <hiredis/hiredis.h>
-#include <hiredis/read.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 /* ---- configuration ---------------------------------------------------- */
 
 #define REDIS_KEY(k) offsetof(struct redis_config, k)
-#define SECOND 1000
-#define HOUR (3600 * SECOND)
 #define KEY_NAME_MAX 1024       /* longer key names are skipped, not exported */
 #define SCAN_COUNT 1000
 
-/* Caps of one reply.  The largest reply of a healthy server is INFO ALL
- * with every command in commandstats and latencystats, about 200 KiB and a
- * single element, or a SCAN page of SCAN_COUNT keys: 8 MiB leave 40 times
- * that, and 64 Ki elements 60 times a SCAN page.  SLOWLOG GET N gets room
- * for N entries of what Redis keeps at most (32 arguments of 128 bytes
- * and the client's address and name: 8 KiB, 40 elements) on top. */
-#define REPLY_MAX_BYTES ((size_t)8 << 20)
-#define REPLY_MAX_ELEMENTS ((size_t)64 << 10)
+/* SLOWLOG GET N gets room for N entries of what Redis keeps at most (32
+ * arguments of 128 bytes and the client's address and name: 8 KiB, 40
+ * elements) on top of the caps of any reply (redis_conn.h). */
 #define SLOWLOG_ENTRY_MAX_BYTES ((size_t)8 << 10)
 #define SLOWLOG_ENTRY_MAX_ELEMENTS 40
 
 static const struct config_key redis_keys[] = {
-	{ .name = "enabled", .type = CONF_BOOL, .offset = REDIS_KEY(common.enabled), .def = "true",
-	  .doc = "Collect this server." },
 	{ .name = "address", .type = CONF_STRING, .offset = REDIS_KEY(address), .required = 1,
 	  .doc = "host:port, [ipv6]:port, or the path of a unix socket." },
 	{ .name = "username", .type = CONF_STRING, .offset = REDIS_KEY(username),
 	  .doc = "ACL user (Redis 6+); the default user when unset." },
-	{ .name = "password_file", .type = CONF_STRING, .offset = REDIS_KEY(password_file),
-	  .doc = "File whose first line is the password; must not be readable by group or others." },
-	{ .name = "password_env", .type = CONF_STRING, .offset = REDIS_KEY(password_env),
-	  .doc = "Environment variable holding the password." },
-	{ .name = "interval", .type = CONF_DURATION, .offset = REDIS_KEY(common.interval_ms),
-	  .def = "15s", .doc = "Time between collections.", .min = SECOND, .max = HOUR },
 	{ .name = "timeout", .type = CONF_DURATION, .offset = REDIS_KEY(common.timeout_ms),
 	  .def = "2s", .doc = "Deadline of a collection: connecting and every command.",
-	  .min = 100, .max = HOUR,
+	  .min = 100, .max = CONF_MS_HOUR,
 	  .fit_default = conf_fit_timeout },
 	{ .name = "check_keys", .type = CONF_LIST, .offset = REDIS_KEY(check_keys), .def = "",
 	  .doc = "Glob patterns of keys whose size is exported (redis_key_size)." },
@@ -122,7 +103,7 @@ static int redis_validate(void *conf, char *err, size_t errlen)
 		snprintf(err, errlen, "address: %s, got '%s'", why, c->address);
 		return -1;
 	}
-	if (conf_check_target(&c->common, c->password_file, c->password_env, err, errlen) < 0)
+	if (conf_check_target(&c->common, err, errlen) < 0)
 		return -1;
 	return 0;
 }
@@ -133,7 +114,7 @@ static void redis_describe(const struct config_section *s, struct buf *out)
 	conf_describe_target(s->label, &c->common, out);
 	buf_printf(out, ": %s%s%s%s", c->address,
 		   c->username ? " as " : "", c->username ? c->username : "",
-		   c->password_file ? " + password_file" : c->password_env ? " + password_env" : "");
+		   conf_password_source(&c->common));
 	if (c->check_keys.n) {
 		buf_puts(out, "; keys ");
 		for (size_t i = 0; i < c->check_keys.n; i++)
@@ -163,34 +144,15 @@ static const char *const redis_limit_names[RL_COUNT + 1] = {
 	"redis_key_name_bytes", NULL,
 };
 
-/* The caps of one reply (see REPLY_MAX_BYTES). */
-struct reply_caps {
-	size_t bytes, elements;
-};
-
-static const struct reply_caps default_caps = { REPLY_MAX_BYTES, REPLY_MAX_ELEMENTS };
-
-/* Counts the elements of the reply being read against its cap: the
- * reader's createArray goes through here (task->privdata). */
-struct reply_counter {
-	redisReplyObjectFunctions fn;     /* hiredis' own, createArray wrapped */
-	redisReplyObjectFunctions *inner; /* hiredis' own */
-	size_t elements, max_elements;
-	int over;                         /* the last reply passed max_elements */
-};
-
 struct redis {
 	const struct config_section *section;
 	const struct redis_config *conf;
-	redisContext *ctx;
-	struct reply_counter counter;     /* installed in ctx's reader */
+	struct redis_conn conn;           /* its limits are ours, RL_REPLY_* */
 	struct limit_counts limits;
 	int64_t slowlog_seen_id;          /* newest slow-log id whose cuts were counted */
 	uint64_t own_slow_entries;        /* the agent's own slow-log entries seen */
 	int64_t foreign_id;               /* the newest entry not the agent's own: its id */
 	int64_t foreign_us;               /* and duration (kept while newer ones are own) */
-	int over_cap;                     /* the connection was dropped for a reply's cap */
-	int64_t deadline;                 /* of the collection running (now_mono_ms) */
 	char host[256];
 	int port;                         /* 0: unix socket */
 	uint64_t parse_errors;            /* values and lines of INFO that did not parse */
@@ -204,7 +166,6 @@ struct redis {
 	double connect_seconds;           /* spent connecting in this collection */
 	uint64_t collections;             /* since the start, this one included */
 	double collect_seconds_sum;       /* their durations */
-	char err[512];
 };
 
 static const struct metric_desc m_up = {
@@ -258,6 +219,10 @@ static void *redis_init(const struct config_section *section, char *err, size_t 
 	r->slowlog_seen_id = -1;
 	r->settings.io_threads = -1;
 	limit_counts_init(&r->limits, redis_limit_names);
+	r->conn.name = section->name;
+	r->conn.limits = &r->limits;
+	r->conn.limit_bytes = RL_REPLY_BYTES;
+	r->conn.limit_elements = RL_REPLY_ELEMENTS;
 	if (parse_address(r->conf->address, r->host, sizeof(r->host), &r->port, err, errlen) < 0) {
 		free(r);
 		return NULL;
@@ -265,217 +230,49 @@ static void *redis_init(const struct config_section *section, char *err, size_t 
 	return r;
 }
 
-static void disconnect(struct redis *r)
-{
-	if (r->ctx)
-		redisFree(r->ctx);
-	r->ctx = NULL;
-}
-
 static void redis_free(void *instance)
 {
 	struct redis *r = instance;
 	if (!r)
 		return;
-	disconnect(r);
+	redis_conn_close(&r->conn);
 	redis_slowlog_free(r->slowlog);
 	free(r);
 }
 
-static struct timeval left_until(int64_t deadline)
-{
-	int64_t ms = deadline - now_mono_ms();
-	if (ms < 1)
-		ms = 1;
-	return (struct timeval){ .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
-}
-
-/* ---- capped replies ----------------------------------------------------- */
-
-/* hiredis 0.14 reads a reply whole, however large the server makes it: its
- * reader has no maxelements (hiredis 1.0 added it), and maxbuf only trims
- * an idle buffer.  So replies are read here, one socket read at a time,
- * counting the bytes received and (through the reader's createArray) the
- * elements announced, and given up at the cap.  The rest of such a reply
- * cannot be skipped: the connection is dropped. */
-
-static void *counted_array(const redisReadTask *task, int elements)
-{
-	struct reply_counter *c = task->privdata;
-	if (elements < 0 || (size_t)elements > c->max_elements - c->elements) {
-		c->over = elements < 0 ? -1 : 1; /* -1: not a length at all */
-		return NULL; /* the reader fails the reply (as out of memory) */
-	}
-	c->elements += (size_t)elements;
-	return c->inner->createArray(task, elements);
-}
-
-/* Puts the element counter into a new context's reader. */
-static void counter_install(struct redis *r)
-{
-	redisReader *rd = r->ctx->reader;
-	r->counter.inner = rd->fn;
-	r->counter.fn = *rd->fn;
-	r->counter.fn.createArray = counted_array;
-	rd->fn = &r->counter.fn;
-	rd->privdata = &r->counter;
-	rd->maxbuf = REDIS_READER_MAX_BUF; /* an idle buffer over 16 KiB is freed */
-}
-
-/* The failure of a socket read or write, in r->err; drops the connection. */
-static void io_failed(struct redis *r, const char *what)
-{
-	int timed_out = r->ctx->err == REDIS_ERR_IO &&
-			strstr(r->ctx->errstr, "temporarily unavailable") != NULL;
-	snprintf(r->err, sizeof(r->err), "%s: %s", what,
-		 timed_out ? "no answer before the deadline" : r->ctx->errstr);
-	disconnect(r);
-}
-
-static void reply_too_large(struct redis *r, const char *what, enum redis_limit limit, size_t cap)
-{
-	const char *unit = limit == RL_REPLY_BYTES ? "bytes" : "elements";
-	snprintf(r->err, sizeof(r->err), "%s: the reply passed its cap of %zu %s; connection dropped",
-		 what, cap, unit);
-	r->over_cap = 1;
-	limit_reached(&r->limits, limit, "redis", r->section->name, "%s", r->err);
-	disconnect(r);
-}
-
-/* Sends what the context has buffered. */
-static int flush_commands(struct redis *r, const char *what)
-{
-	int done = 0;
-	while (!done) {
-		if (redisBufferWrite(r->ctx, &done) != REDIS_OK) {
-			io_failed(r, what);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* Reads one reply within caps into *out.  -1 (r->err set, connection
- * dropped) on an I/O or protocol error or a reply over a cap. */
-static int read_reply(struct redis *r, const struct reply_caps *caps, const char *what,
-		      redisReply **out)
-{
-	redisReader *rd = r->ctx->reader;
-	void *reply = NULL;
-	size_t received = 0;
-	r->counter.elements = 0;
-	r->counter.max_elements = caps->elements;
-	r->counter.over = 0;
-	for (;;) {
-		if (redisReaderGetReply(rd, &reply) != REDIS_OK) {
-			if (r->counter.over > 0) {
-				reply_too_large(r, what, RL_REPLY_ELEMENTS, caps->elements);
-			} else {
-				snprintf(r->err, sizeof(r->err), "%s: %s", what,
-					 r->counter.over < 0 ? "protocol error (negative array length)"
-							     : rd->errstr);
-				disconnect(r);
-			}
-			return -1;
-		}
-		if (reply)
-			break;
-		if (received > caps->bytes) {
-			reply_too_large(r, what, RL_REPLY_BYTES, caps->bytes);
-			return -1;
-		}
-		/* the socket's timeout bounds one read; a server that sends a
-		 * byte now and then must not stretch the reply past the
-		 * collection's deadline */
-		if (now_mono_ms() >= r->deadline) {
-			snprintf(r->err, sizeof(r->err), "%s: no complete answer before the deadline",
-				 what);
-			disconnect(r);
-			return -1;
-		}
-		redisSetTimeout(r->ctx, left_until(r->deadline));
-		size_t before = rd->len;
-		if (redisBufferRead(r->ctx) != REDIS_OK) {
-			io_failed(r, what);
-			return -1;
-		}
-		received += rd->len - before;
-	}
-	*out = reply;
-	return 0;
-}
-
-/* Runs one command (argv form) within the deadline and the caps.  An error
- * reply is returned as NULL with its text in r->err and the connection
- * kept; an I/O or protocol error or a reply over a cap drops the
- * connection. */
-static redisReply *command_capped(struct redis *r, int64_t deadline, const struct reply_caps *caps,
-				  int argc, const char **argv)
-{
-	if (!r->ctx) {
-		snprintf(r->err, sizeof(r->err), "not connected");
-		return NULL;
-	}
-	redisSetTimeout(r->ctx, left_until(deadline));
-	redisReply *reply = NULL;
-	if (redisAppendCommandArgv(r->ctx, argc, argv, NULL) != REDIS_OK) {
-		io_failed(r, argv[0]);
-		return NULL;
-	}
-	if (flush_commands(r, argv[0]) < 0 || read_reply(r, caps, argv[0], &reply) < 0)
-		return NULL;
-	if (reply->type == REDIS_REPLY_ERROR) {
-		snprintf(r->err, sizeof(r->err), "%s: %.*s", argv[0], (int)reply->len, reply->str);
-		freeReplyObject(reply);
-		return NULL;
-	}
-	return reply;
-}
-
-static redisReply *command(struct redis *r, int64_t deadline, int argc, const char **argv)
-{
-	return command_capped(r, deadline, &default_caps, argc, argv);
-}
-
 static int connect_server(struct redis *r, int64_t deadline)
 {
-	disconnect(r);
+	redis_conn_close(&r->conn);
 	double t0 = now_mono();
 	r->settings_read = 0;
-	struct timeval tv = left_until(deadline);
-	r->ctx = r->port ? redisConnectWithTimeout(r->host, r->port, tv)
-			 : redisConnectUnixWithTimeout(r->host, tv);
-	if (!r->ctx || r->ctx->err) {
-		snprintf(r->err, sizeof(r->err), "cannot connect to '%s': %s", r->conf->address,
-			 r->ctx ? r->ctx->errstr : "out of memory");
-		disconnect(r);
+	if (redis_conn_open(&r->conn, r->host, r->port, r->conf->address, deadline) < 0) {
 		r->connect_seconds = now_mono() - t0;
 		return -1;
 	}
-	counter_install(r);
 	char password[1024];
-	int has = secret_read(r->conf->password_file, "password_file", r->conf->password_env, password,
-			      sizeof(password), r->err, sizeof(r->err));
+	const struct target_common *tc = &r->conf->common;
+	int has = secret_read(tc->password_file, "password_file", tc->password_env, password,
+			      sizeof(password), r->conn.err, sizeof(r->conn.err));
 	if (has < 0) {
-		disconnect(r);
+		redis_conn_close(&r->conn);
 		return -1;
 	}
 	redisReply *reply = NULL;
 	if (has) {
 		const char *argv[] = { "AUTH", r->conf->username ? r->conf->username : password,
 				       password };
-		reply = command(r, deadline, r->conf->username ? 3 : 2, argv);
+		reply = redis_conn_command(&r->conn, deadline, r->conf->username ? 3 : 2, argv);
 		explicit_bzero(password, sizeof(password));
 		if (!reply) {
-			disconnect(r);
+			redis_conn_close(&r->conn);
 			return -1;
 		}
 		freeReplyObject(reply);
 	}
 	const char *setname[] = { "CLIENT", "SETNAME", REDIS_CLIENT_NAME };
-	reply = command(r, deadline, 3, setname);
+	reply = redis_conn_command(&r->conn, deadline, 3, setname);
 	if (!reply) {
-		disconnect(r);
+		redis_conn_close(&r->conn);
 		return -1;
 	}
 	freeReplyObject(reply);
@@ -515,7 +312,7 @@ static void collect_slowlog(struct redis *r, struct batch *b, int64_t deadline)
 {
 	const char *t[] = { "target", r->section->name };
 	const char *len_argv[] = { "SLOWLOG", "LEN" };
-	redisReply *reply = command(r, deadline, 2, len_argv);
+	redisReply *reply = redis_conn_command(&r->conn, deadline, 2, len_argv);
 	if (!reply)
 		return;
 	if (reply->type == REDIS_REPLY_INTEGER)
@@ -526,9 +323,9 @@ static void collect_slowlog(struct redis *r, struct batch *b, int64_t deadline)
 	char count[24];
 	snprintf(count, sizeof(count), "%zu", want);
 	const char *get_argv[] = { "SLOWLOG", "GET", count };
-	struct reply_caps caps = { REPLY_MAX_BYTES + want * SLOWLOG_ENTRY_MAX_BYTES,
-				   REPLY_MAX_ELEMENTS + want * SLOWLOG_ENTRY_MAX_ELEMENTS };
-	reply = command_capped(r, deadline, &caps, 3, get_argv);
+	struct redis_reply_caps caps = { REDIS_REPLY_MAX_BYTES + want * SLOWLOG_ENTRY_MAX_BYTES,
+					 REDIS_REPLY_MAX_ELEMENTS + want * SLOWLOG_ENTRY_MAX_ELEMENTS };
+	reply = redis_conn_command_capped(&r->conn, deadline, &caps, 3, get_argv);
 	if (!reply)
 		return;
 	struct redis_slowlog *s = redis_slowlog_parse(reply);
@@ -576,22 +373,6 @@ static const char *size_command(const char *type)
 	return NULL;
 }
 
-/* Reads the replies of n pipelined commands, each within the default
- * caps.  Returns -1 (connection dropped) on an I/O error. */
-static int read_replies(struct redis *r, redisReply **out, size_t n)
-{
-	if (n && flush_commands(r, "pipeline") < 0)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (read_reply(r, &default_caps, "pipeline", &out[i]) < 0) {
-			for (size_t k = 0; k < i; k++)
-				freeReplyObject(out[k]);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 /* Sizes the keys of one database: TYPE of each pipelined, then the size
  * commands pipelined. */
 static int size_keys(struct redis *r, struct batch *b, const char *db, char **keys, size_t n,
@@ -601,12 +382,12 @@ static int size_keys(struct redis *r, struct batch *b, const char *db, char **ke
 	redisReply **sizes = xcalloc(n + 1, sizeof(redisReply *));
 	const char **cmds = xcalloc(n + 1, sizeof(*cmds));
 	int rc = -1;
-	redisSetTimeout(r->ctx, left_until(deadline));
+	redisSetTimeout(r->conn.ctx, redis_conn_left(deadline));
 	for (size_t i = 0; i < n; i++) {
 		const char *argv[] = { "TYPE", keys[i] };
-		redisAppendCommandArgv(r->ctx, 2, argv, NULL);
+		redisAppendCommandArgv(r->conn.ctx, 2, argv, NULL);
 	}
-	if (read_replies(r, types, n) < 0)
+	if (redis_conn_read_replies(&r->conn, types, n) < 0)
 		goto out;
 	size_t sent = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -614,12 +395,12 @@ static int size_keys(struct redis *r, struct batch *b, const char *db, char **ke
 			cmds[i] = size_command(types[i]->str);
 		if (cmds[i]) {
 			const char *argv[] = { cmds[i], keys[i] };
-			redisAppendCommandArgv(r->ctx, 2, argv, NULL);
+			redisAppendCommandArgv(r->conn.ctx, 2, argv, NULL);
 			sent++;
 		}
 	}
 	redisReply **got = xcalloc(sent + 1, sizeof(redisReply *));
-	if (read_replies(r, got, sent) < 0) {
+	if (redis_conn_read_replies(&r->conn, got, sent) < 0) {
 		free(got);
 		goto out;
 	}
@@ -659,14 +440,14 @@ static int scan_pattern(struct redis *r, const char *pattern, char **keys, size_
 		if (now_mono_ms() >= deadline)
 			return 1; /* out of time: cut */
 		const char *argv[] = { "SCAN", cursor, "MATCH", pattern, "COUNT", count };
-		redisReply *reply = command(r, deadline, 6, argv);
+		redisReply *reply = redis_conn_command(&r->conn, deadline, 6, argv);
 		if (!reply)
 			return -1;
 		if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
 		    reply->element[0]->type != REDIS_REPLY_STRING ||
 		    reply->element[1]->type != REDIS_REPLY_ARRAY) {
 			freeReplyObject(reply);
-			snprintf(r->err, sizeof(r->err), "SCAN: unexpected reply");
+			snprintf(r->conn.err, sizeof(r->conn.err), "SCAN: unexpected reply");
 			return -1;
 		}
 		snprintf(cursor, sizeof(cursor), "%.*s", (int)reply->element[0]->len,
@@ -703,24 +484,24 @@ static void check_keys(struct redis *r, struct batch *b, const int *dbs, size_t 
 	size_t budget = (size_t)r->conf->check_keys_limit;
 	uint64_t keys_cut_before = r->keys_cut;
 	char **keys = xcalloc(budget + 1, sizeof(*keys));
-	for (size_t d = 0; d < ndbs && r->ctx; d++) {
+	for (size_t d = 0; d < ndbs && r->conn.ctx; d++) {
 		char db[16], dbnum[16];
 		snprintf(dbnum, sizeof(dbnum), "%d", dbs[d]);
 		snprintf(db, sizeof(db), "db%d", dbs[d]);
 		const char *select[] = { "SELECT", dbnum };
-		redisReply *reply = command(r, deadline, 2, select);
+		redisReply *reply = redis_conn_command(&r->conn, deadline, 2, select);
 		if (!reply)
 			break;
 		freeReplyObject(reply);
 		size_t n = 0;
-		for (size_t p = 0; p < r->conf->check_keys.n && r->ctx; p++) {
+		for (size_t p = 0; p < r->conf->check_keys.n && r->conn.ctx; p++) {
 			int rc = scan_pattern(r, r->conf->check_keys.items[p], keys, &n, &budget, deadline);
 			if (rc > 0)
 				r->keys_cut++; /* at least one more matched than was sized */
 			if (rc < 0)
 				break;
 		}
-		if (n && r->ctx)
+		if (n && r->conn.ctx)
 			size_keys(r, b, db, keys, n, deadline);
 		for (size_t i = 0; i < n; i++)
 			free(keys[i]);
@@ -731,9 +512,9 @@ static void check_keys(struct redis *r, struct batch *b, const int *dbs, size_t 
 				r->section->name, "more keys match check_keys than check_keys_limit "
 				"(%lld) or the deadline allow; the others are not sized",
 				(long long)r->conf->check_keys_limit);
-	if (r->ctx) {
+	if (r->conn.ctx) {
 		const char *select0[] = { "SELECT", "0" };
-		redisReply *reply = command(r, deadline, 2, select0);
+		redisReply *reply = redis_conn_command(&r->conn, deadline, 2, select0);
 		if (reply)
 			freeReplyObject(reply);
 	}
@@ -762,23 +543,23 @@ static void collect_config(struct redis *r, struct batch *b, int64_t deadline)
 {
 	static const char *const names[] = { "io-threads", "databases",
 					      "client-output-buffer-limit" };
-	for (size_t i = r->settings_read ? 2 : 0; i < 3 && !r->config_refused && r->ctx; i++) {
+	for (size_t i = r->settings_read ? 2 : 0; i < 3 && !r->config_refused && r->conn.ctx; i++) {
 		const char *argv[] = { "CONFIG", "GET", names[i] };
-		redisReply *reply = command(r, deadline, 3, argv);
+		redisReply *reply = redis_conn_command(&r->conn, deadline, 3, argv);
 		if (!reply) {
-			if (r->ctx) {
+			if (r->conn.ctx) {
 				r->config_refused = 1;
 				log_info("redis", r->section->name,
 					 "CONFIG GET is refused (%s): redis_config_io_threads and "
 					 "redis_config_client_output_buffer_limit_* are not served, and "
-					 "16 databases are assumed; it is not tried again", r->err);
+					 "16 databases are assumed; it is not tried again", r->conn.err);
 			}
 			return;
 		}
 		r->parse_errors += redis_config_read(reply, r->section->name, b, &r->settings);
 		freeReplyObject(reply);
 	}
-	if (r->ctx && !r->config_refused)
+	if (r->conn.ctx && !r->config_refused)
 		r->settings_read = 1;
 	redis_settings_emit(&r->settings, r->section->name, b);
 }
@@ -791,17 +572,17 @@ static void collect_latency(struct redis *r, struct batch *b, const struct redis
 {
 	static const char *const what[] = { "LATEST", "HISTOGRAM" };
 	int *refused[] = { &r->latency_refused, &r->histogram_refused };
-	for (size_t i = 0; i < 2 && r->ctx; i++) {
+	for (size_t i = 0; i < 2 && r->conn.ctx; i++) {
 		if (*refused[i])
 			continue;
 		const char *argv[] = { "LATENCY", what[i] };
-		redisReply *reply = command(r, deadline, 2, argv);
+		redisReply *reply = redis_conn_command(&r->conn, deadline, 2, argv);
 		if (!reply) {
-			if (r->ctx) {
+			if (r->conn.ctx) {
 				*refused[i] = 1;
 				log_info("redis", r->section->name,
 					 "LATENCY %s is refused (%s): %s not served; it is not tried "
-					 "again", what[i], r->err,
+					 "again", what[i], r->conn.err,
 					 i ? "redis_commands_latencies_usec is" : "redis_latency_spike_* are");
 			}
 			continue;
@@ -843,18 +624,18 @@ static int redis_collect(void *instance, struct batch *b, int64_t deadline, char
 	r->connect_seconds = 0;
 	/* a kept connection may have died with a restart: one new one at once
 	 * (not after a reply over its cap: the next one would be as large) */
-	r->over_cap = 0;
-	r->deadline = deadline;
-	for (int attempt = 0; attempt < 2 && !info && !r->over_cap && now_mono_ms() < deadline;
+	r->conn.over_cap = 0;
+	r->conn.deadline = deadline;
+	for (int attempt = 0; attempt < 2 && !info && !r->conn.over_cap && now_mono_ms() < deadline;
 	     attempt++) {
-		if (!r->ctx && connect_server(r, deadline) < 0)
+		if (!r->conn.ctx && connect_server(r, deadline) < 0)
 			break;
-		info = command(r, deadline, 2, info_argv);
-		if (!info && r->ctx)
+		info = redis_conn_command(&r->conn, deadline, 2, info_argv);
+		if (!info && r->conn.ctx)
 			break; /* an error reply: the connection is fine, INFO is not */
 	}
 	if (!info || (info->type != REDIS_REPLY_STRING && info->type != REDIS_REPLY_STATUS)) {
-		snprintf(err, errlen, "%s", info ? "INFO: unexpected reply" : r->err);
+		snprintf(err, errlen, "%s", info ? "INFO: unexpected reply" : r->conn.err);
 		if (info)
 			freeReplyObject(info);
 		limit_counts_add(&r->limits, b, "target", r->section->name);
@@ -877,7 +658,7 @@ static int redis_collect(void *instance, struct batch *b, int64_t deadline, char
 	collect_latency(r, b, &sum, deadline);
 	redis_info_summary_release(&sum);
 	collect_slowlog(r, b, deadline);
-	if (r->conf->check_keys.n && r->ctx)
+	if (r->conf->check_keys.n && r->conn.ctx)
 		check_keys(r, b, sum.dbs, sum.ndbs, deadline);
 	batch_addv(b, m_parse_errors.name, m_parse_errors.help, m_parse_errors.type,
 		   (double)r->parse_errors, t, 1);
@@ -885,9 +666,9 @@ static int redis_collect(void *instance, struct batch *b, int64_t deadline, char
 		batch_addv(b, m_keys_cut.name, m_keys_cut.help, m_keys_cut.type, (double)r->keys_cut,
 			   t, 1);
 	limit_counts_add(&r->limits, b, "target", r->section->name);
-	int up = r->ctx != NULL;
+	int up = r->conn.ctx != NULL;
 	if (!up)
-		snprintf(err, errlen, "%s", r->err);
+		snprintf(err, errlen, "%s", r->conn.err);
 	add_self_metrics(r, b, t0, up ? NULL : err);
 	batch_addv(b, m_up.name, m_up.help, m_up.type, up, t, 1);
 	return up ? 0 : -1;
@@ -921,22 +702,14 @@ const struct collector redis_collector = {
 	.view_json = redis_view_json,
 };
 
-/* The password file, as the worker will read it (--check-config, reload). */
-static int redis_check_files(const struct config *cfg, const struct config_section *s, char *err,
-			     size_t errlen)
-{
-	(void)cfg;
-	const struct redis_config *c = s->conf;
-	return secret_file_check(c->password_file, "password_file", err, errlen);
-}
-
 const struct config_kind redis_kind = {
 	.name = "redis",
 	.named = 1,
 	.keys = redis_keys,
+	.shared_keys = conf_target_password_shared,
 	.conf_size = sizeof(struct redis_config),
 	.validate = redis_validate,
 	.describe = redis_describe,
-	.check_config = redis_check_files,
+	.check_config = conf_check_password_file,
 	.collector = &redis_collector,
 };

@@ -20,11 +20,9 @@
 #define REDIS_CLIENT_NAME "dbpulse"
 
 struct redis_config {
-	struct target_common common;     /* enabled, interval, timeout */
+	struct target_common common;     /* enabled, interval, timeout, password */
 	char *address;                   /* host:port, [v6]:port, or a unix socket path */
 	char *username;                  /* ACL user; the default user when unset */
-	char *password_file;
-	char *password_env;
 	struct conf_list check_keys;     /* glob patterns */
 	int64_t check_keys_limit;        /* keys sized per cycle, all patterns together */
 	int64_t slowlog_entries;         /* slow-log entries kept for the DBA page */

@@ -51,8 +51,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define TEXTFILE_SECOND 1000
-#define TEXTFILE_HOUR (3600 * TEXTFILE_SECOND)
 #define TEXTFILE_PROBLEMS_MAX 2048   /* bytes of one collection's problems, for the log */
 
 /* ---- configuration ---------------------------------------------------- */
@@ -60,24 +58,19 @@
 #define TF_KEY(k) offsetof(struct textfile_config, k)
 
 static const struct config_key textfile_keys[] = {
-	{ .name = "enabled", .type = CONF_BOOL, .offset = TF_KEY(common.enabled), .def = "true",
-	  .doc = "Read the text files." },
 	{ .name = "directory", .type = CONF_LIST, .offset = TF_KEY(directory), .required = 1,
 	  .doc = "Directories whose *.prom files to read, or glob patterns of directories (as "
 		 "node_exporter's --collector.textfile.directory); must exist and be readable." },
-	{ .name = "interval", .type = CONF_DURATION, .offset = TF_KEY(common.interval_ms),
-	  .def = "15s", .doc = "How often to read the files.", .min = TEXTFILE_SECOND,
-	  .max = TEXTFILE_HOUR },
 	{ .name = "timeout", .type = CONF_DURATION, .offset = TF_KEY(common.timeout_ms),
 	  .def = "10s", .doc = "Deadline of one reading of all files; at most the interval.",
-	  .min = 100, .max = TEXTFILE_HOUR },
+	  .min = 100, .max = CONF_MS_HOUR },
 	{ .name = NULL },
 };
 
 static int textfile_validate(void *conf, char *err, size_t errlen)
 {
 	const struct textfile_config *c = conf;
-	if (conf_check_target(&c->common, NULL, NULL, err, errlen) < 0)
+	if (conf_check_target(&c->common, err, errlen) < 0)
 		return -1;
 	if (c->directory.n == 0) {
 		snprintf(err, errlen, "directory: expected at least one directory");
@@ -728,6 +721,7 @@ const struct config_kind textfile_kind = {
 	.named = 0,
 	.implicit = 0,
 	.keys = textfile_keys,
+	.shared_keys = conf_target_shared,
 	.conf_size = sizeof(struct textfile_config),
 	.validate = textfile_validate,
 	.describe = textfile_describe,

@@ -128,7 +128,8 @@ static const char *label(const struct config_kind *k, char *out, size_t outlen)
 
 static const struct config_key *parser_key(const struct config_kind *k, const char *name)
 {
-	for (const struct config_key *key = k->keys; key->name; key++)
+	const struct config_key *key;
+	for (size_t i = 0; (key = conf_kind_key(k, i)); i++)
 		if (strcmp(key->name, name) == 0)
 			return key;
 	return NULL;
@@ -213,7 +214,8 @@ static void check_coverage(struct doc *d)
 			problem(d, 0, "%s: no section documents it", label(k, l, sizeof(l)));
 			continue;
 		}
-		for (const struct config_key *key = k->keys; key->name; key++)
+		const struct config_key *key;
+		for (size_t n = 0; (key = conf_kind_key(k, n)); n++)
 			if (!doc_key(d, k, key->name))
 				problem(d, 0, "%s %s: the parser accepts it, but it is not documented",
 					label(k, l, sizeof(l)), key->name);

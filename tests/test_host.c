@@ -124,7 +124,8 @@ static void test_fs_stuck_mount(void **state)
 static void conf_defaults(struct host_config *c)
 {
 	memset(c, 0, sizeof(*c));
-	for (const struct config_key *k = host_kind.keys; k->name; k++) {
+	const struct config_key *k;
+	for (size_t n = 0; (k = conf_kind_key(&host_kind, n)); n++) {
 		char err[256];
 		char *slot = (char *)c + k->offset;
 		int rc = 0;

@@ -25,6 +25,7 @@
 #include "metrics.h"
 #include "pg_health.h"
 #include "pg_sql.h"
+#include "pg_fixtures.h"
 
 struct expect {
 	int version;
@@ -586,17 +587,6 @@ static void test_server_label(void **state)
 	assert_string_equal(s, "localhost:5432");
 	pg_server_label("/run/postgresql", NULL, s, sizeof(s));
 	assert_string_equal(s, "/run/postgresql:5432");
-}
-
-static int load_libpq(void **state)
-{
-	char err[256];
-	(void)state;
-	if (pg_libpq_load(err, sizeof(err)) < 0) {
-		fprintf(stderr, "%s\n", err);
-		return -1;
-	}
-	return 0;
 }
 
 int main(void)

@@ -26,6 +26,7 @@
 #include "exposition.h"
 #include "metrics.h"
 #include "pgb_show.h"
+#include "pg_fixtures.h"
 
 /* A text result with the given column names and rows (NULL: SQL NULL). */
 static PGresult *result(int ncols, const char *const *names, int nrows, const char *const *cells)
@@ -562,17 +563,6 @@ static void test_pools_view_cut(void **state)
 	assert_int_equal(v->npools, DBVIEW_MAX_POOLS);
 	assert_int_equal(v->pools_cut, 20);
 	pools_view_free(v);
-}
-
-static int load_libpq(void **state)
-{
-	char err[256];
-	(void)state;
-	if (pg_libpq_load(err, sizeof(err)) < 0) {
-		fprintf(stderr, "%s\n", err);
-		return -1;
-	}
-	return 0;
 }
 
 int main(void)

@@ -228,7 +228,7 @@ static void rig_start(struct rig *r, const char *dirs)
 {
 	char err[128];
 	memset(r, 0, sizeof(*r));
-	r->conf.common = (struct target_common){ 1, 15000, 10000 };
+	r->conf.common = (struct target_common){ .enabled = 1, .interval_ms = 15000, .timeout_ms = 10000 };
 	assert_int_equal(conf_parse_list(dirs, &r->conf.directory, err, sizeof(err)), 0);
 	r->section = (struct config_section){ .kind = &textfile_kind, .name = "textfile",
 					      .label = "[textfile]", .conf = &r->conf };

@@ -1,5 +1,5 @@
 /*
- * test_pg_statements.c -- the statement engine on synthetic snapshots of
+ * test_pg_stmt_engine.c -- the statement engine on synthetic snapshots of
  * pg_stat_statements over simulated time: toplevel duplicates summed,
  * exact deltas, baselines, resets, counters going backwards, eviction and
  * re-insertion, top N + other with exact sums, monotonic series under
@@ -20,7 +20,7 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "pg_statements.h"
+#include "pg_stmt_engine.h"
 
 #define NF PGSS_NFIELDS
 #define SEC 1000

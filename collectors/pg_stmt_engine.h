@@ -1,5 +1,5 @@
 /*
- * pg_statements.h -- the statement engine: turns successive snapshots of
+ * pg_stmt_engine.h -- the statement engine: turns successive snapshots of
  * pg_stat_statements into per-statement deltas in time buckets ("top
  * statements over the last W") and into a bounded set of monotonic
  * Prometheus series (the top N statements plus one `other`).
@@ -52,8 +52,8 @@
  * sum of the exported series is short by pgss_stats.unexported; rates and
  * increases (what Prometheus computes) are exact.
  */
-#ifndef DBPULSE_PG_STATEMENTS_H
-#define DBPULSE_PG_STATEMENTS_H
+#ifndef DBPULSE_PG_STMT_ENGINE_H
+#define DBPULSE_PG_STMT_ENGINE_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /*
- * pg_statements_buckets.h -- sparse time buckets for the statement engine
- * (pg_statements.h), its only user.
+ * pg_stmt_buckets.h -- sparse time buckets for the statement engine
+ * (pg_stmt_engine.h), its only user.
  *
  * One ring of buckets per window (about ten per window, each at least one
  * interval wide: 1h -> 12 x 5 min, 5m -> 10 x 30 s, 1m -> 4 x 15 s at a
@@ -13,13 +13,13 @@
  * kept exact in integer microseconds as entries come and go.  No I/O, no
  * globals; used by one thread.
  */
-#ifndef DBPULSE_PG_STATEMENTS_BUCKETS_H
-#define DBPULSE_PG_STATEMENTS_BUCKETS_H
+#ifndef DBPULSE_PG_STMT_BUCKETS_H
+#define DBPULSE_PG_STMT_BUCKETS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pg_statements.h"
+#include "pg_stmt_engine.h"
 
 struct pgss_buckets;
 

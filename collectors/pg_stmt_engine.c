@@ -1,7 +1,7 @@
 /*
- * pg_statements.c -- the statement engine (see pg_statements.h): deltas of
+ * pg_stmt_engine.c -- the statement engine (see pg_stmt_engine.h): deltas of
  * pg_stat_statements snapshots, kept per window in sparse time buckets
- * (pg_statements_buckets.c) and accumulated into the top-N + `other`
+ * (pg_stmt_buckets.c) and accumulated into the top-N + `other`
  * Prometheus series.
  *
  * Driven by the PostgreSQL collector of one target, once per interval, on
@@ -13,13 +13,13 @@
  * accumulators and the sums of the rows it had no room to track.
  *
  * observe() is O(rows + table + expired bucket entries + table log top_n);
- * tests/test_pg_statements.c measures it: 0.36 ms mean for 5,500 rows of
+ * tests/test_pg_stmt_engine.c measures it: 0.36 ms mean for 5,500 rows of
  * 5,000 statements with 10 % of them active per interval, 0.66 ms (worst
  * 1.3 ms) with all of them active (gcc -O2, one core of the dev VM).
  */
 #include "autoconfig.h"
-#include "pg_statements.h"
-#include "pg_statements_buckets.h"
+#include "pg_stmt_engine.h"
+#include "pg_stmt_buckets.h"
 #include "xalloc.h"
 
 #include <math.h>

@@ -1,6 +1,6 @@
 /*
- * pg_statements_buckets.c -- sparse time buckets of statement deltas (see
- * pg_statements_buckets.h).  Driven by the statement engine on its
+ * pg_stmt_buckets.c -- sparse time buckets of statement deltas (see
+ * pg_stmt_buckets.h).  Driven by the statement engine on its
  * target's worker thread, once per observe.  Owns the rings, their
  * buckets and the per-index arrays (references, exec over the shortest
  * and the longest window, position in each head bucket).
@@ -12,7 +12,7 @@
  * head is packed; a bucket no query can reach is emptied at once.
  */
 #include "autoconfig.h"
-#include "pg_statements_buckets.h"
+#include "pg_stmt_buckets.h"
 #include "xalloc.h"
 
 #include <math.h>

@@ -1,5 +1,7 @@
 /*
- * pg_stmts.c -- pg_stat_statements for one target (see pg_stmts.h).
+ * pg_stmt_collect.c -- the collector side of pg_stat_statements for one
+ * target: reads it each cycle and feeds the statement engine
+ * (pg_stmt_engine.c; see pg_stmt_collect.h).
  *
  * Each cycle costs one read of the counters, two of pg_stat_statements_info
  * (PostgreSQL 14+: the reset time and evictions, before and after) and one
@@ -10,9 +12,13 @@
  * brings the texts of those (pg_texts.h: one query, at most TEXT_FETCH_MAX
  * texts, when the budget of text reads allows).  Owns the statement engine,
  * the name maps and the text cache.
+ *
+ * Why this file is long: reading, the windowed series and the API view
+ * all work on the one struct pg_stmts (its name maps, text cache and
+ * window tables), which stays private to this file.
  */
 #include "autoconfig.h"
-#include "pg_stmts.h"
+#include "pg_stmt_collect.h"
 #include "buf.h"
 #include "dbview.h"
 #include "log.h"
@@ -20,7 +26,7 @@
 #include "pg_conn.h"
 #include "pg_own.h"
 #include "pg_sql.h"
-#include "pg_statements.h"
+#include "pg_stmt_engine.h"
 #include "pg_texts.h"
 #include "postgres.h"
 #include "strutil.h"

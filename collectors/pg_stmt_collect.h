@@ -1,14 +1,14 @@
 /*
- * pg_stmts.h -- pg_stat_statements for one PostgreSQL target: reads the
- * counters (pg_stat_statements(false), never the query texts) each cycle,
- * feeds them to the statement engine (pg_statements.h), and exports its
+ * pg_stmt_collect.h -- pg_stat_statements for one PostgreSQL target: reads
+ * the counters (pg_stat_statements(false), never the query texts) each cycle,
+ * feeds them to the statement engine (pg_stmt_engine.h), and exports its
  * bounded top-N series with database and user names; brings the texts of
  * the statements it exports or shows with the next read of the counters
  * after they appear (pg_texts.h), into a bounded cache.
  * Used by the PostgreSQL collector on its target's worker thread.
  */
-#ifndef DBPULSE_PG_STMTS_H
-#define DBPULSE_PG_STMTS_H
+#ifndef DBPULSE_PG_STMT_COLLECT_H
+#define DBPULSE_PG_STMT_COLLECT_H
 
 #include <stddef.h>
 #include <stdint.h>
