@@ -60,12 +60,14 @@ struct conf_address {
 #define CONF_MS_SECOND 1000
 #define CONF_MS_HOUR (3600 * CONF_MS_SECOND)
 
+/* One key of a section.  Its documentation is the man page dbpulse.ini(5),
+ * which tests/test_docs.c checks against these tables (name, type, bounds,
+ * choices, default). */
 struct config_key {
 	const char *name;
 	enum conf_type type;
 	size_t offset;              /* where the value goes in the kind's struct */
 	const char *def;            /* default, in config syntax; NULL: unset */
-	const char *doc;            /* one line for the reference */
 	int64_t min, max;           /* INT and DURATION bounds when max > 0 */
 	const char *const *choices; /* ENUM: NULL-terminated */
 	int required;

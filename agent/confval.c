@@ -294,18 +294,15 @@ void regex_memo_release(struct regex_memo *m)
 #define TC_KEY(k) offsetof(struct target_common, k)
 
 const struct config_key conf_target_keys[] = {
-	{ .name = "enabled", .type = CONF_BOOL, .offset = TC_KEY(enabled), .def = "true",
-	  .doc = "Collect this target." },
+	{ .name = "enabled", .type = CONF_BOOL, .offset = TC_KEY(enabled), .def = "true" },
 	{ .name = "interval", .type = CONF_DURATION, .offset = TC_KEY(interval_ms), .def = "15s",
-	  .doc = "Time between collections.", .min = CONF_MS_SECOND, .max = CONF_MS_HOUR },
+	  .min = CONF_MS_SECOND, .max = CONF_MS_HOUR },
 	{ .name = NULL },
 };
 
 const struct config_key conf_password_keys[] = {
-	{ .name = "password_file", .type = CONF_STRING, .offset = TC_KEY(password_file),
-	  .doc = "File whose first line is the password; must not be readable by group or others." },
-	{ .name = "password_env", .type = CONF_STRING, .offset = TC_KEY(password_env),
-	  .doc = "Environment variable holding the password." },
+	{ .name = "password_file", .type = CONF_STRING, .offset = TC_KEY(password_file) },
+	{ .name = "password_env", .type = CONF_STRING, .offset = TC_KEY(password_env) },
 	{ .name = NULL },
 };
 

@@ -57,63 +57,46 @@ static const char *const host_memory_name_choices[] = { "node_exporter", "snake_
 static const struct config_key host_keys[] = {
 	{ .name = "timeout", .type = CONF_DURATION,
 	  .offset = offsetof(struct host_config, common.timeout_ms), .def = "10s",
-	  .doc = "Deadline of one collection; at most the interval.", .min = 100, .max = CONF_MS_HOUR,
+	  .min = 100, .max = CONF_MS_HOUR,
 	  .fit_default = conf_fit_timeout },
 	{ .name = "filesystem_timeout", .type = CONF_DURATION,
 	  .offset = offsetof(struct host_config, filesystem_timeout_ms), .def = "1s",
-	  .doc = "How long to wait for statvfs of one mount point before reporting it as a "
-		 "device error and skipping it until the call returns.",
 	  .min = 10, .max = 60 * CONF_MS_SECOND },
 	{ .name = "mountpoint_exclude", .type = CONF_REGEX,
 	  .offset = offsetof(struct host_config, mountpoint_exclude),
-	  .def = "^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)",
-	  .doc = "Mount points to leave out of node_filesystem_* (POSIX extended regex)." },
+	  .def = "^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)" },
 	{ .name = "fstype_exclude", .type = CONF_REGEX,
 	  .offset = offsetof(struct host_config, fstype_exclude),
 	  .def = "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|"
 		 "hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|"
-		 "selinuxfs|squashfs|erofs|sysfs|tracefs)$",
-	  .doc = "Filesystem types to leave out of node_filesystem_*." },
+		 "selinuxfs|squashfs|erofs|sysfs|tracefs)$" },
 	{ .name = "disk_device_exclude", .type = CONF_REGEX,
 	  .offset = offsetof(struct host_config, disk_device_exclude),
-	  .def = "^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme[0-9]+n[0-9]+p)[0-9]+$",
-	  .doc = "Block devices to leave out of node_disk_* (by default partitions, loop and ram)." },
+	  .def = "^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme[0-9]+n[0-9]+p)[0-9]+$" },
 	{ .name = "network_device_exclude", .type = CONF_REGEX,
-	  .offset = offsetof(struct host_config, network_device_exclude), .def = "",
-	  .doc = "Network interfaces to leave out of node_network_* (empty: none)." },
+	  .offset = offsetof(struct host_config, network_device_exclude), .def = "" },
 	{ .name = "memory_names", .type = CONF_ENUM,
 	  .offset = offsetof(struct host_config, memory_names), .def = "node_exporter",
-	  .choices = host_memory_name_choices,
-	  .doc = "node_exporter gives its names (node_memory_MemTotal_bytes); snake_case gives "
-		 "dbpulse's earlier names (node_memory_mem_total_bytes), only for dashboards built "
-		 "on those." },
+	  .choices = host_memory_name_choices },
 	{ .name = "vmstat_fields", .type = CONF_REGEX,
 	  .offset = offsetof(struct host_config, vmstat_fields),
-	  .def = "^(oom_kill|pgpg|pswp|pg.*fault).*",
-	  .doc = "Fields of /proc/vmstat to serve as node_vmstat_* (node_exporter's "
-		 "--collector.vmstat.fields; empty: none, .* for all)." },
+	  .def = "^(oom_kill|pgpg|pswp|pg.*fault).*" },
 	{ .name = "netstat_fields", .type = CONF_REGEX,
 	  .offset = offsetof(struct host_config, netstat_fields),
 	  .def = "^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)|Icmp6?_(InMsgs|"
 		 "OutMsgs)|TcpExt_(Listen.*|Syncookies.*|TCPSynRetrans|TCPTimeouts|TCPOFOQueue|"
 		 "TCPRcvQDrop)|Tcp_(ActiveOpens|InSegs|OutSegs|OutRsts|PassiveOpens|RetransSegs|"
-		 "CurrEstab)|Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|SndbufErrors))$",
-	  .doc = "Fields of /proc/net/netstat, snmp and snmp6 to serve as node_netstat_<Proto>_<Field> "
-		 "(node_exporter's --collector.netstat.fields)." },
+		 "CurrEstab)|Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|SndbufErrors))$" },
 	{ .name = "procfs", .type = CONF_STRING, .offset = offsetof(struct host_config, procfs),
-	  .def = "/proc", .doc = "Where procfs is mounted (e.g. /host/proc in a container)." },
+	  .def = "/proc" },
 	{ .name = "sysfs", .type = CONF_STRING, .offset = offsetof(struct host_config, sysfs),
-	  .def = "/sys", .doc = "Where sysfs is mounted (e.g. /host/sys in a container)." },
+	  .def = "/sys" },
 	{ .name = "rootfs", .type = CONF_STRING, .offset = offsetof(struct host_config, rootfs),
-	  .def = "/", .doc = "The host's root filesystem (e.g. /host/root in a container), for "
-			   "/etc/os-release." },
+	  .def = "/" },
 	{ .name = "udev_data", .type = CONF_STRING,
-	  .offset = offsetof(struct host_config, udev_data), .def = "/run/udev/data",
-	  .doc = "udev's device database, for the labels of node_disk_info (node_exporter's "
-		 "--path.udev.data)." },
+	  .offset = offsetof(struct host_config, udev_data), .def = "/run/udev/data" },
 	{ .name = "disable", .type = CONF_LIST, .offset = offsetof(struct host_config, disable),
-	  .def = "", .doc = "Sources to switch off, by node_exporter's collector name (as its "
-			    "--no-collector.NAME): e.g. filesystem, netstat." },
+	  .def = "" },
 	{ 0 },
 };
 

@@ -37,11 +37,9 @@
 #define PGB_KEY(k) offsetof(struct pgb_config, k)
 
 static const struct config_key pgb_keys[] = {
-	{ .name = "dsn", .type = CONF_STRING, .offset = PGB_KEY(dsn), .required = 1,
-	  .doc = "libpq connection string or URI of the admin console (dbname=pgbouncer, a "
-		 "stats_users user), without a password." },
+	{ .name = "dsn", .type = CONF_STRING, .offset = PGB_KEY(dsn), .required = 1 },
 	{ .name = "timeout", .type = CONF_DURATION, .offset = PGB_KEY(common.timeout_ms),
-	  .def = "5s", .doc = "Deadline of a collection; also connect_timeout.", .min = 100,
+	  .def = "5s", .min = 100,
 	  .max = CONF_MS_HOUR,
 	  .fit_default = conf_fit_timeout },
 	{ .name = NULL },

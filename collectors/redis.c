@@ -53,21 +53,17 @@
 #define SLOWLOG_ENTRY_MAX_ELEMENTS 40
 
 static const struct config_key redis_keys[] = {
-	{ .name = "address", .type = CONF_STRING, .offset = REDIS_KEY(address), .required = 1,
-	  .doc = "host:port, [ipv6]:port, or the path of a unix socket." },
-	{ .name = "username", .type = CONF_STRING, .offset = REDIS_KEY(username),
-	  .doc = "ACL user (Redis 6+); the default user when unset." },
+	{ .name = "address", .type = CONF_STRING, .offset = REDIS_KEY(address), .required = 1 },
+	{ .name = "username", .type = CONF_STRING, .offset = REDIS_KEY(username) },
 	{ .name = "timeout", .type = CONF_DURATION, .offset = REDIS_KEY(common.timeout_ms),
-	  .def = "2s", .doc = "Deadline of a collection: connecting and every command.",
-	  .min = 100, .max = CONF_MS_HOUR,
+	  .def = "2s", .min = 100, .max = CONF_MS_HOUR,
 	  .fit_default = conf_fit_timeout },
-	{ .name = "check_keys", .type = CONF_LIST, .offset = REDIS_KEY(check_keys), .def = "",
-	  .doc = "Glob patterns of keys whose size is exported (redis_key_size)." },
+	{ .name = "check_keys", .type = CONF_LIST, .offset = REDIS_KEY(check_keys), .def = "" },
 	{ .name = "check_keys_limit", .type = CONF_INT, .offset = REDIS_KEY(check_keys_limit),
-	  .def = "100", .doc = "Keys sized per collection, all patterns together.", .min = 1,
+	  .def = "100", .min = 1,
 	  .max = 100000 },
 	{ .name = "slowlog_entries", .type = CONF_INT, .offset = REDIS_KEY(slowlog_entries),
-	  .def = "128", .doc = "Slow-log entries kept for the DBA page.", .min = 0, .max = 10000 },
+	  .def = "128", .min = 0, .max = 10000 },
 	{ .name = NULL },
 };
 

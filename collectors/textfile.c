@@ -58,12 +58,9 @@
 #define TF_KEY(k) offsetof(struct textfile_config, k)
 
 static const struct config_key textfile_keys[] = {
-	{ .name = "directory", .type = CONF_LIST, .offset = TF_KEY(directory), .required = 1,
-	  .doc = "Directories whose *.prom files to read, or glob patterns of directories (as "
-		 "node_exporter's --collector.textfile.directory); must exist and be readable." },
+	{ .name = "directory", .type = CONF_LIST, .offset = TF_KEY(directory), .required = 1 },
 	{ .name = "timeout", .type = CONF_DURATION, .offset = TF_KEY(common.timeout_ms),
-	  .def = "10s", .doc = "Deadline of one reading of all files; at most the interval.",
-	  .min = 100, .max = CONF_MS_HOUR },
+	  .def = "10s", .min = 100, .max = CONF_MS_HOUR },
 	{ .name = NULL },
 };
 

@@ -129,7 +129,6 @@ static void conf_defaults(struct host_config *c)
 		char err[256];
 		char *slot = (char *)c + k->offset;
 		int rc = 0;
-		assert_non_null(k->doc);
 		switch (k->type) {
 		case CONF_BOOL:
 			rc = conf_parse_bool(k->def, (int *)slot, err, sizeof(err));
