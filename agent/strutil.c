@@ -1,6 +1,7 @@
 /*
- * strutil.c -- checked number parsing, field splitting and small file reads
- * (see strutil.h).  Pure functions, safe from any thread.
+ * strutil.c -- checked number parsing, field
+ * splitting and small file reads and durable writes (see strutil.h).  No
+ * state of their own: safe from any thread.
  */
 #include "autoconfig.h"
 #include "strutil.h"
@@ -12,7 +13,9 @@
 #include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -165,6 +168,89 @@ int read_file(const char *path, struct buf *b)
 	if (!b->data)
 		buf_append(b, "", 0);
 	return 0;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		if (w == 0) {
+			errno = EIO;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	int e = errno;
+	close(fd);
+	errno = e;
+	return rc;
+}
+
+int write_file_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen)
+{
+	const char *slash = strrchr(path, '/');
+	/* the directory: "." for a bare name, "/" for one at the root */
+	char *dir = slash ? xasprintf("%.*s", slash == path ? 1 : (int)(slash - path), path)
+			  : xstrdup(".");
+	char *tmp = xasprintf("%s/.tmp-%s.XXXXXX", dir, slash ? slash + 1 : path);
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	int rc = -1;
+	if (fd >= 0 && write_all(fd, data, len) == 0 && fsync(fd) == 0) {
+		close(fd);
+		fd = -1;
+		rc = rename(tmp, path);
+		if (rc == 0)
+			fsync_dir(dir);   /* the rename is done: a failure here loses nothing */
+	}
+	if (rc < 0) {
+		int e = errno;
+		if (err)
+			snprintf(err, errlen, "cannot write %s: %s", path, strerror(e));
+		if (fd >= 0)
+			close(fd);
+		unlink(tmp);
+		errno = e;
+	}
+	free(tmp);
+	free(dir);
+	return rc;
+}
+
+int mkdir_p(const char *dir, mode_t mode, char *err, size_t errlen)
+{
+	char *path = xstrdup(dir);
+	int rc = 0;
+	for (char *p = path + (*path != '\0');; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(path, mode) < 0 && errno != EEXIST) {
+			if (err)
+				snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+			rc = -1;
+			break;
+		}
+		*p = c;
+		if (!c)
+			break;
+	}
+	free(path);
+	return rc;
 }
 
 #define REPLACEMENT_CHAR "\xef\xbf\xbd" /* U+FFFD */

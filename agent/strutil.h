@@ -1,5 +1,6 @@
 /*
- * strutil.h -- checked number parsing, field splitting and small file reads.
+ * strutil.h -- checked number parsing, field
+ * splitting and small file reads and durable writes.
  *
  * The only way dbpulse turns text into numbers (curl's banned list: no atoi,
  * no unchecked sscanf).  All parsers return 0 on success and -1 when the
@@ -10,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct buf;
 
@@ -38,6 +40,21 @@ char *trim(char *s);
 /* Reads a whole (small) file into b, which is reset first.  Returns 0, or -1
  * with errno set (EFBIG when the file passes the buffer's cap). */
 int read_file(const char *path, struct buf *b);
+
+/* Replaces path with len bytes of data so that a crash leaves the old or
+ * the new content, never half: a temporary file ".tmp-NAME.XXXXXX" in the
+ * same directory (mode 0600), written, fsync'ed, renamed over path, then
+ * the directory fsync'ed.  Returns 0, or -1 with errno set and, when err
+ * is not NULL, "cannot write PATH: <reason>" in err; the temporary file is
+ * removed. */
+int write_file_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen);
+/* fsync()s the directory dir (after a rename or unlink in it): 0, or -1
+ * with errno set. */
+int fsync_dir(const char *dir);
+/* Creates dir and its missing parents with mode (mkdir -p); existing ones
+ * are fine.  Returns 0, or -1 with errno set and, when err is not NULL,
+ * "cannot create COMPONENT: <reason>" in err. */
+int mkdir_p(const char *dir, mode_t mode, char *err, size_t errlen);
 
 /* The length of the valid UTF-8 sequence at s (n bytes left), or 0 for a
  * byte that does not start one (overlong forms and surrogates included). */

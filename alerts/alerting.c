@@ -41,26 +41,16 @@ static int has_kind(const struct config *cfg, const struct config_kind *kind)
 	return 0;
 }
 
-/* Creates dir and its parents (0700 for what it creates). */
-static int make_dirs(const char *dir, char *err, size_t errlen)
+/* Creates the state directory and its parents (0700 for what it creates);
+ * the message is mkdir_p's, prefixed "state_dir: ". */
+static int make_state_dir(const char *dir, char *err, size_t errlen)
 {
-	char *path = xstrdup(dir);
-	for (char *p = path + 1;; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-		*p = '\0';
-		if (mkdir(path, 0700) < 0 && errno != EEXIST) {
-			snprintf(err, errlen, "state_dir: cannot create %s: %s", path, strerror(errno));
-			free(path);
-			return -1;
-		}
-		*p = c;
-		if (!c)
-			break;
-	}
-	free(path);
-	return 0;
+	char *why = xmalloc(errlen + 1);
+	int rc = mkdir_p(dir, 0700, why, errlen + 1);
+	if (rc < 0)
+		snprintf(err, errlen, "state_dir: %s", why);
+	free(why);
+	return rc;
 }
 
 int alerting_check_state_dir(const struct config *cfg, const char *state_dir, char *err,
@@ -82,7 +72,7 @@ int alerting_check_state_dir(const struct config *cfg, const char *state_dir, ch
 		free(path);
 		return rc;
 	}
-	/* make_dirs would create it: in the nearest directory that exists,
+	/* mkdir_p would create it: in the nearest directory that exists,
 	 * its first missing component */
 	char *slash;
 	while ((slash = strrchr(path, '/')) != NULL) {
@@ -110,7 +100,7 @@ static int open_outbox(struct alerting *a, struct config *cfg, const char *state
 	if (a->outbox || !has_kind(cfg, &webhook_kind))
 		return 0;
 	char why[512];
-	if (make_dirs(state_dir, err, errlen) < 0)
+	if (make_state_dir(state_dir, err, errlen) < 0)
 		return -1;
 	a->outbox = outbox_open(state_dir, why, sizeof(why));
 	if (!a->outbox) {
@@ -201,7 +191,7 @@ struct alerting *alerting_start(struct config *cfg, const char *state_dir, const
 	};
 	if (templates)
 		opt.templates = *templates;
-	if (opt.state_file && make_dirs(state_dir, err, errlen) < 0) {
+	if (opt.state_file && make_state_dir(state_dir, err, errlen) < 0) {
 		free(state_file);
 		alerting_stop(a);
 		return NULL;

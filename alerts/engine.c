@@ -5,7 +5,6 @@
 #include "autoconfig.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
@@ -408,39 +407,8 @@ static json_t *instance_json(const struct rule_run *r, const struct instance *in
 			 "value", isfinite(in->value) ? json_real(in->value) : json_null());
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int fsync_dir_of(const char *path)
-{
-	char *dir = xstrdup(path);
-	char *slash = strrchr(dir, '/');
-	if (slash)
-		*(slash == dir ? slash + 1 : slash) = '\0';
-	else
-		strcpy(dir, ".");
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(dir);
-	if (fd < 0)
-		return -1;
-	int rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
-/* Writes the state file: a temporary file, fsync, rename, fsync the
- * directory, so a crash leaves the old or the new state, never half. */
+/* Writes the state file (write_file_atomic: a crash leaves the old or the
+ * new state, never half). */
 static void save_state(struct alert_engine *e)
 {
 	if (!e->state_file)
@@ -453,20 +421,12 @@ static void save_state(struct alert_engine *e)
 				 "instances", list);
 	char *text = json_dumps(root, JSON_COMPACT);
 	json_decref(root);
-	char *tmp = xasprintf("%s.tmp", e->state_file);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	int ok = fd >= 0 && text && write_all(fd, text, strlen(text)) == 0 && fsync(fd) == 0;
-	if (fd >= 0)
-		close(fd);
-	if (ok && rename(tmp, e->state_file) == 0) {
-		fsync_dir_of(e->state_file);
+	if (text && write_file_atomic(e->state_file, text, strlen(text), NULL, 0) == 0)
 		e->dirty = 0;
-	} else {
+	else
 		log_complain(&e->save_complaint, LOG_LEVEL_ERROR, "alerts", NULL,
-			     "cannot write the alert state to %s: %s", e->state_file, strerror(errno));
-		unlink(tmp);
-	}
-	free(tmp);
+			     "cannot write the alert state to %s: %s", e->state_file,
+			     strerror(text ? errno : ENOMEM));
 	free(text);
 }
 

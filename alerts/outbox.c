@@ -17,7 +17,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
@@ -52,7 +51,6 @@ struct outbox {
 	char *corrupt_dir;
 	uint64_t corrupt;
 	uint64_t max_seq;
-	unsigned tmp_counter;
 };
 
 /* ---- encoding --------------------------------------------------------------- */
@@ -248,53 +246,13 @@ static int ensure_dir(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-static void fsync_dir(const char *dir)
+/* Writes dir/name atomically and durably (its temporary file, a ".tmp-"
+ * dot file, is never taken for a note). */
+static int write_file(const char *dir, const char *name, const char *text, size_t len, char *err,
+		      size_t errlen)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Writes dir/name atomically and durably. */
-static int write_file(struct outbox *o, const char *dir, const char *name, const char *text,
-		      size_t len, char *err, size_t errlen)
-{
-	char *tmp = xasprintf("%s/.tmp-%d-%u-%s", dir, (int)getpid(), o->tmp_counter++, name);
 	char *path = xasprintf("%s/%s", dir, name);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	int rc = -1;
-	if (fd >= 0 && write_all(fd, text, len) == 0 && fsync(fd) == 0) {
-		close(fd);
-		fd = -1;
-		if (rename(tmp, path) == 0) {
-			fsync_dir(dir);
-			rc = 0;
-		}
-	}
-	if (rc < 0) {
-		if (err)
-			snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		unlink(tmp);
-	}
-	free(tmp);
+	int rc = write_file_atomic(path, text, len, err, errlen);
 	free(path);
 	return rc;
 }
@@ -469,7 +427,7 @@ int outbox_put(struct outbox *o, const struct alert_note *n, char *err, size_t e
 	} else if (rc == 0) {
 		char name[32];
 		note_name(n, name);
-		rc = write_file(o, dir, name, text.data, text.len, err, errlen);
+		rc = write_file(dir, name, text.data, text.len, err, errlen);
 		if (rc == 0 && n->seq > o->max_seq)
 			o->max_seq = n->seq;
 	}
@@ -580,7 +538,7 @@ int outbox_update_attempts(struct outbox *o, const struct alert_note *n)
 		char name[32];
 		note_name(n, name);
 		rc = alert_note_to_json(s, &text) == 0
-			     ? write_file(o, dir, name, text.data, text.len, NULL, 0)
+			     ? write_file(dir, name, text.data, text.len, NULL, 0)
 			     : -1;
 		free(dir);
 		buf_release(&text);
@@ -612,7 +570,7 @@ int outbox_dead_letter(struct outbox *o, const struct alert_note *n, const char 
 	snprintf(name, sizeof(name), "%s-%llu.json", fp, (unsigned long long)n->seq);
 	int rc = ensure_dir(dir, NULL, 0);
 	if (rc == 0)
-		rc = write_file(o, dir, name, with_reason, strlen(with_reason), NULL, 0);
+		rc = write_file(dir, name, with_reason, strlen(with_reason), NULL, 0);
 	if (rc == 0)
 		remove_if_current(o, n);
 	free(dir);
@@ -634,7 +592,7 @@ int outbox_batch_save(struct outbox *o, const char *receiver, const char *id,
 	pthread_mutex_lock(&o->lock);
 	char *dir = receiver_dir(o, o->outbox_dir, receiver);
 	int rc = ensure_dir(dir, NULL, 0) < 0 ? -1 :
-		 write_file(o, dir, BATCH_FILE, buf_str(&text), text.len, NULL, 0);
+		 write_file(dir, BATCH_FILE, buf_str(&text), text.len, NULL, 0);
 	pthread_mutex_unlock(&o->lock);
 	free(dir);
 	buf_release(&text);

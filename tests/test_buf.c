@@ -1,5 +1,5 @@
 /*
- * test_buf.c -- the capped buffer and the checked string helpers.
+ * test_buf.c -- the capped buffer and the checked string and file helpers.
  */
 #include "autoconfig.h"
 
@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -131,6 +133,100 @@ static void test_read_file(void **state)
 	buf_release(&small);
 }
 
+/* Entries of dir other than . and .. (a left temporary file shows). */
+static int entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+	closedir(d);
+	return n;
+}
+
+static void test_write_file_atomic(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/dbpulse-test-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[128], err[256];
+	snprintf(path, sizeof(path), "%s/state.json", dir);
+	struct buf b = BUF_INIT(1 << 20);
+
+	assert_int_equal(write_file_atomic(path, "first", 5, err, sizeof(err)), 0);
+	assert_int_equal(read_file(path, &b), 0);
+	assert_string_equal(buf_str(&b), "first");
+	/* replaced whole, no temporary file left, 0600 */
+	assert_int_equal(write_file_atomic(path, "second!", 7, NULL, 0), 0);
+	assert_int_equal(read_file(path, &b), 0);
+	assert_string_equal(buf_str(&b), "second!");
+	assert_int_equal(entries(dir), 1);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(fsync_dir(dir), 0);
+
+	/* a directory that is not there: the message and errno say so */
+	char missing[160];
+	snprintf(missing, sizeof(missing), "%s/gone/state.json", dir);
+	assert_int_equal(write_file_atomic(missing, "x", 1, err, sizeof(err)), -1);
+	assert_int_equal(errno, ENOENT);
+	char want[512];
+	snprintf(want, sizeof(want), "cannot write %s: %s", missing, strerror(ENOENT));
+	assert_string_equal(err, want);
+	assert_int_equal(fsync_dir(missing), -1);
+
+	/* the target is a directory: rename fails, the temporary file goes */
+	snprintf(missing, sizeof(missing), "%s/sub", dir);
+	assert_int_equal(mkdir(missing, 0700), 0);
+	snprintf(want, sizeof(want), "%s/sub/x", dir);
+	assert_int_equal(mkdir(want, 0700), 0);
+	assert_int_equal(write_file_atomic(missing, "x", 1, NULL, 0), -1);
+	assert_int_equal(entries(dir), 2);
+	rmdir(want);
+	rmdir(missing);
+	unlink(path);
+	rmdir(dir);
+	buf_release(&b);
+}
+
+static void test_mkdir_p(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/dbpulse-test-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[160], err[256], want[512];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/a/b/c", dir);
+	assert_int_equal(mkdir_p(path, 0700, err, sizeof(err)), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0700);
+	/* again, and with a trailing slash: nothing to do */
+	assert_int_equal(mkdir_p(path, 0700, NULL, 0), 0);
+	snprintf(path, sizeof(path), "%s/a/b/c/", dir);
+	assert_int_equal(mkdir_p(path, 0700, err, sizeof(err)), 0);
+	/* a file in the way: the first component that cannot be made */
+	char file[160];
+	snprintf(file, sizeof(file), "%s/a/f", dir);
+	assert_int_equal(write_file_atomic(file, "", 0, NULL, 0), 0);
+	snprintf(path, sizeof(path), "%s/a/f/g/h", dir);
+	assert_int_equal(mkdir_p(path, 0700, err, sizeof(err)), -1);
+	assert_int_equal(errno, ENOTDIR);
+	snprintf(want, sizeof(want), "cannot create %s/a/f/g: %s", dir, strerror(ENOTDIR));
+	assert_string_equal(err, want);
+	unlink(file);
+	snprintf(path, sizeof(path), "%s/a/b/c", dir);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/a/b", dir);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/a", dir);
+	rmdir(path);
+	rmdir(dir);
+}
+
 static void test_utf8_clean(void **state)
 {
 	(void)state;
@@ -163,6 +259,8 @@ int main(void)
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_fields_and_lines),
 		cmocka_unit_test(test_read_file),
+		cmocka_unit_test(test_write_file_atomic),
+		cmocka_unit_test(test_mkdir_p),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
