@@ -1,5 +1,5 @@
 /*
- * strutil.c -- checked number parsing, field
+ * strutil.c -- checked number parsing, shortest float printing, field
  * splitting and small file reads and durable writes (see strutil.h).  No
  * state of their own: safe from any thread.
  */
@@ -102,6 +102,22 @@ int parse_double_n(const char *s, size_t n, double *out)
 	memcpy(tmp, s, n);
 	tmp[n] = '\0';
 	return parse_double(tmp, out);
+}
+
+int shortest_digits(double v)
+{
+	char s[40];
+	for (int p = 1; p < 17; p++) {
+		snprintf(s, sizeof(s), "%.*g", p, v);
+		if (strtod(s, NULL) == v)
+			return p;
+	}
+	return 17;
+}
+
+int format_double_shortest(char *out, size_t len, double v)
+{
+	return snprintf(out, len, "%.*g", shortest_digits(v), v);
 }
 
 size_t split_fields(char *s, char **fields, size_t max)

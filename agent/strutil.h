@@ -1,5 +1,5 @@
 /*
- * strutil.h -- checked number parsing, field
+ * strutil.h -- checked number parsing, shortest float printing, field
  * splitting and small file reads and durable writes.
  *
  * The only way dbpulse turns text into numbers (curl's banned list: no atoi,
@@ -28,6 +28,14 @@ int parse_int64_prefixed(const char *s, int64_t *out);
 /* Like the above on the first n bytes of s. */
 int parse_uint64_n(const char *s, size_t n, uint64_t *out);
 int parse_double_n(const char *s, size_t n, double *out);
+
+/* The fewest significant digits (1 to 17) with which "%.*g" prints v so
+ * that strtod reads it back as v (v finite).  Callers keep their own
+ * spelling of NaN, infinities and integers. */
+int shortest_digits(double v);
+/* v with shortest_digits(v) digits, as "%.*g" prints it: "0.93", "1e-07".
+ * Returns what snprintf returns. */
+int format_double_shortest(char *out, size_t len, double v);
 
 /* Splits s in place at runs of spaces and tabs (a trailing newline ends the
  * line).  Stores up to max field pointers and returns how many fields the

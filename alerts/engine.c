@@ -759,13 +759,7 @@ static json_t *value_string(double v)
 		return json_string("NaN");
 	if (isinf(v))
 		return json_string(v > 0 ? "+Inf" : "-Inf");
-	snprintf(s, sizeof(s), "%.17g", v);
-	double back;
-	for (int p = 1; p <= 17; p++) {
-		snprintf(s, sizeof(s), "%.*g", p, v);
-		if (parse_double(s, &back) == 0 && back == v)
-			break;
-	}
+	format_double_shortest(s, sizeof(s), v);
 	return json_string(s);
 }
 

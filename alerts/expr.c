@@ -1029,11 +1029,7 @@ void expr_format_number(struct buf *out, double v)
 		buf_printf(out, "%.0f", v);
 		return;
 	}
-	for (int p = 1; p <= 17; p++) {
-		snprintf(s, sizeof(s), "%.*g", p, v);
-		if (strtod(s, NULL) == v)
-			break;
-	}
+	format_double_shortest(s, sizeof(s), v);
 	buf_puts(out, s);
 }
 

@@ -229,19 +229,6 @@ static int is_exact_integer(double v)
 	return isfinite(v) && v == floor(v) && fabs(v) < EXACT_INT;
 }
 
-/* The fewest significant digits that print v so that it reads back the
- * same. */
-static int shortest_digits(double v)
-{
-	char s[40];
-	for (int p = 1; p < 17; p++) {
-		snprintf(s, sizeof(s), "%.*g", p, v);
-		if (strtod(s, NULL) == v)
-			return p;
-	}
-	return 17;
-}
-
 /* For people: "0", "0.93", "1e-07", "NaN", "+Inf". */
 static void value_text(double v, char *out, size_t len)
 {
@@ -252,7 +239,7 @@ static void value_text(double v, char *out, size_t len)
 	else if (is_exact_integer(v))
 		snprintf(out, len, "%.0f", v);
 	else
-		snprintf(out, len, "%.*g", shortest_digits(v), v);
+		format_double_shortest(out, len, v);
 }
 
 /* A JSON number as Go would write it (integers without ".0"), or the

@@ -69,14 +69,10 @@ static void go_exp(struct buf *out, int e)
 
 /* Shortest digits of v (v finite, != 0): digits into d, decimal exponent
  * (as in d[0].d[1..] x 10^exp) returned. */
-static int shortest_digits(double v, char d[32], size_t *nd)
+static int go_digits(double v, char d[32], size_t *nd)
 {
 	char s[40];
-	for (int p = 0; p < 17; p++) {
-		snprintf(s, sizeof(s), "%.*e", p, v);
-		if (strtod(s, NULL) == v)
-			break;
-	}
+	snprintf(s, sizeof(s), "%.*e", shortest_digits(v) - 1, v);
 	const char *m = s + (s[0] == '-');
 	size_t n = 0;
 	for (; *m && *m != 'e'; m++)
@@ -105,7 +101,7 @@ void template_format_value(double v, struct buf *out)
 	}
 	char d[32];
 	size_t nd;
-	int x = shortest_digits(v, d, &nd);
+	int x = go_digits(v, d, &nd);
 	int dp = x + 1;
 	int eprec = 6;
 	if (eprec > (int)nd && (int)nd >= dp)

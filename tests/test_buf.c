@@ -133,6 +133,28 @@ static void test_read_file(void **state)
 	buf_release(&small);
 }
 
+static void test_shortest(void **state)
+{
+	(void)state;
+	static const struct {
+		double v;
+		int digits;
+		const char *text;
+	} cases[] = {
+		{ 0, 1, "0" },          { 0.93, 2, "0.93" },   { 1e-07, 1, "1e-07" },
+		{ 0.1 + 0.2, 17, "0.30000000000000004" }, { -2.5, 2, "-2.5" },
+		{ 123456789.0, 9, "123456789" }, { 1e21, 1, "1e+21" },
+		{ 5e-324, 1, "5e-324" }, { 1.7976931348623157e308, 17, "1.7976931348623157e+308" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char s[40];
+		assert_int_equal(shortest_digits(cases[i].v), cases[i].digits);
+		assert_int_equal(format_double_shortest(s, sizeof(s), cases[i].v),
+				 (int)strlen(cases[i].text));
+		assert_string_equal(s, cases[i].text);
+	}
+}
+
 /* Entries of dir other than . and .. (a left temporary file shows). */
 static int entries(const char *dir)
 {
@@ -259,6 +281,7 @@ int main(void)
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_fields_and_lines),
 		cmocka_unit_test(test_read_file),
+		cmocka_unit_test(test_shortest),
 		cmocka_unit_test(test_write_file_atomic),
 		cmocka_unit_test(test_mkdir_p),
 	};
