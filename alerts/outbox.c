@@ -267,8 +267,9 @@ static char *receiver_dir(struct outbox *o, const char *base, const char *receiv
 
 static void note_name(const struct alert_note *n, char out[32])
 {
-	alert_fingerprint_hex(n->fingerprint, out);
-	strcat(out, ".json");
+	char fp[17];
+	alert_fingerprint_hex(n->fingerprint, fp);
+	snprintf(out, 32, "%s.json", fp);
 }
 
 static struct alert_note *read_note(const char *path, char *err, size_t errlen)
