@@ -299,8 +299,8 @@ static void test_netclass_emit(void **state)
 	nc.v[HOST_NC_CARRIER_CHANGES] = 2;
 	nc.have = 1u << HOST_NC_FLAGS | 1u << HOST_NC_SPEED | 1u << HOST_NC_MTU |
 		  1u << HOST_NC_CARRIER_CHANGES;
-	strcpy(nc.text[HOST_NC_OPERSTATE], "up");
-	strcpy(nc.text[HOST_NC_ADDRESS], "02:fc:00:00:00:01");
+	snprintf(nc.text[HOST_NC_OPERSTATE], sizeof(nc.text[HOST_NC_OPERSTATE]), "up");
+	snprintf(nc.text[HOST_NC_ADDRESS], sizeof(nc.text[HOST_NC_ADDRESS]), "02:fc:00:00:00:01");
 	host_emit_netclass(&r.e, &nc);
 	double x;
 	assert_true(sample(r.batch, &x, "node_network_up", "device", "eth0", NULL));

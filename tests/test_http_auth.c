@@ -30,7 +30,8 @@ static char *basic(const char *user, const char *pass)
 	char *plain = xasprintf("%s:%s", user, pass);
 	size_t n = strlen(plain);
 	char *out = xmalloc(6 + 4 * (n / 3 + 1) + 1), *o = out;
-	o += sprintf(o, "Basic ");
+	memcpy(o, "Basic ", 6);
+	o += 6;
 	for (size_t i = 0; i < n; i += 3) {
 		uint32_t w = (uint32_t)(unsigned char)plain[i] << 16;
 		if (i + 1 < n)
