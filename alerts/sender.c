@@ -87,11 +87,6 @@ struct sender {
 	struct limit_counts limits;
 };
 
-static double now_s(void)
-{
-	return now_wall();
-}
-
 /* ---- one HTTP request -------------------------------------------------------- */
 
 struct response {
@@ -127,7 +122,7 @@ static double parse_retry_after(const char *v)
 	struct tm tm;
 	memset(&tm, 0, sizeof(tm));
 	if (strptime(t, "%a, %d %b %Y %H:%M:%S GMT", &tm)) {
-		double d = (double)timegm(&tm) - now_s();
+		double d = (double)timegm(&tm) - now_wall();
 		return d > 0 ? (d > 3600 ? 3600 : d) : 0;
 	}
 	return 0;
@@ -252,7 +247,7 @@ static struct curl_slist *request_headers(struct sender *s, const char *id,
 	if (s->format != WEBHOOK_JSON)
 		return h;
 	char line[160];
-	long long ts = (long long)now_s();
+	long long ts = (long long)now_wall();
 	snprintf(line, sizeof(line), "webhook-id: %s", id);
 	h = netlib.slist_append(h, line);
 	snprintf(line, sizeof(line), "webhook-timestamp: %lld", ts);
@@ -289,7 +284,7 @@ static enum outcome deliver(struct sender *s, struct alert_note *const *notes, s
 				   .source = s->source, .message_id = id };
 	struct buf body = BUF_INIT(64u << 20);
 	char err[256];
-	if (payload_build(s->format, &ctx, notes, n, now_s(), &body, err, sizeof(err)) < 0) {
+	if (payload_build(s->format, &ctx, notes, n, now_wall(), &body, err, sizeof(err)) < 0) {
 		memset(a, 0, sizeof(*a));
 		snprintf(a->reason, sizeof(a->reason), "other");
 		snprintf(a->detail, sizeof(a->detail), "cannot build the payload: %.200s", err);
@@ -440,7 +435,7 @@ static double round_once(struct sender *s, int *retry)
 		atomic_fetch_add(&s->dropped[DROP_STORE], 1);
 		return 5;
 	}
-	double now = now_s();
+	double now = now_wall();
 	n = drop_expired(s, notes, n, now);
 	atomic_store(&s->queue, n);
 	double delay = INFINITY;
@@ -460,7 +455,7 @@ static double round_once(struct sender *s, int *retry)
 	if (a.reason[0] && o != SENT)
 		count_failure(s, a.reason);
 	if (o == SENT) {
-		after_success(s, batch_notes, batch, now_s());
+		after_success(s, batch_notes, batch, now_wall());
 		outbox_batch_clear(s->outbox, s->section->name);
 		atomic_store(&s->queue, n - batch);
 		delay = n > batch ? 0 : INFINITY;
@@ -740,7 +735,7 @@ int sender_test(const struct config_section *webhook, const struct sender_option
 		buf_printf(report, "%s\n", err);
 		return -1;
 	}
-	struct alert_note *n = test_note(webhook->name, s->external_url, now_s());
+	struct alert_note *n = test_note(webhook->name, s->external_url, now_wall());
 	struct attempt a;
 	char id[64];
 	payload_message_id(webhook->name, &n, 1, id);
