@@ -1,7 +1,8 @@
 /*
  * expr_ast.h -- the parsed form of an alert expression (internal to
- * expr.c, which parses and evaluates it, and expr_promql.c, which prints
- * it as PromQL; the language is described in expr.h).
+ * expr.c, which parses it and prints it back, expr_eval.c, which
+ * evaluates it, and expr_promql.c, which prints it as PromQL; the
+ * language is described in expr.h).
  */
 #ifndef DBPULSE_EXPR_AST_H
 #define DBPULSE_EXPR_AST_H
@@ -75,6 +76,9 @@ struct expr {
 extern const char *const expr_func_names[];
 extern const char *const expr_match_names[];
 extern const char *const expr_cmp_names[];
+
+/* Frees the points the term's window function keeps (expr_eval.c). */
+void expr_term_history_release(struct term *t);
 
 /* A number as the expression writes it: integers plainly, NaN, +Inf,
  * -Inf, else the shortest %g that reads back the same. */
