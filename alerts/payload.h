@@ -1,6 +1,6 @@
 /*
- * payload.h -- request bodies for each webhook format, message ids and
- * Standard Webhooks signing.
+ * payload.h -- request bodies for each webhook format (payload.c), message
+ * ids and Standard Webhooks signing (payload_sign.c).
  *
  * Pure functions from alert notes to bytes: nothing here does I/O, keeps
  * state or takes a lock, so any thread may call them (the sender thread of
