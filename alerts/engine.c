@@ -1,10 +1,12 @@
 /*
- * engine.c -- alert rules' state machine, inhibition and persistence
- * (engine.h).
+ * engine.c -- alert rules' state machine and inhibition (engine.h): the
+ * collection handed to every rule, instances moving through pending,
+ * firing and resolved, the notes for the receivers, reloads, and what
+ * /metrics and /api/alerts show.  The state file is engine_state.c; the
+ * structures both share are in engine_internal.h.
  */
 #include "autoconfig.h"
 
-#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
@@ -12,12 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "alert.h"
 #include "buf.h"
 #include "config.h"
 #include "engine.h"
+#include "engine_internal.h"
 #include "expr.h"
 #include "log.h"
 #include "metrics.h"
@@ -26,75 +28,6 @@
 #include "strutil.h"
 #include "template.h"
 #include "xalloc.h"
-
-enum inst_state { INST_PENDING, INST_FIRING };
-
-struct instance {
-	char *key;                    /* the series' labels, from expr_eval */
-	uint64_t key_hash;
-	char *target;                 /* whose collection it comes from */
-	struct alert_labels labels;   /* the alert's labels */
-	double value;
-	enum inst_state state;
-	double active_at;             /* the condition first held */
-	double fired_at;              /* it started firing */
-	double last_true_at;          /* the condition last held (keep_firing_for) */
-	double notified_at;           /* last firing notification, 0: none yet */
-	double am_sent_at;            /* last re-send to alertmanager-api receivers */
-	int inhibited;                /* its target is down and this is no down rule */
-	uint64_t seen;                /* generation of the last evaluation that saw it */
-};
-
-struct rule_run {
-	const struct config_section *section;
-	struct alert_rule_config *conf;
-	int down_rule;
-	struct instance **inst;
-	size_t n, alloc;
-	uint64_t evaluations, failures;
-	struct expr_result result;
-};
-
-struct receiver {
-	const char *name;
-	int send_resolved;
-	int am_api;
-	double resend;                /* seconds */
-};
-
-struct target_state {
-	char *name;
-	int up;
-};
-
-struct alert_engine {
-	pthread_mutex_t lock;
-	struct config *cfg;
-	struct rule_run *rules;
-	size_t nrules;
-	struct receiver *receivers;
-	size_t nreceivers;
-	struct target_state *targets;
-	size_t ntargets, targets_alloc;
-	char *state_file;
-	char *external_url;
-	char *generator_url;
-	struct template_env templates;
-	uint64_t seq;
-	uint64_t generation;
-	alert_notify_fn notify;
-	void *notify_ctx;
-	int dirty;
-	struct log_complaint save_complaint;
-	uint64_t observed;            /* collections evaluated */
-	double eval_cpu;              /* thread CPU seconds spent evaluating them */
-	/* the current collection, grouped by family for expr_source */
-	const struct batch *batch;
-	struct expr_series *series;
-	size_t series_alloc;
-	size_t *fam_start, *fam_count;
-	size_t fam_alloc;
-};
 
 /* ---- the collection as an expr_source ------------------------------------ */
 
@@ -150,7 +83,7 @@ static void source_build(struct alert_engine *e, const struct batch *b)
 
 /* ---- instances ------------------------------------------------------------ */
 
-static uint64_t hash_key(const char *s)
+uint64_t engine_key_hash(const char *s)
 {
 	uint64_t h = 14695981039346656037ULL;
 	for (; *s; s++)
@@ -158,14 +91,12 @@ static uint64_t hash_key(const char *s)
 	return h;
 }
 
-#define NOT_FOUND ((size_t)-1)
-
-static size_t instance_find(const struct rule_run *r, const char *key, uint64_t h)
+size_t engine_instance_find(const struct rule_run *r, const char *key, uint64_t h)
 {
 	for (size_t i = 0; i < r->n; i++)
 		if (r->inst[i]->key_hash == h && strcmp(r->inst[i]->key, key) == 0)
 			return i;
-	return NOT_FOUND;
+	return ENGINE_NOT_FOUND;
 }
 
 static void instance_free(struct instance *in)
@@ -184,8 +115,8 @@ static void instance_remove(struct rule_run *r, size_t i)
 
 /* The alert's labels: the series' labels, then the rule's, then
  * alertname and severity (which no series label overrides). */
-static void alert_labels_for(const struct rule_run *r, const struct alert_labels *series,
-			     struct alert_labels *out)
+static void labels_for(const struct rule_run *r, const struct alert_labels *series,
+		       struct alert_labels *out)
 {
 	alert_labels_copy(out, series);
 	for (size_t i = 0; i < r->conf->labels.n; i++) {
@@ -201,20 +132,52 @@ static void alert_labels_for(const struct rule_run *r, const struct alert_labels
 	alert_labels_set(out, "severity", r->conf->severity);
 }
 
-static struct instance *instance_new(struct rule_run *r, const struct expr_result_item *item,
-				     uint64_t h, const char *target)
+void engine_relabel(const struct rule_run *r, struct instance *in)
+{
+	struct alert_labels series = { 0 };
+	alert_labels_copy(&series, &in->labels);
+	alert_labels_release(&in->labels);
+	labels_for(r, &series, &in->labels);
+	alert_labels_release(&series);
+}
+
+struct instance *engine_instance_add(struct rule_run *r, const char *key, uint64_t h,
+				     const char *target)
 {
 	struct instance *in = xcalloc(1, sizeof(*in));
-	in->key = xstrdup(item->key);
+	in->key = xstrdup(key);
 	in->key_hash = h;
 	in->target = xstrdup(target);
-	struct alert_labels series = { 0 };
-	expr_item_labels(item, &series);
-	alert_labels_for(r, &series, &in->labels);
-	alert_labels_release(&series);
 	r->inst = xgrow(r->inst, &r->alloc, r->n + 1, sizeof(struct instance *));
 	r->inst[r->n++] = in;
 	return in;
+}
+
+static struct instance *instance_new(struct rule_run *r, const struct expr_result_item *item,
+				     uint64_t h, const char *target)
+{
+	struct instance *in = engine_instance_add(r, item->key, h, target);
+	struct alert_labels series = { 0 };
+	expr_item_labels(item, &series);
+	labels_for(r, &series, &in->labels);
+	alert_labels_release(&series);
+	return in;
+}
+
+struct rule_run *engine_rule_by_name(struct alert_engine *e, const char *name)
+{
+	for (size_t i = 0; i < e->nrules; i++)
+		if (strcmp(e->rules[i].section->name, name) == 0)
+			return &e->rules[i];
+	return NULL;
+}
+
+json_t *engine_labels_json(const struct alert_labels *l)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; i < l->n; i++)
+		json_object_set_new(o, l->v[i].name, json_string(l->v[i].value));
+	return o;
 }
 
 /* ---- notifications --------------------------------------------------------- */
@@ -348,9 +311,9 @@ static void evaluate_rule(struct alert_engine *e, struct rule_run *r, const char
 	r->evaluations++;
 	for (size_t i = 0; i < r->result.n; i++) {
 		const struct expr_result_item *item = &r->result.v[i];
-		uint64_t h = hash_key(item->key);
-		size_t at = instance_find(r, item->key, h);
-		struct instance *in = at == NOT_FOUND ? NULL : r->inst[at];
+		uint64_t h = engine_key_hash(item->key);
+		size_t at = engine_instance_find(r, item->key, h);
+		struct instance *in = at == ENGINE_NOT_FOUND ? NULL : r->inst[at];
 		int holds = condition(r, in, item->value);
 		if (!in) {
 			if (!holds)
@@ -383,143 +346,6 @@ static void evaluate_rule(struct alert_engine *e, struct rule_run *r, const char
 		else
 			instance_remove(r, i);
 	}
-}
-
-/* ---- persistence ------------------------------------------------------------ */
-
-static json_t *labels_json(const struct alert_labels *l)
-{
-	json_t *o = json_object();
-	for (size_t i = 0; i < l->n; i++)
-		json_object_set_new(o, l->v[i].name, json_string(l->v[i].value));
-	return o;
-}
-
-static json_t *instance_json(const struct rule_run *r, const struct instance *in)
-{
-	return json_pack("{s:s, s:s, s:s, s:o, s:s, s:f, s:f, s:f, s:f, s:f, s:o}",
-			 "rule", r->section->name, "key", in->key, "target", in->target,
-			 "labels", labels_json(&in->labels),
-			 "state", in->state == INST_FIRING ? "firing" : "pending",
-			 "active_at", in->active_at, "fired_at", in->fired_at,
-			 "last_true_at", in->last_true_at, "notified_at", in->notified_at,
-			 "am_sent_at", in->am_sent_at,
-			 "value", isfinite(in->value) ? json_real(in->value) : json_null());
-}
-
-/* Writes the state file (write_file_atomic: a crash leaves the old or the
- * new state, never half). */
-static void save_state(struct alert_engine *e)
-{
-	if (!e->state_file)
-		return;
-	json_t *list = json_array();
-	for (size_t i = 0; i < e->nrules; i++)
-		for (size_t j = 0; j < e->rules[i].n; j++)
-			json_array_append_new(list, instance_json(&e->rules[i], e->rules[i].inst[j]));
-	json_t *root = json_pack("{s:i, s:I, s:o}", "v", 1, "seq", (json_int_t)e->seq,
-				 "instances", list);
-	char *text = json_dumps(root, JSON_COMPACT);
-	json_decref(root);
-	if (text && write_file_atomic(e->state_file, text, strlen(text), NULL, 0) == 0)
-		e->dirty = 0;
-	else
-		log_complain(&e->save_complaint, LOG_LEVEL_ERROR, "alerts", NULL,
-			     "cannot write the alert state to %s: %s", e->state_file,
-			     strerror(text ? errno : ENOMEM));
-	free(text);
-}
-
-static struct rule_run *rule_by_name(struct alert_engine *e, const char *name)
-{
-	for (size_t i = 0; i < e->nrules; i++)
-		if (strcmp(e->rules[i].section->name, name) == 0)
-			return &e->rules[i];
-	return NULL;
-}
-
-static double num(json_t *o, const char *key)
-{
-	json_t *v = json_object_get(o, key);
-	return json_is_number(v) ? json_number_value(v) : 0;
-}
-
-static int restore_instance(struct alert_engine *e, json_t *o)
-{
-	const char *rule = json_string_value(json_object_get(o, "rule"));
-	const char *key = json_string_value(json_object_get(o, "key"));
-	const char *target = json_string_value(json_object_get(o, "target"));
-	const char *state = json_string_value(json_object_get(o, "state"));
-	json_t *labels = json_object_get(o, "labels");
-	if (!rule || !key || !target || !state || !json_is_object(labels))
-		return -1;
-	struct rule_run *r = rule_by_name(e, rule);
-	if (!r)
-		return 0;   /* the rule is gone from the config */
-	uint64_t h = hash_key(key);
-	if (instance_find(r, key, h) != NOT_FOUND)
-		return 0;
-	struct instance *in = xcalloc(1, sizeof(*in));
-	in->key = xstrdup(key);
-	in->key_hash = h;
-	in->target = xstrdup(target);
-	const char *name;
-	json_t *v;
-	json_object_foreach(labels, name, v)
-		if (json_is_string(v))
-			alert_labels_set(&in->labels, name, json_string_value(v));
-	/* the rule's labels and severity as configured now */
-	struct alert_labels series = { 0 };
-	alert_labels_copy(&series, &in->labels);
-	alert_labels_release(&in->labels);
-	alert_labels_for(r, &series, &in->labels);
-	alert_labels_release(&series);
-	in->state = strcmp(state, "firing") == 0 ? INST_FIRING : INST_PENDING;
-	in->active_at = num(o, "active_at");
-	in->fired_at = num(o, "fired_at");
-	in->last_true_at = num(o, "last_true_at");
-	in->notified_at = num(o, "notified_at");
-	in->am_sent_at = num(o, "am_sent_at");
-	json_t *val = json_object_get(o, "value");
-	in->value = json_is_number(val) ? json_number_value(val) : NAN;
-	r->inst = xgrow(r->inst, &r->alloc, r->n + 1, sizeof(struct instance *));
-	r->inst[r->n++] = in;
-	return 0;
-}
-
-/* Reads the state file; one that does not decode is renamed *.corrupt and
- * logged, and the agent starts without it. */
-static void restore_state(struct alert_engine *e)
-{
-	if (!e->state_file || access(e->state_file, F_OK) != 0)
-		return;
-	json_error_t jerr;
-	json_t *root = json_load_file(e->state_file, 0, &jerr);
-	json_t *list = root ? json_object_get(root, "instances") : NULL;
-	size_t restored = 0, bad = 0;
-	if (json_is_array(list)) {
-		json_t *o;
-		size_t i;
-		json_array_foreach(list, i, o)
-			if (restore_instance(e, o) < 0)
-				bad++;
-			else
-				restored++;
-		json_t *seq = json_object_get(root, "seq");
-		if (json_is_integer(seq) && (uint64_t)json_integer_value(seq) > e->seq)
-			e->seq = (uint64_t)json_integer_value(seq);
-	}
-	if (!json_is_array(list) || bad) {
-		char *aside = xasprintf("%s.corrupt", e->state_file);
-		log_error("alerts", NULL, "the alert state file %s is damaged (%s); set aside as %s",
-			  e->state_file, root ? "unexpected content" : jerr.text, aside);
-		rename(e->state_file, aside);
-		free(aside);
-	} else if (restored) {
-		log_info("alerts", NULL, "restored %zu pending or firing alerts from %s", restored,
-			 e->state_file);
-	}
-	json_decref(root);
 }
 
 /* ---- building from a config -------------------------------------------------- */
@@ -578,7 +404,7 @@ struct alert_engine *alert_engine_new(struct config *cfg, const struct alert_eng
 	e->notify = opt->notify;
 	e->notify_ctx = opt->notify_ctx;
 	load_config(e, cfg);
-	restore_state(e);
+	engine_restore_state(e);
 	return e;
 }
 
@@ -587,7 +413,7 @@ void alert_engine_free(struct alert_engine *e)
 	if (!e)
 		return;
 	if (e->dirty)
-		save_state(e);
+		engine_save_state(e);
 	release_rules(e->rules, e->nrules);
 	free(e->receivers);
 	for (size_t i = 0; i < e->ntargets; i++)
@@ -624,7 +450,7 @@ void alert_engine_reload(struct alert_engine *e, struct config *cfg)
 	free(e->receivers);
 	load_config(e, cfg);
 	for (size_t i = 0; i < nold; i++) {
-		struct rule_run *r = rule_by_name(e, old[i].section->name);
+		struct rule_run *r = engine_rule_by_name(e, old[i].section->name);
 		if (!r || !same_expr(r->conf, old[i].conf)) {
 			/* the rule is gone or means something else now: what it
 			 * paged for ends here, and receivers hear so */
@@ -634,14 +460,8 @@ void alert_engine_reload(struct alert_engine *e, struct config *cfg)
 			continue;
 		}
 		/* keep the instances, relabelled with the rule's labels now */
-		for (size_t j = 0; j < old[i].n; j++) {
-			struct instance *in = old[i].inst[j];
-			struct alert_labels series = { 0 };
-			alert_labels_copy(&series, &in->labels);
-			alert_labels_release(&in->labels);
-			alert_labels_for(r, &series, &in->labels);
-			alert_labels_release(&series);
-		}
+		for (size_t j = 0; j < old[i].n; j++)
+			engine_relabel(r, old[i].inst[j]);
 		r->inst = old[i].inst;
 		r->n = old[i].n;
 		r->alloc = old[i].alloc;
@@ -653,7 +473,7 @@ void alert_engine_reload(struct alert_engine *e, struct config *cfg)
 	release_rules(old, nold);
 	config_unref(old_cfg);
 	e->dirty = 1;
-	save_state(e);
+	engine_save_state(e);
 	pthread_mutex_unlock(&e->lock);
 }
 
@@ -676,7 +496,7 @@ void alert_engine_observe(struct alert_engine *e, const char *target, const stru
 		evaluate_rule(e, &e->rules[i], target, up, now);
 	e->batch = NULL;
 	if (e->dirty)
-		save_state(e);
+		engine_save_state(e);
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
 	e->observed++;
 	e->eval_cpu += (double)(c1.tv_sec - c0.tv_sec) + (double)(c1.tv_nsec - c0.tv_nsec) / 1e9;
@@ -770,7 +590,7 @@ static json_t *annotations_json(const struct alert_engine *e, const struct rule_
 	render_annotation(e, &a, "summary", r->conf->summary, in);
 	render_annotation(e, &a, "description", r->conf->description, in);
 	render_annotation(e, &a, "runbook_url", r->conf->runbook_url, in);
-	json_t *o = labels_json(&a);
+	json_t *o = engine_labels_json(&a);
 	alert_labels_release(&a);
 	return o;
 }
@@ -788,7 +608,7 @@ int alert_engine_json(struct alert_engine *e, struct buf *out)
 			payload_time(in->fired_at, fired);
 			alert_fingerprint_hex(alert_labels_fingerprint(&in->labels), fp);
 			json_t *a = json_pack("{s:o, s:o, s:s, s:s, s:o, s:b, s:s, s:s, s:s}",
-					      "labels", labels_json(&in->labels),
+					      "labels", engine_labels_json(&in->labels),
 					      "annotations", annotations_json(e, r, in),
 					      "state", in->state == INST_FIRING ? "firing" : "pending",
 					      "activeAt", active, "value", value_string(in->value),
