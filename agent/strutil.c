@@ -104,6 +104,15 @@ int parse_double_n(const char *s, size_t n, double *out)
 	return parse_double(tmp, out);
 }
 
+const char *nonfinite_name(double v)
+{
+	if (isnan(v))
+		return "NaN";
+	if (isinf(v))
+		return v > 0 ? "+Inf" : "-Inf";
+	return NULL;
+}
+
 int shortest_digits(double v)
 {
 	char s[40];

@@ -29,6 +29,9 @@ int parse_int64_prefixed(const char *s, int64_t *out);
 int parse_uint64_n(const char *s, size_t n, uint64_t *out);
 int parse_double_n(const char *s, size_t n, double *out);
 
+/* "NaN", "+Inf" or "-Inf", as Prometheus writes them, or NULL when v is
+ * finite. */
+const char *nonfinite_name(double v);
 /* The fewest significant digits (1 to 17) with which "%.*g" prints v so
  * that strtod reads it back as v (v finite).  Callers keep their own
  * spelling of NaN, infinities and integers. */

@@ -8,7 +8,6 @@
 #include "autoconfig.h"
 
 #include <jansson.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -575,10 +574,9 @@ void alert_engine_metrics(struct alert_engine *e, struct batch *out)
 static json_t *value_string(double v)
 {
 	char s[64];
-	if (isnan(v))
-		return json_string("NaN");
-	if (isinf(v))
-		return json_string(v > 0 ? "+Inf" : "-Inf");
+	const char *name = nonfinite_name(v);
+	if (name)
+		return json_string(name);
 	format_double_shortest(s, sizeof(s), v);
 	return json_string(s);
 }

@@ -716,12 +716,9 @@ size_t expr_metrics(const struct expr *e, const char *names[EXPR_MAX_METRICS])
 
 void expr_format_number(struct buf *out, double v)
 {
-	if (isnan(v)) {
-		buf_puts(out, "NaN");
-		return;
-	}
-	if (isinf(v)) {
-		buf_puts(out, v > 0 ? "+Inf" : "-Inf");
+	const char *name = nonfinite_name(v);
+	if (name) {
+		buf_puts(out, name);
 		return;
 	}
 	char s[40];

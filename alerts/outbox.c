@@ -65,11 +65,8 @@ static json_t *labels_json(const struct alert_labels *l)
 
 static json_t *number_json(double v)
 {
-	if (isnan(v))
-		return json_string("NaN");
-	if (isinf(v))
-		return json_string(v > 0 ? "+Inf" : "-Inf");
-	return json_real(v);
+	const char *name = nonfinite_name(v);
+	return name ? json_string(name) : json_real(v);
 }
 
 int alert_note_to_json(const struct alert_note *n, struct buf *out)

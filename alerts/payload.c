@@ -231,10 +231,9 @@ static int is_exact_integer(double v)
 /* For people: "0", "0.93", "1e-07", "NaN", "+Inf". */
 static void value_text(double v, char *out, size_t len)
 {
-	if (isnan(v))
-		snprintf(out, len, "NaN");
-	else if (isinf(v))
-		snprintf(out, len, v > 0 ? "+Inf" : "-Inf");
+	const char *name = nonfinite_name(v);
+	if (name)
+		snprintf(out, len, "%s", name);
 	else if (is_exact_integer(v))
 		snprintf(out, len, "%.0f", v);
 	else
@@ -245,10 +244,9 @@ static void value_text(double v, char *out, size_t len)
  * string Prometheus uses for what JSON cannot hold. */
 static json_t *value_json(double v)
 {
-	if (isnan(v))
-		return json_string("NaN");
-	if (isinf(v))
-		return json_string(v > 0 ? "+Inf" : "-Inf");
+	const char *name = nonfinite_name(v);
+	if (name)
+		return json_string(name);
 	if (is_exact_integer(v))
 		return json_integer((json_int_t)v);
 	return json_real(v);

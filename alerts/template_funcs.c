@@ -50,12 +50,9 @@ static int go_digits(double v, char d[32], size_t *nd)
 
 void template_format_value(double v, struct buf *out)
 {
-	if (isnan(v)) {
-		buf_puts(out, "NaN");
-		return;
-	}
-	if (isinf(v)) {
-		buf_puts(out, v > 0 ? "+Inf" : "-Inf");
+	const char *name = nonfinite_name(v);
+	if (name) {
+		buf_puts(out, name);
 		return;
 	}
 	if (v == 0) {

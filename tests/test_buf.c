@@ -4,6 +4,7 @@
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -146,6 +147,10 @@ static void test_shortest(void **state)
 		{ 123456789.0, 9, "123456789" }, { 1e21, 1, "1e+21" },
 		{ 5e-324, 1, "5e-324" }, { 1.7976931348623157e308, 17, "1.7976931348623157e+308" },
 	};
+	assert_string_equal(nonfinite_name(NAN), "NaN");
+	assert_string_equal(nonfinite_name(INFINITY), "+Inf");
+	assert_string_equal(nonfinite_name(-INFINITY), "-Inf");
+	assert_null(nonfinite_name(0.5));
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char s[40];
 		assert_int_equal(shortest_digits(cases[i].v), cases[i].digits);
