@@ -9,6 +9,7 @@
 #include "xalloc.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -225,13 +226,25 @@ int fsync_dir(const char *dir)
 	return rc;
 }
 
-int write_file_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen)
+/* The directory of path: "." for a bare name, "/" for one at the root.
+ * The caller frees. */
+static char *dir_of(const char *path)
 {
 	const char *slash = strrchr(path, '/');
-	/* the directory: "." for a bare name, "/" for one at the root */
-	char *dir = slash ? xasprintf("%.*s", slash == path ? 1 : (int)(slash - path), path)
-			  : xstrdup(".");
-	char *tmp = xasprintf("%s/.tmp-%s.XXXXXX", dir, slash ? slash + 1 : path);
+	return slash ? xasprintf("%.*s", slash == path ? 1 : (int)(slash - path), path)
+		     : xstrdup(".");
+}
+
+static const char *base_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+int write_file_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen)
+{
+	char *dir = dir_of(path);
+	char *tmp = xasprintf("%s/.tmp-%s.XXXXXX", dir, base_of(path));
 	int fd = mkostemp(tmp, O_CLOEXEC);
 	int rc = -1;
 	if (fd >= 0 && write_all(fd, data, len) == 0 && fsync(fd) == 0) {
@@ -253,6 +266,25 @@ int write_file_atomic(const char *path, const char *data, size_t len, char *err,
 	free(tmp);
 	free(dir);
 	return rc;
+}
+
+int write_file_atomic_leftovers(const char *path)
+{
+	char *dir = dir_of(path);
+	char *prefix = xasprintf(".tmp-%s.", base_of(path));
+	size_t plen = strlen(prefix);
+	int removed = 0;
+	DIR *d = opendir(dir);
+	struct dirent *ent;
+	while (d && (ent = readdir(d)) != NULL)
+		if (strncmp(ent->d_name, prefix, plen) == 0 && strlen(ent->d_name) == plen + 6 &&
+		    unlinkat(dirfd(d), ent->d_name, 0) == 0)
+			removed++;
+	if (d)
+		closedir(d);
+	free(prefix);
+	free(dir);
+	return removed;
 }
 
 int mkdir_p(const char *dir, mode_t mode, char *err, size_t errlen)

@@ -59,6 +59,10 @@ int read_file(const char *path, struct buf *b);
  * is not NULL, "cannot write PATH: <reason>" in err; the temporary file is
  * removed. */
 int write_file_atomic(const char *path, const char *data, size_t len, char *err, size_t errlen);
+/* Removes the temporary files of write_file_atomic(path) that a crash
+ * left behind (.tmp-NAME.XXXXXX beside path); for a single writer of path
+ * to call before its first write.  Returns how many it removed. */
+int write_file_atomic_leftovers(const char *path);
 /* fsync()s the directory dir (after a rename or unlink in it): 0, or -1
  * with errno set. */
 int fsync_dir(const char *dir);

@@ -108,7 +108,10 @@ static int restore_instance(struct alert_engine *e, json_t *o)
  * logged, and the agent starts without it. */
 void engine_restore_state(struct alert_engine *e)
 {
-	if (!e->state_file || access(e->state_file, F_OK) != 0)
+	if (!e->state_file)
+		return;
+	write_file_atomic_leftovers(e->state_file);   /* a save a crash interrupted */
+	if (access(e->state_file, F_OK) != 0)
 		return;
 	json_error_t jerr;
 	json_t *root = json_load_file(e->state_file, 0, &jerr);

@@ -214,6 +214,20 @@ static void test_write_file_atomic(void **state)
 	assert_int_equal(entries(dir), 2);
 	rmdir(want);
 	rmdir(missing);
+
+	/* what a crash between create and rename leaves: removed before the
+	 * next writer starts, and nothing else (the file itself, other names) */
+	char left[200], other[200];
+	snprintf(left, sizeof(left), "%s/.tmp-state.json.Ab3dE9", dir);
+	snprintf(other, sizeof(other), "%s/.tmp-other.json.Ab3dE9", dir);
+	assert_int_equal(write_file_atomic(left, "", 0, NULL, 0), 0);
+	assert_int_equal(write_file_atomic(other, "", 0, NULL, 0), 0);
+	assert_int_equal(entries(dir), 3);
+	assert_int_equal(write_file_atomic_leftovers(path), 1);
+	assert_int_equal(entries(dir), 2);
+	assert_int_equal(read_file(path, &b), 0);
+	assert_string_equal(buf_str(&b), "second!");
+	unlink(other);
 	unlink(path);
 	rmdir(dir);
 	buf_release(&b);
