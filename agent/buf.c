@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include "banned.h"
 
 void buf_init(struct buf *b, size_t max)
 {

@@ -8,6 +8,7 @@
 #include "version.h"
 
 #include <stdio.h>
+#include "banned.h"
 
 /* Go's name of the architecture dbpulse was built for (GOARCH). */
 static const char *go_arch(void)

@@ -22,6 +22,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include "banned.h"
 
 #define CONFIG_MAX_BYTES (1u << 20)
 #define CONFIG_MAX_LINE 4096   /* where inih lets us raise its limit of 200 */

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "banned.h"
 
 static int fail(char *err, size_t errlen, const char *expected)
 {

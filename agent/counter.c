@@ -8,6 +8,7 @@
 #include "xalloc.h"
 
 #include <string.h>
+#include "banned.h"
 
 struct counter_entry {
 	char *key;          /* NULL: empty slot */

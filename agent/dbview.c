@@ -11,6 +11,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include "banned.h"
 
 #define CHUNK_MIN ((size_t)16 << 10)
 

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/types.h>
 #include <zlib.h>
+#include "banned.h"
 
 #define EXPO_TEXT_CAP ((size_t)512 << 20)
 

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "banned.h"
 
 static atomic_int log_level_cur = LOG_LEVEL_INFO;
 static atomic_int log_format_cur = LOG_FORMAT_LOGFMT;

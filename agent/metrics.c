@@ -14,6 +14,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include "banned.h"
 
 #define BATCH_MAX_LABELS 32
 #define BATCH_STRINGS_CAP ((size_t)256 << 20)

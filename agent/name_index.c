@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include "banned.h"
 
 static void put(struct name_index *x, const char *name, size_t i)
 {

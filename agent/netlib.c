@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "netlib.h"
+#include "banned.h"
 
 struct netlib netlib;
 

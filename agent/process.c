@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#include "banned.h"
 
 int process_parse_stat(const char *text, double *cpu_ticks, double *vsize, double *rss_pages,
 		       double *start_ticks)

@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include "banned.h"
 
 /* The length of the quantifier at p (*, +, ?, {n}, {n,}, {n,m}, {,m}) or
  * 0, with in *count how many copies of its atom glibc makes (1 for the

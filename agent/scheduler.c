@@ -26,6 +26,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <time.h>
+#include "banned.h"
 
 #define RETRY_FIRST_MS 1000
 #define WORKER_STACK_SIZE (256 * 1024)

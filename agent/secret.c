@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "banned.h"
 
 /* Opens a secret file after checking who may read it; -1 with err. */
 static int open_secret(const char *file, const char *key, char *err, size_t errlen)

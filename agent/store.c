@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include "banned.h"
 
 struct store_slot {
 	atomic_int refs;

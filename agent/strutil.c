@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "banned.h"
 
 int parse_int64(const char *s, int64_t *out)
 {

@@ -9,6 +9,7 @@
 
 #include "alert.h"
 #include "xalloc.h"
+#include "banned.h"
 
 static size_t find_slot(const struct alert_labels *l, const char *name, int *found)
 {

@@ -22,6 +22,7 @@
 #include "sender.h"
 #include "strutil.h"
 #include "xalloc.h"
+#include "banned.h"
 
 struct alerting {
 	pthread_mutex_t lock;          /* guards senders */

@@ -27,6 +27,7 @@
 #include "strutil.h"
 #include "template.h"
 #include "xalloc.h"
+#include "banned.h"
 
 /* ---- the collection as an expr_source ------------------------------------ */
 

@@ -28,6 +28,7 @@
 #include "rules.h"
 #include "strutil.h"
 #include "xalloc.h"
+#include "banned.h"
 
 static json_t *instance_json(const struct rule_run *r, const struct instance *in)
 {

@@ -23,6 +23,7 @@
 #include "regex_check.h"
 #include "strutil.h"
 #include "xalloc.h"
+#include "banned.h"
 
 #define DEFAULT_MAX_SERIES 5000
 #define DEFAULT_MAX_POINTS 512

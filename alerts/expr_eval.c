@@ -18,6 +18,7 @@
 #include "expr_ast.h"
 #include "expr_match.h"
 #include "xalloc.h"
+#include "banned.h"
 
 /* ---- selecting -------------------------------------------------------------- */
 

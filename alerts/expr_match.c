@@ -12,6 +12,7 @@
 #include "expr.h"
 #include "expr_match.h"
 #include "xalloc.h"
+#include "banned.h"
 
 #define MAX_LABELS 32
 #define KEYS_MAX (64u << 20)

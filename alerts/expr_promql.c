@@ -22,6 +22,7 @@
 #include "expr.h"
 #include "expr_ast.h"
 #include "strutil.h"
+#include "banned.h"
 
 /* PromQL's keywords (its lexer compares them case-insensitively): a
  * metric of such a name cannot stand bare. */

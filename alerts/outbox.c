@@ -31,6 +31,7 @@
 #include "outbox.h"
 #include "strutil.h"
 #include "xalloc.h"
+#include "banned.h"
 
 #define NOTE_MAX_BYTES (4u << 20)
 /* A receiver down for max_age (24 h) keeps one note per alert that changed

@@ -27,6 +27,7 @@
 #include "payload.h"
 #include "strutil.h"
 #include "xalloc.h"
+#include "banned.h"
 
 const char *const webhook_format_names[] = { "alertmanager", "alertmanager-api", "slack",
 					     "pagerduty", "json", NULL };

@@ -20,6 +20,7 @@
 #include "netlib.h"
 #include "payload.h"
 #include "xalloc.h"
+#include "banned.h"
 
 /* ---- message ids ----------------------------------------------------------------- */
 

@@ -18,6 +18,7 @@
 #include "strutil.h"
 #include "template.h"
 #include "xalloc.h"
+#include "banned.h"
 
 /* ---- custom values: expressions and templates ---------------------------- */
 

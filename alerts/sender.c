@@ -25,6 +25,7 @@
 #include "sender.h"
 #include "strutil.h"
 #include "xalloc.h"
+#include "banned.h"
 
 #define RESPONSE_KEEP 512        /* bytes of an answer kept for logs and dead letters */
 /* A receiver's answer is read up to this much, then the transfer is cut:

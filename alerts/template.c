@@ -17,6 +17,7 @@
 #include "template.h"
 #include "template_funcs.h"
 #include "xalloc.h"
+#include "banned.h"
 
 enum fn { F_HUMANIZE, F_HUMANIZE1024, F_PERCENT, F_DURATION, F_TIMESTAMP, F_UPPER, F_LOWER,
 	  F_TITLE, F_PRINTF, F_QUERY_TEXT, F_COUNT };

@@ -22,6 +22,7 @@
 #include "strutil.h"
 #include "template.h"
 #include "template_funcs.h"
+#include "banned.h"
 
 /* ---- values ------------------------------------------------------------------ */
 

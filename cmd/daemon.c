@@ -38,6 +38,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "banned.h"
 
 #define SHUTDOWN_WAIT_MS 1500
 

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "banned.h"
 
 #define PEM_MAX (1u << 20)    /* a certificate chain of any sensible size */
 

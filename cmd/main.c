@@ -17,6 +17,7 @@
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
+#include "banned.h"
 
 static void usage(FILE *out)
 {

@@ -14,6 +14,7 @@
 #include "redis.h"
 #include "rules.h"
 #include "textfile.h"
+#include "banned.h"
 
 const struct config_kind *const config_kinds[] = {
 	&agent_kind,

@@ -26,6 +26,7 @@
 #include "strutil.h"
 #include "template.h"
 #include "xalloc.h"
+#include "banned.h"
 
 static const char *const group_names[RULES_NGROUPS] = {
 	"dbpulse-host", "dbpulse-postgres", "dbpulse-redis", "dbpulse-pgbouncer", "dbpulse-agent",

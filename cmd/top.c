@@ -29,6 +29,7 @@
 #include "strutil.h"
 #include "top.h"
 #include "top_text.h"
+#include "banned.h"
 
 #define LIMIT_MAX 1000u
 #define INTERVAL_MAX 86400.0

@@ -22,6 +22,7 @@
 #include "top.h"
 #include "top_text.h"
 #include "xalloc.h"
+#include "banned.h"
 
 #define MIN_WIDTH 20u
 #define NAME_COLS_MAX 16u          /* database and user columns */

@@ -14,6 +14,7 @@
 #include "strutil.h"
 #include "top.h"
 #include "top_text.h"
+#include "banned.h"
 
 #define ELLIPSIS "\xE2\x80\xA6"    /* U+2026, one column */
 #define REPLACEMENT "\xEF\xBF\xBD" /* U+FFFD */

@@ -43,6 +43,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "banned.h"
 
 #define HOST_TEXT_MAX ((size_t)16 << 20)  /* mountinfo of a busy container host */
 #define HOST_KEY_MAX 1024

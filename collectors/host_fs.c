@@ -28,6 +28,7 @@
 #include <signal.h>
 #include <string.h>
 #include <time.h>
+#include "banned.h"
 
 #define HOST_FS_STACK_SIZE ((size_t)128 << 10)
 

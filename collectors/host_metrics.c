@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include "banned.h"
 
 #define HOST_NAME_MAX_LEN 160
 

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "banned.h"
 
 #define HOST_NET_TEXT_MAX ((size_t)16 << 20) /* /proc/net/udp of a busy DNS server */
 #define HOST_NET_DEVICES_MAX 4096           /* interfaces of /sys/class/net read */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "banned.h"
 
 #define NET_FIELDS_MAX 512 /* fields of one netstat line (TcpExt has ~120) */
 

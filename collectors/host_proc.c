@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include "banned.h"
 
 /* Parses n fields into out[]; -1 if any is not an unsigned number. */
 static int host_parse_u64s(char *const *fields, size_t n, uint64_t *out)

@@ -33,6 +33,7 @@
 #include <sys/timex.h>
 #include <time.h>
 #include <unistd.h>
+#include "banned.h"
 
 #define HOST_SYS_TEXT_MAX ((size_t)1 << 20)
 #define HOST_SELINUX_MAGIC 0xf97cff8cu

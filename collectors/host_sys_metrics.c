@@ -18,6 +18,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include "banned.h"
 
 static const struct counter_policy host_sys_plain = { 0, 0 };
 

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "banned.h"
 
 static void set_err(char *err, size_t errlen, const char *prefix, const char *msg)
 {

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include "banned.h"
 
 /* The number in cell (row, col), or -1 when NULL or not a number. */
 static int cell_num(const PGresult *r, int row, int col, double *v)

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include "banned.h"
 
 struct pg_libpq pg_libpq;
 

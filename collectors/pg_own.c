@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "banned.h"
 
 #define SHOWN_LEAST 99  /* track_activity_query_size's least (100) less its NUL */
 

@@ -12,6 +12,7 @@
 #include "pg_sql.h"
 
 #include <stddef.h>
+#include "banned.h"
 
 const char *pg_sql_server(int version)
 {

@@ -17,6 +17,7 @@
 
 #include <math.h>
 #include <string.h>
+#include "banned.h"
 
 #define NF PGSS_NFIELDS
 #define EMPTY INT64_MIN

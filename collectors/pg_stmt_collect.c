@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "banned.h"
 
 /* The text cache holds the texts of the exported and shown statements:
  * statements_top + 2000 per window of statements_query_length (200)

@@ -11,6 +11,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include "banned.h"
 
 #define NO_PRIVILEGE_TEXT "<insufficient privilege>"
 

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
+#include "banned.h"
 
 static const struct redis_reply_caps default_caps = { REDIS_REPLY_MAX_BYTES,
 						      REDIS_REPLY_MAX_ELEMENTS };

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include "banned.h"
 
 #define REDIS_MAX_LABELS 13  /* target and redis_instance_info's twelve */
 #define REDIS_CMDSTATS_MAX 4096 /* commandstats lines kept for the latency summaries */

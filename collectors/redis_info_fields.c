@@ -20,6 +20,7 @@
 #include "redis_info_fields.h"
 
 #include <strings.h>
+#include "banned.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "banned.h"
 
 static const struct metric_desc m_io_threads = {
 	"redis_config_io_threads", "The io-threads setting (CONFIG GET).", METRIC_GAUGE };

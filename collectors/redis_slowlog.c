@@ -13,6 +13,7 @@
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 #include <string.h>
+#include "banned.h"
 
 /* A string of the reply cut at max bytes; sets *cut when it was. */
 static char *clean_string(const redisReply *r, size_t max, int *cut)

@@ -50,6 +50,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "banned.h"
 
 #define TEXTFILE_PROBLEMS_MAX 2048   /* bytes of one collection's problems, for the log */
 

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "banned.h"
 
 /* The parser's state over one text. */
 struct tp {

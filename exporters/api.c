@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "banned.h"
 
 #define LIMIT_DEFAULT 50
 #define LIMIT_MAX 1000

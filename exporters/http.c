@@ -32,6 +32,7 @@
 #include <stdatomic.h>
 #include <time.h>
 #include <unistd.h>
+#include "banned.h"
 
 #if MHD_VERSION < 0x00097002
 typedef int MHD_RESULT;

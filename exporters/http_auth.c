@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include "banned.h"
 
 #define USER_MAX 256          /* bytes of a user name */
 #define PASSWORD_MAX 1024     /* bytes of a password in a request */

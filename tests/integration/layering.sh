@@ -8,8 +8,9 @@
 # collectors/, exporters/ and alerts/ include their own and agent/; cmd/
 # may include anything.  A header found in no source folder is a generated
 # one (autoconfig.h, page_assets.h of the build) and is allowed.  Also
-# checked: no C file of the source folders uses a function that
-# agent/banned.h bans, whatever the build does with it.
+# checked: every C file of the source folders includes agent/banned.h
+# after all its other headers (so a banned call fails to compile), and none
+# uses a function it bans.
 . "$(dirname "$0")/lib.sh"
 
 cd "$top_srcdir" || exit 1
@@ -50,6 +51,13 @@ for folder in $folders; do
 	check "$folder/ $what" test -z "$bad" || diag $bad
 done
 
+not_last=
+for file in $(for f in $folders; do echo "$f"/*.c; done); do
+	[ "$(sed -n 's/^#include [<"]\([^">]*\)[">].*/\1/p' "$file" | tail -1)" = banned.h ] ||
+		not_last="$not_last $file"
+done
+check "every C file of the source folders includes banned.h, after every other header" \
+	test -z "$not_last" || diag "banned.h missing or not last:$not_last"
 banned=$(grep -nE '\b(strcpy|strcat|sprintf|vsprintf|strncpy|gets)[[:space:]]*\(' \
 	$(for f in $folders; do echo "$f"/*.[ch]; done) | grep -v '^agent/banned\.h:' || true)
 check "no source file calls strcpy, strcat, sprintf, vsprintf, strncpy or gets" test -z "$banned" ||
