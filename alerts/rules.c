@@ -22,22 +22,28 @@
 
 /* ---- custom values: expressions and templates ---------------------------- */
 
+/* A syntax error of value at byte pos: "MSG at column N", then the value
+ * with a caret under the column, in err; returns -1. */
+static int syntax_error(const char *value, const char *msg, size_t pos, char *err, size_t errlen)
+{
+	struct buf out = BUF_INIT(4096);
+	buf_printf(&out, "%s at column %zu\n", msg, pos + 1);
+	expr_caret(value, pos, &out);
+	/* the caller ends the line */
+	if (out.len && out.data[out.len - 1] == '\n')
+		out.len--;
+	snprintf(err, errlen, "%.*s", (int)out.len, out.data);
+	buf_release(&out);
+	return -1;
+}
+
 static int parse_expr(const char *value, void *slot, char *err, size_t errlen)
 {
 	char msg[256];
 	size_t pos = 0;
 	struct expr *e = NULL;
-	if (expr_parse(value, &e, msg, sizeof(msg), &pos) < 0) {
-		struct buf out = BUF_INIT(4096);
-		buf_printf(&out, "%s at column %zu\n", msg, pos + 1);
-		expr_caret(value, pos, &out);
-		/* the caller ends the line */
-		if (out.len && out.data[out.len - 1] == '\n')
-			out.len--;
-		snprintf(err, errlen, "%.*s", (int)out.len, out.data);
-		buf_release(&out);
-		return -1;
-	}
+	if (expr_parse(value, &e, msg, sizeof(msg), &pos) < 0)
+		return syntax_error(value, msg, pos, err, errlen);
 	*(struct expr **)slot = e;
 	return 0;
 }
@@ -53,16 +59,8 @@ static int parse_template(const char *value, void *slot, char *err, size_t errle
 	char msg[256];
 	size_t pos = 0;
 	struct template *t = template_parse(value, msg, sizeof(msg), &pos);
-	if (!t) {
-		struct buf out = BUF_INIT(4096);
-		buf_printf(&out, "%s at column %zu\n", msg, pos + 1);
-		expr_caret(value, pos, &out);
-		if (out.len && out.data[out.len - 1] == '\n')
-			out.len--;
-		snprintf(err, errlen, "%.*s", (int)out.len, out.data);
-		buf_release(&out);
-		return -1;
-	}
+	if (!t)
+		return syntax_error(value, msg, pos, err, errlen);
 	*(struct template **)slot = t;
 	return 0;
 }

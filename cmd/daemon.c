@@ -490,19 +490,9 @@ static char *external_url(const struct agent_config *a, const char *scheme, unsi
 	return xasprintf("%s://%s%s%s:%u/", scheme, v6 ? "[" : "", h, v6 ? "]" : "", port);
 }
 
-static struct config *load_or_print(const char *path)
-{
-	struct buf errors = BUF_INIT(1 << 20);
-	struct config *cfg = config_load(path, &errors);
-	if (!cfg)
-		fputs(buf_str(&errors), stderr);
-	buf_release(&errors);
-	return cfg;
-}
-
 int daemon_run(const char *config_path)
 {
-	struct config *cfg = load_or_print(config_path);
+	struct config *cfg = daemon_load_checked(config_path);
 	if (!cfg)
 		return 1;
 	apply_logging(cfg);
@@ -594,7 +584,7 @@ int daemon_run(const char *config_path)
 
 int daemon_once(const char *config_path)
 {
-	struct config *cfg = load_or_print(config_path);
+	struct config *cfg = daemon_load_checked(config_path);
 	if (!cfg)
 		return 1;
 	apply_logging(cfg);
@@ -666,7 +656,7 @@ int daemon_check_config(const char *config_path)
 
 int daemon_test_webhook(const char *config_path, const char *name)
 {
-	struct config *cfg = load_or_print(config_path);
+	struct config *cfg = daemon_load_checked(config_path);
 	if (!cfg)
 		return 1;
 	apply_logging(cfg);
