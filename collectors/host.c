@@ -214,6 +214,19 @@ static void host_note_bad_lines(struct host *h, const char *rel, unsigned bad)
 
 /* ---- the sources ------------------------------------------------------ */
 
+/* Reads and parses <procfs>/stat into h->stat; -1 with err. */
+static int host_load_stat(struct host *h, char *err, size_t errlen)
+{
+	char why[256];
+	int errnum;
+	if (host_read(h, "stat", &errnum, err, errlen) < 0)
+		return -1;
+	if (host_parse_stat(h->text.data, h->text.len, &h->stat, why, sizeof(why)) < 0)
+		return host_parse_failed(h, "stat", why, err, errlen);
+	host_note_bad_lines(h, "stat", h->stat.bad_lines);
+	return 0;
+}
+
 /* Each returns 0, -1 with err, 1 when the source does not exist on this
  * kernel (no metrics at all, not even node_scrape_collector_*), or
  * HOST_SOURCE_NO_DATA (host_sys.h) when it found nothing to report
@@ -222,14 +235,9 @@ static void host_note_bad_lines(struct host *h, const char *rel, unsigned bad)
 static int host_run_cpu(struct host *h, struct host_emit *e, int64_t deadline, char *err,
 			size_t errlen)
 {
-	char why[256];
-	int errnum;
-	if (host_read(h, "stat", &errnum, err, errlen) < 0)
+	if (host_load_stat(h, err, errlen) < 0)
 		return -1;
-	if (host_parse_stat(h->text.data, h->text.len, &h->stat, why, sizeof(why)) < 0)
-		return host_parse_failed(h, "stat", why, err, errlen);
 	h->stat_fresh = 1;
-	host_note_bad_lines(h, "stat", h->stat.bad_lines);
 	if (h->stat.ncpus == 0) {
 		snprintf(err, errlen, "cannot parse '%s/stat': no 'cpuN' line", h->conf->procfs);
 		return -1;
@@ -246,15 +254,9 @@ static int host_run_stat(struct host *h, struct host_emit *e, int64_t deadline, 
 		err[0] = '\0'; /* the cpu source has said why */
 		return -1;
 	}
-	if (!h->stat_fresh) { /* the cpu source is switched off */
-		char why[256];
-		int errnum;
-		if (host_read(h, "stat", &errnum, err, errlen) < 0)
-			return -1;
-		if (host_parse_stat(h->text.data, h->text.len, &h->stat, why, sizeof(why)) < 0)
-			return host_parse_failed(h, "stat", why, err, errlen);
-		host_note_bad_lines(h, "stat", h->stat.bad_lines);
-	}
+	/* the cpu source is switched off: read stat here */
+	if (!h->stat_fresh && host_load_stat(h, err, errlen) < 0)
+		return -1;
 	host_emit_stat(e, &h->stat);
 	return 0;
 }

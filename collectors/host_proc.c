@@ -45,6 +45,23 @@ static int host_is_blank(const char *line)
 	return line[strspn(line, " \t\r")] == '\0';
 }
 
+/* A parser of one line into out (the result struct); -1 when it refuses
+ * the line. */
+typedef int host_line_fn(void *out, char *line);
+
+/* Calls parse on every line of the text that is not blank; returns how
+ * many it refused (the parser's bad_lines). */
+static unsigned host_each_line(char *text, size_t len, host_line_fn *parse, void *out)
+{
+	size_t pos = 0;
+	unsigned bad = 0;
+	char *line;
+	while ((line = next_line(text, len, &pos)) != NULL)
+		if (!host_is_blank(line) && parse(out, line) < 0)
+			bad++;
+	return bad;
+}
+
 /* ---- /proc/stat ------------------------------------------------------- */
 
 static const struct host_stat_key {
@@ -152,8 +169,9 @@ static void host_meminfo_clean(char *name)
 }
 
 /* "Name:   123 kB"; returns -1 when malformed. */
-static int host_meminfo_line(struct host_meminfo *out, char *line)
+static int host_meminfo_line(void *arg, char *line)
 {
+	struct host_meminfo *out = arg;
 	char *colon = strchr(line, ':');
 	if (!colon || colon == line || line[0] == ' ' || line[0] == '\t')
 		return -1;
@@ -177,16 +195,8 @@ static int host_meminfo_line(struct host_meminfo *out, char *line)
 int host_parse_meminfo(char *text, size_t len, struct host_meminfo *out, char *err,
 		       size_t errlen)
 {
-	size_t pos = 0;
-	char *line;
 	out->n = 0;
-	out->bad_lines = 0;
-	while ((line = next_line(text, len, &pos)) != NULL) {
-		if (host_is_blank(line))
-			continue;
-		if (host_meminfo_line(out, line) < 0)
-			out->bad_lines++;
-	}
+	out->bad_lines = host_each_line(text, len, host_meminfo_line, out);
 	if (out->n == 0) {
 		snprintf(err, errlen, "no 'Name: value' line");
 		return -1;
@@ -228,8 +238,9 @@ int host_parse_loadavg(char *text, size_t len, struct host_loadavg *out, char *e
 /* ---- /proc/diskstats -------------------------------------------------- */
 
 /* "major minor name f1 ... fN"; returns -1 when malformed. */
-static int host_diskstats_line(struct host_disks *out, char *line)
+static int host_diskstats_line(void *arg, char *line)
 {
+	struct host_disks *out = arg;
 	char *f[3 + HOST_DISK_NFIELDS];
 	size_t nf = split_fields(line, f, sizeof(f) / sizeof(f[0]));
 	if (nf < 3 + HOST_DISK_CLASSIC_FIELDS)
@@ -253,16 +264,8 @@ static int host_diskstats_line(struct host_disks *out, char *line)
 int host_parse_diskstats(char *text, size_t len, struct host_disks *out, char *err,
 			 size_t errlen)
 {
-	size_t pos = 0;
-	char *line;
 	out->n = 0;
-	out->bad_lines = 0;
-	while ((line = next_line(text, len, &pos)) != NULL) {
-		if (host_is_blank(line))
-			continue;
-		if (host_diskstats_line(out, line) < 0)
-			out->bad_lines++;
-	}
+	out->bad_lines = host_each_line(text, len, host_diskstats_line, out);
 	return 0;
 }
 
@@ -275,8 +278,9 @@ void host_disks_release(struct host_disks *d)
 /* ---- /proc/net/dev ---------------------------------------------------- */
 
 /* "  eth0: 1 2 ... 16" or "eth0:1 2 ..."; returns -1 when malformed. */
-static int host_netdev_line(struct host_netdevs *out, char *line)
+static int host_netdev_line(void *arg, char *line)
 {
+	struct host_netdevs *out = arg;
 	char *colon = strchr(line, ':');
 	if (!colon)
 		return strchr(line, '|') ? 0 : -1; /* the two header lines */
@@ -297,16 +301,8 @@ static int host_netdev_line(struct host_netdevs *out, char *line)
 int host_parse_netdev(char *text, size_t len, struct host_netdevs *out, char *err,
 		      size_t errlen)
 {
-	size_t pos = 0;
-	char *line;
 	out->n = 0;
-	out->bad_lines = 0;
-	while ((line = next_line(text, len, &pos)) != NULL) {
-		if (host_is_blank(line))
-			continue;
-		if (host_netdev_line(out, line) < 0)
-			out->bad_lines++;
-	}
+	out->bad_lines = host_each_line(text, len, host_netdev_line, out);
 	return 0;
 }
 
@@ -422,8 +418,9 @@ static int host_has_option(const char *options, const char *opt)
 
 /* "id parent maj:min root mountpoint options [optional...] - fstype source
  * superoptions"; returns -1 when malformed. */
-static int host_mountinfo_line(struct host_mounts *out, char *line)
+static int host_mountinfo_line(void *arg, char *line)
 {
+	struct host_mounts *out = arg;
 	char *f[64];
 	size_t nf = split_fields(line, f, 64);
 	if (nf > 64)
@@ -455,16 +452,8 @@ static int host_mountinfo_line(struct host_mounts *out, char *line)
 int host_parse_mountinfo(char *text, size_t len, struct host_mounts *out, char *err,
 			 size_t errlen)
 {
-	size_t pos = 0;
-	char *line;
 	out->n = 0;
-	out->bad_lines = 0;
-	while ((line = next_line(text, len, &pos)) != NULL) {
-		if (host_is_blank(line))
-			continue;
-		if (host_mountinfo_line(out, line) < 0)
-			out->bad_lines++;
-	}
+	out->bad_lines = host_each_line(text, len, host_mountinfo_line, out);
 	return 0;
 }
 

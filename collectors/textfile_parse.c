@@ -209,25 +209,38 @@ static int tp_unescape(struct tp *p, char *c)
 	return 0;
 }
 
-/* The rest of the line as a help text, unescaped in place (\\, \n, \"). */
-static int tp_help(struct tp *p, struct textfile_family *f)
+/* The text from the cursor to end (consumed, not part of it), unescaped
+ * in place (\\, \n, \") and NUL-terminated, into *text.  Before a
+ * closing quote (end '"') an unescaped new-line is an error. */
+static int tp_unescaped(struct tp *p, char end, char **text)
 {
-	if (f->help)
-		return tp_fail(p, "second HELP line for metric name \"%s\"", f->name);
 	char *w = p->t + p->i;
-	char *start = w;
+	*text = w;
 	for (;;) {
 		if (p->i >= p->len)
 			return tp_eof(p);
 		char c = p->t[p->i++];
-		if (c == '\n')
+		if (c == end)
 			break;
+		if (c == '\n')
+			return tp_fail(p, "label value contains unescaped new-line");
 		if (c == '\\' && tp_unescape(p, &c) < 0)
 			return -1;
 		*w++ = c;
 	}
 	*w = '\0';
-	f->help = start;
+	return 0;
+}
+
+/* The rest of the line as a help text, unescaped in place. */
+static int tp_help(struct tp *p, struct textfile_family *f)
+{
+	if (f->help)
+		return tp_fail(p, "second HELP line for metric name \"%s\"", f->name);
+	char *text;
+	if (tp_unescaped(p, '\n', &text) < 0)
+		return -1;
+	f->help = text;
 	return 0;
 }
 
@@ -341,21 +354,8 @@ static int tp_label_cmp(const void *a, const void *b)
 /* A label value after the opening quote: unescaped in place. */
 static int tp_label_value(struct tp *p, char **value)
 {
-	char *w = p->t + p->i;
-	*value = w;
-	for (;;) {
-		if (p->i >= p->len)
-			return tp_eof(p);
-		char c = p->t[p->i++];
-		if (c == '"')
-			break;
-		if (c == '\n')
-			return tp_fail(p, "label value contains unescaped new-line");
-		if (c == '\\' && tp_unescape(p, &c) < 0)
-			return -1;
-		*w++ = c;
-	}
-	*w = '\0';
+	if (tp_unescaped(p, '"', value) < 0)
+		return -1;
 	size_t n = strlen(*value);
 	for (size_t k = 0; k < n;) {
 		size_t adv = utf8_sequence_len((const unsigned char *)*value + k, n - k);
