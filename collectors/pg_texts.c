@@ -221,12 +221,26 @@ int pg_text_budget_allow(struct pg_text_budget *b, double cycle_ms)
 	return b->extra_ms <= 0 || b->saved_ms >= b->extra_ms;
 }
 
+/* Adds x to the recent measurements; returns the least of them. */
+static double recent_least(struct pg_text_recent *r, double x)
+{
+	r->v[r->next] = x;
+	r->next = (r->next + 1) % PG_TEXT_SAMPLES;
+	if (r->n < PG_TEXT_SAMPLES)
+		r->n++;
+	double least = r->v[0];
+	for (unsigned i = 1; i < r->n; i++)
+		if (r->v[i] < least)
+			least = r->v[i];
+	return least;
+}
+
 double pg_text_budget_spend(struct pg_text_budget *b, double ms, int with_texts)
 {
 	if (!(ms >= 0))
 		return 0;
 	if (!with_texts) {
-		b->plain_ms = pg_text_ewma(b->plain_ms, ms);
+		b->plain_ms = recent_least(&b->plain, ms);
 		return 0;
 	}
 	if (b->plain_ms <= 0)
@@ -234,7 +248,7 @@ double pg_text_budget_spend(struct pg_text_budget *b, double ms, int with_texts)
 	double extra = ms - b->plain_ms;
 	if (extra < 0)
 		extra = 0;
-	b->extra_ms = pg_text_ewma(b->extra_ms, extra);
-	b->saved_ms -= extra;
+	b->extra_ms = recent_least(&b->extra, extra);
+	b->saved_ms -= b->extra_ms;
 	return extra;
 }

@@ -97,12 +97,24 @@ void pg_texts_usage(const struct pg_texts *t, size_t *entries, size_t *bytes);
 #define PG_TEXT_BUDGET 0.1         /* of a cycle's server time, on average */
 #define PG_TEXT_SAVE_CYCLES 10     /* the budget saved is capped at that many cycles' worth */
 #define PG_TEXT_EWMA 0.25          /* weight of the newest measurement */
+#define PG_TEXT_SAMPLES 4          /* the client's timings: the least of the last that many */
+
+/* The last PG_TEXT_SAMPLES measurements of one kind.  The client's timing
+ * of a read is its cost plus whatever else the machine made it wait (never
+ * less): the least of the recent ones is the estimate, so that one slow
+ * moment neither drains the budget nor starves the texts for many cycles
+ * (an average would carry it on). */
+struct pg_text_recent {
+	double v[PG_TEXT_SAMPLES];
+	unsigned n, next;
+};
 
 struct pg_text_budget {
-	double plain_ms;           /* a read without texts (moving average); 0: none yet */
-	double extra_ms;           /* what a read with texts costs more; 0: none yet */
+	double plain_ms;           /* a read without texts (the least recent); 0: none yet */
+	double extra_ms;           /* what a read with texts costs more (the least recent); 0: none yet */
 	double saved_ms;           /* saved, less what reads with texts spent (may go below 0) */
 	int first_allowed;         /* the one read allowed before a plain one is measured */
+	struct pg_text_recent plain, extra;
 };
 
 /* One cycle: saves its share (PG_TEXT_BUDGET of cycle_ms, what a cycle
@@ -114,9 +126,10 @@ struct pg_text_budget {
 int pg_text_budget_allow(struct pg_text_budget *b, double cycle_ms);
 
 /* What a read cost as the client timed it: ms, with texts or not.
- * Without, it updates plain_ms; with, it updates extra_ms and spends what
- * it cost more (before a plain one is measured there is no telling, and
- * it spends nothing).  Returns the extra measured (0 without texts). */
+ * Without, it updates plain_ms; with, it updates extra_ms and spends it,
+ * the estimate of what a read with texts costs more (before a plain one is
+ * measured there is no telling, and it spends nothing).  Returns the extra
+ * this read measured (0 without texts). */
 double pg_text_budget_spend(struct pg_text_budget *b, double ms, int with_texts);
 
 /* The moving average of measurements (PG_TEXT_EWMA): avg 0 takes x. */
