@@ -61,7 +61,7 @@
 static const struct config_key textfile_keys[] = {
 	{ .name = "directory", .type = CONF_LIST, .offset = TF_KEY(directory), .required = 1 },
 	{ .name = "timeout", .type = CONF_DURATION, .offset = TF_KEY(common.timeout_ms),
-	  .def = "10s", .min = 100, .max = CONF_MS_HOUR },
+	  .def = "10s", .min = 100, .max = CONF_MS_HOUR, .fit_default = conf_fit_timeout },
 	{ .name = NULL },
 };
 

@@ -377,13 +377,15 @@ static void test_fitted_defaults(void **state)
 				  "[redis \"r\"]\naddress = 127.0.0.1:1\ninterval = 1s\n"
 				  "[pgbouncer \"b\"]\ndsn = host=x dbname=pgbouncer\ninterval = 1s\n"
 				  "[postgres \"slow\"]\ndsn = host=x\ninterval = 5m\n"
-				  "[postgres \"hourly\"]\ndsn = host=x\ninterval = 1h\ntimeout = 30s\n",
+				  "[postgres \"hourly\"]\ndsn = host=x\ninterval = 1h\ntimeout = 30s\n"
+				  "[textfile]\ndirectory = /tmp\ninterval = 1s\n",
 				  &errors);
 	if (!cfg)
 		fail_msg("%s", buf_str(&errors));
 	static const struct { const char *kind, *name; int64_t timeout_ms; } want[] = {
 		{ "host", NULL, 1000 }, { "postgres", "p", 1000 }, { "redis", "r", 1000 },
 		{ "pgbouncer", "b", 1000 }, { "postgres", "slow", 5000 }, { "postgres", "hourly", 30000 },
+		{ "textfile", NULL, 1000 },
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		const struct config_section *s = config_find(cfg, want[i].kind, want[i].name);
@@ -406,6 +408,22 @@ static void test_fitted_defaults(void **state)
 	assert_non_null(strstr(buf_str(&out), "every 1s, timeout 1s"));
 	buf_release(&out);
 	config_unref(cfg);
+
+	/* every kind with an interval fits its default timeout to it (a
+	 * plain "interval = 1s" must not be refused for a default it did not
+	 * write; textfile once was) */
+	for (size_t k = 0; config_kinds[k]; k++) {
+		const struct config_key *key, *timeout = NULL, *interval = NULL;
+		for (size_t i = 0; (key = conf_kind_key(config_kinds[k], i)); i++) {
+			if (strcmp(key->name, "timeout") == 0)
+				timeout = key;
+			if (strcmp(key->name, "interval") == 0)
+				interval = key;
+		}
+		if (timeout && interval && !timeout->fit_default)
+			fail_msg("[%s] timeout has no fit_default: interval = %s would be refused",
+				 config_kinds[k]->name, interval->def);
+	}
 
 	/* written values stay the user's: errors */
 	assert_null(load("[redis \"r\"]\naddress = 127.0.0.1:1\ninterval = 1s\ntimeout = 2s\n"
