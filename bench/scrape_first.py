@@ -8,10 +8,12 @@ Usage: scrape_first.py BASE_URL ROUNDS
   ROUNDS    how many publishes to wait for; at each, alternately with and
             without Accept-Encoding: gzip, one scrape as soon as
             /api/targets shows a newer last_collect of any target (the
-            "first" one), then three more at once ("cached")
+            "first" one), then three more at once ("again": the cached
+            answer, unless another target published in between, as it
+            often does with many targets)
 
-Prints one line per kind: "first-gzip", "first-plain", "cached-gzip",
-"cached-plain", each followed by the median and p99 in milliseconds and
+Prints one line per kind: "first-gzip", "first-plain", "again-gzip",
+"again-plain", each followed by the median and p99 in milliseconds and
 the count.  One keep-alive HTTP/1.1 connection each for the polls and
 the scrapes; a scrape's time runs from sending the request to having read
 the whole body (not decompressed).
@@ -53,7 +55,7 @@ def main():
         r.read()
         return (time.perf_counter() - t0) * 1000.0
 
-    results = {k: [] for k in ("first-gzip", "first-plain", "cached-gzip", "cached-plain")}
+    results = {k: [] for k in ("first-gzip", "first-plain", "again-gzip", "again-plain")}
     seen = last_collects()
     for i in range(rounds):
         gzip = i % 2 == 0
@@ -69,7 +71,7 @@ def main():
         kind = "gzip" if gzip else "plain"
         results["first-" + kind].append(timed(gzip))
         for _ in range(3):
-            results["cached-" + kind].append(timed(gzip))
+            results["again-" + kind].append(timed(gzip))
         # the next publish counts only once this round's scrapes are done
         seen = last_collects()
     for k, v in results.items():
