@@ -253,12 +253,22 @@ scrape_ms() {
 # appends one line per scrape to FILE: "START CODE MS V1 V2 ..." with START
 # the epoch time the request began, CODE its HTTP status (000: no answer),
 # MS curl's time_total in milliseconds and Vi the value of SERIES i ("-"
-# when absent), then "c=MS" (time_connect) and "f=MS" (time_starttransfer).
+# when absent), then "c=MS" (time_connect), "f=MS" (time_starttransfer)
+# and "s=MS": how long, since the previous line, some task of the machine
+# waited for a CPU (/proc/pressure/cpu "some"; "-" without PSI) -- the
+# scrapes are sequential, so that window holds the whole scrape.
 # Sets SCRAPER_PID.
 SCRAPER_PY='
 import os, sys, time
 fifo, bodies, want = sys.argv[1], sys.argv[2], sys.argv[3:]
 open(fifo + ".ready", "w").close()
+def cpu_stall_us():
+    try:
+        with open("/proc/pressure/cpu") as f:
+            return int(f.readline().rsplit("total=", 1)[1])
+    except (OSError, IndexError, ValueError):
+        return None
+stall = cpu_stall_us()
 for line in open(fifo):
     if not line.startswith("SCRAPE "):
         continue
@@ -279,6 +289,9 @@ for line in open(fifo):
     out = ["%.3f" % (end - float(total)), code, "%d" % int(float(total) * 1000)]
     out += [vals.get(w, "-") for w in want]
     out += ["c=%d" % int(float(conn) * 1000), "f=%d" % int(float(first) * 1000)]
+    now = cpu_stall_us()
+    out.append("s=-" if now is None or stall is None else "s=%d" % ((now - stall) // 1000))
+    stall = now
     print(" ".join(out), flush=True)
 '
 scraper_start() {
@@ -313,25 +326,48 @@ scraper_stop() {
 # FILE (scraper_start's lines) answered 200 in under BOUND_MS.  A noisy
 # machine (load average above the number of cores at the end, or in
 # $SCRAPE_LOAD0 taken at the start) gets a documented slack: the 99th
-# percentile under BOUND_MS and the maximum under 1 s.  Sets SCRAPE_MAX and
-# SCRAPE_P99 (ms) and SCRAPE_N.
+# percentile under BOUND_MS and the maximum under 1 s.  So does a single
+# scrape during which the machine had tasks waiting for a CPU at least
+# half the time (its s= at least half its MS: the suite runs two tests at
+# once on two cores): it is named, and must still be under 1 s -- a
+# scrape that waits for a collector waits its timeout, seconds.  Sets
+# SCRAPE_MAX and SCRAPE_P99 (ms) and SCRAPE_N.
 scrape_latency_check() {
-	local file=$1 bound=$2 what=$3 fails load cores
+	local file=$1 bound=$2 what=$3 fails
 	SCRAPE_N=$(wc -l <"$file")
 	fails=$(awk '$2 != 200' "$file" | wc -l)
+	check "$what: $SCRAPE_N scrapes, all answered 200 ($fails did not)" test "$fails" = 0 -a "$SCRAPE_N" -gt 0 ||
+		diag "$(awk '$2 != 200' "$file" | head -n 5)"
+	scrape_bound_check "$file" "$bound" "$what: "
+	[ "$SCRAPE_MAX" -ge "$bound" ] && diag "the slowest scrapes:" "$(sort -k3,3n "$file" | tail -n 5)"
+	return 0
+}
+# scrape_bound_check FILE BOUND_MS PREFIX: the latency line of
+# scrape_latency_check alone (its text begins with PREFIX); sets
+# SCRAPE_MAX and SCRAPE_P99.
+scrape_bound_check() {
+	local file=$1 bound=$2 what=$3 load cores
 	SCRAPE_MAX=$(awk 'BEGIN { m = 0 } $3 > m { m = $3 } END { print m }' "$file")
 	SCRAPE_P99=$(awk '{ print $3 }' "$file" | sort -n |
 		awk '{ a[NR] = $1 } END { i = int(NR * 0.99); if (i < 1) i = 1; print a[i] + 0 }')
 	load=$(cut -d' ' -f1 /proc/loadavg)
 	cores=$(nproc)
-	check "$what: $SCRAPE_N scrapes, all answered 200 ($fails did not)" test "$fails" = 0 -a "$SCRAPE_N" -gt 0 ||
-		diag "$(awk '$2 != 200' "$file" | head -n 5)"
 	if awk -v l="$load" -v a="${SCRAPE_LOAD0:-0}" -v c="$cores" 'BEGIN { exit !(l > c || a > c) }'; then
-		check "$what: scrapes under $bound ms; noisy machine (load ${SCRAPE_LOAD0:-?} -> $load on $cores cores): p99 $SCRAPE_P99 ms < $bound ms, max $SCRAPE_MAX ms < 1000 ms" \
+		check "${what}scrapes under $bound ms; noisy machine (load ${SCRAPE_LOAD0:-?} -> $load on $cores cores): p99 $SCRAPE_P99 ms < $bound ms, max $SCRAPE_MAX ms < 1000 ms" \
 			test "$SCRAPE_P99" -lt "$bound" -a "$SCRAPE_MAX" -lt 1000
 	else
-		check "$what: every scrape under $bound ms (max $SCRAPE_MAX ms, p99 $SCRAPE_P99 ms)" test "$SCRAPE_MAX" -lt "$bound"
+		# the slowest scrape the machine does not explain
+		local own contended
+		own=$(awk 'BEGIN { m = 0 } { s = $NF; sub(/^s=/, "", s) }
+			!(s != "-" && 2 * s >= $3) && $3 > m { m = $3 } END { print m }' "$file")
+		contended=$(awk -v b="$bound" '{ s = $NF; sub(/^s=/, "", s) }
+			$3 >= b && s != "-" && 2 * s >= $3 { printf "%s%d ms (CPU wait %d ms)", n++ ? ", " : "", $3, s }' "$file")
+		if [ -z "$contended" ]; then
+			check "${what}every scrape under $bound ms (max $SCRAPE_MAX ms, p99 $SCRAPE_P99 ms)" test "$SCRAPE_MAX" -lt "$bound"
+		else
+			check "${what}every scrape under $bound ms but those while the machine made tasks wait for a CPU, under 1 s: $contended (the others: max $own ms; p99 $SCRAPE_P99 ms)" \
+				test "$own" -lt "$bound" -a "$SCRAPE_MAX" -lt 1000
+		fi
 	fi
-	[ "$SCRAPE_MAX" -ge "$bound" ] && diag "the slowest scrapes:" "$(sort -k3,3n "$file" | tail -n 5)"
 	return 0
 }
