@@ -490,6 +490,18 @@ static char *external_url(const struct agent_config *a, const char *scheme, unsi
 	return xasprintf("%s://%s%s%s:%u/", scheme, v6 ? "[" : "", h, v6 ? "]" : "", port);
 }
 
+/* A start that failed before the scheduler ran: frees what was set up
+ * (the HTTP server already stopped) and returns the exit status, 1. */
+static int start_failed(struct daemon *d, struct config *cfg)
+{
+	listener_free(d->listen);
+	store_free(d->store);
+	pthread_mutex_destroy(&d->cache_lock);
+	config_unref(cfg);
+	free(d);
+	return 1;
+}
+
 int daemon_run(const char *config_path)
 {
 	struct config *cfg = daemon_load_checked(config_path);
@@ -519,12 +531,7 @@ int daemon_run(const char *config_path)
 	if (!d->http) {
 		if (!d->listen)
 			log_error("http", NULL, "%s", err);
-		listener_free(d->listen);
-		store_free(d->store);
-		pthread_mutex_destroy(&d->cache_lock);
-		config_unref(cfg);
-		free(d);
-		return 1;
+		return start_failed(d, cfg);
 	}
 	const struct agent_config *ac = config_get(cfg, "agent");
 	char *url = external_url(ac, listener_scheme(d->listen), http_port(d->http));
@@ -534,12 +541,7 @@ int daemon_run(const char *config_path)
 	if (!d->alerting) {
 		log_error("alerts", NULL, "%s", err);
 		http_stop(d->http);
-		listener_free(d->listen);
-		store_free(d->store);
-		pthread_mutex_destroy(&d->cache_lock);
-		config_unref(cfg);
-		free(d);
-		return 1;
+		return start_failed(d, cfg);
 	}
 	d->sched = scheduler_new(d->store);
 	scheduler_set_observer(d->sched, alerting_observe, d->alerting);
