@@ -1,8 +1,9 @@
 /*
- * exposition.c -- renders batches into Prometheus text blocks, merges them
- * for scrapes and makes the gzip form (see exposition.h).  Called by
- * collector workers when they publish (render) and by HTTP threads when
- * they answer (merge, respond).
+ * exposition.c -- renders batches into Prometheus text blocks and their
+ * compressed pieces, lays blocks out for scrapes and writes the answer as
+ * text or gzip (see exposition.h).  Called by collector workers when they
+ * publish (render, compress) and by HTTP threads when they answer (lay
+ * out, respond).
  */
 #include "autoconfig.h"
 #include "exposition.h"
@@ -136,6 +137,167 @@ size_t expo_format_value(double v, char *out)
 	return (size_t)n;
 }
 
+/* ---- the compressed segments ------------------------------------------ */
+
+/* Parts [first, end) of a block (part 2f is family f's head, 2f + 1 its
+ * body): consecutive text, compressed as one raw deflate stretch that ends
+ * in a full flush. */
+struct expo_piece {
+	uint32_t first, end;
+	uint32_t text_off, text_len;
+	uint32_t z_off, z_len;
+	uint32_t crc;                  /* CRC-32 of the text */
+	uint64_t crc_op;               /* crc32_combine_gen(text_len) */
+};
+
+static uint32_t crc_of(const void *data, size_t len)
+{
+	uLong crc = crc32(0L, Z_NULL, 0);
+	const unsigned char *p = data;
+	while (len) {
+		uInt chunk = len > (1u << 30) ? (1u << 30) : (uInt)len;
+		crc = crc32(crc, p, chunk);
+		p += chunk;
+		len -= chunk;
+	}
+	return (uint32_t)crc;
+}
+
+/* The window a text needs (a smaller one costs less to set up: the agent's
+ * own block is compressed on every scrape), and a hash table to match. */
+static int deflate_start(z_stream *zs, size_t len)
+{
+	int bits = 9;
+	while (bits < 15 && ((size_t)1 << bits) < len)
+		bits++;
+	memset(zs, 0, sizeof(*zs));
+	return deflateInit2(zs, 1, Z_DEFLATED, -bits, bits - 7, Z_DEFAULT_STRATEGY) == Z_OK ? 0 : -1;
+}
+
+/* Deflates len bytes of data onto z, ending in a full flush: the output is
+ * byte-aligned, has no final block and refers to nothing before it. */
+static int deflate_piece(z_stream *zs, const char *data, size_t len, struct buf *z)
+{
+	if (len == 0)
+		return 0; /* nothing to say, and a second flush in a row is an error */
+	zs->next_in = (unsigned char *)(uintptr_t)data;
+	zs->avail_in = (uInt)len;
+	for (;;) {
+		if (z->alloc < z->len + 65 && buf_reserve(z, z->alloc / 2 + 4096) < 0)
+			return -1;
+		zs->next_out = (unsigned char *)z->data + z->len;
+		zs->avail_out = (uInt)(z->alloc - z->len - 1); /* buf keeps room for its NUL */
+		size_t room = zs->avail_out;
+		int rc = deflate(zs, Z_FULL_FLUSH);
+		z->len += room - zs->avail_out;
+		if (rc != Z_OK && rc != Z_BUF_ERROR)
+			return -1;
+		if (zs->avail_in == 0 && zs->avail_out > 0)
+			return 0; /* deflate had room to spare: all is out */
+	}
+}
+
+static int name_cmp(const struct expo_block *a, const struct expo_family *fa,
+		    const struct expo_block *b, const struct expo_family *fb)
+{
+	size_t n = fa->name_len < fb->name_len ? fa->name_len : fb->name_len;
+	int c = memcmp(a->text + fa->name_off, b->text + fb->name_off, n);
+	if (c)
+		return c;
+	return fa->name_len < fb->name_len ? -1 : fa->name_len > fb->name_len;
+}
+
+/*
+ * Where another block's families fall among this block's: shared[f] when
+ * one has family f's name (its head and body then stand alone, to be laid
+ * out with the others'), between[f] when one sorts between families f - 1
+ * and f (a scrape cuts there).  Families in between are never cut apart
+ * while the others stay as they were; if they change, the layout
+ * compresses what it must cut (expo_merged_new) until this target
+ * publishes again.
+ */
+static void mark_others(const struct expo_block *blk, struct expo_block *const *others,
+			size_t nothers, unsigned char *shared, unsigned char *between)
+{
+	for (size_t o = 0; o < nothers; o++) {
+		const struct expo_block *ob = others[o];
+		if (!ob || ob == blk)
+			continue;
+		size_t f = 0;
+		for (size_t j = 0; j < ob->nfamilies; j++) {
+			const struct expo_family *x = &ob->families[j];
+			while (f < blk->nfamilies && name_cmp(blk, &blk->families[f], ob, x) < 0)
+				f++;
+			if (f == blk->nfamilies)
+				break;
+			if (name_cmp(blk, &blk->families[f], ob, x) == 0)
+				shared[f] = 1;
+			else if (f > 0)
+				between[f] = 1;
+		}
+	}
+}
+
+/* Whether a segment starts at part p. */
+static int segment_starts(size_t p, const unsigned char *shared, const unsigned char *between)
+{
+	size_t f = p / 2;
+	if (p == 0)
+		return 1;
+	if (p % 2)
+		return shared[f];
+	return shared[f] || shared[f - 1] || between[f];
+}
+
+static uint32_t part_off(const struct expo_block *blk, size_t p)
+{
+	const struct expo_family *f = &blk->families[p / 2];
+	return p % 2 ? f->body_off : f->head_off;
+}
+
+static uint32_t part_len(const struct expo_block *blk, size_t p)
+{
+	const struct expo_family *f = &blk->families[p / 2];
+	return p % 2 ? f->body_len : f->head_len;
+}
+
+/* Cuts the block's parts into segments (mark_others) and compresses each.
+ * Returns 0, or -1 when zlib fails or the output passed the cap. */
+static int compress_segments(struct expo_block *blk, struct expo_block *const *others,
+			     size_t nothers)
+{
+	size_t nparts = 2 * blk->nfamilies;
+	unsigned char *shared = xcalloc(blk->nfamilies + 1, 2);
+	unsigned char *between = shared + blk->nfamilies + 1;
+	mark_others(blk, others, nothers, shared, between);
+	blk->part_piece = xcalloc(nparts + 1, sizeof(*blk->part_piece));
+	blk->pieces = xcalloc(nparts + 1, sizeof(*blk->pieces));
+	z_stream zs;
+	struct buf z = BUF_INIT(EXPO_TEXT_CAP);
+	int rc = nparts ? deflate_start(&zs, blk->text_len) : 0;
+	for (size_t p = 0; p < nparts && rc == 0;) {
+		struct expo_piece *pc = &blk->pieces[blk->npieces];
+		pc->first = (uint32_t)p;
+		pc->text_off = part_off(blk, p);
+		do
+			blk->part_piece[p++] = (uint32_t)blk->npieces;
+		while (p < nparts && !segment_starts(p, shared, between));
+		pc->end = (uint32_t)p;
+		pc->text_len = part_off(blk, p - 1) + part_len(blk, p - 1) - pc->text_off;
+		pc->z_off = (uint32_t)z.len;
+		rc = deflate_piece(&zs, blk->text + pc->text_off, pc->text_len, &z);
+		pc->z_len = (uint32_t)(z.len - pc->z_off);
+		pc->crc = crc_of(blk->text + pc->text_off, pc->text_len);
+		pc->crc_op = crc32_combine_gen((z_off_t)pc->text_len);
+		blk->npieces++;
+	}
+	if (nparts)
+		deflateEnd(&zs);
+	free(shared);
+	blk->z = (unsigned char *)buf_detach(&z, &blk->z_len);
+	return rc;
+}
+
 /* ---- rendering --------------------------------------------------------- */
 
 static int cmp_family(const void *x, const void *y, void *ctx)
@@ -239,7 +401,8 @@ static void render_sample(struct buf *out, const struct batch *b, const char *na
 }
 
 
-struct expo_block *expo_render(const struct batch *b)
+struct expo_block *expo_render_among(const struct batch *b, struct expo_block *const *others,
+				     size_t nothers)
 {
 	struct expo_block *blk = xcalloc(1, sizeof(*blk));
 	atomic_init(&blk->refs, 1);
@@ -304,7 +467,18 @@ struct expo_block *expo_render(const struct batch *b)
 		buf_reset(&text);
 	}
 	blk->text = buf_detach(&text, &blk->text_len);
+	if (compress_segments(blk, others, nothers) < 0) {
+		/* zlib failed (out of memory): a block that cannot be served */
+		blk->truncated = 1;
+		blk->nfamilies = 0;
+		blk->nseries = 0;
+	}
 	return blk;
+}
+
+struct expo_block *expo_render(const struct batch *b)
+{
+	return expo_render_among(b, NULL, 0);
 }
 
 struct expo_block *expo_block_ref(struct expo_block *blk)
@@ -319,20 +493,13 @@ void expo_block_unref(struct expo_block *blk)
 		return;
 	free(blk->text);
 	free(blk->families);
+	free(blk->pieces);
+	free(blk->part_piece);
+	free(blk->z);
 	free(blk);
 }
 
-/* ---- merging ----------------------------------------------------------- */
-
-static int name_cmp(const struct expo_block *a, const struct expo_family *fa,
-		    const struct expo_block *b, const struct expo_family *fb)
-{
-	size_t n = fa->name_len < fb->name_len ? fa->name_len : fb->name_len;
-	int c = memcmp(a->text + fa->name_off, b->text + fb->name_off, n);
-	if (c)
-		return c;
-	return fa->name_len < fb->name_len ? -1 : fa->name_len > fb->name_len;
-}
+/* ---- laying blocks out ------------------------------------------------- */
 
 int expo_block_has_family(const struct expo_block *blk, const char *name)
 {
@@ -361,120 +528,178 @@ static int same_head(const struct expo_block *a, const struct expo_family *fa,
 	       memcmp(a->text + fa->head_off, b->text + fb->head_off, fa->head_len) == 0;
 }
 
-int expo_merge(struct expo_block *const *blocks, size_t n, struct buf *out)
-{
-	size_t cursor_small[16];
-	size_t *cursor = n <= 16 ? cursor_small : xcalloc(n, sizeof(*cursor));
-	size_t total = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		cursor[i] = 0;
-		if (blocks[i])
-			total += blocks[i]->text_len;
-	}
-	buf_reserve(out, total);
-	for (;;) {
-		/* the smallest family name among the blocks' cursors */
-		ssize_t min = -1;
-		for (size_t i = 0; i < n; i++) {
-			const struct expo_block *b = blocks[i];
-			if (!b || cursor[i] >= b->nfamilies)
-				continue;
-			if (min < 0 || name_cmp(b, &b->families[cursor[i]], blocks[min],
-						&blocks[min]->families[cursor[min]]) < 0)
-				min = (ssize_t)i;
-		}
-		if (min < 0)
-			break;
-		const struct expo_block *mb = blocks[min];
-		const struct expo_family *mf = &mb->families[cursor[min]];
-		/* the head: the first block that has the family and is no guest */
-		const struct expo_block *hb = mb;
-		const struct expo_family *hf = mf;
-		for (size_t i = (size_t)min + 1; i < n && hb->guest; i++) {
-			const struct expo_block *b = blocks[i];
-			if (b && !b->guest && cursor[i] < b->nfamilies &&
-			    name_cmp(b, &b->families[cursor[i]], mb, mf) == 0) {
-				hb = b;
-				hf = &b->families[cursor[i]];
-			}
-		}
-		buf_append(out, hb->text + hf->head_off, hf->head_len);
-		for (size_t i = (size_t)min; i < n; i++) {
-			const struct expo_block *b = blocks[i];
-			if (!b || cursor[i] >= b->nfamilies)
-				continue;
-			const struct expo_family *f = &b->families[cursor[i]];
-			if (name_cmp(b, f, mb, mf) != 0)
-				continue;
-			if (!b->guest || hb->guest || same_head(b, f, hb, hf))
-				buf_append(out, b->text + f->body_off, f->body_len);
-			cursor[i]++;
-		}
-	}
-	if (cursor != cursor_small)
-		free(cursor);
-	return out->overflow ? -1 : 0;
-}
-
-/* ---- the cached merge and its gzip form ------------------------------ */
-
-struct expo_deflated {
-	size_t len;
-	unsigned char data[];
+/* A stretch of the answer: text of one block, and its compressed form in
+ * that block's bytes, or (blk NULL) in the layout's own. */
+struct expo_run {
+	const struct expo_block *blk;
+	const char *text;
+	size_t text_len;
+	size_t z_off, z_len;
+	uint32_t last_piece;           /* the block's piece that ends the run */
 };
 
-static uint32_t crc_of(const void *data, size_t len)
+/* One part of one block, in the order the answer has them. */
+struct layout_item {
+	const struct expo_block *blk;
+	uint32_t part;
+};
+
+struct layout {
+	struct layout_item *items;
+	size_t n, alloc;
+};
+
+static void layout_push(struct layout *l, const struct expo_block *blk, size_t part)
 {
-	uLong crc = crc32(0L, Z_NULL, 0);
-	const unsigned char *p = data;
-	while (len) {
-		uInt chunk = len > (1u << 30) ? (1u << 30) : (uInt)len;
-		crc = crc32(crc, p, chunk);
-		p += chunk;
-		len -= chunk;
+	l->items = xgrow(l->items, &l->alloc, l->n + 1, sizeof(*l->items));
+	l->items[l->n++] = (struct layout_item){ blk, (uint32_t)part };
+}
+
+/* The block of the smallest family name among the cursors, or -1. */
+static ssize_t smallest_family(struct expo_block *const *blocks, size_t n, const size_t *cursor)
+{
+	ssize_t min = -1;
+	for (size_t i = 0; i < n; i++) {
+		const struct expo_block *b = blocks[i];
+		if (cursor[i] >= b->nfamilies)
+			continue;
+		if (min < 0 || name_cmp(b, &b->families[cursor[i]], blocks[min],
+					&blocks[min]->families[cursor[min]]) < 0)
+			min = (ssize_t)i;
 	}
-	return (uint32_t)crc;
+	return min;
+}
+
+/* Lays out the family at the cursor of blocks[min]: the head of the first
+ * block that has it and is no guest, then every block's body of it (a
+ * guest's only if its head is the same). */
+static void layout_family(struct layout *l, struct expo_block *const *blocks, size_t n,
+			  size_t min, size_t *cursor)
+{
+	const struct expo_block *mb = blocks[min];
+	const struct expo_family *mf = &mb->families[cursor[min]];
+	const struct expo_block *hb = mb;
+	size_t hfam = cursor[min];
+	for (size_t i = min + 1; i < n && hb->guest; i++) {
+		const struct expo_block *b = blocks[i];
+		if (!b->guest && cursor[i] < b->nfamilies &&
+		    name_cmp(b, &b->families[cursor[i]], mb, mf) == 0) {
+			hb = b;
+			hfam = cursor[i];
+		}
+	}
+	layout_push(l, hb, 2 * hfam);
+	for (size_t i = min; i < n; i++) {
+		const struct expo_block *b = blocks[i];
+		if (cursor[i] >= b->nfamilies)
+			continue;
+		const struct expo_family *f = &b->families[cursor[i]];
+		if (name_cmp(b, f, mb, mf) != 0)
+			continue;
+		if (!b->guest || hb->guest || same_head(b, f, hb, &hb->families[hfam]))
+			layout_push(l, b, 2 * cursor[i] + 1);
+		cursor[i]++;
+	}
+}
+
+/* Whether items[i...] are the parts of the block's piece, all of them in
+ * order: then the piece's compressed bytes serve them. */
+static int whole_piece(const struct layout *l, size_t i, const struct expo_piece *pc)
+{
+	const struct layout_item *it = &l->items[i];
+	if (it->part != pc->first || l->n - i < pc->end - pc->first)
+		return 0;
+	for (size_t k = 1; k < pc->end - pc->first; k++)
+		if (l->items[i + k].blk != it->blk || l->items[i + k].part != pc->first + k)
+			return 0;
+	return 1;
+}
+
+static void add_run(struct expo_merged *m, size_t *alloc, const struct expo_run *r)
+{
+	struct expo_run *last = m->nruns ? &m->runs[m->nruns - 1] : NULL;
+	if (r->blk && last && last->blk == r->blk && last->last_piece + 1 == r->last_piece) {
+		last->text_len += r->text_len; /* the next piece of the same block */
+		last->z_len += r->z_len;
+		last->last_piece = r->last_piece;
+		return;
+	}
+	m->runs = xgrow(m->runs, alloc, m->nruns + 1, sizeof(*m->runs));
+	m->runs[m->nruns++] = *r;
 }
 
 /*
- * Raw deflate of data.  A middle piece ends with a sync flush (byte-aligned,
- * not final) so that another piece may follow; the last piece is finished.
- * small selects a tiny window and hash for the per-scrape piece.
+ * A part of a piece that the layout cuts (another target's family now sorts
+ * inside it, unknown when the block was rendered): compressed here, once
+ * per layout, until the target publishes again.
  */
-static struct expo_deflated *deflate_raw(const void *data, size_t len, int last, int small)
+static int add_cut_part(struct expo_merged *m, size_t *alloc, z_stream *zs, int *zs_open,
+			const struct layout_item *it)
 {
-	z_stream zs;
-	memset(&zs, 0, sizeof(zs));
-	if (deflateInit2(&zs, 1, Z_DEFLATED, small ? -10 : -15, small ? 2 : 8,
-			 Z_DEFAULT_STRATEGY) != Z_OK)
-		return NULL;
-	size_t bound = deflateBound(&zs, (uLong)len) + 16;
-	struct expo_deflated *d = xmalloc(sizeof(*d) + bound);
-	zs.next_in = (unsigned char *)(uintptr_t)data;
-	zs.avail_in = (uInt)len;
-	zs.next_out = d->data;
-	zs.avail_out = (uInt)bound;
-	int rc = deflate(&zs, last ? Z_FINISH : Z_SYNC_FLUSH);
-	d->len = bound - zs.avail_out;
-	deflateEnd(&zs);
-	if ((last && rc != Z_STREAM_END) || (!last && rc != Z_OK) || zs.avail_in) {
-		free(d);
-		return NULL;
+	uint32_t off = part_off(it->blk, it->part), len = part_len(it->blk, it->part);
+	if (!*zs_open) {
+		if (deflate_start(zs, (size_t)1 << 15) < 0)
+			return -1;
+		*zs_open = 1;
 	}
-	return d;
+	struct expo_run r = { NULL, it->blk->text + off, len, m->own_z.len, 0, 0 };
+	if (deflate_piece(zs, r.text, len, &m->own_z) < 0)
+		return -1;
+	r.z_len = m->own_z.len - r.z_off;
+	m->crc = (uint32_t)crc32_combine(m->crc, crc_of(r.text, len), (z_off_t)len);
+	m->len += len;
+	m->z_len += r.z_len;
+	add_run(m, alloc, &r);
+	return 0;
+}
+
+/* Turns the layout's parts into runs of whole pieces, compressing the parts
+ * of pieces it cuts. */
+static int layout_runs(struct expo_merged *m, const struct layout *l)
+{
+	size_t alloc = 0;
+	z_stream zs;
+	int zs_open = 0, rc = 0;
+	for (size_t i = 0; i < l->n && rc == 0;) {
+		const struct layout_item *it = &l->items[i];
+		uint32_t piece = it->blk->part_piece[it->part];
+		const struct expo_piece *pc = &it->blk->pieces[piece];
+		if (!whole_piece(l, i, pc)) {
+			rc = add_cut_part(m, &alloc, &zs, &zs_open, it);
+			i++;
+			continue;
+		}
+		struct expo_run r = { it->blk, it->blk->text + pc->text_off, pc->text_len, pc->z_off,
+				      pc->z_len, piece };
+		m->crc = (uint32_t)crc32_combine_op(m->crc, pc->crc, (uLong)pc->crc_op);
+		m->len += pc->text_len;
+		m->z_len += pc->z_len;
+		add_run(m, &alloc, &r);
+		i += pc->end - pc->first;
+	}
+	if (zs_open)
+		deflateEnd(&zs);
+	return rc;
 }
 
 struct expo_merged *expo_merged_new(struct expo_block *const *blocks, size_t n, uint64_t generation)
 {
 	struct expo_merged *m = xcalloc(1, sizeof(*m));
 	atomic_init(&m->refs, 1);
-	atomic_init(&m->deflated, NULL);
 	m->generation = generation;
-	struct buf text = BUF_INIT(EXPO_TEXT_CAP);
-	m->truncated = expo_merge(blocks, n, &text) < 0;
-	m->text = buf_detach(&text, &m->len);
-	m->crc = crc_of(m->text, m->len);
+	m->crc = (uint32_t)crc32(0L, Z_NULL, 0);
+	buf_init(&m->own_z, EXPO_TEXT_CAP);
+	m->blocks = xcalloc(n + 1, sizeof(*m->blocks));
+	for (size_t i = 0; i < n; i++)
+		if (blocks[i])
+			m->blocks[m->nblocks++] = expo_block_ref(blocks[i]);
+	size_t *cursor = xcalloc(m->nblocks + 1, sizeof(*cursor));
+	struct layout l = { 0 };
+	for (ssize_t min; (min = smallest_family(m->blocks, m->nblocks, cursor)) >= 0;)
+		layout_family(&l, m->blocks, m->nblocks, (size_t)min, cursor);
+	free(cursor);
+	m->truncated = layout_runs(m, &l) < 0 || m->len > EXPO_TEXT_CAP;
+	free(l.items);
 	return m;
 }
 
@@ -488,25 +713,22 @@ void expo_merged_unref(struct expo_merged *m)
 {
 	if (!m || atomic_fetch_sub(&m->refs, 1) != 1)
 		return;
-	free(atomic_load(&m->deflated));
-	free(m->text);
+	for (size_t i = 0; i < m->nblocks; i++)
+		expo_block_unref(m->blocks[i]);
+	free(m->blocks);
+	free(m->runs);
+	buf_release(&m->own_z);
 	free(m);
 }
 
-/* The compressed form of the merged text, made by the first scrape that
- * wants it; a scrape that loses the race frees its own copy. */
-static const struct expo_deflated *merged_deflated(struct expo_merged *m)
+/* ---- answering a scrape ------------------------------------------------ */
+
+int expo_merge(struct expo_block *const *blocks, size_t n, struct buf *out)
 {
-	struct expo_deflated *d = atomic_load(&m->deflated);
-	if (d)
-		return d;
-	struct expo_deflated *mine = deflate_raw(m->text, m->len, 0, 0);
-	if (!mine)
-		return NULL;
-	if (atomic_compare_exchange_strong(&m->deflated, &d, mine))
-		return mine;
-	free(mine);
-	return d;
+	struct expo_merged *m = expo_merged_new(blocks, n, 0);
+	int rc = expo_respond(m, NULL, 0, out);
+	expo_merged_unref(m);
+	return rc;
 }
 
 static void put_le32(unsigned char *p, uint32_t v)
@@ -517,34 +739,40 @@ static void put_le32(unsigned char *p, uint32_t v)
 	p[3] = (unsigned char)(v >> 24);
 }
 
-int expo_respond(struct expo_merged *m, const struct expo_block *own, int gzip, struct buf *out)
+int expo_respond(const struct expo_merged *m, const struct expo_block *own, int gzip, struct buf *out)
 {
-	const char *own_text = own ? own->text : "";
-	size_t own_len = own ? own->text_len : 0;
-	if (m->truncated)
+	static const struct expo_block nothing = { .text = "" };
+	if (m->truncated || (own && own->truncated))
 		return -1;
+	if (!own)
+		own = &nothing;
 	if (!gzip) {
-		buf_reserve(out, m->len + own_len);
-		buf_append(out, m->text, m->len);
-		buf_append(out, own_text, own_len);
+		buf_reserve(out, m->len + own->text_len);
+		for (size_t i = 0; i < m->nruns; i++)
+			buf_append(out, m->runs[i].text, m->runs[i].text_len);
+		buf_append(out, own->text, own->text_len);
 		return out->overflow ? -1 : 0;
 	}
+	/* a gzip header, the pieces, an empty final block, the trailer */
 	static const unsigned char header[10] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff };
-	const struct expo_deflated *body = merged_deflated(m);
-	struct expo_deflated *tail = deflate_raw(own_text, own_len, 1, 1);
-	if (!body || !tail) {
-		free(tail);
-		return -1;
-	}
+	static const unsigned char last_block[2] = { 0x03, 0x00 };
 	unsigned char trailer[8];
-	uint32_t crc = (uint32_t)crc32_combine(m->crc, crc_of(own_text, own_len), (z_off_t)own_len);
+	uint32_t crc = (uint32_t)crc32_combine(m->crc, crc_of(own->text, own->text_len),
+					       (z_off_t)own->text_len);
 	put_le32(trailer, crc);
-	put_le32(trailer + 4, (uint32_t)(m->len + own_len));
-	buf_reserve(out, sizeof(header) + body->len + tail->len + sizeof(trailer));
+	put_le32(trailer + 4, (uint32_t)(m->len + own->text_len));
+	buf_reserve(out, sizeof(header) + m->z_len + own->z_len + sizeof(last_block) +
+				 sizeof(trailer));
 	buf_append(out, header, sizeof(header));
-	buf_append(out, body->data, body->len);
-	buf_append(out, tail->data, tail->len);
+	for (size_t i = 0; i < m->nruns; i++) {
+		const struct expo_run *r = &m->runs[i];
+		const unsigned char *z = r->blk ? r->blk->z : (const unsigned char *)m->own_z.data;
+		if (r->z_len)
+			buf_append(out, z + r->z_off, r->z_len);
+	}
+	if (own->z_len)
+		buf_append(out, own->z, own->z_len);
+	buf_append(out, last_block, sizeof(last_block));
 	buf_append(out, trailer, sizeof(trailer));
-	free(tail);
 	return out->overflow ? -1 : 0;
 }

@@ -3,16 +3,19 @@
  *
  * A batch is rendered once, when it is published, into an immutable block:
  * its text with families sorted by name (samples in the order the collector
- * added them, a repeated label set dropped), and an index of the families.  A scrape merges the blocks of all targets
- * (families of the same name from different blocks come out together under
- * one HELP/TYPE) into a merged exposition, which the caller caches until a
- * target publishes again; its gzip form is made at most once per merged
- * exposition.  The agent's own per-scrape figures are a small block
- * appended after it (their families are the agent's alone), compressed on
- * its own and joined to the cached stream as pigz joins its pieces.
+ * added them, a repeated label set dropped), an index of the families, and
+ * the same text compressed: each family's head (HELP and TYPE) and body
+ * (the samples) is a piece of raw deflate that ends in a full flush, so it
+ * refers to nothing before it and may follow anything.  A scrape lays the
+ * blocks of all targets out in family order (families of the same name from
+ * different blocks come out together under one HELP/TYPE) as runs of
+ * consecutive pieces, which the caller caches until a target publishes
+ * again, and writes the runs' text, or their compressed bytes between a gzip
+ * header and trailer (the CRC joined from the pieces' own): nothing is
+ * merged or compressed per scrape but the agent's own small block, which is
+ * appended after it (its families are the agent's alone).
  *
- * Pure functions of their inputs apart from the lazily made gzip form;
- * no locks, no I/O; safe from any thread.
+ * Pure functions of their inputs; no locks, no I/O; safe from any thread.
  */
 #ifndef DBPULSE_EXPOSITION_H
 #define DBPULSE_EXPOSITION_H
@@ -21,8 +24,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
+
 struct batch;
-struct buf;
 
 struct expo_family {
 	uint32_t name_off, name_len;   /* in text */
@@ -30,12 +34,20 @@ struct expo_family {
 	uint32_t body_off, body_len;   /* the sample lines */
 };
 
+/* A stretch of a block's families: its text and raw deflate (exposition.c). */
+struct expo_piece;
+
 struct expo_block {
 	atomic_int refs;
 	char *text;
 	size_t text_len;
 	struct expo_family *families;
 	size_t nfamilies;
+	struct expo_piece *pieces;     /* stretches of parts, each compressed on its own */
+	size_t npieces;
+	uint32_t *part_piece;          /* the piece of each part: 2f head, 2f + 1 body */
+	unsigned char *z;              /* the pieces' raw deflate, in order */
+	size_t z_len;
 	size_t nseries;
 	size_t duplicates;             /* series dropped for repeating a label set */
 	int truncated;                 /* the text passed its cap: the block is empty */
@@ -43,8 +55,15 @@ struct expo_block {
 					* scheduler before the block is published */
 };
 
-/* Renders a batch.  The block starts with one reference, the caller's. */
+/* Renders a batch.  The block starts with one reference, the caller's.
+ * expo_render_among knows the other blocks the answer will hold (they may
+ * be NULL, and include an older block of the same target): families they
+ * have, or that sort between this block's, are compressed apart, so that
+ * a scrape finds every piece it needs whole; the rest of the block is
+ * compressed in stretches as long as possible. */
 struct expo_block *expo_render(const struct batch *b);
+struct expo_block *expo_render_among(const struct batch *b, struct expo_block *const *others,
+				     size_t nothers);
 struct expo_block *expo_block_ref(struct expo_block *blk);
 void expo_block_unref(struct expo_block *blk);
 
@@ -59,20 +78,25 @@ int expo_block_has_family(const struct expo_block *blk, const char *name);
  */
 int expo_merge(struct expo_block *const *blocks, size_t n, struct buf *out);
 
-struct expo_deflated;
+struct expo_run;
 
-/* A merged exposition of every target, as cached between publishes. */
+/* The layout of every target's exposition, as cached between publishes:
+ * runs of consecutive pieces of the blocks it holds references to. */
 struct expo_merged {
 	atomic_int refs;
-	uint64_t generation;           /* the store's, when it was merged */
-	char *text;
-	size_t len;
-	uint32_t crc;                  /* CRC-32 of text */
+	uint64_t generation;           /* the store's, when it was laid out */
+	struct expo_block **blocks;
+	size_t nblocks;
+	struct expo_run *runs;
+	size_t nruns;
+	struct buf own_z;              /* parts it had to compress itself */
+	size_t len;                    /* of the text */
+	size_t z_len;                  /* of the compressed pieces */
+	uint32_t crc;                  /* CRC-32 of the text */
 	int truncated;                 /* passed the cap: not to be served */
-	_Atomic(struct expo_deflated *) deflated; /* made on first demand */
 };
 
-/* Merges blocks into a new merged exposition with one reference. */
+/* Lays blocks out into a new merged exposition with one reference. */
 struct expo_merged *expo_merged_new(struct expo_block *const *blocks, size_t n, uint64_t generation);
 struct expo_merged *expo_merged_ref(struct expo_merged *m);
 void expo_merged_unref(struct expo_merged *m);
@@ -80,9 +104,10 @@ void expo_merged_unref(struct expo_merged *m);
 /*
  * The body of a scrape: the merged exposition followed by the agent's own
  * block (which may be NULL), as text, or as one gzip stream when gzip is
- * set.  Returns 0, or -1 if out reached its cap or the merge was cut.
+ * set.  Copies ready bytes.  Returns 0, or -1 if out reached its cap or
+ * the merge was cut.
  */
-int expo_respond(struct expo_merged *m, const struct expo_block *own, int gzip, struct buf *out);
+int expo_respond(const struct expo_merged *m, const struct expo_block *own, int gzip, struct buf *out);
 
 /* Escapers and the number format of the text format (also for tests). */
 void expo_escape_label_value(struct buf *out, const char *s);

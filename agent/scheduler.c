@@ -164,6 +164,23 @@ static void release_transient_memory(void)
 		malloc_trim(0);
 }
 
+/* Renders a batch knowing the blocks the other targets publish now, so
+ * that its compressed pieces are cut where a scrape will cut them
+ * (exposition.h). */
+static struct expo_block *render_among_others(struct store *store, const struct store_slot *slot,
+					      const struct batch *b)
+{
+	struct store_snapshot snap;
+	store_snapshot_others(store, slot, &snap);
+	struct expo_block **others = xcalloc(snap.n + 1, sizeof(*others));
+	for (size_t i = 0; i < snap.n; i++)
+		others[i] = snap.entries[i]->metrics;
+	struct expo_block *blk = expo_render_among(b, others, snap.n);
+	free(others);
+	store_snapshot_release(&snap);
+	return blk;
+}
+
 /* The family lookup of a guest's batch (metrics.h): whether a block of
  * the snapshot that is no guest's has the family.  The guest's own last
  * entry is in the snapshot too, and skipped as a guest's. */
@@ -214,7 +231,7 @@ static int run_cycle(struct target_run *tr, struct store *store, struct store_sl
 	uint64_t dropped = tr->batch->invalid + tr->batch->overflow;
 	add_self_metrics(tr, rc == 0, duration, tr->cpu_seconds + thread_cpu_seconds() - cpu0,
 			 dropped);
-	struct expo_block *blk = expo_render(tr->batch);
+	struct expo_block *blk = render_among_others(store, slot, tr->batch);
 	blk->guest = tr->collector->guest;
 	if (blk->truncated)
 		log_error(tr->collector->name, tr->section->name,

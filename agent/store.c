@@ -142,11 +142,17 @@ void store_publish(struct store *s, struct store_slot *slot, struct store_entry 
 
 void store_snapshot(struct store *s, struct store_snapshot *snap)
 {
+	store_snapshot_others(s, NULL, snap);
+}
+
+void store_snapshot_others(struct store *s, const struct store_slot *skip,
+			   struct store_snapshot *snap)
+{
 	pthread_mutex_lock(&s->lock);
 	snap->entries = xmalloc((s->nslots + 1) * sizeof(struct store_entry *));
 	snap->n = 0;
 	for (struct store_slot *slot = s->head; slot; slot = slot->next)
-		if (slot->entry)
+		if (slot->entry && slot != skip)
 			snap->entries[snap->n++] = store_entry_ref(slot->entry);
 	snap->generation = s->generation;
 	pthread_mutex_unlock(&s->lock);

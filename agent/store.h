@@ -61,6 +61,9 @@ void store_publish(struct store *s, struct store_slot *slot, struct store_entry 
 
 /* References every current entry, in slot order. */
 void store_snapshot(struct store *s, struct store_snapshot *snap);
+/* The same without skip's entry (the other targets'). */
+void store_snapshot_others(struct store *s, const struct store_slot *skip,
+			   struct store_snapshot *snap);
 void store_snapshot_release(struct store_snapshot *snap);
 /* The current entry of (kind, name), with a reference, or NULL; kind
  * NULL matches any kind (target names are unique). */
