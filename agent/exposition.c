@@ -261,10 +261,78 @@ static uint32_t part_len(const struct expo_block *blk, size_t p)
 	return p % 2 ? f->body_len : f->head_len;
 }
 
-/* Cuts the block's parts into segments (mark_others) and compresses each.
- * Returns 0, or -1 when zlib fails or the output passed the cap. */
+/*
+ * The pieces of the target's previous block by their text's CRC and length,
+ * to be found again: a piece whose text has not changed since (a head, a
+ * family of constant values) takes its compressed bytes instead of being
+ * compressed anew.
+ */
+struct piece_index {
+	const struct expo_block *prev;
+	uint32_t *slots;               /* piece + 1; 0 is empty */
+	size_t mask;
+};
+
+static uint32_t piece_hash(uint32_t crc, uint32_t len)
+{
+	return (crc ^ (len * 2654435761u)) * 2246822519u;
+}
+
+static void piece_index_init(struct piece_index *ix, const struct expo_block *prev)
+{
+	memset(ix, 0, sizeof(*ix));
+	if (!prev || !prev->npieces || !prev->z)
+		return;
+	size_t size = 16;
+	while (size < 2 * prev->npieces)
+		size *= 2;
+	ix->prev = prev;
+	ix->slots = xcalloc(size, sizeof(*ix->slots));
+	ix->mask = size - 1;
+	for (size_t i = 0; i < prev->npieces; i++) {
+		const struct expo_piece *p = &prev->pieces[i];
+		size_t j = piece_hash(p->crc, p->text_len) & ix->mask;
+		while (ix->slots[j])
+			j = (j + 1) & ix->mask;
+		ix->slots[j] = (uint32_t)i + 1;
+	}
+}
+
+/* The previous block's piece with this text, or NULL. */
+static const struct expo_piece *piece_index_find(const struct piece_index *ix, const char *text,
+						 uint32_t len, uint32_t crc)
+{
+	if (!ix->slots)
+		return NULL;
+	for (size_t j = piece_hash(crc, len) & ix->mask; ix->slots[j]; j = (j + 1) & ix->mask) {
+		const struct expo_piece *p = &ix->prev->pieces[ix->slots[j] - 1];
+		if (p->crc == crc && p->text_len == len &&
+		    memcmp(ix->prev->text + p->text_off, text, len) == 0)
+			return p;
+	}
+	return NULL;
+}
+
+/* Compresses one piece, or copies what the previous block had for it. */
+static int compress_piece(z_stream *zs, const struct piece_index *ix, const struct expo_block *blk,
+			  struct expo_piece *pc, struct buf *z)
+{
+	const char *text = blk->text + pc->text_off;
+	pc->crc = crc_of(text, pc->text_len);
+	pc->crc_op = crc32_combine_gen((z_off_t)pc->text_len);
+	pc->z_off = (uint32_t)z->len;
+	const struct expo_piece *same = piece_index_find(ix, text, pc->text_len, pc->crc);
+	int rc = same ? buf_append(z, ix->prev->z + same->z_off, same->z_len)
+		      : deflate_piece(zs, text, pc->text_len, z);
+	pc->z_len = (uint32_t)(z->len - pc->z_off);
+	return rc;
+}
+
+/* Cuts the block's parts into segments (mark_others) and compresses each,
+ * or takes it from prev (the target's previous block, or NULL).  Returns
+ * 0, or -1 when zlib fails or the output passed the cap. */
 static int compress_segments(struct expo_block *blk, struct expo_block *const *others,
-			     size_t nothers)
+			     size_t nothers, const struct expo_block *prev)
 {
 	size_t nparts = 2 * blk->nfamilies;
 	unsigned char *shared = xcalloc(blk->nfamilies + 1, 2);
@@ -274,6 +342,8 @@ static int compress_segments(struct expo_block *blk, struct expo_block *const *o
 	blk->pieces = xcalloc(nparts + 1, sizeof(*blk->pieces));
 	z_stream zs;
 	struct buf z = BUF_INIT(EXPO_TEXT_CAP);
+	struct piece_index ix;
+	piece_index_init(&ix, prev);
 	int rc = nparts ? deflate_start(&zs, blk->text_len) : 0;
 	for (size_t p = 0; p < nparts && rc == 0;) {
 		struct expo_piece *pc = &blk->pieces[blk->npieces];
@@ -284,15 +354,12 @@ static int compress_segments(struct expo_block *blk, struct expo_block *const *o
 		while (p < nparts && !segment_starts(p, shared, between));
 		pc->end = (uint32_t)p;
 		pc->text_len = part_off(blk, p - 1) + part_len(blk, p - 1) - pc->text_off;
-		pc->z_off = (uint32_t)z.len;
-		rc = deflate_piece(&zs, blk->text + pc->text_off, pc->text_len, &z);
-		pc->z_len = (uint32_t)(z.len - pc->z_off);
-		pc->crc = crc_of(blk->text + pc->text_off, pc->text_len);
-		pc->crc_op = crc32_combine_gen((z_off_t)pc->text_len);
+		rc = compress_piece(&zs, &ix, blk, pc, &z);
 		blk->npieces++;
 	}
 	if (nparts)
 		deflateEnd(&zs);
+	free(ix.slots);
 	free(shared);
 	blk->z = (unsigned char *)buf_detach(&z, &blk->z_len);
 	return rc;
@@ -402,7 +469,7 @@ static void render_sample(struct buf *out, const struct batch *b, const char *na
 
 
 struct expo_block *expo_render_among(const struct batch *b, struct expo_block *const *others,
-				     size_t nothers)
+				     size_t nothers, const struct expo_block *prev)
 {
 	struct expo_block *blk = xcalloc(1, sizeof(*blk));
 	atomic_init(&blk->refs, 1);
@@ -467,7 +534,7 @@ struct expo_block *expo_render_among(const struct batch *b, struct expo_block *c
 		buf_reset(&text);
 	}
 	blk->text = buf_detach(&text, &blk->text_len);
-	if (compress_segments(blk, others, nothers) < 0) {
+	if (compress_segments(blk, others, nothers, prev) < 0) {
 		/* zlib failed (out of memory): a block that cannot be served */
 		blk->truncated = 1;
 		blk->nfamilies = 0;
@@ -478,7 +545,7 @@ struct expo_block *expo_render_among(const struct batch *b, struct expo_block *c
 
 struct expo_block *expo_render(const struct batch *b)
 {
-	return expo_render_among(b, NULL, 0);
+	return expo_render_among(b, NULL, 0, NULL);
 }
 
 struct expo_block *expo_block_ref(struct expo_block *blk)
@@ -689,7 +756,7 @@ struct expo_merged *expo_merged_new(struct expo_block *const *blocks, size_t n, 
 	m->generation = generation;
 	m->crc = (uint32_t)crc32(0L, Z_NULL, 0);
 	buf_init(&m->own_z, EXPO_TEXT_CAP);
-	m->blocks = xcalloc(n + 1, sizeof(*m->blocks));
+	m->blocks = xcalloc(n + 1, sizeof(struct expo_block *));
 	for (size_t i = 0; i < n; i++)
 		if (blocks[i])
 			m->blocks[m->nblocks++] = expo_block_ref(blocks[i]);

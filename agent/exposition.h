@@ -56,14 +56,15 @@ struct expo_block {
 };
 
 /* Renders a batch.  The block starts with one reference, the caller's.
- * expo_render_among knows the other blocks the answer will hold (they may
- * be NULL, and include an older block of the same target): families they
- * have, or that sort between this block's, are compressed apart, so that
- * a scrape finds every piece it needs whole; the rest of the block is
- * compressed in stretches as long as possible. */
+ * expo_render_among knows the other targets' blocks the answer will hold
+ * (NULL ones are skipped): families they have, or that sort between this
+ * block's, are compressed apart, so that a scrape finds every piece it
+ * needs whole; the rest of the block is compressed in stretches as long as
+ * possible.  A piece whose text is the same as one of prev (the target's
+ * previous block, or NULL) takes its compressed bytes. */
 struct expo_block *expo_render(const struct batch *b);
 struct expo_block *expo_render_among(const struct batch *b, struct expo_block *const *others,
-				     size_t nothers);
+				     size_t nothers, const struct expo_block *prev);
 struct expo_block *expo_block_ref(struct expo_block *blk);
 void expo_block_unref(struct expo_block *blk);
 

@@ -165,17 +165,21 @@ static void release_transient_memory(void)
 }
 
 /* Renders a batch knowing the blocks the other targets publish now, so
- * that its compressed pieces are cut where a scrape will cut them
+ * that its compressed pieces are cut where a scrape will cut them, and the
+ * target's last block, whose unchanged pieces need no compressing again
  * (exposition.h). */
-static struct expo_block *render_among_others(struct store *store, const struct store_slot *slot,
-					      const struct batch *b)
+static struct expo_block *render_among_others(struct store *store, const struct target_run *tr,
+					      const struct store_slot *slot)
 {
 	struct store_snapshot snap;
 	store_snapshot_others(store, slot, &snap);
-	struct expo_block **others = xcalloc(snap.n + 1, sizeof(*others));
+	struct expo_block **others = xcalloc(snap.n + 1, sizeof(struct expo_block *));
 	for (size_t i = 0; i < snap.n; i++)
 		others[i] = snap.entries[i]->metrics;
-	struct expo_block *blk = expo_render_among(b, others, snap.n);
+	struct store_entry *last = store_find(store, tr->section->kind->name, tr->section->name);
+	struct expo_block *blk =
+		expo_render_among(tr->batch, others, snap.n, last ? last->metrics : NULL);
+	store_entry_unref(last);
 	free(others);
 	store_snapshot_release(&snap);
 	return blk;
@@ -231,7 +235,7 @@ static int run_cycle(struct target_run *tr, struct store *store, struct store_sl
 	uint64_t dropped = tr->batch->invalid + tr->batch->overflow;
 	add_self_metrics(tr, rc == 0, duration, tr->cpu_seconds + thread_cpu_seconds() - cpu0,
 			 dropped);
-	struct expo_block *blk = render_among_others(store, slot, tr->batch);
+	struct expo_block *blk = render_among_others(store, tr, slot);
 	blk->guest = tr->collector->guest;
 	if (blk->truncated)
 		log_error(tr->collector->name, tr->section->name,

@@ -438,7 +438,8 @@ static size_t join_rounds(struct expo_block *const *pool, size_t npool)
 
 /* Blocks rendered alone are cut by the layout (what it cuts, it compresses
  * itself); rendered among the others, every piece a layout of any of them
- * needs is whole.  One block's answer carries its compressed bytes as they
+ * needs is whole; rendered again, unchanged pieces are taken from the
+ * block before.  One block's answer carries its compressed bytes as they
  * are: a copy, nothing compressed again. */
 static void test_pieces_join(void **state)
 {
@@ -452,12 +453,21 @@ static void test_pieces_join(void **state)
 		alone[i]->guest = i % 3 == 2;
 	}
 	for (unsigned i = 0; i < NBLOCKS; i++) {
-		among[i] = expo_render_among(batches[i], alone, NBLOCKS);
+		among[i] = expo_render_among(batches[i], alone, NBLOCKS, NULL);
 		among[i]->guest = i % 3 == 2;
 		assert_true(among[i]->npieces > alone[i]->npieces);
 	}
 	assert_true(join_rounds(alone, NBLOCKS) > 0);
 	assert_int_equal(join_rounds(among, NBLOCKS), 0);
+
+	/* rendered again after among[0]: its pieces are taken, not made (a
+	 * byte changed in them shows in the new block) */
+	among[0]->z[0] ^= 0x55;
+	struct expo_block *again = expo_render_among(batches[0], alone, NBLOCKS, among[0]);
+	assert_int_equal(again->z_len, among[0]->z_len);
+	assert_memory_equal(again->z, among[0]->z, again->z_len);
+	among[0]->z[0] ^= 0x55;
+	expo_block_unref(again);
 
 	struct expo_merged *one = expo_merged_new(&alone[0], 1, 1);
 	assert_int_equal(alone[0]->npieces, 1);

@@ -16,13 +16,17 @@
  * double; a rendered block is exactly HELP, TYPE and one sample line
  * (the repeated series dropped) whose name, labels, HELP and value parse
  * back to what was added; names the batch takes match the data model's
- * [a-zA-Z_:][a-zA-Z0-9_:]* (labels: no ':').
+ * [a-zA-Z_:][a-zA-Z0-9_:]* (labels: no ':'); laid out with another
+ * block (rendered alone, then among it), the gzip answer joined from the
+ * blocks' compressed pieces inflates to exactly the plain answer.
  */
 #include "autoconfig.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "buf.h"
 #include "exposition.h"
@@ -176,6 +180,53 @@ static void parse_block(const char *text, const struct sample *s)
 	FUZZ_CHECK(strcmp(end, "\n") == 0, "after the sample: '%s'", end);
 }
 
+/* The gzip answer of blocks inflates to their plain answer. */
+static void check_joined(struct expo_block **blocks, size_t n)
+{
+	struct expo_merged *m = expo_merged_new(blocks, n, 1);
+	struct buf text = BUF_INIT(1 << 24), gz = BUF_INIT(1 << 24);
+	FUZZ_CHECK(expo_respond(m, NULL, 0, &text) == 0 && expo_respond(m, NULL, 1, &gz) == 0,
+		   "no answer");
+	uLongf len = text.len + 1;
+	unsigned char *plain = malloc(len);
+	z_stream zs;
+	memset(&zs, 0, sizeof(zs));
+	FUZZ_CHECK(inflateInit2(&zs, 16 + 15) == Z_OK, "inflateInit2");
+	zs.next_in = (unsigned char *)gz.data;
+	zs.avail_in = (uInt)gz.len;
+	zs.next_out = plain;
+	zs.avail_out = (uInt)len;
+	int rc = inflate(&zs, Z_FINISH);
+	FUZZ_CHECK(rc == Z_STREAM_END && zs.total_out == text.len &&
+			   memcmp(plain, text.data, text.len) == 0,
+		   "gzip answer (%d, %lu bytes) is not the plain one (%zu bytes)", rc, zs.total_out,
+		   text.len);
+	inflateEnd(&zs);
+	free(plain);
+	buf_release(&text);
+	buf_release(&gz);
+	expo_merged_unref(m);
+}
+
+/* The sample's block beside another target's, which has the family too
+ * and one that sorts before and one after it. */
+static void check_beside(struct batch *b, const struct sample *s)
+{
+	struct batch *o = batch_new();
+	batch_add_named(o, "a", "First.", METRIC_GAUGE, 1, NULL);
+	batch_addv(o, s->name, s->help, METRIC_GAUGE, 2.0, (const char *[]){ "other", "x" }, 1);
+	batch_add_named(o, "zzzz", "Last.", METRIC_GAUGE, 3, NULL);
+	struct expo_block *blocks[2] = { expo_render(b), expo_render(o) };
+	check_joined(blocks, 2);
+	struct expo_block *among = expo_render_among(b, &blocks[1], 1, blocks[0]);
+	expo_block_unref(blocks[0]);
+	blocks[0] = among;
+	check_joined(blocks, 2);
+	expo_block_unref(blocks[0]);
+	expo_block_unref(blocks[1]);
+	batch_free(o);
+}
+
 static void check_block(const struct sample *s)
 {
 	struct batch *b = batch_new();
@@ -190,6 +241,7 @@ static void check_block(const struct sample *s)
 			   "%zu families, %zu series, %zu repeats", blk->nfamilies, blk->nseries,
 			   blk->duplicates);
 		parse_block(blk->text, s);
+		check_beside(b, s);
 	}
 	expo_block_unref(blk);
 	batch_free(b);
