@@ -23,11 +23,11 @@
 #include "dbview.h"
 #include "log.h"
 #include "metrics.h"
-#include "pg_binary.h"
 #include "pg_conn.h"
 #include "pg_own.h"
 #include "pg_sql.h"
 #include "pg_stmt_engine.h"
+#include "pg_stmt_rows.h"
 #include "pg_texts.h"
 #include "postgres.h"
 #include "strutil.h"
@@ -341,67 +341,6 @@ struct counters_read {
 	int checked;           /* the columns' types were checked */
 };
 
-/* Whether the columns are of the types decoded: the key's integers, the
- * counters' numbers and the text; -1 with err naming the first that is
- * not (a query changed without its decoding). */
-static int check_columns(const struct counters_read *cr, const PGresult *r, char *err,
-			 size_t errlen)
-{
-	int ncols = 3 + PGSS_NFIELDS + (cr->with_texts ? 1 : 0);
-	if (PQnfields(r) != ncols) {
-		snprintf(err, errlen, "pg_stat_statements read has %d columns, not %d", PQnfields(r),
-			 ncols);
-		return -1;
-	}
-	for (int c = 0; c < ncols; c++) {
-		uint32_t type = PQftype(r, c);
-		int ok = c < 3 ? pg_bin_is_integer(type)
-			 : c < 3 + PGSS_NFIELDS ? pg_bin_is_number(type)
-			 : type == PG_TYPE_TEXT;
-		if (!ok) {
-			snprintf(err, errlen, "pg_stat_statements column %d (%s) has type oid %u, "
-				 "which is not decoded", c + 1, PQfname(r, c), type);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* A key cell: an integer (oid or int8) within [min, max]. */
-static int key_cell(const PGresult *r, int row, int col, int64_t min, int64_t max, int64_t *out)
-{
-	if (PQgetisnull(r, row, col) ||
-	    pg_bin_int64(PQftype(r, col), PQgetvalue(r, row, col), PQgetlength(r, row, col), out) < 0)
-		return -1;
-	return *out < min || *out > max ? -1 : 0;
-}
-
-/* Decodes row i of r into row; NULL counters are 0.  Returns 0, or -1
- * with the column (1-based) that does not decode in *bad. */
-static int decode_row(const struct pg_stmts *s, const PGresult *r, int i, struct pgss_row *row,
-		      int *bad)
-{
-	int64_t dbid, userid, queryid;
-	*bad = key_cell(r, i, 0, 0, UINT32_MAX, &dbid) < 0	      ? 1
-	       : key_cell(r, i, 1, 0, UINT32_MAX, &userid) < 0    ? 2
-	       : key_cell(r, i, 2, INT64_MIN, INT64_MAX, &queryid) < 0 ? 3
-								      : 0;
-	if (*bad)
-		return -1;
-	row->key = (struct pgss_key){ (uint32_t)dbid, (uint32_t)userid, queryid };
-	row->own = (unsigned char)pg_own_is(s->own, (uint32_t)userid, queryid);
-	for (int f = 0; f < PGSS_NFIELDS; f++) {
-		int c = 3 + f;
-		row->v[f] = 0;
-		if (!PQgetisnull(r, i, c) &&
-		    pg_bin_double(PQftype(r, c), PQgetvalue(r, i, c), PQgetlength(r, i, c), &row->v[f]) < 0) {
-			*bad = c + 1;
-			return -1;
-		}
-	}
-	return 0;
-}
-
 /* The text a read with texts brought for row i (NULL but for the ids
  * asked), into the cache. */
 static void take_text(struct pg_stmts *s, const PGresult *r, int i, int64_t queryid)
@@ -421,7 +360,7 @@ static int counters_rows(void *ctx, const PGresult *r, char *err, size_t errlen)
 {
 	struct counters_read *cr = ctx;
 	struct pg_stmts *s = cr->s;
-	if (!cr->checked && check_columns(cr, r, err, errlen) < 0)
+	if (!cr->checked && pg_stmt_rows_check(r, cr->with_texts, err, errlen) < 0)
 		return -1;
 	cr->checked = 1;
 	int rows = PQntuples(r);
@@ -429,11 +368,12 @@ static int counters_rows(void *ctx, const PGresult *r, char *err, size_t errlen)
 	for (int i = 0; i < rows; i++) {
 		struct pgss_row *row = &s->rows[cr->n];
 		int bad;
-		if (decode_row(s, r, i, row, &bad) < 0) {
+		if (pg_stmt_row_decode(r, i, row, &bad) < 0) {
 			snprintf(err, errlen, "pg_stat_statements row %zu does not parse (column %d)",
 				 cr->n, bad);
 			return -1;
 		}
+		row->own = (unsigned char)pg_own_is(s->own, row->key.userid, row->key.queryid);
 		if (cr->with_texts)
 			take_text(s, r, i, row->key.queryid);
 		cr->n++;
