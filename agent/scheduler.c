@@ -13,6 +13,7 @@
 #include "config.h"
 #include "exposition.h"
 #include "log.h"
+#include "memtrim.h"
 #include "metrics.h"
 #include "store.h"
 #include "strutil.h"
@@ -151,16 +152,21 @@ static void log_outcome(struct target_run *tr, int ok)
 	tr->up = ok;
 }
 
-/* A large collection's transient memory (query results, say) goes back to
- * the system instead of staying resident until the next one.  Small
- * leftovers stay: handing back and faulting in a few hundred KiB every
- * cycle cost more CPU than the whole parse of a Redis INFO. */
-#define TRIM_FREE_BYTES (512u << 10)
+/* The heap is the process's, so is the policy of giving its free memory
+ * back (memtrim.h); the lock only orders the workers' checks. */
+static struct memtrim trim_state;
+static pthread_mutex_t trim_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* After a collection: gives free heap memory back to the system when it
+ * grew past what steady cycles keep (memtrim_due), not after every cycle:
+ * memory given back is faulted in again by the next cycle that uses it. */
 static void release_transient_memory(void)
 {
 	struct mallinfo2 mi = mallinfo2();
-	if (mi.fordblks > TRIM_FREE_BYTES)
+	pthread_mutex_lock(&trim_lock);
+	int due = memtrim_due(&trim_state, mi.fordblks, mi.uordblks);
+	pthread_mutex_unlock(&trim_lock);
+	if (due)
 		malloc_trim(0);
 }
 

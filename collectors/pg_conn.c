@@ -239,29 +239,73 @@ int pg_conn_ok(const struct pg_conn *c)
 	return c->conn && PQstatus(c->conn) == CONNECTION_OK;
 }
 
-/* Pushes out what PQsend* queued, then reads the results until the last;
- * returns it, or NULL with err (the connection closed when it broke or
- * the deadline passed).  Only the last result of a multi-statement string
- * is returned. */
-static PGresult *await_result(struct pg_conn *c, int64_t deadline_ms, char *err, size_t errlen)
+/* Pushes out what PQsend* queued; 0, or -1 with err and the connection
+ * closed. */
+static int flush_query(struct pg_conn *c, int64_t deadline_ms, char *err, size_t errlen)
 {
-	/* non-blocking: push the query out */
 	for (;;) {
 		int f = PQflush(c->conn);
 		if (f == 0)
-			break;
+			return 0;
 		if (f < 0 || wait_socket(c->conn, 1, deadline_ms) <= 0) {
 			snprintf(err, errlen, "cannot send the query");
 			pg_conn_close(c);
-			return NULL;
+			return -1;
 		}
 	}
+}
+
+/* Whether r is a piece of a result read row by row (single-row or chunked
+ * mode), which goes to the row sink rather than being the result. */
+static int is_rows_piece(const PGresult *r)
+{
+	ExecStatusType st = PQresultStatus(r);
+#if HAVE_DECL_PQSETCHUNKEDROWSMODE
+	if (st == PGRES_TUPLES_CHUNK)
+		return 1;
+#endif
+	return st == PGRES_SINGLE_TUPLE;
+}
+
+/* Where the rows of a result read piece by piece go (pg_conn_query_rows):
+ * fn is called until it fails, the rest is read and dropped. */
+struct row_sink {
+	pg_rows_fn *fn;
+	void *ctx;
+	int failed;            /* fn returned -1; its reason is in ferr */
+	char ferr[256];
+};
+
+/* Hands r's rows to the sink (when there is one and it has not failed)
+ * and clears r. */
+static void sink_rows(struct row_sink *sink, PGresult *r)
+{
+	if (sink && !sink->failed && PQntuples(r) > 0 &&
+	    sink->fn(sink->ctx, r, sink->ferr, sizeof(sink->ferr)) < 0)
+		sink->failed = 1;
+	PQclear(r);
+}
+
+/* Reads the results of what was sent until the last; returns it, or NULL
+ * with err (the connection closed when it broke or the deadline passed).
+ * Only the last result of a multi-statement string is returned; with a
+ * sink, the row pieces of single-row or chunked mode go to it as they
+ * come, so the whole result is never held at once. */
+static PGresult *await_result(struct pg_conn *c, struct row_sink *sink, int64_t deadline_ms,
+			      char *err, size_t errlen)
+{
+	if (flush_query(c, deadline_ms, err, errlen) < 0)
+		return NULL;
 	PGresult *last = NULL;
 	for (;;) {
 		while (!PQisBusy(c->conn)) {
 			PGresult *r = PQgetResult(c->conn);
 			if (!r)
 				goto done;
+			if (sink && is_rows_piece(r)) {
+				sink_rows(sink, r);
+				continue;
+			}
 			PQclear(last);
 			last = r;
 		}
@@ -319,7 +363,44 @@ PGresult *pg_conn_query(struct pg_conn *c, const char *sql, int nparams,
 		send_failed(c, err, errlen);
 		return NULL;
 	}
-	return await_result(c, deadline_ms, err, errlen);
+	return await_result(c, NULL, deadline_ms, err, errlen);
+}
+
+/* Puts the query just sent in chunked mode where libpq has it (17+),
+ * else single-row mode.  A refusal only means the result comes whole,
+ * which the caller handles the same. */
+static void set_row_mode(PGconn *conn)
+{
+#if HAVE_DECL_PQSETCHUNKEDROWSMODE
+	if (pg_libpq.PQsetChunkedRowsMode && pg_libpq.PQsetChunkedRowsMode(conn, PG_ROWS_CHUNK))
+		return;
+#endif
+	PQsetSingleRowMode(conn);
+}
+
+int pg_conn_query_rows(struct pg_conn *c, const char *sql, int nparams, const char *const *params,
+		       int binary, pg_rows_fn *fn, void *ctx, int64_t deadline_ms, char *err,
+		       size_t errlen)
+{
+	if (!pg_conn_ok(c)) {
+		snprintf(err, errlen, "not connected");
+		return -1;
+	}
+	if (!PQsendQueryParams(c->conn, sql, nparams, NULL, params, NULL, NULL, binary ? 1 : 0))
+		return send_failed(c, err, errlen);
+	set_row_mode(c->conn);
+	struct row_sink sink = { .fn = fn, .ctx = ctx };
+	PGresult *r = await_result(c, &sink, deadline_ms, err, errlen);
+	if (!r)
+		return -1;
+	/* the whole result when the row mode was refused (or the rows of a
+	 * result that was not a query's) */
+	sink_rows(&sink, r);
+	if (sink.failed) {
+		snprintf(err, errlen, "%s", sink.ferr);
+		return -1;
+	}
+	return 0;
 }
 
 int pg_conn_parse(struct pg_conn *c, const char *sql, int64_t deadline_ms, char *err, size_t errlen)
@@ -330,7 +411,7 @@ int pg_conn_parse(struct pg_conn *c, const char *sql, int64_t deadline_ms, char 
 	}
 	if (!PQsendPrepare(c->conn, "", sql, 0, NULL))
 		return send_failed(c, err, errlen);
-	PGresult *r = await_result(c, deadline_ms, err, errlen);
+	PGresult *r = await_result(c, NULL, deadline_ms, err, errlen);
 	if (!r)
 		return -1;
 	PQclear(r);

@@ -88,6 +88,31 @@ int pg_conn_ok(const struct pg_conn *c);
 PGresult *pg_conn_query(struct pg_conn *c, const char *sql, int nparams,
 			const char *const *params, int64_t deadline_ms, char *err, size_t errlen);
 
+/* What pg_conn_query_rows() hands each piece of a result to: r holds one
+ * row (single-row mode), a chunk of them (libpq 17's chunked mode) or,
+ * when libpq read the result whole, all of them; never zero.  r is
+ * libpq's and cleared after the call.  Returns 0, or -1 with the reason
+ * in err: then no more pieces come (the rest is read and dropped). */
+typedef int pg_rows_fn(void *ctx, const PGresult *r, char *err, size_t errlen);
+
+/* Rows per piece in chunked mode (libpq 17+). */
+#define PG_ROWS_CHUNK 256
+
+/*
+ * Runs sql as pg_conn_query() does with parameters (the extended protocol,
+ * text parameters), but hands the rows to fn piece by piece as they arrive
+ * (single-row mode; chunked mode where libpq has it), so that a large
+ * result is never held whole: a cycle then neither allocates nor gives
+ * back megabytes.  binary: the columns come in binary format (PQftype
+ * says how to decode them).  Within deadline_ms as pg_conn_query.
+ * Returns 0 once every row went to fn, or -1 with the reason in err: the
+ * server's error (which may come after some rows did: the caller drops
+ * what it took), fn's, the deadline or a broken connection (then closed).
+ */
+int pg_conn_query_rows(struct pg_conn *c, const char *sql, int nparams, const char *const *params,
+		       int binary, pg_rows_fn *fn, void *ctx, int64_t deadline_ms, char *err,
+		       size_t errlen);
+
 /* Has the server parse sql (the extended protocol's Parse, into the
  * unnamed statement, its parameter types left to the server) without
  * planning or running it.  0, or -1 with err as pg_conn_query's. */

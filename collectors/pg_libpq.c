@@ -18,10 +18,12 @@ struct pg_libpq pg_libpq;
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 static char load_error[256]; /* written once, under load_once */
 
-static const struct {
+struct symbol {
 	const char *name;
 	size_t offset;
-} symbols[] = {
+};
+
+static const struct symbol symbols[] = {
 	{ "PQconnectStartParams", offsetof(struct pg_libpq, PQconnectStartParams) },
 	{ "PQconnectPoll", offsetof(struct pg_libpq, PQconnectPoll) },
 	{ "PQstatus", offsetof(struct pg_libpq, PQstatus) },
@@ -53,6 +55,14 @@ static const struct {
 	{ "PQmakeEmptyPGresult", offsetof(struct pg_libpq, PQmakeEmptyPGresult) },
 	{ "PQsetResultAttrs", offsetof(struct pg_libpq, PQsetResultAttrs) },
 	{ "PQsetvalue", offsetof(struct pg_libpq, PQsetvalue) },
+	{ "PQsetSingleRowMode", offsetof(struct pg_libpq, PQsetSingleRowMode) },
+	{ "PQftype", offsetof(struct pg_libpq, PQftype) },
+	{ "PQgetlength", offsetof(struct pg_libpq, PQgetlength) },
+};
+
+/* Newer than the oldest libpq the agent runs with: left NULL when missing */
+static const struct symbol optional_symbols[] = {
+	{ "PQsetChunkedRowsMode", offsetof(struct pg_libpq, PQsetChunkedRowsMode) },
 };
 
 static void load(void)
@@ -70,6 +80,10 @@ static void load(void)
 			return;
 		}
 		memcpy((char *)&pg_libpq + symbols[i].offset, &sym, sizeof(sym));
+	}
+	for (size_t i = 0; i < sizeof(optional_symbols) / sizeof(optional_symbols[0]); i++) {
+		void *sym = dlsym(lib, optional_symbols[i].name);
+		memcpy((char *)&pg_libpq + optional_symbols[i].offset, &sym, sizeof(sym));
 	}
 }
 

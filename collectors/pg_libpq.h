@@ -46,6 +46,11 @@ struct pg_libpq {
 	PGresult *(*PQmakeEmptyPGresult)(PGconn *conn, ExecStatusType status);
 	int (*PQsetResultAttrs)(PGresult *res, int numAttributes, PGresAttDesc *attDescs);
 	int (*PQsetvalue)(PGresult *res, int tup_num, int field_num, char *value, int len);
+	int (*PQsetSingleRowMode)(PGconn *conn);
+	Oid (*PQftype)(const PGresult *res, int field_num);
+	int (*PQgetlength)(const PGresult *res, int tup_num, int field_num);
+	/* libpq 17 and later only: NULL when the loaded libpq has none */
+	int (*PQsetChunkedRowsMode)(PGconn *conn, int chunkSize);
 };
 
 /* The table; valid once pg_libpq_load() returned 0. */
@@ -87,6 +92,9 @@ int pg_libpq_load(char *err, size_t errlen);
 #define PQmakeEmptyPGresult (pg_libpq.PQmakeEmptyPGresult)
 #define PQsetResultAttrs (pg_libpq.PQsetResultAttrs)
 #define PQsetvalue (pg_libpq.PQsetvalue)
+#define PQsetSingleRowMode (pg_libpq.PQsetSingleRowMode)
+#define PQftype (pg_libpq.PQftype)
+#define PQgetlength (pg_libpq.PQgetlength)
 #endif
 
 #endif

@@ -321,16 +321,19 @@ const char *pg_sql_pgss_info(int version)
 }
 
 /* pg_stat_statements' counter columns by version, shared by the reads
- * with and without texts */
+ * with and without texts.  They are read in binary format
+ * (pg_stmt_collect.c): each is oid, int8, float8 or int4, and wal_bytes,
+ * a numeric, is cast to float8 (the double its text would read as:
+ * numeric to float8 goes through the same text and strtod). */
 #define PGSS_COUNTERS_17 \
 	"SELECT dbid, userid, queryid, calls, total_exec_time, total_plan_time, rows," \
 	" shared_blks_hit, shared_blks_read, temp_blks_written," \
 	" shared_blk_read_time + local_blk_read_time," \
-	" shared_blk_write_time + local_blk_write_time, wal_bytes"
+	" shared_blk_write_time + local_blk_write_time, wal_bytes::float8"
 #define PGSS_COUNTERS_13 \
 	"SELECT dbid, userid, queryid, calls, total_exec_time, total_plan_time, rows," \
 	" shared_blks_hit, shared_blks_read, temp_blks_written, blk_read_time," \
-	" blk_write_time, wal_bytes"
+	" blk_write_time, wal_bytes::float8"
 #define PGSS_COUNTERS_12 \
 	"SELECT dbid, userid, queryid, calls, total_time, 0, rows, shared_blks_hit," \
 	" shared_blks_read, temp_blks_written, blk_read_time, blk_write_time, 0"

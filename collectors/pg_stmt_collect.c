@@ -27,6 +27,7 @@
 #include "pg_own.h"
 #include "pg_sql.h"
 #include "pg_stmt_engine.h"
+#include "pg_stmt_rows.h"
 #include "pg_texts.h"
 #include "postgres.h"
 #include "strutil.h"
@@ -318,36 +319,83 @@ static int read_info(struct pg_stmts *s, struct pg_conn *conn, const char *targe
 	return 0;
 }
 
-/* The texts a read with texts brought (column 13, NULL but for the ids
- * asked); then the ids asked that came without one have none. */
-static void take_texts(struct pg_stmts *s, const PGresult *r)
+/* Runs sql with the extension's schema put in for %s, handing its rows
+ * to fn as they come, in binary format (pg_conn_query_rows). */
+static int query_schema_rows(struct pg_stmts *s, struct pg_conn *conn, const char *fmt,
+			     int nparams, const char *const *params, pg_rows_fn *fn, void *ctx,
+			     int64_t deadline, char *err, size_t errlen)
 {
-	int64_t queryid;
-	for (int i = 0; i < PQntuples(r); i++) {
-		if (PQgetisnull(r, i, 3 + PGSS_NFIELDS) || parse_int64(PQgetvalue(r, i, 2), &queryid) < 0)
-			continue;
-		if (pg_texts_put(s->texts, queryid, PQgetvalue(r, i, 3 + PGSS_NFIELDS), s->cycle))
-			limit_reached(s->limits, PL_QUERY_TEXT, "postgres", s->target,
-				      "a statement text came back longer than %lld characters; it is cut",
-				      (long long)s->conf->statements_query_length);
+	struct buf sql = BUF_INIT(1 << 16);
+	with_schema(s, fmt, &sql);
+	int rc = pg_conn_query_rows(conn, sql.data, nparams, params, 1, fn, ctx, deadline, err,
+				    errlen);
+	buf_release(&sql);
+	return rc;
+}
+
+/* One read of the counters as it comes in, row by row, into s->rows. */
+struct counters_read {
+	struct pg_stmts *s;
+	int with_texts;        /* column 3 + PGSS_NFIELDS: the texts asked, else NULL */
+	size_t n;              /* rows taken */
+	int checked;           /* the columns' types were checked */
+};
+
+/* The text a read with texts brought for row i (NULL but for the ids
+ * asked), into the cache. */
+static void take_text(struct pg_stmts *s, const PGresult *r, int i, int64_t queryid)
+{
+	int c = 3 + PGSS_NFIELDS;
+	if (PQgetisnull(r, i, c))
+		return;
+	if (pg_texts_put(s->texts, queryid, PQgetvalue(r, i, c), s->cycle))
+		limit_reached(s->limits, PL_QUERY_TEXT, "postgres", s->target,
+			      "a statement text came back longer than %lld characters; it is cut",
+			      (long long)s->conf->statements_query_length);
+}
+
+/* pg_rows_fn of the read of the counters: takes a piece's rows into
+ * s->rows (grown, never shrunk: the next cycle reuses it). */
+static int counters_rows(void *ctx, const PGresult *r, char *err, size_t errlen)
+{
+	struct counters_read *cr = ctx;
+	struct pg_stmts *s = cr->s;
+	if (!cr->checked && pg_stmt_rows_check(r, cr->with_texts, err, errlen) < 0)
+		return -1;
+	cr->checked = 1;
+	int rows = PQntuples(r);
+	s->rows = xgrow(s->rows, &s->rows_alloc, cr->n + (size_t)rows + 1, sizeof(*s->rows));
+	for (int i = 0; i < rows; i++) {
+		struct pgss_row *row = &s->rows[cr->n];
+		int bad;
+		if (pg_stmt_row_decode(r, i, row, &bad) < 0) {
+			snprintf(err, errlen, "pg_stat_statements row %zu does not parse (column %d)",
+				 cr->n, bad);
+			return -1;
+		}
+		row->own = (unsigned char)pg_own_is(s->own, row->key.userid, row->key.queryid);
+		if (cr->with_texts)
+			take_text(s, r, i, row->key.queryid);
+		cr->n++;
 	}
-	pg_texts_fetched(s->texts, s->fetch_ids, s->nfetch, now_mono_ms());
+	return 0;
 }
 
 /* The read of this cycle: the counters, and the texts of the statements
- * the last cycle wanted when the budget allows.  *with_texts says which. */
-static PGresult *query_counters(struct pg_stmts *s, struct pg_conn *conn, double others_ms,
-				int *with_texts, int64_t deadline, char *err, size_t errlen)
+ * the last cycle wanted when the budget allows (cr->with_texts says
+ * which), row by row into cr. */
+static int query_counters(struct pg_stmts *s, struct pg_conn *conn, double others_ms,
+			  struct counters_read *cr, int64_t deadline, char *err, size_t errlen)
 {
 	/* what a cycle costs the server without texts: measured in the
 	 * server's time, or the read and the others as the client timed them */
 	double cycle_ms = s->server_plain_ms > 0 ? s->server_plain_ms : others_ms + s->budget.plain_ms;
 	int allow = pg_text_budget_allow(&s->budget, cycle_ms);
-	*with_texts = s->fetch_pending > 0 && allow;
-	s->read_with = *with_texts;
-	if (!*with_texts)
-		return query_schema(s, conn, pg_sql_pgss(conn->server_version), 0, NULL, deadline, err,
-				    errlen);
+	cr->with_texts = s->fetch_pending > 0 && allow;
+	s->read_with = cr->with_texts;
+	if (!cr->with_texts)
+		return query_schema_rows(s, conn, pg_sql_pgss(conn->server_version), 0, NULL,
+					 counters_rows, cr, deadline, err, errlen);
 	struct buf ids = BUF_INIT(BUF_UNLIMITED);
 	char len[24];
 	buf_putc(&ids, '{');
@@ -356,54 +404,32 @@ static PGresult *query_counters(struct pg_stmts *s, struct pg_conn *conn, double
 	buf_putc(&ids, '}');
 	snprintf(len, sizeof(len), "%lld", (long long)s->conf->statements_query_length);
 	const char *params[] = { buf_str(&ids), len };
-	PGresult *r = query_schema(s, conn, pg_sql_pgss_texts(conn->server_version), 2, params,
-				   deadline, err, errlen);
+	int rc = query_schema_rows(s, conn, pg_sql_pgss_texts(conn->server_version), 2, params,
+				   counters_rows, cr, deadline, err, errlen);
 	buf_release(&ids);
-	return r;
+	return rc;
 }
 
-/* Reads the counters of every statement (and texts, see query_counters).
- * A row that does not parse fails the whole snapshot: the engine would
- * take a missing statement for an evicted one, and count its history
- * again when it comes back. */
+/* Reads the counters of every statement (and texts, see query_counters),
+ * in binary format and row by row: the result is never held whole, so a
+ * cycle neither allocates nor gives back megabytes, and no number goes
+ * through text.  A row that does not decode fails the whole snapshot: the
+ * engine would take a missing statement for an evicted one, and count its
+ * history again when it comes back. */
 static int read_counters(struct pg_stmts *s, struct pg_conn *conn, double others_ms, size_t *n,
 			 int64_t deadline, char *err, size_t errlen)
 {
-	int with_texts;
+	struct counters_read cr = { .s = s };
 	double t0 = now_mono();
-	PGresult *r = query_counters(s, conn, others_ms, &with_texts, deadline, err, errlen);
-	if (!r)
-		return -1;
-	pg_text_budget_spend(&s->budget, (now_mono() - t0) * 1000.0, with_texts);
-	size_t rows = (size_t)PQntuples(r);
-	s->rows = xgrow(s->rows, &s->rows_alloc, rows + 1, sizeof(*s->rows));
 	*n = 0;
-	for (size_t i = 0; i < rows; i++) {
-		struct pgss_row *row = &s->rows[*n];
-		uint64_t dbid, userid;
-		int64_t queryid;
-		if (parse_uint64(PQgetvalue(r, (int)i, 0), &dbid) < 0 ||
-		    parse_uint64(PQgetvalue(r, (int)i, 1), &userid) < 0 ||
-		    parse_int64(PQgetvalue(r, (int)i, 2), &queryid) < 0) {
-			snprintf(err, errlen, "pg_stat_statements row %zu does not parse", i);
-			PQclear(r);
-			return -1;
-		}
-		row->key = (struct pgss_key){ (uint32_t)dbid, (uint32_t)userid, queryid };
-		row->own = (unsigned char)pg_own_is(s->own, (uint32_t)userid, queryid);
-		for (int f = 0; f < PGSS_NFIELDS; f++) {
-			const char *cell = PQgetisnull(r, (int)i, 3 + f) ? "0" : PQgetvalue(r, (int)i, 3 + f);
-			if (parse_double(cell, &row->v[f]) < 0) {
-				snprintf(err, errlen, "pg_stat_statements row %zu does not parse", i);
-				PQclear(r);
-				return -1;
-			}
-		}
-		(*n)++;
-	}
-	if (with_texts)
-		take_texts(s, r);
-	PQclear(r);
+	if (query_counters(s, conn, others_ms, &cr, deadline, err, errlen) < 0)
+		return -1;
+	/* the client's timing of the read, its decoding included (cheap in
+	 * binary; the text parse it replaced was left out) */
+	pg_text_budget_spend(&s->budget, (now_mono() - t0) * 1000.0, cr.with_texts);
+	if (cr.with_texts)
+		pg_texts_fetched(s->texts, s->fetch_ids, s->nfetch, now_mono_ms());
+	*n = cr.n;
 	return 0;
 }
 

@@ -1,0 +1,38 @@
+/*
+ * memtrim.h -- when the agent gives free heap memory back to the system.
+ *
+ * glibc keeps what a program frees for its next allocations; malloc_trim()
+ * hands the free pages back (madvise), and the next allocation that lands
+ * on them faults them in again, one page fault each, with a TLB shootdown
+ * across the process's threads.  Trimming after every collection made a
+ * steady agent give back and fault in the same megabytes each cycle.  So
+ * the scheduler asks memtrim_due() after each collection, and trims only
+ * when the free memory grew well past what the cycles since the last trim
+ * left free at their lowest: memory taken for something out of the
+ * ordinary (a large result, a burst of new statements, a reload) that the
+ * next cycles would not reuse.  A steady state never trims.
+ */
+#ifndef DBPULSE_MEMTRIM_H
+#define DBPULSE_MEMTRIM_H
+
+#include <stddef.h>
+
+/* Growth of the free memory, past the low mark, that makes a trim: at
+ * least this much, and at least a quarter of the memory in use (the
+ * transient memory of many targets' cycles grows with them). */
+#define MEMTRIM_SLACK_MIN ((size_t)4 << 20)
+
+/* The policy's state: one per heap, i.e. per process.  Zero it to start. */
+struct memtrim {
+	size_t low;            /* the lowest free bytes seen since the last trim */
+	int started;           /* low is set */
+};
+
+/* After a collection: free_bytes and used_bytes as mallinfo2() counts them
+ * (fordblks, uordblks).  Returns 1 when the caller should trim now (the
+ * state then counts from free_bytes: a trim leaves the free bytes as they
+ * are, only their pages go), else 0.  Not thread-safe: callers that share
+ * the state hold a lock. */
+int memtrim_due(struct memtrim *t, size_t free_bytes, size_t used_bytes);
+
+#endif

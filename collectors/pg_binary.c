@@ -1,0 +1,83 @@
+/*
+ * pg_binary.c -- decodes binary-format result cells (see pg_binary.h).
+ * Called by the PostgreSQL collector's worker for each cell of the large
+ * reads (pg_stat_statements); no state.
+ */
+#include "autoconfig.h"
+#include "pg_binary.h"
+
+#include <string.h>
+#include "banned.h"
+
+/* n big-endian bytes (n <= 8) as an unsigned integer */
+static uint64_t be_uint(const char *p, int n)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < n; i++)
+		v = (v << 8) | (unsigned char)p[i];
+	return v;
+}
+
+/* The size of a cell of type in binary format; 0 for a type not decoded. */
+static int bin_size(uint32_t type)
+{
+	switch (type) {
+	case PG_TYPE_INT2:
+		return 2;
+	case PG_TYPE_INT4:
+	case PG_TYPE_OID:
+		return 4;
+	case PG_TYPE_INT8:
+	case PG_TYPE_FLOAT8:
+		return 8;
+	default:
+		return 0;
+	}
+}
+
+int pg_bin_is_integer(uint32_t type)
+{
+	return type == PG_TYPE_INT2 || type == PG_TYPE_INT4 || type == PG_TYPE_INT8 ||
+	       type == PG_TYPE_OID;
+}
+
+int pg_bin_is_number(uint32_t type)
+{
+	return pg_bin_is_integer(type) || type == PG_TYPE_FLOAT8;
+}
+
+int pg_bin_int64(uint32_t type, const char *p, int len, int64_t *out)
+{
+	if (!pg_bin_is_integer(type) || !p || len != bin_size(type))
+		return -1;
+	uint64_t u = be_uint(p, len);
+	switch (type) {
+	case PG_TYPE_INT2:
+		*out = (int16_t)(uint16_t)u;
+		break;
+	case PG_TYPE_INT4:
+		*out = (int32_t)(uint32_t)u;
+		break;
+	case PG_TYPE_OID:
+		*out = (int64_t)(uint32_t)u;
+		break;
+	default:
+		*out = (int64_t)u;
+		break;
+	}
+	return 0;
+}
+
+int pg_bin_double(uint32_t type, const char *p, int len, double *out)
+{
+	if (type == PG_TYPE_FLOAT8 && p && len == 8) {
+		uint64_t u = be_uint(p, 8);
+		memcpy(out, &u, sizeof(*out));
+		return 0;
+	}
+	int64_t v;
+	if (pg_bin_int64(type, p, len, &v) < 0)
+		return -1;
+	*out = (double)v;
+	return 0;
+}

@@ -1,0 +1,68 @@
+/*
+ * test_memtrim.c -- the heap trim policy (agent/memtrim.c): steady cycles
+ * never trim, whatever their free memory; a cycle that frees far more
+ * than the quietest one since the last trim trims once; free memory that
+ * stays high after that does not trim again; the slack grows with the
+ * memory in use.
+ */
+#include "autoconfig.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "memtrim.h"
+
+#define MiB ((size_t)1 << 20)
+
+static void test_steady_never_trims(void **state)
+{
+	(void)state;
+	struct memtrim t = { 0 };
+	/* 3 MiB free after each cycle, give or take a MiB: what the cycles reuse */
+	for (int i = 0; i < 1000; i++)
+		assert_int_equal(memtrim_due(&t, 3 * MiB + (size_t)(i % 3) * MiB / 2, 8 * MiB), 0);
+}
+
+static void test_spike_trims_once(void **state)
+{
+	(void)state;
+	struct memtrim t = { 0 };
+	assert_int_equal(memtrim_due(&t, 2 * MiB, 8 * MiB), 0);
+	assert_int_equal(memtrim_due(&t, 2 * MiB, 8 * MiB), 0);
+	/* a large result came and went: 40 MiB free */
+	assert_int_equal(memtrim_due(&t, 42 * MiB, 8 * MiB), 1);
+	/* the trimmed pages still count as free: no second trim */
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(memtrim_due(&t, 42 * MiB, 8 * MiB), 0);
+	/* most of it used again, then freed again: trimmed once more */
+	assert_int_equal(memtrim_due(&t, 5 * MiB, 45 * MiB), 0);
+	assert_int_equal(memtrim_due(&t, 42 * MiB, 8 * MiB), 1);
+}
+
+static void test_slack(void **state)
+{
+	(void)state;
+	struct memtrim t = { 0 };
+	assert_int_equal(memtrim_due(&t, 1 * MiB, 1 * MiB), 0);
+	/* just the minimum slack: no trim; past it: a trim */
+	assert_int_equal(memtrim_due(&t, 1 * MiB + MEMTRIM_SLACK_MIN, 1 * MiB), 0);
+	assert_int_equal(memtrim_due(&t, 2 * MiB + MEMTRIM_SLACK_MIN, 1 * MiB), 1);
+	/* with 100 MiB in use (40 targets), 20 MiB more free is within the slack */
+	struct memtrim u = { 0 };
+	assert_int_equal(memtrim_due(&u, 10 * MiB, 100 * MiB), 0);
+	assert_int_equal(memtrim_due(&u, 30 * MiB, 100 * MiB), 0);
+	assert_int_equal(memtrim_due(&u, 40 * MiB, 100 * MiB), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_steady_never_trims),
+		cmocka_unit_test(test_spike_trims_once),
+		cmocka_unit_test(test_slack),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
