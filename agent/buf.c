@@ -96,6 +96,13 @@ char *buf_detach(struct buf *b, size_t *len)
 	return p;
 }
 
+char *buf_detach_fit(struct buf *b, size_t *len)
+{
+	size_t used = b->len, alloc = b->alloc;
+	char *p = buf_detach(b, len);
+	return alloc > used + 1 ? xrealloc(p, used + 1) : p;
+}
+
 void buf_truncate(struct buf *b, size_t len)
 {
 	if (len < b->len) {

@@ -62,6 +62,9 @@ int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 /* Returns the data (caller frees) and its length; leaves the buffer empty. */
 char *buf_detach(struct buf *b, size_t *len);
+/* The same in an allocation of the data's size, for data kept long (the
+ * buffer grew by doubling: up to half of it would be slack). */
+char *buf_detach_fit(struct buf *b, size_t *len);
 /* Shortens the buffer to len bytes (len <= b->len). */
 void buf_truncate(struct buf *b, size_t len);
 /* A pointer that is never NULL, for printing. */

@@ -342,6 +342,7 @@ static int compress_segments(struct expo_block *blk, struct expo_block *const *o
 	blk->pieces = xcalloc(nparts + 1, sizeof(*blk->pieces));
 	z_stream zs;
 	struct buf z = BUF_INIT(EXPO_TEXT_CAP);
+	buf_reserve(&z, prev ? prev->z_len + prev->z_len / 8 + 256 : blk->text_len / 5 + 256);
 	struct piece_index ix;
 	piece_index_init(&ix, prev);
 	int rc = nparts ? deflate_start(&zs, blk->text_len) : 0;
@@ -361,7 +362,7 @@ static int compress_segments(struct expo_block *blk, struct expo_block *const *o
 		deflateEnd(&zs);
 	free(ix.slots);
 	free(shared);
-	blk->z = (unsigned char *)buf_detach(&z, &blk->z_len);
+	blk->z = (unsigned char *)buf_detach_fit(&z, &blk->z_len);
 	return rc;
 }
 
@@ -474,6 +475,8 @@ struct expo_block *expo_render_among(const struct batch *b, struct expo_block *c
 	struct expo_block *blk = xcalloc(1, sizeof(*blk));
 	atomic_init(&blk->refs, 1);
 	struct buf text = BUF_INIT(EXPO_TEXT_CAP);
+	/* about the size of the last one: no copies while it grows */
+	buf_reserve(&text, prev ? prev->text_len + prev->text_len / 8 + 256 : 4096);
 
 	/* families in name order; samples grouped by family in the order the
 	 * collector added them (a counting sort), repeated series dropped */
@@ -533,7 +536,7 @@ struct expo_block *expo_render_among(const struct batch *b, struct expo_block *c
 		blk->nseries = 0;
 		buf_reset(&text);
 	}
-	blk->text = buf_detach(&text, &blk->text_len);
+	blk->text = buf_detach_fit(&text, &blk->text_len);
 	if (compress_segments(blk, others, nothers, prev) < 0) {
 		/* zlib failed (out of memory): a block that cannot be served */
 		blk->truncated = 1;

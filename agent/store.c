@@ -26,6 +26,8 @@ struct store {
 	struct store_slot *head, *tail;
 	size_t nslots;
 	uint64_t generation;
+	void (*changed)(void *ctx);   /* set before any publish */
+	void *changed_ctx;
 };
 
 struct store *store_new(void)
@@ -138,6 +140,14 @@ void store_publish(struct store *s, struct store_slot *slot, struct store_entry 
 	}
 	pthread_mutex_unlock(&s->lock);
 	store_entry_unref(old);
+	if (s->changed && old != e)
+		s->changed(s->changed_ctx);
+}
+
+void store_on_change(struct store *s, void (*changed)(void *ctx), void *ctx)
+{
+	s->changed = changed;
+	s->changed_ctx = ctx;
 }
 
 void store_snapshot(struct store *s, struct store_snapshot *snap)

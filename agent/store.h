@@ -58,6 +58,9 @@ void store_slot_release(struct store_slot *slot);
 
 /* Publishes e into the slot, taking over the caller's reference. */
 void store_publish(struct store *s, struct store_slot *slot, struct store_entry *e);
+/* Calls changed(ctx) after each publish, on the publishing thread; set
+ * before the first publish. */
+void store_on_change(struct store *s, void (*changed)(void *ctx), void *ctx);
 
 /* References every current entry, in slot order. */
 void store_snapshot(struct store *s, struct store_snapshot *snap);

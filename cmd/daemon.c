@@ -210,8 +210,9 @@ static struct expo_merged *merge_store(struct store *store)
 }
 
 /* The merged exposition of the targets: the cached one while no target
- * has published since it was made, else a new one that becomes the cache.
- * Two scrapes that miss at once both merge; the newer result stays. */
+ * has published since it was made, else a new one that becomes the cache
+ * unless a target published meanwhile (drop_stale_merge).  Two scrapes
+ * that miss at once both merge; the newer result stays. */
 static struct expo_merged *current_merged(struct daemon *d)
 {
 	uint64_t gen = store_generation(d->store);
@@ -224,13 +225,27 @@ static struct expo_merged *current_merged(struct daemon *d)
 		return m;
 	m = merge_store(d->store);
 	pthread_mutex_lock(&d->cache_lock);
-	if (!d->cache || d->cache->generation < m->generation) {
+	if ((!d->cache || d->cache->generation < m->generation) &&
+	    m->generation == store_generation(d->store)) { /* else one was published meanwhile */
 		old = d->cache;
 		d->cache = expo_merged_ref(m);
 	}
 	pthread_mutex_unlock(&d->cache_lock);
 	expo_merged_unref(old);
 	return m;
+}
+
+/* A target published: the cached layout is out of date.  It goes now, and
+ * with it the blocks it holds that the store no longer does, rather than
+ * at the next scrape, which may be long in coming. */
+static void drop_stale_merge(void *ctx)
+{
+	struct daemon *d = ctx;
+	pthread_mutex_lock(&d->cache_lock);
+	struct expo_merged *old = d->cache;
+	d->cache = NULL;
+	pthread_mutex_unlock(&d->cache_lock);
+	expo_merged_unref(old);
 }
 
 static int route_metrics(void *ctx, const struct http_request *req, struct http_response *resp)
@@ -522,6 +537,7 @@ int daemon_run(const char *config_path)
 	d->cfg = cfg;
 	d->store = store_new();
 	pthread_mutex_init(&d->cache_lock, NULL);
+	store_on_change(d->store, drop_stale_merge, d);
 	d->start_time = process_start_time();
 	atomic_store(&d->reload_ok, 1);
 	atomic_store(&d->reload_time, now_wall());
