@@ -671,12 +671,14 @@ static int redis_collect(void *instance, struct batch *b, int64_t deadline, char
 	return up ? 0 : -1;
 }
 
-/* The slow log just read goes to the store with the metrics. */
+/* The slow log just read goes to the store with the metrics, its JSON
+ * made here, on the collector's thread: the API copies it. */
 static void *redis_view(void *instance)
 {
 	struct redis *r = instance;
 	struct redis_slowlog *s = r->slowlog;
 	r->slowlog = NULL;
+	redis_slowlog_seal(s);
 	return s;
 }
 

@@ -97,6 +97,8 @@ void redis_slowlog_free(void *slowlog)
 	for (size_t i = 0; i < s->n; i++)
 		entry_release(&s->entries[i]);
 	free(s->entries);
+	free(s->json[0]);
+	free(s->json[1]);
 	free(s);
 }
 
@@ -129,7 +131,8 @@ const struct redis_slow_entry *redis_slowlog_newest_foreign(const struct redis_s
 	return NULL;
 }
 
-int redis_slowlog_json(const struct redis_slowlog *s, int include_own, struct buf *out)
+/* The JSON text of the entries (caller frees), or NULL. */
+static char *slowlog_json_text(const struct redis_slowlog *s, int include_own)
 {
 	json_t *arr = json_array();
 	for (size_t i = 0; s && i < s->n; i++) {
@@ -144,6 +147,23 @@ int redis_slowlog_json(const struct redis_slowlog *s, int include_own, struct bu
 	}
 	char *text = json_dumps(arr, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	json_decref(arr);
+	return text;
+}
+
+void redis_slowlog_seal(struct redis_slowlog *s)
+{
+	for (int own = 0; s && own < 2; own++) {
+		s->json[own] = slowlog_json_text(s, own);
+		s->json_len[own] = s->json[own] ? strlen(s->json[own]) : 0;
+	}
+}
+
+int redis_slowlog_json(const struct redis_slowlog *s, int include_own, struct buf *out)
+{
+	include_own = include_own != 0;
+	if (s && s->json[include_own])
+		return buf_append(out, s->json[include_own], s->json_len[include_own]);
+	char *text = slowlog_json_text(s, include_own);
 	if (!text)
 		return -1;
 	int rc = buf_puts(out, text);

@@ -35,6 +35,8 @@ struct redis_slowlog {
 	struct redis_slow_entry *entries;  /* newest first */
 	size_t n;
 	unsigned bad_entries;         /* entries of the reply that did not fit the format */
+	char *json[2];                /* redis_slowlog_seal: without, with own entries */
+	size_t json_len[2];
 };
 
 /* Walks a SLOWLOG GET reply into a new slow log (the caller frees it with
@@ -53,5 +55,9 @@ const struct redis_slow_entry *redis_slowlog_newest_foreign(const struct redis_s
  * command, client, client_name, own}, the own ones only with include_own;
  * 0 or -1 (buffer cap).  Strings are made valid UTF-8 first. */
 int redis_slowlog_json(const struct redis_slowlog *s, int include_own, struct buf *out);
+/* Makes both JSON forms once, when the slow log is published (on the
+ * collector's thread), so that the API copies them; the slow log must not
+ * change after. */
+void redis_slowlog_seal(struct redis_slowlog *s);
 
 #endif

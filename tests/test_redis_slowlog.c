@@ -121,6 +121,18 @@ static void test_entries(void **state)
 	assert_int_equal(redis_slowlog_json(s, 1, &out), 0);
 	assert_non_null(strstr(buf_str(&out), "\"id\":7,"));
 	assert_non_null(strstr(buf_str(&out), "\"own\":true"));
+	/* sealed, as published: the same text, made once */
+	char *made = buf_detach(&out, NULL);
+	redis_slowlog_seal(s);
+	assert_non_null(s->json[1]);
+	out = (struct buf)BUF_INIT(1 << 20);
+	assert_int_equal(redis_slowlog_json(s, 1, &out), 0);
+	assert_string_equal(buf_str(&out), made);
+	free(made);
+	s->json[0][0] = '!'; /* the API copies what was made: nothing is built again */
+	buf_reset(&out);
+	assert_int_equal(redis_slowlog_json(s, 0, &out), 0);
+	assert_int_equal(buf_str(&out)[0], '!');
 	buf_release(&out);
 	assert_int_equal(redis_slowlog_mark_own(s, "dbpulse"), 0);
 	assert_null(redis_slowlog_newest_foreign(NULL));
