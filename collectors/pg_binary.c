@@ -7,16 +7,34 @@
 #include "autoconfig.h"
 #include "pg_binary.h"
 
+#include <endian.h>
 #include <string.h>
 #include "banned.h"
 
-/* n big-endian bytes (n <= 8) as an unsigned integer */
+/* n big-endian bytes (n <= 8) as an unsigned integer: the sizes of the
+ * cells and of COPY's counts in one load each (every cell of the large
+ * reads goes through here) */
 static uint64_t be_uint(const char *p, int n)
 {
-	uint64_t v = 0;
-	for (int i = 0; i < n; i++)
-		v = (v << 8) | (unsigned char)p[i];
-	return v;
+	uint64_t v64;
+	uint32_t v32;
+	uint16_t v16;
+	switch (n) {
+	case 8:
+		memcpy(&v64, p, 8);
+		return be64toh(v64);
+	case 4:
+		memcpy(&v32, p, 4);
+		return be32toh(v32);
+	case 2:
+		memcpy(&v16, p, 2);
+		return be16toh(v16);
+	default:
+		v64 = 0;
+		for (int i = 0; i < n; i++)
+			v64 = (v64 << 8) | (unsigned char)p[i];
+		return v64;
+	}
 }
 
 /* The size of a cell of type in binary format; 0 for a type not decoded. */
