@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include "banned.h"
 
 static void set_err(char *err, size_t errlen, const char *prefix, const char *msg)
@@ -309,11 +310,43 @@ static int await_input(struct pg_conn *c, int64_t deadline_ms, char *err, size_t
 	return 0;
 }
 
-/* Reads the data of a COPY out into the sink's copy_fn, a message (a row)
- * at a time, until its end (the command's outcome then comes from
- * PQgetResult); 0, or -1 as await_input. */
-static int copy_drain(struct pg_conn *c, struct row_sink *sink, int64_t deadline_ms, char *err,
-		      size_t errlen)
+/* While a COPY streams in, the socket counts as readable only once this
+ * much arrived (SO_RCVLOWAT), or COPY_BATCH_MS passed: the server sends
+ * its rows in 8 KiB pieces slower than they are decoded, and waking for
+ * each piece costs more (poll, recv, a switch) than the rows it brings. */
+#define COPY_LOWAT (64 * 1024)
+#define COPY_BATCH_MS 2
+
+/* Sets the socket's SO_RCVLOWAT (best effort: unset, every wait is only
+ * shorter). */
+static void set_lowat(PGconn *conn, int bytes)
+{
+	int fd = PQsocket(conn);
+	if (fd >= 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof(bytes));
+}
+
+/* Waits for COPY_LOWAT bytes, at most COPY_BATCH_MS (whatever came is
+ * read then), within deadline_ms; then reads in what arrived.  0, or -1
+ * as await_input. */
+static int await_batch(struct pg_conn *c, int64_t deadline_ms, char *err, size_t errlen)
+{
+	int64_t until = now_mono_ms() + COPY_BATCH_MS;
+	if (until >= deadline_ms)
+		return await_input(c, deadline_ms, err, errlen);
+	int rc = wait_socket(c->conn, 0, until);
+	if (rc < 0 || PQconsumeInput(c->conn) == 0) {
+		set_err(err, errlen, "connection lost: ", PQerrorMessage(c->conn));
+		pg_conn_close(c);
+		return -1;
+	}
+	return 0;
+}
+
+/* copy_drain's loop: a message (a row) at a time into the sink's copy_fn,
+ * until the COPY's end; 0, or -1 as await_input. */
+static int copy_messages(struct pg_conn *c, struct row_sink *sink, int64_t deadline_ms, char *err,
+			 size_t errlen)
 {
 	for (;;) {
 		char *msg = NULL;
@@ -332,9 +365,22 @@ static int copy_drain(struct pg_conn *c, struct row_sink *sink, int64_t deadline
 			pg_conn_close(c);
 			return -1;
 		}
-		if (await_input(c, deadline_ms, err, errlen) < 0)
+		if (await_batch(c, deadline_ms, err, errlen) < 0)
 			return -1;
 	}
+}
+
+/* Reads the data of a COPY out into the sink's copy_fn, a message (a row)
+ * at a time, until its end (the command's outcome then comes from
+ * PQgetResult); 0, or -1 as await_input. */
+static int copy_drain(struct pg_conn *c, struct row_sink *sink, int64_t deadline_ms, char *err,
+		      size_t errlen)
+{
+	set_lowat(c->conn, COPY_LOWAT);
+	int rc = copy_messages(c, sink, deadline_ms, err, errlen);
+	if (c->conn)
+		set_lowat(c->conn, 1);
+	return rc;
 }
 
 /* Reads the results of what was sent until the last; returns it, or NULL
