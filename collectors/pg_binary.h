@@ -40,4 +40,27 @@ int pg_bin_int64(uint32_t type, const char *p, int len, int64_t *out);
  * or -1 when type is not a number or len not its size. */
 int pg_bin_double(uint32_t type, const char *p, int len, double *out);
 
+/*
+ * The messages of a binary COPY out (COPY ... TO STDOUT (FORMAT binary)),
+ * as PQgetCopyData() hands them: one row each, the first preceded by the
+ * file header (signature, flags, header extension), the last message the
+ * trailer (a field count of -1).  No type oids travel with them: the
+ * query's casts fix each column's type, and the caller checks each
+ * field's length against it.
+ */
+#define PG_COPY_MAX_FIELDS 32
+
+struct pg_copy_row {
+	int n;                              /* fields */
+	const char *p[PG_COPY_MAX_FIELDS];  /* into the message; NULL for SQL NULL */
+	int len[PG_COPY_MAX_FIELDS];        /* bytes; 0 for NULL */
+};
+
+/* Splits msg (len bytes) into row's fields, which point into msg.
+ * *started is 0 before the stream's first message, whose header is
+ * checked and skipped, and set to 1 after it.  Returns 1 for a row, 0 for
+ * the trailer, -1 when msg is not a well-formed row (truncated, too many
+ * fields, bytes left over, a bad header or one with OIDs). */
+int pg_copy_split(const char *msg, int len, int *started, struct pg_copy_row *row);
+
 #endif

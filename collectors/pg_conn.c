@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include "banned.h"
 
 static void set_err(char *err, size_t errlen, const char *prefix, const char *msg)
@@ -267,10 +268,12 @@ static int is_rows_piece(const PGresult *r)
 	return st == PGRES_SINGLE_TUPLE;
 }
 
-/* Where the rows of a result read piece by piece go (pg_conn_query_rows):
- * fn is called until it fails, the rest is read and dropped. */
+/* Where the rows of a result read piece by piece go (pg_conn_query_rows:
+ * fn; pg_conn_copy_rows: copy_fn): called until it fails, the rest is read
+ * and dropped. */
 struct row_sink {
 	pg_rows_fn *fn;
+	pg_copy_fn *copy_fn;
 	void *ctx;
 	int failed;            /* fn returned -1; its reason is in ferr */
 	char ferr[256];
@@ -284,6 +287,100 @@ static void sink_rows(struct row_sink *sink, PGresult *r)
 	    sink->fn(sink->ctx, r, sink->ferr, sizeof(sink->ferr)) < 0)
 		sink->failed = 1;
 	PQclear(r);
+}
+
+/* Waits for more of the result to arrive and reads it in; 0, or -1 with
+ * err and the connection closed (the deadline passed, or it broke). */
+static int await_input(struct pg_conn *c, int64_t deadline_ms, char *err, size_t errlen)
+{
+	int rc = wait_socket(c->conn, 0, deadline_ms);
+	if (rc == 0) {
+		/* statement_timeout and lock_timeout normally end a query on
+		 * the server first; a server that does not answer at all is
+		 * left behind (PQcancel could block on it) */
+		snprintf(err, errlen, "query timed out; connection dropped");
+		pg_conn_close(c);
+		return -1;
+	}
+	if (rc < 0 || PQconsumeInput(c->conn) == 0) {
+		set_err(err, errlen, "connection lost: ", PQerrorMessage(c->conn));
+		pg_conn_close(c);
+		return -1;
+	}
+	return 0;
+}
+
+/* While a COPY streams in, the socket counts as readable only once this
+ * much arrived (SO_RCVLOWAT), or COPY_BATCH_MS passed: the server sends
+ * its rows in 8 KiB pieces slower than they are decoded, and waking for
+ * each piece costs more (poll, recv, a switch) than the rows it brings. */
+#define COPY_LOWAT (64 * 1024)
+#define COPY_BATCH_MS 2
+
+/* Sets the socket's SO_RCVLOWAT (best effort: unset, every wait is only
+ * shorter). */
+static void set_lowat(PGconn *conn, int bytes)
+{
+	int fd = PQsocket(conn);
+	if (fd >= 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof(bytes));
+}
+
+/* Waits for COPY_LOWAT bytes, at most COPY_BATCH_MS (whatever came is
+ * read then), within deadline_ms; then reads in what arrived.  0, or -1
+ * as await_input. */
+static int await_batch(struct pg_conn *c, int64_t deadline_ms, char *err, size_t errlen)
+{
+	int64_t until = now_mono_ms() + COPY_BATCH_MS;
+	if (until >= deadline_ms)
+		return await_input(c, deadline_ms, err, errlen);
+	int rc = wait_socket(c->conn, 0, until);
+	if (rc < 0 || PQconsumeInput(c->conn) == 0) {
+		set_err(err, errlen, "connection lost: ", PQerrorMessage(c->conn));
+		pg_conn_close(c);
+		return -1;
+	}
+	return 0;
+}
+
+/* copy_drain's loop: a message (a row) at a time into the sink's copy_fn,
+ * until the COPY's end; 0, or -1 as await_input. */
+static int copy_messages(struct pg_conn *c, struct row_sink *sink, int64_t deadline_ms, char *err,
+			 size_t errlen)
+{
+	for (;;) {
+		char *msg = NULL;
+		int n = PQgetCopyData(c->conn, &msg, 1);
+		if (n > 0) {
+			if (!sink->failed &&
+			    sink->copy_fn(sink->ctx, msg, n, sink->ferr, sizeof(sink->ferr)) < 0)
+				sink->failed = 1;
+			PQfreemem(msg);
+			continue;
+		}
+		if (n == -1)
+			return 0;
+		if (n < -1) {
+			set_err(err, errlen, "connection lost: ", PQerrorMessage(c->conn));
+			pg_conn_close(c);
+			return -1;
+		}
+		if (await_batch(c, deadline_ms, err, errlen) < 0)
+			return -1;
+	}
+}
+
+/* Reads the data of a COPY out into the sink's copy_fn, a message (a row)
+ * at a time, until its end (the command's outcome then comes from
+ * PQgetResult); 0, or -1 as await_input. */
+static int copy_drain(struct pg_conn *c, struct row_sink *sink, int64_t deadline_ms, char *err,
+		      size_t errlen)
+{
+	set_lowat(c->conn, COPY_LOWAT);
+	int rc = copy_messages(c, sink, deadline_ms, err, errlen);
+	if (c->conn)
+		set_lowat(c->conn, 1);
+	return rc;
 }
 
 /* Reads the results of what was sent until the last; returns it, or NULL
@@ -302,27 +399,23 @@ static PGresult *await_result(struct pg_conn *c, struct row_sink *sink, int64_t 
 			PGresult *r = PQgetResult(c->conn);
 			if (!r)
 				goto done;
-			if (sink && is_rows_piece(r)) {
+			if (sink && sink->fn && is_rows_piece(r)) {
 				sink_rows(sink, r);
+				continue;
+			}
+			if (sink && sink->copy_fn && PQresultStatus(r) == PGRES_COPY_OUT) {
+				PQclear(r);
+				if (copy_drain(c, sink, deadline_ms, err, errlen) < 0) {
+					PQclear(last);
+					return NULL;
+				}
 				continue;
 			}
 			PQclear(last);
 			last = r;
 		}
-		int rc = wait_socket(c->conn, 0, deadline_ms);
-		if (rc == 0) {
-			/* statement_timeout and lock_timeout normally end a query on
-			 * the server first; a server that does not answer at all is
-			 * left behind (PQcancel could block on it) */
+		if (await_input(c, deadline_ms, err, errlen) < 0) {
 			PQclear(last);
-			snprintf(err, errlen, "query timed out; connection dropped");
-			pg_conn_close(c);
-			return NULL;
-		}
-		if (rc < 0 || PQconsumeInput(c->conn) == 0) {
-			PQclear(last);
-			set_err(err, errlen, "connection lost: ", PQerrorMessage(c->conn));
-			pg_conn_close(c);
 			return NULL;
 		}
 	}
@@ -396,6 +489,27 @@ int pg_conn_query_rows(struct pg_conn *c, const char *sql, int nparams, const ch
 	/* the whole result when the row mode was refused (or the rows of a
 	 * result that was not a query's) */
 	sink_rows(&sink, r);
+	if (sink.failed) {
+		snprintf(err, errlen, "%s", sink.ferr);
+		return -1;
+	}
+	return 0;
+}
+
+int pg_conn_copy_rows(struct pg_conn *c, const char *sql, pg_copy_fn *fn, void *ctx,
+		      int64_t deadline_ms, char *err, size_t errlen)
+{
+	if (!pg_conn_ok(c)) {
+		snprintf(err, errlen, "not connected");
+		return -1;
+	}
+	if (!PQsendQueryParams(c->conn, sql, 0, NULL, NULL, NULL, NULL, 0))
+		return send_failed(c, err, errlen);
+	struct row_sink sink = { .copy_fn = fn, .ctx = ctx };
+	PGresult *r = await_result(c, &sink, deadline_ms, err, errlen);
+	if (!r)
+		return -1;
+	PQclear(r);
 	if (sink.failed) {
 		snprintf(err, errlen, "%s", sink.ferr);
 		return -1;

@@ -113,6 +113,24 @@ int pg_conn_query_rows(struct pg_conn *c, const char *sql, int nparams, const ch
 		       int binary, pg_rows_fn *fn, void *ctx, int64_t deadline_ms, char *err,
 		       size_t errlen);
 
+/* What pg_conn_copy_rows() hands each message of a COPY out to: msg
+ * (len bytes) is one CopyData message, libpq's, freed after the call.
+ * Returns 0, or -1 with the reason in err: then no more messages come
+ * (the rest is read and dropped). */
+typedef int pg_copy_fn(void *ctx, const char *msg, int len, char *err, size_t errlen);
+
+/*
+ * Runs sql, a `COPY ... TO STDOUT` (the extended protocol, no parameters:
+ * COPY takes none), and hands the data to fn a message at a time as it
+ * arrives (PQgetCopyData): no PGresult is made per row or held whole,
+ * which makes it the cheapest way to read a large result row by row.
+ * Within deadline_ms as pg_conn_query.  Returns 0 once every message went
+ * to fn and the command succeeded, or -1 with the reason in err as
+ * pg_conn_query_rows.
+ */
+int pg_conn_copy_rows(struct pg_conn *c, const char *sql, pg_copy_fn *fn, void *ctx,
+		      int64_t deadline_ms, char *err, size_t errlen);
+
 /* Has the server parse sql (the extended protocol's Parse, into the
  * unnamed statement, its parameter types left to the server) without
  * planning or running it.  0, or -1 with err as pg_conn_query's. */

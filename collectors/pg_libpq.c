@@ -58,6 +58,7 @@ static const struct symbol symbols[] = {
 	{ "PQsetSingleRowMode", offsetof(struct pg_libpq, PQsetSingleRowMode) },
 	{ "PQftype", offsetof(struct pg_libpq, PQftype) },
 	{ "PQgetlength", offsetof(struct pg_libpq, PQgetlength) },
+	{ "PQgetCopyData", offsetof(struct pg_libpq, PQgetCopyData) },
 };
 
 /* Newer than the oldest libpq the agent runs with: left NULL when missing */

@@ -49,6 +49,7 @@ struct pg_libpq {
 	int (*PQsetSingleRowMode)(PGconn *conn);
 	Oid (*PQftype)(const PGresult *res, int field_num);
 	int (*PQgetlength)(const PGresult *res, int tup_num, int field_num);
+	int (*PQgetCopyData)(PGconn *conn, char **buffer, int async);
 	/* libpq 17 and later only: NULL when the loaded libpq has none */
 	int (*PQsetChunkedRowsMode)(PGconn *conn, int chunkSize);
 };
@@ -95,6 +96,7 @@ int pg_libpq_load(char *err, size_t errlen);
 #define PQsetSingleRowMode (pg_libpq.PQsetSingleRowMode)
 #define PQftype (pg_libpq.PQftype)
 #define PQgetlength (pg_libpq.PQgetlength)
+#define PQgetCopyData (pg_libpq.PQgetCopyData)
 #endif
 
 #endif

@@ -322,27 +322,42 @@ const char *pg_sql_pgss_info(int version)
 
 /* pg_stat_statements' counter columns by version, shared by the reads
  * with and without texts.  They are read in binary format
- * (pg_stmt_collect.c): each is oid, int8, float8 or int4, and wal_bytes,
- * a numeric, is cast to float8 (the double its text would read as:
- * numeric to float8 goes through the same text and strtod). */
+ * (pg_stmt_collect.c, pg_stmt_rows.c): the keys as they are (oid, oid,
+ * int8) and every counter cast to float8, the type the COPY's decoding takes (no
+ * type travels with a binary COPY).  A float8 column's cast is no
+ * operation; an int8's is the conversion strtod made of its text, and a
+ * numeric's (wal_bytes) goes through the same text and strtod. */
+#define PGSS_KEYS "SELECT dbid, userid, queryid, calls::float8,"
 #define PGSS_COUNTERS_17 \
-	"SELECT dbid, userid, queryid, calls, total_exec_time, total_plan_time, rows," \
-	" shared_blks_hit, shared_blks_read, temp_blks_written," \
-	" shared_blk_read_time + local_blk_read_time," \
-	" shared_blk_write_time + local_blk_write_time, wal_bytes::float8"
+	PGSS_KEYS " total_exec_time::float8, total_plan_time::float8, rows::float8," \
+	" shared_blks_hit::float8, shared_blks_read::float8, temp_blks_written::float8," \
+	" (shared_blk_read_time + local_blk_read_time)::float8," \
+	" (shared_blk_write_time + local_blk_write_time)::float8, wal_bytes::float8"
 #define PGSS_COUNTERS_13 \
-	"SELECT dbid, userid, queryid, calls, total_exec_time, total_plan_time, rows," \
-	" shared_blks_hit, shared_blks_read, temp_blks_written, blk_read_time," \
-	" blk_write_time, wal_bytes::float8"
+	PGSS_KEYS " total_exec_time::float8, total_plan_time::float8, rows::float8," \
+	" shared_blks_hit::float8, shared_blks_read::float8, temp_blks_written::float8," \
+	" blk_read_time::float8, blk_write_time::float8, wal_bytes::float8"
 #define PGSS_COUNTERS_12 \
-	"SELECT dbid, userid, queryid, calls, total_time, 0, rows, shared_blks_hit," \
-	" shared_blks_read, temp_blks_written, blk_read_time, blk_write_time, 0"
+	PGSS_KEYS " total_time::float8, 0::float8, rows::float8, shared_blks_hit::float8," \
+	" shared_blks_read::float8, temp_blks_written::float8, blk_read_time::float8," \
+	" blk_write_time::float8, 0::float8"
 #define PGSS_PLAIN " FROM %s.pg_stat_statements(false) WHERE queryid IS NOT NULL"
 #define PGSS_TEXTS \
 	", CASE WHEN queryid = ANY($1::bigint[]) THEN left(query, $2::int) END" \
 	" FROM %s.pg_stat_statements(true) WHERE queryid IS NOT NULL"
+/* the plain read as a binary COPY: rows without a PGresult each */
+#define PGSS_COPY(counters) "COPY (" counters PGSS_PLAIN ") TO STDOUT (FORMAT binary)"
 
 const char *pg_sql_pgss(int version)
+{
+	if (version >= 170000)
+		return PGSS_COPY(PGSS_COUNTERS_17);
+	if (version >= 130000)
+		return PGSS_COPY(PGSS_COUNTERS_13);
+	return PGSS_COPY(PGSS_COUNTERS_12);
+}
+
+const char *pg_sql_pgss_select(int version)
 {
 	if (version >= 170000)
 		return PGSS_COUNTERS_17 PGSS_PLAIN;

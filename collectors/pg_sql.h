@@ -118,9 +118,13 @@ const char *pg_sql_pgss_installed(int version);
 const char *pg_sql_pgss_info(int version);
 /* dbid, userid, queryid, calls, exec ms, plan ms, rows, shared_blks_hit,
  * shared_blks_read, temp_blks_written, blk read ms, blk write ms,
- * wal_bytes: counters only, pg_stat_statements(false) (no query text).
- * %s: the schema, quoted */
+ * wal_bytes: counters only, pg_stat_statements(false) (no query text),
+ * as `COPY (pg_sql_pgss_select) TO STDOUT (FORMAT binary)`: oid, oid,
+ * int8, then float8 counters.  %s: the schema, quoted */
 const char *pg_sql_pgss(int version);
+/* The query pg_sql_pgss copies out (which pg_stat_statements.track = all
+ * records apart, as a nested statement).  %s: the schema, quoted */
+const char *pg_sql_pgss_select(int version);
 /* The columns of pg_sql_pgss, then the text of the statements whose
  * queryid is in $1 = '{id,...}', cut to $2 characters (NULL for the
  * others, and when PostgreSQL has none): the counters and the texts in one

@@ -221,8 +221,8 @@ static PGresult *query_schema(struct pg_stmts *s, struct pg_conn *conn, const ch
 size_t pg_stmts_sql(const struct pg_stmts *s, int version, char **out, size_t max)
 {
 	const char *fmt[] = { pg_sql_pgss_installed(version), pg_sql_pgss_info(version),
-			      pg_sql_pgss(version), pg_sql_pgss_texts(version),
-			      pg_sql_names(version) };
+			      pg_sql_pgss(version), pg_sql_pgss_select(version),
+			      pg_sql_pgss_texts(version), pg_sql_names(version) };
 	size_t n = 0;
 	if (!s->schema[0])
 		return 0;
@@ -339,6 +339,7 @@ struct counters_read {
 	int with_texts;        /* column 3 + PGSS_NFIELDS: the texts asked, else NULL */
 	size_t n;              /* rows taken */
 	int checked;           /* the columns' types were checked */
+	int started;           /* the COPY's header was read (pg_copy_split) */
 };
 
 /* The text a read with texts brought for row i (NULL but for the ids
@@ -381,6 +382,44 @@ static int counters_rows(void *ctx, const PGresult *r, char *err, size_t errlen)
 	return 0;
 }
 
+/* pg_copy_fn of the plain read of the counters (a binary COPY): takes
+ * a message's row into s->rows (grown, never shrunk). */
+static int counters_copy(void *ctx, const char *msg, int len, char *err, size_t errlen)
+{
+	struct counters_read *cr = ctx;
+	struct pg_stmts *s = cr->s;
+	if (cr->n + 1 > s->rows_alloc)
+		s->rows = xgrow(s->rows, &s->rows_alloc, cr->n + 1, sizeof(*s->rows));
+	struct pgss_row *row = &s->rows[cr->n];
+	int bad;
+	int rc = pg_stmt_copy_decode(msg, len, &cr->started, row, &bad);
+	if (rc < 0) {
+		if (bad)
+			snprintf(err, errlen, "pg_stat_statements row %zu does not parse (column %d)",
+				 cr->n, bad);
+		else
+			snprintf(err, errlen, "pg_stat_statements row %zu does not parse (not a "
+				 "binary COPY row of %d columns)", cr->n, 3 + PGSS_NFIELDS);
+		return -1;
+	}
+	if (rc == 0)
+		return 0;
+	row->own = (unsigned char)pg_own_is(s->own, row->key.userid, row->key.queryid);
+	cr->n++;
+	return 0;
+}
+
+/* The plain read (pg_sql_pgss, a COPY) with the extension's schema put in. */
+static int copy_counters(struct pg_stmts *s, struct pg_conn *conn, struct counters_read *cr,
+			 int64_t deadline, char *err, size_t errlen)
+{
+	struct buf sql = BUF_INIT(1 << 16);
+	with_schema(s, pg_sql_pgss(conn->server_version), &sql);
+	int rc = pg_conn_copy_rows(conn, sql.data, counters_copy, cr, deadline, err, errlen);
+	buf_release(&sql);
+	return rc;
+}
+
 /* The read of this cycle: the counters, and the texts of the statements
  * the last cycle wanted when the budget allows (cr->with_texts says
  * which), row by row into cr. */
@@ -394,8 +433,7 @@ static int query_counters(struct pg_stmts *s, struct pg_conn *conn, double other
 	cr->with_texts = s->fetch_pending > 0 && allow;
 	s->read_with = cr->with_texts;
 	if (!cr->with_texts)
-		return query_schema_rows(s, conn, pg_sql_pgss(conn->server_version), 0, NULL,
-					 counters_rows, cr, deadline, err, errlen);
+		return copy_counters(s, conn, cr, deadline, err, errlen);
 	struct buf ids = BUF_INIT(BUF_UNLIMITED);
 	char len[24];
 	buf_putc(&ids, '{');

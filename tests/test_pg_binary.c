@@ -5,7 +5,10 @@
  * the value the text read gave (strtod/strtoll of PostgreSQL's output),
  * a wrong length or type is refused, a result whose columns changed type
  * is refused naming the column, and a row that does not decode names its
- * column.  tests/integration/postgres.sh reads a real server's.
+ * column.  The same for the messages of the binary COPY of the counters
+ * (pg_copy_split, pg_stmt_copy_decode): header, rows, trailer, and
+ * malformed messages refused.  tests/integration/postgres.sh reads a real
+ * server's.
  */
 #include "autoconfig.h"
 
@@ -252,6 +255,159 @@ static void test_columns_refused(void **state)
 	PQclear(r);
 }
 
+/* ---- the binary COPY of the counters ---------------------------------- */
+
+/* A COPY message: the file header when header, then the row of keys
+ * (dbid, userid, queryid) and float8 counters v (NaN: NULL), or the
+ * trailer when trailer; its length. */
+struct copy_msg {
+	char b[512];
+	int len;
+};
+
+static void put(struct copy_msg *m, uint64_t v, int n)
+{
+	be(v, n, m->b + m->len);
+	m->len += n;
+}
+
+static void copy_header(struct copy_msg *m)
+{
+	memcpy(m->b + m->len, "PGCOPY\n\377\r\n\0", 11);
+	m->len += 11;
+	put(m, 0, 4); /* flags */
+	put(m, 0, 4); /* header extension */
+}
+
+static void copy_row(struct copy_msg *m, uint32_t dbid, uint32_t userid, int64_t queryid,
+		     const double *v)
+{
+	put(m, NCOLS, 2);
+	put(m, 4, 4);
+	put(m, dbid, 4);
+	put(m, 4, 4);
+	put(m, userid, 4);
+	put(m, 8, 4);
+	put(m, (uint64_t)queryid, 8);
+	for (int f = 0; f < PGSS_NFIELDS; f++) {
+		if (isnan(v[f])) {
+			put(m, UINT32_MAX, 4); /* -1: NULL */
+			continue;
+		}
+		put(m, 8, 4);
+		be_double(v[f], m->b + m->len);
+		m->len += 8;
+	}
+}
+
+static void test_copy_decode(void **state)
+{
+	(void)state;
+	double v[PGSS_NFIELDS];
+	for (int f = 0; f < PGSS_NFIELDS; f++)
+		v[f] = f == PGSS_EXEC_MS ? 12.25 : f + 1;
+	struct copy_msg m = { .len = 0 };
+	copy_header(&m);
+	copy_row(&m, 16384, 4294967295u, -4321, v);
+	struct pgss_row row;
+	int started = 0, bad = -1;
+	assert_int_equal(pg_stmt_copy_decode(m.b, m.len, &started, &row, &bad), 1);
+	assert_int_equal(started, 1);
+	assert_int_equal(bad, 0);
+	assert_int_equal(row.key.dbid, 16384);
+	assert_true(row.key.userid == 4294967295u);
+	assert_true(row.key.queryid == -4321);
+	assert_true(row.v[PGSS_CALLS] == 1);
+	assert_true(row.v[PGSS_EXEC_MS] == 12.25);
+	assert_true(row.v[PGSS_WAL_BYTES] == PGSS_WAL_BYTES + 1);
+	/* the next message: no header; NULL counters read as 0 */
+	for (int f = 0; f < PGSS_NFIELDS; f++)
+		v[f] = NAN;
+	m.len = 0;
+	copy_row(&m, 1, 10, 7, v);
+	assert_int_equal(pg_stmt_copy_decode(m.b, m.len, &started, &row, &bad), 1);
+	assert_true(row.key.queryid == 7);
+	for (int f = 0; f < PGSS_NFIELDS; f++)
+		assert_true(row.v[f] == 0);
+	/* the trailer ends it */
+	m.len = 0;
+	put(&m, UINT16_MAX, 2);
+	assert_int_equal(pg_stmt_copy_decode(m.b, m.len, &started, &row, &bad), 0);
+	/* no row at all: header and trailer in one message */
+	started = 0;
+	m.len = 0;
+	copy_header(&m);
+	put(&m, UINT16_MAX, 2);
+	assert_int_equal(pg_stmt_copy_decode(m.b, m.len, &started, &row, &bad), 0);
+}
+
+/* Malformed messages are refused: without the header first, cut short,
+ * bytes left over, another number of columns (bad 0), a key NULL or of
+ * another size, a counter not 8 bytes (bad names the column). */
+static void test_copy_refused(void **state)
+{
+	(void)state;
+	double v[PGSS_NFIELDS] = { 0 };
+	struct copy_msg m = { .len = 0 };
+	struct pgss_row row;
+	int started = 0, bad = -1;
+	copy_row(&m, 1, 2, 3, v);
+	assert_int_equal(pg_stmt_copy_decode(m.b, m.len, &started, &row, &bad), -1);
+	assert_int_equal(bad, 0);
+	started = 1;
+	assert_int_equal(pg_stmt_copy_decode(m.b, m.len, &started, &row, &bad), 1);
+	assert_int_equal(pg_stmt_copy_decode(m.b, m.len - 1, &started, &row, &bad), -1);
+	assert_int_equal(bad, 0);
+	assert_int_equal(pg_stmt_copy_decode(m.b, m.len + 1, &started, &row, &bad), -1);
+	/* 12 columns */
+	struct copy_msg s = m;
+	be(NCOLS - 1, 2, s.b);
+	s.len -= 12;
+	assert_int_equal(pg_stmt_copy_decode(s.b, s.len, &started, &row, &bad), -1);
+	assert_int_equal(bad, 0);
+	/* userid NULL: its length -1, its 4 bytes gone */
+	s.len = 0;
+	put(&s, NCOLS, 2);
+	put(&s, 4, 4);
+	put(&s, 1, 4);
+	put(&s, UINT32_MAX, 4);
+	memcpy(s.b + s.len, m.b + 2 + 16, (size_t)(m.len - 18));
+	s.len += m.len - 18;
+	assert_int_equal(pg_stmt_copy_decode(s.b, s.len, &started, &row, &bad), -1);
+	assert_int_equal(bad, 2);
+	/* queryid of 4 bytes (an int4) */
+	s.len = 0;
+	put(&s, NCOLS, 2);
+	memcpy(s.b + s.len, m.b + 2, 16);
+	s.len += 16;
+	put(&s, 4, 4);
+	put(&s, 3, 4);
+	memcpy(s.b + s.len, m.b + 2 + 16 + 12, (size_t)(m.len - 30));
+	s.len += m.len - 30;
+	assert_int_equal(pg_stmt_copy_decode(s.b, s.len, &started, &row, &bad), -1);
+	assert_int_equal(bad, 3);
+	/* the rows counter of 4 bytes */
+	s.len = 0;
+	copy_row(&s, 1, 2, 3, v);
+	int at = 2 + 8 + 8 + 12 + 12 * PGSS_ROWS;
+	memmove(s.b + at + 8, s.b + at + 12, (size_t)(s.len - at - 12));
+	be(4, 4, s.b + at);
+	s.len -= 4;
+	assert_int_equal(pg_stmt_copy_decode(s.b, s.len, &started, &row, &bad), -1);
+	assert_int_equal(bad, 4 + PGSS_ROWS);
+	/* a header with OIDs, and a bad signature */
+	started = 0;
+	s.len = 0;
+	copy_header(&s);
+	be(1u << 16, 4, s.b + 11);
+	assert_int_equal(pg_stmt_copy_decode(s.b, s.len, &started, &row, &bad), -1);
+	s.len = 0;
+	copy_header(&s);
+	s.b[0] = 'X';
+	put(&s, UINT16_MAX, 2);
+	assert_int_equal(pg_stmt_copy_decode(s.b, s.len, &started, &row, &bad), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -261,6 +417,8 @@ int main(void)
 		cmocka_unit_test(test_row_decode),
 		cmocka_unit_test(test_row_refused),
 		cmocka_unit_test(test_columns_refused),
+		cmocka_unit_test(test_copy_decode),
+		cmocka_unit_test(test_copy_refused),
 	};
 	return cmocka_run_group_tests(tests, load_libpq, NULL);
 }

@@ -41,18 +41,22 @@ static const sql_for_version always[] = {
 	pg_sql_database_size, pg_sql_roles, pg_sql_activity, pg_sql_sessions, pg_sql_locks,
 	pg_sql_replication, pg_sql_standby, pg_sql_wal_receiver, pg_sql_slots, pg_sql_archiver,
 	pg_sql_wal_dir, pg_sql_bgwriter, pg_sql_tables, pg_sql_table_sizes, pg_sql_progress_vacuum,
-	pg_sql_settings, pg_sql_pgss_installed, pg_sql_pgss, pg_sql_pgss_texts, pg_sql_names,
+	pg_sql_settings, pg_sql_pgss_installed, pg_sql_pgss, pg_sql_pgss_select, pg_sql_pgss_texts,
+	pg_sql_names,
 };
 
 static void test_versions(void **state)
 {
 	static const struct expect cases[] = {
 		{ 120000, pg_sql_pgss, "total_time", "total_exec_time" },
-		{ 130000, pg_sql_pgss, "total_exec_time, total_plan_time", "shared_blk_read_time" },
+		{ 130000, pg_sql_pgss, "total_exec_time::float8, total_plan_time", "shared_blk_read_time" },
 		{ 160000, pg_sql_pgss, "blk_read_time", "shared_blk_read_time" },
-		{ 170000, pg_sql_pgss, "shared_blk_read_time + local_blk_read_time", " blk_read_time," },
+		{ 170000, pg_sql_pgss, "(shared_blk_read_time + local_blk_read_time)::float8", " blk_read_time" },
 		{ 120000, pg_sql_pgss, "pg_stat_statements(false)", NULL },
 		{ 170000, pg_sql_pgss, "pg_stat_statements(false)", "query," },
+		{ 150000, pg_sql_pgss, "COPY (SELECT dbid, userid, queryid, calls::float8,", NULL },
+		{ 150000, pg_sql_pgss, ") TO STDOUT (FORMAT binary)", NULL },
+		{ 150000, pg_sql_pgss_select, "SELECT dbid, userid, queryid, calls::float8,", "COPY" },
 		{ 130000, pg_sql_pgss_info, NULL, NULL },
 		{ 140000, pg_sql_pgss_info, "pg_stat_statements_info", NULL },
 		{ 130000, pg_sql_wal, NULL, NULL },
@@ -99,11 +103,22 @@ static void test_versions(void **state)
 		assert_true((pg_sql_wal(v) != NULL) == (v >= 140000));
 		assert_true((pg_sql_pgss_info(v) != NULL) == (v >= 140000));
 		assert_true((pg_sql_checkpointer(v) != NULL) == (v >= 170000));
-		/* the read with texts: the same counters, then the text */
-		const char *plain = pg_sql_pgss(v), *texts = pg_sql_pgss_texts(v);
+		/* the plain read copies out its select; the read with texts:
+		 * the same counters, then the text */
+		const char *copy = pg_sql_pgss(v), *plain = pg_sql_pgss_select(v),
+			   *texts = pg_sql_pgss_texts(v);
+		assert_memory_equal(copy, "COPY (", 6);
+		assert_memory_equal(copy + 6, plain, strlen(plain));
+		assert_string_equal(copy + 6 + strlen(plain), ") TO STDOUT (FORMAT binary)");
 		size_t counters = (size_t)(strstr(plain, " FROM ") - plain);
 		assert_memory_equal(plain, texts, counters);
 		assert_memory_equal(texts + counters, ", CASE WHEN", 11);
+		/* every counter is float8 (pg_stmt_copy_decode's types): 3 keys,
+		 * then PGSS_NFIELDS casts */
+		size_t casts = 0;
+		for (const char *p = plain; (p = strstr(p, "::float8")) && p < plain + counters; p++)
+			casts++;
+		assert_int_equal(casts, 10);
 	}
 }
 
