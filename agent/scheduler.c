@@ -327,6 +327,24 @@ static int worker_wait_prev(struct worker *w)
 	return 0;
 }
 
+/*
+ * Where in its interval a target collects, from its kind and name: targets
+ * on the same interval spread over it, as Prometheus spreads its scrapes,
+ * instead of all collecting, publishing and holding their transient memory
+ * at the same moment (and a scrape right after a publish finds the
+ * machine busy with the rest).  In (0, interval]: the first collection
+ * runs at once, the second this much later, never later than an interval.
+ */
+static int64_t cycle_phase(const struct config_section *sec, int64_t interval)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (const char *p = sec->kind->name; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	for (const char *p = sec->name; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	return interval - (int64_t)(h % (uint64_t)interval);
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -336,13 +354,15 @@ static void *worker_main(void *arg)
 	int64_t retry = RETRY_FIRST_MS;
 	int stopped = worker_wait_prev(w);
 	int64_t next = now_mono_ms();
+	int64_t phase = cycle_phase(tr->section, interval) - interval; /* the first step's */
 
 	while (!stopped && !worker_sleep(w, next)) {
 		int rc = run_cycle(tr, s->store, w->slot, s);
 		int64_t now = now_mono_ms();
 		if (rc == 0) {
 			retry = RETRY_FIRST_MS;
-			next += interval;
+			next += interval + phase;
+			phase = 0;
 			while (next <= now) {
 				next += interval;
 				tr->skipped++;
