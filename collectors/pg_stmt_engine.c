@@ -6,8 +6,12 @@
  *
  * Driven by the PostgreSQL collector of one target, once per interval, on
  * that target's worker thread.  It owns the statement table: one struct
- * stmt per key (136 bytes: last values, times, the index of its export
- * accumulator), in chunks of STMT_CHUNK whose slot index is stable (the
+ * stmt per key (56 bytes: times, the index of its export accumulator),
+ * plus its last values: 8 bytes for each field that is not 0 for every
+ * statement (without track_planning and track_io_timing, PostgreSQL's
+ * defaults, 7 of the 10), kept per chunk beside it and laid out again in
+ * the rare observe a field comes to life.  Statements are kept in chunks
+ * of STMT_CHUNK whose slot index is stable (the
  * buckets refer to statements by it; freed slots are reused; a chunk
  * never moves, so the table grows without copying or slack), found
  * through an open-addressing hash of the key (linear probing, at most 3/4
@@ -39,9 +43,10 @@
 
 #define STMT_CHUNK 256         /* statements per chunk of the table */
 
+/* A statement.  Its last values (summed values of the last snapshot it
+ * was in) are apart: last_get(). */
 struct stmt {
 	struct pgss_key key;
-	double last[NF];         /* summed values of the last snapshot it was in */
 	int64_t last_top_ms;     /* last observe it was in the top */
 	int64_t last_active_ms;  /* last non-zero window delta (or creation) */
 	uint32_t seen_gen;       /* last observe it was present in */
@@ -66,7 +71,10 @@ struct pgss {
 	struct pgss_buckets *buckets;
 
 	struct stmt **chunks;    /* the table: statement i is chunks[i / STMT_CHUNK][i % STMT_CHUNK] */
-	size_t nchunks, chunks_alloc;
+	double **lastv;          /* per chunk: its statements' last values, ncols each */
+	size_t nchunks, chunks_alloc, lastv_alloc;
+	signed char col[NF];     /* a field's place among the ncols, -1: 0 for all */
+	size_t ncols;
 	size_t cap, hi, count;   /* allocated, high-water, in use */
 	uint32_t *freel;
 	size_t nfree, free_alloc;
@@ -97,6 +105,39 @@ struct pgss {
 static inline struct stmt *stmt_at(const struct pgss *p, size_t i)
 {
 	return &p->chunks[i / STMT_CHUNK][i % STMT_CHUNK];
+}
+
+/* Field f of statement idx's last values. */
+static double last_get(const struct pgss *p, uint32_t idx, int f)
+{
+	if (p->col[f] < 0)
+		return 0.0;
+	return p->lastv[idx / STMT_CHUNK][(size_t)(idx % STMT_CHUNK) * p->ncols + (size_t)p->col[f]];
+}
+
+/* Makes field f a column of every chunk's last values (all 0). */
+static void column_add(struct pgss *p, int f)
+{
+	size_t old = p->ncols, n = old + 1;
+	for (size_t c = 0; c < p->nchunks; c++) {
+		double *nv = xcalloc(STMT_CHUNK * n, sizeof(double));
+		for (size_t j = 0; j < STMT_CHUNK && old; j++)
+			memcpy(nv + j * n, p->lastv[c] + j * old, old * sizeof(double));
+		free(p->lastv[c]);
+		p->lastv[c] = nv;
+	}
+	p->col[f] = (signed char)old;
+	p->ncols = n;
+}
+
+static void last_set(struct pgss *p, uint32_t idx, int f, double v)
+{
+	if (p->col[f] < 0) {
+		if (v == 0)
+			return;
+		column_add(p, f);
+	}
+	p->lastv[idx / STMT_CHUNK][(size_t)(idx % STMT_CHUNK) * p->ncols + (size_t)p->col[f]] = v;
 }
 
 /* ---- keys and the hash ------------------------------------------------ */
@@ -181,6 +222,9 @@ static uint32_t stmt_new(struct pgss *p, const struct pgss_key *k, size_t slot)
 		if (p->hi == p->cap) {
 			p->chunks = xgrow(p->chunks, &p->chunks_alloc, p->nchunks + 1,
 					  sizeof(struct stmt *));
+			p->lastv = xgrow(p->lastv, &p->lastv_alloc, p->nchunks + 1, sizeof(double *));
+			p->lastv[p->nchunks] = xcalloc(STMT_CHUNK * (p->ncols ? p->ncols : 1),
+						       sizeof(double));
 			p->chunks[p->nchunks++] = xmalloc(STMT_CHUNK * sizeof(struct stmt));
 			p->cap += STMT_CHUNK;
 			pgss_buckets_reserve(p->buckets, p->cap);
@@ -189,6 +233,8 @@ static uint32_t stmt_new(struct pgss *p, const struct pgss_key *k, size_t slot)
 	}
 	struct stmt *s = stmt_at(p, idx);
 	memset(s, 0, sizeof(*s));
+	memset(p->lastv[idx / STMT_CHUNK] + (size_t)(idx % STMT_CHUNK) * p->ncols, 0,
+	       p->ncols * sizeof(double));
 	s->key = *k;
 	s->used = 1;
 	s->last_top_ms = INT64_MIN;
@@ -244,6 +290,7 @@ struct pgss *pgss_new(const struct pgss_options *o)
 			w[nd++] = w[i];
 	p->buckets = pgss_buckets_new(w, nd, o->interval_ms > 0 ? o->interval_ms : 15000);
 	hash_grow(p);
+	memset(p->col, -1, sizeof(p->col));
 	return p;
 }
 
@@ -252,9 +299,12 @@ void pgss_free(struct pgss *p)
 	if (!p)
 		return;
 	pgss_buckets_free(p->buckets);
-	for (size_t i = 0; i < p->nchunks; i++)
+	for (size_t i = 0; i < p->nchunks; i++) {
 		free(p->chunks[i]);
+		free(p->lastv[i]);
+	}
 	free(p->chunks);
+	free(p->lastv);
 	free(p->dups);
 	free(p->accs);
 	free(p->acc_free);
@@ -332,12 +382,14 @@ static double current(const struct pgss *p, const struct stmt *s, int f)
 	return s->dup ? p->dups[s->cur][f] : 0.0 + clean(p->rows[s->cur].v[f]);
 }
 
-/* Statement s's export delta in this observe (DELTA_NONE: zero). */
-static void delta_of(const struct pgss *p, const struct stmt *s, double *d)
+/* Statement idx's export delta in this observe (DELTA_NONE: zero). */
+static void delta_of(const struct pgss *p, uint32_t idx, double *d)
 {
+	const struct stmt *s = stmt_at(p, idx);
 	for (int f = 0; f < NF; f++) {
 		double cur = current(p, s, f);
-		d[f] = s->delta == DELTA_DIFF ? cur - s->last[f] : s->delta == DELTA_CURRENT ? cur : 0;
+		d[f] = s->delta == DELTA_DIFF ? cur - last_get(p, idx, f)
+		     : s->delta == DELTA_CURRENT ? cur : 0;
 	}
 }
 
@@ -364,7 +416,7 @@ static void compute_deltas(struct pgss *p, int reset, double *ovf_now)
 			for (int f = 0; f < NF; f++) {
 				double cur = current(p, s, f);
 				ovf_now[f] += cur;
-				s->last[f] = cur;
+				last_set(p, i, f, cur);
 			}
 			continue;
 		}
@@ -372,14 +424,19 @@ static void compute_deltas(struct pgss *p, int reset, double *ovf_now)
 		if (!first && s->was) {
 			restart = reset;
 			for (int f = 0; f < NF && !restart; f++)
-				restart = current(p, s, f) < s->last[f];
+				restart = current(p, s, f) < last_get(p, i, f);
 			p->restarted += (uint64_t)restart;
 		}
 		s->delta = first || !s->was || restart ? DELTA_CURRENT : DELTA_DIFF;
-		delta_of(p, s, d);
+		delta_of(p, i, d);
 		for (int f = 0; f < NF; f++)
 			nonzero |= d[f] != 0;
 		if (!nonzero) {
+			/* the last values are the current ones already (x - y == 0
+			 * only when x == y) but after a restart to all zeros */
+			if (s->delta == DELTA_CURRENT)
+				for (int f = 0; f < NF; f++)
+					last_set(p, i, f, d[f]);
 			s->delta = DELTA_NONE;
 			continue;
 		}
@@ -392,10 +449,11 @@ static void compute_deltas(struct pgss *p, int reset, double *ovf_now)
 
 /* Statement s's lifetime exec time: its current value when present in
  * the observe under way, else that of the last snapshot it was in. */
-static double lifetime_exec(const struct pgss *p, const struct stmt *s)
+static double lifetime_exec(const struct pgss *p, uint32_t idx)
 {
+	const struct stmt *s = stmt_at(p, idx);
 	return p->rows && s->seen_gen == p->gen ? current(p, s, PGSS_EXEC_MS)
-						: s->last[PGSS_EXEC_MS];
+						: last_get(p, idx, PGSS_EXEC_MS);
 }
 
 /* Does statement a rank before b?  Exec over the shortest window, then
@@ -409,7 +467,7 @@ static int rank_before(const struct pgss *p, uint32_t a, uint32_t b)
 			return x > y;
 	}
 	const struct stmt *sa = stmt_at(p, a), *sb = stmt_at(p, b);
-	double x = lifetime_exec(p, sa), y = lifetime_exec(p, sb);
+	double x = lifetime_exec(p, a), y = lifetime_exec(p, b);
 	if (x != y)
 		return x > y;
 	return key_cmp(&sa->key, &sb->key) < 0;
@@ -505,17 +563,15 @@ static void accumulate(struct pgss *p)
 	}
 	for (uint32_t i = 0; i < p->hi; i++) {
 		struct stmt *s = stmt_at(p, i);
-		if (!s->used || s->seen_gen != p->gen)
+		if (!s->used || s->seen_gen != p->gen || s->delta == DELTA_NONE)
 			continue;
-		if (s->delta != DELTA_NONE) {
-			double d[NF];
-			double *to = s->top_gen == p->gen ? p->accs[s->acc - 1] : s->own ? p->own : p->other;
-			delta_of(p, s, d);
-			for (int f = 0; f < NF; f++)
-				to[f] += d[f];
+		double d[NF];
+		double *to = s->top_gen == p->gen ? p->accs[s->acc - 1] : s->own ? p->own : p->other;
+		delta_of(p, i, d);
+		for (int f = 0; f < NF; f++) {
+			to[f] += d[f];
+			last_set(p, i, f, current(p, s, f));
 		}
-		for (int f = 0; f < NF; f++)
-			s->last[f] = current(p, s, f);
 		s->delta = DELTA_NONE;
 	}
 }
@@ -664,7 +720,8 @@ void pgss_get_stats(const struct pgss *p, struct pgss_stats *st)
 	st->dropped_new = p->dropped_new;
 	st->head_entry_size = pgss_buckets_head_entry_size();
 	pgss_buckets_usage(p->buckets, &st->bucket_entries, &st->bucket_bytes, &index_bytes);
-	st->table_bytes = p->cap * sizeof(struct stmt) + p->chunks_alloc * sizeof(struct stmt *) +
+	st->table_bytes = p->cap * (sizeof(struct stmt) + (p->ncols ? p->ncols : 1) * sizeof(double)) +
+			  p->chunks_alloc * sizeof(struct stmt *) + p->lastv_alloc * sizeof(double *) +
 			  index_bytes + p->hsize * sizeof(uint32_t) + p->free_alloc * sizeof(uint32_t) +
 			  p->top_alloc * sizeof(uint32_t) + p->accs_alloc * sizeof(*p->accs) +
 			  p->acc_free_alloc * sizeof(uint32_t) + p->dups_alloc * sizeof(*p->dups);
