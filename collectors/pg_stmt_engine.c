@@ -27,7 +27,9 @@
  * observe() is O(rows + table + expired bucket entries + table log top_n);
  * tests/test_pg_stmt_engine.c measures it: 0.36 ms mean for 5,500 rows of
  * 5,000 statements with 10 % of them active per interval, 0.66 ms (worst
- * 1.3 ms) with all of them active (gcc -O2, one core of the dev VM).
+ * 1.3 ms) with all of them active (gcc -O2, one core of the dev VM); the
+ * compact table (deltas worked out twice, last values apart) costs about
+ * 7 % more than the 216-byte statements did, side by side on one machine.
  */
 #include "autoconfig.h"
 #include "pg_stmt_engine.h"
