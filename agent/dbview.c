@@ -1,6 +1,8 @@
 /*
  * dbview.c -- the typed views of a database target and of a PgBouncer
- * target's pools (see dbview.h): their arena of strings and their release.
+ * target's pools (see dbview.h): their arena of strings, the shared texts
+ * they may hold references to, and their release.  Views are built on a
+ * collector's worker thread and freed by whichever thread drops them last.
  */
 #include "autoconfig.h"
 #include "dbview.h"
@@ -9,6 +11,8 @@
 #include "strutil.h"
 #include "xalloc.h"
 
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "banned.h"
@@ -20,6 +24,51 @@ struct arena_chunk {
 	size_t used, size;
 	_Alignas(16) unsigned char data[];
 };
+
+/* A shared text: its count, then its characters (what callers see). */
+struct view_text {
+	atomic_uint refs;
+	char s[];
+};
+
+/* A reference an arena holds, in the arena's own memory. */
+struct arena_held {
+	struct arena_held *next;
+	const char *text;
+};
+
+static struct view_text *text_of(const char *t)
+{
+	return (struct view_text *)(void *)(t - offsetof(struct view_text, s));
+}
+
+const char *view_text_new(const char *s, size_t n, size_t max)
+{
+	struct view_text *v = xmalloc(sizeof(*v) + UTF8_CLEAN_SIZE(n, max));
+	size_t len = utf8_clean(v->s, s, n, max);
+	v = xrealloc(v, sizeof(*v) + len + 1);
+	atomic_init(&v->refs, 1);
+	return v->s;
+}
+
+void view_text_unref(const char *t)
+{
+	if (!t)
+		return;
+	struct view_text *v = text_of(t);
+	if (atomic_fetch_sub_explicit(&v->refs, 1, memory_order_acq_rel) == 1)
+		free(v);
+}
+
+const char *view_hold(struct view_arena *a, const char *t)
+{
+	struct arena_held *h = view_alloc(a, sizeof(*h));
+	atomic_fetch_add_explicit(&text_of(t)->refs, 1, memory_order_relaxed);
+	h->text = t;
+	h->next = a->held;
+	a->held = h;
+	return t;
+}
 
 void *view_alloc(struct view_arena *a, size_t size)
 {
@@ -52,6 +101,9 @@ const char *view_strndup(struct view_arena *a, const char *s, size_t n, size_t m
 
 void view_arena_free(struct view_arena *a)
 {
+	for (struct arena_held *h = a->held; h; h = h->next)
+		view_text_unref(h->text);
+	a->held = NULL;
 	while (a->chunks) {
 		struct arena_chunk *next = a->chunks->next;
 		free(a->chunks);

@@ -23,9 +23,11 @@ enum view_kind { VIEW_NONE, VIEW_DATABASE, VIEW_POOLS };
 #define DBVIEW_MAX_SESSIONS 200
 #define DBVIEW_MAX_POOLS 500      /* per PgBouncer target, in SHOW POOLS order */
 
-/* Bump allocation of many small strings freed together. */
+/* Bump allocation of many small strings freed together, and the shared
+ * texts (view_hold) the view refers to. */
 struct view_arena {
 	struct arena_chunk *chunks;
+	struct arena_held *held;
 	size_t bytes;                /* allocated, for accounting */
 };
 
@@ -34,7 +36,25 @@ struct view_arena {
  * NULL. */
 const char *view_strndup(struct view_arena *a, const char *s, size_t n, size_t max);
 void *view_alloc(struct view_arena *a, size_t size);
+/* Releases the arena's memory and its references to shared texts. */
 void view_arena_free(struct view_arena *a);
+
+/*
+ * Shared texts: an immutable string with a reference count, so that a
+ * cache (pg_texts.c) and the views published from it hold one copy of a
+ * statement's text rather than one per view.  The count is atomic: a view
+ * is freed by whichever thread drops it last.
+ *
+ * view_text_new: a text holding s[0..n) as view_strndup() cleans it, one
+ * reference, in an allocation of its size.  Never NULL.
+ * view_text_unref: drops one reference (the last frees it); NULL is fine.
+ * view_hold: a reference for arena a, dropped by view_arena_free(a);
+ * returns t, to use as the view's string.  t must come from
+ * view_text_new().
+ */
+const char *view_text_new(const char *s, size_t n, size_t max);
+void view_text_unref(const char *t);
+const char *view_hold(struct view_arena *a, const char *t);
 
 /* One statement's activity over a window (sums of its deltas). */
 struct statement_stat {

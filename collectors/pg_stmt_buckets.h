@@ -6,8 +6,9 @@
  * interval wide: 1h -> 12 x 5 min, 5m -> 10 x 30 s, 1m -> 4 x 15 s at a
  * 15 s interval).  A bucket holds an entry only for the statements whose
  * delta in it is non-zero: 44 bytes while it is the head (where the
- * observes of its time span merge), packed to 6 bytes + 4 per non-zero
- * field once closed.  Statements are known by a dense index the engine
+ * observes of its time span merge), packed once closed to about 4 bytes
+ * + 1 per non-zero whole-number field + 4 per other non-zero field
+ * (pg_stmt_buckets.c).  Statements are known by a dense index the engine
  * gives (its table slot); per index the store also keeps how many entries
  * refer to it and its exec time over the shortest and the longest window,
  * kept exact in integer microseconds as entries come and go.  No I/O, no
@@ -46,6 +47,9 @@ uint32_t pgss_buckets_refs(const struct pgss_buckets *b, uint32_t idx);
 int64_t pgss_buckets_exec_us(const struct pgss_buckets *b, uint32_t idx, int longest);
 
 int64_t pgss_buckets_longest(const struct pgss_buckets *b);
+
+/* The width of ring r's buckets (rings in the order of the windows). */
+int64_t pgss_buckets_width(const struct pgss_buckets *b, size_t r);
 
 /* Calls fn for every entry in the last window_ms (see pgss_window() for
  * which ring answers); an index may come several times, v is only valid

@@ -6,16 +6,30 @@
  *
  * Driven by the PostgreSQL collector of one target, once per interval, on
  * that target's worker thread.  It owns the statement table: one struct
- * stmt per key (last values, export accumulator), in an array whose slot
- * index is stable (the buckets refer to statements by it; freed slots are
- * reused), found through an open-addressing hash of the key (linear
- * probing, backward-shift deletion).  It also owns the `other` and `own`
- * accumulators and the sums of the rows it had no room to track.
+ * stmt per key (56 bytes: times, the index of its export accumulator),
+ * plus its last values: 8 bytes for each field that is not 0 for every
+ * statement (without track_planning and track_io_timing, PostgreSQL's
+ * defaults, 7 of the 10), kept per chunk beside it and laid out again in
+ * the rare observe a field comes to life.  Statements are kept in chunks
+ * of STMT_CHUNK whose slot index is stable (the
+ * buckets refer to statements by it; freed slots are reused; a chunk
+ * never moves, so the table grows without copying or slack), found
+ * through an open-addressing hash of the key (linear probing, at most 3/4
+ * full, backward-shift deletion).  The accumulators (NF doubles each, only
+ * for statements that were in the top) live in one pool.  An observe
+ * reads the current values from the caller's rows (only keys with several
+ * rows are summed apart, in p->dups) and works each delta out twice, for
+ * the buckets and, once the top is known, for the accumulators, rather
+ * than keeping NF doubles per statement for it.  It also owns
+ * the `other` and `own` accumulators and the sums of the rows it had no
+ * room to track.
  *
  * observe() is O(rows + table + expired bucket entries + table log top_n);
  * tests/test_pg_stmt_engine.c measures it: 0.36 ms mean for 5,500 rows of
  * 5,000 statements with 10 % of them active per interval, 0.66 ms (worst
- * 1.3 ms) with all of them active (gcc -O2, one core of the dev VM).
+ * 1.3 ms) with all of them active (gcc -O2, one core of the dev VM); the
+ * compact table (deltas worked out twice, last values apart) costs about
+ * 7 % more than the 216-byte statements did, side by side on one machine.
  */
 #include "autoconfig.h"
 #include "pg_stmt_engine.h"
@@ -29,24 +43,40 @@
 
 #define NF PGSS_NFIELDS
 
+#define STMT_CHUNK 256         /* statements per chunk of the table */
+
+/* A statement.  Its last values (summed values of the last snapshot it
+ * was in) are apart: last_get(). */
 struct stmt {
 	struct pgss_key key;
-	double last[NF];         /* summed values of the last snapshot it was in */
-	double d[NF];            /* in observe: current values, then export delta */
-	double *acc;             /* export accumulator (NF doubles) or NULL */
 	int64_t last_top_ms;     /* last observe it was in the top */
 	int64_t last_active_ms;  /* last non-zero window delta (or creation) */
 	uint32_t seen_gen;       /* last observe it was present in */
 	uint32_t top_gen;        /* last observe it was in the top */
-	unsigned char used, fresh, was, has_delta;
+	uint32_t acc;            /* export accumulator: index in the pool + 1, 0 none */
+	uint32_t cur;            /* in observe: its row, or (dup) its sum in p->dups */
+	unsigned char used, fresh, was, dup;
 	unsigned char own;       /* the agent's own, as of the last snapshot it was in */
+	unsigned char delta;     /* in observe: enum delta_kind */
+};
+
+/* A present statement's export delta in the observe under way, until
+ * accumulate() takes it and moves last to the current values. */
+enum delta_kind {
+	DELTA_NONE,              /* no change */
+	DELTA_CURRENT,           /* the current values (first snapshot, new, restarted) */
+	DELTA_DIFF,              /* current - last */
 };
 
 struct pgss {
 	size_t top_n, max;
 	struct pgss_buckets *buckets;
 
-	struct stmt *st;
+	struct stmt **chunks;    /* the table: statement i is chunks[i / STMT_CHUNK][i % STMT_CHUNK] */
+	double **lastv;          /* per chunk: its statements' last values, ncols each */
+	size_t nchunks, chunks_alloc, lastv_alloc;
+	signed char col[NF];     /* a field's place among the ncols, -1: 0 for all */
+	size_t ncols;
 	size_t cap, hi, count;   /* allocated, high-water, in use */
 	uint32_t *freel;
 	size_t nfree, free_alloc;
@@ -57,6 +87,13 @@ struct pgss {
 	int64_t now;
 	uint32_t *top;           /* statement indexes, rank order */
 	size_t ntop, top_alloc;
+	double (*dups)[NF];      /* in observe: the sums of keys with several rows */
+	size_t ndups, dups_alloc;
+	const struct pgss_row *rows; /* in observe: the caller's rows, else NULL */
+	double (*accs)[NF];      /* the accumulators' pool */
+	size_t naccs_hi, accs_alloc;
+	uint32_t *acc_free;      /* free places in the pool */
+	size_t nacc_free, acc_free_alloc;
 
 	double other[NF];
 	double own[NF];          /* the agent's own statements' deltas */
@@ -66,6 +103,44 @@ struct pgss {
 	size_t naccs;
 	uint64_t resets, restarted, evicted, dropped_new;
 };
+
+static inline struct stmt *stmt_at(const struct pgss *p, size_t i)
+{
+	return &p->chunks[i / STMT_CHUNK][i % STMT_CHUNK];
+}
+
+/* Field f of statement idx's last values. */
+static double last_get(const struct pgss *p, uint32_t idx, int f)
+{
+	if (p->col[f] < 0)
+		return 0.0;
+	return p->lastv[idx / STMT_CHUNK][(size_t)(idx % STMT_CHUNK) * p->ncols + (size_t)p->col[f]];
+}
+
+/* Makes field f a column of every chunk's last values (all 0). */
+static void column_add(struct pgss *p, int f)
+{
+	size_t old = p->ncols, n = old + 1;
+	for (size_t c = 0; c < p->nchunks; c++) {
+		double *nv = xcalloc(STMT_CHUNK * n, sizeof(double));
+		for (size_t j = 0; j < STMT_CHUNK && old; j++)
+			memcpy(nv + j * n, p->lastv[c] + j * old, old * sizeof(double));
+		free(p->lastv[c]);
+		p->lastv[c] = nv;
+	}
+	p->col[f] = (signed char)old;
+	p->ncols = n;
+}
+
+static void last_set(struct pgss *p, uint32_t idx, int f, double v)
+{
+	if (p->col[f] < 0) {
+		if (v == 0)
+			return;
+		column_add(p, f);
+	}
+	p->lastv[idx / STMT_CHUNK][(size_t)(idx % STMT_CHUNK) * p->ncols + (size_t)p->col[f]] = v;
+}
 
 /* ---- keys and the hash ------------------------------------------------ */
 
@@ -100,7 +175,7 @@ static size_t hash_slot(const struct pgss *p, const struct pgss_key *k)
 {
 	size_t mask = p->hsize - 1;
 	size_t i = (size_t)key_hash(k) & mask;
-	while (p->slots[i] && !key_eq(&p->st[p->slots[i] - 1].key, k))
+	while (p->slots[i] && !key_eq(&stmt_at(p, p->slots[i] - 1)->key, k))
 		i = (i + 1) & mask;
 	return i;
 }
@@ -113,7 +188,7 @@ static void hash_grow(struct pgss *p)
 	p->slots = xcalloc(p->hsize, sizeof(*p->slots));
 	for (size_t i = 0; i < oldsize; i++)
 		if (old[i])
-			p->slots[hash_slot(p, &p->st[old[i] - 1].key)] = old[i];
+			p->slots[hash_slot(p, &stmt_at(p, old[i] - 1)->key)] = old[i];
 	free(old);
 }
 
@@ -126,7 +201,7 @@ static void hash_del(struct pgss *p, const struct pgss_key *k)
 		j = (j + 1) & mask;
 		if (!p->slots[j])
 			return;
-		size_t h = (size_t)key_hash(&p->st[p->slots[j] - 1].key) & mask;
+		size_t h = (size_t)key_hash(&stmt_at(p, p->slots[j] - 1)->key) & mask;
 		/* slots[j] stays if its home h lies cyclically in (i, j] */
 		int stays = i <= j ? (h > i && h <= j) : (h > i || h <= j);
 		if (!stays) {
@@ -139,7 +214,7 @@ static void hash_del(struct pgss *p, const struct pgss_key *k)
 
 /* ---- the statement table ---------------------------------------------- */
 
-/* Adds key (absent, slot: where hash_slot() put it).  May move p->st. */
+/* Adds key (absent, slot: where hash_slot() put it). */
 static uint32_t stmt_new(struct pgss *p, const struct pgss_key *k, size_t slot)
 {
 	uint32_t idx;
@@ -147,20 +222,27 @@ static uint32_t stmt_new(struct pgss *p, const struct pgss_key *k, size_t slot)
 		idx = p->freel[--p->nfree];
 	} else {
 		if (p->hi == p->cap) {
-			p->cap = p->cap < 64 ? 64 : p->cap + p->cap / 2;
-			p->st = xrealloc(p->st, p->cap * sizeof(*p->st));
+			p->chunks = xgrow(p->chunks, &p->chunks_alloc, p->nchunks + 1,
+					  sizeof(struct stmt *));
+			p->lastv = xgrow(p->lastv, &p->lastv_alloc, p->nchunks + 1, sizeof(double *));
+			p->lastv[p->nchunks] = xcalloc(STMT_CHUNK * (p->ncols ? p->ncols : 1),
+						       sizeof(double));
+			p->chunks[p->nchunks++] = xmalloc(STMT_CHUNK * sizeof(struct stmt));
+			p->cap += STMT_CHUNK;
 			pgss_buckets_reserve(p->buckets, p->cap);
 		}
 		idx = (uint32_t)p->hi++;
 	}
-	struct stmt *s = &p->st[idx];
+	struct stmt *s = stmt_at(p, idx);
 	memset(s, 0, sizeof(*s));
+	memset(p->lastv[idx / STMT_CHUNK] + (size_t)(idx % STMT_CHUNK) * p->ncols, 0,
+	       p->ncols * sizeof(double));
 	s->key = *k;
 	s->used = 1;
 	s->last_top_ms = INT64_MIN;
 	s->last_active_ms = p->now;
 	p->count++;
-	if ((p->count + 1) * 2 > p->hsize) {
+	if ((p->count + 1) * 4 > p->hsize * 3) {
 		hash_grow(p);
 		slot = hash_slot(p, k);
 	}
@@ -170,7 +252,7 @@ static uint32_t stmt_new(struct pgss *p, const struct pgss_key *k, size_t slot)
 
 static void stmt_free(struct pgss *p, uint32_t idx)
 {
-	struct stmt *s = &p->st[idx];
+	struct stmt *s = stmt_at(p, idx);
 	hash_del(p, &s->key);
 	s->used = 0;
 	p->count--;
@@ -210,6 +292,7 @@ struct pgss *pgss_new(const struct pgss_options *o)
 			w[nd++] = w[i];
 	p->buckets = pgss_buckets_new(w, nd, o->interval_ms > 0 ? o->interval_ms : 15000);
 	hash_grow(p);
+	memset(p->col, -1, sizeof(p->col));
 	return p;
 }
 
@@ -218,10 +301,15 @@ void pgss_free(struct pgss *p)
 	if (!p)
 		return;
 	pgss_buckets_free(p->buckets);
-	for (size_t i = 0; i < p->hi; i++)
-		if (p->st[i].used)
-			free(p->st[i].acc);
-	free(p->st);
+	for (size_t i = 0; i < p->nchunks; i++) {
+		free(p->chunks[i]);
+		free(p->lastv[i]);
+	}
+	free(p->chunks);
+	free(p->lastv);
+	free(p->dups);
+	free(p->accs);
+	free(p->acc_free);
 	free(p->freel);
 	free(p->slots);
 	free(p->top);
@@ -235,28 +323,45 @@ static double clean(double v)
 	return v >= 0 && isfinite(v) ? v : 0;
 }
 
-/* Reads one snapshot into the table (sums duplicate keys into d, creating
- * the statements it has room for) and the untracked rows into ovf.
- * Returns the number of untracked rows. */
+/* The second row of key s in this snapshot: from now on its current
+ * values are summed in p->dups (from 0, in row order, as one sum). */
+static void dup_start(struct pgss *p, struct stmt *s, const struct pgss_row *rows)
+{
+	p->dups = xgrow(p->dups, &p->dups_alloc, p->ndups + 1, sizeof(*p->dups));
+	double *sum = p->dups[p->ndups];
+	for (int f = 0; f < NF; f++)
+		sum[f] = 0.0 + clean(rows[s->cur].v[f]);
+	s->cur = (uint32_t)p->ndups++;
+	s->dup = 1;
+}
+
+/* Reads one snapshot into the table (each present statement's first row,
+ * duplicate keys summed in p->dups, creating the statements it has room
+ * for) and the untracked rows into ovf.  Returns the number of untracked
+ * rows. */
 static size_t read_rows(struct pgss *p, const struct pgss_row *rows, size_t n, double *ovf)
 {
 	size_t untracked = 0;
+	p->ndups = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct pgss_row *row = &rows[i];
 		size_t slot = hash_slot(p, &row->key);
 		struct stmt *s;
 		if (p->slots[slot]) {
-			s = &p->st[p->slots[slot] - 1];
-			if (s->seen_gen != p->gen) {
-				s->was = s->seen_gen + 1 == p->gen;
-				s->seen_gen = p->gen;
-				s->fresh = 0;
-				s->own = 0;
-				memset(s->d, 0, sizeof(s->d));
+			s = stmt_at(p, p->slots[slot] - 1);
+			if (s->seen_gen == p->gen) { /* a key's second (or later) row */
+				if (!s->dup)
+					dup_start(p, s, rows);
+				for (int f = 0; f < NF; f++)
+					p->dups[s->cur][f] += clean(row->v[f]);
+				s->own |= row->own;
+				continue;
 			}
+			s->was = s->seen_gen + 1 == p->gen;
+			s->seen_gen = p->gen;
+			s->fresh = 0;
 		} else if (p->count < p->max) {
-			uint32_t idx = stmt_new(p, &row->key, slot);
-			s = &p->st[idx];
+			s = stmt_at(p, stmt_new(p, &row->key, slot));
 			s->fresh = 1;
 			s->seen_gen = p->gen;
 		} else {
@@ -265,23 +370,43 @@ static size_t read_rows(struct pgss *p, const struct pgss_row *rows, size_t n, d
 			untracked++;
 			continue;
 		}
-		s->own |= row->own;
-		for (int f = 0; f < NF; f++)
-			s->d[f] += clean(row->v[f]);
+		s->own = row->own;
+		s->dup = 0;
+		s->cur = (uint32_t)i;
 	}
 	return untracked;
 }
 
-/* Turns the current values of the present statements into export deltas
- * (left in d) and adds their window deltas to the buckets. */
+/* Field f's current value of statement s, present in the observe under
+ * way (what its rows sum to). */
+static double current(const struct pgss *p, const struct stmt *s, int f)
+{
+	return s->dup ? p->dups[s->cur][f] : 0.0 + clean(p->rows[s->cur].v[f]);
+}
+
+/* Statement idx's export delta in this observe (DELTA_NONE: zero). */
+static void delta_of(const struct pgss *p, uint32_t idx, double *d)
+{
+	const struct stmt *s = stmt_at(p, idx);
+	for (int f = 0; f < NF; f++) {
+		double cur = current(p, s, f);
+		d[f] = s->delta == DELTA_DIFF ? cur - last_get(p, idx, f)
+		     : s->delta == DELTA_CURRENT ? cur : 0;
+	}
+}
+
+/* Decides the export delta of each present statement (kept in
+ * stmt.delta, taken by accumulate()) and adds the window deltas to the
+ * buckets. */
 static void compute_deltas(struct pgss *p, int reset, double *ovf_now)
 {
 	int first = p->gen == 1, ovf_admit = !first && p->ovf_prev_rows > 0;
+	double d[NF];
 	for (uint32_t i = 0; i < p->hi; i++) {
-		struct stmt *s = &p->st[i];
+		struct stmt *s = stmt_at(p, i);
 		if (!s->used)
 			continue;
-		s->has_delta = 0;
+		s->delta = DELTA_NONE;
 		if (s->seen_gen != p->gen) {
 			if (!first && !reset && s->seen_gen + 1 == p->gen)
 				p->evicted++;
@@ -290,30 +415,47 @@ static void compute_deltas(struct pgss *p, int reset, double *ovf_now)
 		if (s->fresh && ovf_admit) {
 			/* may have been among last time's untracked rows: its
 			 * delta is taken through the untracked sums, to other */
-			for (int f = 0; f < NF; f++)
-				ovf_now[f] += s->d[f];
-			memcpy(s->last, s->d, sizeof(s->last));
+			for (int f = 0; f < NF; f++) {
+				double cur = current(p, s, f);
+				ovf_now[f] += cur;
+				last_set(p, i, f, cur);
+			}
 			continue;
 		}
 		int restart = 0, nonzero = 0;
 		if (!first && s->was) {
 			restart = reset;
 			for (int f = 0; f < NF && !restart; f++)
-				restart = s->d[f] < s->last[f];
+				restart = current(p, s, f) < last_get(p, i, f);
 			p->restarted += (uint64_t)restart;
 		}
-		for (int f = 0; f < NF; f++) {
-			double cur = s->d[f];
-			s->d[f] = first || !s->was || restart ? cur : cur - s->last[f];
-			s->last[f] = cur;
-			nonzero |= s->d[f] != 0;
+		s->delta = first || !s->was || restart ? DELTA_CURRENT : DELTA_DIFF;
+		delta_of(p, i, d);
+		for (int f = 0; f < NF; f++)
+			nonzero |= d[f] != 0;
+		if (!nonzero) {
+			/* the last values are the current ones already (x - y == 0
+			 * only when x == y) but after a restart to all zeros */
+			if (s->delta == DELTA_CURRENT)
+				for (int f = 0; f < NF; f++)
+					last_set(p, i, f, d[f]);
+			s->delta = DELTA_NONE;
+			continue;
 		}
-		s->has_delta = (unsigned char)nonzero;
-		if (!first && nonzero) { /* a baseline is not recent activity */
-			pgss_buckets_add(p->buckets, i, s->d);
+		if (!first) { /* a baseline is not recent activity */
+			pgss_buckets_add(p->buckets, i, d);
 			s->last_active_ms = p->now;
 		}
 	}
+}
+
+/* Statement s's lifetime exec time: its current value when present in
+ * the observe under way, else that of the last snapshot it was in. */
+static double lifetime_exec(const struct pgss *p, uint32_t idx)
+{
+	const struct stmt *s = stmt_at(p, idx);
+	return p->rows && s->seen_gen == p->gen ? current(p, s, PGSS_EXEC_MS)
+						: last_get(p, idx, PGSS_EXEC_MS);
 }
 
 /* Does statement a rank before b?  Exec over the shortest window, then
@@ -326,9 +468,10 @@ static int rank_before(const struct pgss *p, uint32_t a, uint32_t b)
 		if (x != y)
 			return x > y;
 	}
-	const struct stmt *sa = &p->st[a], *sb = &p->st[b];
-	if (sa->last[PGSS_EXEC_MS] != sb->last[PGSS_EXEC_MS])
-		return sa->last[PGSS_EXEC_MS] > sb->last[PGSS_EXEC_MS];
+	const struct stmt *sa = stmt_at(p, a), *sb = stmt_at(p, b);
+	double x = lifetime_exec(p, a), y = lifetime_exec(p, b);
+	if (x != y)
+		return x > y;
 	return key_cmp(&sa->key, &sb->key) < 0;
 }
 
@@ -361,7 +504,7 @@ static void rank_top(struct pgss *p)
 		return;
 	h = p->top = xgrow(p->top, &p->top_alloc, k, sizeof(*p->top));
 	for (uint32_t i = 0; i < p->hi; i++) {
-		const struct stmt *s = &p->st[i];
+		const struct stmt *s = stmt_at(p, i);
 		if (!s->used || s->own || (s->seen_gen != p->gen && !pgss_buckets_refs(p->buckets, i)))
 			continue;
 		if (n < k) {
@@ -388,24 +531,50 @@ static void rank_top(struct pgss *p)
 	p->ntop = n;
 }
 
+/* A zeroed accumulator from the pool; returns its index + 1. */
+static uint32_t acc_new(struct pgss *p)
+{
+	uint32_t a;
+	if (p->nacc_free) {
+		a = p->acc_free[--p->nacc_free];
+	} else {
+		p->accs = xgrow(p->accs, &p->accs_alloc, p->naccs_hi + 1, sizeof(*p->accs));
+		a = (uint32_t)p->naccs_hi++;
+	}
+	memset(p->accs[a], 0, sizeof(p->accs[a]));
+	p->naccs++;
+	return a + 1;
+}
+
+static void acc_free(struct pgss *p, uint32_t acc)
+{
+	p->acc_free = xgrow(p->acc_free, &p->acc_free_alloc, p->nacc_free + 1,
+			    sizeof(*p->acc_free));
+	p->acc_free[p->nacc_free++] = acc - 1;
+	p->naccs--;
+}
+
 static void accumulate(struct pgss *p)
 {
 	for (size_t i = 0; i < p->ntop; i++) {
-		struct stmt *s = &p->st[p->top[i]];
+		struct stmt *s = stmt_at(p, p->top[i]);
 		s->top_gen = p->gen;
 		s->last_top_ms = p->now;
-		if (!s->acc) {
-			s->acc = xcalloc(NF, sizeof(double));
-			p->naccs++;
-		}
+		if (!s->acc)
+			s->acc = acc_new(p);
 	}
 	for (uint32_t i = 0; i < p->hi; i++) {
-		struct stmt *s = &p->st[i];
-		if (!s->used || !s->has_delta)
+		struct stmt *s = stmt_at(p, i);
+		if (!s->used || s->seen_gen != p->gen || s->delta == DELTA_NONE)
 			continue;
-		double *to = s->top_gen == p->gen ? s->acc : s->own ? p->own : p->other;
-		for (int f = 0; f < NF; f++)
-			to[f] += s->d[f];
+		double d[NF];
+		double *to = s->top_gen == p->gen ? p->accs[s->acc - 1] : s->own ? p->own : p->other;
+		delta_of(p, i, d);
+		for (int f = 0; f < NF; f++) {
+			to[f] += d[f];
+			last_set(p, i, f, current(p, s, f));
+		}
+		s->delta = DELTA_NONE;
 	}
 }
 
@@ -415,16 +584,15 @@ static void sweep(struct pgss *p)
 {
 	int64_t longest = pgss_buckets_longest(p->buckets);
 	for (uint32_t i = 0; i < p->hi; i++) {
-		struct stmt *s = &p->st[i];
+		struct stmt *s = stmt_at(p, i);
 		if (!s->used)
 			continue;
 		if (s->acc && s->top_gen != p->gen && p->now - s->last_top_ms > longest &&
 		    p->now - s->last_active_ms > longest) {
 			for (int f = 0; f < NF; f++)
-				p->forgotten[f] += s->acc[f];
-			free(s->acc);
-			s->acc = NULL;
-			p->naccs--;
+				p->forgotten[f] += p->accs[s->acc - 1][f];
+			acc_free(p, s->acc);
+			s->acc = 0;
 		}
 		if (s->seen_gen != p->gen && !s->acc && !pgss_buckets_refs(p->buckets, i))
 			stmt_free(p, i);
@@ -446,6 +614,7 @@ void pgss_observe(struct pgss *p, const struct pgss_row *rows, size_t n, int64_t
 	size_t untracked = read_rows(p, rows, n, ovf_in);
 	p->dropped_new += untracked;
 	memcpy(ovf_now, ovf_in, sizeof(ovf_now));
+	p->rows = rows;
 	compute_deltas(p, reset, ovf_now);
 	/* the untracked rows as one pseudo-statement whose members change:
 	 * a shrinking sum is held, not taken as a restart */
@@ -459,6 +628,7 @@ void pgss_observe(struct pgss *p, const struct pgss_row *rows, size_t n, int64_t
 
 	rank_top(p);
 	accumulate(p);
+	p->rows = NULL;
 	sweep(p);
 }
 
@@ -470,10 +640,10 @@ size_t pgss_export(const struct pgss *p, struct pgss_series *out, size_t max)
 		return 0;
 	size_t k = p->ntop < max - 1 ? p->ntop : max - 1;
 	for (size_t i = 0; i < k; i++) {
-		const struct stmt *s = &p->st[p->top[i]];
+		const struct stmt *s = stmt_at(p, p->top[i]);
 		out[i].other = 0;
 		out[i].key = s->key;
-		memcpy(out[i].v, s->acc, sizeof(out[i].v));
+		memcpy(out[i].v, p->accs[s->acc - 1], sizeof(out[i].v));
 	}
 	memset(&out[k], 0, sizeof(out[k]));
 	out[k].other = 1;
@@ -494,8 +664,8 @@ static void window_visit(void *ctx, uint32_t idx, const float *v)
 	if (!w->map[idx]) {
 		w->rows = xgrow(w->rows, &w->alloc, w->n + 1, sizeof(*w->rows));
 		memset(&w->rows[w->n], 0, sizeof(w->rows[w->n]));
-		w->rows[w->n].key = w->p->st[idx].key;
-		w->rows[w->n].own = w->p->st[idx].own;
+		w->rows[w->n].key = stmt_at(w->p, idx)->key;
+		w->rows[w->n].own = stmt_at(w->p, idx)->own;
 		w->map[idx] = (uint32_t)++w->n;
 	}
 	struct pgss_window_row *row = &w->rows[w->map[idx] - 1];
@@ -552,15 +722,17 @@ void pgss_get_stats(const struct pgss *p, struct pgss_stats *st)
 	st->dropped_new = p->dropped_new;
 	st->head_entry_size = pgss_buckets_head_entry_size();
 	pgss_buckets_usage(p->buckets, &st->bucket_entries, &st->bucket_bytes, &index_bytes);
-	st->table_bytes = p->cap * sizeof(struct stmt) + index_bytes +
-			  p->hsize * sizeof(uint32_t) + p->free_alloc * sizeof(uint32_t) +
-			  p->top_alloc * sizeof(uint32_t) + p->naccs * NF * sizeof(double);
+	st->table_bytes = p->cap * (sizeof(struct stmt) + (p->ncols ? p->ncols : 1) * sizeof(double)) +
+			  p->chunks_alloc * sizeof(struct stmt *) + p->lastv_alloc * sizeof(double *) +
+			  index_bytes + p->hsize * sizeof(uint32_t) + p->free_alloc * sizeof(uint32_t) +
+			  p->top_alloc * sizeof(uint32_t) + p->accs_alloc * sizeof(*p->accs) +
+			  p->acc_free_alloc * sizeof(uint32_t) + p->dups_alloc * sizeof(*p->dups);
 	memcpy(st->unexported, p->forgotten, sizeof(st->unexported));
 	for (size_t i = 0; i < p->hi; i++) {
-		const struct stmt *s = &p->st[i];
+		const struct stmt *s = stmt_at(p, i);
 		st->own += s->used && s->own;
 		if (s->used && s->acc && s->top_gen != p->gen)
 			for (int f = 0; f < NF; f++)
-				st->unexported[f] += s->acc[f];
+				st->unexported[f] += p->accs[s->acc - 1][f];
 	}
 }

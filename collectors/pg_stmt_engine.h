@@ -180,7 +180,7 @@ struct pgss_stats {
 	size_t bucket_entries;      /* statement entries in all window buckets */
 	size_t bucket_bytes;        /* bytes allocated for them */
 	size_t head_entry_size;     /* bytes of an entry in a head bucket (44); closed
-				       buckets pack entries to 6 + 4 per non-zero field */
+				       buckets pack entries (a SELECT's: about 11 bytes) */
 	size_t table_bytes;         /* bytes of the statement table, hash and indexes */
 	/* Accumulated deltas not in the exposition: accumulators of statements
 	 * out of the top and of forgotten ones.  sum(export) + unexported ==

@@ -2,10 +2,13 @@
  * pg_texts.c -- the statement text cache and the budget of text reads (see
  * pg_texts.h).  Driven by pg_stmt_collect.c on its target's worker thread, once
  * per cycle.  Owns the entries (an array, found through an open-addressing
- * hash of the query id rebuilt after a trim) and their texts.
+ * hash of the query id rebuilt after a trim) and a reference to each of
+ * their texts: shared texts (dbview.h) of their own size, which a view
+ * may hold too (view_hold) rather than copy.
  */
 #include "autoconfig.h"
 #include "pg_texts.h"
+#include "dbview.h"
 #include "strutil.h"
 #include "xalloc.h"
 
@@ -37,7 +40,7 @@ void pg_texts_free(struct pg_texts *t)
 	if (!t)
 		return;
 	for (size_t i = 0; i < t->n; i++)
-		free(t->e[i].text);
+		view_text_unref(t->e[i].text);
 	free(t->e);
 	free(t->slots);
 	free(t);
@@ -143,8 +146,7 @@ int pg_texts_put(struct pg_texts *t, int64_t queryid, const char *text, uint64_t
 	int cut = len > max;
 	if (cut)
 		len = max;
-	e->text = xmalloc(UTF8_CLEAN_SIZE(len, max));
-	utf8_clean(e->text, text, len, max);
+	e->text = (char *)view_text_new(text, len, max);
 	e->state = PG_TEXT_OK;
 	t->bytes += strlen(e->text) + 1;
 	return cut;
@@ -170,12 +172,12 @@ size_t pg_texts_trim(struct pg_texts *t)
 		for (size_t i = 1; i < t->n; i++)
 			if (t->e[i].used < t->e[oldest].used)
 				oldest = i;
-		char *gone = t->e[oldest].text;
+		const char *gone = t->e[oldest].text;
 		/* the analyzer loses the struct copy below and takes the moved
 		 * entry's text for the one freed on the previous turn */
 		if (gone)
 			t->bytes -= strlen(gone) + 1; // NOLINT(clang-analyzer-unix.Malloc)
-		free(gone);
+		view_text_unref(gone);
 		t->e[oldest] = t->e[--t->n];
 		dropped++;
 	}

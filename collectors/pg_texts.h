@@ -35,7 +35,9 @@ enum pg_text_state {
 
 struct pg_text {
 	int64_t queryid;
-	char *text;                /* valid UTF-8, owned by the cache; NULL unless PG_TEXT_OK */
+	char *text;                /* valid UTF-8, NULL unless PG_TEXT_OK: a shared text
+				      (dbview.h) the cache holds a reference to; a view
+				      keeps it with view_hold(), never writes to it */
 	enum pg_text_state state;
 	uint64_t used;             /* last cycle it was wanted */
 	uint64_t exported;         /* the caller's: last cycle pg_stat_statements_query_id had it */

@@ -5,7 +5,8 @@
  * re-insertion, top N + other with exact sums, monotonic series under
  * membership churn (randomized, fixed seed), the agent's own statements
  * kept apart, windows forgetting as time
- * passes, bounded memory, the table cap, and the cost of one observe.
+ * passes, bounded memory, the table cap, the packed sparse buckets
+ * against a dense model (randomized), and the cost of one observe.
  */
 #include "autoconfig.h"
 
@@ -20,6 +21,7 @@
 #include <time.h>
 #include <cmocka.h>
 
+#include "pg_stmt_buckets.h"
 #include "pg_stmt_engine.h"
 
 #define NF PGSS_NFIELDS
@@ -788,7 +790,7 @@ static void test_memory_bounded(void **state)
 		pgss_observe(p, r, N, t += 15 * SEC, 0);
 	pgss_get_stats(p, &st);
 	assert_int_equal(st.bucket_entries, N);
-	assert_int_equal(st.bucket_bytes, N * 22);
+	assert_int_equal(st.bucket_bytes, N * 11); /* 1 + 3 tag bytes + 1 + 4 + 1 + 1 */
 	print_message("# %zu statements: table %zu bytes (%zu per statement); bucket entries "
 		      "%zu bytes in the head, %zu packed for a SELECT\n", st.statements,
 		      st.table_bytes, st.table_bytes / st.statements, st.head_entry_size,
@@ -966,6 +968,110 @@ static void test_bench_observe(void **state)
 	bench(100);
 }
 
+/* ---- the sparse buckets against a dense model ------------------------- */
+
+enum { DN = 40, DMAX_NB = 64 };
+
+/* The rings as plain arrays: every statement has a slot in every bucket. */
+struct dense_ring {
+	int64_t window, width, start[DMAX_NB];
+	size_t nb, head;
+	float v[DMAX_NB][DN][NF];
+};
+
+static int64_t floor_div(int64_t a, int64_t d)
+{
+	int64_t q = a / d;
+	return a % d != 0 && (a < 0) != (d < 0) ? q - 1 : q;
+}
+
+static void dense_advance(struct dense_ring *g, int64_t now)
+{
+	int64_t q = floor_div(now, g->width), start = q * g->width;
+	size_t slot = (size_t)(((q % (int64_t)g->nb) + (int64_t)g->nb) % (int64_t)g->nb);
+	for (size_t i = 0; i < g->nb; i++)
+		if (g->start[i] != INT64_MIN && g->start[i] != start && g->start[i] <= now - g->window) {
+			g->start[i] = INT64_MIN;
+			memset(g->v[i], 0, sizeof(g->v[i]));
+		}
+	if (g->start[slot] != start) {
+		memset(g->v[slot], 0, sizeof(g->v[slot]));
+		g->start[slot] = start;
+	}
+	g->head = slot;
+}
+
+struct dense_sum {
+	double v[DN][NF];
+};
+
+static void sparse_visit(void *ctx, uint32_t idx, const float *v)
+{
+	struct dense_sum *s = ctx;
+	for (int f = 0; f < NF; f++)
+		s->v[idx][f] += v[f];
+}
+
+/* Random deltas: zeros, whole numbers small and large (past a float's
+ * 2^24 and the packing's 2^21), fractions; every 1,5,60-minute window's
+ * sums, queried after each observe, equal the dense model's, bit for bit. */
+static void test_buckets_sparse_equals_dense(void **state)
+{
+	(void)state;
+	static const int64_t w[] = { 1 * MIN, 5 * MIN, 60 * MIN };
+	struct pgss_buckets *b = pgss_buckets_new(w, 3, 15 * SEC);
+	static struct dense_ring dr[3];
+	uint64_t x = 7;
+	int64_t t = T0;
+	pgss_buckets_reserve(b, DN);
+	for (size_t r = 0; r < 3; r++) {
+		memset(&dr[r], 0, sizeof(dr[r]));
+		dr[r].window = w[r];
+		dr[r].width = pgss_buckets_width(b, r);
+		dr[r].nb = (size_t)((w[r] + dr[r].width - 1) / dr[r].width);
+		assert_true(dr[r].nb <= DMAX_NB);
+		for (size_t i = 0; i < DMAX_NB; i++)
+			dr[r].start[i] = INT64_MIN;
+	}
+	for (int step = 0; step < 400; step++) {
+		t += 15 * SEC + (int64_t)rnd(&x, 4) * (rnd(&x, 10) == 0 ? 60 * SEC : 1000);
+		pgss_buckets_advance(b, t);
+		for (size_t r = 0; r < 3; r++)
+			dense_advance(&dr[r], t);
+		for (uint32_t i = 0; i < DN; i++) {
+			double d[NF] = { 0 };
+			if (rnd(&x, 3) == 0)
+				continue;
+			for (int f = 0; f < NF; f++) {
+				unsigned kind = (unsigned)rnd(&x, 5);
+				d[f] = kind == 0 ? 0 : kind == 1 ? (double)rnd(&x, 100)
+				     : kind == 2 ? (double)(rnd(&x, 1u << 26))
+				     : kind == 3 ? rnd(&x, 100000) / 7.0 : 0.5;
+			}
+			pgss_buckets_add(b, i, d);
+			for (size_t r = 0; r < 3; r++)
+				for (int f = 0; f < NF; f++)
+					dr[r].v[dr[r].head][i][f] += (float)d[f];
+		}
+		for (size_t r = 0; r < 3; r++) {
+			static struct dense_sum got, want;
+			memset(&got, 0, sizeof(got));
+			memset(&want, 0, sizeof(want));
+			pgss_buckets_query(b, w[r], sparse_visit, &got);
+			for (size_t k = 0; k < dr[r].nb; k++) {
+				if (dr[r].start[k] == INT64_MIN ||
+				    (k != dr[r].head && dr[r].start[k] <= t - w[r]))
+					continue;
+				for (size_t i = 0; i < DN; i++)
+					for (int f = 0; f < NF; f++)
+						want.v[i][f] += dr[r].v[k][i][f];
+			}
+			assert_memory_equal(&got, &want, sizeof(got));
+		}
+	}
+	pgss_buckets_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -982,6 +1088,7 @@ int main(void)
 		cmocka_unit_test(test_memory_bounded),
 		cmocka_unit_test(test_max_statements),
 		cmocka_unit_test(test_options),
+		cmocka_unit_test(test_buckets_sparse_equals_dense),
 		cmocka_unit_test(test_bench_observe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

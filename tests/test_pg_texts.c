@@ -4,7 +4,8 @@
  * cycle is asked for by the next read and has its text after it; texts
  * PostgreSQL has not (evicted, reset, no privilege) say why and are asked
  * again only now and then, alongside others; the read's count and the
- * cache's bytes and entries are bounded; texts are cleaned and cut; and
+ * cache's bytes and entries are bounded; texts are cleaned and cut, and
+ * shared with the views that show them rather than copied; and
  * the budget keeps what reads with texts cost within PG_TEXT_BUDGET of the
  * cycles on average while letting a burst of new statements through at
  * once.  tests/integration/dba.sh checks the same against PostgreSQL 15.
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "dbview.h"
 #include "pg_texts.h"
 
 #define MiB ((size_t)1 << 20)
@@ -292,10 +294,46 @@ static void test_budget(void **state)
 	assert_true(b.saved_ms == saved && b.plain_ms == plain);
 }
 
+/* A view holds the cache's text rather than a copy: the text outlives
+ * the entry trimmed from the cache, and goes with the last of them (the
+ * suite's ASan build sees a leak or a use after free); shared texts are
+ * cleaned and cut as view_strndup() does. */
+static void test_texts_shared_with_views(void **state)
+{
+	(void)state;
+	struct pg_texts *t = pg_texts_new(1 << 20, 1, 800);
+	struct view_arena a1 = { 0 }, a2 = { 0 };
+	assert_int_equal(pg_texts_put(t, 1, "SELECT 1", 1), 0);
+	const char *text = pg_texts_find(t, 1)->text;
+	assert_ptr_equal(view_hold(&a1, text), text);
+	assert_ptr_equal(view_hold(&a2, text), text);
+	assert_int_equal(pg_texts_put(t, 2, "SELECT 2", 2), 0);
+	assert_int_equal(pg_texts_trim(t), 1); /* 1 goes: one entry at most */
+	assert_null(pg_texts_find(t, 1));
+	view_arena_free(&a1);
+	assert_string_equal(text, "SELECT 1");
+	view_arena_free(&a2);
+	pg_texts_free(t);
+
+	static const struct { const char *in; size_t n, max; } cases[] = {
+		{ "plain", 5, 100 }, { "bad \xff byte", 10, 100 }, { "cut here please", 15, 8 },
+		{ "nul\0inside", 10, 100 }, { "", 0, 10 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct view_arena a = { 0 };
+		const char *shared = view_text_new(cases[i].in, cases[i].n, cases[i].max);
+		const char *copy = view_strndup(&a, cases[i].in, cases[i].n, cases[i].max);
+		assert_string_equal(shared, copy);
+		view_text_unref(shared);
+		view_arena_free(&a);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_want_fetch_put),
+		cmocka_unit_test(test_texts_shared_with_views),
 		cmocka_unit_test(test_no_privilege),
 		cmocka_unit_test(test_fetch_bounded),
 		cmocka_unit_test(test_clean_and_cut),
