@@ -38,7 +38,23 @@ int pg_own_is(const struct pg_own *o, uint32_t userid, int64_t queryid)
 	if (!o || !o->userid || userid != o->userid)
 		return 0;
 	size_t i = lower_bound(o, queryid);
-	return i < o->n && o->ids[i] == queryid;
+	if (i == o->n || o->ids[i] != queryid)
+		return 0;
+	for (size_t k = 0; k < o->nnested; k++)
+		if (o->nested[k] == queryid)
+			return PG_OWN_NESTED;
+	return PG_OWN_TOP;
+}
+
+/* Whether sql[i] runs only inside another of the texts, as a COPY's query. */
+static int runs_inside(const char *const *sql, size_t n, size_t i)
+{
+	size_t len = strlen(sql[i]);
+	for (size_t j = 0; j < n; j++)
+		if (j != i && sql[j] && strncmp(sql[j], "COPY (", 6) == 0 &&
+		    strncmp(sql[j] + 6, sql[i], len) == 0 && sql[j][6 + len] == ')')
+			return 1;
+	return 0;
 }
 
 int pg_own_add(struct pg_own *o, int64_t queryid)
@@ -67,7 +83,7 @@ int pg_own_text_is(const char *shown, const char *sql)
  * is sql's, 0 when the backend shows another text or no id, -1 with err
  * when the query failed. */
 static int read_id(struct pg_own *learned, struct pg_conn *observer, const char *pid,
-		   const char *sql, int64_t deadline_ms, char *err, size_t errlen)
+		   const char *sql, int64_t *idp, int64_t deadline_ms, char *err, size_t errlen)
 {
 	const char *params[] = { pid };
 	PGresult *r = pg_conn_query(observer, pg_sql_own(observer->server_version), 1, params,
@@ -83,6 +99,7 @@ static int read_id(struct pg_own *learned, struct pg_conn *observer, const char 
 		learned->userid = (uint32_t)userid;
 		found = !PQgetisnull(r, 0, 1) && parse_int64(PQgetvalue(r, 0, 1), &id) == 0 &&
 			pg_own_text_is(pg_cell(r, 0, 2), sql) && pg_own_add(learned, id) == 0;
+		*idp = id;
 	}
 	PQclear(r);
 	return found;
@@ -108,9 +125,12 @@ int pg_own_learn(struct pg_own *o, struct pg_conn *conn, struct pg_conn *observe
 				return -1;
 			continue; /* a text the server refuses: it would fail when run too */
 		}
-		int rc = read_id(&learned, observer, pid, sql[i], deadline_ms, err, errlen);
+		int64_t id = 0;
+		int rc = read_id(&learned, observer, pid, sql[i], &id, deadline_ms, err, errlen);
 		if (rc < 0)
 			return -1;
+		if (rc > 0 && runs_inside(sql, n, i))
+			learned.nested[learned.nnested++] = id;
 		found += (size_t)rc;
 	}
 	if (!found) {

@@ -34,10 +34,19 @@ struct pg_own {
 	uint32_t userid;        /* the role the agent's statements run as; 0: none learned */
 	int64_t ids[PG_OWN_MAX];/* sorted, distinct */
 	size_t n;
+	int64_t nested[PG_OWN_MAX]; /* those that run only inside another (unsorted) */
+	size_t nnested;
 };
 
+/* What pg_own_is says of one of the agent's statements: its time counts
+ * (PG_OWN_TOP), or it runs only inside another of them (PG_OWN_NESTED:
+ * the SELECT of the counters' COPY; with pg_stat_statements.track = all
+ * it has a row of its own whose time is in the COPY's already). */
+#define PG_OWN_TOP 1
+#define PG_OWN_NESTED 2
+
 /* Whether the statement of role userid and query id queryid is the
- * agent's. */
+ * agent's: 0, PG_OWN_TOP or PG_OWN_NESTED. */
 int pg_own_is(const struct pg_own *o, uint32_t userid, int64_t queryid);
 
 /* Adds queryid to the set (kept sorted); 0, or -1 when the set is full. */
@@ -52,8 +61,9 @@ int pg_own_text_is(const char *shown, const char *sql);
 /*
  * Learns the ids of sql[0..n) (each parsed on conn, read through
  * observer, a connection to the same server as the same role) and of the
- * reading statement itself.  On success replaces *o and returns how many
- * ids it holds; returns -1 with the reason in err when a query failed or
+ * reading statement itself.  A text that another is "COPY (" followed by
+ * runs only inside that one: its id is PG_OWN_NESTED.  On success replaces
+ * *o and returns how many ids it holds; returns -1 with the reason in err when a query failed or
  * no id could be read (the set then stays as it was).  Texts whose
  * reading shows another text are skipped.
  */

@@ -448,6 +448,18 @@ static int query_counters(struct pg_stmts *s, struct pg_conn *conn, double other
 	return rc;
 }
 
+/* The rows array, grown by doubling while a read fills it, is cut to what
+ * it holds and an eighth more: the next read, about as large, fits it
+ * without growing, and 5,500 rows do not keep room for 8,192. */
+static void fit_rows(struct pg_stmts *s, size_t n)
+{
+	size_t want = n + n / 8 + 8;
+	if (s->rows_alloc > want + want / 4) {
+		s->rows = xrealloc(s->rows, want * sizeof(*s->rows));
+		s->rows_alloc = want;
+	}
+}
+
 /* Reads the counters of every statement (and texts, see query_counters),
  * in binary format and row by row: the result is never held whole, so a
  * cycle neither allocates nor gives back megabytes, and no number goes
@@ -468,6 +480,7 @@ static int read_counters(struct pg_stmts *s, struct pg_conn *conn, double others
 	if (cr.with_texts)
 		pg_texts_fetched(s->texts, s->fetch_ids, s->nfetch, now_mono_ms());
 	*n = cr.n;
+	fit_rows(s, cr.n);
 	return 0;
 }
 
@@ -820,10 +833,8 @@ static const char *view_text(struct pg_stmts *s, struct db_view *v, struct view_
 	if (*missing)
 		return NULL;
 	size_t i = pg_texts_index(s->texts, te);
-	if (!c->texts[i]) {
-		size_t len = strlen(te->text);
-		c->texts[i] = view_strndup(&v->arena, te->text, len, len);
-	}
+	if (!c->texts[i])
+		c->texts[i] = view_hold(&v->arena, te->text); /* the cache's, shared */
 	return c->texts[i];
 }
 

@@ -34,6 +34,7 @@
 #include "autoconfig.h"
 #include "pg_stmt_engine.h"
 #include "pg_stmt_buckets.h"
+#include "pg_own.h"
 #include "xalloc.h"
 
 #include <math.h>
@@ -568,10 +569,15 @@ static void accumulate(struct pgss *p)
 		if (!s->used || s->seen_gen != p->gen || s->delta == DELTA_NONE)
 			continue;
 		double d[NF];
-		double *to = s->top_gen == p->gen ? p->accs[s->acc - 1] : s->own ? p->own : p->other;
+		/* an own statement that runs only inside another counts nowhere:
+		 * its time is in the other's */
+		double *to = s->top_gen == p->gen ? p->accs[s->acc - 1]
+			     : s->own & PG_OWN_TOP ? p->own
+			     : s->own ? NULL : p->other;
 		delta_of(p, i, d);
 		for (int f = 0; f < NF; f++) {
-			to[f] += d[f];
+			if (to)
+				to[f] += d[f];
 			last_set(p, i, f, current(p, s, f));
 		}
 		s->delta = DELTA_NONE;

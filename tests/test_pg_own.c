@@ -40,6 +40,12 @@ static void test_set(void **state)
 	assert_false(pg_own_is(&o, 10, 41));
 	assert_false(pg_own_is(&o, 10, 1));
 	assert_false(pg_own_is(&o, 10, INT64_MAX - 1));
+	/* one that runs only inside another of them */
+	assert_int_equal(pg_own_is(&o, 10, 42), PG_OWN_TOP);
+	o.nested[o.nnested++] = 42;
+	assert_int_equal(pg_own_is(&o, 10, 42), PG_OWN_NESTED);
+	assert_int_equal(pg_own_is(&o, 10, -7), PG_OWN_TOP);
+	assert_false(pg_own_is(&o, 11, 42));
 }
 
 static void test_set_bounded(void **state)

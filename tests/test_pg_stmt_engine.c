@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "pg_stmt_buckets.h"
+#include "pg_own.h"
 #include "pg_stmt_engine.h"
 
 #define NF PGSS_NFIELDS
@@ -510,9 +511,24 @@ static void test_own_statements(void **state)
 	r[1].own = 0;
 	r[1].v[PGSS_CALLS] += 1;
 	r[1].v[PGSS_EXEC_MS] += 1000;
-	pgss_observe(p, r, 4, t + 15 * SEC, 0);
+	pgss_observe(p, r, 4, t += 15 * SEC, 0);
 	n = export_all(p, 2, &s);
 	assert_true(find_series(s, n, 1)->v[PGSS_CALLS] == 11);
+	pgss_own(p, own);
+	assert_true(own[PGSS_CALLS] == 111);
+	double other_calls = s[n - 1].v[PGSS_CALLS];
+	free(s);
+
+	/* statement 2 runs only inside one of the agent's (the COPY's SELECT
+	 * with track = all): out of the top and of other, and not in own
+	 * either, where the statement it runs in has its time already */
+	r[2].own = PG_OWN_NESTED;
+	r[2].v[PGSS_CALLS] += 5;
+	r[2].v[PGSS_EXEC_MS] += 50;
+	pgss_observe(p, r, 4, t + 15 * SEC, 0);
+	n = export_all(p, 2, &s);
+	assert_null(find_series(s, n, 2));
+	assert_true(s[n - 1].v[PGSS_CALLS] == other_calls);
 	pgss_own(p, own);
 	assert_true(own[PGSS_CALLS] == 111);
 	free(s);
