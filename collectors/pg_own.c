@@ -92,14 +92,15 @@ static int read_id(struct pg_own *learned, struct pg_conn *observer, const char 
 		return -1;
 	int found = 0;
 	uint64_t userid;
-	int64_t id, self;
+	int64_t id = 0, self;
 	if (PQntuples(r) == 1 && parse_uint64(PQgetvalue(r, 0, 0), &userid) == 0 &&
 	    userid > 0 && userid <= UINT32_MAX && parse_int64(PQgetvalue(r, 0, 3), &self) == 0 &&
 	    pg_own_add(learned, self) == 0) {
 		learned->userid = (uint32_t)userid;
 		found = !PQgetisnull(r, 0, 1) && parse_int64(PQgetvalue(r, 0, 1), &id) == 0 &&
 			pg_own_text_is(pg_cell(r, 0, 2), sql) && pg_own_add(learned, id) == 0;
-		*idp = id;
+		if (found)
+			*idp = id;
 	}
 	PQclear(r);
 	return found;
