@@ -162,7 +162,7 @@ void store_snapshot_others(struct store *s, const struct store_slot *skip,
 	snap->entries = xmalloc((s->nslots + 1) * sizeof(struct store_entry *));
 	snap->n = 0;
 	for (struct store_slot *slot = s->head; slot; slot = slot->next)
-		if (slot->entry && slot != skip)
+		if (slot != skip && slot->entry)
 			snap->entries[snap->n++] = store_entry_ref(slot->entry);
 	snap->generation = s->generation;
 	pthread_mutex_unlock(&s->lock);
