@@ -41,6 +41,18 @@ static void be_double(double d, char out[8])
 	be(u, 8, out);
 }
 
+/* The row both reads decode from the sample: keys at their extremes, a
+ * counter of each kind. */
+static void assert_sample_row(const struct pgss_row *row)
+{
+	assert_int_equal(row->key.dbid, 16384);
+	assert_true(row->key.userid == 4294967295u);
+	assert_true(row->key.queryid == -4321);
+	assert_true(row->v[PGSS_CALLS] == 1);
+	assert_true(row->v[PGSS_EXEC_MS] == 12.25);
+	assert_true(row->v[PGSS_WAL_BYTES] == PGSS_WAL_BYTES + 1);
+}
+
 static void test_integers(void **state)
 {
 	(void)state;
@@ -198,12 +210,7 @@ static void test_row_decode(void **state)
 	int bad = -1;
 	assert_int_equal(pg_stmt_row_decode(r, 0, &row, &bad), 0);
 	assert_int_equal(bad, 0);
-	assert_int_equal(row.key.dbid, 16384);
-	assert_true(row.key.userid == 4294967295u);
-	assert_true(row.key.queryid == -4321);
-	assert_true(row.v[PGSS_CALLS] == 1);
-	assert_true(row.v[PGSS_EXEC_MS] == 12.25);
-	assert_true(row.v[PGSS_WAL_BYTES] == PGSS_WAL_BYTES + 1);
+	assert_sample_row(&row);
 	assert_string_equal(PQgetvalue(r, 0, NCOLS), "SELECT 1");
 	assert_int_equal(pg_stmt_row_decode(r, 1, &row, &bad), 0);
 	for (int f = 0; f < PGSS_NFIELDS; f++)
@@ -314,12 +321,7 @@ static void test_copy_decode(void **state)
 	assert_int_equal(pg_stmt_copy_decode(m.b, m.len, &started, &row, &bad), 1);
 	assert_int_equal(started, 1);
 	assert_int_equal(bad, 0);
-	assert_int_equal(row.key.dbid, 16384);
-	assert_true(row.key.userid == 4294967295u);
-	assert_true(row.key.queryid == -4321);
-	assert_true(row.v[PGSS_CALLS] == 1);
-	assert_true(row.v[PGSS_EXEC_MS] == 12.25);
-	assert_true(row.v[PGSS_WAL_BYTES] == PGSS_WAL_BYTES + 1);
+	assert_sample_row(&row);
 	/* the next message: no header; NULL counters read as 0 */
 	for (int f = 0; f < PGSS_NFIELDS; f++)
 		v[f] = NAN;
