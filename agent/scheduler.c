@@ -177,11 +177,16 @@ static void release_transient_memory(void)
  * unmaps it when freed, and gives the heap's top back past its trim
  * threshold: every cycle then faulted the same pages in again (74 minor
  * faults and about 0.7 ms per PostgreSQL cycle of 5,500 statements,
- * bench/postgres).  Fixed thresholds above any cycle's buffers keep them;
- * what is given back is release_transient_memory()'s to decide.
+ * bench/postgres).  A fixed mmap threshold above any cycle's buffers keeps
+ * them; the trim threshold stays above what a steady cycle leaves at the
+ * top of an arena (about 1 MiB for 5,500 statements) but low enough that
+ * a spike's memory there goes back when freed: malloc_trim() returns the
+ * free chunks inside every arena but the top of the main one only (an
+ * INFO of 8 MiB kept 24 MiB resident at 64 MiB, faults_redis.sh).  The
+ * rest is release_transient_memory()'s to decide.
  */
 #define HEAP_MMAP_THRESHOLD (32 << 20)
-#define HEAP_TRIM_THRESHOLD (64 << 20)
+#define HEAP_TRIM_THRESHOLD (4 << 20)
 
 static void keep_heap(void)
 {
