@@ -45,6 +45,7 @@ int buf_reserve(struct buf *b, size_t extra)
 			n *= 2;
 		b->data = xrealloc(b->data, n);
 		b->alloc = n;
+		b->data[b->len] = '\0'; /* reserved, not yet appended to: still a string */
 	}
 	return 0;
 }
@@ -100,7 +101,11 @@ char *buf_detach_fit(struct buf *b, size_t *len)
 {
 	size_t used = b->len, alloc = b->alloc;
 	char *p = buf_detach(b, len);
-	return alloc > used + 1 ? xrealloc(p, used + 1) : p;
+	if (alloc > used + 1) {
+		p = xrealloc(p, used + 1);
+		p[used] = '\0';
+	}
+	return p;
 }
 
 void buf_truncate(struct buf *b, size_t len)

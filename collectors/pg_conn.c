@@ -472,16 +472,18 @@ static void set_row_mode(PGconn *conn)
 }
 
 int pg_conn_query_rows(struct pg_conn *c, const char *sql, int nparams, const char *const *params,
-		       int binary, pg_rows_fn *fn, void *ctx, int64_t deadline_ms, char *err,
+		       unsigned flags, pg_rows_fn *fn, void *ctx, int64_t deadline_ms, char *err,
 		       size_t errlen)
 {
 	if (!pg_conn_ok(c)) {
 		snprintf(err, errlen, "not connected");
 		return -1;
 	}
-	if (!PQsendQueryParams(c->conn, sql, nparams, NULL, params, NULL, NULL, binary ? 1 : 0))
+	int format = flags & PG_ROWS_BINARY ? 1 : 0;
+	if (!PQsendQueryParams(c->conn, sql, nparams, NULL, params, NULL, NULL, format))
 		return send_failed(c, err, errlen);
-	set_row_mode(c->conn);
+	if (!(flags & PG_ROWS_WHOLE))
+		set_row_mode(c->conn);
 	struct row_sink sink = { .fn = fn, .ctx = ctx };
 	PGresult *r = await_result(c, &sink, deadline_ms, err, errlen);
 	if (!r)

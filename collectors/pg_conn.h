@@ -103,14 +103,19 @@ typedef int pg_rows_fn(void *ctx, const PGresult *r, char *err, size_t errlen);
  * text parameters), but hands the rows to fn piece by piece as they arrive
  * (single-row mode; chunked mode where libpq has it), so that a large
  * result is never held whole: a cycle then neither allocates nor gives
- * back megabytes.  binary: the columns come in binary format (PQftype
- * says how to decode them).  Within deadline_ms as pg_conn_query.
+ * back megabytes.  flags: PG_ROWS_BINARY, the columns come in binary
+ * format (PQftype says how to decode them); PG_ROWS_WHOLE, the result
+ * comes whole and goes to fn at once (no result per row: for a read
+ * that is rare and whose cost counts, the one with texts).  Within
+ * deadline_ms as pg_conn_query.
  * Returns 0 once every row went to fn, or -1 with the reason in err: the
  * server's error (which may come after some rows did: the caller drops
  * what it took), fn's, the deadline or a broken connection (then closed).
  */
+#define PG_ROWS_BINARY 1u
+#define PG_ROWS_WHOLE 2u
 int pg_conn_query_rows(struct pg_conn *c, const char *sql, int nparams, const char *const *params,
-		       int binary, pg_rows_fn *fn, void *ctx, int64_t deadline_ms, char *err,
+		       unsigned flags, pg_rows_fn *fn, void *ctx, int64_t deadline_ms, char *err,
 		       size_t errlen);
 
 /* What pg_conn_copy_rows() hands each message of a COPY out to: msg

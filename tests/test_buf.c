@@ -51,6 +51,22 @@ static void test_buf_cap(void **state)
 	for (int i = 0; i < 100; i++)
 		assert_int_equal(buf_printf(&big, "%s", chunk), 0);
 	assert_int_equal(big.len, 299 * 100);
+	/* detached in an allocation of its size: still a string */
+	size_t fit_len;
+	char *fit = buf_detach_fit(&big, &fit_len);
+	assert_int_equal(fit_len, 299 * 100);
+	assert_int_equal(strlen(fit), 299 * 100);
+	free(fit);
+	/* reserved and never appended to, then detached: an empty string */
+	buf_reserve(&big, 4096);
+	fit = buf_detach_fit(&big, &fit_len);
+	assert_int_equal(fit_len, 0);
+	assert_string_equal(fit, "");
+	free(fit);
+	buf_reserve(&big, 4096);
+	fit = buf_detach(&big, NULL);
+	assert_string_equal(fit, "");
+	free(fit);
 	buf_release(&big);
 }
 
