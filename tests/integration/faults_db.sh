@@ -142,7 +142,10 @@ for i in $(seq 1 "$KILLS"); do
 	rc=$(redis_conns)
 	echo "$i $tk $tkr ${pgd%%:*} ${rdd%%:*} $td $trp $tr $pgu $rdu $f $t $ps $rc" >>"$TMP/cycles"
 	# (the scraper's connection to the agent may be open: one fd more)
-	if [ "$f" -lt "$fd0" ] || [ "$f" -gt $((fd0 + 1)) ] || [ "$t" != "$th0" ] || [ "$ps" != 1 ] || [ "$rc" != 1 ]; then
+	# (and, right after a reconnect, the short second connection on which
+	# the agent learns its own statements' ids: one fd more, for a moment;
+	# a leak still shows in the count at the end)
+	if [ "$f" -lt "$fd0" ] || [ "$f" -gt $((fd0 + 2)) ] || [ "$t" != "$th0" ] || [ "$ps" != 1 ] || [ "$rc" != 1 ]; then
 		bad_res="$bad_res cycle $i: $f fds, $t threads, $ps pg sessions, $rc redis connections;"
 	fi
 	agent_alive || break
@@ -167,7 +170,7 @@ check "pg_up and redis_up are 0 in the first collection that ends after each kil
 	diag "$bad_down"
 check "pg_up and redis_up are 1 within $UP_WITHIN s after each restart" test -z "$bad_up" ||
 	diag "$bad_up"
-check "after each recovery: $fd0 fds (+1 for a scrape in flight), $th0 threads, one session on each server" test -z "$bad_res" ||
+check "after each recovery: $fd0 fds (+1 for a scrape in flight, +1 while the agent learns its own statements), $th0 threads, one session on each server" test -z "$bad_res" ||
 	diag "$bad_res"
 awk '{ v[1] = $4 - $2; v[2] = $5 - $3; v[3] = $7 - $6; v[4] = $8 - $6; v[5] = $9 - $7; v[6] = $10 - $8
 	for (k = 1; k <= 6; k++) if (v[k] > m[k]) m[k] = v[k] }
