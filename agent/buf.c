@@ -40,7 +40,10 @@ int buf_reserve(struct buf *b, size_t extra)
 	}
 	size_t need = b->len + extra + 1;
 	if (need > b->alloc) {
-		size_t n = b->alloc ? b->alloc : 64;
+		/* the first reservation is exact (a caller sizing a buffer
+		 * from the last one's length must not get twice that); growth
+		 * after it doubles */
+		size_t n = b->alloc ? b->alloc : need > 64 ? need : 64;
 		while (n < need)
 			n *= 2;
 		b->data = xrealloc(b->data, n);

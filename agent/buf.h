@@ -29,7 +29,8 @@ void buf_init(struct buf *b, size_t max);
 void buf_release(struct buf *b);
 /* Empties the buffer, keeping its memory and cap; clears overflow. */
 void buf_reset(struct buf *b);
-/* Makes room for `extra` more bytes; -1 if that passes the cap. */
+/* Makes room for `extra` more bytes; -1 if that passes the cap.  The first
+ * reservation of an empty buffer allocates just that; later growth doubles. */
 int buf_reserve(struct buf *b, size_t extra);
 int buf_append_slow(struct buf *b, const void *data, size_t len);
 

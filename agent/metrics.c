@@ -41,12 +41,35 @@ void batch_free(struct batch *b)
 void batch_reset(struct batch *b)
 {
 	buf_reset(&b->strings);
+	if (b->strings_hint && !b->strings.alloc)
+		buf_reserve(&b->strings, b->strings_hint);
+	if (b->samples_hint && !b->samples) {
+		b->samples = xmalloc(b->samples_hint * sizeof(*b->samples));
+		b->samples_alloc = b->samples_hint;
+	}
 	b->nfamilies = 0;
 	b->nsamples = 0;
 	b->last_family = 0;
 	b->invalid = 0;
 	b->overflow = 0;
 	name_index_clear(&b->index);
+}
+
+void batch_shed(struct batch *b)
+{
+	b->strings_hint = b->strings.len + b->strings.len / 8;
+	b->samples_hint = b->nsamples + b->nsamples / 8;
+	buf_release(&b->strings);
+	free(b->families);
+	b->families = NULL;
+	b->families_alloc = 0;
+	free(b->samples);
+	b->samples = NULL;
+	b->samples_alloc = 0;
+	name_index_free(&b->index);
+	b->nfamilies = 0;
+	b->nsamples = 0;
+	b->last_family = 0;
 }
 
 int batch_served_elsewhere(const struct batch *b, const char *name)

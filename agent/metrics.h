@@ -70,6 +70,7 @@ struct batch {
 	uint64_t invalid;      /* samples dropped for a bad metric or label name */
 	uint64_t overflow;     /* samples dropped at the cap */
 	struct family_lookup others; /* kept by batch_reset; see above */
+	size_t strings_hint, samples_hint; /* sizes before batch_shed */
 };
 
 #define BATCH_DEFAULT_MAX_SAMPLES 500000
@@ -78,6 +79,12 @@ struct batch *batch_new(void);
 void batch_free(struct batch *b);
 /* Empties the batch for reuse, keeping its memory. */
 void batch_reset(struct batch *b);
+/* Empties the batch and frees its memory between two uses, remembering
+ * how large it was: the next batch_reset reserves that much at once, so
+ * the next fill does not grow it step by step.  A target's batch is
+ * filled for a few milliseconds per interval; shed in between, its
+ * memory serves the other targets' cycles instead of waiting idle. */
+void batch_shed(struct batch *b);
 
 /*
  * Adds one sample of family d with the given label pairs, ended by NULL:

@@ -287,6 +287,7 @@ static int run_cycle(struct target_run *tr, struct store *store, struct store_sl
 	if (sched && sched->observer)
 		sched->observer(sched->observer_ctx, tr->section->name, tr->batch, rc == 0);
 	log_outcome(tr, rc == 0);
+	batch_shed(tr->batch);
 	release_transient_memory();
 	tr->cpu_seconds += thread_cpu_seconds() - cpu0;
 	return rc;

@@ -86,8 +86,8 @@ struct pg_stmts {
 	int64_t fetch_ids[TEXT_FETCH_MAX]; /* texts the next read brings */
 	size_t nfetch, fetch_pending;      /* how many; of them wanted for the first time */
 	uint64_t cycle;
-	struct pgss_row *rows;
-	size_t rows_alloc;
+	struct pgss_row *rows; /* during a cycle's read (rows_open) */
+	size_t rows_alloc, rows_hint;
 	struct pgss_series *series;
 	size_t series_alloc;
 	int64_t first_observe_ms, last_observe_ms; /* 0 before the first */
@@ -359,7 +359,7 @@ static void take_text(struct pg_stmts *s, const PGresult *r, int i, int64_t quer
 }
 
 /* pg_rows_fn of the read of the counters: takes a piece's rows into
- * s->rows (grown, never shrunk: the next cycle reuses it). */
+ * s->rows (grown if the read is larger than the last one). */
 static int counters_rows(void *ctx, const PGresult *r, char *err, size_t errlen)
 {
 	struct counters_read *cr = ctx;
@@ -386,7 +386,7 @@ static int counters_rows(void *ctx, const PGresult *r, char *err, size_t errlen)
 }
 
 /* pg_copy_fn of the plain read of the counters (a binary COPY): takes
- * a message's row into s->rows (grown, never shrunk). */
+ * a message's row into s->rows (grown if need be). */
 static int counters_copy(void *ctx, const char *msg, int len, char *err, size_t errlen)
 {
 	struct counters_read *cr = ctx;
@@ -451,16 +451,26 @@ static int query_counters(struct pg_stmts *s, struct pg_conn *conn, double other
 	return rc;
 }
 
-/* The rows array, grown by doubling while a read fills it, is cut to what
- * it holds and an eighth more: the next read, about as large, fits it
- * without growing, and 5,500 rows do not keep room for 8,192. */
-static void fit_rows(struct pg_stmts *s, size_t n)
+/* The rows array lives for one cycle: a read fills it, the engine takes
+ * it in, and it is freed, so that between cycles its memory (100 bytes a
+ * statement) serves the other targets' cycles.  It is allocated at the
+ * size the last read needed and an eighth more, so a read about as large
+ * fills it without growing. */
+static void rows_open(struct pg_stmts *s)
 {
-	size_t want = n + n / 8 + 8;
-	if (s->rows_alloc > want + want / 4) {
-		s->rows = xrealloc(s->rows, want * sizeof(*s->rows));
-		s->rows_alloc = want;
-	}
+	if (s->rows || !s->rows_hint)
+		return;
+	s->rows = xmalloc(s->rows_hint * sizeof(*s->rows));
+	s->rows_alloc = s->rows_hint;
+}
+
+static void rows_close(struct pg_stmts *s, size_t n)
+{
+	if (n) /* a failed read keeps the last size */
+		s->rows_hint = n + n / 8 + 8;
+	free(s->rows);
+	s->rows = NULL;
+	s->rows_alloc = 0;
 }
 
 /* Reads the counters of every statement (and texts, see query_counters),
@@ -475,6 +485,7 @@ static int read_counters(struct pg_stmts *s, struct pg_conn *conn, double others
 	struct counters_read cr = { .s = s };
 	double t0 = now_mono();
 	*n = 0;
+	rows_open(s);
 	if (query_counters(s, conn, others_ms, &cr, deadline, err, errlen) < 0)
 		return -1;
 	/* the client's timing of the read, its decoding included (cheap in
@@ -483,7 +494,6 @@ static int read_counters(struct pg_stmts *s, struct pg_conn *conn, double others
 	if (cr.with_texts)
 		pg_texts_fetched(s->texts, s->fetch_ids, s->nfetch, now_mono_ms());
 	*n = cr.n;
-	fit_rows(s, cr.n);
 	return 0;
 }
 
@@ -754,6 +764,7 @@ int pg_stmts_collect(struct pg_stmts *s, struct pg_conn *conn, const char *targe
 	if (read_info(s, conn, target, b, &reset_before, deadline, err, errlen) < 0 ||
 	    read_counters(s, conn, others_ms, &n, deadline, err, errlen) < 0 ||
 	    read_info(s, conn, target, NULL, &reset_after, deadline, err, errlen) < 0) {
+		rows_close(s, n);
 		if (strstr(err, "shared_preload_libraries")) {
 			if (!s->said_missing)
 				log_warn("postgres", target, "pg_stat_statements is not loaded "
@@ -779,6 +790,7 @@ int pg_stmts_collect(struct pg_stmts *s, struct pg_conn *conn, const char *targe
 			s->first_observe_ms = now;
 		s->last_observe_ms = now;
 	}
+	rows_close(s, n);
 	windows_compute(s);
 	if (read_names(s, conn, deadline, err, errlen) < 0)
 		return -1;

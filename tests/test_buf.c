@@ -63,7 +63,13 @@ static void test_buf_cap(void **state)
 	assert_int_equal(fit_len, 0);
 	assert_string_equal(fit, "");
 	free(fit);
-	buf_reserve(&big, 4096);
+	/* the first reservation is exact, growth after it doubles */
+	buf_reserve(&big, 5000);
+	assert_int_equal(big.alloc, 5001);
+	buf_append(&big, "x", 1);
+	buf_reserve(&big, 5000);
+	assert_int_equal(big.alloc, 10002);
+	buf_reset(&big);
 	fit = buf_detach(&big, NULL);
 	assert_string_equal(fit, "");
 	free(fit);

@@ -68,6 +68,36 @@ static void test_batch(void **state)
 	batch_free(b);
 }
 
+/* A shed batch holds no memory; the next reset reserves what the last fill
+ * took, so the same fill does not grow it, and the batch works as new. */
+static void test_batch_shed(void **state)
+{
+	(void)state;
+	struct batch *b = batch_new();
+	char label[16];
+	for (int round = 0; round < 3; round++) {
+		batch_reset(b);
+		size_t strings_alloc = b->strings.alloc, samples_alloc = b->samples_alloc;
+		for (int i = 0; i < 300; i++) {
+			snprintf(label, sizeof(label), "%d", i);
+			assert_int_equal(batch_add(b, &m_ok, i, "n", label, NULL), 0);
+		}
+		assert_int_equal(b->nsamples, 300);
+		assert_int_equal(b->nfamilies, 1);
+		assert_string_equal(batch_str(b, b->samples[299].labels_off + 2), "299");
+		if (round > 0) { /* reserved at the reset: nothing grew */
+			assert_int_equal(b->strings.alloc, strings_alloc);
+			assert_int_equal(b->samples_alloc, samples_alloc);
+		}
+		batch_shed(b);
+		assert_null(b->strings.data);
+		assert_null(b->samples);
+		assert_null(b->families);
+		assert_int_equal(b->nsamples, 0);
+	}
+	batch_free(b);
+}
+
 static void test_counter_map(void **state)
 {
 	static const struct counter_policy plain = { 0, 0 };
@@ -172,6 +202,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_batch),
+		cmocka_unit_test(test_batch_shed),
 		cmocka_unit_test(test_counter_map),
 		cmocka_unit_test(test_counter_map_keep),
 		cmocka_unit_test(test_limit_counts),
