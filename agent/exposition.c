@@ -147,6 +147,8 @@ struct expo_piece {
 	uint32_t text_off, text_len;
 	uint32_t z_off, z_len;
 	uint32_t crc;                  /* CRC-32 of the text */
+	uint32_t adler;                /* and its Adler-32: with both, a piece is
+					* known again without its text (piece_index) */
 	uint64_t crc_op;               /* crc32_combine_gen(text_len) */
 };
 
@@ -197,11 +199,41 @@ static int deflate_piece(z_stream *zs, const char *data, size_t len, struct buf 
 	}
 }
 
+static int inflate_start(z_stream *zs)
+{
+	memset(zs, 0, sizeof(*zs));
+	return inflateInit2(zs, -15) == Z_OK ? 0 : -1;
+}
+
+/* Inflates len bytes of pieces (deflate_piece's: no final block) onto out. */
+static int inflate_pieces(z_stream *zs, const unsigned char *z, size_t len, struct buf *out)
+{
+	zs->next_in = (unsigned char *)(uintptr_t)z;
+	zs->avail_in = (uInt)len;
+	for (;;) {
+		/* callers reserve the inflated length: grown only if that was short */
+		if (out->alloc <= out->len + 1 && buf_reserve(out, out->alloc / 2 + 4096) < 0)
+			return -1;
+		zs->next_out = (unsigned char *)out->data + out->len;
+		zs->avail_out = (uInt)(out->alloc - out->len - 1); /* buf keeps room for its NUL */
+		size_t room = zs->avail_out, had = zs->avail_in;
+		int rc = inflate(zs, Z_NO_FLUSH);
+		out->len += room - zs->avail_out;
+		out->data[out->len] = '\0';
+		if (rc != Z_OK && rc != Z_BUF_ERROR)
+			return -1; /* a final block, or damage: not a block's pieces */
+		if (zs->avail_in == 0 && zs->avail_out > 0)
+			return 0;
+		if (zs->avail_in == had && zs->avail_out == room)
+			return -1; /* no progress */
+	}
+}
+
 static int name_cmp(const struct expo_block *a, const struct expo_family *fa,
 		    const struct expo_block *b, const struct expo_family *fb)
 {
 	size_t n = fa->name_len < fb->name_len ? fa->name_len : fb->name_len;
-	int c = memcmp(a->text + fa->name_off, b->text + fb->name_off, n);
+	int c = memcmp(a->heads + fa->name_off, b->heads + fb->name_off, n);
 	if (c)
 		return c;
 	return fa->name_len < fb->name_len ? -1 : fa->name_len > fb->name_len;
@@ -265,7 +297,10 @@ static uint32_t part_len(const struct expo_block *blk, size_t p)
  * The pieces of the target's previous block by their text's CRC and length,
  * to be found again: a piece whose text has not changed since (a head, a
  * family of constant values) takes its compressed bytes instead of being
- * compressed anew.
+ * compressed anew.  The previous text is gone (a block keeps its pieces
+ * compressed only); a piece is the same when its length, CRC-32 and
+ * Adler-32 are: two checksums of different construction, 64 bits that a
+ * changed text would have to match by chance in both.
  */
 struct piece_index {
 	const struct expo_block *prev;
@@ -299,29 +334,43 @@ static void piece_index_init(struct piece_index *ix, const struct expo_block *pr
 }
 
 /* The previous block's piece with this text, or NULL. */
-static const struct expo_piece *piece_index_find(const struct piece_index *ix, const char *text,
-						 uint32_t len, uint32_t crc)
+static const struct expo_piece *piece_index_find(const struct piece_index *ix,
+						 const struct expo_piece *pc)
 {
 	if (!ix->slots)
 		return NULL;
-	for (size_t j = piece_hash(crc, len) & ix->mask; ix->slots[j]; j = (j + 1) & ix->mask) {
+	for (size_t j = piece_hash(pc->crc, pc->text_len) & ix->mask; ix->slots[j];
+	     j = (j + 1) & ix->mask) {
 		const struct expo_piece *p = &ix->prev->pieces[ix->slots[j] - 1];
-		if (p->crc == crc && p->text_len == len &&
-		    memcmp(ix->prev->text + p->text_off, text, len) == 0)
+		if (p->crc == pc->crc && p->adler == pc->adler && p->text_len == pc->text_len)
 			return p;
 	}
 	return NULL;
 }
 
+static uint32_t adler_of(const void *data, size_t len)
+{
+	uLong a = adler32(0L, Z_NULL, 0);
+	const unsigned char *p = data;
+	while (len) {
+		uInt chunk = len > (1u << 30) ? (1u << 30) : (uInt)len;
+		a = adler32(a, p, chunk);
+		p += chunk;
+		len -= chunk;
+	}
+	return (uint32_t)a;
+}
+
 /* Compresses one piece, or copies what the previous block had for it. */
-static int compress_piece(z_stream *zs, const struct piece_index *ix, const struct expo_block *blk,
+static int compress_piece(z_stream *zs, const struct piece_index *ix, const char *block_text,
 			  struct expo_piece *pc, struct buf *z)
 {
-	const char *text = blk->text + pc->text_off;
+	const char *text = block_text + pc->text_off;
 	pc->crc = crc_of(text, pc->text_len);
+	pc->adler = adler_of(text, pc->text_len);
 	pc->crc_op = crc32_combine_gen((z_off_t)pc->text_len);
 	pc->z_off = (uint32_t)z->len;
-	const struct expo_piece *same = piece_index_find(ix, text, pc->text_len, pc->crc);
+	const struct expo_piece *same = piece_index_find(ix, pc);
 	int rc = same ? buf_append(z, ix->prev->z + same->z_off, same->z_len)
 		      : deflate_piece(zs, text, pc->text_len, z);
 	pc->z_len = (uint32_t)(z->len - pc->z_off);
@@ -331,7 +380,7 @@ static int compress_piece(z_stream *zs, const struct piece_index *ix, const stru
 /* Cuts the block's parts into segments (mark_others) and compresses each,
  * or takes it from prev (the target's previous block, or NULL).  Returns
  * 0, or -1 when zlib fails or the output passed the cap. */
-static int compress_segments(struct expo_block *blk, struct expo_block *const *others,
+static int compress_segments(struct expo_block *blk, const char *text, struct expo_block *const *others,
 			     size_t nothers, const struct expo_block *prev)
 {
 	size_t nparts = 2 * blk->nfamilies;
@@ -355,7 +404,8 @@ static int compress_segments(struct expo_block *blk, struct expo_block *const *o
 		while (p < nparts && !segment_starts(p, shared, between));
 		pc->end = (uint32_t)p;
 		pc->text_len = part_off(blk, p - 1) + part_len(blk, p - 1) - pc->text_off;
-		rc = compress_piece(&zs, &ix, blk, pc, &z);
+		rc = compress_piece(&zs, &ix, text, pc, &z);
+		blk->crc = (uint32_t)crc32_combine_op(blk->crc, pc->crc, (uLong)pc->crc_op);
 		blk->npieces++;
 	}
 	if (nparts)
@@ -469,6 +519,25 @@ static void render_sample(struct buf *out, const struct batch *b, const char *na
 }
 
 
+/* Keeps the families' heads (HELP and TYPE, the name in them) apart from
+ * the text, which the block holds compressed only: the layout orders and
+ * compares families by them. */
+static void keep_heads(struct expo_block *blk, const char *text)
+{
+	struct buf heads = BUF_INIT(BUF_UNLIMITED);
+	size_t len = 0;
+	for (size_t f = 0; f < blk->nfamilies; f++)
+		len += blk->families[f].head_len;
+	buf_reserve(&heads, len);
+	for (size_t f = 0; f < blk->nfamilies; f++) {
+		struct expo_family *fam = &blk->families[f];
+		fam->heads_off = (uint32_t)heads.len;
+		fam->name_off = fam->heads_off + (uint32_t)(sizeof("# HELP ") - 1);
+		buf_append(&heads, text + fam->head_off, fam->head_len);
+	}
+	blk->heads = buf_detach_fit(&heads, NULL);
+}
+
 struct expo_block *expo_render_among(const struct batch *b, struct expo_block *const *others,
 				     size_t nothers, const struct expo_block *prev)
 {
@@ -507,7 +576,6 @@ struct expo_block *expo_render_among(const struct batch *b, struct expo_block *c
 			continue; /* a family without samples */
 		f->head_off = (uint32_t)text.len;
 		buf_puts(&text, "# HELP ");
-		f->name_off = (uint32_t)text.len;
 		f->name_len = (uint32_t)strlen(name);
 		buf_puts(&text, name);
 		buf_putc(&text, ' ');
@@ -536,13 +604,15 @@ struct expo_block *expo_render_among(const struct batch *b, struct expo_block *c
 		blk->nseries = 0;
 		buf_reset(&text);
 	}
-	blk->text = buf_detach_fit(&text, &blk->text_len);
-	if (compress_segments(blk, others, nothers, prev) < 0) {
+	blk->text_len = text.len;
+	keep_heads(blk, text.data);
+	if (compress_segments(blk, text.data ? text.data : "", others, nothers, prev) < 0) {
 		/* zlib failed (out of memory): a block that cannot be served */
 		blk->truncated = 1;
 		blk->nfamilies = 0;
 		blk->nseries = 0;
 	}
+	buf_release(&text);
 	return blk;
 }
 
@@ -561,7 +631,8 @@ void expo_block_unref(struct expo_block *blk)
 {
 	if (!blk || atomic_fetch_sub(&blk->refs, 1) != 1)
 		return;
-	free(blk->text);
+	free(atomic_load(&blk->text));
+	free(blk->heads);
 	free(blk->families);
 	free(blk->pieces);
 	free(blk->part_piece);
@@ -578,7 +649,7 @@ int expo_block_has_family(const struct expo_block *blk, const char *name)
 		size_t mid = lo + (hi - lo) / 2;
 		const struct expo_family *f = &blk->families[mid];
 		size_t n = f->name_len < len ? f->name_len : len;
-		int c = memcmp(blk->text + f->name_off, name, n);
+		int c = memcmp(blk->heads + f->name_off, name, n);
 		if (c == 0)
 			c = f->name_len < len ? -1 : f->name_len > len;
 		if (c == 0)
@@ -591,19 +662,33 @@ int expo_block_has_family(const struct expo_block *blk, const char *name)
 	return 0;
 }
 
+char *expo_block_text(const struct expo_block *blk, size_t *len)
+{
+	struct buf text = BUF_INIT(EXPO_TEXT_CAP);
+	z_stream zs;
+	if (buf_reserve(&text, blk->text_len) < 0 || inflate_start(&zs) < 0)
+		return NULL;
+	int rc = inflate_pieces(&zs, blk->z, blk->z_len, &text);
+	inflateEnd(&zs);
+	if (rc < 0 || text.len != blk->text_len) {
+		buf_release(&text);
+		return NULL;
+	}
+	return buf_detach(&text, len);
+}
+
 static int same_head(const struct expo_block *a, const struct expo_family *fa,
 		     const struct expo_block *b, const struct expo_family *fb)
 {
 	return fa->head_len == fb->head_len &&
-	       memcmp(a->text + fa->head_off, b->text + fb->head_off, fa->head_len) == 0;
+	       memcmp(a->heads + fa->heads_off, b->heads + fb->heads_off, fa->head_len) == 0;
 }
 
 /* A stretch of the answer: text of one block, and its compressed form in
  * that block's bytes, or (blk NULL) in the layout's own. */
 struct expo_run {
 	const struct expo_block *blk;
-	const char *text;
-	size_t text_len;
+	size_t text_off, text_len;     /* in the block's text (blk NULL: none) */
 	size_t z_off, z_len;
 	uint32_t last_piece;           /* the block's piece that ends the run */
 };
@@ -698,25 +783,57 @@ static void add_run(struct expo_merged *m, size_t *alloc, const struct expo_run 
 	m->runs[m->nruns++] = *r;
 }
 
+/* What the layout needs to cut pieces: the text of the last piece it
+ * inflated, and a stream to compress the parts it cuts from it. */
+struct cutter {
+	z_stream deflater;
+	int deflating;
+	const struct expo_piece *piece; /* whose text is in text */
+	struct buf text;
+};
+
+/* The text of a block's piece, inflated once for the parts cut from it. */
+static const char *cut_piece_text(struct cutter *c, const struct expo_block *blk,
+				  const struct expo_piece *pc)
+{
+	if (c->piece == pc)
+		return c->text.data;
+	z_stream zs;
+	c->piece = NULL;
+	buf_reset(&c->text);
+	if (inflate_start(&zs) < 0)
+		return NULL;
+	int rc = inflate_pieces(&zs, blk->z + pc->z_off, pc->z_len, &c->text);
+	inflateEnd(&zs);
+	if (rc < 0 || c->text.len != pc->text_len)
+		return NULL;
+	c->piece = pc;
+	return c->text.data;
+}
+
 /*
  * A part of a piece that the layout cuts (another target's family now sorts
  * inside it, unknown when the block was rendered): compressed here, once
  * per layout, until the target publishes again.
  */
-static int add_cut_part(struct expo_merged *m, size_t *alloc, z_stream *zs, int *zs_open,
-			const struct layout_item *it)
+static int add_cut_part(struct expo_merged *m, size_t *alloc, struct cutter *c,
+			const struct layout_item *it, const struct expo_piece *pc)
 {
 	uint32_t off = part_off(it->blk, it->part), len = part_len(it->blk, it->part);
-	if (!*zs_open) {
-		if (deflate_start(zs, (size_t)1 << 15) < 0)
+	const char *piece_text = cut_piece_text(c, it->blk, pc);
+	if (!piece_text)
+		return -1;
+	if (!c->deflating) {
+		if (deflate_start(&c->deflater, (size_t)1 << 15) < 0)
 			return -1;
-		*zs_open = 1;
+		c->deflating = 1;
 	}
-	struct expo_run r = { NULL, it->blk->text + off, len, m->own_z.len, 0, 0 };
-	if (deflate_piece(zs, r.text, len, &m->own_z) < 0)
+	const char *text = piece_text + (off - pc->text_off);
+	struct expo_run r = { NULL, 0, len, m->own_z.len, 0, 0 };
+	if (deflate_piece(&c->deflater, text, len, &m->own_z) < 0)
 		return -1;
 	r.z_len = m->own_z.len - r.z_off;
-	m->crc = (uint32_t)crc32_combine(m->crc, crc_of(r.text, len), (z_off_t)len);
+	m->crc = (uint32_t)crc32_combine(m->crc, crc_of(text, len), (z_off_t)len);
 	m->len += len;
 	m->z_len += r.z_len;
 	add_run(m, alloc, &r);
@@ -728,33 +845,34 @@ static int add_cut_part(struct expo_merged *m, size_t *alloc, z_stream *zs, int 
 static int layout_runs(struct expo_merged *m, const struct layout *l)
 {
 	size_t alloc = 0;
-	z_stream zs;
-	int zs_open = 0, rc = 0;
+	struct cutter cut = { .text = BUF_INIT(EXPO_TEXT_CAP) };
+	int rc = 0;
 	for (size_t i = 0; i < l->n && rc == 0;) {
 		const struct layout_item *it = &l->items[i];
 		uint32_t piece = it->blk->part_piece[it->part];
 		const struct expo_piece *pc = &it->blk->pieces[piece];
 		if (!whole_piece(l, i, pc)) {
-			rc = add_cut_part(m, &alloc, &zs, &zs_open, it);
+			rc = add_cut_part(m, &alloc, &cut, it, pc);
 			i++;
 			continue;
 		}
-		struct expo_run r = { it->blk, it->blk->text + pc->text_off, pc->text_len, pc->z_off,
-				      pc->z_len, piece };
+		struct expo_run r = { it->blk, pc->text_off, pc->text_len, pc->z_off, pc->z_len, piece };
 		m->crc = (uint32_t)crc32_combine_op(m->crc, pc->crc, (uLong)pc->crc_op);
 		m->len += pc->text_len;
 		m->z_len += pc->z_len;
 		add_run(m, &alloc, &r);
 		i += pc->end - pc->first;
 	}
-	if (zs_open)
-		deflateEnd(&zs);
+	if (cut.deflating)
+		deflateEnd(&cut.deflater);
+	buf_release(&cut.text);
 	return rc;
 }
 
 struct expo_merged *expo_merged_new(struct expo_block *const *blocks, size_t n, uint64_t generation)
 {
 	struct expo_merged *m = xcalloc(1, sizeof(*m));
+
 	atomic_init(&m->refs, 1);
 	m->generation = generation;
 	m->crc = (uint32_t)crc32(0L, Z_NULL, 0);
@@ -809,37 +927,85 @@ static void put_le32(unsigned char *p, uint32_t v)
 	p[3] = (unsigned char)(v >> 24);
 }
 
+/* The compressed bytes of a run. */
+static const unsigned char *run_z(const struct expo_merged *m, const struct expo_run *r)
+{
+	return (r->blk ? r->blk->z : (const unsigned char *)m->own_z.data) + r->z_off;
+}
+
+/* The block's text, inflated by the first caller (concurrent first
+ * callers may each inflate it; one keeps it), or NULL if it does not
+ * inflate. */
+static const char *block_text(const struct expo_block *blk)
+{
+	struct expo_block *b = (struct expo_block *)(uintptr_t)blk; /* a cache in a shared block */
+	char *text = atomic_load(&b->text);
+	if (text)
+		return text;
+	char *mine = expo_block_text(blk, NULL), *none = NULL;
+	if (!mine)
+		return NULL;
+	if (atomic_compare_exchange_strong(&b->text, &none, mine))
+		return mine;
+	free(mine);
+	return none; /* another thread's, set meanwhile */
+}
+
+/* The plain answer: each run's text, from its block's text (inflated once),
+ * or the parts the layout cut inflated from its own bytes; then the own
+ * block's. */
+static int respond_plain(const struct expo_merged *m, const struct expo_block *own, struct buf *out)
+{
+	size_t start = out->len;
+	if (buf_reserve(out, m->len + own->text_len) < 0)
+		return -1;
+	z_stream zs;
+	int zs_open = 0, rc = 0;
+	for (size_t i = 0; i < m->nruns && rc == 0; i++) {
+		const struct expo_run *r = &m->runs[i];
+		const char *text = r->blk ? block_text(r->blk) : NULL;
+		if (text) {
+			buf_append(out, text + r->text_off, r->text_len);
+			continue;
+		}
+		if (r->blk || (!zs_open && inflate_start(&zs) < 0))
+			return -1;
+		zs_open = 1;
+		rc = inflate_pieces(&zs, run_z(m, r), r->z_len, out);
+	}
+	if (rc == 0 && own->z_len) {
+		const char *text = block_text(own);
+		rc = text ? buf_append(out, text, own->text_len) : -1;
+	}
+	if (zs_open)
+		inflateEnd(&zs);
+	if (rc < 0 || out->overflow || out->len - start != m->len + own->text_len)
+		return -1;
+	return 0;
+}
+
 int expo_respond(const struct expo_merged *m, const struct expo_block *own, int gzip, struct buf *out)
 {
-	static const struct expo_block nothing = { .text = "" };
+	static const struct expo_block nothing = { .text_len = 0 };
 	if (m->truncated || (own && own->truncated))
 		return -1;
 	if (!own)
 		own = &nothing;
-	if (!gzip) {
-		buf_reserve(out, m->len + own->text_len);
-		for (size_t i = 0; i < m->nruns; i++)
-			buf_append(out, m->runs[i].text, m->runs[i].text_len);
-		buf_append(out, own->text, own->text_len);
-		return out->overflow ? -1 : 0;
-	}
+	if (!gzip)
+		return respond_plain(m, own, out);
 	/* a gzip header, the pieces, an empty final block, the trailer */
 	static const unsigned char header[10] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff };
 	static const unsigned char last_block[2] = { 0x03, 0x00 };
 	unsigned char trailer[8];
-	uint32_t crc = (uint32_t)crc32_combine(m->crc, crc_of(own->text, own->text_len),
-					       (z_off_t)own->text_len);
+	uint32_t crc = (uint32_t)crc32_combine(m->crc, own->crc, (z_off_t)own->text_len);
 	put_le32(trailer, crc);
 	put_le32(trailer + 4, (uint32_t)(m->len + own->text_len));
 	buf_reserve(out, sizeof(header) + m->z_len + own->z_len + sizeof(last_block) +
 				 sizeof(trailer));
 	buf_append(out, header, sizeof(header));
-	for (size_t i = 0; i < m->nruns; i++) {
-		const struct expo_run *r = &m->runs[i];
-		const unsigned char *z = r->blk ? r->blk->z : (const unsigned char *)m->own_z.data;
-		if (r->z_len)
-			buf_append(out, z + r->z_off, r->z_len);
-	}
+	for (size_t i = 0; i < m->nruns; i++)
+		if (m->runs[i].z_len)
+			buf_append(out, run_z(m, &m->runs[i]), m->runs[i].z_len);
 	if (own->z_len)
 		buf_append(out, own->z, own->z_len);
 	buf_append(out, last_block, sizeof(last_block));

@@ -4,18 +4,25 @@
  * A batch is rendered once, when it is published, into an immutable block:
  * its text with families sorted by name (samples in the order the collector
  * added them, a repeated label set dropped), an index of the families, and
- * the same text compressed: each family's head (HELP and TYPE) and body
- * (the samples) is a piece of raw deflate that ends in a full flush, so it
- * refers to nothing before it and may follow anything.  A scrape lays the
- * blocks of all targets out in family order (families of the same name from
- * different blocks come out together under one HELP/TYPE) as runs of
- * consecutive pieces, which the caller caches until a target publishes
- * again, and writes the runs' text, or their compressed bytes between a gzip
- * header and trailer (the CRC joined from the pieces' own): nothing is
- * merged or compressed per scrape but the agent's own small block, which is
- * appended after it (its families are the agent's alone).
+ * that text compressed: each family's head (HELP and TYPE) and body (the
+ * samples) is a piece of raw deflate that ends in a full flush, so it
+ * refers to nothing before it and may follow anything.  The block keeps
+ * the compressed pieces and the heads, not the text: a tenth of the memory
+ * (a PostgreSQL target's 250 kB of text is 30 kB compressed).  A scrape
+ * lays the blocks of all targets out in family order (families of the same
+ * name from different blocks come out together under one HELP/TYPE) as
+ * runs of consecutive pieces, which the caller caches until a target
+ * publishes again, and writes the runs' compressed bytes between a gzip
+ * header and trailer (the CRC joined from the pieces' own), or their text
+ * for a client without gzip (a block's text is inflated for the first such
+ * answer after it was published, and kept with it: memory that only a
+ * deployment scraping without gzip pays for).  Nothing is merged or
+ * compressed per scrape but the agent's own small block, which is appended
+ * after it (its families are the agent's alone).
  *
- * Pure functions of their inputs; no locks, no I/O; safe from any thread.
+ * Pure functions of their inputs but for one cache (a block's text, made
+ * by the first answer without gzip that needs it); no locks, no I/O; safe
+ * from any thread.
  */
 #ifndef DBPULSE_EXPOSITION_H
 #define DBPULSE_EXPOSITION_H
@@ -29,9 +36,10 @@
 struct batch;
 
 struct expo_family {
-	uint32_t name_off, name_len;   /* in text */
-	uint32_t head_off, head_len;   /* "# HELP ...\n# TYPE ...\n" */
-	uint32_t body_off, body_len;   /* the sample lines */
+	uint32_t head_off, head_len;   /* "# HELP ...\n# TYPE ...\n", in the text */
+	uint32_t body_off, body_len;   /* the sample lines, in the text */
+	uint32_t heads_off;            /* the head in heads */
+	uint32_t name_off, name_len;   /* the name in heads */
 };
 
 /* A stretch of a block's families: its text and raw deflate (exposition.c). */
@@ -39,8 +47,11 @@ struct expo_piece;
 
 struct expo_block {
 	atomic_int refs;
-	char *text;
-	size_t text_len;
+	size_t text_len;               /* of the text, which the block holds compressed
+					* (expo_block_text inflates it) */
+	_Atomic(char *) text;          /* and inflated, once an answer without gzip
+					* wanted it: NULL before */
+	char *heads;                   /* the families' heads, one after the other */
 	struct expo_family *families;
 	size_t nfamilies;
 	struct expo_piece *pieces;     /* stretches of parts, each compressed on its own */
@@ -48,6 +59,7 @@ struct expo_block {
 	uint32_t *part_piece;          /* the piece of each part: 2f head, 2f + 1 body */
 	unsigned char *z;              /* the pieces' raw deflate, in order */
 	size_t z_len;
+	uint32_t crc;                  /* CRC-32 of the text */
 	size_t nseries;
 	size_t duplicates;             /* series dropped for repeating a label set */
 	int truncated;                 /* the text passed its cap: the block is empty */
@@ -70,6 +82,9 @@ void expo_block_unref(struct expo_block *blk);
 
 /* Whether the block has a family of that name. */
 int expo_block_has_family(const struct expo_block *blk, const char *name);
+/* The block's text, inflated into a new string (NUL-terminated; its length
+ * in *len when len is not NULL), or NULL if the pieces do not inflate. */
+char *expo_block_text(const struct expo_block *blk, size_t *len);
 
 /*
  * Merges blocks (NULL ones are skipped) into out.  A family in several
@@ -104,9 +119,9 @@ void expo_merged_unref(struct expo_merged *m);
 
 /*
  * The body of a scrape: the merged exposition followed by the agent's own
- * block (which may be NULL), as text, or as one gzip stream when gzip is
- * set.  Copies ready bytes.  Returns 0, or -1 if out reached its cap or
- * the merge was cut.
+ * block (which may be NULL), as one gzip stream when gzip is set (a copy
+ * of ready bytes), or as text (the same bytes inflated).  Returns 0, or -1
+ * if out reached its cap or the merge was cut.
  */
 int expo_respond(const struct expo_merged *m, const struct expo_block *own, int gzip, struct buf *out);
 

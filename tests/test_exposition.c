@@ -110,7 +110,8 @@ static void test_render(void **state)
 	batch_add(b, &m_b, 3, "x", "1", NULL); /* repeated label set: dropped */
 	batch_add(b, &m_c, 1, "v", "q\"uote", "w", "back\\", NULL);
 	struct expo_block *blk = expo_render(b);
-	assert_string_equal(blk->text,
+	char *text = expo_block_text(blk, NULL);
+	assert_string_equal(text,
 			    "# HELP a_bytes A \"bytes\"\\nmultiline \\\\.\n"
 			    "# TYPE a_bytes gauge\n"
 			    "a_bytes 10\n"
@@ -121,6 +122,7 @@ static void test_render(void **state)
 			    "# HELP c_info C.\n"
 			    "# TYPE c_info gauge\n"
 			    "c_info{v=\"q\\\"uote\",w=\"back\\\\\"} 1\n");
+	free(text);
 	assert_int_equal(blk->nfamilies, 3);
 	assert_int_equal(blk->nseries, 4);
 	assert_int_equal(blk->duplicates, 1);
@@ -148,7 +150,8 @@ static void test_render_parts(void **state)
 	batch_addv_part(b, "h_usec", "H.", METRIC_HISTOGRAM, METRIC_PART_SUM, 7, cmd, 1);
 	batch_addv_part(b, "h_usec", "H.", METRIC_HISTOGRAM, METRIC_PART_COUNT, 5, cmd, 1);
 	struct expo_block *blk = expo_render(b);
-	assert_string_equal(blk->text,
+	char *text = expo_block_text(blk, NULL);
+	assert_string_equal(text,
 			    "# HELP h_usec H.\n# TYPE h_usec histogram\n"
 			    "h_usec_bucket{cmd=\"get\",le=\"1\"} 4\n"
 			    "h_usec_bucket{cmd=\"get\",le=\"+Inf\"} 5\n"
@@ -158,6 +161,7 @@ static void test_render_parts(void **state)
 			    "s_usec{cmd=\"get\",quantile=\"50\"} 1.5\n"
 			    "s_usec_sum{cmd=\"get\"} 30\n"
 			    "s_usec_count{cmd=\"get\"} 20\n");
+	free(text);
 	assert_int_equal(blk->duplicates, 1);
 	expo_block_unref(blk);
 
@@ -165,8 +169,10 @@ static void test_render_parts(void **state)
 	struct batch *c = batch_new();
 	batch_append(c, b);
 	blk = expo_render(c);
-	assert_non_null(strstr(blk->text, "s_usec_count{cmd=\"get\"} 20\n"));
-	assert_non_null(strstr(blk->text, "h_usec_bucket{cmd=\"get\",le=\"1\"} 4\n"));
+	text = expo_block_text(blk, NULL);
+	assert_non_null(strstr(text, "s_usec_count{cmd=\"get\"} 20\n"));
+	assert_non_null(strstr(text, "h_usec_bucket{cmd=\"get\",le=\"1\"} 4\n"));
+	free(text);
 	expo_block_unref(blk);
 	batch_free(c);
 	batch_free(b);
@@ -369,7 +375,9 @@ static void test_gzip_large(void **state)
 	struct buf plain = BUF_INIT((size_t)1 << 26);
 	assert_int_equal(gunzip(&gz, &plain), 0);
 	assert_int_equal(plain.len, m->len + own->text_len);
-	assert_memory_equal(plain.data, blk->text, m->len);
+	char *text = expo_block_text(blk, NULL);
+	assert_memory_equal(plain.data, text, m->len);
+	free(text);
 	buf_release(&plain);
 	buf_release(&gz);
 	expo_block_unref(own);
@@ -423,7 +431,13 @@ static size_t join_rounds(struct expo_block *const *pool, size_t npool)
 		struct buf text = BUF_INIT(1 << 24), gz = BUF_INIT(1 << 24), plain = BUF_INIT(1 << 24);
 		assert_int_equal(expo_respond(m, round % 2 ? own : NULL, 0, &text), 0);
 		assert_int_equal(expo_respond(m, round % 2 ? own : NULL, 1, &gz), 0);
+		/* gunzip checks the CRC, made from the text when it was rendered */
 		assert_int_equal(gunzip(&gz, &plain), 0);
+		assert_int_equal(plain.len, text.len);
+		assert_memory_equal(plain.data, text.data, text.len);
+		/* the second plain answer copies the text the first inflated */
+		buf_reset(&plain);
+		assert_int_equal(expo_respond(m, round % 2 ? own : NULL, 0, &plain), 0);
 		assert_int_equal(plain.len, text.len);
 		assert_memory_equal(plain.data, text.data, text.len);
 		assert_true(n == 0 || gz.len < text.len / 2);
@@ -468,6 +482,23 @@ static void test_pieces_join(void **state)
 	assert_memory_equal(again->z, among[0]->z, again->z_len);
 	among[0]->z[0] ^= 0x55;
 	expo_block_unref(again);
+
+	/* a value changed in one family: that piece is compressed anew, the
+	 * others are taken, and the block inflates to the new text */
+	struct batch *changed = pool_batch(1, 0);
+	batch_add_named(changed, "pool_01_total", "Pool family 1.", METRIC_COUNTER, 42, "src",
+			"new", NULL);
+	again = expo_render_among(changed, alone, NBLOCKS, among[0]);
+	struct expo_block *fresh = expo_render_among(changed, alone, NBLOCKS, NULL);
+	char *want = expo_block_text(fresh, NULL), *got = expo_block_text(again, NULL);
+	assert_non_null(strstr(want, "pool_01_total{src=\"new\"} 42\n"));
+	assert_string_equal(got, want);
+	assert_int_equal(again->crc, fresh->crc);
+	free(want);
+	free(got);
+	expo_block_unref(fresh);
+	expo_block_unref(again);
+	batch_free(changed);
 
 	struct expo_merged *one = expo_merged_new(&alone[0], 1, 1);
 	assert_int_equal(alone[0]->npieces, 1);

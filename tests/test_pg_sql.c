@@ -149,7 +149,8 @@ static PGresult *result(int ncols, int nrows, const char *const *cells)
 static char *render(struct batch *b)
 {
 	struct expo_block *blk = expo_render(b);
-	char *text = strdup(blk->text);
+	char *text = expo_block_text(blk, NULL);
+	assert_non_null(text);
 	expo_block_unref(blk);
 	return text;
 }

@@ -179,7 +179,9 @@ static void check_promtool(const struct batch *b, const char *what)
 	char path[] = "/tmp/test_redis_info.XXXXXX";
 	int fd = mkstemp(path);
 	assert_true(fd >= 0);
-	assert_int_equal(write(fd, blk->text, blk->text_len), (ssize_t)blk->text_len);
+	char *text = expo_block_text(blk, NULL);
+	assert_int_equal(write(fd, text, blk->text_len), (ssize_t)blk->text_len);
+	free(text);
 	close(fd);
 	expo_block_unref(blk);
 

@@ -69,7 +69,8 @@ static redisReply *fixture(const char *name)
 static char *render(struct batch *b)
 {
 	struct expo_block *blk = expo_render(b);
-	char *text = xstrdup(blk->text);
+	char *text = expo_block_text(blk, NULL);
+	assert_non_null(text);
 	assert_int_equal(blk->duplicates, 0);
 	expo_block_unref(blk);
 	return text;

@@ -141,13 +141,15 @@ static double published(struct store *s, const char *target, const char *series)
 		return -1;
 	double v = -1;
 	size_t n = strlen(series);
-	for (const char *p = e->metrics->text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+	char *text = expo_block_text(e->metrics, NULL);
+	for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
 		if (strncmp(p, series, n) == 0 && p[n] == ' ') {
 			char *end;
 			v = strtod(p + n + 1, &end);
 			break;
 		}
 	}
+	free(text);
 	store_entry_unref(e);
 	return v;
 }

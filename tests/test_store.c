@@ -53,14 +53,18 @@ static void test_publish_and_snapshot(void **state)
 	/* a new publish swaps e1 out; the snapshot still holds it */
 	store_publish(s, a, entry_with(3));
 	assert_int_equal(atomic_load(&e1->refs), 1);
-	assert_string_equal(snap.entries[0]->metrics->text, "# HELP v V.\n# TYPE v gauge\nv 1\n");
+	char *text = expo_block_text(snap.entries[0]->metrics, NULL);
+	assert_string_equal(text, "# HELP v V.\n# TYPE v gauge\nv 1\n");
+	free(text);
 	uint64_t gen = snap.generation;
 	store_snapshot_release(&snap);
 	assert_true(store_generation(s) > gen);
 
 	struct store_entry *found = store_find(s, "postgres", "main");
 	assert_non_null(found);
-	assert_string_equal(found->metrics->text, "# HELP v V.\n# TYPE v gauge\nv 2\n");
+	text = expo_block_text(found->metrics, NULL);
+	assert_string_equal(text, "# HELP v V.\n# TYPE v gauge\nv 2\n");
+	free(text);
 	store_entry_unref(found);
 	assert_null(store_find(s, "postgres", "other"));
 
