@@ -10,29 +10,38 @@
  * when the free memory grew well past what the cycles since the last trim
  * left free at their lowest: memory taken for something out of the
  * ordinary (a large result, a burst of new statements, a reload) that the
- * next cycles would not reuse.  A steady state never trims.
+ * next cycles would not reuse; and once a minute, a sweep, for what is
+ * free and resident without the cycles coming back to it.  A steady state
+ * trims once a minute: its cycles fault in again the pages they reuse,
+ * once.
  */
 #ifndef DBPULSE_MEMTRIM_H
 #define DBPULSE_MEMTRIM_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Growth of the free memory, past the low mark, that makes a trim: at
  * least this much, and at least a quarter of the memory in use (the
  * transient memory of many targets' cycles grows with them). */
 #define MEMTRIM_SLACK_MIN ((size_t)4 << 20)
+/* The sweep: a trim this often, when at least this much is free. */
+#define MEMTRIM_SWEEP_MS 60000
+#define MEMTRIM_SWEEP_MIN ((size_t)1 << 20)
 
 /* The policy's state: one per heap, i.e. per process.  Zero it to start. */
 struct memtrim {
 	size_t low;            /* the lowest free bytes seen since the last trim */
-	int started;           /* low is set */
+	int64_t last_ms;       /* the last trim (or the first call) */
+	int started;           /* low and last_ms are set */
 };
 
 /* After a collection: free_bytes and used_bytes as mallinfo2() counts them
- * (fordblks, uordblks).  Returns 1 when the caller should trim now (the
+ * (fordblks, uordblks), at now_ms on a monotonic clock.  Returns 1 when the
+ * caller should trim now (the
  * state then counts from free_bytes: a trim leaves the free bytes as they
  * are, only their pages go), else 0.  Not thread-safe: callers that share
  * the state hold a lock. */
-int memtrim_due(struct memtrim *t, size_t free_bytes, size_t used_bytes);
+int memtrim_due(struct memtrim *t, size_t free_bytes, size_t used_bytes, int64_t now_ms);
 
 #endif

@@ -164,7 +164,7 @@ static void release_transient_memory(void)
 {
 	struct mallinfo2 mi = mallinfo2();
 	pthread_mutex_lock(&trim_lock);
-	int due = memtrim_due(&trim_state, mi.fordblks, mi.uordblks);
+	int due = memtrim_due(&trim_state, mi.fordblks, mi.uordblks, now_mono_ms());
 	pthread_mutex_unlock(&trim_lock);
 	if (due)
 		malloc_trim(0);
@@ -360,14 +360,14 @@ static int worker_wait_prev(struct worker *w)
  * machine busy with the rest).  In (0, interval]: the first collection
  * runs at once, the second this much later, never later than an interval.
  */
-static int64_t cycle_phase(const struct config_section *sec, int64_t interval)
+int64_t scheduler_phase_ms(const char *kind, const char *name, int64_t interval_ms)
 {
 	uint64_t h = 1469598103934665603ull;
-	for (const char *p = sec->kind->name; *p; p++)
+	for (const char *p = kind; *p; p++)
 		h = (h ^ (unsigned char)*p) * 1099511628211ull;
-	for (const char *p = sec->name; *p; p++)
+	for (const char *p = name; *p; p++)
 		h = (h ^ (unsigned char)*p) * 1099511628211ull;
-	return interval - (int64_t)(h % (uint64_t)interval);
+	return interval_ms - (int64_t)(h % (uint64_t)interval_ms);
 }
 
 static void *worker_main(void *arg)
@@ -379,7 +379,9 @@ static void *worker_main(void *arg)
 	int64_t retry = RETRY_FIRST_MS;
 	int stopped = worker_wait_prev(w);
 	int64_t next = now_mono_ms();
-	int64_t phase = cycle_phase(tr->section, interval) - interval; /* the first step's */
+	/* the first step's */
+	int64_t phase = scheduler_phase_ms(tr->section->kind->name, tr->section->name, interval) -
+			interval;
 
 	while (!stopped && !worker_sleep(w, next)) {
 		int rc = run_cycle(tr, s->store, w->slot, s);

@@ -37,6 +37,11 @@ void scheduler_free(struct scheduler *s);
 /* The number of running workers. */
 unsigned scheduler_count(struct scheduler *s);
 
+/* Where in its interval a target of that kind and name collects: its
+ * first collection runs at once, its second this many milliseconds later,
+ * in (0, interval_ms]; then one every interval. */
+int64_t scheduler_phase_ms(const char *kind, const char *name, int64_t interval_ms);
+
 /* Collects every enabled target of cfg once, in the calling thread,
  * publishing into store.  Returns the number of targets that failed. */
 int scheduler_run_once(const struct config *cfg, struct store *store);

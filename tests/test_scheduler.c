@@ -59,6 +59,8 @@ static void *fake_init(const struct config_section *s, char *err, size_t errlen)
 }
 
 static const struct metric_desc m_fake = { "fake_collections_total", "Collections.", METRIC_COUNTER };
+static const struct metric_desc m_fake_began = { "fake_began_ms", "When the last collection began.",
+						 METRIC_GAUGE };
 
 static int fake_collect(void *inst, struct batch *b, int64_t deadline_ms, char *err, size_t errlen)
 {
@@ -79,6 +81,7 @@ static int fake_collect(void *inst, struct batch *b, int64_t deadline_ms, char *
 	}
 	f->collections++;
 	batch_add(b, &m_fake, (double)f->collections, NULL);
+	batch_add(b, &m_fake_began, (double)now_mono_ms(), NULL);
 	atomic_fetch_sub(&in_flight, 1);
 	atomic_fetch_add(&finished, 1);
 	if (f->conf->fail) {
@@ -264,6 +267,44 @@ static void test_overrun_is_skipped(void **state)
 	config_unref(c);
 }
 
+/* Targets on the same interval collect at once, then each at its phase
+ * (from its kind and name), in (0, interval]: two whose phases are far
+ * apart publish their second collections that far apart. */
+static void test_targets_spread_over_the_interval(void **state)
+{
+	(void)state;
+	const char *names[] = { "a", "b", "c", "d", "e", "f", "g", "h", "i", "j" };
+	const char *x = names[0], *y = NULL;
+	int64_t px = scheduler_phase_ms("fake", x, 1000), py = 0;
+	for (size_t i = 1; i < sizeof(names) / sizeof(names[0]) && !y; i++) {
+		int64_t p = scheduler_phase_ms("fake", names[i], 1000);
+		assert_true(p > 0 && p <= 1000);
+		if (llabs(p - px) >= 400) {
+			y = names[i];
+			py = p;
+		}
+	}
+	assert_non_null(y);
+	char text[128];
+	snprintf(text, sizeof(text), "[fake \"%s\"]\n[fake \"%s\"]\n", x, y);
+	struct config *c = parse(text);
+	struct store *s = store_new();
+	struct scheduler *sched = scheduler_new(s);
+	int64_t t0 = now_mono_ms();
+	scheduler_apply(sched, c);
+	wait_published(s, x, 2);
+	wait_published(s, y, 2);
+	double bx = published(s, x, "fake_began_ms"), by = published(s, y, "fake_began_ms");
+	assert_int_equal(scheduler_stop(sched, 2000), 0);
+	scheduler_free(sched);
+	print_message("# second collections %.0f and %.0f ms after the start, phases %lld and %lld\n",
+		      bx - (double)t0, by - (double)t0, (long long)px, (long long)py);
+	assert_true(fabs((bx - by) - (double)(px - py)) < 250);
+	assert_true(fabs(bx - (double)t0 - (double)px) < 250);
+	store_free(s);
+	config_unref(c);
+}
+
 static void test_failure_is_retried_sooner(void **state)
 {
 	(void)state;
@@ -392,6 +433,7 @@ int main(void)
 		cmocka_unit_test(test_named_sections),
 		cmocka_unit_test(test_run_once),
 		cmocka_unit_test(test_overrun_is_skipped),
+		cmocka_unit_test(test_targets_spread_over_the_interval),
 		cmocka_unit_test(test_failure_is_retried_sooner),
 		cmocka_unit_test(test_long_failure_keeps_pace),
 		cmocka_unit_test(test_changed_target_never_overlaps),
