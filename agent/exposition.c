@@ -152,17 +152,23 @@ struct expo_piece {
 	uint64_t crc_op;               /* crc32_combine_gen(text_len) */
 };
 
-static uint32_t crc_of(const void *data, size_t len)
+/* A zlib checksum (crc32, adler32) of len bytes, fed in chunks uInt holds. */
+static uint32_t checksum(uLong (*sum)(uLong, const Bytef *, uInt), const void *data, size_t len)
 {
-	uLong crc = crc32(0L, Z_NULL, 0);
+	uLong v = sum(0L, Z_NULL, 0);
 	const unsigned char *p = data;
 	while (len) {
 		uInt chunk = len > (1u << 30) ? (1u << 30) : (uInt)len;
-		crc = crc32(crc, p, chunk);
+		v = sum(v, p, chunk);
 		p += chunk;
 		len -= chunk;
 	}
-	return (uint32_t)crc;
+	return (uint32_t)v;
+}
+
+static uint32_t crc_of(const void *data, size_t len)
+{
+	return checksum(crc32, data, len);
 }
 
 /* The window a text needs (a smaller one costs less to set up: the agent's
@@ -348,26 +354,13 @@ static const struct expo_piece *piece_index_find(const struct piece_index *ix,
 	return NULL;
 }
 
-static uint32_t adler_of(const void *data, size_t len)
-{
-	uLong a = adler32(0L, Z_NULL, 0);
-	const unsigned char *p = data;
-	while (len) {
-		uInt chunk = len > (1u << 30) ? (1u << 30) : (uInt)len;
-		a = adler32(a, p, chunk);
-		p += chunk;
-		len -= chunk;
-	}
-	return (uint32_t)a;
-}
-
 /* Compresses one piece, or copies what the previous block had for it. */
 static int compress_piece(z_stream *zs, const struct piece_index *ix, const char *block_text,
 			  struct expo_piece *pc, struct buf *z)
 {
 	const char *text = block_text + pc->text_off;
 	pc->crc = crc_of(text, pc->text_len);
-	pc->adler = adler_of(text, pc->text_len);
+	pc->adler = checksum(adler32, text, pc->text_len);
 	pc->crc_op = crc32_combine_gen((z_off_t)pc->text_len);
 	pc->z_off = (uint32_t)z->len;
 	const struct expo_piece *same = piece_index_find(ix, pc);
