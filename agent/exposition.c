@@ -624,7 +624,7 @@ void expo_block_unref(struct expo_block *blk)
 {
 	if (!blk || atomic_fetch_sub(&blk->refs, 1) != 1)
 		return;
-	free(atomic_load(&blk->text));
+	free(atomic_load(&blk->text_cache));
 	free(blk->heads);
 	free(blk->families);
 	free(blk->pieces);
@@ -932,13 +932,13 @@ static const unsigned char *run_z(const struct expo_merged *m, const struct expo
 static const char *block_text(const struct expo_block *blk)
 {
 	struct expo_block *b = (struct expo_block *)(uintptr_t)blk; /* a cache in a shared block */
-	char *text = atomic_load(&b->text);
+	char *text = atomic_load(&b->text_cache);
 	if (text)
 		return text;
 	char *mine = expo_block_text(blk, NULL), *none = NULL;
 	if (!mine)
 		return NULL;
-	if (atomic_compare_exchange_strong(&b->text, &none, mine))
+	if (atomic_compare_exchange_strong(&b->text_cache, &none, mine))
 		return mine;
 	free(mine);
 	return none; /* another thread's, set meanwhile */

@@ -49,7 +49,7 @@ struct expo_block {
 	atomic_int refs;
 	size_t text_len;               /* of the text, which the block holds compressed
 					* (expo_block_text inflates it) */
-	_Atomic(char *) text;          /* and inflated, once an answer without gzip
+	_Atomic(char *) text_cache;    /* and inflated, once an answer without gzip
 					* wanted it: NULL before */
 	char *heads;                   /* the families' heads, one after the other */
 	struct expo_family *families;

@@ -240,7 +240,10 @@ static void check_block(const struct sample *s)
 		FUZZ_CHECK(blk->nfamilies == 1 && blk->nseries == 1 && blk->duplicates == 1,
 			   "%zu families, %zu series, %zu repeats", blk->nfamilies, blk->nseries,
 			   blk->duplicates);
-		parse_block(blk->text, s);
+		char *text = expo_block_text(blk, NULL);
+		FUZZ_CHECK(text != NULL, "the block does not inflate");
+		parse_block(text, s);
+		free(text);
 		check_beside(b, s);
 	}
 	expo_block_unref(blk);
