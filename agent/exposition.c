@@ -373,8 +373,9 @@ static int compress_piece(z_stream *zs, const struct piece_index *ix, const char
 /* Cuts the block's parts into segments (mark_others) and compresses each,
  * or takes it from prev (the target's previous block, or NULL).  Returns
  * 0, or -1 when zlib fails or the output passed the cap. */
-static int compress_segments(struct expo_block *blk, const char *text, struct expo_block *const *others,
-			     size_t nothers, const struct expo_block *prev)
+static int compress_segments(struct expo_block *blk, const char *text,
+			     struct expo_block *const *others, size_t nothers,
+			     const struct expo_block *prev)
 {
 	size_t nparts = 2 * blk->nfamilies;
 	unsigned char *shared = xcalloc(blk->nfamilies + 1, 2);
@@ -865,7 +866,6 @@ static int layout_runs(struct expo_merged *m, const struct layout *l)
 struct expo_merged *expo_merged_new(struct expo_block *const *blocks, size_t n, uint64_t generation)
 {
 	struct expo_merged *m = xcalloc(1, sizeof(*m));
-
 	atomic_init(&m->refs, 1);
 	m->generation = generation;
 	m->crc = (uint32_t)crc32(0L, Z_NULL, 0);
@@ -944,9 +944,9 @@ static const char *block_text(const struct expo_block *blk)
 	return none; /* another thread's, set meanwhile */
 }
 
-/* The plain answer: each run's text, from its block's text (inflated once),
- * or the parts the layout cut inflated from its own bytes; then the own
- * block's. */
+/* The plain answer: each run's text, from its block's text (inflated once
+ * and kept), or the parts the layout cut and the own block (made for this
+ * answer alone) inflated from their compressed bytes. */
 static int respond_plain(const struct expo_merged *m, const struct expo_block *own, struct buf *out)
 {
 	size_t start = out->len;
@@ -967,8 +967,10 @@ static int respond_plain(const struct expo_merged *m, const struct expo_block *o
 		rc = inflate_pieces(&zs, run_z(m, r), r->z_len, out);
 	}
 	if (rc == 0 && own->z_len) {
-		const char *text = block_text(own);
-		rc = text ? buf_append(out, text, own->text_len) : -1;
+		if (!zs_open && inflate_start(&zs) < 0)
+			return -1;
+		zs_open = 1;
+		rc = inflate_pieces(&zs, own->z, own->z_len, out);
 	}
 	if (zs_open)
 		inflateEnd(&zs);
