@@ -513,23 +513,63 @@ static void render_sample(struct buf *out, const struct batch *b, const char *na
 }
 
 
+/* A block's families' heads, one after the other; shared by the blocks
+ * whose heads are the same text (targets of one kind on servers alike). */
+struct expo_heads {
+	atomic_int refs;
+	size_t len;
+	char text[];
+};
+
+static void heads_unref(struct expo_heads *h)
+{
+	if (h && atomic_fetch_sub(&h->refs, 1) == 1)
+		free(h);
+}
+
+/* The heads of prev or of one of the others that are the same as h, or
+ * NULL. */
+static struct expo_heads *heads_alike(const struct expo_heads *h, const struct expo_block *prev,
+				      struct expo_block *const *others, size_t nothers)
+{
+	for (size_t i = 0; i <= nothers; i++) {
+		const struct expo_block *o = i < nothers ? others[i] : prev;
+		struct expo_heads *oh = o ? o->heads_shared : NULL;
+		if (oh && oh->len == h->len && memcmp(oh->text, h->text, h->len) == 0)
+			return oh;
+	}
+	return NULL;
+}
+
 /* Keeps the families' heads (HELP and TYPE, the name in them) apart from
  * the text, which the block holds compressed only: the layout orders and
- * compares families by them. */
-static void keep_heads(struct expo_block *blk, const char *text)
+ * compares families by them.  Heads the same as those of prev or of one of
+ * the others are shared with it. */
+static void keep_heads(struct expo_block *blk, const char *text, const struct expo_block *prev,
+		       struct expo_block *const *others, size_t nothers)
 {
-	struct buf heads = BUF_INIT(BUF_UNLIMITED);
 	size_t len = 0;
 	for (size_t f = 0; f < blk->nfamilies; f++)
 		len += blk->families[f].head_len;
-	buf_reserve(&heads, len);
+	struct expo_heads *h = xmalloc(sizeof(*h) + len + 1);
+	atomic_init(&h->refs, 1);
+	h->len = 0;
 	for (size_t f = 0; f < blk->nfamilies; f++) {
 		struct expo_family *fam = &blk->families[f];
-		fam->heads_off = (uint32_t)heads.len;
+		fam->heads_off = (uint32_t)h->len;
 		fam->name_off = fam->heads_off + (uint32_t)(sizeof("# HELP ") - 1);
-		buf_append(&heads, text + fam->head_off, fam->head_len);
+		memcpy(h->text + h->len, text + fam->head_off, fam->head_len);
+		h->len += fam->head_len;
 	}
-	blk->heads = buf_detach_fit(&heads, NULL);
+	h->text[h->len] = '\0';
+	struct expo_heads *same = heads_alike(h, prev, others, nothers);
+	if (same) {
+		free(h);
+		atomic_fetch_add(&same->refs, 1);
+		h = same;
+	}
+	blk->heads_shared = h;
+	blk->heads = h->text;
 }
 
 struct expo_block *expo_render_among(const struct batch *b, struct expo_block *const *others,
@@ -599,7 +639,7 @@ struct expo_block *expo_render_among(const struct batch *b, struct expo_block *c
 		buf_reset(&text);
 	}
 	blk->text_len = text.len;
-	keep_heads(blk, text.data);
+	keep_heads(blk, text.data, prev, others, nothers);
 	if (compress_segments(blk, text.data ? text.data : "", others, nothers, prev) < 0) {
 		/* zlib failed (out of memory): a block that cannot be served */
 		blk->truncated = 1;
@@ -626,7 +666,7 @@ void expo_block_unref(struct expo_block *blk)
 	if (!blk || atomic_fetch_sub(&blk->refs, 1) != 1)
 		return;
 	free(atomic_load(&blk->text_cache));
-	free(blk->heads);
+	heads_unref(blk->heads_shared);
 	free(blk->families);
 	free(blk->pieces);
 	free(blk->part_piece);

@@ -44,6 +44,8 @@ struct expo_family {
 
 /* A stretch of a block's families: its text and raw deflate (exposition.c). */
 struct expo_piece;
+/* The families' heads, shared by the blocks that have the same (exposition.c). */
+struct expo_heads;
 
 struct expo_block {
 	atomic_int refs;
@@ -51,7 +53,9 @@ struct expo_block {
 					* (expo_block_text inflates it) */
 	_Atomic(char *) text_cache;    /* and inflated, once an answer without gzip
 					* wanted it: NULL before */
-	char *heads;                   /* the families' heads, one after the other */
+	const char *heads;             /* the families' heads, one after the other */
+	struct expo_heads *heads_shared; /* their owner, shared with the blocks
+					  * whose heads are the same text */
 	struct expo_family *families;
 	size_t nfamilies;
 	struct expo_piece *pieces;     /* stretches of parts, each compressed on its own */

@@ -54,6 +54,8 @@ struct bucket {
 	int64_t start;          /* EMPTY: unused */
 	size_t n, alloc;        /* entries; alloc: of e */
 	struct entry *e;        /* the head's entries, else NULL */
+	uint32_t *order;        /* the head's: positions in e, by index */
+	size_t sorted, order_alloc; /* order holds the first sorted entries */
 	unsigned char *packed;  /* a closed bucket's entries, else NULL */
 	size_t plen;
 };
@@ -62,7 +64,8 @@ struct ring {
 	int64_t window, width;
 	size_t nb, head;
 	struct bucket *b;
-	uint32_t *headpos;      /* by index: its position in the head bucket */
+	size_t cursor;          /* where the last add found or would put its index
+				 * in the head's order */
 };
 
 struct pgss_buckets {
@@ -108,10 +111,10 @@ void pgss_buckets_free(struct pgss_buckets *b)
 	for (size_t r = 0; r < b->nrings; r++) {
 		for (size_t i = 0; i < b->rings[r].nb; i++) {
 			free(b->rings[r].b[i].e);
+			free(b->rings[r].b[i].order);
 			free(b->rings[r].b[i].packed);
 		}
 		free(b->rings[r].b);
-		free(b->rings[r].headpos);
 	}
 	free(b->refs);
 	free(b->exec_us);
@@ -123,10 +126,6 @@ void pgss_buckets_reserve(struct pgss_buckets *b, size_t cap)
 	if (cap <= b->cap)
 		return;
 	size_t old = b->cap, more = cap - old;
-	for (size_t r = 0; r < b->nrings; r++) {
-		b->rings[r].headpos = xrealloc(b->rings[r].headpos, cap * sizeof(uint32_t));
-		memset(b->rings[r].headpos + old, 0, more * sizeof(uint32_t));
-	}
 	b->refs = xrealloc(b->refs, cap * sizeof(*b->refs));
 	memset(b->refs + old, 0, more * sizeof(*b->refs));
 	b->exec_us = xrealloc(b->exec_us, 2 * cap * sizeof(*b->exec_us));
@@ -225,15 +224,45 @@ static void bucket_clear(struct pgss_buckets *b, size_t r, struct bucket *k)
 		score_add(b, r, idx, -us(v[PGSS_EXEC_MS]));
 	}
 	free(k->e);
+	free(k->order);
 	free(k->packed);
 	memset(k, 0, sizeof(*k));
 	k->start = EMPTY;
 }
 
-static int cmp_entry(const void *x, const void *y)
+static int cmp_position(const void *x, const void *y, void *ctx)
 {
-	const struct entry *a = x, *b = y;
-	return a->idx < b->idx ? -1 : a->idx > b->idx;
+	const struct entry *e = ctx;
+	uint32_t a = e[*(const uint32_t *)x].idx, b = e[*(const uint32_t *)y].idx;
+	return a < b ? -1 : a > b;
+}
+
+/* Merges the positions of the entries added since the head was last
+ * settled (in index order themselves when the adds were) into its order,
+ * from the back. */
+static void head_settle(struct bucket *k)
+{
+	size_t nsorted = k->sorted, nnew = k->n - nsorted;
+	if (!nnew)
+		return;
+	uint32_t *added = xmalloc(nnew * sizeof(*added));
+	for (size_t a = 0; a < nnew; a++)
+		added[a] = (uint32_t)(nsorted + a);
+	for (size_t a = 1; a < nnew; a++)
+		if (k->e[added[a - 1]].idx > k->e[added[a]].idx) {
+			qsort_r(added, nnew, sizeof(*added), cmp_position, k->e);
+			break;
+		}
+	k->order = xgrow(k->order, &k->order_alloc, k->n, sizeof(*k->order));
+	size_t i = nsorted, j = nnew, out = k->n;
+	while (j > 0) {
+		if (i > 0 && k->e[k->order[i - 1]].idx > k->e[added[j - 1]].idx)
+			k->order[--out] = k->order[--i];
+		else
+			k->order[--out] = added[--j];
+	}
+	free(added);
+	k->sorted = k->n;
 }
 
 /* Packs entry e after the one of index prev at q; returns the end. */
@@ -264,20 +293,21 @@ static void bucket_pack(struct bucket *k)
 {
 	if (!k->e)
 		return;
-	/* the order of a bucket's entries changes no answer: a window sums
-	 * each index over the buckets in ring order, then sorts by key */
-	qsort(k->e, k->n, sizeof(*k->e), cmp_entry);
+	head_settle(k);
 	unsigned char *q = k->packed = xmalloc(k->n * PACKED_MAX);
 	uint32_t prev = 0;
 	for (size_t i = 0; i < k->n; i++) {
-		q = entry_pack(q, &k->e[i], prev);
-		prev = k->e[i].idx;
+		const struct entry *e = &k->e[k->order[i]];
+		q = entry_pack(q, e, prev);
+		prev = e->idx;
 	}
 	k->plen = (size_t)(q - k->packed);
 	k->packed = xrealloc(k->packed, k->plen);
 	free(k->e);
+	free(k->order);
 	k->e = NULL;
-	k->alloc = 0;
+	k->order = NULL;
+	k->alloc = k->order_alloc = k->sorted = 0;
 }
 
 static int64_t floor_div(int64_t a, int64_t d)
@@ -309,8 +339,37 @@ void pgss_buckets_advance(struct pgss_buckets *b, int64_t now)
 		}
 		if (g->head != slot)
 			bucket_pack(&g->b[g->head]);
+		else
+			head_settle(&g->b[slot]);
 		g->head = slot;
+		g->cursor = 0;
 	}
+}
+
+/* Idx's entry among the head's sorted entries, or NULL.  An observe adds
+ * its statements in index order, so the search goes on from where the
+ * last one ended, in steps that double until they pass idx, then halve. */
+static struct entry *head_find(struct ring *g, struct bucket *k, uint32_t idx)
+{
+	const uint32_t *order = k->order;
+	size_t lo = g->cursor, hi = k->sorted, step = 1;
+	if (lo > hi || (lo > 0 && k->e[order[lo - 1]].idx >= idx))
+		lo = 0; /* out of order: search it all */
+	/* the first entry at or after idx is in [lo, lo + step] */
+	while (lo + step < hi && k->e[order[lo + step]].idx < idx) {
+		lo += step;
+		step *= 2;
+	}
+	size_t end = lo + step < hi ? lo + step : hi;
+	while (lo < end) {
+		size_t mid = lo + (end - lo) / 2;
+		if (k->e[order[mid]].idx < idx)
+			lo = mid + 1;
+		else
+			end = mid;
+	}
+	g->cursor = lo;
+	return lo < hi && k->e[order[lo]].idx == idx ? &k->e[order[lo]] : NULL;
 }
 
 void pgss_buckets_add(struct pgss_buckets *b, uint32_t idx, const double *d)
@@ -318,16 +377,12 @@ void pgss_buckets_add(struct pgss_buckets *b, uint32_t idx, const double *d)
 	for (size_t r = 0; r < b->nrings; r++) {
 		struct ring *g = &b->rings[r];
 		struct bucket *k = &g->b[g->head];
-		uint32_t pos = g->headpos[idx];
-		struct entry *e;
-		if (pos < k->n && k->e[pos].idx == idx) {
-			e = &k->e[pos];
-		} else {
+		struct entry *e = head_find(g, k, idx);
+		if (!e) { /* after the sorted ones, until head_settle */
 			k->e = xgrow(k->e, &k->alloc, k->n + 1, sizeof(*k->e));
-			e = &k->e[k->n];
+			e = &k->e[k->n++];
 			memset(e, 0, sizeof(*e));
 			e->idx = idx;
-			g->headpos[idx] = (uint32_t)k->n++;
 			b->refs[idx]++;
 		}
 		int64_t before = us(e->v[PGSS_EXEC_MS]);
@@ -393,10 +448,10 @@ void pgss_buckets_usage(const struct pgss_buckets *b, size_t *entries, size_t *b
 		for (size_t i = 0; i < b->rings[r].nb; i++) {
 			const struct bucket *k = &b->rings[r].b[i];
 			*entries += k->n;
-			*bytes += k->alloc * sizeof(struct entry) + k->plen;
+			*bytes += k->alloc * sizeof(struct entry) +
+				  k->order_alloc * sizeof(uint32_t) + k->plen;
 		}
-	*index_bytes = b->cap * (sizeof(*b->refs) + 2 * sizeof(*b->exec_us) +
-				 b->nrings * sizeof(uint32_t));
+	*index_bytes = b->cap * (sizeof(*b->refs) + 2 * sizeof(*b->exec_us));
 }
 
 size_t pgss_buckets_head_entry_size(void)

@@ -6,7 +6,9 @@
  *
  * Driven by the PostgreSQL collector of one target, once per interval, on
  * that target's worker thread.  It owns the statement table: one struct
- * stmt per key (56 bytes: times, the index of its export accumulator),
+ * stmt per key (32 bytes: the key, the index of its export accumulator,
+ * flags; the times that decide when an accumulator is forgotten are kept
+ * with it, since only the statements that were in the top have one),
  * plus its last values: 8 bytes for each field that is not 0 for every
  * statement (without track_planning and track_io_timing, PostgreSQL's
  * defaults, 7 of the 10), kept per chunk beside it and laid out again in
@@ -50,15 +52,23 @@
  * was in) are apart: last_get(). */
 struct stmt {
 	struct pgss_key key;
-	int64_t last_top_ms;     /* last observe it was in the top */
-	int64_t last_active_ms;  /* last non-zero window delta (or creation) */
 	uint32_t seen_gen;       /* last observe it was present in */
-	uint32_t top_gen;        /* last observe it was in the top */
 	uint32_t acc;            /* export accumulator: index in the pool + 1, 0 none */
 	uint32_t cur;            /* in observe: its row, or (dup) its sum in p->dups */
-	unsigned char used, fresh, was, dup;
-	unsigned char own;       /* the agent's own, as of the last snapshot it was in */
-	unsigned char delta;     /* in observe: enum delta_kind */
+	unsigned used : 1, fresh : 1, was : 1, dup : 1;
+	unsigned own : 2;        /* the agent's own (PG_OWN_*), as of the last snapshot it was in */
+	unsigned delta : 2;      /* in observe: enum delta_kind */
+};
+
+/* An export accumulator, and the times that decide when it is forgotten:
+ * only a statement that was in the top has one, so the times live here
+ * rather than in every statement. */
+struct acc {
+	double v[NF];
+	int64_t last_top_ms;     /* last observe its statement was in the top */
+	int64_t last_active_ms;  /* its statement's last non-zero window delta
+				  * since the accumulator was made */
+	uint32_t top_gen;        /* last observe its statement was in the top */
 };
 
 /* A present statement's export delta in the observe under way, until
@@ -91,7 +101,7 @@ struct pgss {
 	double (*dups)[NF];      /* in observe: the sums of keys with several rows */
 	size_t ndups, dups_alloc;
 	const struct pgss_row *rows; /* in observe: the caller's rows, else NULL */
-	double (*accs)[NF];      /* the accumulators' pool */
+	struct acc *accs;        /* the accumulators' pool */
 	size_t naccs_hi, accs_alloc;
 	uint32_t *acc_free;      /* free places in the pool */
 	size_t nacc_free, acc_free_alloc;
@@ -240,8 +250,6 @@ static uint32_t stmt_new(struct pgss *p, const struct pgss_key *k, size_t slot)
 	       p->ncols * sizeof(double));
 	s->key = *k;
 	s->used = 1;
-	s->last_top_ms = INT64_MIN;
-	s->last_active_ms = p->now;
 	p->count++;
 	if ((p->count + 1) * 4 > p->hsize * 3) {
 		hash_grow(p);
@@ -445,7 +453,8 @@ static void compute_deltas(struct pgss *p, int reset, double *ovf_now)
 		}
 		if (!first) { /* a baseline is not recent activity */
 			pgss_buckets_add(p->buckets, i, d);
-			s->last_active_ms = p->now;
+			if (s->acc)
+				p->accs[s->acc - 1].last_active_ms = p->now;
 		}
 	}
 }
@@ -532,6 +541,12 @@ static void rank_top(struct pgss *p)
 	p->ntop = n;
 }
 
+/* Whether s is in the top of the observe under way (or the last one). */
+static int in_top(const struct pgss *p, const struct stmt *s)
+{
+	return s->acc && p->accs[s->acc - 1].top_gen == p->gen;
+}
+
 /* A zeroed accumulator from the pool; returns its index + 1. */
 static uint32_t acc_new(struct pgss *p)
 {
@@ -542,7 +557,7 @@ static uint32_t acc_new(struct pgss *p)
 		p->accs = xgrow(p->accs, &p->accs_alloc, p->naccs_hi + 1, sizeof(*p->accs));
 		a = (uint32_t)p->naccs_hi++;
 	}
-	memset(p->accs[a], 0, sizeof(p->accs[a]));
+	p->accs[a] = (struct acc){ .last_top_ms = p->now, .last_active_ms = p->now };
 	p->naccs++;
 	return a + 1;
 }
@@ -559,10 +574,10 @@ static void accumulate(struct pgss *p)
 {
 	for (size_t i = 0; i < p->ntop; i++) {
 		struct stmt *s = stmt_at(p, p->top[i]);
-		s->top_gen = p->gen;
-		s->last_top_ms = p->now;
 		if (!s->acc)
 			s->acc = acc_new(p);
+		p->accs[s->acc - 1].top_gen = p->gen;
+		p->accs[s->acc - 1].last_top_ms = p->now;
 	}
 	for (uint32_t i = 0; i < p->hi; i++) {
 		struct stmt *s = stmt_at(p, i);
@@ -571,7 +586,7 @@ static void accumulate(struct pgss *p)
 		double d[NF];
 		/* an own statement that runs only inside another counts nowhere:
 		 * its time is in the other's */
-		double *to = s->top_gen == p->gen ? p->accs[s->acc - 1]
+		double *to = in_top(p, s) ? p->accs[s->acc - 1].v
 			     : s->own & PG_OWN_TOP ? p->own
 			     : s->own ? NULL : p->other;
 		delta_of(p, i, d);
@@ -593,10 +608,11 @@ static void sweep(struct pgss *p)
 		struct stmt *s = stmt_at(p, i);
 		if (!s->used)
 			continue;
-		if (s->acc && s->top_gen != p->gen && p->now - s->last_top_ms > longest &&
-		    p->now - s->last_active_ms > longest) {
+		const struct acc *a = s->acc ? &p->accs[s->acc - 1] : NULL;
+		if (a && !in_top(p, s) && p->now - a->last_top_ms > longest &&
+		    p->now - a->last_active_ms > longest) {
 			for (int f = 0; f < NF; f++)
-				p->forgotten[f] += p->accs[s->acc - 1][f];
+				p->forgotten[f] += a->v[f];
 			acc_free(p, s->acc);
 			s->acc = 0;
 		}
@@ -649,7 +665,7 @@ size_t pgss_export(const struct pgss *p, struct pgss_series *out, size_t max)
 		const struct stmt *s = stmt_at(p, p->top[i]);
 		out[i].other = 0;
 		out[i].key = s->key;
-		memcpy(out[i].v, p->accs[s->acc - 1], sizeof(out[i].v));
+		memcpy(out[i].v, p->accs[s->acc - 1].v, sizeof(out[i].v));
 	}
 	memset(&out[k], 0, sizeof(out[k]));
 	out[k].other = 1;
@@ -737,8 +753,8 @@ void pgss_get_stats(const struct pgss *p, struct pgss_stats *st)
 	for (size_t i = 0; i < p->hi; i++) {
 		const struct stmt *s = stmt_at(p, i);
 		st->own += s->used && s->own;
-		if (s->used && s->acc && s->top_gen != p->gen)
+		if (s->used && s->acc && !in_top(p, s))
 			for (int f = 0; f < NF; f++)
-				st->unexported[f] += p->accs[s->acc - 1][f];
+				st->unexported[f] += p->accs[s->acc - 1].v[f];
 	}
 }

@@ -3,7 +3,8 @@
  * never trim, whatever their free memory; a cycle that frees far more
  * than the quietest one since the last trim trims once; free memory that
  * stays high after that does not trim again; the slack grows with the
- * memory in use; and once a minute a sweep trims what is free.
+ * memory in use; and a sweep trims what is free once a minute, or after
+ * MEMTRIM_SWEEP_CYCLES collections but not within MEMTRIM_SWEEP_MIN_MS.
  */
 #include "autoconfig.h"
 
@@ -27,6 +28,19 @@ static void test_steady_sweeps_once_a_minute(void **state)
 	for (int i = 0; i < 1000; i++)
 		trims += memtrim_due(&t, 3 * MiB + (size_t)(i % 3) * MiB / 2, 8 * MiB, i * 1000);
 	assert_int_equal(trims, 999 / (MEMTRIM_SWEEP_MS / 1000));
+	/* 40 targets every 5 s, 8 collections a second: a sweep every
+	 * MEMTRIM_SWEEP_CYCLES of them, 12.5 s */
+	struct memtrim many = { 0 };
+	trims = 0;
+	for (int i = 0; i < 8000; i++)
+		trims += memtrim_due(&many, 3 * MiB, 20 * MiB, i * 125);
+	assert_int_equal(trims, 7999 / MEMTRIM_SWEEP_CYCLES);
+	/* 100 targets every second: not more often than every 10 s */
+	struct memtrim busy = { 0 };
+	trims = 0;
+	for (int i = 0; i < 100000; i++)
+		trims += memtrim_due(&busy, 3 * MiB, 50 * MiB, i * 10);
+	assert_int_equal(trims, 99999 / (MEMTRIM_SWEEP_MIN_MS / 10));
 	/* under a MiB free: no sweep */
 	struct memtrim u = { 0 };
 	for (int i = 0; i < 1000; i++)
@@ -43,12 +57,13 @@ static void test_spike_trims_once(void **state)
 	/* a large result came and went: 40 MiB free */
 	assert_int_equal(memtrim_due(&t, 42 * MiB, 8 * MiB, now += 100), 1);
 	/* the trimmed pages still count as free: no second trim */
-	for (int i = 0; i < 100; i++)
+	for (int i = 0; i < 50; i++)
 		assert_int_equal(memtrim_due(&t, 42 * MiB, 8 * MiB, now += 100), 0);
 	/* most of it used again, then freed again: trimmed once more */
 	assert_int_equal(memtrim_due(&t, 5 * MiB, 45 * MiB, now += 100), 0);
 	assert_int_equal(memtrim_due(&t, 42 * MiB, 8 * MiB, now += 100), 1);
-	/* a minute after that trim, the sweep */
+	/* a minute after that trim (fewer than MEMTRIM_SWEEP_CYCLES
+	 * collections), the sweep */
 	assert_int_equal(memtrim_due(&t, 42 * MiB, 8 * MiB, now + MEMTRIM_SWEEP_MS - 1), 0);
 	assert_int_equal(memtrim_due(&t, 42 * MiB, 8 * MiB, now + MEMTRIM_SWEEP_MS), 1);
 }
