@@ -276,6 +276,28 @@ static void mark_others(const struct expo_block *blk, struct expo_block *const *
 	}
 }
 
+/*
+ * Families that start a piece whatever the others are: about one in
+ * CUT_EVERY, chosen by name, so that the same ones do every time.  A block
+ * without others in its way would otherwise be one piece, compressed
+ * again whole when any family changed; cut so, a changed family takes
+ * only its stretch (a few kB) to be compressed again, and the rest is
+ * taken from the previous block (compress_piece).
+ */
+#define CUT_EVERY 8
+
+static void mark_cuts(const struct expo_block *blk, unsigned char *between)
+{
+	for (size_t f = 1; f < blk->nfamilies; f++) {
+		const struct expo_family *fam = &blk->families[f];
+		uint32_t h = 2166136261u; /* FNV-1a of the name */
+		for (uint32_t i = 0; i < fam->name_len; i++)
+			h = (h ^ (unsigned char)blk->heads[fam->name_off + i]) * 16777619u;
+		if (h % CUT_EVERY == 0)
+			between[f] = 1;
+	}
+}
+
 /* Whether a segment starts at part p. */
 static int segment_starts(size_t p, const unsigned char *shared, const unsigned char *between)
 {
@@ -370,9 +392,9 @@ static int compress_piece(z_stream *zs, const struct piece_index *ix, const char
 	return rc;
 }
 
-/* Cuts the block's parts into segments (mark_others) and compresses each,
- * or takes it from prev (the target's previous block, or NULL).  Returns
- * 0, or -1 when zlib fails or the output passed the cap. */
+/* Cuts the block's parts into segments (mark_others, mark_cuts) and
+ * compresses each, or takes it from prev (the target's previous block, or
+ * NULL).  Returns 0, or -1 when zlib fails or the output passed the cap. */
 static int compress_segments(struct expo_block *blk, const char *text,
 			     struct expo_block *const *others, size_t nothers,
 			     const struct expo_block *prev)
@@ -381,6 +403,7 @@ static int compress_segments(struct expo_block *blk, const char *text,
 	unsigned char *shared = xcalloc(blk->nfamilies + 1, 2);
 	unsigned char *between = shared + blk->nfamilies + 1;
 	mark_others(blk, others, nothers, shared, between);
+	mark_cuts(blk, between);
 	blk->part_piece = xcalloc(nparts + 1, sizeof(*blk->part_piece));
 	blk->pieces = xcalloc(nparts + 1, sizeof(*blk->pieces));
 	z_stream zs;

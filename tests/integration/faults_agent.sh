@@ -9,7 +9,10 @@
 # is empty.  Then:
 #   - every notification that was seen in the outbox (fingerprint, seq) was
 #     delivered at least once (the receiver answered 200 to a request
-#     carrying it);
+#     carrying it), or a newer one of its alert was (outbox.h: a newer
+#     state replaces an unsent older one; a kill after the note was stored
+#     but before alerts.state was saved makes the restarted agent notify
+#     the alert again, and that note takes the unsent one's place);
 #   - every key's alert was delivered firing;
 #   - a notification delivered more than once carried the same webhook-id
 #     (the json format's idempotency key) every time;
@@ -107,7 +110,11 @@ for l in open(log):
         copies[k] += 1
         if a["status"] == "firing":
             keys.add(a["labels"].get("key"))
-lost = sorted(k for k in seen if k not in delivered)
+newest = {}
+for fp, seq in delivered:
+    newest[fp] = max(seq, newest.get(fp, seq))
+replaced = sorted(k for k in seen if k not in delivered and newest.get(k[0], -1) > k[1])
+lost = sorted(k for k in seen if k not in delivered and k not in replaced)
 want = set("flip:%d-%s" % (i, c) for i in range(1, kills + 1) for c in "abc")
 missing = sorted(want - keys)
 dups = {k: v for k, v in copies.items() if v > 1}
@@ -115,6 +122,7 @@ split = {k: sorted(delivered[k]) for k in dups if len(delivered[k]) > 1}
 print("requests %d, notifications seen in the outbox %d, delivered %d, delivered more than once %d, "
       "of which under different webhook-ids %d" % (reqs, len(seen), len(delivered), len(dups), len(split)))
 print("deliveries without a webhook-id %d" % without_id)
+print("replaced by a newer note of their alert, delivered %d: %s" % (len(replaced), replaced[:10]))
 print("lost %d: %s" % (len(lost), lost[:10]))
 print("keys without a firing notification %d: %s" % (len(missing), missing[:10]))
 for k, v in list(split.items())[:5]:
