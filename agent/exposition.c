@@ -276,28 +276,6 @@ static void mark_others(const struct expo_block *blk, struct expo_block *const *
 	}
 }
 
-/*
- * Families that start a piece whatever the others are: about one in
- * CUT_EVERY, chosen by name, so that the same ones do every time.  A block
- * without others in its way would otherwise be one piece, compressed
- * again whole when any family changed; cut so, a changed family takes
- * only its stretch (a few kB) to be compressed again, and the rest is
- * taken from the previous block (compress_piece).
- */
-#define CUT_EVERY 8
-
-static void mark_cuts(const struct expo_block *blk, unsigned char *between)
-{
-	for (size_t f = 1; f < blk->nfamilies; f++) {
-		const struct expo_family *fam = &blk->families[f];
-		uint32_t h = 2166136261u; /* FNV-1a of the name */
-		for (uint32_t i = 0; i < fam->name_len; i++)
-			h = (h ^ (unsigned char)blk->heads[fam->name_off + i]) * 16777619u;
-		if (h % CUT_EVERY == 0)
-			between[f] = 1;
-	}
-}
-
 /* Whether a segment starts at part p. */
 static int segment_starts(size_t p, const unsigned char *shared, const unsigned char *between)
 {
@@ -392,7 +370,54 @@ static int compress_piece(z_stream *zs, const struct piece_index *ix, const char
 	return rc;
 }
 
-/* Cuts the block's parts into segments (mark_others, mark_cuts) and
+/*
+ * Families whose samples change stand alone, so that what does not change
+ * is taken from the previous block (compress_piece) rather than
+ * compressed again with them: a family is "changing" once its body has
+ * differed from the previous block's (CRC-32 and length), and stays so
+ * while the target publishes it.  Its head and body are then pieces of
+ * their own and the family after it starts one.  A PostgreSQL target
+ * alone has a dozen such families (durations, pg_stat_database's
+ * counters, the agent's own) among 340; each cycle compresses their few
+ * kB, not the stretches around them.
+ */
+static void mark_changing(struct expo_block *blk, const char *text, const struct expo_block *prev,
+			  unsigned char *shared)
+{
+	size_t g = 0;
+	for (size_t f = 0; f < blk->nfamilies; f++) {
+		struct expo_family *fam = &blk->families[f];
+		fam->body_crc = crc_of(text + fam->body_off, fam->body_len);
+		if (!prev)
+			continue;
+		while (g < prev->nfamilies && name_cmp(blk, fam, prev, &prev->families[g]) > 0)
+			g++;
+		if (g == prev->nfamilies)
+			continue; /* new families are taken as steady until they change */
+		const struct expo_family *was = &prev->families[g];
+		if (name_cmp(blk, fam, prev, was) != 0)
+			continue;
+		fam->changing = was->changing || was->body_crc != fam->body_crc ||
+				was->body_len != fam->body_len;
+		if (fam->changing)
+			shared[f] = 1;
+	}
+}
+
+/* A piece that reached this much text ends at the next family: a block
+ * whose families never change is still in pieces of about this size,
+ * which a family that starts changing cuts no further than its own. */
+#define PIECE_SOFT_MAX (16u << 10)
+
+/* Whether a segment starts at part p of a piece that began at text_off. */
+static int piece_ends(const struct expo_block *blk, size_t p, uint32_t text_off,
+		      const unsigned char *shared, const unsigned char *between)
+{
+	return segment_starts(p, shared, between) ||
+	       (p % 2 == 0 && part_off(blk, p) - text_off >= PIECE_SOFT_MAX);
+}
+
+/* Cuts the block's parts into segments (mark_others, mark_changing) and
  * compresses each, or takes it from prev (the target's previous block, or
  * NULL).  Returns 0, or -1 when zlib fails or the output passed the cap. */
 static int compress_segments(struct expo_block *blk, const char *text,
@@ -403,7 +428,7 @@ static int compress_segments(struct expo_block *blk, const char *text,
 	unsigned char *shared = xcalloc(blk->nfamilies + 1, 2);
 	unsigned char *between = shared + blk->nfamilies + 1;
 	mark_others(blk, others, nothers, shared, between);
-	mark_cuts(blk, between);
+	mark_changing(blk, text, prev, shared);
 	blk->part_piece = xcalloc(nparts + 1, sizeof(*blk->part_piece));
 	blk->pieces = xcalloc(nparts + 1, sizeof(*blk->pieces));
 	z_stream zs;
@@ -418,7 +443,7 @@ static int compress_segments(struct expo_block *blk, const char *text,
 		pc->text_off = part_off(blk, p);
 		do
 			blk->part_piece[p++] = (uint32_t)blk->npieces;
-		while (p < nparts && !segment_starts(p, shared, between));
+		while (p < nparts && !piece_ends(blk, p, pc->text_off, shared, between));
 		pc->end = (uint32_t)p;
 		pc->text_len = part_off(blk, p - 1) + part_len(blk, p - 1) - pc->text_off;
 		rc = compress_piece(&zs, &ix, text, pc, &z);

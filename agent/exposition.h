@@ -40,6 +40,9 @@ struct expo_family {
 	uint32_t body_off, body_len;   /* the sample lines, in the text */
 	uint32_t heads_off;            /* the head in heads */
 	uint32_t name_off, name_len;   /* the name in heads */
+	uint32_t body_crc;             /* CRC-32 of the body */
+	unsigned char changing;        /* its body differed from the target's
+					* block before (exposition.c) */
 };
 
 /* A stretch of a block's families: its text and raw deflate (exposition.c). */

@@ -516,6 +516,17 @@ static void test_pieces_join(void **state)
 	}
 }
 
+/* The index of the family of that name in blk (nfamilies if none). */
+static size_t family_index(const struct expo_block *blk, const char *name)
+{
+	size_t f = 0;
+	while (f < blk->nfamilies &&
+	       (blk->families[f].name_len != strlen(name) ||
+		memcmp(blk->heads + blk->families[f].name_off, name, strlen(name)) != 0))
+		f++;
+	return f;
+}
+
 /* Bytes at the same place from the start, then from the end, of a and b. */
 static size_t same_ends(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen)
 {
@@ -527,28 +538,64 @@ static size_t same_ends(const unsigned char *a, size_t alen, const unsigned char
 	return head + tail;
 }
 
-/* A block with no others in its way is still cut into pieces (about one
- * family in eight starts one, by name), so that a family that changed
- * takes its piece to be compressed again, not the whole block: most of
- * the new block's bytes are the last one's. */
+/* A block with no others in its way is cut at families whose samples
+ * change (and at about 16 kB), so that such a family takes its own piece
+ * to be compressed again, not the whole block: once it changed, most of
+ * the next block's bytes are the last one's. */
 static void test_alone_cut_into_pieces(void **state)
 {
 	(void)state;
 	struct batch *b = pool_batch(3, 0);
-	struct expo_block *last = expo_render(b);
-	assert_true(last->npieces >= 3);
-	batch_add_named(b, "pool_20_total", "Pool family 20.", METRIC_COUNTER, 42, "src", "new", NULL);
-	struct expo_block *next = expo_render_among(b, NULL, 0, last);
+	struct expo_block *last = expo_render(b), *first_blk = expo_block_ref(last);
+	struct expo_block *blk = NULL;
+	for (int v = 40; v < 43; v++) {
+		batch_free(b);
+		b = pool_batch(3, 0);
+		batch_add_named(b, "pool_20_total", "Pool family 20.", METRIC_COUNTER, v, "src",
+				"new", NULL);
+		blk = expo_render_among(b, NULL, 0, last);
+		if (v < 42) {
+			expo_block_unref(last);
+			last = blk;
+		}
+	}
+	/* pool_20 changed before: its head, its body and what follows are
+	 * pieces apart, the rest as it was */
+	size_t f = family_index(blk, "pool_20_total");
+	assert_true(f + 1 < blk->nfamilies);
+	assert_int_not_equal(blk->part_piece[2 * f], blk->part_piece[2 * f + 1]);
+	assert_int_not_equal(blk->part_piece[2 * f + 1], blk->part_piece[2 * f + 2]);
+	size_t first = family_index(first_blk, "pool_20_total");
+	assert_int_equal(first_blk->part_piece[2 * first], first_blk->part_piece[2 * first + 1]);
+	assert_true(same_ends(blk->z, blk->z_len, last->z, last->z_len) > blk->z_len * 3 / 4);
 	struct expo_block *fresh = expo_render(b);
-	assert_int_equal(next->z_len, fresh->z_len);
-	assert_memory_equal(next->z, fresh->z, next->z_len);
-	assert_true(same_ends(next->z, next->z_len, last->z, last->z_len) > next->z_len / 2);
-	char *text = expo_block_text(next, NULL);
-	assert_non_null(strstr(text, "pool_20_total{src=\"new\"} 42\n"));
-	free(text);
+	char *want = expo_block_text(fresh, NULL), *got = expo_block_text(blk, NULL);
+	assert_non_null(strstr(got, "pool_20_total{src=\"new\"} 42\n"));
+	assert_string_equal(got, want);
+	assert_int_equal(blk->crc, fresh->crc);
+	free(want);
+	free(got);
 	expo_block_unref(fresh);
-	expo_block_unref(next);
+	expo_block_unref(blk);
 	expo_block_unref(last);
+	expo_block_unref(first_blk);
+	batch_free(b);
+
+	/* 64 families of about 3 kB that never change: pieces of about 16 kB */
+	b = batch_new();
+	char name[32], label[16];
+	for (int f = 0; f < 64; f++) {
+		snprintf(name, sizeof(name), "steady_%02d_total", f);
+		for (int k = 0; k < 80; k++) {
+			snprintf(label, sizeof(label), "s%d", k);
+			batch_add_named(b, name, "Steady.", METRIC_COUNTER, k, "src", label, NULL);
+		}
+	}
+	blk = expo_render(b);
+	assert_true(blk->text_len > 100000);
+	assert_true(blk->npieces >= blk->text_len / (18u << 10));
+	assert_true(blk->npieces <= blk->text_len / (14u << 10) + 1);
+	expo_block_unref(blk);
 	batch_free(b);
 }
 
