@@ -561,10 +561,10 @@ static void test_alone_cut_into_pieces(void **state)
 	}
 	/* pool_20 changed before: its head, its body and what follows are
 	 * pieces apart, the rest as it was */
-	size_t f = family_index(blk, "pool_20_total");
-	assert_true(f + 1 < blk->nfamilies);
-	assert_int_not_equal(blk->part_piece[2 * f], blk->part_piece[2 * f + 1]);
-	assert_int_not_equal(blk->part_piece[2 * f + 1], blk->part_piece[2 * f + 2]);
+	size_t changed = family_index(blk, "pool_20_total");
+	assert_true(changed + 1 < blk->nfamilies);
+	assert_int_not_equal(blk->part_piece[2 * changed], blk->part_piece[2 * changed + 1]);
+	assert_int_not_equal(blk->part_piece[2 * changed + 1], blk->part_piece[2 * changed + 2]);
 	size_t first = family_index(first_blk, "pool_20_total");
 	assert_int_equal(first_blk->part_piece[2 * first], first_blk->part_piece[2 * first + 1]);
 	assert_true(same_ends(blk->z, blk->z_len, last->z, last->z_len) > blk->z_len * 3 / 4);
