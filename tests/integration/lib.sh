@@ -144,11 +144,36 @@ at() { diag "$(awk -v a="$TEST_BEGIN" -v b="$(date +%s.%N)" 'BEGIN { printf "%5.
 # sanitizers a leak or an error report makes the status non-zero)
 stop_agent() {
 	kill -TERM "$AGENT_PID"
+	wait_exit "$AGENT_PID" 120 "the agent"
 	wait "$AGENT_PID"
 	local rc=$?
 	AGENT_PID=
 	check "the agent exits cleanly (status $rc)" test "$rc" = 0 ||
 		diag "the agent's last words:" "$(tail -n 40 "$TMP/agent.log")"
+}
+
+# alive PID: the process runs (a child that exited and was not waited for
+# is a zombie, which kill -0 still finds)
+alive() {
+	local state
+	state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) && [ -n "$state" ] && [ "$state" != Z ]
+}
+
+# wait_exit PID SECONDS WHAT: waits for a process told to stop; one still
+# running after SECONDS is shown (its threads' stacks, when gdb is there)
+# and killed, so that a hang fails the check that follows in seconds
+# instead of stalling the script until TEST_TIMEOUT
+wait_exit() {
+	local i
+	for i in $(seq 1 $(($2 * 10))); do
+		alive "$1" || return 0
+		sleep 0.1
+	done
+	diag "$3 (pid $1) still runs $2 s after it was told to stop; its threads:" \
+		"$(command -v gdb >/dev/null &&
+			timeout 60 gdb -batch -p "$1" -ex 'thread apply all bt' 2>&1 | grep -E '^(Thread|#)' | head -n 300)"
+	kill -KILL "$1" 2>/dev/null
+	return 1
 }
 
 scrape() { curl -sS --max-time 5 "$URL/metrics"; }

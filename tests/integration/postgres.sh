@@ -234,7 +234,10 @@ quiet "CREATE TABLE vacuumed (i int) WITH (autovacuum_enabled = false);
 pg_config_file "$TMP/standby.ini"
 printf '[postgres "standby"]\ndsn = %s\npassword_env = PGTEST_PASSWORD\ninterval = 1s\ntimeout = 1s\n' \
 	"$PG_STANDBY_DSN" >>"$TMP/standby.ini"
-( PGOPTIONS="-c application_name=vacuumer" quiet "SET vacuum_cost_delay = 100; SET vacuum_cost_limit = 1;
+# (PGAPPNAME: quiet sets PGOPTIONS, so an application_name put there was
+# lost, the cancel below found no session and the test waited for the
+# throttled vacuum to end, minutes on a loaded machine)
+( PGAPPNAME=vacuumer quiet "SET vacuum_cost_delay = 100; SET vacuum_cost_limit = 1;
 	VACUUM vacuumed" >/dev/null 2>&1 ) &
 vacuumer=$!
 ( (echo "SELECT 1;"; sleep 15) | PGAPPNAME=idler pg_sql >/dev/null 2>&1 ) &
@@ -271,6 +274,8 @@ flushed=$(awk '/^pg_stat_wal_receiver_flushed_lsn\{target="standby"/ { print $NF
 check "standby: flushed_lsn near the primary's WAL position ($flushed, $primary_lsn)" \
 	awk -v a="$flushed" -v b="$primary_lsn" 'BEGIN { exit !(a > 0 && a <= b && b - a < 16777216) }'
 quiet "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'vacuumer'" >/dev/null
+check "the cancelled vacuum ends" wait_exit "$vacuumer" 60 "the vacuum's psql" ||
+	diag "the server's sessions:" "$(quiet "SELECT pid, application_name, state, wait_event, query FROM pg_stat_activity")"
 wait $vacuumer
 kill "$idler" 2>/dev/null
 wait "$idler" 2>/dev/null
