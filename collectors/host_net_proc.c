@@ -47,6 +47,10 @@ int host_parse_netstat(char *text, size_t len, struct host_netstat *out, char *e
 		size_t nn = split_fields(head, names, NET_FIELDS_MAX);
 		size_t nv = vals ? split_fields(vals, values, NET_FIELDS_MAX) : 0;
 		size_t plen = nn ? strlen(names[0]) : 0;
+		if (plen == 1) { /* ":" alone: a header without its protocol */
+			snprintf(err, errlen, "a header line without its protocol");
+			return -1;
+		}
 		if (nn == 0 || names[0][plen - 1] != ':' || nn != nv || nn > NET_FIELDS_MAX ||
 		    strcmp(names[0], values[0]) != 0) {
 			snprintf(err, errlen, "field count mismatch for '%s'", nn ? names[0] : "");

@@ -120,6 +120,10 @@ static void test_netstat(void **state)
 	assert_int_equal(PARSE(host_parse_netstat, "Tcp: A B\nTcp: 1\n", &s, err, sizeof(err)), -1);
 	assert_int_equal(PARSE(host_parse_netstat, "Tcp: A B\nTcp: 1 x\n", &s, err, sizeof(err)), -1);
 	assert_string_equal(err, "invalid value 'x' of Tcp:B");
+	/* a header whose protocol is empty (fuzz_proc_net found it) */
+	host_netstat_reset(&s);
+	assert_int_equal(PARSE(host_parse_netstat, ": A\n: 1\n", &s, err, sizeof(err)), -1);
+	assert_string_equal(err, "a header line without its protocol");
 	host_netstat_reset(&s);
 	assert_int_equal(PARSE(host_parse_netstat, "Tcp: A B\nTcp: 1 -2", &s, err, sizeof(err)), 0);
 	assert_int_equal(s.n, 2);
