@@ -450,6 +450,19 @@ static size_t join_rounds(struct expo_block *const *pool, size_t npool)
 	return own_z;
 }
 
+/* got, rendered from its previous block, inflates to the text of want,
+ * rendered afresh, with its CRC; the text has the line. */
+static void assert_same_block_text(const struct expo_block *got, const struct expo_block *want,
+				   const char *line)
+{
+	char *w = expo_block_text(want, NULL), *g = expo_block_text(got, NULL);
+	assert_non_null(strstr(w, line));
+	assert_string_equal(g, w);
+	assert_int_equal(got->crc, want->crc);
+	free(w);
+	free(g);
+}
+
 /* Blocks rendered alone are cut by the layout (what it cuts, it compresses
  * itself); rendered among the others, every piece a layout of any of them
  * needs is whole; rendered again, unchanged pieces are taken from the
@@ -490,12 +503,7 @@ static void test_pieces_join(void **state)
 			"new", NULL);
 	again = expo_render_among(changed, alone, NBLOCKS, among[0]);
 	struct expo_block *fresh = expo_render_among(changed, alone, NBLOCKS, NULL);
-	char *want = expo_block_text(fresh, NULL), *got = expo_block_text(again, NULL);
-	assert_non_null(strstr(want, "pool_01_total{src=\"new\"} 42\n"));
-	assert_string_equal(got, want);
-	assert_int_equal(again->crc, fresh->crc);
-	free(want);
-	free(got);
+	assert_same_block_text(again, fresh, "pool_01_total{src=\"new\"} 42\n");
 	expo_block_unref(fresh);
 	expo_block_unref(again);
 	batch_free(changed);
@@ -569,12 +577,7 @@ static void test_alone_cut_into_pieces(void **state)
 	assert_int_equal(first_blk->part_piece[2 * first], first_blk->part_piece[2 * first + 1]);
 	assert_true(same_ends(blk->z, blk->z_len, last->z, last->z_len) > blk->z_len * 3 / 4);
 	struct expo_block *fresh = expo_render(b);
-	char *want = expo_block_text(fresh, NULL), *got = expo_block_text(blk, NULL);
-	assert_non_null(strstr(got, "pool_20_total{src=\"new\"} 42\n"));
-	assert_string_equal(got, want);
-	assert_int_equal(blk->crc, fresh->crc);
-	free(want);
-	free(got);
+	assert_same_block_text(blk, fresh, "pool_20_total{src=\"new\"} 42\n");
 	expo_block_unref(fresh);
 	expo_block_unref(blk);
 	expo_block_unref(last);
