@@ -348,6 +348,7 @@ static int await_batch(struct pg_conn *c, int64_t deadline_ms, char *err, size_t
 static int copy_messages(struct pg_conn *c, struct row_sink *sink, int64_t deadline_ms, char *err,
 			 size_t errlen)
 {
+	int took = 0; /* messages since the last read */
 	for (;;) {
 		char *msg = NULL;
 		int n = PQgetCopyData(c->conn, &msg, 1);
@@ -356,14 +357,22 @@ static int copy_messages(struct pg_conn *c, struct row_sink *sink, int64_t deadl
 			    sink->copy_fn(sink->ctx, msg, n, sink->ferr, sizeof(sink->ferr)) < 0)
 				sink->failed = 1;
 			PQfreemem(msg);
+			took = 1;
 			continue;
 		}
 		if (n == -1)
 			return 0;
-		if (n < -1) {
+		if (n < -1 || (took && PQconsumeInput(c->conn) == 0)) {
 			set_err(err, errlen, "connection lost: ", PQerrorMessage(c->conn));
 			pg_conn_close(c);
 			return -1;
+		}
+		/* libpq reads 16 kB at a time: what else arrived is read at once
+		 * (above), and the socket is waited for only once nothing more
+		 * had (else the rest of a batch would wait for the next one) */
+		if (took) {
+			took = 0;
+			continue;
 		}
 		if (await_batch(c, deadline_ms, err, errlen) < 0)
 			return -1;
@@ -381,6 +390,25 @@ static int copy_drain(struct pg_conn *c, struct row_sink *sink, int64_t deadline
 	if (c->conn)
 		set_lowat(c->conn, 1);
 	return rc;
+}
+
+/* A finished query's last result: kept when it is one, else its error
+ * goes to err (the connection closed when it broke). */
+static PGresult *checked_result(struct pg_conn *c, PGresult *last, char *err, size_t errlen)
+{
+	if (!last) {
+		snprintf(err, errlen, "no result");
+		return NULL;
+	}
+	ExecStatusType st = PQresultStatus(last);
+	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+		set_err(err, errlen, "", PQresultErrorMessage(last));
+		PQclear(last);
+		if (PQstatus(c->conn) != CONNECTION_OK)
+			pg_conn_close(c);
+		return NULL;
+	}
+	return last;
 }
 
 /* Reads the results of what was sent until the last; returns it, or NULL
@@ -420,19 +448,7 @@ static PGresult *await_result(struct pg_conn *c, struct row_sink *sink, int64_t 
 		}
 	}
 done:
-	if (!last) {
-		snprintf(err, errlen, "no result");
-		return NULL;
-	}
-	ExecStatusType st = PQresultStatus(last);
-	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-		set_err(err, errlen, "", PQresultErrorMessage(last));
-		PQclear(last);
-		if (PQstatus(c->conn) != CONNECTION_OK)
-			pg_conn_close(c);
-		return NULL;
-	}
-	return last;
+	return checked_result(c, last, err, errlen);
 }
 
 /* A PQsend* call's failure: the connection is of no use any more. */
@@ -457,6 +473,144 @@ PGresult *pg_conn_query(struct pg_conn *c, const char *sql, int nparams,
 		return NULL;
 	}
 	return await_result(c, NULL, deadline_ms, err, errlen);
+}
+
+#if HAVE_DECL_PQENTERPIPELINEMODE
+/* Reads the results of the next query of a pipeline (up to libpq's NULL
+ * that ends them) into q: 1, or 0 when an error before it in the
+ * pipeline aborted it (PGRES_PIPELINE_ABORTED: it did not run), or -1
+ * with err when the connection broke or the deadline passed (closed). */
+static int pipelined_result(struct pg_conn *c, struct pg_pipelined *q, int64_t deadline_ms,
+			    char *err, size_t errlen)
+{
+	PGresult *last = NULL;
+	int aborted = 0;
+	for (;;) {
+		if (PQisBusy(c->conn)) {
+			if (await_input(c, deadline_ms, err, errlen) < 0) {
+				PQclear(last);
+				return -1;
+			}
+			continue;
+		}
+		PGresult *r = PQgetResult(c->conn);
+		if (!r)
+			break;
+		ExecStatusType st = PQresultStatus(r);
+		if (st == PGRES_PIPELINE_ABORTED || st == PGRES_PIPELINE_SYNC) {
+			/* a sync here would mean libpq lost count: as aborted, the
+			 * check of the sync below closes the connection */
+			aborted = 1;
+			PQclear(r);
+			continue;
+		}
+		PQclear(last);
+		last = r;
+	}
+	if (aborted && !last)
+		return 0;
+	q->result = checked_result(c, last, q->err, sizeof(q->err));
+	if (!q->result && !pg_conn_ok(c)) {
+		snprintf(err, errlen, "%s", q->err);
+		return -1;
+	}
+	return 1;
+}
+
+/* Waits for the pipeline's sync (its end); 0, or -1 with err (closed). */
+static int pipeline_synced(struct pg_conn *c, int64_t deadline_ms, char *err, size_t errlen)
+{
+	for (;;) {
+		if (PQisBusy(c->conn)) {
+			if (await_input(c, deadline_ms, err, errlen) < 0)
+				return -1;
+			continue;
+		}
+		PGresult *r = PQgetResult(c->conn);
+		int synced = r && PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+		PQclear(r);
+		if (synced)
+			return 0;
+		snprintf(err, errlen, "pipeline out of step; connection dropped");
+		pg_conn_close(c);
+		return -1;
+	}
+}
+
+/* pg_conn_pipeline() in pipeline mode: the queries and one sync in one
+ * send (a flush request after each query, so that each result comes as
+ * it is ready and its time is its own); an error aborts the queries
+ * after it, which are sent again, after it, the same way.  Queries
+ * before a sync are one transaction, which makes no difference to reads
+ * of statistics (each statement has its own snapshot). */
+static int pipeline_sent_at_once(struct pg_conn *c, struct pg_pipelined *q, size_t n,
+				 int64_t deadline_ms, char *err, size_t errlen)
+{
+	while (n > 0) {
+		if (!pg_libpq.PQenterPipelineMode(c->conn))
+			return send_failed(c, err, errlen);
+		for (size_t i = 0; i < n; i++)
+			if (!PQsendQueryParams(c->conn, q[i].sql, q[i].nparams, NULL, q[i].params,
+					       NULL, NULL, 0) ||
+			    !pg_libpq.PQsendFlushRequest(c->conn))
+				return send_failed(c, err, errlen);
+		if (!pg_libpq.PQpipelineSync(c->conn) || flush_query(c, deadline_ms, err, errlen) < 0)
+			return c->conn ? send_failed(c, err, errlen) : -1;
+		double t = now_mono();
+		size_t done = 0;
+		for (size_t i = 0; i < n; i++) {
+			int rc = pipelined_result(c, &q[i], deadline_ms, err, errlen);
+			if (rc < 0)
+				return -1;
+			double now = now_mono();
+			q[i].seconds = now - t;
+			t = now;
+			if (rc > 0 && done == i)
+				done = i + 1;
+		}
+		if (pipeline_synced(c, deadline_ms, err, errlen) < 0)
+			return -1;
+		if (!pg_libpq.PQexitPipelineMode(c->conn))
+			return send_failed(c, err, errlen);
+		if (done == 0) { /* cannot be: the first query is never aborted */
+			snprintf(err, errlen, "pipeline out of step; connection dropped");
+			pg_conn_close(c);
+			return -1;
+		}
+		q += done;
+		n -= done;
+	}
+	return 0;
+}
+#endif
+
+int pg_conn_pipeline(struct pg_conn *c, struct pg_pipelined *q, size_t n, int64_t deadline_ms,
+		     char *err, size_t errlen)
+{
+	for (size_t i = 0; i < n; i++) {
+		q[i].result = NULL;
+		q[i].seconds = 0;
+		snprintf(q[i].err, sizeof(q[i].err), "not run: the connection was lost before it");
+	}
+	if (!pg_conn_ok(c)) {
+		snprintf(err, errlen, "not connected");
+		return -1;
+	}
+#if HAVE_DECL_PQENTERPIPELINEMODE
+	if (pg_libpq.PQenterPipelineMode && pg_libpq.PQsendFlushRequest)
+		return pipeline_sent_at_once(c, q, n, deadline_ms, err, errlen);
+#endif
+	for (size_t i = 0; i < n; i++) {
+		double t = now_mono();
+		q[i].result = pg_conn_query(c, q[i].sql, q[i].nparams, q[i].params, deadline_ms,
+					    q[i].err, sizeof(q[i].err));
+		q[i].seconds = now_mono() - t;
+		if (!pg_conn_ok(c)) {
+			snprintf(err, errlen, "%s", q[i].err);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* Puts the query just sent in chunked mode where libpq has it (17+),

@@ -88,6 +88,33 @@ int pg_conn_ok(const struct pg_conn *c);
 PGresult *pg_conn_query(struct pg_conn *c, const char *sql, int nparams,
 			const char *const *params, int64_t deadline_ms, char *err, size_t errlen);
 
+/* One query of pg_conn_pipeline(): its text and text parameters (the
+ * extended protocol: one statement); then its result, which the caller
+ * PQclear()s, or the server's error in err; and seconds, the time from
+ * the end of the query before it (or from the send, for the first) to the
+ * end of its own: about its execution, as the server runs them in turn. */
+struct pg_pipelined {
+	const char *sql;
+	int nparams;
+	const char *const *params;
+	PGresult *result;
+	double seconds;
+	char err[256];
+};
+
+/*
+ * Runs the n queries as pg_conn_query() would one after the other, but
+ * sends them all at once (libpq's pipeline mode) and reads their results
+ * in order: one round trip instead of one for each.  A query's error
+ * fails only that query (the ones after it are sent again).  With a
+ * libpq older than 14 (no pipeline mode), one after the other.  Returns 0 when the connection survived:
+ * every query then has its result or its err.  -1 with the reason in err
+ * when the deadline passed or the connection broke (then closed): the
+ * queries whose result had not come have neither (their err says so).
+ */
+int pg_conn_pipeline(struct pg_conn *c, struct pg_pipelined *q, size_t n, int64_t deadline_ms,
+		     char *err, size_t errlen);
+
 /* What pg_conn_query_rows() hands each piece of a result to: r holds one
  * row (single-row mode), a chunk of them (libpq 17's chunked mode) or,
  * when libpq read the result whole, all of them; never zero.  r is

@@ -64,6 +64,10 @@ static const struct symbol symbols[] = {
 /* Newer than the oldest libpq the agent runs with: left NULL when missing */
 static const struct symbol optional_symbols[] = {
 	{ "PQsetChunkedRowsMode", offsetof(struct pg_libpq, PQsetChunkedRowsMode) },
+	{ "PQenterPipelineMode", offsetof(struct pg_libpq, PQenterPipelineMode) },
+	{ "PQexitPipelineMode", offsetof(struct pg_libpq, PQexitPipelineMode) },
+	{ "PQpipelineSync", offsetof(struct pg_libpq, PQpipelineSync) },
+	{ "PQsendFlushRequest", offsetof(struct pg_libpq, PQsendFlushRequest) },
 };
 
 static void load(void)

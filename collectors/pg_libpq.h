@@ -52,6 +52,11 @@ struct pg_libpq {
 	int (*PQgetCopyData)(PGconn *conn, char **buffer, int async);
 	/* libpq 17 and later only: NULL when the loaded libpq has none */
 	int (*PQsetChunkedRowsMode)(PGconn *conn, int chunkSize);
+	/* libpq 14 and later only (pipeline mode): NULL when missing */
+	int (*PQenterPipelineMode)(PGconn *conn);
+	int (*PQexitPipelineMode)(PGconn *conn);
+	int (*PQpipelineSync)(PGconn *conn);
+	int (*PQsendFlushRequest)(PGconn *conn);
 };
 
 /* The table; valid once pg_libpq_load() returned 0. */

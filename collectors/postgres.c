@@ -354,29 +354,70 @@ static int pg_connect(struct pg *p, struct pg_conn *conn, const char *dbname, in
 	return rc;
 }
 
-/* Runs one health query (query_sql[q] for the server's version); records
- * its stats.  NULL when it failed or the server has nothing to ask. */
-static PGresult *run(struct pg *p, enum pg_query q, int nparams, const char *const *params,
-		     int64_t deadline)
+/* Records how health query q went: its stats, and a complaint (once) when
+ * it failed on a connection that still works, or that it works again. */
+static void record(struct pg *p, enum pg_query q, const PGresult *r, double seconds,
+		   const char *err)
 {
 	struct pg_query_stat *st = &p->stats[q];
-	const char *sql = query_sql[q](p->conn.server_version);
-	char err[512];
-	double t0 = now_mono();
-	PGresult *r = sql ? pg_conn_query(&p->conn, sql, nparams, params, deadline, err, sizeof(err))
-			  : NULL;
-	if (!sql)
-		return NULL;
 	st->ran = 1;
 	st->ok = r != NULL;
-	st->seconds = now_mono() - t0;
+	st->seconds = seconds;
 	if (r)
 		log_complaint_clear(&p->complaints[q], "postgres", p->section->name,
 				    "query %s works again", query_names[q]);
 	else if (pg_conn_ok(&p->conn))
 		log_complain(&p->complaints[q], LOG_LEVEL_WARN, "postgres", p->section->name,
 			     "query %s failed: %s", query_names[q], err);
+}
+
+/* Runs one health query (query_sql[q] for the server's version); records
+ * its stats.  NULL when it failed or the server has nothing to ask. */
+static PGresult *run(struct pg *p, enum pg_query q, int nparams, const char *const *params,
+		     int64_t deadline)
+{
+	const char *sql = query_sql[q](p->conn.server_version);
+	if (!sql)
+		return NULL;
+	char err[512];
+	double t0 = now_mono();
+	PGresult *r = pg_conn_query(&p->conn, sql, nparams, params, deadline, err, sizeof(err));
+	record(p, q, r, now_mono() - t0, err);
 	return r;
+}
+
+/* A health query of a cycle's pipeline (run_pipelined) and its text
+ * parameters. */
+struct pg_cycle_query {
+	enum pg_query q;
+	int nparams;
+	const char *const *params;
+};
+
+/* Runs the health queries qs together (pg_conn_pipeline: one round trip),
+ * those the server has something to ask with, and records each as run()
+ * does; res[q] gets each result (NULL when it failed or did not run),
+ * which the caller PQclear()s. */
+static void run_pipelined(struct pg *p, const struct pg_cycle_query *qs, size_t n,
+			  PGresult *res[Q_COUNT], int64_t deadline)
+{
+	struct pg_pipelined piped[Q_COUNT];
+	enum pg_query which[Q_COUNT];
+	size_t m = 0;
+	for (size_t i = 0; i < n && m < Q_COUNT; i++) {
+		const char *sql = query_sql[qs[i].q](p->conn.server_version);
+		if (!sql)
+			continue;
+		which[m] = qs[i].q;
+		piped[m++] = (struct pg_pipelined){ .sql = sql, .nparams = qs[i].nparams,
+						    .params = qs[i].params };
+	}
+	char err[512];
+	(void)pg_conn_pipeline(&p->conn, piped, m, deadline, err, sizeof(err));
+	for (size_t i = 0; i < m; i++) {
+		res[which[i]] = piped[i].result;
+		record(p, which[i], piped[i].result, piped[i].seconds, piped[i].err);
+	}
 }
 
 typedef void (*emit_fn)(struct batch *b, const char *target, const PGresult *r);
@@ -584,21 +625,75 @@ static void run_statements(struct pg *p, struct batch *b, int64_t deadline)
 }
 
 /* pg_stat_activity's busy sessions for /api/activity. */
-static void run_sessions(struct pg *p, int64_t deadline)
+static void take_sessions(struct pg *p, const PGresult *r)
 {
-	char qlen[24], max_sessions[24];
-	snprintf(qlen, sizeof(qlen), "%lld", (long long)p->conf->statements_query_length);
-	snprintf(max_sessions, sizeof(max_sessions), "%d", DBVIEW_MAX_SESSIONS);
-	const char *session_params[] = { qlen, max_sessions };
-	PGresult *r = run(p, Q_SESSIONS, 2, session_params, deadline);
-	if (!r)
-		return;
 	pg_sessions_fill(p->view, r, (size_t)p->conf->statements_query_length * 4);
-	PQclear(r);
 	if (p->view->sessions_truncated)
 		limit_reached(&p->limits, PL_SESSIONS, "postgres", p->section->name,
 			      "more than %d sessions are busy; /api/activity shows the %d with "
 			      "the oldest transactions", DBVIEW_MAX_SESSIONS, DBVIEW_MAX_SESSIONS);
+}
+
+/* The health queries of every cycle after the server's, sent together
+ * (run_pipelined), and their samples. */
+static void run_cycle_queries(struct pg *p, struct batch *b, int64_t deadline)
+{
+	const char *target = p->section->name;
+	char limit[24], qlen[24], max_sessions[24];
+	snprintf(limit, sizeof(limit), "%lld", (long long)p->conf->tables_top);
+	snprintf(qlen, sizeof(qlen), "%lld", (long long)p->conf->statements_query_length);
+	snprintf(max_sessions, sizeof(max_sessions), "%d", DBVIEW_MAX_SESSIONS);
+	const char *const tables_params[] = { limit };
+	const char *const session_params[] = { qlen, max_sessions };
+	struct pg_cycle_query qs[] = {
+		{ Q_STAT_DATABASE, 0, NULL }, { Q_CONFLICTS, 0, NULL }, { Q_DATABASE, 0, NULL },
+		{ Q_ACTIVITY, 0, NULL }, { Q_SESSIONS, 2, session_params }, { Q_LOCKS, 0, NULL },
+		{ Q_REPLICATION, 0, NULL }, { Q_STANDBY, 0, NULL }, { Q_WAL_RECEIVER, 0, NULL },
+		{ Q_SLOTS, 0, NULL }, { Q_ARCHIVER, 0, NULL }, { Q_WAL, 0, NULL },
+		{ Q_BGWRITER, 0, NULL }, { Q_CHECKPOINTER, 0, NULL },
+		{ Q_PROGRESS_VACUUM, 0, NULL }, { Q_TABLES, 1, tables_params },
+	};
+	size_t n = sizeof(qs) / sizeof(qs[0]);
+	if (!(p->conf->tables_top > 0 && p->own_tables))
+		n--; /* Q_TABLES, last */
+	PGresult *res[Q_COUNT] = { 0 };
+	run_pipelined(p, qs, n, res, deadline);
+
+	PGresult *r;
+	if ((r = res[Q_STAT_DATABASE]))
+		pg_emit_stat_database(b, target, r);
+	if ((r = res[Q_CONFLICTS]))
+		pg_emit_conflicts(b, target, p->server, r);
+	if ((r = res[Q_DATABASE]))
+		pg_emit_database(b, target, r);
+	if ((r = res[Q_ACTIVITY]))
+		pg_emit_activity(b, target, r, &p->info);
+	if ((r = res[Q_SESSIONS]))
+		take_sessions(p, r);
+	if ((r = res[Q_LOCKS]))
+		pg_emit_locks(b, target, r);
+	if ((r = res[Q_REPLICATION]))
+		pg_emit_replication(b, target, r);
+	if ((r = res[Q_STANDBY]))
+		pg_emit_standby(b, target, r);
+	if ((r = res[Q_WAL_RECEIVER]))
+		pg_emit_wal_receiver(b, target, r, p->info.in_recovery);
+	if ((r = res[Q_SLOTS]))
+		pg_emit_slots(b, target, r);
+	if ((r = res[Q_ARCHIVER]))
+		pg_emit_archiver(b, target, r);
+	if ((r = res[Q_WAL]))
+		pg_emit_wal(b, target, r);
+	if ((r = res[Q_BGWRITER]))
+		pg_emit_bgwriter(b, target, r);
+	if ((r = res[Q_CHECKPOINTER]))
+		pg_emit_checkpointer(b, target, r);
+	if ((r = res[Q_TABLES]))
+		pg_emit_tables(b, target, p->dbname, r);
+	if ((r = res[Q_PROGRESS_VACUUM]))
+		pg_emit_progress_vacuum(b, target, r);
+	for (int q = 0; q < Q_COUNT; q++)
+		PQclear(res[q]);
 }
 
 static int pg_collect(void *instance, struct batch *b, int64_t deadline, char *err, size_t errlen)
@@ -638,44 +733,7 @@ static int pg_collect(void *instance, struct batch *b, int64_t deadline, char *e
 	pg_emit_server(b, target, p->server, server, &p->info);
 	PQclear(server);
 
-	char limit[24];
-	snprintf(limit, sizeof(limit), "%lld", (long long)p->conf->tables_top);
-	const char *params[] = { limit };
-
-	run_emit(p, Q_STAT_DATABASE, pg_emit_stat_database, b, deadline);
-	PGresult *r = run(p, Q_CONFLICTS, 0, NULL, deadline);
-	if (r) {
-		pg_emit_conflicts(b, target, p->server, r);
-		PQclear(r);
-	}
-	run_emit(p, Q_DATABASE, pg_emit_database, b, deadline);
-	r = run(p, Q_ACTIVITY, 0, NULL, deadline);
-	if (r) {
-		pg_emit_activity(b, target, r, &p->info);
-		PQclear(r);
-	}
-	run_sessions(p, deadline);
-	run_emit(p, Q_LOCKS, pg_emit_locks, b, deadline);
-	run_emit(p, Q_REPLICATION, pg_emit_replication, b, deadline);
-	run_emit(p, Q_STANDBY, pg_emit_standby, b, deadline);
-	r = run(p, Q_WAL_RECEIVER, 0, NULL, deadline);
-	if (r) {
-		pg_emit_wal_receiver(b, target, r, p->info.in_recovery);
-		PQclear(r);
-	}
-	run_emit(p, Q_SLOTS, pg_emit_slots, b, deadline);
-	run_emit(p, Q_ARCHIVER, pg_emit_archiver, b, deadline);
-	run_emit(p, Q_WAL, pg_emit_wal, b, deadline);
-	run_emit(p, Q_BGWRITER, pg_emit_bgwriter, b, deadline);
-	run_emit(p, Q_CHECKPOINTER, pg_emit_checkpointer, b, deadline);
-	if (p->conf->tables_top > 0 && p->own_tables && pg_conn_ok(&p->conn)) {
-		r = run(p, Q_TABLES, 1, params, deadline);
-		if (r) {
-			pg_emit_tables(b, target, p->dbname, r);
-			PQclear(r);
-		}
-	}
-	run_emit(p, Q_PROGRESS_VACUUM, pg_emit_progress_vacuum, b, deadline);
+	run_cycle_queries(p, b, deadline);
 	if (pg_conn_ok(&p->conn))
 		run_statements(p, b, deadline);
 	/* the expensive ones last: they may wait on a lock, under lock_timeout */

@@ -188,6 +188,33 @@ check "one agent session while locked" test "$(agent_sessions)" = 1
 quiet "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'locker'" >/dev/null
 wait $locker
 
+# a query in the middle of a cycle's queries, which go to the server
+# together (one pipeline), fails: no right to read pg_stat_archiver.  Only
+# it fails; the ones after it in the pipeline run, and it works again
+# once the right is back
+success() { # success QUERY: dbpulse_pg_query_success of that query, last save
+	value "dbpulse_pg_query_success{target=\"main\",query=\"$1\"}"
+}
+quiet "REVOKE SELECT ON pg_catalog.pg_stat_archiver FROM PUBLIC" >/dev/null
+wait_cycles 2
+save
+check "the archiver query fails without the right to read the view" test "$(success archiver)" = 0
+check "the queries sent after it succeed (wal $(success wal), bgwriter $(success bgwriter), tables $(success tables))" \
+	test "$(success wal)$(success bgwriter)$(success progress_vacuum)$(success tables)" = 1111
+check "and the ones before it (stat_database $(success stat_database), locks $(success locks))" \
+	test "$(success stat_database)$(success locks)$(success slots)" = 111
+check "no pg_stat_archiver series, the WAL's are there" sh -c "! grep -q '^pg_stat_archiver_' '$TMP/m' &&
+	grep -q '^pg_stat_wal_records_total{target=\"main\"}' '$TMP/m'"
+check "pg_up stays 1" grep -q '^pg_up{target="main"} 1$' "$TMP/m"
+check "the failure is logged once, with the server's reason" \
+	test "$(grep -c 'query archiver failed: .*permission denied' "$TMP/agent.log")" = 1
+check "one agent session with a query failing" test "$(agent_sessions)" = 1
+quiet "GRANT SELECT ON pg_catalog.pg_stat_archiver TO PUBLIC" >/dev/null
+wait_cycles 2
+save
+check "with the right back, the archiver query succeeds" test "$(success archiver)" = 1
+check "and says so in the log" grep -q 'query archiver works again' "$TMP/agent.log"
+
 # the server stops: pg_up 0 at the next cycle, /metrics answers at once
 pg_stop
 check "server stopped: pg_up 0 within two intervals" wait_for 3 has_metric 'pg_up{target="main"} 0'
