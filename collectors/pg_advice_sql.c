@@ -16,7 +16,7 @@
 
 /* A schema of the user's: not pg_catalog, information_schema, pg_toast nor
  * a temporary one (users cannot name a schema pg_...). */
-#define USER_SCHEMA(n) " " n ".nspname <> 'information_schema' AND " n ".nspname !~ '^pg_'"
+#define USER_SCHEMA(name) " " name " <> 'information_schema' AND " name " !~ '^pg_'"
 /* An identifier in a sentence as SQL writes it, always double-quoted. */
 #define QI(x) "('\"' || replace(" x ", '\"', '\"\"') || '\"')"
 /* When the statistics began: this database's stats_reset, else the
@@ -71,7 +71,7 @@ const char *pg_advice_sql_unused_index(int version)
 	       " WHERE s.idx_scan = 0 AND i.indisvalid AND c.relkind = 'i' AND NOT c.relispartition"
 	       " AND NOT i.indisunique AND NOT i.indisprimary AND NOT i.indisexclusion"
 	       " AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)"
-	       " AND" USER_SCHEMA("n")
+	       " AND" USER_SCHEMA("n.nspname")
 	       " AND now() - st.since >= make_interval(secs => $1::float8)"
 	       " ORDER BY pg_relation_size(i.indexrelid) DESC, 3, 4, 5";
 }
@@ -93,7 +93,7 @@ const char *pg_advice_sql_unused_index(int version)
 	" JOIN pg_class t ON t.oid = i.indrelid" \
 	" JOIN pg_namespace n ON n.oid = t.relnamespace" \
 	" WHERE i.indisvalid AND c.relkind IN ('i', 'I') AND NOT c.relispartition AND" \
-	USER_SCHEMA("n") ")"
+	USER_SCHEMA("n.nspname") ")"
 /* The columns of a finding that index d (to drop) is redundant beside k
  * (kept); relation is the verb between their names in the summary. */
 #define REDUNDANT_ROW(kind, relation) \
@@ -156,7 +156,7 @@ const char *pg_advice_sql_invalid_index(int version)
 	       " JOIN pg_class c ON c.oid = i.indexrelid"
 	       " JOIN pg_class t ON t.oid = i.indrelid"
 	       " JOIN pg_namespace n ON n.oid = t.relnamespace"
-	       " WHERE NOT i.indisvalid AND c.relkind = 'i' AND" USER_SCHEMA("n")
+	       " WHERE NOT i.indisvalid AND c.relkind = 'i' AND" USER_SCHEMA("n.nspname")
 	       " AND NOT EXISTS (SELECT 1 FROM pg_stat_progress_create_index p"
 	       "   WHERE p.relid = i.indrelid)"
 	       " ORDER BY 3, 4, 5";
@@ -187,7 +187,7 @@ const char *pg_advice_sql_fk_without_index(int version)
 	       " JOIN pg_namespace n ON n.oid = t.relnamespace"
 	       " JOIN pg_class r ON r.oid = k.confrelid"
 	       " JOIN pg_namespace rn ON rn.oid = r.relnamespace"
-	       " WHERE k.contype = 'f' AND k.conparentid = 0 AND" USER_SCHEMA("n")
+	       " WHERE k.contype = 'f' AND k.conparentid = 0 AND" USER_SCHEMA("n.nspname")
 	       " AND NOT EXISTS (SELECT 1 FROM pg_index i"
 	       "   JOIN pg_class ic ON ic.oid = i.indexrelid"
 	       "   JOIN pg_am am ON am.oid = ic.relam AND am.amname IN ('btree', 'hash')"
@@ -257,7 +257,7 @@ const char *pg_advice_sql_seq_scan_counters(int version)
 	"   || ' bloat estimate: pg_stats shows statistics only to a role that may read the'" \
 	"   || ' columns; grant SELECT on them (or pg_read_all_data, 14 and later), or install'" \
 	"   || ' pgstattuple, whose pgstattuple_approx pg_monitor may run (tables only)'," \
-	" NULL" from " WHERE NOT has_any_column_privilege(c.oid, 'SELECT') AND" USER_SCHEMA("n") \
+	" NULL" from " WHERE NOT has_any_column_privilege(c.oid, 'SELECT') AND" USER_SCHEMA("n.nspname") \
 	" AND " where " HAVING count(*) > 0"
 
 const char *pg_advice_sql_table_bloat(int version)
@@ -282,8 +282,8 @@ const char *pg_advice_sql_table_bloat(int version)
 	       " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
 	       " LEFT JOIN pg_class tc ON tc.oid = c.reltoastrelid"
 	       " LEFT JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = c.relname"
-	       "   AND s.attname = a.attname AND NOT s.inherited"
-	       " WHERE c.relkind IN ('r', 'm') AND c.relpages > 0 AND" USER_SCHEMA("n")
+	       "   AND s.attname = a.attname AND NOT s.inherited AND" USER_SCHEMA("s.schemaname")
+	       " WHERE c.relkind IN ('r', 'm') AND c.relpages > 0 AND" USER_SCHEMA("n.nspname")
 	       " GROUP BY c.oid, n.nspname, tc.relpages, tc.reltuples),"
 	       " e AS (SELECT w.*, bs::bigint * pages AS real,"
 	       "   bs::bigint * (ceil(nrows / greatest(1, floor((bs - 24) * ff / 100.0 / (4"
@@ -324,10 +324,11 @@ const char *pg_advice_sql_index_bloat(int version)
 	       " JOIN pg_attribute ia ON ia.attrelid = i.indexrelid AND ia.attnum > 0"
 	       " LEFT JOIN pg_attribute ta ON ta.attrelid = i.indrelid"
 	       "   AND ta.attnum = (string_to_array(i.indkey::text, ' ')::int[])[ia.attnum]"
-	       " LEFT JOIN pg_stats s ON s.schemaname = n.nspname AND NOT s.inherited"
+	       " LEFT JOIN pg_stats s ON s.schemaname = n.nspname AND NOT s.inherited AND"
+	       USER_SCHEMA("s.schemaname")
 	       "   AND s.tablename = CASE WHEN ta.attnum IS NULL THEN c.relname ELSE t.relname END"
 	       "   AND s.attname = coalesce(ta.attname, ia.attname)"
-	       " WHERE i.indisvalid AND c.relkind = 'i' AND c.relpages > 0 AND" USER_SCHEMA("n") "),"
+	       " WHERE i.indisvalid AND c.relkind = 'i' AND c.relpages > 0 AND" USER_SCHEMA("n.nspname") "),"
 	       " w AS (SELECT indexrelid, nspname, tname, iname, nrows, pages, ff,"
 	       "   current_setting('block_size')::int AS bs, " MAXALIGN_SQL " AS ma,"
 	       "   count(*) AS ncols, count(stat) AS nstats,"
@@ -369,7 +370,7 @@ const char *pg_advice_sql_table_bloat_pgstattuple(int version)
 	       " FROM pg_class c"
 	       " JOIN pg_namespace n ON n.oid = c.relnamespace,"
 	       " LATERAL %s.pgstattuple_approx(c.oid::regclass) p"
-	       " WHERE c.relkind IN ('r', 'm') AND c.relpersistence <> 't' AND" USER_SCHEMA("n")
+	       " WHERE c.relkind IN ('r', 'm') AND c.relpersistence <> 't' AND" USER_SCHEMA("n.nspname")
 	       " AND pg_relation_size(c.oid) >= $1::bigint)"
 	       " SELECT 'table_bloat', " BLOAT_SEVERITY ", nspname, relname, NULL,"
 	       " " BLOAT_EVIDENCE("'pgstattuple_approx'") ","
@@ -448,24 +449,26 @@ const char *pg_advice_sql_sequence_exhaustion(int version)
 	       " LEFT JOIN pg_class t ON t.oid = d.refobjid"
 	       " LEFT JOIN pg_namespace tn ON tn.oid = t.relnamespace"
 	       " LEFT JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid"
-	       " WHERE NOT ps.cycle AND" USER_SCHEMA("n") "),"
-	       " b AS (SELECT q.*, CASE WHEN increment_by > 0 THEN least(max_value,"
-	       "     CASE col_type WHEN 'smallint' THEN 32767 WHEN 'integer' THEN 2147483647 END)"
-	       "   ELSE greatest(min_value,"
-	       "     CASE col_type WHEN 'smallint' THEN -32768 WHEN 'integer' THEN -2147483648 END)"
-	       "   END AS bound FROM q WHERE last_value IS NOT NULL),"
-	       " u AS (SELECT b.*, CASE WHEN sign(last_value) = sign(bound)"
-	       "   THEN 100 * last_value::float8 / bound ELSE 0 END AS pct,"
-	       "   bound = CASE WHEN increment_by > 0 THEN max_value ELSE min_value END AS seq_bound"
-	       "   FROM b)"
+	       " WHERE NOT ps.cycle AND" USER_SCHEMA("n.nspname") "),"
+	       " c AS (SELECT q.*, CASE WHEN increment_by > 0 THEN max_value ELSE min_value END AS seq_lim,"
+	       "   CASE WHEN increment_by > 0 THEN CASE col_type WHEN 'smallint' THEN 32767"
+	       "     WHEN 'integer' THEN 2147483647 WHEN 'bigint' THEN 9223372036854775807 END"
+	       "   ELSE CASE col_type WHEN 'smallint' THEN -32768 WHEN 'integer' THEN -2147483648"
+	       "     WHEN 'bigint' THEN -9223372036854775808 END END AS col_lim"
+	       "   FROM q WHERE last_value IS NOT NULL),"
+	       " u AS (SELECT c.*, col_lim IS NULL OR abs(seq_lim::numeric) < abs(col_lim) AS seq_bound,"
+	       "   CASE WHEN col_lim IS NULL OR abs(seq_lim::numeric) < abs(col_lim) THEN seq_lim"
+	       "     ELSE col_lim END AS bound FROM c),"
+	       " p AS (SELECT u.*, CASE WHEN sign(last_value) = sign(bound)"
+	       "   THEN 100 * last_value::float8 / bound ELSE 0 END AS pct FROM u)"
 	       " SELECT 'sequence_exhaustion', CASE WHEN pct >= $2::float8 THEN 'critical'"
 	       "   ELSE 'warning' END, schemaname, tname, sequencename,"
 	       " jsonb_build_object('last_value', last_value, 'max_value', bound,"
-	       "   'sequence_max_value', CASE WHEN increment_by > 0 THEN max_value ELSE min_value END,"
+	       "   'sequence_max_value', seq_lim,"
 	       "   'column', col, 'column_type', col_type, 'used_percent', round(pct::numeric, 2))::text,"
 	       " 'sequence ' || " QI("schemaname") " || '.' || " QI("sequencename")
 	       "   || CASE WHEN tname IS NOT NULL THEN ' of ' || " QI("tschema") " || '.' || "
-	       QI("tname") " || '.' || " QI("col") " (' || col_type || ')' ELSE '' END"
+	       QI("tname") " || '.' || " QI("col") " || ' (' || col_type || ')' ELSE '' END"
 	       "   || ' has used ' || round(pct::numeric, 1) || ' % of its range (' || last_value"
 	       "   || ' of ' || bound || CASE WHEN seq_bound THEN ', the sequence''s own limit'"
 	       "     ELSE ', the column type''s limit' END || ')'"
@@ -483,7 +486,7 @@ const char *pg_advice_sql_sequence_exhaustion(int version)
 	       "   WHEN seq_bound AND increment_by > 0 AND max_value < 9223372036854775807 THEN"
 	       "   format('ALTER SEQUENCE %I.%I MAXVALUE 9223372036854775807;', schemaname, sequencename)"
 	       "   END"
-	       " FROM u WHERE pct >= $1::float8"
+	       " FROM p WHERE pct >= $1::float8"
 	       " UNION ALL"
 	       " SELECT 'needs_privilege', 'info', NULL, NULL, NULL,"
 	       " jsonb_build_object('check', 'sequence_exhaustion',"

@@ -21,7 +21,8 @@
 --   table_bloat        public.bloat_t (every row updated four times, no vacuum)
 --   index_bloat        public.bloat_t_pkey
 --   sequence_exhaustion public.seq_t_id_seq (int4 serial, 93 %: critical),
---                      public.seq2_t_id_seq (int2 identity, 80 %: warning)
+--                      public.seq2_t_id_seq (int2 identity, 80 %: warning),
+--                      public."ticket seq" (MAXVALUE 1000, 95 %: critical)
 --   wraparound         nothing (a fresh cluster is young)
 -- Schema healthy: nothing.
 
@@ -106,6 +107,9 @@ CREATE TABLE public.seq_t (id serial PRIMARY KEY, v text);
 SELECT setval('public.seq_t_id_seq', 2000000000);
 CREATE TABLE public.seq2_t (id smallint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v text);
 SELECT setval(pg_get_serial_sequence('public.seq2_t', 'id'), 26300);
+-- a sequence of its own whose MAXVALUE is the limit
+CREATE SEQUENCE public."ticket seq" AS integer MAXVALUE 1000;
+SELECT setval('public."ticket seq"', 950);
 
 -- the healthy schema: keys, unique constraints, partial and expression
 -- indexes, a partitioned table with its indexes, indexed foreign keys,
@@ -152,6 +156,10 @@ CREATE TABLE healthy."Wéird ""name"" t" (
 CREATE INDEX "Wéird ref" ON healthy."Wéird ""name"" t" ("Ref");
 CREATE SEQUENCE healthy.big_seq AS bigint;
 SELECT nextval('healthy.big_seq');
+CREATE SEQUENCE healthy.down_seq INCREMENT -1;
+SELECT nextval('healthy.down_seq');
+CREATE SEQUENCE healthy.cycle_seq AS smallint MAXVALUE 10 CYCLE;
+SELECT setval('healthy.cycle_seq', 10);
 
 INSERT INTO healthy.parent (code, created, active)
 	SELECT 'c' || g, date '2025-01-01' + g % 300, g % 2 = 0 FROM generate_series(1, 1000) g;
