@@ -27,7 +27,9 @@
  *                as SQL writes them ("schema"."table")
  *   action_sql   the SQL that acts on it, identifiers quoted by format(%I)
  *                (never run by dbpulse; may hold SQL comments and more
- *                than one statement, a newline apart), or NULL
+ *                than one statement, a newline apart, to be run one at a
+ *                time: sent as one string they make one transaction, where
+ *                CONCURRENTLY and VACUUM are refused), or NULL
  * A row of kind 'needs_privilege' (severity 'info', names NULL) says that
  * objects were left out because this role cannot read them: evidence has
  * "check" (the kind left incomplete) and a count; summary what to grant;
@@ -121,7 +123,9 @@ const char *pg_advice_sql_seq_scan_counters(int version);
  * least $1 bytes and $2 of the size.  The estimate is the one of
  * ioguix/pgsql-bloat-estimation (table/table_bloat.sql), written anew.
  * Tables without statistics for every column are left out, as are those
- * with a column of type name (no reliable width).  Severity 'warning',
+ * with a column of type name (no reliable width).  The estimate is off by
+ * a page or a few either way, so small relations come out with large
+ * ratios: $1 is what keeps them out (some MB).  Severity 'warning',
  * 'critical' from a ratio of 0.75 (four times the size the rows need) up.
  * Evidence: real_bytes, expected_bytes, bloat_bytes, bloat_ratio, method
  * 'estimate', rows_estimate, fillfactor.  Action: a comment on the lock
