@@ -138,8 +138,39 @@ void db_view_free(void *view)
 	struct db_view *v = view;
 	if (!v)
 		return;
+	advice_view_unref(v->advice);
 	view_arena_free(&v->arena);
 	free(v);
+}
+
+const char *const advice_kinds[] = {
+	"unused_index", "duplicate_index", "redundant_index", "invalid_index", "fk_without_index",
+	"seq_scan_heavy", "table_bloat", "index_bloat", "wraparound", "sequence_exhaustion", NULL,
+};
+const char *const advice_severities[] = { "critical", "warning", "info", NULL };
+
+struct advice_view *advice_view_new(void)
+{
+	struct advice_view *a = xcalloc(1, sizeof(*a));
+	atomic_init(&a->refs, 1);
+	return a;
+}
+
+struct advice_view *advice_view_ref(struct advice_view *a)
+{
+	if (a)
+		atomic_fetch_add(&a->refs, 1);
+	return a;
+}
+
+void advice_view_unref(struct advice_view *a)
+{
+	if (!a || atomic_fetch_sub(&a->refs, 1) != 1)
+		return;
+	view_arena_free(&a->arena);
+	free(a->findings);
+	free(a->notes);
+	free(a);
 }
 
 struct pools_view *pools_view_new(void)

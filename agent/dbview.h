@@ -12,6 +12,7 @@
 #ifndef DBPULSE_DBVIEW_H
 #define DBPULSE_DBVIEW_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -90,8 +91,57 @@ struct session_stat {
 	size_t nblocked_by;
 };
 
+/* One finding of the optimization advisor (collectors/pg_advice.h):
+ * what it is about and the SQL to act on it, as text (never run by the
+ * agent).  schema, table, object and action may be NULL; evidence is a
+ * JSON object's text. */
+struct advice_finding {
+	const char *datname, *kind, *severity;
+	const char *schema, *table, *object;
+	const char *evidence, *summary, *action;
+};
+
+/* A line about a database that is not a finding: what a kind needs and
+ * did not have, what was not judged and why, a query that failed. */
+struct advice_note {
+	const char *datname;         /* NULL: the whole pass */
+	const char *kind;            /* the kind it concerns, or NULL */
+	const char *text;
+};
+
+/* The result of one advisor pass over a target's databases.  Made on the
+ * pass's thread, immutable once handed over, shared by the views of the
+ * cycles that follow (advice_view_ref) until the next pass: the last
+ * holder frees it. */
+struct advice_view {
+	struct view_arena arena;
+	atomic_int refs;
+	double started_at;           /* epoch seconds */
+	double duration;             /* seconds */
+	const char **databases;      /* visited (arena), in the order of `databases` */
+	int *database_ok;            /* each: its queries could run (arena) */
+	size_t ndatabases;
+	struct advice_finding *findings; /* owned; by severity (critical first),
+					  * then database, kind, object */
+	size_t nfindings;
+	struct advice_note *notes;   /* owned; in the order they were made */
+	size_t nnotes;
+};
+
+/* The kinds a pass finds and the severities, most urgent first;
+ * NULL-terminated. */
+extern const char *const advice_kinds[];
+extern const char *const advice_severities[];
+
+struct advice_view *advice_view_new(void);
+struct advice_view *advice_view_ref(struct advice_view *a);
+/* Drops one reference; the last frees the view.  NULL is fine. */
+void advice_view_unref(struct advice_view *a);
+
 struct db_view {
 	struct view_arena arena;
+	int advice_enabled;          /* the target's `advice` */
+	struct advice_view *advice;  /* the last advisor pass (a reference), or NULL */
 	double collected_at;         /* epoch seconds */
 	int has_statements;          /* pg_stat_statements was read */
 	struct statement_window windows[DBVIEW_MAX_WINDOWS]; /* shortest first */

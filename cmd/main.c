@@ -42,11 +42,12 @@ static void usage(FILE *out)
 		"Signals: SIGHUP reloads the configuration (a bad one is logged and the\n"
 		"running one kept); SIGTERM and SIGINT stop the agent.\n"
 		"'dbpulse top --help' describes the terminal view of the slowest statements.\n"
+		"'dbpulse advise --help' describes the optimization advisor's findings.\n"
 		"'dbpulse hash-password' prints the bcrypt hash of a password read from\n"
 		"standard input (cost 10 unless given), for basic_auth_users_file.\n"
 		"'dbpulse rules' prints the [alert] rules as a Prometheus rule file.\n"
 		"Endpoints: /metrics (Prometheus), /queries (the DBA's page), /api/targets,\n"
-		"/api/queries, /api/activity, /api/slowlog, /api/pools, /api/alerts, /healthz, / (index).\n"
+		"/api/queries, /api/activity, /api/advice, /api/slowlog, /api/pools, /api/alerts, /healthz, / (index).\n"
 		"See dbpulse(8); dbpulse.ini(5) and doc/configuration.md describe the configuration.\n",
 		DBPULSE_DEFAULT_CONFIG);
 }
@@ -120,6 +121,8 @@ int main(int argc, char **argv)
 		return hash_password(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "rules") == 0)
 		return rules_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "advise") == 0)
+		return advise_main(argc - 1, argv + 1);
 
 	while ((c = getopt_long(argc, argv, "c:Vh", options, NULL)) != -1) {
 		switch (c) {

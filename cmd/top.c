@@ -35,6 +35,7 @@
 #define INTERVAL_MAX 86400.0
 #define RETRY_SECONDS 5.0          /* refresh period before the target's interval is known */
 #define DEFAULT_HEIGHT 24u
+#define ADVISE_WIDTH 100000u       /* columns of a line of `dbpulse advise`: no cut */
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -82,20 +83,57 @@ void top_usage(FILE *out)
 		LIMIT_MAX, TOP_DEFAULT_LIMIT);
 }
 
+void advise_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: dbpulse advise [--url URL] [-t|--target NAME] [--format text|json]\n"
+		"                      [--db NAME] [--kind KIND] [--severity SEVERITY]\n"
+		"                      [--cacert FILE] [--cert FILE --key FILE] [--user NAME]\n"
+		"\n"
+		"Prints what the optimization advisor of a PostgreSQL target found in its\n"
+		"last pass, from a running agent's API (/api/advice): what to index, what\n"
+		"to drop, what is about to break, with the evidence and the SQL to act on\n"
+		"it (never run by dbpulse), most urgent first.\n"
+		"\n"
+		"  --url URL            the agent (default %s)\n"
+		"  -t, --target NAME    a postgres target (default: the agent's first)\n"
+		"  --format FORMAT      text (default) or json (the API's answer)\n"
+		"  --db NAME            only the findings about that database\n"
+		"  --kind KIND          only that kind, e.g. invalid_index, unused_index\n"
+		"  --severity LEVEL     only critical, warning or info\n"
+		"  --cacert FILE, --cert FILE, --key FILE, --user NAME\n"
+		"                       as for dbpulse top\n"
+		"  -h, --help           print this help and exit\n"
+		"\n"
+		"Exit status: 0; 1 when the agent cannot be reached or refuses (the\n"
+		"advisor is off, or its first pass has not finished); 2 for bad options.\n",
+		TOP_DEFAULT_URL);
+}
+
 enum option_id {
 	OPT_URL, OPT_TARGET, OPT_WINDOW, OPT_SORT, OPT_LIMIT, OPT_INTERVAL, OPT_ONCE,
-	OPT_CACERT, OPT_CERT, OPT_KEY, OPT_USER, OPT_INCLUDE_OWN
+	OPT_CACERT, OPT_CERT, OPT_KEY, OPT_USER, OPT_INCLUDE_OWN, OPT_FORMAT, OPT_DB, OPT_KIND,
+	OPT_SEVERITY
 };
+
+/* Which command takes an option. */
+#define FOR_TOP 1
+#define FOR_ADVISE 2
 
 static const struct {
 	const char *name;
 	enum option_id id;
 	int takes_value;
+	int commands;
 } option_table[] = {
-	{ "url", OPT_URL, 1 },       { "target", OPT_TARGET, 1 },     { "window", OPT_WINDOW, 1 },
-	{ "sort", OPT_SORT, 1 },     { "limit", OPT_LIMIT, 1 },       { "interval", OPT_INTERVAL, 1 },
-	{ "once", OPT_ONCE, 0 },      { "cacert", OPT_CACERT, 1 },     { "cert", OPT_CERT, 1 },
-	{ "key", OPT_KEY, 1 },        { "user", OPT_USER, 1 },       { "include-own", OPT_INCLUDE_OWN, 0 },
+	{ "url", OPT_URL, 1, FOR_TOP | FOR_ADVISE }, { "target", OPT_TARGET, 1, FOR_TOP | FOR_ADVISE },
+	{ "window", OPT_WINDOW, 1, FOR_TOP },        { "sort", OPT_SORT, 1, FOR_TOP },
+	{ "limit", OPT_LIMIT, 1, FOR_TOP },          { "interval", OPT_INTERVAL, 1, FOR_TOP },
+	{ "once", OPT_ONCE, 0, FOR_TOP },            { "cacert", OPT_CACERT, 1, FOR_TOP | FOR_ADVISE },
+	{ "cert", OPT_CERT, 1, FOR_TOP | FOR_ADVISE }, { "key", OPT_KEY, 1, FOR_TOP | FOR_ADVISE },
+	{ "user", OPT_USER, 1, FOR_TOP | FOR_ADVISE }, { "include-own", OPT_INCLUDE_OWN, 0, FOR_TOP },
+	{ "format", OPT_FORMAT, 1, FOR_ADVISE },     { "db", OPT_DB, 1, FOR_ADVISE },
+	{ "kind", OPT_KIND, 1, FOR_ADVISE },         { "severity", OPT_SEVERITY, 1, FOR_ADVISE },
 };
 
 static int bad_args(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -195,6 +233,20 @@ static int apply_option(struct top_options *o, enum option_id id, const char *na
 	case OPT_INCLUDE_OWN:
 		o->include_own = 1;
 		return TOP_ARGS_OK;
+	case OPT_FORMAT:
+		if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0)
+			return bad_args(err, errlen, "--format: '%s' is neither text nor json", v);
+		o->json = strcmp(v, "json") == 0;
+		return TOP_ARGS_OK;
+	case OPT_DB:
+		o->db = v;
+		return TOP_ARGS_OK;
+	case OPT_KIND:
+		o->kind = v;
+		return TOP_ARGS_OK;
+	case OPT_SEVERITY:
+		o->severity = v;
+		return TOP_ARGS_OK;
 	}
 	return bad_args(err, errlen, "--%s: not handled", name);
 }
@@ -204,18 +256,23 @@ static int apply_option(struct top_options *o, enum option_id id, const char *na
 int top_parse_args(int argc, char **argv, struct top_options *o, char *err, size_t errlen)
 {
 	*o = (struct top_options){ .url = TOP_DEFAULT_URL, .url_len = strlen(TOP_DEFAULT_URL),
-				   .sort = TOP_DEFAULT_SORT, .limit = TOP_DEFAULT_LIMIT };
+				   .sort = TOP_DEFAULT_SORT, .limit = TOP_DEFAULT_LIMIT,
+				   .advise = argc > 0 && strcmp(argv[0], "advise") == 0 };
+	int command = o->advise ? FOR_ADVISE : FOR_TOP;
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i];
 		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0)
 			return TOP_ARGS_HELP;
+		if (strcmp(arg, "-t") == 0)
+			arg = "--target";
 		if (strncmp(arg, "--", 2) != 0 || !arg[2])
 			return bad_args(err, errlen, "unexpected argument '%s'", arg);
 		const char *name = arg + 2, *eq = strchr(name, '=');
 		size_t name_len = eq ? (size_t)(eq - name) : strlen(name);
 		size_t k = 0;
 		while (k < ARRAY_LEN(option_table) &&
-		       (strlen(option_table[k].name) != name_len ||
+		       (!(option_table[k].commands & command) ||
+			strlen(option_table[k].name) != name_len ||
 			strncmp(option_table[k].name, name, name_len) != 0))
 			k++;
 		if (k == ARRAY_LEN(option_table))
@@ -394,7 +451,8 @@ static int url_failed(char *err, size_t errlen, const struct buf *url, const cha
 	return -1;
 }
 
-/* Asks /api/targets, picks the target, asks /api/queries. */
+/* Asks /api/targets, picks the target, asks /api/queries (/api/advice
+ * for `dbpulse advise`). */
 static int run_fetch(struct top_run *r, char *err, size_t errlen)
 {
 	char why[768];
@@ -409,7 +467,10 @@ static int run_fetch(struct top_run *r, char *err, size_t errlen)
 	if (r->opt->interval <= 0)
 		r->interval = r->target.interval_seconds > 1 ? r->target.interval_seconds : 1;
 	buf_reset(&r->queries_url);
-	top_queries_url(r->opt, &r->target, &r->queries_url);
+	if (r->opt->advise)
+		top_advice_url(r->opt, &r->target, &r->queries_url);
+	else
+		top_queries_url(r->opt, &r->target, &r->queries_url);
 	if (http_get(&r->http, buf_str(&r->queries_url), &r->queries, why, sizeof(why)) < 0)
 		return url_failed(err, errlen, &r->queries_url, why);
 	return 0;
@@ -707,6 +768,44 @@ int top_main(int argc, char **argv)
 		return 1;
 	}
 	rc = !o.once && isatty(STDOUT_FILENO) ? run_refresh(&r) : run_once(&r);
+	run_release(&r);
+	return rc;
+}
+
+/* ---- dbpulse advise ------------------------------------------------------------- */
+
+int advise_main(int argc, char **argv)
+{
+	struct top_options o;
+	char err[1024];
+	int rc = top_parse_args(argc, argv, &o, err, sizeof(err));
+	if (rc == TOP_ARGS_HELP) {
+		advise_usage(stdout);
+		return 0;
+	}
+	if (rc != TOP_ARGS_OK) {
+		fprintf(stderr, "dbpulse advise: %s\n", err);
+		advise_usage(stderr);
+		return 2;
+	}
+	struct top_run r;
+	run_init(&r, &o);
+	struct buf out = BUF_INIT(BUF_UNLIMITED);
+	/* whole lines: a finding's text is not cut (the terminal wraps it) */
+	unsigned width = ADVISE_WIDTH;
+	rc = http_open(&r.http, &o, err, sizeof(err));
+	if (rc == 0)
+		rc = run_fetch(&r, err, sizeof(err));
+	if (rc == 0 && o.json)
+		rc = buf_printf(&out, "%s\n", buf_str(&r.queries));
+	else if (rc == 0)
+		rc = advise_render(buf_str(&r.queries), width, &out, err, sizeof(err));
+	if (rc < 0)
+		fprintf(stderr, "dbpulse advise: %s\n", err);
+	else if (write_out(&out) < 0)
+		fprintf(stderr, "dbpulse advise: cannot write: %s\n", strerror(errno));
+	rc = rc < 0 || ferror(stdout) ? 1 : 0;
+	buf_release(&out);
 	run_release(&r);
 	return rc;
 }

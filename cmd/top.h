@@ -45,11 +45,18 @@ struct top_options {
 	const char *cacert;       /* --cacert: CA file for https:// */
 	const char *cert, *key;   /* --cert, --key: a client certificate */
 	const char *user;         /* --user: basic auth (password: $DBPULSE_PASSWORD) */
+	/* `dbpulse advise` (argv[0] "advise"): the advisor's findings */
+	int advise;
+	int json;                 /* --format json: the API's answer as it is */
+	const char *db, *kind, *severity; /* filters, NULL: all */
 };
 
 enum { TOP_ARGS_OK = 0, TOP_ARGS_HELP = 1, TOP_ARGS_BAD = -1 };
 
-/* Parses argv[1..argc) (argv[0] is "top") into o, defaults first.
+/* Parses argv[1..argc) (argv[0] is "top", or "advise" for `dbpulse
+ * advise`, whose options are --url, --target (-t), --format text|json,
+ * --db, --kind, --severity and the TLS and auth ones) into o, defaults
+ * first.
  * Returns TOP_ARGS_OK, TOP_ARGS_HELP for -h/--help, or TOP_ARGS_BAD with a
  * one-line reason in err.  Options take their value as the next argument
  * or after '=' (--sort=mean).  Keeps no state between calls. */
@@ -57,6 +64,7 @@ int top_parse_args(int argc, char **argv, struct top_options *o, char *err, size
 
 /* Prints the usage text to out. */
 void top_usage(FILE *out);
+void advise_usage(FILE *out);
 
 /* The target to show, from an /api/targets answer.  The caller owns it and
  * frees it with top_target_release(). */
@@ -78,6 +86,22 @@ void top_target_release(struct top_target *t);
  * percent-encoded). */
 void top_targets_url(const struct top_options *o, struct buf *url);
 void top_queries_url(const struct top_options *o, const struct top_target *t, struct buf *url);
+void top_advice_url(const struct top_options *o, const struct top_target *t, struct buf *url);
+
+/* `dbpulse advise`'s text for an /api/advice answer: a summary line
+ * (target, when the pass ran and how long it took, its databases and the
+ * count of each severity), then each finding, most urgent first: a line
+ * with its severity, kind, database and object, its summary, its
+ * evidence as name=value pairs, and its SQL, a line each, indented; then
+ * the notes (what was not judged, and why).  Every string from the API is
+ * cleaned by top_clean_text(), at most `width` columns a line.  Appends
+ * to out and returns 0, or -1 with the reason in err when advice_json is
+ * not an /api/advice object. */
+int advise_render(const char *advice_json, unsigned width, struct buf *out, char *err,
+		  size_t errlen);
+
+/* `dbpulse advise`: returns the exit status. */
+int advise_main(int argc, char **argv);
 
 /* The statement table for an /api/queries answer: a summary line (target
  * and its state when targets_json, which may be NULL, knows it; window,

@@ -537,6 +537,19 @@ void top_queries_url(const struct top_options *o, const struct top_target *t, st
 		buf_puts(url, "&include_own=1");
 }
 
+void top_advice_url(const struct top_options *o, const struct top_target *t, struct buf *url)
+{
+	buf_printf(url, "%.*s/api/advice?target=", (int)o->url_len, o->url);
+	put_url_encoded(url, t->name);
+	const char *names[] = { "db", "kind", "severity" };
+	const char *values[] = { o->db, o->kind, o->severity };
+	for (size_t i = 0; i < 3; i++)
+		if (values[i]) {
+			buf_printf(url, "&%s=", names[i]);
+			put_url_encoded(url, values[i]);
+		}
+}
+
 void top_http_error(long status, const char *body, char *msg, size_t msglen)
 {
 	struct buf b = BUF_INIT(BUF_UNLIMITED);
@@ -562,4 +575,129 @@ void top_http_error(long status, const char *body, char *msg, size_t msglen)
 	snprintf(msg, msglen, "%s", buf_str(&b));
 	json_decref(root);
 	buf_release(&b);
+}
+
+/* ---- dbpulse advise --------------------------------------------------------- */
+
+/* A line of `width` columns at most: indent, then s cleaned. */
+static void advise_line(struct buf *out, unsigned width, unsigned indent, const char *s)
+{
+	buf_printf(out, "%*s", (int)indent, "");
+	top_clean_text(out, s, width > indent + MIN_WIDTH ? width - indent : MIN_WIDTH);
+	buf_putc(out, '\n');
+}
+
+/* "name=value name=value ...": a finding's evidence on one line. */
+static void advise_evidence(struct buf *line, const json_t *evidence)
+{
+	const char *key;
+	json_t *v;
+	buf_puts(line, "evidence:");
+	json_object_foreach((json_t *)evidence, key, v) {
+		char *text = json_is_string(v) ? xstrdup(json_string_value(v))
+					       : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+		buf_printf(line, " %s=%s", key, text ? text : "?");
+		free(text);
+	}
+}
+
+/* name as SQL writes an identifier, always quoted ("a""b"). */
+static void advise_ident(struct buf *b, const char *name)
+{
+	buf_putc(b, '"');
+	for (const char *p = name; *p; p++) {
+		if (*p == '"')
+			buf_putc(b, '"');
+		buf_putc(b, *p);
+	}
+	buf_putc(b, '"');
+}
+
+/* One finding: its head line, summary, evidence and SQL. */
+static void advise_finding(struct buf *out, unsigned width, const json_t *f)
+{
+	struct buf line = BUF_INIT(BUF_UNLIMITED);
+	const char *schema = string_of(f, "schema"), *table = string_of(f, "table");
+	const char *object = string_of(f, "object"), *severity = string_of(f, "severity");
+	char upper[16] = "";
+	for (size_t i = 0; severity && severity[i] && i < sizeof(upper) - 1; i++)
+		upper[i] = (char)(severity[i] >= 'a' && severity[i] <= 'z' ? severity[i] - 32 : severity[i]);
+	buf_printf(&line, "%-8s  %s  database %s", upper, string_of(f, "kind") ? string_of(f, "kind") : "?",
+		   string_of(f, "datname") ? string_of(f, "datname") : "?");
+	if (table) {
+		buf_puts(&line, "  table ");
+		advise_ident(&line, schema ? schema : "?");
+		buf_putc(&line, '.');
+		advise_ident(&line, table);
+	}
+	if (object) {
+		buf_putc(&line, ' ');
+		advise_ident(&line, object);
+	}
+	advise_line(out, width, 0, buf_str(&line));
+	advise_line(out, width, 2, string_of(f, "summary"));
+	buf_reset(&line);
+	advise_evidence(&line, json_object_get(f, "evidence"));
+	advise_line(out, width, 2, buf_str(&line));
+	const char *sql = string_of(f, "action_sql");
+	if (sql) {
+		advise_line(out, width, 2, "SQL (run each statement on its own):");
+		for (const char *p = sql; *p;) {
+			size_t n = strcspn(p, "\n");
+			char *one = xstrndup(p, n);
+			advise_line(out, width, 4, one);
+			free(one);
+			p += n + (p[n] == '\n');
+		}
+	}
+	buf_putc(out, '\n');
+	buf_release(&line);
+}
+
+int advise_render(const char *advice_json, unsigned width, struct buf *out, char *err,
+		  size_t errlen)
+{
+	json_t *root = json_loads(advice_json ? advice_json : "", 0, NULL);
+	const json_t *findings = json_object_get(root, "findings");
+	const json_t *counts = json_object_get(root, "counts");
+	if (!json_is_array(findings) || !json_is_object(counts)) {
+		json_decref(root);
+		snprintf(err, errlen, "the answer is not an /api/advice object");
+		return -1;
+	}
+	struct buf line = BUF_INIT(BUF_UNLIMITED);
+	const json_t *dbs = json_object_get(root, "databases");
+	buf_printf(&line, "target %s, pass at %s (%.2f s) over %zu database%s: %lld critical, "
+		   "%lld warning, %lld info",
+		   string_of(root, "target") ? string_of(root, "target") : "?",
+		   string_of(root, "started_at") ? string_of(root, "started_at") : "?",
+		   number_of(json_object_get(root, "duration_seconds")), json_array_size(dbs),
+		   json_array_size(dbs) == 1 ? "" : "s",
+		   (long long)json_integer_value(json_object_get(counts, "critical")),
+		   (long long)json_integer_value(json_object_get(counts, "warning")),
+		   (long long)json_integer_value(json_object_get(counts, "info")));
+	advise_line(out, width, 0, buf_str(&line));
+	buf_putc(out, '\n');
+	size_t i;
+	json_t *v;
+	json_array_foreach(findings, i, v)
+		advise_finding(out, width, v);
+	if (json_array_size(findings) == 0)
+		advise_line(out, width, 0, "No finding.");
+	const json_t *notes = json_object_get(root, "notes");
+	if (json_array_size(notes))
+		advise_line(out, width, 0, "Notes:");
+	json_array_foreach(notes, i, v) {
+		buf_reset(&line);
+		const char *db = string_of(v, "datname"), *kind = string_of(v, "kind");
+		if (db)
+			buf_printf(&line, "database %s: ", db);
+		if (kind)
+			buf_printf(&line, "%s: ", kind);
+		buf_puts(&line, string_of(v, "text") ? string_of(v, "text") : "");
+		advise_line(out, width, 2, buf_str(&line));
+	}
+	buf_release(&line);
+	json_decref(root);
+	return 0;
 }

@@ -26,6 +26,7 @@
 #include "dbview.h"
 #include "log.h"
 #include "metrics.h"
+#include "pg_advice.h"
 #include "pg_conn.h"
 #include "pg_health.h"
 #include "pg_own.h"
@@ -93,6 +94,12 @@ static const struct config_key pg_keys[] = {
 	{ .name = "tables_top", .type = CONF_INT, .offset = PG_KEY(tables_top), .def = "20",
 	  .min = 0,
 	  .max = 10000 },
+	{ .name = "advice", .type = CONF_BOOL, .offset = PG_KEY(advice), .def = "true" },
+	{ .name = "advice_interval", .type = CONF_DURATION, .offset = PG_KEY(advice_interval_ms),
+	  .def = "10m", .min = CONF_MS_SECOND, .max = 7 * 24 * CONF_MS_HOUR },
+	{ .name = "advice_min_stats_age", .type = CONF_DURATION,
+	  .offset = PG_KEY(advice_min_stats_age_ms), .def = "7d", .min = 0,
+	  .max = 365LL * 24 * CONF_MS_HOUR },
 	{ .name = NULL },
 };
 
@@ -237,6 +244,8 @@ struct pg {
 	int own_due;                      /* to learn on this connection */
 	int64_t next_own_ms;              /* not before (after a failure) */
 	int own_unsupported_said;
+	struct pg_advisor *advisor;       /* NULL with advice = false */
+	struct advice_view *advice;       /* the last pass's result, or NULL */
 };
 
 const char *const pg_limit_names[PL_COUNT + 1] = {
@@ -270,6 +279,20 @@ static const struct metric_desc m_q_success = {
 	"dbpulse_pg_query_success", "Whether the collector's query succeeded, last time it ran.",
 	METRIC_GAUGE };
 
+static const struct metric_desc m_advice_findings = {
+	"pg_advice_findings",
+	"Findings of the optimization advisor's last pass, by database, kind and severity "
+	"(/api/advice lists them).", METRIC_GAUGE };
+static const struct metric_desc m_advice_last_run = {
+	"pg_advice_last_run_timestamp_seconds",
+	"When the optimization advisor's last pass ended, as a Unix timestamp.", METRIC_GAUGE };
+static const struct metric_desc m_advice_duration = {
+	"pg_advice_duration_seconds", "How long the optimization advisor's last pass took.",
+	METRIC_GAUGE };
+static const struct metric_desc m_advice_database_ok = {
+	"pg_advice_database_success",
+	"Whether the optimization advisor's last pass could query the database.", METRIC_GAUGE };
+
 static void *pg_init(const struct config_section *section, char *err, size_t errlen)
 {
 	if (pg_libpq_load(err, errlen) < 0)
@@ -301,6 +324,8 @@ static void *pg_init(const struct config_section *section, char *err, size_t err
 	limit_counts_init(&p->limits, pg_limit_names);
 	p->stmts = pg_stmts_new(p->conf, &p->limits, &p->own);
 	p->slow = batch_new();
+	if (p->conf->advice)
+		p->advisor = pg_advisor_new(p->conf, section->name);
 	return p;
 }
 
@@ -309,6 +334,8 @@ static void pg_free(void *instance)
 	struct pg *p = instance;
 	if (!p)
 		return;
+	pg_advisor_free(p->advisor);
+	advice_view_unref(p->advice);
 	pg_conn_close(&p->conn);
 	pg_stmts_free(p->stmts);
 	db_view_free(p->view);
@@ -539,6 +566,7 @@ static void add_query_stats(struct pg *p, struct batch *b, double seconds)
 
 /* Up to this many texts come from pg_stmt_collect.c (pg_stmts_sql). */
 #define STMTS_SQL_MAX 8
+#define ADVICE_SQL_MAX 16
 
 /* The query ids of the agent's own statements (pg_own.h): every text of
  * query_sql and of pg_stmt_collect.c, learned on a new connection before it
@@ -561,7 +589,7 @@ static void learn_own(struct pg *p, int64_t deadline)
 		p->own_due = 0;
 		return;
 	}
-	const char *sql[Q_COUNT + STMTS_SQL_MAX];
+	const char *sql[Q_COUNT + STMTS_SQL_MAX + ADVICE_SQL_MAX];
 	char *stmts_sql[STMTS_SQL_MAX];
 	size_t n = 0, ns = pg_stmts_sql(p->stmts, version, stmts_sql, STMTS_SQL_MAX);
 	for (int q = 0; q < Q_COUNT; q++)
@@ -569,6 +597,8 @@ static void learn_own(struct pg *p, int64_t deadline)
 			sql[n++] = query_sql[q](version);
 	for (size_t i = 0; i < ns; i++)
 		sql[n++] = stmts_sql[i];
+	if (p->advisor)
+		n += pg_advisor_sql(version, sql + n, ADVICE_SQL_MAX);
 
 	struct pg_query_stat *st = &p->stats[Q_OWN];
 	struct pg_conn observer = { 0 };
@@ -632,6 +662,51 @@ static void take_sessions(struct pg *p, const PGresult *r)
 		limit_reached(&p->limits, PL_SESSIONS, "postgres", p->section->name,
 			      "more than %d sessions are busy; /api/activity shows the %d with "
 			      "the oldest transactions", DBVIEW_MAX_SESSIONS, DBVIEW_MAX_SESSIONS);
+}
+
+/* Takes a finished advisor pass, starts one when due (pg_advice.h), and
+ * gives the last pass's result to this cycle's view and metrics: the
+ * count of each kind and severity per database (zeros too, so that a rule
+ * can tell "none" from "not looked"). */
+static void add_advice(struct pg *p, struct batch *b)
+{
+	if (!p->advisor)
+		return;
+	struct advice_view *done = pg_advisor_poll(p->advisor, p->dbname[0] ? p->dbname : NULL,
+						   now_mono_ms());
+	if (done) {
+		advice_view_unref(p->advice);
+		p->advice = done;
+	}
+	p->view->advice_enabled = 1;
+	const struct advice_view *a = p->advice;
+	if (!a)
+		return;
+	p->view->advice = advice_view_ref(p->advice);
+	const char *target = p->section->name;
+	const char *t[] = { "target", target };
+	batch_addv(b, m_advice_last_run.name, m_advice_last_run.help, m_advice_last_run.type,
+		   a->started_at + a->duration, t, 1);
+	batch_addv(b, m_advice_duration.name, m_advice_duration.help, m_advice_duration.type,
+		   a->duration, t, 1);
+	for (size_t d = 0; d < a->ndatabases; d++) {
+		const char *dl[] = { "target", target, "datname", a->databases[d] };
+		batch_addv(b, m_advice_database_ok.name, m_advice_database_ok.help,
+			   m_advice_database_ok.type, a->database_ok[d], dl, 2);
+		for (size_t k = 0; advice_kinds[k]; k++)
+			for (size_t s = 0; advice_severities[s]; s++) {
+				size_t n = 0;
+				for (size_t i = 0; i < a->nfindings; i++)
+					n += strcmp(a->findings[i].datname, a->databases[d]) == 0 &&
+					     strcmp(a->findings[i].kind, advice_kinds[k]) == 0 &&
+					     strcmp(a->findings[i].severity, advice_severities[s]) == 0;
+				const char *l[] = { "target", target, "datname", a->databases[d],
+						    "kind", advice_kinds[k], "severity",
+						    advice_severities[s] };
+				batch_addv(b, m_advice_findings.name, m_advice_findings.help,
+					   m_advice_findings.type, (double)n, l, 4);
+			}
+	}
 }
 
 /* The health queries of every cycle after the server's, sent together
@@ -743,6 +818,7 @@ static int pg_collect(void *instance, struct batch *b, int64_t deadline, char *e
 		p->next_slow_ms = now + p->conf->slow_interval_ms;
 	}
 	batch_append(b, p->slow);
+	add_advice(p, b);
 
 	int up = pg_conn_ok(&p->conn);
 	batch_addv(b, m_up.name, m_up.help, m_up.type, up, t, 1);

@@ -28,6 +28,9 @@ struct pg_config {
 	int64_t slow_interval_ms;
 	struct conf_list databases;      /* per-table statistics; empty: the DSN's */
 	int64_t tables_top;
+	int advice;                      /* the optimization advisor (pg_advice.h) */
+	int64_t advice_interval_ms;
+	int64_t advice_min_stats_age_ms; /* unused indexes: statistics at least this old */
 };
 
 /* The limits of a PostgreSQL target counted in dbpulse_limit_reached_total

@@ -482,6 +482,117 @@ int api_queries(struct store *store, const struct http_request *req, struct http
 	return rc;
 }
 
+/* ---- /api/advice ------------------------------------------------------ */
+
+/* A ?kind= or ?severity= value: NULL when absent or empty, else it must be
+ * one of allowed (else a 400 is made: returns -1). */
+static int choice_param(const struct http_request *req, struct http_response *resp,
+			const char *name, const char *const *allowed, const char **out, int *rc)
+{
+	const char *v = http_arg(req, name);
+	*out = NULL;
+	if (!v || !*v)
+		return 0;
+	for (size_t i = 0; allowed[i]; i++)
+		if (strcmp(allowed[i], v) == 0) {
+			*out = allowed[i];
+			return 0;
+		}
+	json_t *list = json_array();
+	for (size_t i = 0; allowed[i]; i++)
+		json_array_append_new(list, json_string(allowed[i]));
+	*rc = bad_parameter(resp, name, list, "parameter '%s': expected one of the values allowed",
+			    name);
+	return -1;
+}
+
+static int str_is(const char *a, const char *want)
+{
+	return !want || (a && strcmp(a, want) == 0);
+}
+
+static json_t *finding_json(const struct advice_finding *f)
+{
+	json_t *evidence = f->evidence ? json_loads(f->evidence, 0, NULL) : NULL;
+	json_t *o = json_object();
+	json_object_set_new(o, "datname", jstr(f->datname));
+	json_object_set_new(o, "kind", jstr(f->kind));
+	json_object_set_new(o, "severity", jstr(f->severity));
+	json_object_set_new(o, "schema", jstr(f->schema));
+	json_object_set_new(o, "table", jstr(f->table));
+	json_object_set_new(o, "object", jstr(f->object));
+	json_object_set_new(o, "summary", jstr(f->summary));
+	json_object_set_new(o, "evidence", json_is_object(evidence) ? evidence : json_object());
+	if (!json_is_object(evidence))
+		json_decref(evidence);
+	json_object_set_new(o, "action_sql", jstr(f->action));
+	return o;
+}
+
+static json_t *advice_json(const char *target, const struct advice_view *a, const char *db,
+			   const char *kind, const char *severity)
+{
+	json_t *findings = json_array(), *notes = json_array(), *dbs = json_array();
+	json_t *counts = json_object();
+	for (size_t i = 0; advice_severities[i]; i++)
+		json_object_set_new(counts, advice_severities[i], json_integer(0));
+	for (size_t i = 0; i < a->nfindings; i++) {
+		const struct advice_finding *f = &a->findings[i];
+		if (!str_is(f->datname, db) || !str_is(f->kind, kind) || !str_is(f->severity, severity))
+			continue;
+		json_array_append_new(findings, finding_json(f));
+		json_t *n = json_object_get(counts, f->severity);
+		if (n)
+			json_integer_set(n, json_integer_value(n) + 1);
+	}
+	for (size_t i = 0; i < a->nnotes; i++) {
+		const struct advice_note *n = &a->notes[i];
+		if ((db && n->datname && strcmp(n->datname, db) != 0) ||
+		    (kind && n->kind && strcmp(n->kind, kind) != 0))
+			continue;
+		json_array_append_new(notes, json_pack("{s:o, s:o, s:o}", "datname", jstr(n->datname),
+						       "kind", jstr(n->kind), "text", jstr(n->text)));
+	}
+	for (size_t i = 0; i < a->ndatabases; i++)
+		json_array_append_new(dbs, json_pack("{s:o, s:b}", "datname", jstr(a->databases[i]),
+						     "ok", a->database_ok[i]));
+	json_t *o = json_object();
+	json_object_set_new(o, "target", jparam(target));
+	json_object_set_new(o, "started_at", jtime(a->started_at));
+	json_object_set_new(o, "duration_seconds", jnum(a->duration));
+	json_object_set_new(o, "databases", dbs);
+	json_object_set_new(o, "counts", counts);
+	json_object_set_new(o, "findings", findings);
+	json_object_set_new(o, "notes", notes);
+	return o;
+}
+
+int api_advice(struct store *store, const struct http_request *req, struct http_response *resp)
+{
+	struct store_entry *e;
+	int rc = 0;
+	const struct db_view *v = database_view(store, req, resp, &e, &rc);
+	if (!v)
+		return rc;
+	const char *target = http_arg(req, "target");
+	const char *kind, *severity, *db = http_arg(req, "db");
+	if (choice_param(req, resp, "kind", advice_kinds, &kind, &rc) < 0 ||
+	    choice_param(req, resp, "severity", advice_severities, &severity, &rc) < 0) {
+		store_entry_unref(e);
+		return rc;
+	}
+	if (!v->advice_enabled)
+		rc = api_error(resp, 404, "target '%s' has the advisor off (advice = false)", target);
+	else if (!v->advice)
+		rc = api_error(resp, 503, "target '%s': the advisor's first pass has not finished yet",
+			       target);
+	else
+		rc = respond(resp, advice_json(target, v->advice, db && *db ? db : NULL, kind,
+					       severity));
+	store_entry_unref(e);
+	return rc;
+}
+
 /* ---- /api/activity ---------------------------------------------------- */
 
 static json_t *age(double now, double since)

@@ -5,6 +5,8 @@
  *   GET /api/queries?target=&window=&sort=&limit=&db=&user=&include_own=
  *                                        a database target's statements
  *   GET /api/activity?target=            its busy sessions right now
+ *   GET /api/advice?target=&db=&kind=&severity=
+ *                                        the optimization advisor's findings
  *   GET /api/slowlog?target=             a Redis target's slow log
  *   GET /api/pools?target=               a PgBouncer target's pools
  *
@@ -24,6 +26,7 @@ struct store;
 int api_targets(struct store *store, const struct http_request *req, struct http_response *resp);
 int api_queries(struct store *store, const struct http_request *req, struct http_response *resp);
 int api_activity(struct store *store, const struct http_request *req, struct http_response *resp);
+int api_advice(struct store *store, const struct http_request *req, struct http_response *resp);
 int api_slowlog(struct store *store, const struct http_request *req, struct http_response *resp);
 int api_pools(struct store *store, const struct http_request *req, struct http_response *resp);
 

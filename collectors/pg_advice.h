@@ -1,0 +1,50 @@
+/*
+ * pg_advice.h -- the optimization advisor of a PostgreSQL target: what to
+ * index, what to drop, what is about to break.
+ *
+ * Every advice_interval, a pass visits each database the target watches
+ * (`databases`, else the DSN's) on a thread and a connection of its own,
+ * so that it never delays or fails the metrics cycle.  It runs the
+ * queries of pg_advice_sql.h in read-only transactions (the session's
+ * default_transaction_read_only), under a statement_timeout and a
+ * lock_timeout of its own, and never changes a database: the SQL of a finding is text for the DBA.  Sequential scans
+ * are judged over the advisor's own window: the counters of one pass
+ * against the last one's.  The result is an advice_view (dbview.h) that
+ * the collector takes at its next cycle and publishes with its views and
+ * its pg_advice_* metrics until the next pass.
+ *
+ * The collector's thread calls pg_advisor_poll() each cycle; the pass's
+ * thread touches nothing else of the collector.
+ */
+#ifndef DBPULSE_PG_ADVICE_H
+#define DBPULSE_PG_ADVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct advice_view;
+struct pg_config;
+
+struct pg_advisor;
+
+/* An advisor for the target `target` of conf (both outlive it). */
+struct pg_advisor *pg_advisor_new(const struct pg_config *conf, const char *target);
+
+/* On the collector's thread, every cycle.  Starts a pass when one is due
+ * and none runs (dbname: the DSN's database, the one visited when
+ * `databases` is empty); returns the result of a pass that finished since
+ * the last call (a reference for the caller), else NULL. */
+struct advice_view *pg_advisor_poll(struct pg_advisor *a, const char *dbname, int64_t now_ms);
+
+/* Asks a running pass to stop after its current query, waits for it, and
+ * frees the advisor.  NULL is fine. */
+void pg_advisor_free(struct pg_advisor *a);
+
+/* The SQL texts a pass runs on a server of that version (static), into
+ * out (at most max), for pg_own's list of the agent's own statements; the
+ * count.  All but the pgstattuple query, whose text holds the extension's
+ * schema: where pgstattuple is installed, that statement is listed with
+ * the DBA's. */
+size_t pg_advisor_sql(int version, const char **out, size_t max);
+
+#endif
