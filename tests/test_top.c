@@ -586,6 +586,71 @@ static void test_render_hostile(void **state)
 	buf_release(&out);
 }
 
+/* `dbpulse advise`: its options (and top's refused), the URL it asks. */
+static void test_advise_args(void **state)
+{
+	char *argv[] = { "advise", "-t", "main", "--format", "json", "--kind=invalid_index",
+			 "--severity", "critical", "--db", "sh op", "--url", "http://h:1/" };
+	struct top_options o;
+	char err[256] = "";
+	(void)state;
+	assert_int_equal(top_parse_args(ARRAY_LEN(argv), argv, &o, err, sizeof(err)), TOP_ARGS_OK);
+	assert_true(o.advise && o.json);
+	assert_string_equal(o.target, "main");
+	struct top_target t = { .name = "ma in" };
+	struct buf url = BUF_INIT(BUF_UNLIMITED);
+	top_advice_url(&o, &t, &url);
+	assert_string_equal(buf_str(&url), "http://h:1/api/advice?target=ma%20in&db=sh%20op"
+					   "&kind=invalid_index&severity=critical");
+	buf_release(&url);
+	char *bad_format[] = { "advise", "--format", "yaml" };
+	assert_int_equal(top_parse_args(3, bad_format, &o, err, sizeof(err)), TOP_ARGS_BAD);
+	assert_contains(err, "--format: 'yaml'");
+	char *top_only[] = { "advise", "--sort", "mean" };
+	assert_int_equal(top_parse_args(3, top_only, &o, err, sizeof(err)), TOP_ARGS_BAD);
+	assert_contains(err, "unknown option '--sort'");
+	char *advise_only[] = { "top", "--kind", "x" };
+	assert_int_equal(top_parse_args(3, advise_only, &o, err, sizeof(err)), TOP_ARGS_BAD);
+	assert_contains(err, "unknown option '--kind'");
+}
+
+/* The findings, most urgent first, names quoted as SQL writes them, the
+ * SQL a statement a line; hostile text made printable. */
+static void test_advise_render(void **state)
+{
+	const char *answer =
+		"{\"target\": \"main\", \"started_at\": \"2026-12-06T10:00:00.000Z\", "
+		"\"duration_seconds\": 0.25, \"databases\": [{\"datname\": \"shop\", \"ok\": true}], "
+		"\"counts\": {\"critical\": 1, \"warning\": 0, \"info\": 0}, \"findings\": [{"
+		"\"datname\": \"shop\", \"kind\": \"invalid_index\", \"severity\": \"critical\", "
+		"\"schema\": \"s \\\"q\\\"\", \"table\": \"t\\u001b[2J\", \"object\": \"i\", "
+		"\"summary\": \"index \\\"i\\\" is invalid\\u001b]0;x\\u0007\", "
+		"\"evidence\": {\"index_bytes\": 8192, \"indisready\": false}, "
+		"\"action_sql\": \"DROP INDEX CONCURRENTLY s.i;\\nCREATE INDEX CONCURRENTLY i ON s.t (a);\"}], "
+		"\"notes\": [{\"datname\": \"shop\", \"kind\": \"table_bloat\", \"text\": \"no SELECT\"}]}";
+	struct buf out = BUF_INIT(BUF_UNLIMITED);
+	char err[256] = "";
+	(void)state;
+	assert_int_equal(advise_render(answer, 200, &out, err, sizeof(err)), 0);
+	assert_printable(buf_str(&out));
+	char *lines[16] = { NULL };
+	size_t n = split_lines(out.data, lines, ARRAY_LEN(lines));
+	assert_true(n >= 9);
+	assert_contains(lines[0], "target main, pass at 2026-12-06T10:00:00.000Z (0.25 s) over 1 "
+				  "database: 1 critical, 0 warning, 0 info");
+	/* the escape sequence is gone, [2J with it */
+	assert_string_equal(lines[2], "CRITICAL invalid_index database shop table \"s \"\"q\"\"\".\"t\" \"i\"");
+	assert_string_equal(lines[3], "  index \"i\" is invalid");
+	assert_string_equal(lines[4], "  evidence: index_bytes=8192 indisready=false");
+	assert_string_equal(lines[6], "    DROP INDEX CONCURRENTLY s.i;");
+	assert_string_equal(lines[7], "    CREATE INDEX CONCURRENTLY i ON s.t (a);");
+	buf_reset(&out);
+	assert_int_equal(advise_render("{\"error\": \"x\"}", 200, &out, err, sizeof(err)), -1);
+	assert_contains(err, "not an /api/advice object");
+	assert_int_equal(out.len, 0);
+	buf_release(&out);
+}
+
 static void test_render_max_rows(void **state)
 {
 	struct buf out;
@@ -665,6 +730,8 @@ int main(void)
 		cmocka_unit_test(test_render_widths),
 		cmocka_unit_test(test_render_hostile),
 		cmocka_unit_test(test_render_max_rows),
+		cmocka_unit_test(test_advise_args),
+		cmocka_unit_test(test_advise_render),
 		cmocka_unit_test(test_render_empty),
 		cmocka_unit_test(test_render_refused),
 	};

@@ -1,8 +1,9 @@
 /*
  * fuzz_api.c -- the JSON API's query parameters and answers (exporters/
- * api.c api_targets, api_queries, api_activity, api_slowlog, with
+ * api.c api_targets, api_queries, api_activity, api_slowlog, api_advice, with
  * http_arg of exporters/http.c) over a store holding a PostgreSQL
- * target with statements and sessions, a Redis target that is down and
+ * target with statements, sessions and an advisor pass (hostile names,
+ * evidence that is not JSON), a Redis target that is down and
  * one not collected yet, as tests/test_api.c sets it up (one statement
  * is the agent's own).  The parameters come straight from the request's
  * URL.
@@ -20,6 +21,7 @@
 
 #include <jansson.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
@@ -49,6 +51,35 @@ static void add_row(struct db_view *v, struct statement_window *w, const char *i
 	st->shared_read = 10;
 	st->baseline_calls = calls * 10;
 	st->baseline_exec_ms = exec_ms * 2;
+}
+
+/* An advisor pass with a finding whose names are hostile, one whose
+ * evidence is not JSON, and a note. */
+static struct advice_view *make_advice(void)
+{
+	struct advice_view *a = advice_view_new();
+	a->started_at = 1764616700.5;
+	a->duration = 0.25;
+	a->databases = view_alloc(&a->arena, sizeof(*a->databases));
+	a->database_ok = view_alloc(&a->arena, sizeof(*a->database_ok));
+	a->databases[0] = "shop";
+	a->database_ok[0] = 1;
+	a->ndatabases = 1;
+	a->findings = calloc(2, sizeof(*a->findings));
+	a->nfindings = 2;
+	a->findings[0] = (struct advice_finding){
+		.datname = "shop", .kind = "invalid_index", .severity = "critical", .schema = "s </script>",
+		.table = "t\"; DROP TABLE x; --", .object = "i \"\u00fc\"",
+		.evidence = "{\"index_bytes\": 8192, \"def\": \"</script>\"}",
+		.summary = "invalid </script>", .action = "DROP INDEX CONCURRENTLY \"s\".\"i\";",
+	};
+	a->findings[1] = (struct advice_finding){
+		.datname = "shop", .kind = "unused_index", .severity = "warning", .evidence = "not json",
+	};
+	a->notes = calloc(1, sizeof(*a->notes));
+	a->nnotes = 1;
+	a->notes[0] = (struct advice_note){ .datname = "shop", .kind = "table_bloat", .text = "no SELECT" };
+	return a;
 }
 
 static struct db_view *make_view(void)
@@ -87,6 +118,8 @@ static struct db_view *make_view(void)
 	v->sessions[1].blocked_by = view_alloc(&v->arena, sizeof(int));
 	v->sessions[1].blocked_by[0] = 100;
 	v->sessions[1].nblocked_by = 1;
+	v->advice_enabled = 1;
+	v->advice = make_advice();
 	return v;
 }
 
@@ -155,7 +188,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int (*fn)(struct store *, const struct http_request *, struct http_response *);
 	} handlers[] = {
 		{ "targets", api_targets }, { "queries", api_queries },
-		{ "activity", api_activity }, { "slowlog", api_slowlog },
+		{ "activity", api_activity }, { "slowlog", api_slowlog }, { "advice", api_advice },
 	};
 	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
 		struct http_request req = { .path = handlers[i].name, .args = args };

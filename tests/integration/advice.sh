@@ -14,7 +14,11 @@
 require curl python3
 pg_require
 
-pg_start || { not_ok "PostgreSQL starts"; done_testing; }
+# autovacuum off: the bloated table stays bloated; autovacuum_freeze_max_age
+# at its maximum (2 billion): the wraparound check at the end moves the
+# transaction IDs past 80 % of 2^31, and nothing must freeze them meanwhile
+pg_start "autovacuum = off" "autovacuum_freeze_max_age = 2000000000" ||
+	{ not_ok "PostgreSQL starts"; done_testing; }
 export PGTEST_PASSWORD="$PG_PASSWORD"
 pg_sql "CREATE DATABASE advice" >/dev/null
 pg_sql_db advice <"$(dirname "$0")/advice_fixture.sql" >"$TMP/fixture.out" 2>&1 ||
@@ -158,6 +162,26 @@ check "and indexes the foreign key's column" \
 wait_pass
 get '/api/advice?target=main&kind=fk_without_index'
 check "the next pass no longer finds it" test "$(py 'j["findings"]')" = "[]"
+
+# wraparound: the next transaction ID moved to 1.8 billion (the cluster
+# stopped, pg_resetwal; the commit log segment it needs made), so every
+# database's oldest unfrozen ID is that old: 84 % of the way to 2^31
+pg_stop
+xid=1800000000
+pg_as_owner dd if=/dev/zero of="$PG_DATA/pg_xact/$(printf '%04X' $((xid / 1048576)))" bs=262144 count=1 \
+	status=none
+pg_as_owner "$PG_BINDIR/pg_resetwal" -x "$xid" "$PG_DATA" >"$TMP/resetwal.out" 2>&1
+check "pg_resetwal moves the next transaction ID on" test $? = 0 || diag "$(cat "$TMP/resetwal.out")"
+pg_restart
+wait_pass && wait_pass
+get '/api/advice?target=main&kind=wraparound&db=advice'
+check "wraparound: the database, critical, past 80 % of 2^31" \
+	test "$(py '[(f["object"], f["severity"], f["evidence"]["xid_percent"] > 80) for f in j["findings"] if f["schema"] is None]')" = "[('advice', 'critical', True)]" ||
+	diag "$(head -c 1500 "$TMP/body")"
+check "and its tables, each with the VACUUM (FREEZE) to run" \
+	test "$(py 'len([f for f in j["findings"] if f["table"] == "big_t" and "FREEZE" in f["action_sql"]])')" = 1
+check "pg_advice_findings counts them, for the rule PostgresWraparoundNear" \
+	within 10 sh -c "curl -s '$URL/metrics' | grep -q '^pg_advice_findings{target=\"main\",datname=\"advice\",kind=\"wraparound\",severity=\"critical\"} [1-9]'"
 
 stop_agent
 done_testing
