@@ -590,10 +590,11 @@ static void advise_line(struct buf *out, unsigned width, unsigned indent, const 
 /* "name=value name=value ...": a finding's evidence on one line. */
 static void advise_evidence(struct buf *line, const json_t *evidence)
 {
-	const char *key;
-	json_t *v;
 	buf_puts(line, "evidence:");
-	json_object_foreach((json_t *)evidence, key, v) {
+	for (void *it = json_object_iter((json_t *)evidence); it;
+	     it = json_object_iter_next((json_t *)evidence, it)) {
+		const char *key = json_object_iter_key(it);
+		const json_t *v = json_object_iter_value(it);
 		char *text = json_is_string(v) ? xstrdup(json_string_value(v))
 					       : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
 		buf_printf(line, " %s=%s", key, text ? text : "?");
@@ -678,16 +679,15 @@ int advise_render(const char *advice_json, unsigned width, struct buf *out, char
 		   (long long)json_integer_value(json_object_get(counts, "info")));
 	advise_line(out, width, 0, buf_str(&line));
 	buf_putc(out, '\n');
-	size_t i;
-	json_t *v;
-	json_array_foreach(findings, i, v)
-		advise_finding(out, width, v);
+	for (size_t i = 0; i < json_array_size(findings); i++)
+		advise_finding(out, width, json_array_get(findings, i));
 	if (json_array_size(findings) == 0)
 		advise_line(out, width, 0, "No finding.");
 	const json_t *notes = json_object_get(root, "notes");
 	if (json_array_size(notes))
 		advise_line(out, width, 0, "Notes:");
-	json_array_foreach(notes, i, v) {
+	for (size_t i = 0; i < json_array_size(notes); i++) {
+		const json_t *v = json_array_get(notes, i);
 		buf_reset(&line);
 		const char *db = string_of(v, "datname"), *kind = string_of(v, "kind");
 		if (db)

@@ -192,6 +192,14 @@ static void find(struct pass *ps, const char *kind, const char *sql, int nparams
 	}
 }
 
+/* A numeric cell; 0 when NULL or not a number. */
+static double cell_num(const PGresult *r, int row, int col)
+{
+	const char *v = pg_cell(r, row, col);
+	double d;
+	return v && parse_double(v, &d) == 0 ? d : 0;
+}
+
 /* unused_index, unless the statistics are younger than
  * advice_min_stats_age (then said in a note, and once in the log). */
 static void find_unused(struct pass *ps)
@@ -200,7 +208,7 @@ static void find_unused(struct pass *ps)
 	PGresult *r = ask(ps, "unused_index", pg_advice_sql_stats_age(ps->version), 0, NULL);
 	if (!r)
 		return;
-	double age = PQntuples(r) == 1 && pg_cell(r, 0, 2) ? atof(pg_cell(r, 0, 2)) : 0;
+	double age = PQntuples(r) == 1 ? cell_num(r, 0, 2) : 0;
 	const char *source = PQntuples(r) == 1 ? pg_cell(r, 0, 1) : NULL;
 	int young = age * 1000 < (double)c->advice_min_stats_age_ms;
 	if (young) {
@@ -257,12 +265,6 @@ static char *pgstattuple_schema(struct pass *ps)
 			schema = xstrdup(pg_cell(r, i, 1));
 	PQclear(r);
 	return schema;
-}
-
-static double cell_num(const PGresult *r, int row, int col)
-{
-	const char *v = pg_cell(r, row, col);
-	return v ? atof(v) : 0;
 }
 
 /* This pass's scan counters of the database (seq_scan_heavy is judged
