@@ -118,6 +118,7 @@ struct advice_view {
 	atomic_int refs;
 	double started_at;           /* epoch seconds */
 	double duration;             /* seconds */
+	double cpu;                  /* the pass's thread's CPU, seconds */
 	const char **databases;      /* visited (arena), in the order of `databases` */
 	int *database_ok;            /* each: its queries could run (arena) */
 	size_t ndatabases;

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "banned.h"
 
 /* The session of a pass: its own limits, read-only by default as well as
@@ -41,6 +42,8 @@
 #define ADVICE_WRAPAROUND_LIMIT "2147483648"
 #define ADVICE_SEQUENCE_WARNING "75"
 #define ADVICE_SEQUENCE_CRITICAL "90"
+/* What every query of a pass begins with. */
+#define ADVICE_SQL_MARK "/* dbpulse advisor */ "
 /* seq_scan_heavy: over the window, at least this share of the rows read
  * came from sequential scans, and at least this many scans */
 #define SEQ_SHARE_MIN 0.9
@@ -175,7 +178,15 @@ static PGresult *ask(struct pass *ps, const char *kind, const char *sql, int npa
 		return NULL;
 	char err[512];
 	int64_t deadline = now_mono_ms() + ADVICE_STATEMENT_TIMEOUT_MS + 2000;
-	PGresult *r = pg_conn_query(&ps->conn, sql, nparams, params, deadline, err, sizeof(err));
+	/* marked, for the DBA who sees it in pg_stat_activity or
+	 * pg_stat_statements (the query id ignores comments) */
+	struct buf marked;
+	buf_init(&marked, BUF_UNLIMITED);
+	buf_puts(&marked, ADVICE_SQL_MARK);
+	buf_puts(&marked, sql);
+	PGresult *r = pg_conn_query(&ps->conn, buf_str(&marked), nparams, params, deadline, err,
+				    sizeof(err));
+	buf_release(&marked);
 	if (!r)
 		note(ps, kind, "the query failed: %s", err);
 	return r;
@@ -429,11 +440,20 @@ static int cmp_finding(const void *x, const void *y)
 	return cmp_str(a->object, b->object);
 }
 
+/* The CPU time of the calling thread, seconds. */
+static double thread_cpu(void)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void *pass_main(void *arg)
 {
 	struct pass *ps = arg;
 	struct pg_advisor *a = ps->a;
-	double t0 = now_mono();
+	double t0 = now_mono(), cpu0 = thread_cpu();
 	ps->v->started_at = now_wall();
 	ps->scans.at = ps->v->started_at;
 	struct advice_view *v = ps->v;
@@ -453,6 +473,7 @@ static void *pass_main(void *arg)
 	ps->datname = NULL;
 	qsort(ps->v->findings, ps->v->nfindings, sizeof(*ps->v->findings), cmp_finding);
 	ps->v->duration = now_mono() - t0;
+	ps->v->cpu = thread_cpu() - cpu0;
 	scan_set_free(&a->scans);
 	a->scans = ps->scans;
 	a->result = ps->v;

@@ -216,6 +216,8 @@ static json_t *target_json(const struct store_target *t)
 		json_object_set_new(o, "windows", windows);
 		json_array_append_new(views, json_string("queries"));
 		json_array_append_new(views, json_string("activity"));
+		if (v->advice_enabled)
+			json_array_append_new(views, json_string("advice"));
 	} else if (strcmp(t->kind, "postgres") == 0) {
 		json_object_set_new(o, "windows", json_array());
 		json_array_append_new(views, json_string("queries"));
@@ -560,6 +562,7 @@ static json_t *advice_json(const char *target, const struct advice_view *a, cons
 	json_object_set_new(o, "target", jparam(target));
 	json_object_set_new(o, "started_at", jtime(a->started_at));
 	json_object_set_new(o, "duration_seconds", jnum(a->duration));
+	json_object_set_new(o, "cpu_seconds", jnum(a->cpu));
 	json_object_set_new(o, "databases", dbs);
 	json_object_set_new(o, "counts", counts);
 	json_object_set_new(o, "findings", findings);

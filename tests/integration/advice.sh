@@ -75,6 +75,7 @@ check "the healthy schema and the postgres database give no finding" \
 	test "$(py '[f for f in j["findings"] if f["schema"] == "healthy" or f["datname"] != "advice"]')" = "[]"
 check "each finding has a summary, evidence and severity" \
 	test "$(py 'all(f["summary"] and isinstance(f["evidence"], dict) and f["severity"] in ("critical", "warning", "info") for f in j["findings"])')" = True
+check "its CPU is given" test "$(py 'j["cpu_seconds"] > 0')" = True
 check "the pass visited both databases" \
 	test "$(py '[(d["datname"], d["ok"]) for d in j["databases"]]')" = "[('postgres', True), ('advice', True)]"
 check "without table privileges: bloat and sequences say what they need, once each" \
@@ -132,8 +133,10 @@ check "seq_scan_heavy: big_t, scanned 12 times since the last pass" \
 objects >"$TMP/objects.after"
 check "the advisor created or dropped nothing (pg_class before and after)" \
 	cmp -s "$TMP/objects.before" "$TMP/objects.after"
+check "its statements carry their mark in pg_stat_statements" \
+	test "$(pg_sql "SELECT count(*) > 5 FROM pg_stat_statements WHERE query LIKE '/* dbpulse advisor */%'")" = t
 get '/api/queries?target=main&window=1m&limit=1000'
-check "its statements are not among the DBA's" \
+check "and are not among the DBA's" \
 	test "$(py 'any("idx_scan" in (s["query"] or "") or "indisvalid" in (s["query"] or "") for s in j["statements"])')" = False
 
 # with the right to read tables and sequences: bloat and exhaustion

@@ -65,7 +65,7 @@ get /api/targets
 check "/api/targets answers 200" test "$(status)" = 200
 check "it lists the PostgreSQL target with its windows and views" \
 	test "$(py '[(t["kind"], t["windows"], t["views"]) for t in j["targets"] if t["name"] == "main"]')" = \
-	"[('postgres', ['3s', '1m'], ['queries', 'activity'])]"
+	"[('postgres', ['3s', '1m'], ['queries', 'activity', 'advice'])]"
 check "and the Redis target with its slow log" \
 	test "$(py '[(t["kind"], t["up"], t["views"]) for t in j["targets"] if t["name"] == "cache"]')" = \
 	"[('redis', True, ['slowlog'])]"
