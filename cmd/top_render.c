@@ -596,7 +596,7 @@ static void advise_evidence(struct buf *line, const json_t *evidence)
 		const char *key = json_object_iter_key(it);
 		const json_t *v = json_object_iter_value(it);
 		char *text = json_is_string(v) ? xstrdup(json_string_value(v))
-					       : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+					       : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(6));
 		buf_printf(line, " %s=%s", key, text ? text : "?");
 		free(text);
 	}

@@ -356,11 +356,12 @@ static void judge_scans(struct pass *ps, const struct scan_set *last)
 		put_ident(&t, now->schema);
 		buf_putc(&t, '.');
 		put_ident(&t, now->table);
+		char span[32];
+		conf_format_duration((int64_t)window * 1000, span, sizeof(span));
 		buf_printf(&t, " (%.0f MB) was read by %.0f sequential scans (%.0f rows) and %.0f "
-			   "rows fetched through indexes in the last %.0f minutes: see the "
-			   "statements that read it, and whether an index on their filter "
-			   "columns would serve them", now->bytes / 1e6, scans, seq_rows, idx_rows,
-			   window / 60);
+			   "rows fetched through indexes in the last %s: see the statements that "
+			   "read it, and whether an index on their filter columns would serve them",
+			   now->bytes / 1e6, scans, seq_rows, idx_rows, span);
 		f->summary = keep(ps, buf_str(&t));
 		buf_release(&t);
 	}
