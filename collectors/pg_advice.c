@@ -50,6 +50,9 @@
 #define SEQ_SCANS_MIN 10
 /* the longest text kept of a finding's columns */
 #define FIELD_MAX 8192
+/* findings listed per query (a kind in a database): a database near
+ * wraparound has every table in it */
+#define FINDINGS_MAX 500
 
 /* A table's scan counters at one pass (pg_advice_sql_seq_scan_counters). */
 struct scan_counters {
@@ -145,9 +148,12 @@ static char *evidence_check(const char *evidence)
 	return out;
 }
 
-/* Takes the finding rows of r (pg_advice_sql.h's eight columns). */
-static void take_findings(struct pass *ps, const PGresult *r)
+/* Takes the finding rows of r (pg_advice_sql.h's eight columns), at
+ * most FINDINGS_MAX of one query (its kind, in this database: the
+ * queries list the worst first); the rest are counted in a note. */
+static void take_findings(struct pass *ps, const PGresult *r, const char *kind_of_query)
 {
+	int taken = 0, left = 0;
 	for (int i = 0; i < PQntuples(r); i++) {
 		const char *kind = pg_cell(r, i, 0);
 		if (!kind)
@@ -158,6 +164,11 @@ static void take_findings(struct pass *ps, const PGresult *r)
 			free(check);
 			continue;
 		}
+		if (taken == FINDINGS_MAX) {
+			left++;
+			continue;
+		}
+		taken++;
 		struct advice_finding *f = new_finding(ps);
 		f->kind = keep(ps, kind);
 		f->severity = keep(ps, pg_cell(r, i, 1));
@@ -168,6 +179,9 @@ static void take_findings(struct pass *ps, const PGresult *r)
 		f->summary = keep(ps, pg_cell(r, i, 6));
 		f->action = keep(ps, pg_cell(r, i, 7));
 	}
+	if (left)
+		note(ps, kind_of_query, "%d more findings are not listed (the first %d are); "
+		     "pg_advice_findings counts only those listed", left, FINDINGS_MAX);
 }
 
 /* Runs one query of the pass; NULL (noted under kind) when it failed. */
@@ -198,7 +212,7 @@ static void find(struct pass *ps, const char *kind, const char *sql, int nparams
 {
 	PGresult *r = ask(ps, kind, sql, nparams, params);
 	if (r) {
-		take_findings(ps, r);
+		take_findings(ps, r, kind);
 		PQclear(r);
 	}
 }
