@@ -486,7 +486,8 @@ static void *pass_main(void *arg)
 		note(ps, "seq_scan_heavy", "sequential scans are judged from the second pass on, "
 		     "over the time between two passes");
 	ps->datname = NULL;
-	qsort(ps->v->findings, ps->v->nfindings, sizeof(*ps->v->findings), cmp_finding);
+	if (ps->v->nfindings > 1) /* findings is NULL when there are none */
+		qsort(ps->v->findings, ps->v->nfindings, sizeof(*ps->v->findings), cmp_finding);
 	ps->v->duration = now_mono() - t0;
 	ps->v->cpu = thread_cpu() - cpu0;
 	scan_set_free(&a->scans);
