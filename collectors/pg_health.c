@@ -15,6 +15,7 @@
 #include "pg_conn.h"
 #include "strutil.h"
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -111,7 +112,9 @@ void pg_emit_server(struct batch *b, const char *target, const char *server, con
 	double v, reserved = 0, extra = 0;
 	if (PQntuples(r) < 1 || PQnfields(r) < 8)
 		return;
-	if (cell_num(r, 0, 0, &v) == 0)
+	/* a server_version_num that is no int (a hostile or broken server)
+	 * leaves the version unknown */
+	if (cell_num(r, 0, 0, &v) == 0 && v >= 0 && v <= INT_MAX)
 		info->version_num = (int)v;
 	/* postgres_exporter's short_version is the semver of version()'s
 	 * "15.4": 15.4.0 */
