@@ -118,3 +118,13 @@ void buf_truncate(struct buf *b, size_t len)
 		b->data[len] = '\0';
 	}
 }
+
+int buf_put_sql_ident(struct buf *b, const char *name)
+{
+	if (buf_putc(b, '"') < 0)
+		return -1;
+	for (const char *p = name; *p; p++)
+		if ((*p == '"' && buf_putc(b, '"') < 0) || buf_putc(b, *p) < 0)
+			return -1;
+	return buf_putc(b, '"');
+}

@@ -59,6 +59,8 @@ static inline int buf_putc(struct buf *b, char c)
 {
 	return buf_append(b, &c, 1);
 }
+/* Appends name as SQL writes an identifier, always quoted ("a""b"). */
+int buf_put_sql_ident(struct buf *b, const char *name);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 /* Returns the data (caller frees) and its length; leaves the buffer empty. */

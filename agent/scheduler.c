@@ -98,13 +98,6 @@ static const struct metric_desc m_dropped = {
 	"Samples of the last collection dropped for an invalid name, a repeated label set or the size cap.",
 	METRIC_GAUGE };
 
-static double thread_cpu_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void run_init(struct target_run *tr, const struct config_section *section)
 {
 	memset(tr, 0, sizeof(*tr));

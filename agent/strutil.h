@@ -100,6 +100,8 @@ char *next_line(char *text, size_t len, size_t *pos);
 /* Monotonic and wall clocks, in seconds and milliseconds. */
 double now_wall(void);
 double now_mono(void);
+/* The CPU time of the calling thread, seconds. */
+double thread_cpu_seconds(void);
 int64_t now_mono_ms(void);
 
 #endif

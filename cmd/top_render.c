@@ -602,18 +602,6 @@ static void advise_evidence(struct buf *line, const json_t *evidence)
 	}
 }
 
-/* name as SQL writes an identifier, always quoted ("a""b"). */
-static void advise_ident(struct buf *b, const char *name)
-{
-	buf_putc(b, '"');
-	for (const char *p = name; *p; p++) {
-		if (*p == '"')
-			buf_putc(b, '"');
-		buf_putc(b, *p);
-	}
-	buf_putc(b, '"');
-}
-
 /* One finding: its head line, summary, evidence and SQL. */
 static void advise_finding(struct buf *out, unsigned width, const json_t *f)
 {
@@ -627,13 +615,13 @@ static void advise_finding(struct buf *out, unsigned width, const json_t *f)
 		   string_of(f, "datname") ? string_of(f, "datname") : "?");
 	if (table) {
 		buf_puts(&line, "  table ");
-		advise_ident(&line, schema ? schema : "?");
+		buf_put_sql_ident(&line, schema ? schema : "?");
 		buf_putc(&line, '.');
-		advise_ident(&line, table);
+		buf_put_sql_ident(&line, table);
 	}
 	if (object) {
 		buf_putc(&line, ' ');
-		advise_ident(&line, object);
+		buf_put_sql_ident(&line, object);
 	}
 	advise_line(out, width, 0, buf_str(&line));
 	advise_line(out, width, 2, string_of(f, "summary"));

@@ -26,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "banned.h"
 
 /* The session of a pass: its own limits, read-only by default as well as
@@ -217,14 +216,6 @@ static void find(struct pass *ps, const char *kind, const char *sql, int nparams
 	}
 }
 
-/* A numeric cell; 0 when NULL or not a number. */
-static double cell_num(const PGresult *r, int row, int col)
-{
-	const char *v = pg_cell(r, row, col);
-	double d;
-	return v && parse_double(v, &d) == 0 ? d : 0;
-}
-
 /* unused_index, unless the statistics are younger than
  * advice_min_stats_age (then said in a note, and once in the log). */
 static void find_unused(struct pass *ps)
@@ -233,7 +224,7 @@ static void find_unused(struct pass *ps)
 	PGresult *r = ask(ps, "unused_index", pg_advice_sql_stats_age(ps->version), 0, NULL);
 	if (!r)
 		return;
-	double age = PQntuples(r) == 1 ? cell_num(r, 0, 2) : 0;
+	double age = PQntuples(r) == 1 ? pg_cell_or_zero(r, 0, 2) : 0;
 	const char *source = PQntuples(r) == 1 ? pg_cell(r, 0, 1) : NULL;
 	int young = age * 1000 < (double)c->advice_min_stats_age_ms;
 	if (young) {
@@ -307,9 +298,9 @@ static void read_scans(struct pass *ps)
 			.schema = xstrdup(pg_cell(r, i, 0) ? pg_cell(r, i, 0) : ""),
 			.table = xstrdup(pg_cell(r, i, 1) ? pg_cell(r, i, 1) : ""),
 			.relid = (unsigned)strtoul(pg_cell(r, i, 2) ? pg_cell(r, i, 2) : "0", NULL, 10),
-			.bytes = cell_num(r, i, 3), .live_rows = cell_num(r, i, 4),
-			.seq_scan = cell_num(r, i, 5), .seq_tup_read = cell_num(r, i, 6),
-			.idx_scan = cell_num(r, i, 7), .idx_tup_fetch = cell_num(r, i, 8),
+			.bytes = pg_cell_or_zero(r, i, 3), .live_rows = pg_cell_or_zero(r, i, 4),
+			.seq_scan = pg_cell_or_zero(r, i, 5), .seq_tup_read = pg_cell_or_zero(r, i, 6),
+			.idx_scan = pg_cell_or_zero(r, i, 7), .idx_tup_fetch = pg_cell_or_zero(r, i, 8),
 		};
 	}
 	PQclear(r);
@@ -322,18 +313,6 @@ static const struct scan_counters *scan_find(const struct scan_set *s, const cha
 		if (s->t[i].relid == relid && strcmp(s->t[i].datname, datname) == 0)
 			return &s->t[i];
 	return NULL;
-}
-
-/* An identifier as SQL writes it, always quoted ("a""b"). */
-static void put_ident(struct buf *out, const char *name)
-{
-	buf_putc(out, '"');
-	for (const char *p = name; *p; p++) {
-		if (*p == '"')
-			buf_putc(out, '"');
-		buf_putc(out, *p);
-	}
-	buf_putc(out, '"');
 }
 
 /* seq_scan_heavy: each table read mostly by sequential scans between the
@@ -367,9 +346,9 @@ static void judge_scans(struct pass *ps, const struct scan_set *last)
 			   now->idx_scan - was->idx_scan, idx_rows, seq_rows / (seq_rows + idx_rows));
 		f->evidence = keep(ps, buf_str(&t));
 		buf_reset(&t);
-		put_ident(&t, now->schema);
+		buf_put_sql_ident(&t, now->schema);
 		buf_putc(&t, '.');
-		put_ident(&t, now->table);
+		buf_put_sql_ident(&t, now->table);
 		char span[32];
 		conf_format_duration((int64_t)window * 1000, span, sizeof(span));
 		buf_printf(&t, " (%.0f MB) was read by %.0f sequential scans (%.0f rows) and %.0f "
@@ -455,20 +434,11 @@ static int cmp_finding(const void *x, const void *y)
 	return cmp_str(a->object, b->object);
 }
 
-/* The CPU time of the calling thread, seconds. */
-static double thread_cpu(void)
-{
-	struct timespec ts;
-	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
-		return 0;
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void *pass_main(void *arg)
 {
 	struct pass *ps = arg;
 	struct pg_advisor *a = ps->a;
-	double t0 = now_mono(), cpu0 = thread_cpu();
+	double t0 = now_mono(), cpu0 = thread_cpu_seconds();
 	ps->v->started_at = now_wall();
 	ps->scans.at = ps->v->started_at;
 	struct advice_view *v = ps->v;
@@ -489,7 +459,7 @@ static void *pass_main(void *arg)
 	if (ps->v->nfindings > 1) /* findings is NULL when there are none */
 		qsort(ps->v->findings, ps->v->nfindings, sizeof(*ps->v->findings), cmp_finding);
 	ps->v->duration = now_mono() - t0;
-	ps->v->cpu = thread_cpu() - cpu0;
+	ps->v->cpu = thread_cpu_seconds() - cpu0;
 	scan_set_free(&a->scans);
 	a->scans = ps->scans;
 	a->result = ps->v;

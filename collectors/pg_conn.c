@@ -701,3 +701,10 @@ int pg_conn_exec(struct pg_conn *c, const char *sql, int64_t deadline_ms, char *
 	PQclear(r);
 	return 0;
 }
+
+double pg_cell_or_zero(const PGresult *r, int row, int col)
+{
+	const char *s = col < PQnfields(r) ? pg_cell(r, row, col) : NULL;
+	double v;
+	return s && parse_double(s, &v) == 0 ? v : 0;
+}

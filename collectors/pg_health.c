@@ -30,13 +30,6 @@ static int cell_num(const PGresult *r, int row, int col, double *v)
 	return s && parse_double(s, v) == 0 ? 0 : -1;
 }
 
-/* The number in (row, col), or 0 (postgres_exporter's value for NULL). */
-static double cell_or_zero(const PGresult *r, int row, int col)
-{
-	double v;
-	return cell_num(r, row, col, &v) == 0 ? v : 0;
-}
-
 static int cell_bool(const PGresult *r, int row, int col)
 {
 	const char *s = col < PQnfields(r) ? pg_cell(r, row, col) : NULL;
@@ -124,7 +117,7 @@ void pg_emit_server(struct batch *b, const char *target, const char *server, con
 	const char *vl[] = { "target", target, "server", server, "version", cell_str(r, 0, 7),
 			     "short_version", short_version };
 	add(b, &m_static, 1, vl, 4);
-	add(b, &m_start, cell_or_zero(r, 0, 2), t, 1);
+	add(b, &m_start, pg_cell_or_zero(r, 0, 2), t, 1);
 	info->in_recovery = cell_bool(r, 0, 3);
 	if (cell_num(r, 0, 4, &v) == 0)
 		info->max_connections = v;
@@ -220,7 +213,7 @@ void pg_emit_database(struct batch *b, const char *target, const PGresult *r)
 		if (cell_null(r, row, 0))
 			continue;
 		const char *l[] = { "target", target, "datname", cell_str(r, row, 0) };
-		add(b, &m_db_connlimit, cell_or_zero(r, row, 1), l, 2);
+		add(b, &m_db_connlimit, pg_cell_or_zero(r, row, 1), l, 2);
 		double xid, mxid;
 		if (cell_bool(r, row, 2) && cell_num(r, row, 3, &xid) == 0 &&
 		    cell_num(r, row, 4, &mxid) == 0) {
@@ -239,7 +232,7 @@ void pg_emit_database_size(struct batch *b, const char *target, const PGresult *
 		if (cell_null(r, row, 0))
 			continue;
 		const char *l[] = { "target", target, "datname", cell_str(r, row, 0) };
-		add(b, &m_db_size, cell_or_zero(r, row, 1), l, 2);
+		add(b, &m_db_size, pg_cell_or_zero(r, row, 1), l, 2);
 	}
 }
 
@@ -250,7 +243,7 @@ void pg_emit_roles(struct batch *b, const char *target, const PGresult *r)
 {
 	for (int row = 0; row < PQntuples(r); row++) {
 		const char *l[] = { "target", target, "rolname", cell_str(r, row, 0) };
-		add(b, &m_role_connlimit, cell_or_zero(r, row, 1), l, 2);
+		add(b, &m_role_connlimit, pg_cell_or_zero(r, row, 1), l, 2);
 	}
 }
 
@@ -344,8 +337,8 @@ void pg_emit_activity(struct batch *b, const char *target, const PGresult *r,
 		const char *kind = cell_str(r, row, A_KIND);
 		if (kind[0] == 'l') {
 			const char *t[] = { "target", target };
-			add(b, &m_long_tx, cell_or_zero(r, row, A_N), t, 1);
-			add(b, &m_long_tx_age, cell_or_zero(r, row, A_V1), t, 1);
+			add(b, &m_long_tx, pg_cell_or_zero(r, row, A_N), t, 1);
+			add(b, &m_long_tx_age, pg_cell_or_zero(r, row, A_V1), t, 1);
 			continue;
 		}
 		if (kind[0] == 'i') {
@@ -359,7 +352,7 @@ void pg_emit_activity(struct batch *b, const char *target, const PGresult *r,
 				    "backend_type", cell_str(r, row, A_BACKEND),
 				    "wait_event_type", cell_str(r, row, A_WAIT_TYPE),
 				    "wait_event", cell_str(r, row, A_WAIT) };
-		double n = cell_or_zero(r, row, A_N), q;
+		double n = pg_cell_or_zero(r, row, A_N), q;
 		add(b, &m_act_count, n, l, 8);
 		add_cell(b, &m_act_tx, r, row, A_V1, 1, l, 8);
 		/* the agent's own figures per database: rows come by datname */
@@ -396,7 +389,7 @@ void pg_emit_locks(struct batch *b, const char *target, const PGresult *r)
 			continue;
 		const char *l[] = { "target", target, "datname", cell_str(r, row, 0), "mode",
 				    cell_str(r, row, 1) };
-		add(b, &m_locks, cell_or_zero(r, row, 2), l, 3);
+		add(b, &m_locks, pg_cell_or_zero(r, row, 2), l, 3);
 	}
 }
 
@@ -438,9 +431,9 @@ void pg_emit_standby(struct batch *b, const char *target, const PGresult *r)
 	const char *t[] = { "target", target };
 	if (PQntuples(r) < 1)
 		return;
-	add(b, &m_lag, cell_or_zero(r, 0, 0), t, 1);
-	add(b, &m_is_replica, cell_or_zero(r, 0, 1), t, 1);
-	add(b, &m_last_replay, cell_or_zero(r, 0, 2), t, 1);
+	add(b, &m_lag, pg_cell_or_zero(r, 0, 0), t, 1);
+	add(b, &m_is_replica, pg_cell_or_zero(r, 0, 1), t, 1);
+	add(b, &m_last_replay, pg_cell_or_zero(r, 0, 2), t, 1);
 }
 
 #define WR(col, name, help, type) { col, 1, 0, { "pg_stat_wal_receiver_" name, help, type } }
