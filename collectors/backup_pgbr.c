@@ -33,6 +33,7 @@ struct pgbr_parse {
 	size_t len, pos;
 	int line;                  /* of the line last handed to inih */
 	int failed;
+	int fail_line;             /* of the first failure */
 	char *err;
 	size_t errlen;
 	struct buf checksum_text;  /* what the checksum is over */
@@ -55,6 +56,7 @@ __attribute__((format(printf, 2, 3))) static void pgbr_fail(struct pgbr_parse *p
 {
 	if (ps->failed++)
 		return;
+	ps->fail_line = ps->line;
 	int n = snprintf(ps->err, ps->errlen, "line %d: ", ps->line);
 	if (n < 0 || (size_t)n >= ps->errlen)
 		return;
@@ -354,9 +356,14 @@ int pgbr_info_parse(const char *text, size_t len, struct pgbr_info *out, char *e
 	}
 	buf_init(&ps.checksum_text, 2 * len + 4096);
 	int rc = conf_ini_parse_stream(pgbr_reader, &ps, pgbr_handler, &ps, PGBR_INFO_LINE_MAX + 3);
-	if (!ps.failed && rc != 0) {
+	if (rc > 0 && (!ps.failed || rc < ps.fail_line)) {
+		/* a line inih could not split, before what the handler refused */
+		ps.failed = 0;
 		ps.line = rc;
 		pgbr_fail(&ps, "expected [section] or key=value");
+	} else if (rc < 0 && !ps.failed) {
+		snprintf(err, errlen, "cannot parse (inih error %d)", rc);
+		ps.failed = 1;
 	}
 	if (!ps.failed && ps.format != PGBR_FORMAT) {
 		snprintf(err, errlen, "no [backrest] backrest-format: not a pgBackRest info file");
