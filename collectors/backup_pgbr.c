@@ -355,7 +355,9 @@ int pgbr_info_parse(const char *text, size_t len, struct pgbr_info *out, char *e
 		return -1;
 	}
 	buf_init(&ps.checksum_text, 2 * len + 4096);
-	int rc = conf_ini_parse_stream(pgbr_reader, &ps, pgbr_handler, &ps, PGBR_INFO_LINE_MAX + 3);
+	/* no line is longer than the file: a small file, a small buffer */
+	size_t max_line = len < PGBR_INFO_LINE_MAX ? len : PGBR_INFO_LINE_MAX;
+	int rc = conf_ini_parse_stream(pgbr_reader, &ps, pgbr_handler, &ps, (int)max_line + 3);
 	if (rc > 0 && (!ps.failed || rc < ps.fail_line)) {
 		/* a line inih could not split, before what the handler refused */
 		ps.failed = 0;
