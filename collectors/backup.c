@@ -47,11 +47,15 @@
 
 static const char *const backup_formats[] = { "files", "pgbackrest", NULL };
 
+static int backup_path_parse(const char *value, void *slot, char *err, size_t errlen);
+static void backup_path_release(void *slot);
+
 /* enabled, interval and timeout are the targets' keys, with an interval
  * of a minute by default: backups are made daily, not every 15 s. */
 static const struct config_key backup_keys[] = {
 	{ .name = "enabled", .type = CONF_BOOL, .offset = BK_KEY(common.enabled), .def = "true" },
-	{ .name = "path", .type = CONF_STRING, .offset = BK_KEY(path), .required = 1 },
+	{ .name = "path", .type = CONF_CUSTOM, .offset = BK_KEY(path), .required = 1,
+	  .parse = backup_path_parse, .release = backup_path_release },
 	{ .name = "format", .type = CONF_ENUM, .offset = BK_KEY(format), .def = "files",
 	  .choices = backup_formats },
 	{ .name = "max_age", .type = CONF_DURATION, .offset = BK_KEY(max_age_ms), .def = "26h",
@@ -64,38 +68,49 @@ static const struct config_key backup_keys[] = {
 	{ .name = NULL },
 };
 
+/* path: an absolute path with a name at its end and no '.' or '..'
+ * component (a pattern of files, or a stanza's directory; which, and
+ * whether it may hold wildcards, is for backup_validate to say). */
+static int backup_path_parse(const char *value, void *slot, char *err, size_t errlen)
+{
+	size_t len = strlen(value);
+	char dir[PATH_MAX];
+	if (value[0] != '/') {
+		snprintf(err, errlen, "expected an absolute path, got '%s'", value);
+		return -1;
+	}
+	if (len >= PATH_MAX - 32) {
+		snprintf(err, errlen, "expected a path of at most %d bytes", PATH_MAX - 33);
+		return -1;
+	}
+	if (len > 1 && value[len - 1] == '/') {
+		snprintf(err, errlen, "expected a pattern of files like '/var/backups/postgres/*.dump' "
+			 "or a stanza's directory, without a final '/', got '%s'", value);
+		return -1;
+	}
+	if (backup_scan_dir(value, dir, sizeof(dir)) < 0) {
+		snprintf(err, errlen, "expected a path without '.' or '..' components, got '%s'",
+			 value);
+		return -1;
+	}
+	*(char **)slot = xstrdup(value);
+	return 0;
+}
+
+static void backup_path_release(void *slot)
+{
+	free(*(char **)slot);
+	*(char **)slot = NULL;
+}
+
 static int backup_validate(void *conf, char *err, size_t errlen)
 {
 	const struct backup_config *c = conf;
 	if (conf_check_target(&c->common, err, errlen) < 0)
 		return -1;
-	const char *p = c->path;
-	size_t len = strlen(p);
-	if (p[0] != '/') {
-		snprintf(err, errlen, "path: expected an absolute path, got '%s'", p);
-		return -1;
-	}
-	if (c->format == BACKUP_FORMAT_PGBACKREST) {
-		if (strpbrk(p, "*?[\\")) {
-			snprintf(err, errlen, "path: expected the stanza's directory (REPO/backup/STANZA) "
-				 "without wildcards, got '%s'", p);
-			return -1;
-		}
-		if (len >= PATH_MAX - 32) {
-			snprintf(err, errlen, "path: too long");
-			return -1;
-		}
-		return 0;
-	}
-	char dir[PATH_MAX];
-	if (len > 1 && p[len - 1] == '/') {
-		snprintf(err, errlen, "path: expected a pattern of files like "
-			 "'/var/backups/postgres/*.dump', got the directory '%s'", p);
-		return -1;
-	}
-	if (backup_scan_dir(p, dir, sizeof(dir)) < 0) {
-		snprintf(err, errlen, "path: expected an absolute pattern of files without '.' or "
-			 "'..' components, got '%s'", p);
+	if (c->format == BACKUP_FORMAT_PGBACKREST && strpbrk(c->path, "*?[\\")) {
+		snprintf(err, errlen, "path: expected the stanza's directory (REPO/backup/STANZA) "
+			 "without wildcards, got '%s'", c->path);
 		return -1;
 	}
 	return 0;
