@@ -15,10 +15,17 @@
 # pgBackRest: every series equals what `pgbackrest info --output=json`
 # says, a new backup shows at the next collection, a backup.info cut short
 # is replaced by backup.info.copy, and both cut short fail the collection.
+# WAL archiving and Redis persistence: with archive_command = 'false' the
+# archiver fails and PostgresArchiverFailing fires, and with nothing
+# archived for twice archive_timeout PostgresArchiverStale; a Redis whose
+# directory is gone fails BGSAVE and RedisRdbSaveFailing fires, a BGSAVE
+# that works again resolves it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg_lib.sh"
+. "$(dirname "$0")/redis_lib.sh"
 require curl python3 stat touch
 pg_require
+redis_require
 command -v pgbackrest >/dev/null 2>&1 || skip_all "pgbackrest is not installed (Debian package pgbackrest)"
 
 DUMPS=$TMP/dumps
@@ -64,6 +71,7 @@ check "... a pgBackRest path with a wildcard" \
 	grep -qF "[backup \"stanza\"] path: expected the stanza's directory (REPO/backup/STANZA) without wildcards" <<<"$out"
 
 # ---- a real cluster, its dumps and its pgBackRest repository ---------------------
+at "a real cluster, its dumps"
 REPO=$TMP/pgbr/repo
 mkdir -p "$REPO" "$TMP/pgbr/log" "$TMP/pgbr/lock"
 PGBR_CONF=$TMP/pgbr/pgbackrest.conf
@@ -122,6 +130,7 @@ check "... a pgBackRest stanza too" \
 	grep -qF "[backup \"pitr\"] every 1s, timeout 1s: pgBackRest $REPO/backup/demo/backup.info, newest within 1d2h" <<<"$out"
 
 # ---- files: the series are what stat says --------------------------------------
+at "files"
 start_agent "$TMP/agent.ini" || { not_ok "the agent starts"; done_testing; }
 check "the dumps are read" wait_for 10 has_metric 'backup_up{target="dumps"} 1'
 check "no stanza yet: the pitr target is down" has_metric 'backup_up{target="pitr"} 0'
@@ -146,6 +155,7 @@ if [ -n "$PROMTOOL" ]; then
 fi
 
 # ---- the default rules, in the agent ---------------------------------------------
+at "the default rules, in the agent"
 check "two hours old: BackupTooOld fires" wait_for 10 firing BackupTooOld dumps
 check "... and nothing else for the dumps" \
 	test "$(scrape | grep -c '^ALERTS{.*target="dumps"')" = 1 || diag "$(scrape | grep '^ALERTS')"
@@ -184,6 +194,7 @@ check "... the recovery logged once" \
 	test "$(grep -c 'target=dumps msg="target is up again"' "$TMP/agent.log")" = 1
 
 # ---- pgBackRest: a stanza, a full and an incremental backup --------------------
+at "pgBackRest"
 check "pgbackrest stanza-create" pgbr stanza-create
 check "a stanza without backups: backup_files 0, BackupMissing" wait_for 10 firing BackupMissing pitr
 check "pgbackrest backup --type=full" pgbr --type=full backup
@@ -230,13 +241,14 @@ if got != want:
     sys.exit(1)
 PY
 }
+agrees_quietly() { agrees >/dev/null; }
 check "after full + incr: every pitr series is what pgbackrest info --output=json says" \
-	within 10 agrees || agrees
+	within 10 agrees_quietly || agrees
 check "... BackupMissing resolves" wait_for 10 quiet BackupMissing pitr
 check "pgbackrest backup --type=diff" pgbr --type=diff backup
 pgbr info --output=json >"$TMP/info.json"
-check "a new diff backup shows at the next collections, all series still agree" within 10 agrees ||
-	agrees
+check "a new diff backup shows at the next collections, all series still agree" \
+	within 10 agrees_quietly || agrees
 
 INFO=$REPO/backup/demo/backup.info
 cp -p "$INFO" "$TMP/backup.info.good"
@@ -256,7 +268,53 @@ cp -p "$TMP/backup.info.copy.good" "$INFO.copy"
 check "mended: read again" wait_for 10 has_metric 'backup_up{target="pitr"} 1'
 stop_agent
 
+# ---- WAL archiving and Redis persistence -----------------------------------------
+at "WAL archiving and Redis"
+mkdir -p "$TMP/rdb"
+redis_start "dir $TMP/rdb" "enable-protected-configs local" || { not_ok "Redis starts"; done_testing; }
+export PGTEST_PASSWORD="$PG_PASSWORD" REDISTEST_PASSWORD="$REDIS_DBPULSE_PASSWORD"
+host_config "$TMP/persist.ini"
+sed -i 's/^interval = 1s$/enabled = false/' "$TMP/persist.ini"
+{
+	pg_target_section main
+	printf '[redis "cache"]\naddress = %s\nusername = dbpulse\npassword_env = REDISTEST_PASSWORD\n' \
+		"$REDIS_ADDRESS"
+	printf 'interval = 1s\ntimeout = 1s\n'
+	for r in PostgresArchiverFailing PostgresArchiverStale RedisRdbSaveFailing RedisAofWriteFailing \
+		RedisRdbSaveTooOld; do
+		default_rule "$r"
+	done
+} >>"$TMP/persist.ini"
+check "the default archiving and Redis persistence rules are in agent.ini" \
+	test "$(grep -c '^\[alert "' "$TMP/persist.ini")" = 5
+start_agent "$TMP/persist.ini" || { not_ok "the agent starts"; done_testing; }
+check "archiving works: pg_stat_archiver_failed_count 0" \
+	wait_for 20 has_metric 'pg_stat_archiver_failed_count{target="main"} 0'
+check "Redis is watched, its last save fine" wait_for 10 has_metric 'redis_rdb_last_bgsave_status{target="cache"} 1'
+pg_sql "ALTER SYSTEM SET archive_command = 'false'; ALTER SYSTEM SET archive_timeout = '2s'"
+pg_sql "SELECT pg_reload_conf()" >/dev/null
+pg_sql "INSERT INTO t SELECT g, 'x' FROM generate_series(1, 1000) g; SELECT pg_switch_wal()" >/dev/null
+check "archive_command = 'false': PostgresArchiverFailing fires" wait_for 30 firing PostgresArchiverFailing main ||
+	diag "$(scrape | grep -E '^(pg_stat_archiver|ALERTS)')"
+check "nothing archived for twice archive_timeout: PostgresArchiverStale fires" \
+	wait_for 30 firing PostgresArchiverStale main || diag "$(scrape | grep -E '^(pg_stat_archiver|pg_settings_archive)')"
+pg_sql "ALTER SYSTEM RESET archive_command; ALTER SYSTEM RESET archive_timeout" # back to postgresql.conf's
+pg_sql "SELECT pg_reload_conf()" >/dev/null
+check "archiving again: PostgresArchiverStale resolves" wait_for 30 quiet PostgresArchiverStale main
+rmdir "$TMP/rdb"
+redis_cli BGSAVE >/dev/null
+check "Redis' directory gone: BGSAVE fails and RedisRdbSaveFailing fires" wait_for 20 firing RedisRdbSaveFailing cache ||
+	diag "$(tail -5 "$REDIS_LOG")"
+check "... the AOF is off: RedisAofWriteFailing stays quiet" quiet RedisAofWriteFailing cache
+mkdir -p "$TMP/rdb2"
+redis_cli CONFIG SET dir "$TMP/rdb2" >/dev/null
+redis_cli BGSAVE >/dev/null
+check "a directory again (CONFIG SET dir): BGSAVE works, RedisRdbSaveFailing resolves" wait_for 20 quiet RedisRdbSaveFailing cache
+check "... a fresh save: RedisRdbSaveTooOld stays quiet" quiet RedisRdbSaveTooOld cache
+stop_agent
+
 # ---- an unreadable directory: the agent as nobody -------------------------------
+at "an unreadable directory"
 if pg_is_root && id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null 2>&1; then
 	chmod 711 "$TMP"
 	mkdir -p "$TMP/nobody/state" "$TMP/locked"
@@ -291,4 +349,5 @@ INI
 else
 	skip "an unreadable directory" "needs root, the user nobody and setpriv"
 fi
+at "done"
 done_testing
