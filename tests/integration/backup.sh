@@ -97,7 +97,12 @@ pg1-port=$PGPORT_TEST
 CONF
 pgbr() { pg_as_owner pgbackrest --config="$PGBR_CONF" --stanza=demo "$@"; }
 pg_sql "CREATE TABLE t AS SELECT g, md5(g::text) AS h FROM generate_series(1, 50000) g"
-dump() { pg_as_owner "$PG_BINDIR/pg_dump" -h "$PG_SOCKDIR" -p "$PGPORT_TEST" -Fc postgres >"$DUMPS/$1"; }
+# dump NAME: pg_dump -Fc into a dot-name, renamed when complete (as
+# doc/configuration.md advises: the pattern never sees it half written)
+dump() {
+	pg_as_owner "$PG_BINDIR/pg_dump" -h "$PG_SOCKDIR" -p "$PGPORT_TEST" -Fc postgres >"$DUMPS/.$1.tmp" &&
+		mv "$DUMPS/.$1.tmp" "$DUMPS/$1"
+}
 check "pg_dump makes two dumps" dump db-1.dump && dump db-2.dump
 touch -d '3 hours ago' "$DUMPS/db-1.dump"
 touch -d '2 hours ago' "$DUMPS/db-2.dump"
@@ -162,7 +167,7 @@ check "... and nothing else for the dumps" \
 dump db-3.dump
 check "a fresh dump: BackupTooOld resolves" wait_for 10 quiet BackupTooOld dumps
 check "... and the fresh one is the newest" \
-	has_metric "backup_newest_timestamp_seconds{target=\"dumps\"} $(stat -c %Y "$DUMPS/db-3.dump")"
+	wait_for 5 has_metric "backup_newest_timestamp_seconds{target=\"dumps\"} $(stat -c %Y "$DUMPS/db-3.dump")"
 head -c $((size / 4)) "$DUMPS/db-3.dump" >"$DUMPS/db-4.dump"
 check "a truncated newest dump: BackupTooSmall fires" wait_for 10 firing BackupTooSmall dumps
 check "... and BackupUnderMinSize" wait_for 10 firing BackupUnderMinSize dumps
