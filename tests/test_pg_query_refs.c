@@ -178,14 +178,12 @@ static void check_case(const struct parse_case *c)
 	if (query_refs_parse(c->sql, &r, err, sizeof(err)) != 0)
 		fail_msg("%s: %s", c->sql, err);
 	char *got = render(&r);
-	if (strcmp(got, c->want) != 0) {
+	int differs = strcmp(got, c->want) != 0;
+	if (differs)
 		print_error("sql:  %s\nwant: %s\ngot:  %s\n", c->sql, c->want, got);
-		free(got);
-		query_refs_release(&r);
-		fail();
-	}
 	free(got);
 	query_refs_release(&r);
+	assert_false(differs);
 	assert_null(r.tables);
 	assert_int_equal(r.ncolumns, 0);
 }

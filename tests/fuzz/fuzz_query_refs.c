@@ -37,7 +37,7 @@ static void check_refs(const struct query_refs *r)
 		const struct query_table *t = &r->tables[i];
 		FUZZ_CHECK(t->name != NULL, "table %zu without a name", i);
 		for (size_t j = 0; j < i; j++)
-			FUZZ_CHECK(!same(r->tables[j].schema, t->schema) || strcmp(r->tables[j].name, t->name),
+			FUZZ_CHECK(!same(r->tables[j].schema, t->schema) || strcmp(r->tables[j].name, t->name) != 0,
 				   "table %s twice", t->name);
 	}
 	for (size_t i = 0; i < r->ncolumns; i++) {
@@ -48,7 +48,7 @@ static void check_refs(const struct query_refs *r)
 		FUZZ_CHECK(!c->descending || c->use == QUERY_COLUMN_ORDER, "DESC on use %d", (int)c->use);
 		for (size_t j = 0; j < i; j++) {
 			const struct query_column *d = &r->columns[j];
-			FUZZ_CHECK(d->table != c->table || d->use != c->use || strcmp(d->column, c->column),
+			FUZZ_CHECK(d->table != c->table || d->use != c->use || strcmp(d->column, c->column) != 0,
 				   "column %s twice", c->column);
 		}
 	}
