@@ -6,7 +6,7 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Packages to build dbpulse, and what its tests and demo run against.
 BUILD_PACKAGES="gcc libc6-dev make autoconf automake pkg-config libpq-dev libhiredis-dev \
 libmicrohttpd-dev libcurl4-openssl-dev libinih-dev zlib1g-dev libjansson-dev libgnutls28-dev \
-libcrypt-dev"
+libcrypt-dev libpg-query-dev"
 # PostgreSQL 15 for the integration tests and the demo, which start
 # throwaway clusters of their own (tests/integration/pg_lib.sh):
 # postgresql-15 has the server, initdb, pg_ctl, pgbench and pg_stat_statements
