@@ -630,8 +630,9 @@ static void advise_plan_node(struct buf *out, unsigned width, unsigned depth, co
 	buf_release(&line);
 	size_t i;
 	const json_t *child;
-	json_array_foreach(json_object_get(node, "Plans"), i, child)
+	json_array_foreach(json_object_get(node, "Plans"), i, child) {
 		advise_plan_node(out, width, depth + 1, child);
+	}
 }
 
 /* A plan finding's statement and tree, in place of its evidence. */

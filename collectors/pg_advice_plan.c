@@ -156,8 +156,9 @@ static void strip_output(json_t *node)
 	json_t *children = json_object_get(node, "Plans");
 	size_t i;
 	json_t *child;
-	json_array_foreach(children, i, child)
+	json_array_foreach(children, i, child) {
 		strip_output(child);
+	}
 }
 
 /* The "Plan" of the prepared statement's generic plan (a new reference),
@@ -207,8 +208,9 @@ static void find_seq_scans(const json_t *node, json_t *scans)
 						       node_number(node, "Plan Rows")));
 	size_t i;
 	json_t *child;
-	json_array_foreach(json_object_get(node, "Plans"), i, child)
+	json_array_foreach(json_object_get(node, "Plans"), i, child) {
 		find_seq_scans(child, scans);
+	}
 }
 
 /* Of scans, those over tables of at least ADVICE_MIN_TABLE_BYTES, each
@@ -223,10 +225,11 @@ static json_t *large_scans(struct pass *ps, json_t *scans)
 	json_t *names = json_array();
 	size_t i;
 	json_t *s;
-	json_array_foreach(scans, i, s)
+	json_array_foreach(scans, i, s) {
 		json_array_append_new(names, json_pack("{s:O, s:O}", "schema",
 						       json_object_get(s, "schema"), "name",
 						       json_object_get(s, "table")));
+	}
 	char *text = json_dumps(names, JSON_COMPACT);
 	const char *params[] = { text };
 	PGresult *r = pass_ask(ps, "plan", pg_advice_sql_table_sizes(ps->version), 1, params);
@@ -235,7 +238,7 @@ static json_t *large_scans(struct pass *ps, json_t *scans)
 		const char *table = json_string_value(json_object_get(s, "table"));
 		for (int k = 0; r && k < PQntuples(r); k++) {
 			double bytes = pg_cell_or_zero(r, k, 2);
-			if (strcmp(pg_cell(r, k, 0), schema) || strcmp(pg_cell(r, k, 1), table) ||
+			if (strcmp(pg_cell(r, k, 0), schema) != 0 || strcmp(pg_cell(r, k, 1), table) != 0 ||
 			    bytes < min_bytes)
 				continue;
 			json_object_set_new(s, "table_bytes", json_real(bytes));
@@ -482,9 +485,10 @@ static int uses_index(const json_t *node, const char *name)
 		return 1;
 	size_t i;
 	json_t *child;
-	json_array_foreach(json_object_get(node, "Plans"), i, child)
+	json_array_foreach(json_object_get(node, "Plans"), i, child) {
 		if (uses_index(child, name))
 			return 1;
+	}
 	return 0;
 }
 
@@ -537,10 +541,11 @@ static double hypothetical_cost(struct pass *ps, const struct advice_statement *
 
 static int same_candidate(const struct candidate *a, const struct candidate *b)
 {
-	if (strcmp(a->schema, b->schema) || strcmp(a->table, b->table) || a->ncols != b->ncols)
+	if (strcmp(a->schema, b->schema) != 0 || strcmp(a->table, b->table) != 0 ||
+	    a->ncols != b->ncols)
 		return 0;
 	for (size_t i = 0; i < a->ncols; i++)
-		if (strcmp(a->cols[i].name, b->cols[i].name) ||
+		if (strcmp(a->cols[i].name, b->cols[i].name) != 0 ||
 		    a->cols[i].descending != b->cols[i].descending)
 			return 0;
 	return 1;

@@ -2,7 +2,7 @@
  * pg_query_refs.c -- which columns a statement filters, joins and sorts
  * on, read from its parse tree (see pg_query_refs.h for the rules).
  *
- * libpg_query (linked statically; configure.ac says why) turns the text
+ * libpg_query (loaded at run time, pg_query_lib.h) turns the text
  * into its JSON parse tree, jansson reads that, and the walk below goes
  * through it scope by scope.  Called by the optimization advisor's pass
  * for each of the costliest statements; no I/O, no log.  The walk owns
@@ -12,11 +12,11 @@
  */
 #include "autoconfig.h"
 #include "pg_query_refs.h"
+#include "pg_query_lib.h"
 #include "strutil.h"
 #include "xalloc.h"
 
 #include <jansson.h>
-#include <pg_query.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -755,6 +755,8 @@ int query_refs_parse(const char *sql, struct query_refs *out, char *err, size_t 
 		set_err(err, errlen, "cannot parse: query_refs_thread_end() was called in this thread");
 		return -1;
 	}
+	if (pg_query_lib_load(err, errlen) < 0)
+		return -1;
 	size_t n = strlen(sql);
 	char *clean = NULL;
 	if (!text_is_utf8(sql, n)) {
@@ -801,7 +803,7 @@ void query_refs_thread_end(void)
 	/* pg_query_exit() only where no one else frees: libpg_query's
 	 * pthread key frees the memory of a pthread as it ends, from the
 	 * pointer it kept, which pg_query_exit() would leave dangling. */
-	if (thread_parsed && !thread_ended && gettid() == getpid())
+	if (thread_parsed && !thread_ended && gettid() == getpid() && pg_query_lib_loaded())
 		pg_query_exit();
 	thread_ended = 1;
 }

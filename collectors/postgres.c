@@ -723,7 +723,7 @@ static void add_advice(struct pg *p, struct batch *b)
 		batch_addv(b, m_advice_database_ok.name, m_advice_database_ok.help,
 			   m_advice_database_ok.type, a->database_ok[d], dl, 2);
 		for (size_t k = 0; advice_kinds[k]; k++)
-			for (size_t s = 0; strcmp(advice_kinds[k], "plan") && advice_severities[s]; s++) {
+			for (size_t s = 0; strcmp(advice_kinds[k], "plan") != 0 && advice_severities[s]; s++) {
 				size_t n = 0;
 				for (size_t i = 0; i < a->nfindings; i++)
 					n += strcmp(a->findings[i].datname, a->databases[d]) == 0 &&

@@ -180,10 +180,11 @@ get '/api/advice?target=main&kind=fk_without_index'
 check "the next pass no longer finds it" test "$(py 'j["findings"]')" = "[]"
 
 # plans and suggested indexes (target "plans"): a costly statement that
-# filters big_t on a column no index has, run in the collector's window
-for i in $(seq 30); do echo "SELECT count(*) FROM public.big_t WHERE payload = 'p$i';"; done |
+# filters big_t on a column no index has (with a name to quote), run in the
+# collector's window
+for i in $(seq 30); do echo "SELECT count(*) FROM public.big_t WHERE \"Ref \"\"Ü\"\"\" = $i;"; done |
 	pg_sql_db advice >/dev/null
-qid=$(pg_sql "SELECT queryid FROM pg_stat_statements WHERE query LIKE 'SELECT count(*) FROM public.big_t WHERE payload = \$1%'
+qid=$(pg_sql "SELECT queryid FROM pg_stat_statements WHERE query LIKE 'SELECT count(*) FROM public.big_t WHERE \"Ref%'
 	AND dbid = (SELECT oid FROM pg_database WHERE datname = 'advice')")
 wait_pass plans && wait_pass plans
 get '/api/advice?target=plans&kind=plan'
@@ -192,22 +193,30 @@ check "plan: the statement's generic plan, its sequential scan of big_t" \
 	diag "qid $qid: $(head -c 2000 "$TMP/body")"
 check "plans are listed only when asked for by kind" \
 	sh -c "curl -s '$URL/api/advice?target=plans' | python3 -c 'import json,sys; sys.exit(any(f[\"kind\"] == \"plan\" for f in json.load(sys.stdin)[\"findings\"]))'"
+"$DBPULSE" advise --url "$URL" -t plans --kind plan >"$TMP/plan.txt" 2>&1
+check "dbpulse advise --kind plan: the statement and its plan's tree" \
+	sh -c "grep -Eq '^INFO +plan +database advice +statement $qid' '$TMP/plan.txt' && grep -q -- '-> Seq Scan on \"public\".\"big_t\"' '$TMP/plan.txt'" ||
+	diag "$(head -20 "$TMP/plan.txt")"
 get '/api/advice?target=plans&kind=suggested_index'
-check "suggested_index: big_t (payload), unverified without hypopg" \
-	test "$(py '[(f["table"], [c["column"] for c in f["evidence"]["columns"]], f["evidence"]["method"], f["severity"], sys.argv[2] in [s["queryid"] for s in f["evidence"]["statements"]]) for f in j["findings"]]' "$qid")" = "[('big_t', ['payload'], 'unverified', 'info', True)]" ||
+check "suggested_index: big_t (Ref \"Ü\"), unverified without hypopg" \
+	test "$(py '[(f["table"], [c["column"] for c in f["evidence"]["columns"]], f["evidence"]["method"], f["severity"], sys.argv[2] in [s["queryid"] for s in f["evidence"]["statements"]]) for f in j["findings"]]' "$qid")" = "[('big_t', ['Ref \"Ü\"'], 'unverified', 'info', True)]" ||
 	diag "$(head -c 2000 "$TMP/body")"
 check "and a note says hypopg would verify it" \
 	test "$(py 'any("hypopg" in n["text"] for n in j["notes"])')" = True
 pg_sql_db advice "CREATE EXTENSION hypopg" >/dev/null
 wait_pass plans && wait_pass plans
 get '/api/advice?target=plans&kind=suggested_index'
-check "with hypopg: verified, the plan much cheaper, a warning" \
+check "with hypopg: verified, the plan over 50 % cheaper, a warning" \
 	test "$(py '[(f["table"], f["evidence"]["method"], f["evidence"]["cost_reduction_ratio"] > 0.5, f["severity"]) for f in j["findings"]]')" = "[('big_t', 'hypopg', True, 'warning')]" ||
 	diag "$(head -c 2000 "$TMP/body")"
 sql=$(py 'j["findings"][0]["action_sql"]')
 pg_sql_db advice "$sql" >/dev/null 2>"$TMP/create.err"
 check "the suggested CREATE INDEX CONCURRENTLY runs" test ! -s "$TMP/create.err" || diag "$sql: $(cat "$TMP/create.err")"
-for i in $(seq 30); do echo "SELECT count(*) FROM public.big_t WHERE payload = 'q$i';"; done |
+check "and indexes the column, its name quoted right" \
+	test "$(pg_sql_db advice "SELECT a.attname FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
+		JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = i.indkey[0]
+		WHERE c.relname = 'big_t' AND NOT i.indisprimary")" = 'Ref "Ü"'
+for i in $(seq 30); do echo "SELECT count(*) FROM public.big_t WHERE \"Ref \"\"Ü\"\"\" = $i;"; done |
 	pg_sql_db advice >/dev/null
 wait_pass plans && wait_pass plans
 get '/api/advice?target=plans&kind=suggested_index'
