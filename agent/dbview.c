@@ -176,7 +176,6 @@ void advice_view_unref(struct advice_view *a)
 	view_arena_free(&a->arena);
 	free(a->findings);
 	free(a->notes);
-	free(a->own_ids);
 	free(a);
 }
 

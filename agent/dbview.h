@@ -127,11 +127,7 @@ struct advice_view {
 	size_t nfindings;
 	struct advice_note *notes;   /* owned; in the order they were made */
 	size_t nnotes;
-	/* the query ids of the statements the pass ran (pg_own.h), owned;
-	 * none when they could not be learned */
-	int64_t *own_ids;
-	size_t nown;
-	uint32_t own_userid;
+	int plans;                   /* advice_plans: plans and suggested indexes */
 };
 
 /* The kinds a pass finds and the severities, most urgent first;

@@ -54,6 +54,9 @@
 /* findings listed per query (a kind in a database): a database near
  * wraparound has every table in it */
 #define FINDINGS_MAX 500
+/* texts (in a database) whose query ids an advisor learns: its own
+ * statements are some tens per database */
+#define KNOWN_TEXTS_MAX 512
 
 /* A table's scan counters at one pass (pg_advice_sql_seq_scan_counters). */
 struct scan_counters {
@@ -79,6 +82,10 @@ struct pg_advisor {
 	char **dbs;
 	size_t ndbs;
 	char *text_db;               /* the DSN's database: pg_stat_statements' */
+	struct known_text {          /* the texts whose ids were learned (or tried) */
+		char *datname, *text;
+	} *known;
+	size_t nknown, known_alloc;
 	struct advice_statement *top; /* the costliest statements, for the plans */
 	size_t ntop;
 	struct scan_set scans;       /* the last pass's */
@@ -200,17 +207,74 @@ static void take_findings(struct pass *ps, const PGresult *r, const char *kind_o
 		     "pg_advice_findings counts only those listed", left, FINDINGS_MAX);
 }
 
-/* Keeps text among the texts the pass ran (once), whose query ids it
- * learns at its end. */
-static void remember_text(struct pass *ps, const char *text)
+/* The query ids of the advisors' statements (pg_own.h), agent-wide:
+ * every collector counts them as its own (advisor_ids_merge), those its
+ * advisor ran and those of the other targets' advisors on the same server
+ * alike.  Each text is learned before it first runs in a database. */
+static struct {
+	pthread_mutex_t lock;
+	struct pg_own own;
+	unsigned gen;                /* bumped by each id added */
+} advisor_ids = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+unsigned pg_advisor_own_ids(struct pg_own *into, unsigned seen)
 {
-	for (size_t i = 0; i < ps->nran; i++)
-		if (strcmp(ps->ran[i], text) == 0)
-			return;
-	if (ps->nran == PG_OWN_MAX)
+	pthread_mutex_lock(&advisor_ids.lock);
+	unsigned gen = advisor_ids.gen;
+	for (size_t i = 0; gen != seen && i < advisor_ids.own.n; i++)
+		if (pg_own_add(into, advisor_ids.own.ids[i]) < 0)
+			break;
+	pthread_mutex_unlock(&advisor_ids.lock);
+	return gen;
+}
+
+static int open_session(struct pass *ps, struct pg_conn *conn, const char *datname, char *err,
+			size_t errlen);
+
+/* Whether the advisor learned (or tried to) the id of text in the
+ * session's database; if not, it is now counted as learned. */
+static int known_text(struct pass *ps, const char *text)
+{
+	struct pg_advisor *a = ps->a;
+	for (size_t i = 0; i < a->nknown; i++)
+		if (strcmp(a->known[i].datname, ps->session_db) == 0 &&
+		    strcmp(a->known[i].text, text) == 0)
+			return 1;
+	if (a->nknown == KNOWN_TEXTS_MAX)
+		return 1; /* no more: the rest shows among the DBA's */
+	a->known = xgrow(a->known, &a->known_alloc, a->nknown + 1, sizeof(*a->known));
+	a->known[a->nknown].datname = xstrdup(ps->session_db);
+	a->known[a->nknown++].text = xstrdup(text);
+	return 0;
+}
+
+/* Learns the query id of text before it runs for the first time in the
+ * session's database: parsed on the session's connection, read through a
+ * second one, opened for it (pg_own.h). */
+static void learn_text(struct pass *ps, const char *text)
+{
+	char err[512];
+	if (known_text(ps, text))
 		return;
-	ps->ran = xgrow(ps->ran, &ps->ran_alloc, ps->nran + 1, sizeof(*ps->ran));
-	ps->ran[ps->nran++] = xstrdup(text);
+	if (!pg_conn_ok(&ps->observer) &&
+	    open_session(ps, &ps->observer, ps->session_db, err, sizeof(err)) < 0) {
+		log_debug("postgres", ps->target, "advice: cannot learn a statement's query id: %s",
+			  err);
+		return;
+	}
+	struct pg_own learned = { 0 };
+	const char *const texts[] = { text };
+	if (pg_own_learn(&learned, &ps->conn, &ps->observer, texts, 1,
+			 now_mono_ms() + ADVICE_STATEMENT_TIMEOUT_MS, err, sizeof(err)) < 0) {
+		log_debug("postgres", ps->target, "advice: a statement's query id is not known: %s",
+			  err);
+		return;
+	}
+	pthread_mutex_lock(&advisor_ids.lock);
+	for (size_t i = 0; i < learned.n; i++)
+		if (pg_own_add(&advisor_ids.own, learned.ids[i]) == 0)
+			advisor_ids.gen++;
+	pthread_mutex_unlock(&advisor_ids.lock);
 }
 
 PGresult *pass_try(struct pass *ps, const char *sql, int nparams, const char *const *params,
@@ -226,7 +290,7 @@ PGresult *pass_try(struct pass *ps, const char *sql, int nparams, const char *co
 	buf_init(&marked, BUF_UNLIMITED);
 	buf_puts(&marked, ADVICE_SQL_MARK);
 	buf_puts(&marked, sql);
-	remember_text(ps, buf_str(&marked));
+	learn_text(ps, buf_str(&marked));
 	PGresult *r = pg_conn_query(&ps->conn, buf_str(&marked), nparams, params, deadline, err,
 				    errlen);
 	buf_release(&marked);
@@ -442,79 +506,17 @@ static int open_session(struct pass *ps, struct pg_conn *conn, const char *datna
 		.password_env = c->common.password_env, .timeout_ms = c->common.timeout_ms,
 		.dbname = datname, .session_options = options,
 	};
-	return pg_conn_open_dsn(conn, &d, now_mono_ms() + c->common.timeout_ms, err, errlen);
+	int rc = pg_conn_open_dsn(conn, &d, now_mono_ms() + c->common.timeout_ms, err, errlen);
+	if (rc == 0 && conn == &ps->conn)
+		ps->session_db = datname;
+	return rc;
 }
 
-/* The query ids of the texts the session on datname ran and that are not
- * learned yet (pg_own.h), for the collector to tell them from the DBA's
- * statements: parsed on the session's connection and read through a
- * second, short one.  Some parse only where they ran (the extension
- * functions they call), so each session learns its own before it ends. */
-static void learn_session(struct pass *ps, const char *datname)
+/* Ends the session (and the one that learns its statements' ids). */
+static void close_session(struct pass *ps)
 {
-	if (ps->nlearned == ps->nran || !pg_conn_ok(&ps->conn) || atomic_load(&ps->a->stop))
-		return;
-	struct pg_conn observer = { 0 };
-	struct pg_own learned = { 0 };
-	char err[512];
-	int64_t deadline = now_mono_ms() + ADVICE_STATEMENT_TIMEOUT_MS;
-	int rc = open_session(ps, &observer, datname, err, sizeof(err));
-	if (rc == 0)
-		rc = pg_own_learn(&learned, &ps->conn, &observer,
-				  (const char *const *)ps->ran + ps->nlearned, ps->nran - ps->nlearned,
-				  deadline, err, sizeof(err));
-	pg_conn_close(&observer);
-	ps->nlearned = ps->nran;
-	if (rc < 0) {
-		log_debug("postgres", ps->target, "advice: the query ids of some of the advisor's "
-			  "statements are not known: %s", err);
-		return;
-	}
-	ps->own.userid = learned.userid;
-	for (size_t i = 0; i < learned.n; i++)
-		pg_own_add(&ps->own, learned.ids[i]);
-}
-
-/* The catalog queries of every kind, whether this pass runs them or not
- * (the statistics may be too young for one): another target of the same
- * server runs them, and its statements must not show among this one's.
- * All but the pgstattuple query, whose text holds the extension's schema
- * (learned where it runs). */
-static void remember_catalog_texts(struct pass *ps)
-{
-	int version = ps->version;
-	const char *all[] = {
-		pg_advice_sql_stats_age(version), pg_advice_sql_extensions(version),
-		pg_advice_sql_unused_index(version), pg_advice_sql_duplicate_index(version),
-		pg_advice_sql_invalid_index(version), pg_advice_sql_fk_without_index(version),
-		pg_advice_sql_seq_scan_counters(version), pg_advice_sql_table_bloat(version),
-		pg_advice_sql_index_bloat(version), pg_advice_sql_wraparound(version),
-		pg_advice_sql_sequence_exhaustion(version), pg_advice_sql_table_sizes(version),
-		pg_advice_sql_index_columns(version),
-	};
-	struct buf marked;
-	buf_init(&marked, BUF_UNLIMITED);
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		if (!all[i])
-			continue;
-		buf_reset(&marked);
-		buf_puts(&marked, ADVICE_SQL_MARK);
-		buf_puts(&marked, all[i]);
-		remember_text(ps, buf_str(&marked));
-	}
-	buf_release(&marked);
-}
-
-/* The ids learned, into the view (for pg_own). */
-static void give_own_ids(struct pass *ps)
-{
-	struct advice_view *v = ps->v;
-	if (!ps->own.n)
-		return;
-	v->own_userid = ps->own.userid;
-	v->own_ids = xcalloc(ps->own.n, sizeof(*v->own_ids));
-	memcpy(v->own_ids, ps->own.ids, ps->own.n * sizeof(*v->own_ids));
-	v->nown = ps->own.n;
+	pg_conn_close(&ps->observer);
+	pg_conn_close(&ps->conn);
 }
 
 /* Connects to one database and visits it; 0, or -1 (noted) when it could
@@ -529,11 +531,9 @@ static int visit_database(struct catalog_pass *cp, const char *datname)
 		return -1;
 	}
 	ps->version = ps->conn.server_version;
-	remember_catalog_texts(ps); /* once: the texts are kept once each */
 	visit(ps, &cp->scans);
-	learn_session(ps, datname);
 	int ok = pg_conn_ok(&ps->conn);
-	pg_conn_close(&ps->conn);
+	close_session(ps);
 	if (!ok)
 		pass_note(ps, NULL, "the connection was lost during the pass");
 	return ok ? 0 : -1;
@@ -575,15 +575,11 @@ static void read_statements(struct pass *ps)
 	}
 	ps->version = ps->conn.server_version;
 	advice_read_statements(ps);
-	learn_session(ps, ps->a->text_db);
-	pg_conn_close(&ps->conn);
+	close_session(ps);
 }
 
 static void pass_free(struct catalog_pass *cp)
 {
-	for (size_t i = 0; i < cp->ps.nran; i++)
-		free(cp->ps.ran[i]);
-	free(cp->ps.ran);
 	free(cp);
 }
 
@@ -593,6 +589,7 @@ static void run_pass(struct catalog_pass *cp)
 	struct pg_advisor *a = ps->a;
 	double t0 = now_mono(), cpu0 = thread_cpu_seconds();
 	ps->v->started_at = now_wall();
+	ps->v->plans = ps->conf->advice_plans;
 	cp->scans.at = ps->v->started_at;
 	struct advice_view *v = ps->v;
 	if (ps->conf->advice_plans && !atomic_load(&a->stop))
@@ -605,7 +602,6 @@ static void run_pass(struct catalog_pass *cp)
 		v->ndatabases = i + 1;
 	}
 	ps->datname = NULL;
-	give_own_ids(ps);
 	if (a->scans.n || a->scans.at > 0)
 		judge_scans(ps, &cp->scans, &a->scans);
 	else
@@ -835,5 +831,10 @@ void pg_advisor_free(struct pg_advisor *a)
 	advisor_gone();
 	dbs_free(a);
 	scan_set_free(&a->scans);
+	for (size_t i = 0; i < a->nknown; i++) {
+		free(a->known[i].datname);
+		free(a->known[i].text);
+	}
+	free(a->known);
 	free(a);
 }

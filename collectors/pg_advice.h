@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct pg_own;
+
 struct advice_view;
 struct pg_config;
 struct statement_window;
@@ -38,10 +40,15 @@ struct pg_advisor *pg_advisor_new(const struct pg_config *conf, const char *targ
  * longest: the statements of the collector's longest window, whose
  * costliest the pass plans with advice_plans, or NULL); returns the result
  * of a pass that finished since the last call (a reference for the
- * caller), else NULL.  The result's own_ids are the query ids of the
- * statements the pass ran, for pg_own. */
+ * caller), else NULL. */
 struct advice_view *pg_advisor_poll(struct pg_advisor *a, const char *dbname, int64_t now_ms,
 				    const struct statement_window *longest);
+
+/* The query ids of every advisor's statements learned so far (the same
+ * statements on every server, so every collector takes them all): added
+ * to into unless seen is the generation they were last taken at; returns
+ * the current generation.  Any thread. */
+unsigned pg_advisor_own_ids(struct pg_own *into, unsigned seen);
 
 /* Asks a running pass to stop after its current query, waits for it, and
  * frees the advisor.  NULL is fine. */

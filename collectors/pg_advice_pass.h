@@ -10,7 +10,6 @@
 #define DBPULSE_PG_ADVICE_PASS_H
 
 #include "pg_conn.h"
-#include "pg_own.h"
 
 #include <stddef.h>
 
@@ -55,12 +54,9 @@ struct pass {
 	size_t ntop;
 	char *const *dbs;            /* the databases of the pass */
 	size_t ndbs;
-	/* every text the pass ran (its own statements), and the query ids of
-	 * them learned so far: those of ran[0..nlearned), each learned at the
-	 * end of the session that ran it (some parse in one database only) */
-	char **ran;
-	size_t nran, ran_alloc, nlearned;
-	struct pg_own own;
+	const char *session_db;      /* the database of conn */
+	struct pg_conn observer;     /* conn's second session, that learns the
+				      * ids of its statements (pg_own.h) */
 };
 
 /* s kept in the pass's view (NULL stays NULL), cut at max bytes. */

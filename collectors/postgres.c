@@ -246,6 +246,7 @@ struct pg {
 	struct pg_own own;                /* the agent's own statements (pg_own.h) */
 	int own_due;                      /* to learn on this connection */
 	int own_version;                  /* the server version own was learned on */
+	unsigned advisor_ids_seen;        /* pg_advisor_own_ids' generation */
 	int own_later;                    /* not in this cycle: the first on a
 					   * new connection, own still right */
 	int64_t next_own_ms;              /* not before (after a failure) */
@@ -574,16 +575,13 @@ static void add_query_stats(struct pg *p, struct batch *b, double seconds)
 	limit_counts_add(&p->limits, b, "target", target);
 }
 
-/* The advisor's statements (its last pass learned their ids) are the
- * agent's own too. */
-static void add_advisor_ids(struct pg *p)
+/* The advisors' statements are the agent's own too (pg_advisor_own_ids:
+ * those learned since the last call, or all of them again after own was
+ * learned anew). */
+static void add_advisor_ids(struct pg *p, int again)
 {
-	const struct advice_view *a = p->advice;
-	if (!a || !a->nown || a->own_userid != p->own.userid)
-		return;
-	for (size_t i = 0; i < a->nown; i++)
-		if (pg_own_add(&p->own, a->own_ids[i]) < 0)
-			break;
+	p->advisor_ids_seen = pg_advisor_own_ids(&p->own, again ? ~p->advisor_ids_seen
+								 : p->advisor_ids_seen);
 }
 
 /* Up to this many texts come from pg_stmt_collect.c (pg_stmts_sql). */
@@ -645,7 +643,7 @@ static void learn_own(struct pg *p, int64_t deadline)
 	}
 	p->own_due = 0;
 	p->own_version = version;
-	add_advisor_ids(p);
+	add_advisor_ids(p, 1);
 	log_complaint_clear(&p->complaints[Q_OWN], "postgres", target,
 			    "the agent's own statements are told apart again");
 	log_debug("postgres", target, "the query ids of %d of the agent's statements are known", rc);
@@ -658,6 +656,7 @@ static void run_statements(struct pg *p, struct batch *b, int64_t deadline)
 	char serr[512] = "";
 	if (pg_stmts_check(p->stmts, &p->conn, target, deadline) > 0)
 		learn_own(p, deadline);
+	add_advisor_ids(p, 0);
 	/* the cycle's queries so far: what a read of texts is weighed against */
 	double others = 0;
 	for (int q = 0; q < Q_STATEMENTS; q++)
@@ -705,7 +704,6 @@ static void add_advice(struct pg *p, struct batch *b)
 	if (done) {
 		advice_view_unref(p->advice);
 		p->advice = done;
-		add_advisor_ids(p);
 	}
 	p->view->advice_enabled = 1;
 	const struct advice_view *a = p->advice;

@@ -564,6 +564,7 @@ static json_t *advice_json(const char *target, const struct advice_view *a, cons
 	json_object_set_new(o, "started_at", jtime(a->started_at));
 	json_object_set_new(o, "duration_seconds", jnum(a->duration));
 	json_object_set_new(o, "cpu_seconds", jnum(a->cpu));
+	json_object_set_new(o, "plans", json_boolean(a->plans));
 	json_object_set_new(o, "databases", dbs);
 	json_object_set_new(o, "counts", counts);
 	json_object_set_new(o, "findings", findings);
