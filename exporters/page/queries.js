@@ -901,7 +901,7 @@
       setText(ui.adviceSummary, '');
       message = advice.state === 'loading' ? 'Loading the advisor\'s findings…' :
         advice.state === 'pending' ? 'The advisor\'s first pass over ' + advice.target + ' has not finished yet: looking again every ' + ADVICE_RETRY + ' s.' :
-        advice.state === 'off' ? 'The advisor is off for ' + advice.target + ' (advice = false in its section).' :
+        advice.state === 'off' ? 'The advisor is off for this target (advice = false in its section).' :
         'The advisor\'s findings could not be read: ' + (advice.error || 'unknown error') + ' (retrying every ' + ADVICE_RETRY + ' s).';
       ui.adviceMessage.hidden = false;
       ui.adviceMessage.className = 'panel-message' + (advice.state === 'error' ? ' error' : '');
@@ -1006,7 +1006,9 @@
       'cost ' + (sc === null ? '?' : sc.toFixed(2)) + '..' + (tc === null ? '?' : tc.toFixed(2))));
     line.appendChild(el('span', { className: 'node-rows', title: 'estimated rows' + (num(node['Plan Width']) !== null ? ', ' + node['Plan Width'] + ' bytes wide' : '') },
       'rows ' + fmtCount(node['Plan Rows'])));
-    var scan = /Seq Scan$/.test(type) && rel !== null ? hot[(str(node.Schema) || '') + '\u0000' + rel] : null;
+    // (EXPLAIN names a relation's schema only with VERBOSE: without one, the table's name alone)
+    var scan = /Seq Scan$/.test(type) && rel !== null ?
+      hot[str(node.Schema) === null ? '\u0000' + rel : node.Schema + '\u0000' + rel] : null;
     if (scan) {
       li.classList.add('hot');
       li.dataset.hot = 'true';
@@ -1037,9 +1039,8 @@
     if (r === null || r <= 0 || (r < ESTIMATE_FAR && r > 1 / ESTIMATE_FAR)) return null;
     var off = r >= 1 ? round3(r) + '× too many' : round3(1 / r) + '× too few';
     return 'Estimate vs reality: the planner expects ' + fmtCount(est) + ' row' + (est === 1 ? '' : 's') +
-      ', the statement returns ' + fmtFloat(real) + ' per call on average (' + off + '): ' +
-      (r >= 1 ? 'a plan made for more rows than come; ' : 'a plan made for fewer rows than come; ') +
-      'the statistics may be stale (ANALYZE) or the filter\'s columns correlated.';
+      ', the statement returns ' + fmtFloat(real) + ' per call on average (' + off + '). ' +
+      'Stale statistics (ANALYZE), correlated columns or the generic plan\'s unknown parameters can make it.';
   }
 
   function drawPlan() {
@@ -1080,7 +1081,9 @@
     setText(ui.planEstimate, est);
     var hot = {};
     arr(ev.seq_scans).forEach(function (x) {
-      if (x && str(x.table)) hot[(str(x.schema) || '') + '\u0000' + x.table] = x;
+      if (!x || str(x.table) === null) return;
+      hot[(str(x.schema) || '') + '\u0000' + x.table] = x;
+      hot['\u0000' + x.table] = x;
     });
     var plan = ev.plan && typeof ev.plan === 'object' ? ev.plan : null;
     ui.planTree.replaceChildren(plan ? planNode(plan, hot, 0, { n: PLAN_NODES }) :
