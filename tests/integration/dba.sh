@@ -5,7 +5,10 @@
 # /api/activity (a blocked session and its blocker), /api/slowlog (a slow
 # Redis command), /api/targets, parameter errors, hostile statement texts
 # through the JSON, the page's headers, `dbpulse top`, and, where Chromium
-# and playwright-core are installed, the page itself in a headless browser.
+# and playwright-core are installed, the page itself in a headless browser
+# (its Advice panel over findings planted here: an invalid index, a
+# duplicate one and a foreign key without an index, on a table with a
+# hostile name).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg_lib.sh"
 . "$(dirname "$0")/redis_lib.sh"
@@ -18,6 +21,28 @@ redis_start || { not_ok "Redis starts"; done_testing; }
 # pg_stat_statements tracks the agent's own statements too (pg_lib.sh:
 # track = all): the agent must tell them apart
 export PGTEST_PASSWORD="$PG_PASSWORD" REDISTEST_PASSWORD="$REDIS_DBPULSE_PASSWORD"
+
+# findings for the advisor's first pass (the page's Advice panel), one of
+# each severity, planted before the agent starts and out of
+# pg_stat_statements: an invalid index (critical: a CREATE UNIQUE INDEX
+# CONCURRENTLY failed on a duplicate key), a duplicate index (warning) and
+# a foreign key without an index on a small table (info), both on a table
+# whose name is markup
+advice_hostile='<img src=x onerror=alert(1)>'
+PGOPTIONS="-c pg_stat_statements.track=none -c client_min_messages=warning" pg_sql >/dev/null <<'EOF'
+CREATE TABLE dba_parent (id int PRIMARY KEY);
+INSERT INTO dba_parent SELECT generate_series(1, 50);
+CREATE TABLE "<img src=x onerror=alert(1)>" (id int PRIMARY KEY, parent_id int REFERENCES dba_parent (id), a int);
+INSERT INTO "<img src=x onerror=alert(1)>" SELECT g, g % 50 + 1, g % 10 FROM generate_series(1, 200) g;
+CREATE INDEX dba_dup_1 ON "<img src=x onerror=alert(1)>" (a);
+CREATE INDEX dba_dup_2 ON "<img src=x onerror=alert(1)>" (a);
+CREATE TABLE dba_inv (a int);
+INSERT INTO dba_inv VALUES (1), (1);
+EOF
+PGOPTIONS="-c pg_stat_statements.track=none" pg_sql "CREATE UNIQUE INDEX CONCURRENTLY dba_inv_uniq ON dba_inv (a)" \
+	>/dev/null 2>&1
+check "an invalid index is planted" \
+	test "$(pg_sql "SELECT count(*) FROM pg_index WHERE indexrelid = 'dba_inv_uniq'::regclass AND NOT indisvalid")" = 1
 
 # a receiver for the regression rule's notifications
 python3 "$(dirname "$0")/receiver.py" --port 0 --port-file "$TMP/hook.port" --log "$TMP/hook.log" \
@@ -34,6 +59,7 @@ pg_target_section | sed 's/^slow_interval = .*/slow_interval = 5m/' >>"$TMP/agen
 cat >>"$TMP/agent.ini" <<EOF
 statements_windows = 3s, 1m
 statements_top = 2
+advice_interval = 10s
 [alert "StatementRegressed"]
 expr = pg_statement_mean_seconds{window="3s"} / ignoring(window) pg_statement_mean_seconds{window="1m"} > 2 and ignoring(window) pg_statement_calls_per_second{window="3s"} >= 1
 severity = warning
@@ -70,6 +96,14 @@ check "and the Redis target with its slow log" \
 	test "$(py '[(t["kind"], t["up"], t["views"]) for t in j["targets"] if t["name"] == "cache"]')" = \
 	"[('redis', True, ['slowlog'])]"
 check "and the host" test "$(py '[t["interval_seconds"] for t in j["targets"] if t["kind"] == "host"]')" = "[1]"
+
+# ---- the advisor's findings that the page shows
+advice_ready() { get '/api/advice?target=main' && [ "$(status)" = 200 ]; }
+check "the advisor's first pass ends: /api/advice answers 200" wait_for 20 advice_ready
+check "it finds what was planted: the invalid index, the duplicate one, the foreign key without an index" \
+	test "$(py 'sorted((f["kind"], f["severity"], f["table"] == sys.argv[2]) for f in j["findings"] if f["table"] in ("dba_inv", sys.argv[2]))' "$advice_hostile")" = \
+	"[('duplicate_index', 'warning', True), ('fk_without_index', 'info', True), ('invalid_index', 'critical', False)]" ||
+	diag "$(py '[(f["kind"], f["severity"], f["table"], f["object"]) for f in j["findings"]]')"
 
 # ---- a quiet database: only the agent runs statements
 wait_cycles 3
@@ -340,6 +374,7 @@ if [ -n "${DBPULSE_BROWSER_DIR:-}" ] && [ -x "${CHROMIUM:-/usr/bin/chromium}" ] 
 	wait_cycles 2
 	shot=$top_builddir/queries-page.png
 	(cd "$DBPULSE_BROWSER_DIR" && NEW_QUERYID=$new_qid NEW_TEXT='AS dba_shape_b FROM dba_t' \
+		ADVICE_HOSTILE=$advice_hostile \
 		node page_check.mjs "$URL/queries#target=main&window=1m" \
 		pg_sleep 'alert(1)</script>' "$shot" cache) >"$TMP/browser.out" 2>&1
 	rc=$?
