@@ -762,7 +762,8 @@
       if (skip && skip[k]) return;
       var f = fmtEvidence(k, ev[k]);
       dl.appendChild(el('div', { dataset: { key: k } },
-        el('dt', { title: k }, k.replace(/_/g, ' ')), el('dd', { title: f.title || null }, f.text)));
+        el('dt', { title: k }, k.replace(/_/g, ' ')),
+        el('dd', { title: f.title || null, className: /_definition$/.test(k) ? 'mono' : null }, f.text)));
     });
     return dl;
   }
