@@ -145,9 +145,15 @@ void db_view_free(void *view)
 
 const char *const advice_kinds[] = {
 	"unused_index", "duplicate_index", "redundant_index", "invalid_index", "fk_without_index",
-	"seq_scan_heavy", "table_bloat", "index_bloat", "wraparound", "sequence_exhaustion", NULL,
+	"seq_scan_heavy", "table_bloat", "index_bloat", "wraparound", "sequence_exhaustion",
+	"suggested_index", "plan", NULL,
 };
 const char *const advice_severities[] = { "critical", "warning", "info", NULL };
+
+int advice_is_finding(const struct advice_finding *f)
+{
+	return !f->kind || strcmp(f->kind, "plan") != 0;
+}
 
 struct advice_view *advice_view_new(void)
 {
@@ -170,6 +176,7 @@ void advice_view_unref(struct advice_view *a)
 	view_arena_free(&a->arena);
 	free(a->findings);
 	free(a->notes);
+	free(a->own_ids);
 	free(a);
 }
 

@@ -127,12 +127,21 @@ struct advice_view {
 	size_t nfindings;
 	struct advice_note *notes;   /* owned; in the order they were made */
 	size_t nnotes;
+	/* the query ids of the statements the pass ran (pg_own.h), owned;
+	 * none when they could not be learned */
+	int64_t *own_ids;
+	size_t nown;
+	uint32_t own_userid;
 };
 
 /* The kinds a pass finds and the severities, most urgent first;
- * NULL-terminated. */
+ * NULL-terminated.  A "plan" (advice_plans) is a statement's generic plan
+ * for the page, not a finding: it is listed only when asked for by kind,
+ * and neither counted nor in pg_advice_findings (advice_is_finding). */
 extern const char *const advice_kinds[];
 extern const char *const advice_severities[];
+
+int advice_is_finding(const struct advice_finding *f);
 
 struct advice_view *advice_view_new(void);
 struct advice_view *advice_view_ref(struct advice_view *a);

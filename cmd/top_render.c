@@ -602,6 +602,53 @@ static void advise_evidence(struct buf *line, const json_t *evidence)
 	}
 }
 
+/* A plan node and its children as EXPLAIN's text shows them, a line each:
+ * "-> Seq Scan on public.t (cost=0.00..1.00 rows=10)". */
+static void advise_plan_node(struct buf *out, unsigned width, unsigned depth, const json_t *node)
+{
+	struct buf line = BUF_INIT(BUF_UNLIMITED);
+	const char *type = string_of(node, "Node Type"), *rel = string_of(node, "Relation Name");
+	const char *schema = string_of(node, "Schema"), *index = string_of(node, "Index Name");
+	buf_printf(&line, "%s%s", depth ? "-> " : "", type ? type : "?");
+	if (index) {
+		buf_puts(&line, " using ");
+		buf_put_sql_ident(&line, index);
+	}
+	if (rel) {
+		buf_puts(&line, " on ");
+		if (schema) {
+			buf_put_sql_ident(&line, schema);
+			buf_putc(&line, '.');
+		}
+		buf_put_sql_ident(&line, rel);
+	}
+	buf_printf(&line, "  (cost=%.2f..%.2f rows=%.0f)",
+		   json_number_value(json_object_get(node, "Startup Cost")),
+		   json_number_value(json_object_get(node, "Total Cost")),
+		   json_number_value(json_object_get(node, "Plan Rows")));
+	advise_line(out, width, 4 + 3 * (depth > 12 ? 12 : depth), buf_str(&line));
+	buf_release(&line);
+	size_t i;
+	const json_t *child;
+	json_array_foreach(json_object_get(node, "Plans"), i, child)
+		advise_plan_node(out, width, depth + 1, child);
+}
+
+/* A plan finding's statement and tree, in place of its evidence. */
+static void advise_plan(struct buf *out, unsigned width, const json_t *evidence)
+{
+	struct buf line = BUF_INIT(BUF_UNLIMITED);
+	buf_puts(&line, "statement: ");
+	buf_puts(&line, string_of(evidence, "query") ? string_of(evidence, "query") : "?");
+	advise_line(out, width, 2, buf_str(&line));
+	buf_release(&line);
+	const json_t *plan = json_object_get(evidence, "plan");
+	if (json_is_object(plan)) {
+		advise_line(out, width, 2, "generic plan:");
+		advise_plan_node(out, width, 0, plan);
+	}
+}
+
 /* One finding: its head line, summary, evidence and SQL. */
 static void advise_finding(struct buf *out, unsigned width, const json_t *f)
 {
@@ -619,15 +666,24 @@ static void advise_finding(struct buf *out, unsigned width, const json_t *f)
 		buf_putc(&line, '.');
 		buf_put_sql_ident(&line, table);
 	}
-	if (object) {
+	const char *kind = string_of(f, "kind");
+	int plan = kind && strcmp(kind, "plan") == 0;
+	if (object && plan) {
+		buf_puts(&line, "  statement ");
+		buf_puts(&line, object);
+	} else if (object) {
 		buf_putc(&line, ' ');
 		buf_put_sql_ident(&line, object);
 	}
 	advise_line(out, width, 0, buf_str(&line));
 	advise_line(out, width, 2, string_of(f, "summary"));
 	buf_reset(&line);
-	advise_evidence(&line, json_object_get(f, "evidence"));
-	advise_line(out, width, 2, buf_str(&line));
+	if (plan) {
+		advise_plan(out, width, json_object_get(f, "evidence"));
+	} else {
+		advise_evidence(&line, json_object_get(f, "evidence"));
+		advise_line(out, width, 2, buf_str(&line));
+	}
 	const char *sql = string_of(f, "action_sql");
 	if (sql) {
 		advise_line(out, width, 2, "SQL (run each statement on its own):");

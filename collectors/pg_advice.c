@@ -1,11 +1,14 @@
 /*
  * pg_advice.c -- the optimization advisor's passes (see pg_advice.h).
  *
- * A pass is a thread started by pg_advisor_poll() when one is due; it
- * owns its connections, the advice_view it fills and, while it runs, the
- * sequential-scan counters of the pass before it.  The collector's thread
- * looks at the pass only through `done` and joins it once that is set,
- * so the two never share anything while both run.
+ * pg_advisor_poll() queues a pass when one is due; the agent's advisor
+ * thread (one for every target: passes are not urgent, and take turns)
+ * runs the passes one after the other.  While queued and running, a pass
+ * owns its connections, the advice_view it fills and the advisor's
+ * sequential-scan counters and statements.  The collector's thread looks
+ * at its pass only through `done`, so the two never share anything while
+ * both run.  One long-lived thread also because libpg_query takes a
+ * pthread key for every thread that parses and never gives it back.
  */
 #include "autoconfig.h"
 #include "pg_advice.h"
@@ -13,8 +16,10 @@
 #include "config.h"
 #include "dbview.h"
 #include "log.h"
+#include "pg_advice_pass.h"
 #include "pg_advice_sql.h"
 #include "pg_conn.h"
+#include "pg_own.h"
 #include "postgres.h"
 #include "strutil.h"
 #include "xalloc.h"
@@ -32,10 +37,9 @@
  * by its transaction. */
 #define ADVICE_STATEMENT_TIMEOUT_MS 10000
 #define ADVICE_LOCK_TIMEOUT_MS 1000
-/* Tables smaller than this are not judged for sequential scans or bloat:
- * reading them whole is cheap, and the bloat estimate is off by a page or
- * so, which makes small relations look bloated. */
-#define ADVICE_MIN_TABLE_BYTES "4194304"
+/* ADVICE_MIN_TABLE_BYTES (pg_advice_pass.h) also keeps small tables out of
+ * the bloat estimate, which is off by a page or so: small relations would
+ * look bloated. */
 #define ADVICE_MIN_BLOAT_BYTES "1048576"
 #define ADVICE_MIN_BLOAT_RATIO "0.3"
 #define ADVICE_WRAPAROUND_LIMIT "2147483648"
@@ -47,8 +51,6 @@
  * came from sequential scans, and at least this many scans */
 #define SEQ_SHARE_MIN 0.9
 #define SEQ_SCANS_MIN 10
-/* the longest text kept of a finding's columns */
-#define FIELD_MAX 8192
 /* findings listed per query (a kind in a database): a database near
  * wraparound has every table in it */
 #define FINDINGS_MAX 500
@@ -70,28 +72,40 @@ struct pg_advisor {
 	const struct pg_config *conf;
 	const char *target;
 	int64_t next_ms;             /* the next pass starts then */
-	int running;                 /* a thread was started and not joined */
-	pthread_t thread;
+	int running;                 /* a pass was queued and not taken back */
 	atomic_int done;             /* set by the pass as its last act */
 	atomic_int stop;             /* pg_advisor_free asks it to end */
 	/* owned by the pass while it runs, by the advisor in between */
 	char **dbs;
 	size_t ndbs;
+	char *text_db;               /* the DSN's database: pg_stat_statements' */
+	struct advice_statement *top; /* the costliest statements, for the plans */
+	size_t ntop;
 	struct scan_set scans;       /* the last pass's */
 	struct advice_view *result;  /* the finished pass's, until taken */
 	int said_unused_young;       /* stats too young: said once */
 };
 
-/* What a pass is building. */
-struct pass {
-	struct pg_advisor *a;
-	struct advice_view *v;
-	size_t findings_alloc, notes_alloc;
+/* A pass and what only pg_advice.c keeps of it. */
+struct catalog_pass {
+	struct pass ps;
 	struct scan_set scans;       /* this pass's counters */
-	struct pg_conn conn;
-	const char *datname;
-	int version;
+	struct catalog_pass *next;   /* in the worker's queue */
 };
+
+/* The advisor thread of the agent and its queue of passes, under lock;
+ * it runs while an advisor exists. */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;         /* a pass queued, or the end */
+	pthread_cond_t pass_ended;
+	struct catalog_pass *head, *tail;
+	struct catalog_pass *current; /* the pass running */
+	int advisors;                /* pg_advisor_new - pg_advisor_free */
+	int started, end;
+	pthread_t thread;
+} worker = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER,
+	     .pass_ended = PTHREAD_COND_INITIALIZER };
 
 static void scan_set_free(struct scan_set *s)
 {
@@ -104,14 +118,17 @@ static void scan_set_free(struct scan_set *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static const char *keep(struct pass *ps, const char *s)
+const char *pass_keep_max(struct pass *ps, const char *s, size_t max)
 {
-	return s ? view_strndup(&ps->v->arena, s, (size_t)-1, FIELD_MAX) : NULL;
+	return s ? view_strndup(&ps->v->arena, s, (size_t)-1, max) : NULL;
 }
 
-static void note(struct pass *ps, const char *kind, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void note(struct pass *ps, const char *kind, const char *fmt, ...)
+const char *pass_keep(struct pass *ps, const char *s)
+{
+	return pass_keep_max(ps, s, ADVICE_FIELD_MAX);
+}
+
+void pass_note(struct pass *ps, const char *kind, const char *fmt, ...)
 {
 	char text[1024];
 	va_list ap;
@@ -121,18 +138,18 @@ static void note(struct pass *ps, const char *kind, const char *fmt, ...)
 	struct advice_view *v = ps->v;
 	v->notes = xgrow(v->notes, &ps->notes_alloc, v->nnotes + 1, sizeof(*v->notes));
 	v->notes[v->nnotes++] = (struct advice_note){
-		.datname = keep(ps, ps->datname), .kind = keep(ps, kind), .text = keep(ps, text),
+		.datname = pass_keep(ps, ps->datname), .kind = pass_keep(ps, kind), .text = pass_keep(ps, text),
 	};
 }
 
-static struct advice_finding *new_finding(struct pass *ps)
+struct advice_finding *pass_finding(struct pass *ps)
 {
 	struct advice_view *v = ps->v;
 	v->findings = xgrow(v->findings, &ps->findings_alloc, v->nfindings + 1,
 			    sizeof(*v->findings));
 	struct advice_finding *f = &v->findings[v->nfindings++];
 	memset(f, 0, sizeof(*f));
-	f->datname = keep(ps, ps->datname);
+	f->datname = pass_keep(ps, ps->datname);
 	return f;
 }
 
@@ -159,7 +176,7 @@ static void take_findings(struct pass *ps, const PGresult *r, const char *kind_o
 			continue;
 		if (strcmp(kind, "needs_privilege") == 0) {
 			char *check = evidence_check(pg_cell(r, i, 5));
-			note(ps, check, "%s", pg_cell(r, i, 6) ? pg_cell(r, i, 6) : "");
+			pass_note(ps, check, "%s", pg_cell(r, i, 6) ? pg_cell(r, i, 6) : "");
 			free(check);
 			continue;
 		}
@@ -168,28 +185,40 @@ static void take_findings(struct pass *ps, const PGresult *r, const char *kind_o
 			continue;
 		}
 		taken++;
-		struct advice_finding *f = new_finding(ps);
-		f->kind = keep(ps, kind);
-		f->severity = keep(ps, pg_cell(r, i, 1));
-		f->schema = keep(ps, pg_cell(r, i, 2));
-		f->table = keep(ps, pg_cell(r, i, 3));
-		f->object = keep(ps, pg_cell(r, i, 4));
-		f->evidence = keep(ps, pg_cell(r, i, 5) ? pg_cell(r, i, 5) : "{}");
-		f->summary = keep(ps, pg_cell(r, i, 6));
-		f->action = keep(ps, pg_cell(r, i, 7));
+		struct advice_finding *f = pass_finding(ps);
+		f->kind = pass_keep(ps, kind);
+		f->severity = pass_keep(ps, pg_cell(r, i, 1));
+		f->schema = pass_keep(ps, pg_cell(r, i, 2));
+		f->table = pass_keep(ps, pg_cell(r, i, 3));
+		f->object = pass_keep(ps, pg_cell(r, i, 4));
+		f->evidence = pass_keep(ps, pg_cell(r, i, 5) ? pg_cell(r, i, 5) : "{}");
+		f->summary = pass_keep(ps, pg_cell(r, i, 6));
+		f->action = pass_keep(ps, pg_cell(r, i, 7));
 	}
 	if (left)
-		note(ps, kind_of_query, "%d more findings are not listed (the first %d are); "
+		pass_note(ps, kind_of_query, "%d more findings are not listed (the first %d are); "
 		     "pg_advice_findings counts only those listed", left, FINDINGS_MAX);
 }
 
-/* Runs one query of the pass; NULL (noted under kind) when it failed. */
-static PGresult *ask(struct pass *ps, const char *kind, const char *sql, int nparams,
-		     const char *const *params)
+/* Keeps text among the texts the pass ran (once), whose query ids it
+ * learns at its end. */
+static void remember_text(struct pass *ps, const char *text)
 {
+	for (size_t i = 0; i < ps->nran; i++)
+		if (strcmp(ps->ran[i], text) == 0)
+			return;
+	if (ps->nran == PG_OWN_MAX)
+		return;
+	ps->ran = xgrow(ps->ran, &ps->ran_alloc, ps->nran + 1, sizeof(*ps->ran));
+	ps->ran[ps->nran++] = xstrdup(text);
+}
+
+PGresult *pass_try(struct pass *ps, const char *sql, int nparams, const char *const *params,
+		   char *err, size_t errlen)
+{
+	err[0] = '\0';
 	if (!sql || atomic_load(&ps->a->stop) || !pg_conn_ok(&ps->conn))
 		return NULL;
-	char err[512];
 	int64_t deadline = now_mono_ms() + ADVICE_STATEMENT_TIMEOUT_MS + 2000;
 	/* marked, for the DBA who sees it in pg_stat_activity or
 	 * pg_stat_statements (the query id ignores comments) */
@@ -197,19 +226,41 @@ static PGresult *ask(struct pass *ps, const char *kind, const char *sql, int npa
 	buf_init(&marked, BUF_UNLIMITED);
 	buf_puts(&marked, ADVICE_SQL_MARK);
 	buf_puts(&marked, sql);
+	remember_text(ps, buf_str(&marked));
 	PGresult *r = pg_conn_query(&ps->conn, buf_str(&marked), nparams, params, deadline, err,
-				    sizeof(err));
+				    errlen);
 	buf_release(&marked);
-	if (!r)
-		note(ps, kind, "the query failed: %s", err);
 	return r;
+}
+
+PGresult *pass_ask(struct pass *ps, const char *kind, const char *sql, int nparams,
+		   const char *const *params)
+{
+	char err[512];
+	PGresult *r = pass_try(ps, sql, nparams, params, err, sizeof(err));
+	if (!r && err[0])
+		pass_note(ps, kind, "the query failed: %s", err);
+	return r;
+}
+
+void pass_with_schema(const char *fmt, const char *schema, struct buf *out)
+{
+	const char *at = strstr(fmt, "%s");
+	buf_init(out, BUF_UNLIMITED);
+	if (!at) {
+		buf_puts(out, fmt);
+		return;
+	}
+	buf_append(out, fmt, (size_t)(at - fmt));
+	buf_puts(out, schema);
+	buf_puts(out, at + 2);
 }
 
 /* Runs a finding query and takes its rows. */
 static void find(struct pass *ps, const char *kind, const char *sql, int nparams,
 		 const char *const *params)
 {
-	PGresult *r = ask(ps, kind, sql, nparams, params);
+	PGresult *r = pass_ask(ps, kind, sql, nparams, params);
 	if (r) {
 		take_findings(ps, r, kind);
 		PQclear(r);
@@ -221,7 +272,7 @@ static void find(struct pass *ps, const char *kind, const char *sql, int nparams
 static void find_unused(struct pass *ps)
 {
 	const struct pg_config *c = ps->a->conf;
-	PGresult *r = ask(ps, "unused_index", pg_advice_sql_stats_age(ps->version), 0, NULL);
+	PGresult *r = pass_ask(ps, "unused_index", pg_advice_sql_stats_age(ps->version), 0, NULL);
 	if (!r)
 		return;
 	double age = PQntuples(r) == 1 ? pg_cell_or_zero(r, 0, 2) : 0;
@@ -231,7 +282,7 @@ static void find_unused(struct pass *ps)
 		char have[32], want[32];
 		conf_format_duration((int64_t)age * 1000, have, sizeof(have));
 		conf_format_duration(c->advice_min_stats_age_ms, want, sizeof(want));
-		note(ps, "unused_index", "the statistics are %s old (since %s), younger than "
+		pass_note(ps, "unused_index", "the statistics are %s old (since %s), younger than "
 		     "advice_min_stats_age (%s): unused indexes are not judged yet", have,
 		     source && strcmp(source, "stats_reset") == 0 ? "their reset"
 								   : "the server started", want);
@@ -255,13 +306,9 @@ static void find_bloat(struct pass *ps, const char *pgstattuple_schema)
 {
 	const char *params[] = { ADVICE_MIN_BLOAT_BYTES, ADVICE_MIN_BLOAT_RATIO };
 	const char *with_schema = pg_advice_sql_table_bloat_pgstattuple(ps->version);
-	const char *at = pgstattuple_schema && with_schema ? strstr(with_schema, "%s") : NULL;
-	if (at) { /* the one "%s" is where the extension's schema goes */
+	if (pgstattuple_schema && with_schema) {
 		struct buf sql;
-		buf_init(&sql, 64 * 1024);
-		buf_append(&sql, with_schema, (size_t)(at - with_schema));
-		buf_puts(&sql, pgstattuple_schema);
-		buf_puts(&sql, at + 2);
+		pass_with_schema(with_schema, pgstattuple_schema, &sql);
 		find(ps, "table_bloat", buf_str(&sql), 2, params);
 		buf_release(&sql);
 	} else {
@@ -270,14 +317,12 @@ static void find_bloat(struct pass *ps, const char *pgstattuple_schema)
 	find(ps, "index_bloat", pg_advice_sql_index_bloat(ps->version), 2, params);
 }
 
-/* The schema of the pgstattuple extension (quoted), NULL when it is not
- * installed; the caller frees. */
-static char *pgstattuple_schema(struct pass *ps)
+char *pass_extension_schema(struct pass *ps, const char *kind, const char *name)
 {
-	PGresult *r = ask(ps, "table_bloat", pg_advice_sql_extensions(ps->version), 0, NULL);
+	PGresult *r = pass_ask(ps, kind, pg_advice_sql_extensions(ps->version), 0, NULL);
 	char *schema = NULL;
 	for (int i = 0; r && i < PQntuples(r) && !schema; i++)
-		if (pg_cell(r, i, 0) && strcmp(pg_cell(r, i, 0), "pgstattuple") == 0 && pg_cell(r, i, 1))
+		if (pg_cell(r, i, 0) && strcmp(pg_cell(r, i, 0), name) == 0 && pg_cell(r, i, 1))
 			schema = xstrdup(pg_cell(r, i, 1));
 	PQclear(r);
 	return schema;
@@ -285,13 +330,12 @@ static char *pgstattuple_schema(struct pass *ps)
 
 /* This pass's scan counters of the database (seq_scan_heavy is judged
  * once the whole pass has them, against the last pass's). */
-static void read_scans(struct pass *ps)
+static void read_scans(struct pass *ps, struct scan_set *s)
 {
 	const char *params[] = { ADVICE_MIN_TABLE_BYTES };
-	PGresult *r = ask(ps, "seq_scan_heavy", pg_advice_sql_seq_scan_counters(ps->version), 1,
+	PGresult *r = pass_ask(ps, "seq_scan_heavy", pg_advice_sql_seq_scan_counters(ps->version), 1,
 			  params);
 	for (int i = 0; r && i < PQntuples(r); i++) {
-		struct scan_set *s = &ps->scans;
 		s->t = xgrow(s->t, &s->alloc, s->n + 1, sizeof(*s->t));
 		s->t[s->n++] = (struct scan_counters){
 			.datname = xstrdup(ps->datname),
@@ -317,11 +361,12 @@ static const struct scan_counters *scan_find(const struct scan_set *s, const cha
 
 /* seq_scan_heavy: each table read mostly by sequential scans between the
  * last pass and this one. */
-static void judge_scans(struct pass *ps, const struct scan_set *last)
+static void judge_scans(struct pass *ps, const struct scan_set *this_pass,
+			const struct scan_set *last)
 {
-	double window = ps->scans.at - last->at;
-	for (size_t i = 0; i < ps->scans.n; i++) {
-		const struct scan_counters *now = &ps->scans.t[i];
+	double window = this_pass->at - last->at;
+	for (size_t i = 0; i < this_pass->n; i++) {
+		const struct scan_counters *now = &this_pass->t[i];
 		const struct scan_counters *was = scan_find(last, now->datname, now->relid);
 		if (!was)
 			continue;
@@ -332,19 +377,19 @@ static void judge_scans(struct pass *ps, const struct scan_set *last)
 		    seq_rows < SEQ_SHARE_MIN * (seq_rows + idx_rows))
 			continue;
 		ps->datname = now->datname;
-		struct advice_finding *f = new_finding(ps);
-		f->kind = keep(ps, "seq_scan_heavy");
-		f->severity = keep(ps, "warning");
-		f->schema = keep(ps, now->schema);
-		f->table = keep(ps, now->table);
+		struct advice_finding *f = pass_finding(ps);
+		f->kind = pass_keep(ps, "seq_scan_heavy");
+		f->severity = pass_keep(ps, "warning");
+		f->schema = pass_keep(ps, now->schema);
+		f->table = pass_keep(ps, now->table);
 		struct buf t;
-		buf_init(&t, FIELD_MAX);
+		buf_init(&t, ADVICE_FIELD_MAX);
 		buf_printf(&t, "{\"table_bytes\": %.0f, \"rows_estimate\": %.0f, "
 			   "\"window_seconds\": %.0f, \"seq_scan\": %.0f, \"seq_tup_read\": %.0f, "
 			   "\"idx_scan\": %.0f, \"idx_tup_fetch\": %.0f, \"seq_read_ratio\": %.4f}",
 			   now->bytes, now->live_rows, window, scans, seq_rows,
 			   now->idx_scan - was->idx_scan, idx_rows, seq_rows / (seq_rows + idx_rows));
-		f->evidence = keep(ps, buf_str(&t));
+		f->evidence = pass_keep(ps, buf_str(&t));
 		buf_reset(&t);
 		buf_put_sql_ident(&t, now->schema);
 		buf_putc(&t, '.');
@@ -355,57 +400,142 @@ static void judge_scans(struct pass *ps, const struct scan_set *last)
 			   "rows fetched through indexes in the last %s: see the statements that "
 			   "read it, and whether an index on their filter columns would serve them",
 			   now->bytes / 1e6, scans, seq_rows, idx_rows, span);
-		f->summary = keep(ps, buf_str(&t));
+		f->summary = pass_keep(ps, buf_str(&t));
 		buf_release(&t);
 	}
 }
 
 /* Every query of the pass on one database; each is a transaction of its
  * own, read-only (the session's default_transaction_read_only). */
-static void visit(struct pass *ps)
+static void visit(struct pass *ps, struct scan_set *scans)
 {
 	find_unused(ps);
 	find(ps, "duplicate_index", pg_advice_sql_duplicate_index(ps->version), 0, NULL);
 	find(ps, "invalid_index", pg_advice_sql_invalid_index(ps->version), 0, NULL);
 	find(ps, "fk_without_index", pg_advice_sql_fk_without_index(ps->version), 0, NULL);
-	read_scans(ps);
-	char *stattuple = pgstattuple_schema(ps);
+	read_scans(ps, scans);
+	char *stattuple = pass_extension_schema(ps, "table_bloat", "pgstattuple");
 	find_bloat(ps, stattuple);
 	free(stattuple);
 	const char *wrap[] = { ADVICE_WRAPAROUND_LIMIT };
 	find(ps, "wraparound", pg_advice_sql_wraparound(ps->version), 1, wrap);
 	const char *seq[] = { ADVICE_SEQUENCE_WARNING, ADVICE_SEQUENCE_CRITICAL };
 	find(ps, "sequence_exhaustion", pg_advice_sql_sequence_exhaustion(ps->version), 2, seq);
+	if (ps->conf->advice_plans)
+		advice_plan_statements(ps);
 }
 
-/* Connects to one database and visits it; 0, or -1 (noted) when it could
- * not be visited or the connection broke.  The session cannot write:
- * default_transaction_read_only makes every transaction of it read-only. */
-static int visit_database(struct pass *ps, const char *datname)
+/* A session of the pass on the database datname, into conn: 0, or -1
+ * with err.  It cannot write: default_transaction_read_only makes every
+ * transaction of it read-only.  Its plans are generic ones. */
+static int open_session(struct pass *ps, struct pg_conn *conn, const char *datname, char *err,
+			size_t errlen)
 {
-	const struct pg_config *c = ps->a->conf;
-	char options[256], err[512];
+	const struct pg_config *c = ps->conf;
+	char options[256];
 	snprintf(options, sizeof(options),
 		 "-c statement_timeout=%d -c lock_timeout=%d -c default_transaction_read_only=on "
-		 "-c idle_in_transaction_session_timeout=%d",
+		 "-c idle_in_transaction_session_timeout=%d -c plan_cache_mode=force_generic_plan",
 		 ADVICE_STATEMENT_TIMEOUT_MS, ADVICE_LOCK_TIMEOUT_MS, 6 * ADVICE_STATEMENT_TIMEOUT_MS);
 	const struct pg_dsn d = {
 		.dsn = c->dsn, .password_file = c->common.password_file,
 		.password_env = c->common.password_env, .timeout_ms = c->common.timeout_ms,
 		.dbname = datname, .session_options = options,
 	};
+	return pg_conn_open_dsn(conn, &d, now_mono_ms() + c->common.timeout_ms, err, errlen);
+}
+
+/* The query ids of the texts the session on datname ran and that are not
+ * learned yet (pg_own.h), for the collector to tell them from the DBA's
+ * statements: parsed on the session's connection and read through a
+ * second, short one.  Some parse only where they ran (the extension
+ * functions they call), so each session learns its own before it ends. */
+static void learn_session(struct pass *ps, const char *datname)
+{
+	if (ps->nlearned == ps->nran || !pg_conn_ok(&ps->conn) || atomic_load(&ps->a->stop))
+		return;
+	struct pg_conn observer = { 0 };
+	struct pg_own learned = { 0 };
+	char err[512];
+	int64_t deadline = now_mono_ms() + ADVICE_STATEMENT_TIMEOUT_MS;
+	int rc = open_session(ps, &observer, datname, err, sizeof(err));
+	if (rc == 0)
+		rc = pg_own_learn(&learned, &ps->conn, &observer,
+				  (const char *const *)ps->ran + ps->nlearned, ps->nran - ps->nlearned,
+				  deadline, err, sizeof(err));
+	pg_conn_close(&observer);
+	ps->nlearned = ps->nran;
+	if (rc < 0) {
+		log_debug("postgres", ps->target, "advice: the query ids of some of the advisor's "
+			  "statements are not known: %s", err);
+		return;
+	}
+	ps->own.userid = learned.userid;
+	for (size_t i = 0; i < learned.n; i++)
+		pg_own_add(&ps->own, learned.ids[i]);
+}
+
+/* The catalog queries of every kind, whether this pass runs them or not
+ * (the statistics may be too young for one): another target of the same
+ * server runs them, and its statements must not show among this one's.
+ * All but the pgstattuple query, whose text holds the extension's schema
+ * (learned where it runs). */
+static void remember_catalog_texts(struct pass *ps)
+{
+	int version = ps->version;
+	const char *all[] = {
+		pg_advice_sql_stats_age(version), pg_advice_sql_extensions(version),
+		pg_advice_sql_unused_index(version), pg_advice_sql_duplicate_index(version),
+		pg_advice_sql_invalid_index(version), pg_advice_sql_fk_without_index(version),
+		pg_advice_sql_seq_scan_counters(version), pg_advice_sql_table_bloat(version),
+		pg_advice_sql_index_bloat(version), pg_advice_sql_wraparound(version),
+		pg_advice_sql_sequence_exhaustion(version), pg_advice_sql_table_sizes(version),
+		pg_advice_sql_index_columns(version),
+	};
+	struct buf marked;
+	buf_init(&marked, BUF_UNLIMITED);
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (!all[i])
+			continue;
+		buf_reset(&marked);
+		buf_puts(&marked, ADVICE_SQL_MARK);
+		buf_puts(&marked, all[i]);
+		remember_text(ps, buf_str(&marked));
+	}
+	buf_release(&marked);
+}
+
+/* The ids learned, into the view (for pg_own). */
+static void give_own_ids(struct pass *ps)
+{
+	struct advice_view *v = ps->v;
+	if (!ps->own.n)
+		return;
+	v->own_userid = ps->own.userid;
+	v->own_ids = xcalloc(ps->own.n, sizeof(*v->own_ids));
+	memcpy(v->own_ids, ps->own.ids, ps->own.n * sizeof(*v->own_ids));
+	v->nown = ps->own.n;
+}
+
+/* Connects to one database and visits it; 0, or -1 (noted) when it could
+ * not be visited or the connection broke. */
+static int visit_database(struct catalog_pass *cp, const char *datname)
+{
+	struct pass *ps = &cp->ps;
+	char err[512];
 	ps->datname = datname;
-	if (pg_conn_open_dsn(&ps->conn, &d, now_mono_ms() + c->common.timeout_ms, err,
-			     sizeof(err)) < 0) {
-		note(ps, NULL, "cannot connect: %s", err);
+	if (open_session(ps, &ps->conn, datname, err, sizeof(err)) < 0) {
+		pass_note(ps, NULL, "cannot connect: %s", err);
 		return -1;
 	}
 	ps->version = ps->conn.server_version;
-	visit(ps);
+	remember_catalog_texts(ps); /* once: the texts are kept once each */
+	visit(ps, &cp->scans);
+	learn_session(ps, datname);
 	int ok = pg_conn_ok(&ps->conn);
 	pg_conn_close(&ps->conn);
 	if (!ok)
-		note(ps, NULL, "the connection was lost during the pass");
+		pass_note(ps, NULL, "the connection was lost during the pass");
 	return ok ? 0 : -1;
 }
 
@@ -434,26 +564,52 @@ static int cmp_finding(const void *x, const void *y)
 	return cmp_str(a->object, b->object);
 }
 
-static void *pass_main(void *arg)
+/* The whole texts of the costliest statements, from the database whose
+ * pg_stat_statements the collector reads. */
+static void read_statements(struct pass *ps)
 {
-	struct pass *ps = arg;
+	char err[512];
+	if (open_session(ps, &ps->conn, ps->a->text_db, err, sizeof(err)) < 0) {
+		pass_note(ps, "plan", "cannot connect to read the statements' texts: %s", err);
+		return;
+	}
+	ps->version = ps->conn.server_version;
+	advice_read_statements(ps);
+	learn_session(ps, ps->a->text_db);
+	pg_conn_close(&ps->conn);
+}
+
+static void pass_free(struct catalog_pass *cp)
+{
+	for (size_t i = 0; i < cp->ps.nran; i++)
+		free(cp->ps.ran[i]);
+	free(cp->ps.ran);
+	free(cp);
+}
+
+static void run_pass(struct catalog_pass *cp)
+{
+	struct pass *ps = &cp->ps;
 	struct pg_advisor *a = ps->a;
 	double t0 = now_mono(), cpu0 = thread_cpu_seconds();
 	ps->v->started_at = now_wall();
-	ps->scans.at = ps->v->started_at;
+	cp->scans.at = ps->v->started_at;
 	struct advice_view *v = ps->v;
+	if (ps->conf->advice_plans && !atomic_load(&a->stop))
+		read_statements(ps);
 	v->databases = view_alloc(&v->arena, a->ndbs * sizeof(*v->databases));
 	v->database_ok = view_alloc(&v->arena, a->ndbs * sizeof(*v->database_ok));
 	for (size_t i = 0; i < a->ndbs && !atomic_load(&a->stop); i++) {
-		v->databases[i] = keep(ps, a->dbs[i]);
-		v->database_ok[i] = visit_database(ps, a->dbs[i]) == 0;
+		v->databases[i] = pass_keep(ps, a->dbs[i]);
+		v->database_ok[i] = visit_database(cp, a->dbs[i]) == 0;
 		v->ndatabases = i + 1;
 	}
 	ps->datname = NULL;
+	give_own_ids(ps);
 	if (a->scans.n || a->scans.at > 0)
-		judge_scans(ps, &a->scans);
+		judge_scans(ps, &cp->scans, &a->scans);
 	else
-		note(ps, "seq_scan_heavy", "sequential scans are judged from the second pass on, "
+		pass_note(ps, "seq_scan_heavy", "sequential scans are judged from the second pass on, "
 		     "over the time between two passes");
 	ps->datname = NULL;
 	if (ps->v->nfindings > 1) /* findings is NULL when there are none */
@@ -461,11 +617,98 @@ static void *pass_main(void *arg)
 	ps->v->duration = now_mono() - t0;
 	ps->v->cpu = thread_cpu_seconds() - cpu0;
 	scan_set_free(&a->scans);
-	a->scans = ps->scans;
+	a->scans = cp->scans;
+	a->ntop = ps->ntop;          /* read_statements may have added some */
 	a->result = ps->v;
-	free(ps);
+	pass_free(cp);
 	atomic_store(&a->done, 1);
+}
+
+static void *worker_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&worker.lock);
+	for (;;) {
+		while (!worker.head && !worker.end)
+			pthread_cond_wait(&worker.wake, &worker.lock);
+		if (!worker.head)
+			break;
+		struct catalog_pass *cp = worker.head;
+		worker.head = cp->next;
+		if (!worker.head)
+			worker.tail = NULL;
+		worker.current = cp;
+		pthread_mutex_unlock(&worker.lock);
+		run_pass(cp);
+		pthread_mutex_lock(&worker.lock);
+		worker.current = NULL;
+		pthread_cond_broadcast(&worker.pass_ended);
+	}
+	pthread_mutex_unlock(&worker.lock);
 	return NULL;
+}
+
+/* Queues a pass (starting the thread when none runs); 0, or -1 when no
+ * thread can be made. */
+static int enqueue(struct catalog_pass *cp)
+{
+	int rc = 0;
+	pthread_mutex_lock(&worker.lock);
+	if (!worker.started && pthread_create(&worker.thread, NULL, worker_main, NULL) != 0)
+		rc = -1;
+	else
+		worker.started = 1;
+	if (rc == 0) {
+		if (worker.tail)
+			worker.tail->next = cp;
+		else
+			worker.head = cp;
+		worker.tail = cp;
+		pthread_cond_signal(&worker.wake);
+	}
+	pthread_mutex_unlock(&worker.lock);
+	return rc;
+}
+
+/* Takes a's pass out of the queue when it has not begun (freed here), or
+ * waits for it to end. */
+static void take_back(struct pg_advisor *a)
+{
+	pthread_mutex_lock(&worker.lock);
+	for (struct catalog_pass **p = &worker.head, *prev = NULL; *p; prev = *p, p = &(*p)->next) {
+		if ((*p)->ps.a != a)
+			continue;
+		struct catalog_pass *cp = *p;
+		*p = cp->next;
+		if (worker.tail == cp)
+			worker.tail = prev;
+		advice_view_unref(cp->ps.v);
+		pass_free(cp);
+		a->running = 0;
+		break;
+	}
+	while (a->running && !atomic_load(&a->done))
+		pthread_cond_wait(&worker.pass_ended, &worker.lock);
+	pthread_mutex_unlock(&worker.lock);
+}
+
+/* One advisor fewer: the last one ends the thread. */
+static void advisor_gone(void)
+{
+	pthread_mutex_lock(&worker.lock);
+	int last = --worker.advisors == 0 && worker.started;
+	if (last) {
+		worker.end = 1;
+		pthread_cond_signal(&worker.wake);
+	}
+	pthread_mutex_unlock(&worker.lock);
+	if (!last)
+		return;
+	pthread_join(worker.thread, NULL);
+	pthread_mutex_lock(&worker.lock);
+	worker.started = 0;
+	worker.end = 0;
+	pthread_mutex_unlock(&worker.lock);
 }
 
 struct pg_advisor *pg_advisor_new(const struct pg_config *conf, const char *target)
@@ -475,6 +718,9 @@ struct pg_advisor *pg_advisor_new(const struct pg_config *conf, const char *targ
 	a->target = target;
 	atomic_init(&a->done, 0);
 	atomic_init(&a->stop, 0);
+	pthread_mutex_lock(&worker.lock);
+	worker.advisors++;
+	pthread_mutex_unlock(&worker.lock);
 	return a;
 }
 
@@ -485,23 +731,61 @@ static void dbs_free(struct pg_advisor *a)
 	free(a->dbs);
 	a->dbs = NULL;
 	a->ndbs = 0;
+	for (size_t i = 0; i < a->ntop; i++) {
+		free(a->top[i].datname);
+		free(a->top[i].query);
+	}
+	free(a->top);
+	a->top = NULL;
+	a->ntop = 0;
+	free(a->text_db);
+	a->text_db = NULL;
 }
 
-/* Joins a pass that finished; its result, or NULL. */
-static struct advice_view *join_finished(struct pg_advisor *a)
+static int visits(const struct pg_advisor *a, const char *datname)
+{
+	for (size_t i = 0; i < a->ndbs; i++)
+		if (datname && strcmp(a->dbs[i], datname) == 0)
+			return 1;
+	return 0;
+}
+
+/* The costliest of the DBA's statements over the collector's longest
+ * window (advice_statements of them, in the databases visited), for the
+ * plans; none when the window has none yet (the pass then takes those of
+ * pg_stat_statements since its reset). */
+static void take_top(struct pg_advisor *a, const struct statement_window *w)
+{
+	size_t max = (size_t)a->conf->advice_statements;
+	a->top = xcalloc(max, sizeof(*a->top));
+	for (size_t i = 0; w && i < w->n && a->ntop < max; i++) {
+		const struct statement_stat *st = &w->rows[i];
+		if (st->own || !visits(a, st->datname))
+			continue;
+		struct advice_statement *t = &a->top[a->ntop++];
+		snprintf(t->queryid, sizeof(t->queryid), "%s", st->queryid);
+		t->datname = xstrdup(st->datname);
+		t->calls = st->calls;
+		t->exec_ms = st->exec_ms;
+		t->rows = st->rows;
+	}
+}
+
+/* The result of the pass that finished, or NULL. */
+static struct advice_view *take_finished(struct pg_advisor *a)
 {
 	if (!a->running || !atomic_load(&a->done))
 		return NULL;
-	pthread_join(a->thread, NULL);
 	a->running = 0;
 	struct advice_view *v = a->result;
 	a->result = NULL;
 	return v;
 }
 
-struct advice_view *pg_advisor_poll(struct pg_advisor *a, const char *dbname, int64_t now_ms)
+struct advice_view *pg_advisor_poll(struct pg_advisor *a, const char *dbname, int64_t now_ms,
+				    const struct statement_window *longest)
 {
-	struct advice_view *v = join_finished(a);
+	struct advice_view *v = take_finished(a);
 	if (v) {
 		log_debug("postgres", a->target, "advice: %zu findings in %zu databases in %.2f s",
 			  v->nfindings, v->ndatabases, v->duration);
@@ -515,15 +799,25 @@ struct advice_view *pg_advisor_poll(struct pg_advisor *a, const char *dbname, in
 	a->dbs = xcalloc(a->ndbs, sizeof(*a->dbs));
 	for (size_t i = 0; i < a->ndbs; i++)
 		a->dbs[i] = xstrdup(l->n ? l->items[i] : dbname);
+	a->text_db = xstrdup(dbname);
+	if (a->conf->advice_plans)
+		take_top(a, longest);
 	a->next_ms = now_ms + a->conf->advice_interval_ms;
-	struct pass *ps = xcalloc(1, sizeof(*ps));
+	struct catalog_pass *cp = xcalloc(1, sizeof(*cp));
+	struct pass *ps = &cp->ps;
 	ps->a = a;
+	ps->conf = a->conf;
+	ps->target = a->target;
+	ps->top = a->top;
+	ps->ntop = a->ntop;
+	ps->dbs = a->dbs;
+	ps->ndbs = a->ndbs;
 	ps->v = advice_view_new();
 	atomic_store(&a->done, 0);
-	if (pthread_create(&a->thread, NULL, pass_main, ps) != 0) {
+	if (enqueue(cp) < 0) {
 		log_warn("postgres", a->target, "advice: cannot start a pass (no thread)");
 		advice_view_unref(ps->v);
-		free(ps);
+		pass_free(cp);
 		return NULL;
 	}
 	a->running = 1;
@@ -535,28 +829,11 @@ void pg_advisor_free(struct pg_advisor *a)
 	if (!a)
 		return;
 	atomic_store(&a->stop, 1);
-	if (a->running) {
-		pthread_join(a->thread, NULL);
-		advice_view_unref(a->result);
-	}
+	if (a->running)
+		take_back(a);
+	advice_view_unref(a->result);
+	advisor_gone();
 	dbs_free(a);
 	scan_set_free(&a->scans);
 	free(a);
-}
-
-size_t pg_advisor_sql(int version, const char **out, size_t max)
-{
-	const char *all[] = {
-		pg_advice_sql_stats_age(version), pg_advice_sql_extensions(version),
-		pg_advice_sql_unused_index(version), pg_advice_sql_duplicate_index(version),
-		pg_advice_sql_invalid_index(version), pg_advice_sql_fk_without_index(version),
-		pg_advice_sql_seq_scan_counters(version), pg_advice_sql_table_bloat(version),
-		pg_advice_sql_index_bloat(version), pg_advice_sql_wraparound(version),
-		pg_advice_sql_sequence_exhaustion(version),
-	};
-	size_t n = 0;
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]) && n < max; i++)
-		if (all[i])
-			out[n++] = all[i];
-	return n;
 }

@@ -3,8 +3,9 @@
  * index, what to drop, what is about to break.
  *
  * Every advice_interval, a pass visits each database the target watches
- * (`databases`, else the DSN's) on a thread and a connection of its own,
- * so that it never delays or fails the metrics cycle.  It runs the
+ * (`databases`, else the DSN's) on a connection of its own and on the
+ * agent's advisor thread, where the passes of all targets take turns, so
+ * that it never delays or fails the metrics cycle.  It runs the
  * queries of pg_advice_sql.h in read-only transactions (the session's
  * default_transaction_read_only), under a statement_timeout and a
  * lock_timeout of its own, and never changes a database: the SQL of a finding is text for the DBA.  Sequential scans
@@ -24,6 +25,7 @@
 
 struct advice_view;
 struct pg_config;
+struct statement_window;
 
 struct pg_advisor;
 
@@ -32,19 +34,17 @@ struct pg_advisor *pg_advisor_new(const struct pg_config *conf, const char *targ
 
 /* On the collector's thread, every cycle.  Starts a pass when one is due
  * and none runs (dbname: the DSN's database, the one visited when
- * `databases` is empty); returns the result of a pass that finished since
- * the last call (a reference for the caller), else NULL. */
-struct advice_view *pg_advisor_poll(struct pg_advisor *a, const char *dbname, int64_t now_ms);
+ * `databases` is empty and whose pg_stat_statements the collector reads;
+ * longest: the statements of the collector's longest window, whose
+ * costliest the pass plans with advice_plans, or NULL); returns the result
+ * of a pass that finished since the last call (a reference for the
+ * caller), else NULL.  The result's own_ids are the query ids of the
+ * statements the pass ran, for pg_own. */
+struct advice_view *pg_advisor_poll(struct pg_advisor *a, const char *dbname, int64_t now_ms,
+				    const struct statement_window *longest);
 
 /* Asks a running pass to stop after its current query, waits for it, and
  * frees the advisor.  NULL is fine. */
 void pg_advisor_free(struct pg_advisor *a);
-
-/* The SQL texts a pass runs on a server of that version (static), into
- * out (at most max), for pg_own's list of the agent's own statements; the
- * count.  All but the pgstattuple query, whose text holds the extension's
- * schema: where pgstattuple is installed, that statement is listed with
- * the DBA's. */
-size_t pg_advisor_sql(int version, const char **out, size_t max);
 
 #endif

@@ -498,3 +498,61 @@ const char *pg_advice_sql_sequence_exhaustion(int version)
 	       " FROM q WHERE NOT readable HAVING count(*) > 0"
 	       " ORDER BY 1, 3, 5";
 }
+
+/* The DBA's statements whose plans the advisor reads: by query id (the
+ * collector's costliest), else the costliest since the reset, not the
+ * agent's role's.  Utility statements are left to the caller (it parses
+ * every text). */
+const char *pg_advice_sql_statements(int version)
+{
+	if (version >= 140000)
+		return "SELECT s.queryid::text, d.datname, s.query, s.calls::float8,"
+		       " s.total_exec_time::float8, s.rows::float8"
+		       " FROM %s.pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid"
+		       " WHERE s.toplevel AND s.query IS NOT NULL"
+		       " AND d.datname IN (SELECT json_array_elements_text($3::json))"
+		       " AND CASE WHEN json_array_length($1::json) > 0"
+		       " THEN s.queryid IN (SELECT json_array_elements_text($1::json)::bigint)"
+		       " ELSE s.userid <> (SELECT oid FROM pg_roles WHERE rolname = current_user) END"
+		       " ORDER BY s.total_exec_time DESC LIMIT $2::int";
+	return "SELECT s.queryid::text, d.datname, s.query, s.calls::float8,"
+	       " s.total_time::float8, s.rows::float8"
+	       " FROM %s.pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid"
+	       " WHERE s.query IS NOT NULL"
+	       " AND d.datname IN (SELECT json_array_elements_text($3::json))"
+	       " AND CASE WHEN json_array_length($1::json) > 0"
+	       " THEN s.queryid IN (SELECT json_array_elements_text($1::json)::bigint)"
+	       " ELSE s.userid <> (SELECT oid FROM pg_roles WHERE rolname = current_user) END"
+	       " ORDER BY s.total_time DESC LIMIT $2::int";
+}
+
+const char *pg_advice_sql_table_sizes(int version)
+{
+	(void)version;
+	return "SELECT n.nspname, c.relname, pg_table_size(c.oid)::float8"
+	       " FROM json_to_recordset($1::json) AS t(schema text, name text)"
+	       " JOIN pg_namespace n ON n.nspname = t.schema"
+	       " JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = t.name";
+}
+
+const char *pg_advice_sql_index_columns(int version)
+{
+	(void)version;
+	return "WITH t AS (SELECT t.ord, to_regclass(CASE WHEN t.schema IS NULL"
+	       " THEN quote_ident(t.name) ELSE quote_ident(t.schema) || '.' || quote_ident(t.name)"
+	       " END) AS oid FROM json_to_recordset($1::json) AS t(ord int, schema text, name text))"
+	       " SELECT t.ord, n.nspname, c.relname, c.reltuples::float8, pg_table_size(c.oid)::float8,"
+	       " a.attname, s.n_distinct::float8, s.null_frac::float8,"
+	       " (SELECT max(f) FROM unnest(s.most_common_freqs) f)::float8,"
+	       " EXISTS (SELECT 1 FROM pg_index x WHERE x.indrelid = c.oid AND x.indisvalid"
+	       " AND x.indpred IS NULL AND x.indkey[0] = a.attnum),"
+	       " s.attname IS NOT NULL OR has_column_privilege(c.oid, a.attnum, 'SELECT')"
+	       " FROM t JOIN pg_class c ON c.oid = t.oid"
+	       " JOIN pg_namespace n ON n.oid = c.relnamespace"
+	       " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
+	       " LEFT JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = c.relname"
+	       " AND s.attname = a.attname AND NOT s.inherited"
+	       " WHERE c.relkind IN ('r', 'm', 'p')"
+	       " AND a.attname IN (SELECT json_array_elements_text($2::json))"
+	       " ORDER BY t.ord, a.attnum";
+}

@@ -197,4 +197,31 @@ const char *pg_advice_sql_wraparound(int version);
  * concerned (SELECT on a sequence reads it, nextval needs USAGE). */
 const char *pg_advice_sql_sequence_exhaustion(int version);
 
+/* %s: the schema of pg_stat_statements, quoted (the one "%s").  $1 = a
+ * JSON array of query ids (text), $2 = at most that many rows, $3 = a
+ * JSON array of database names.  Not findings: the statements the
+ * advisor plans, costliest first: queryid, datname, query (the whole
+ * text), calls, total execution ms, rows, since pg_stat_statements' reset.
+ * With ids, those statements (every role's row of each: the caller keeps
+ * one); with none, the costliest of the databases of $3 but for those of
+ * the role the advisor runs as (the agent's).  Top-level statements only
+ * (14 and later tell them apart). */
+const char *pg_advice_sql_statements(int version);
+
+/* $1 = a JSON array of {"schema", "name"} objects.  Not findings: schema,
+ * table, pg_table_size of each that exists (the sequential scans of a
+ * plan, to tell the large tables). */
+const char *pg_advice_sql_table_sizes(int version);
+
+/* $1 = a JSON array of {"ord", "schema" (may be null: the search path's),
+ * "name"} objects, $2 = a JSON array of column names.  Not findings: for
+ * each table of $1 that is a table, a partitioned table or a materialized
+ * view, its columns named in $2, in the order of $1 then of the columns:
+ * ord, schema, table, reltuples, pg_table_size, column, pg_stats'
+ * n_distinct, null_frac and greatest most_common_freqs (NULL without
+ * statistics), whether a valid index without predicate has it as its
+ * first key column, and whether this role may read its statistics (false:
+ * no SELECT on the column, so pg_stats hides them). */
+const char *pg_advice_sql_index_columns(int version);
+
 #endif

@@ -675,17 +675,29 @@ int pg_conn_copy_rows(struct pg_conn *c, const char *sql, pg_copy_fn *fn, void *
 
 int pg_conn_parse(struct pg_conn *c, const char *sql, int64_t deadline_ms, char *err, size_t errlen)
 {
+	return pg_conn_prepare(c, "", sql, deadline_ms, err, errlen) < 0 ? -1 : 0;
+}
+
+int pg_conn_prepare(struct pg_conn *c, const char *name, const char *sql, int64_t deadline_ms,
+		    char *err, size_t errlen)
+{
 	if (!pg_conn_ok(c)) {
 		snprintf(err, errlen, "not connected");
 		return -1;
 	}
-	if (!PQsendPrepare(c->conn, "", sql, 0, NULL))
+	if (!PQsendPrepare(c->conn, name, sql, 0, NULL))
 		return send_failed(c, err, errlen);
 	PGresult *r = await_result(c, NULL, deadline_ms, err, errlen);
 	if (!r)
 		return -1;
 	PQclear(r);
-	return 0;
+	if (!PQsendDescribePrepared(c->conn, name))
+		return send_failed(c, err, errlen);
+	if (!(r = await_result(c, NULL, deadline_ms, err, errlen)))
+		return -1;
+	int nparams = PQnparams(r);
+	PQclear(r);
+	return nparams;
 }
 
 int pg_conn_backend_pid(const struct pg_conn *c)

@@ -168,6 +168,14 @@ int pg_conn_copy_rows(struct pg_conn *c, const char *sql, pg_copy_fn *fn, void *
  * planning or running it.  0, or -1 with err as pg_conn_query's. */
 int pg_conn_parse(struct pg_conn *c, const char *sql, int64_t deadline_ms, char *err, size_t errlen);
 
+/* Prepares sql as the statement name ("" the unnamed one; its parameter
+ * types left to the server: the extended protocol's Parse, so nothing of
+ * it reaches pg_stat_statements) and describes it: how many parameters it
+ * takes, or -1 with err as pg_conn_query's.  The statement lives until
+ * DEALLOCATE or the end of the session. */
+int pg_conn_prepare(struct pg_conn *c, const char *name, const char *sql, int64_t deadline_ms,
+		    char *err, size_t errlen);
+
 /* The server process of the connection (PQbackendPID), 0 when none. */
 int pg_conn_backend_pid(const struct pg_conn *c);
 

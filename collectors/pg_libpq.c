@@ -36,6 +36,8 @@ static const struct symbol symbols[] = {
 	{ "PQsendQuery", offsetof(struct pg_libpq, PQsendQuery) },
 	{ "PQsendQueryParams", offsetof(struct pg_libpq, PQsendQueryParams) },
 	{ "PQsendPrepare", offsetof(struct pg_libpq, PQsendPrepare) },
+	{ "PQsendDescribePrepared", offsetof(struct pg_libpq, PQsendDescribePrepared) },
+	{ "PQnparams", offsetof(struct pg_libpq, PQnparams) },
 	{ "PQbackendPID", offsetof(struct pg_libpq, PQbackendPID) },
 	{ "PQflush", offsetof(struct pg_libpq, PQflush) },
 	{ "PQisBusy", offsetof(struct pg_libpq, PQisBusy) },

@@ -27,6 +27,8 @@ struct pg_libpq {
 	int (*PQsendQuery)(PGconn *conn, const char *query);
 	int (*PQsendQueryParams)(PGconn *conn, const char *command, int nParams, const Oid *paramTypes, const char *const *paramValues, const int *paramLengths, const int *paramFormats, int resultFormat);
 	int (*PQsendPrepare)(PGconn *conn, const char *stmtName, const char *query, int nParams, const Oid *paramTypes);
+	int (*PQsendDescribePrepared)(PGconn *conn, const char *stmt);
+	int (*PQnparams)(const PGresult *res);
 	int (*PQbackendPID)(const PGconn *conn);
 	int (*PQflush)(PGconn *conn);
 	int (*PQisBusy)(PGconn *conn);
@@ -79,6 +81,8 @@ int pg_libpq_load(char *err, size_t errlen);
 #define PQsendQuery (pg_libpq.PQsendQuery)
 #define PQsendQueryParams (pg_libpq.PQsendQueryParams)
 #define PQsendPrepare (pg_libpq.PQsendPrepare)
+#define PQsendDescribePrepared (pg_libpq.PQsendDescribePrepared)
+#define PQnparams (pg_libpq.PQnparams)
 #define PQbackendPID (pg_libpq.PQbackendPID)
 #define PQflush (pg_libpq.PQflush)
 #define PQisBusy (pg_libpq.PQisBusy)

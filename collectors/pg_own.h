@@ -28,7 +28,7 @@
 
 struct pg_conn;
 
-#define PG_OWN_MAX 64   /* query ids: the collector runs about 30 texts */
+#define PG_OWN_MAX 128  /* query ids: the collector runs about 30 texts, the advisor 20 to 40 */
 
 struct pg_own {
 	uint32_t userid;        /* the role the agent's statements run as; 0: none learned */

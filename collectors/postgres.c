@@ -100,6 +100,9 @@ static const struct config_key pg_keys[] = {
 	{ .name = "advice_min_stats_age", .type = CONF_DURATION,
 	  .offset = PG_KEY(advice_min_stats_age_ms), .def = "7d", .min = 0,
 	  .max = 365LL * 24 * CONF_MS_HOUR },
+	{ .name = "advice_plans", .type = CONF_BOOL, .offset = PG_KEY(advice_plans), .def = "false" },
+	{ .name = "advice_statements", .type = CONF_INT, .offset = PG_KEY(advice_statements),
+	  .def = "10", .min = 1, .max = 100 },
 	{ .name = NULL },
 };
 
@@ -564,9 +567,20 @@ static void add_query_stats(struct pg *p, struct batch *b, double seconds)
 	limit_counts_add(&p->limits, b, "target", target);
 }
 
+/* The advisor's statements (its last pass learned their ids) are the
+ * agent's own too. */
+static void add_advisor_ids(struct pg *p)
+{
+	const struct advice_view *a = p->advice;
+	if (!a || !a->nown || a->own_userid != p->own.userid)
+		return;
+	for (size_t i = 0; i < a->nown; i++)
+		if (pg_own_add(&p->own, a->own_ids[i]) < 0)
+			break;
+}
+
 /* Up to this many texts come from pg_stmt_collect.c (pg_stmts_sql). */
 #define STMTS_SQL_MAX 8
-#define ADVICE_SQL_MAX 16
 
 /* The query ids of the agent's own statements (pg_own.h): every text of
  * query_sql and of pg_stmt_collect.c, learned on a new connection before it
@@ -589,7 +603,7 @@ static void learn_own(struct pg *p, int64_t deadline)
 		p->own_due = 0;
 		return;
 	}
-	const char *sql[Q_COUNT + STMTS_SQL_MAX + ADVICE_SQL_MAX];
+	const char *sql[Q_COUNT + STMTS_SQL_MAX];
 	char *stmts_sql[STMTS_SQL_MAX];
 	size_t n = 0, ns = pg_stmts_sql(p->stmts, version, stmts_sql, STMTS_SQL_MAX);
 	for (int q = 0; q < Q_COUNT; q++)
@@ -597,8 +611,6 @@ static void learn_own(struct pg *p, int64_t deadline)
 			sql[n++] = query_sql[q](version);
 	for (size_t i = 0; i < ns; i++)
 		sql[n++] = stmts_sql[i];
-	if (p->advisor)
-		n += pg_advisor_sql(version, sql + n, ADVICE_SQL_MAX);
 
 	struct pg_query_stat *st = &p->stats[Q_OWN];
 	struct pg_conn observer = { 0 };
@@ -621,6 +633,7 @@ static void learn_own(struct pg *p, int64_t deadline)
 		return;
 	}
 	p->own_due = 0;
+	add_advisor_ids(p);
 	log_complaint_clear(&p->complaints[Q_OWN], "postgres", target,
 			    "the agent's own statements are told apart again");
 	log_debug("postgres", target, "the query ids of %d of the agent's statements are known", rc);
@@ -672,11 +685,15 @@ static void add_advice(struct pg *p, struct batch *b)
 {
 	if (!p->advisor)
 		return;
+	const struct db_view *v = p->view;
+	const struct statement_window *longest =
+		v->has_statements && v->nwindows ? &v->windows[v->nwindows - 1] : NULL;
 	struct advice_view *done = pg_advisor_poll(p->advisor, p->dbname[0] ? p->dbname : NULL,
-						   now_mono_ms());
+						   now_mono_ms(), longest);
 	if (done) {
 		advice_view_unref(p->advice);
 		p->advice = done;
+		add_advisor_ids(p);
 	}
 	p->view->advice_enabled = 1;
 	const struct advice_view *a = p->advice;
@@ -694,7 +711,7 @@ static void add_advice(struct pg *p, struct batch *b)
 		batch_addv(b, m_advice_database_ok.name, m_advice_database_ok.help,
 			   m_advice_database_ok.type, a->database_ok[d], dl, 2);
 		for (size_t k = 0; advice_kinds[k]; k++)
-			for (size_t s = 0; advice_severities[s]; s++) {
+			for (size_t s = 0; strcmp(advice_kinds[k], "plan") && advice_severities[s]; s++) {
 				size_t n = 0;
 				for (size_t i = 0; i < a->nfindings; i++)
 					n += strcmp(a->findings[i].datname, a->databases[d]) == 0 &&

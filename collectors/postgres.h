@@ -31,6 +31,8 @@ struct pg_config {
 	int advice;                      /* the optimization advisor (pg_advice.h) */
 	int64_t advice_interval_ms;
 	int64_t advice_min_stats_age_ms; /* unused indexes: statistics at least this old */
+	int advice_plans;                /* plans and suggested indexes (EXPLAIN) */
+	int64_t advice_statements;       /* how many of the costliest statements */
 };
 
 /* The limits of a PostgreSQL target counted in dbpulse_limit_reached_total

@@ -540,8 +540,9 @@ static json_t *advice_json(const char *target, const struct advice_view *a, cons
 		json_object_set_new(counts, advice_severities[i], json_integer(0));
 	for (size_t i = 0; i < a->nfindings; i++) {
 		const struct advice_finding *f = &a->findings[i];
-		if (!str_is(f->datname, db) || !str_is(f->kind, kind) || !str_is(f->severity, severity))
-			continue;
+		if (!str_is(f->datname, db) || !str_is(f->kind, kind) || !str_is(f->severity, severity) ||
+		    (!kind && !advice_is_finding(f)))
+			continue; /* plans only when asked for */
 		json_array_append_new(findings, finding_json(f));
 		json_t *n = json_object_get(counts, f->severity);
 		if (n)

@@ -11,8 +11,9 @@ libcrypt-dev"
 # throwaway clusters of their own (tests/integration/pg_lib.sh):
 # postgresql-15 has the server, initdb, pg_ctl, pgbench and pg_stat_statements
 # (Debian's postgresql-contrib-15 is part of it), postgresql-client-15 psql;
-# procps gives pgrep, which finds a cluster's processes.
-PG_PACKAGES="postgresql-15 postgresql-client-15 procps"
+# procps gives pgrep, which finds a cluster's processes; postgresql-15-hypopg
+# the hypothetical indexes that verify the advisor's suggested indexes.
+PG_PACKAGES="postgresql-15 postgresql-client-15 postgresql-15-hypopg procps"
 # Redis 7.0 for the integration tests, the demo and bench/redis_load.sh,
 # which start throwaway servers of their own (tests/integration/redis_lib.sh):
 # redis-server has the server, redis-tools redis-cli and redis-benchmark

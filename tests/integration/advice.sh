@@ -8,7 +8,12 @@
 # right index); what a role without table privileges is told; statistics
 # too young for unused indexes; sequential scans judged over the window
 # between two passes; the advisor changes nothing in the database and its
-# statements are the agent's own; advice = false; parameter errors.
+# statements are the agent's own; advice = false; parameter errors.  With
+# advice_plans (target "plans"): what EXPLAIN needs said; the generic plan
+# of a costly statement with its sequential scan; the index that would
+# serve it, unverified, then verified by a real hypopg; the suggested
+# CREATE INDEX run, after which the next pass suggests nothing there; the
+# plans' statements are the agent's own.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg_lib.sh"
 require curl python3
@@ -37,6 +42,8 @@ host_config "$TMP/agent.ini" "enabled = false"
 	printf 'databases = advice\nadvice_interval = 1h\n'
 	pg_target_section quiet
 	printf 'advice = false\n'
+	pg_target_section plans
+	printf 'databases = advice\nadvice_interval = 2s\nadvice_plans = true\n'
 } >>"$TMP/agent.ini"
 start_agent "$TMP/agent.ini" || { not_ok "agent starts"; done_testing; }
 
@@ -46,13 +53,13 @@ status() { cat "$TMP/status"; }
 # py EXPR: EXPR evaluated with j = the last body's JSON
 py() { python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($1)" "$TMP/body" "${@:2}"; }
 advice_ready() { get "/api/advice?target=${1:-main}" && [ "$(status)" = 200 ]; }
-passes() { metric_value 'pg_advice_last_run_timestamp_seconds{target="main"}'; }
-# wait_pass: until a pass has ended after the one seen now
+passes() { metric_value "pg_advice_last_run_timestamp_seconds{target=\"${1:-main}\"}"; }
+# wait_pass [TARGET]: until a pass has ended after the one seen now
 wait_pass() {
-	local last
-	last=$(passes)
-	wait_for 20 sh -c "curl -s '$URL/metrics' | grep -q '^pg_advice_last_run_timestamp_seconds{target=\"main\"} ' &&
-		test \"\$(curl -s '$URL/metrics' | awk '/^pg_advice_last_run_timestamp_seconds\\{target=\"main\"\\}/ { print \$2 }')\" != '$last'"
+	local last t=${1:-main}
+	last=$(passes "$t")
+	wait_for 20 sh -c "curl -s '$URL/metrics' | grep -q '^pg_advice_last_run_timestamp_seconds{target=\"$t\"} ' &&
+		test \"\$(curl -s '$URL/metrics' | awk '/^pg_advice_last_run_timestamp_seconds\\{target=\"$t\"\\}/ { print \$2 }')\" != '$last'"
 }
 
 check "the first pass ends: /api/advice answers 200" wait_for 20 advice_ready
@@ -139,6 +146,12 @@ get '/api/queries?target=main&window=1m&limit=1000'
 check "and are not among the DBA's" \
 	test "$(py 'any("idx_scan" in (s["query"] or "") or "indisvalid" in (s["query"] or "") for s in j["statements"])')" = False
 
+# plans before the role may read the tables: EXPLAIN is refused, said once
+advice_ready plans
+check "advice_plans without SELECT: a note says what EXPLAIN needs" \
+	test "$(py 'any(n["kind"] == "plan" and "pg_read_all_data" in n["text"] for n in j["notes"])')" = True ||
+	diag "$(py 'j["notes"]')"
+
 # with the right to read tables and sequences: bloat and exhaustion
 pg_sql "GRANT pg_read_all_data TO dbpulse" >/dev/null
 pg_sql_db advice "ANALYZE" >/dev/null
@@ -162,9 +175,47 @@ check "and indexes the foreign key's column" \
 	test "$(pg_sql_db advice "SELECT a.attname FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
 		JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = i.indkey[0]
 		WHERE c.relname = 'fk_child' AND NOT i.indisprimary")" = 'Parent "Id"'
-wait_pass
+wait_pass && wait_pass # the first may have begun before the index
 get '/api/advice?target=main&kind=fk_without_index'
 check "the next pass no longer finds it" test "$(py 'j["findings"]')" = "[]"
+
+# plans and suggested indexes (target "plans"): a costly statement that
+# filters big_t on a column no index has, run in the collector's window
+for i in $(seq 30); do echo "SELECT count(*) FROM public.big_t WHERE payload = 'p$i';"; done |
+	pg_sql_db advice >/dev/null
+qid=$(pg_sql "SELECT queryid FROM pg_stat_statements WHERE query LIKE 'SELECT count(*) FROM public.big_t WHERE payload = \$1%'
+	AND dbid = (SELECT oid FROM pg_database WHERE datname = 'advice')")
+wait_pass plans && wait_pass plans
+get '/api/advice?target=plans&kind=plan'
+check "plan: the statement's generic plan, its sequential scan of big_t" \
+	test "$(py '[(f["severity"], [s["table"] for s in f["evidence"]["seq_scans"]], f["evidence"]["plan"]["Node Type"]) for f in j["findings"] if f["object"] == sys.argv[2]]' "$qid")" = "[('info', ['big_t'], 'Aggregate')]" ||
+	diag "qid $qid: $(head -c 2000 "$TMP/body")"
+check "plans are listed only when asked for by kind" \
+	sh -c "curl -s '$URL/api/advice?target=plans' | python3 -c 'import json,sys; sys.exit(any(f[\"kind\"] == \"plan\" for f in json.load(sys.stdin)[\"findings\"]))'"
+get '/api/advice?target=plans&kind=suggested_index'
+check "suggested_index: big_t (payload), unverified without hypopg" \
+	test "$(py '[(f["table"], [c["column"] for c in f["evidence"]["columns"]], f["evidence"]["method"], f["severity"], sys.argv[2] in [s["queryid"] for s in f["evidence"]["statements"]]) for f in j["findings"]]' "$qid")" = "[('big_t', ['payload'], 'unverified', 'info', True)]" ||
+	diag "$(head -c 2000 "$TMP/body")"
+check "and a note says hypopg would verify it" \
+	test "$(py 'any("hypopg" in n["text"] for n in j["notes"])')" = True
+pg_sql_db advice "CREATE EXTENSION hypopg" >/dev/null
+wait_pass plans && wait_pass plans
+get '/api/advice?target=plans&kind=suggested_index'
+check "with hypopg: verified, the plan much cheaper, a warning" \
+	test "$(py '[(f["table"], f["evidence"]["method"], f["evidence"]["cost_reduction_ratio"] > 0.5, f["severity"]) for f in j["findings"]]')" = "[('big_t', 'hypopg', True, 'warning')]" ||
+	diag "$(head -c 2000 "$TMP/body")"
+sql=$(py 'j["findings"][0]["action_sql"]')
+pg_sql_db advice "$sql" >/dev/null 2>"$TMP/create.err"
+check "the suggested CREATE INDEX CONCURRENTLY runs" test ! -s "$TMP/create.err" || diag "$sql: $(cat "$TMP/create.err")"
+for i in $(seq 30); do echo "SELECT count(*) FROM public.big_t WHERE payload = 'q$i';"; done |
+	pg_sql_db advice >/dev/null
+wait_pass plans && wait_pass plans
+get '/api/advice?target=plans&kind=suggested_index'
+check "with the index made, nothing is suggested for big_t" test "$(py '[f["table"] for f in j["findings"]]')" = "[]"
+get '/api/queries?target=plans&window=1m&limit=1000'
+check "the plans' statements are the agent's own, not among the DBA's" \
+	test "$(py 'any("dbpulse_advisor_plan" in (s["query"] or "") or "hypopg" in (s["query"] or "") for s in j["statements"])')" = False ||
+	diag "$(py '[(s["queryid"], s["query"]) for s in j["statements"] if "dbpulse" in (s["query"] or "") or "hypopg" in (s["query"] or "")]')"
 
 # wraparound: the next transaction ID moved to 1.8 billion (the cluster
 # stopped, pg_resetwal; the commit log segment it needs made), so every
