@@ -646,6 +646,11 @@
   var advice = { target: null, state: 'none', data: null, error: null, at: 0 };
   var adviceTimer = null;
   var adviceInflight = null;
+  // the plans (kind=plan, listed only when asked for): read once per pass, when a detail is open;
+  // key: the target and the pass they were asked for; state: 'loading', 'ok', 'error', 'unknown'
+  // (an agent whose /api/advice has no kind=plan)
+  var plans = { key: null, state: 'none', data: null, error: null, at: 0 };
+  var plansInflight = null;
   var adviceDrawn = '';          // signature of the findings drawn (a new pass redraws them)
   var adviceOpen = { critical: true, warning: true, info: true };
   var adviceShowAll = {};
@@ -664,8 +669,35 @@
   }
 
   function planFindings() {
-    if (advice.state !== 'ok' || !advice.data) return [];
-    return arr(advice.data.findings).filter(function (f) { return f && f.kind === 'plan'; });
+    if (plans.state !== 'ok' || !plans.data) return [];
+    return arr(plans.data.findings).filter(function (f) { return f && f.kind === 'plan'; });
+  }
+
+  function plansKey() { return advice.target + '\n' + (advice.data && advice.data.started_at || ''); }
+
+  // reads the plans of the pass the findings come from, once (again after a failure, with the
+  // findings' next read)
+  function ensurePlans() {
+    if (advice.state !== 'ok' || !advice.data) return;
+    var key = plansKey();
+    if (plans.key === key && (plans.state !== 'error' || plans.at === advice.at)) return;
+    if (plansInflight) plansInflight.abort();
+    var at = advice.at;
+    plans = { key: key, state: 'loading', data: null, error: null, at: at };
+    var ctl = new AbortController();
+    plansInflight = ctl;
+    fetchJSON('api/advice', { target: advice.target, kind: 'plan' }, ctl.signal).then(function (d) {
+      plans = { key: key, state: 'ok', data: d && typeof d === 'object' ? d : {}, error: null, at: at };
+    }, function (e) {
+      if (isAbort(e)) throw e;
+      plans = { key: key, state: e && e.status === 400 ? 'unknown' : 'error', data: null,
+        error: e && e.message ? e.message : String(e), at: at };
+    }).then(function () {
+      if (plansInflight !== ctl) return;
+      plansInflight = null;
+      ui.plan.dataset.drawn = '';
+      drawPlan();
+    }, function () { /* aborted */ });
   }
 
   function scheduleAdvice(seconds) {
@@ -737,7 +769,7 @@
     if (typeof v === 'boolean') return { text: v ? 'yes' : 'no' };
     if (typeof v === 'number') {
       if (/_bytes$/.test(key)) return { text: fmtBytes(v), title: fmtExact(v) + ' bytes' };
-      if (/_ratio$/.test(key)) return { text: fmtPercent(v), title: String(v) };
+      if (/(_ratio|_frac|_freq|^selectivity)$/.test(key)) return { text: fmtPercent(v), title: String(v) };
       if (/_percent$/.test(key)) return { text: fmtFloat(v) + ' %' };
       if (/_seconds$/.test(key)) return { text: fmtDuration(v), title: fmtExact(v) + ' s' };
       if (/_ms$/.test(key)) return { text: fmtDuration(v / 1000), title: v + ' ms' };
@@ -750,6 +782,20 @@
     if (typeof v === 'string') return { text: v };
     if (Array.isArray(v) && v.every(function (x) { return x === null || typeof x !== 'object'; })) {
       return { text: v.map(function (x) { return x === null ? '—' : String(x); }).join(', ') || '—' };
+    }
+    if (Array.isArray(v) && v.every(function (x) { return x && typeof x === 'object' && str(x.column) !== null; })) {
+      // suggested_index's columns: name (use, selectivity)
+      return { text: v.map(function (x) {
+        var more = [str(x.use), num(x.selectivity) === null ? null : 'selectivity ' + fmtPercent(x.selectivity)].filter(Boolean);
+        return ident(x.column) + (more.length ? ' (' + more.join(', ') + ')' : '');
+      }).join(', ') };
+    }
+    if (Array.isArray(v) && v.every(function (x) { return x && typeof x === 'object' && str(x.queryid) !== null; })) {
+      // the statements a finding rests on: how many, their texts in the title
+      return { text: v.length + ' statement' + (v.length === 1 ? '' : 's') + ': ' + v.map(function (x) { return x.queryid; }).join(', '),
+        title: v.slice(0, 10).map(function (x) {
+          return x.queryid + (num(x.calls) !== null ? ' (' + fmtExact(x.calls) + ' calls)' : '') + ': ' + clip(str(x.query) || '', 300);
+        }).join('\n') };
     }
     var j = JSON.stringify(v);
     return { text: clip(j, 200), title: j.length > 200 ? clip(j, 2000) : null };
@@ -939,8 +985,6 @@
     if (num(data.duration_seconds) !== null) parts.push('took ' + fmtDuration(data.duration_seconds));
     parts.push(dbs.length + ' database' + (dbs.length === 1 ? '' : 's'));
     if (bad.length) parts.push('could not read ' + bad.join(', '));
-    var plans = planFindings().length;
-    if (plans) parts.push(plans + ' statement plan' + (plans === 1 ? '' : 's') + ' (in their details)');
     if (advice.error) parts.push('last read failed: ' + advice.error);
     setText(ui.adviceSummary, parts.join(' · '));
     ui.adviceSummary.className = 'summary' + (bad.length || advice.error ? ' alert' : '');
@@ -965,20 +1009,26 @@
     if (advice.state === 'loading') return 'Reading the advisor\'s findings…';
     if (advice.state === 'pending') return 'The advisor\'s first pass has not finished yet: the plans come with it.';
     if (advice.state !== 'ok') return 'The advisor\'s findings could not be read' + (advice.error ? ': ' + advice.error : '.');
-    var notes = arr(advice.data.notes).filter(function (n) {
-      return n && n.kind === 'plan' && str(n.text) && (!str(n.datname) || n.datname === s.datname);
-    }).map(function (n) { return n.text; });
-    var started = parseTime(advice.data.started_at);
+    if (plans.state === 'loading' || plans.key !== plansKey()) return 'Reading the advisor\'s plans…';
+    if (plans.state === 'unknown') return 'This agent\'s advisor makes no plans (' + plans.error + ').';
+    if (plans.state !== 'ok') return 'The advisor\'s plans could not be read: ' + plans.error + ' (tried again in ' + ADVICE_INTERVAL + ' s).';
+    // the pass's notes about plans, those of the statement's database first
+    var notes = arr(plans.data.notes).filter(function (n) { return n && n.kind === 'plan' && str(n.text); });
+    var mine = notes.filter(function (n) { return !str(n.datname) || n.datname === s.datname; });
+    var texts = mine.map(function (n) { return (str(n.datname) ? n.datname + ': ' : '') + n.text; });
+    var started = parseTime(plans.data.started_at);
     var when = started ? ' (its last pass started at ' + clock(started) + ')' : '';
     var why;
-    if (!planFindings().length) {
-      why = 'The advisor made no plan' + when + ': plans need advice_plans = true in the target\'s section' +
-        (notes.length ? '.' : ', and SELECT on the tables (pg_read_all_data).');
+    if (!planFindings().length && !notes.length) {
+      why = 'The advisor made no plan' + when + ': advice_plans = true in the target\'s section turns plans on ' +
+        '(the agent\'s role then needs SELECT on the tables: pg_read_all_data).';
+    } else if (!planFindings().length) {
+      why = 'The advisor made no plan' + when + '.';
     } else {
-      why = 'No plan for this statement: the advisor plans the costliest statements (by total time over the longest window) ' +
-        'at each pass' + when + ', and this one was not among them, or appeared since.';
+      why = 'No plan for this statement: each pass plans the costliest statements (advice_statements of them, by total ' +
+        'time over the longest window)' + when + ', and this one was not among them, or came since.';
     }
-    return notes.length ? why + ' ' + notes.join(' ') : why;
+    return texts.length ? why + ' ' + texts.join(' ') : why;
   }
 
   function planNode(node, hot, depth, budget) {
@@ -1048,6 +1098,7 @@
     if (ui.detail.hidden || selectedQueryId === null) return;
     var s = findStatement(selectedQueryId);
     if (!s) return;
+    ensurePlans();
     var f = planFor(s);
     ui.plan.dataset.queryid = selectedQueryId;
     ui.plan.dataset.state = f ? 'plan' : 'none';
@@ -1060,16 +1111,16 @@
       return;
     }
     var ev = f.evidence && typeof f.evidence === 'object' ? f.evidence : {};
-    var started = parseTime(advice.data.started_at);
+    var started = parseTime(plans.data.started_at);
     setText(ui.planNote, 'the generic plan' + (started ? ' from the advisor\'s pass at ' + clock(started) : '') +
-      (num(ev.total_cost) !== null ? ' · total cost ' + fmtFloat(ev.total_cost) : '') +
+      (num(ev.total_cost) !== null ? ' · total cost ' + grouped.format(ev.total_cost) : '') +
       (arr(ev.seq_scans).length ? ' · ' + arr(ev.seq_scans).length + ' sequential scan' + (arr(ev.seq_scans).length === 1 ? '' : 's') + ' of a large table' : ''));
     ui.planToggle.hidden = false;
     ui.planToggle.setAttribute('aria-expanded', planOpen ? 'true' : 'false');
     setText(ui.planToggle, planOpen ? 'hide' : 'show');
     ui.planBody.hidden = !planOpen;
 
-    var sig = selectedQueryId + '\n' + (advice.data.started_at || '') + '\n' + (f.datname || '');
+    var sig = selectedQueryId + '\n' + (plans.data.started_at || '') + '\n' + (f.datname || '');
     if (ui.plan.dataset.drawn === sig) return;
     ui.plan.dataset.drawn = sig;
     var facts = [];
@@ -1088,7 +1139,9 @@
     });
     var plan = ev.plan && typeof ev.plan === 'object' ? ev.plan : null;
     ui.planTree.replaceChildren(plan ? planNode(plan, hot, 0, { n: PLAN_NODES }) :
-      el('li', { className: 'muted' }, 'The finding carries no plan.'));
+      el('li', { className: 'muted' }, num(ev.plan_omitted_bytes) !== null ?
+        'The plan was too large to keep (' + fmtBytes(ev.plan_omitted_bytes) + ' of JSON): its figures are above.' :
+        'The finding carries no plan.'));
   }
 
   // ---------------------------------------------------------------- refresh cycle
@@ -1208,6 +1261,8 @@
     clearTimeout(adviceTimer);
     adviceTimer = null;
     advice = { target: null, state: 'none', data: null, error: null, at: 0 };
+    if (plansInflight) { plansInflight.abort(); plansInflight = null; }
+    plans = { key: null, state: 'none', data: null, error: null, at: 0 };
     adviceDrawn = '';
     adviceShowAll = {};
     ui.advice.hidden = true;

@@ -322,6 +322,7 @@ try {
           ((await page.textContent('#advice').catch(() => '')) || '').replace(/\s+/g, ' ').trim().slice(0, 300));
       });
       adviceAnswer = await apiGet(`/api/advice?target=${encodeURIComponent(target)}`);
+      assert(adviceAnswer.findings.every((f) => f.kind !== 'plan'), 'plans listed without kind=plan');
       const api = {};
       for (const sev of SEVERITIES) api[sev] = adviceAnswer.findings.filter((f) => f.kind !== 'plan' && f.severity === sev);
       // the page may show the pass before the one just read: wait for it to show the same
@@ -436,7 +437,8 @@ try {
       const row = page.locator(rows, { hasText: planText }).first();
       await row.waitFor({ timeout: WAIT }).catch(() => { throw new CheckFailed('no statement row contains ' + planText); });
       const qid = await row.getAttribute('data-queryid');
-      const answer = await apiGet(`/api/advice?target=${encodeURIComponent(target)}`);
+      // plans are listed only when asked for by kind
+      const answer = await apiGet(`/api/advice?target=${encodeURIComponent(target)}&kind=plan`);
       const plan = answer.findings.find((f) => f.kind === 'plan' && f.object === qid);
       assert(plan, `no plan finding for ${qid} in /api/advice (${answer.findings.filter((f) => f.kind === 'plan').length} plans; notes: ` +
         JSON.stringify(answer.notes.filter((n) => n.kind === 'plan')) + ')');
@@ -468,8 +470,24 @@ try {
       assert((await page.isVisible('#plan-estimate')) === far, `estimate_ratio ${ratio}: the estimate line is ${far ? 'missing' : 'shown'}`);
       await page.click('#plan-toggle');
       await page.waitForSelector('#plan-body', { state: 'hidden', timeout: WAIT });
+      // a statement without a plan says why
+      const planned = new Set(answer.findings.filter((f) => f.kind === 'plan').map((f) => f.object));
+      const ids = await page.$$eval(rows, (trs) => trs.filter((tr) => !tr.querySelector('.own-mark')).map((tr) => tr.dataset.queryid));
+      const other = ids.find((id) => !planned.has(id));
+      let why = '';
+      if (other) {
+        await page.click(`${rows}[data-queryid="${other}"]`);
+        await page.waitForFunction((id) => document.querySelector('#plan').dataset.queryid === id &&
+          !/^Reading/.test(document.querySelector('#plan-note').textContent), other, { timeout: WAIT });
+        why = (await page.textContent('#plan-note')) ?? '';
+        const hasPlan = await page.isVisible('#plan-toggle');
+        assert(hasPlan || /^No plan for this statement/.test(why),
+          `statement ${other}, not planned, says ${JSON.stringify(why)}`);
+        if (hasPlan) why = '(planned by a newer pass meanwhile)';
+      }
       await page.click('#detail-close');
-      return `${nodes.length} nodes, the scan ${scan.hot ? 'marked' : 'not marked'}, estimate_ratio ${ratio}`;
+      return `${nodes.length} nodes, the scan ${scan.hot ? 'marked' : 'not marked'}, estimate_ratio ${ratio}` +
+        (other ? `; a statement without a plan: "${why.slice(0, 60)}…"` : '');
     });
   } else {
     skip('the Plan of a statement shows its tree', 'PLAN_TEXT and PLAN_RELATION not given');
