@@ -8,7 +8,8 @@
 # and playwright-core are installed, the page itself in a headless browser
 # (its Advice panel over findings planted here: an invalid index, a
 # duplicate one and a foreign key without an index, on a table with a
-# hostile name).
+# hostile name; and the advisor's generic plan of a statement, with its
+# sequential scan of a large table, in the statement's details).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg_lib.sh"
 . "$(dirname "$0")/redis_lib.sh"
@@ -22,14 +23,20 @@ redis_start || { not_ok "Redis starts"; done_testing; }
 # track = all): the agent must tell them apart
 export PGTEST_PASSWORD="$PG_PASSWORD" REDISTEST_PASSWORD="$REDIS_DBPULSE_PASSWORD"
 
-# findings for the advisor's first pass (the page's Advice panel), one of
-# each severity, planted before the agent starts and out of
-# pg_stat_statements: an invalid index (critical: a CREATE UNIQUE INDEX
+# findings for the advisor (the page's Advice panel), planted before the
+# agent starts and out of pg_stat_statements, in a database of their own
+# (dba_advice: the advisor visits only the target's `databases`), one of
+# each severity: an invalid index (critical: a CREATE UNIQUE INDEX
 # CONCURRENTLY failed on a duplicate key), a duplicate index (warning) and
 # a foreign key without an index on a small table (info), both on a table
-# whose name is markup
+# whose name is markup; and a 7 MB table, read by a sequential scan in the
+# generic plan of a statement run here too (advice_plans): the advisor's
+# one pass, when the agent starts, plans the costliest statements of the
+# databases it visits (on a first pass, since pg_stat_statements was reset).
 advice_hostile='<img src=x onerror=alert(1)>'
-PGOPTIONS="-c pg_stat_statements.track=none -c client_min_messages=warning" pg_sql >/dev/null <<'EOF'
+untracked() { PGOPTIONS="-c pg_stat_statements.track=none -c client_min_messages=warning" "$@"; }
+untracked pg_sql "CREATE DATABASE dba_advice" >/dev/null
+untracked pg_sql_db dba_advice >/dev/null <<'EOF'
 CREATE TABLE dba_parent (id int PRIMARY KEY);
 INSERT INTO dba_parent SELECT generate_series(1, 50);
 CREATE TABLE "<img src=x onerror=alert(1)>" (id int PRIMARY KEY, parent_id int REFERENCES dba_parent (id), a int);
@@ -38,11 +45,26 @@ CREATE INDEX dba_dup_1 ON "<img src=x onerror=alert(1)>" (a);
 CREATE INDEX dba_dup_2 ON "<img src=x onerror=alert(1)>" (a);
 CREATE TABLE dba_inv (a int);
 INSERT INTO dba_inv VALUES (1), (1);
+CREATE TABLE dba_big (id int, payload text);
+INSERT INTO dba_big SELECT g, md5(g::text) FROM generate_series(1, 100000) g;
+ANALYZE dba_big;
 EOF
-PGOPTIONS="-c pg_stat_statements.track=none" pg_sql "CREATE UNIQUE INDEX CONCURRENTLY dba_inv_uniq ON dba_inv (a)" \
-	>/dev/null 2>&1
+untracked pg_sql_db dba_advice "CREATE UNIQUE INDEX CONCURRENTLY dba_inv_uniq ON dba_inv (a)" >/dev/null 2>&1
+# plans: EXPLAIN needs SELECT on the tables.  With track = all, the
+# EXPLAIN of a statement counts a call of it in pg_stat_statements, as the
+# agent's role, that the agent does not know as its own: not in dba_advice
+# (those calls would be listed, and the quiet database below is not quiet)
+untracked pg_sql >/dev/null <<'EOF'
+GRANT pg_read_all_data TO dbpulse;
+ALTER ROLE dbpulse IN DATABASE dba_advice SET pg_stat_statements.track = top;
+EOF
+plan_statement() {
+	for _ in 1 2 3 4 5; do echo "SELECT count(*) /* dba-plan */ FROM dba_big WHERE payload LIKE '%ab%';"; done |
+		pg_sql_db dba_advice >/dev/null
+}
+plan_statement
 check "an invalid index is planted" \
-	test "$(pg_sql "SELECT count(*) FROM pg_index WHERE indexrelid = 'dba_inv_uniq'::regclass AND NOT indisvalid")" = 1
+	test "$(untracked pg_sql_db dba_advice "SELECT count(*) FROM pg_index WHERE indexrelid = 'dba_inv_uniq'::regclass AND NOT indisvalid")" = 1
 
 # a receiver for the regression rule's notifications
 python3 "$(dirname "$0")/receiver.py" --port 0 --port-file "$TMP/hook.port" --log "$TMP/hook.log" \
@@ -59,7 +81,9 @@ pg_target_section | sed 's/^slow_interval = .*/slow_interval = 5m/' >>"$TMP/agen
 cat >>"$TMP/agent.ini" <<EOF
 statements_windows = 3s, 1m
 statements_top = 2
-advice_interval = 10s
+databases = dba_advice
+advice_interval = 1h
+advice_plans = true
 [alert "StatementRegressed"]
 expr = pg_statement_mean_seconds{window="3s"} / ignoring(window) pg_statement_mean_seconds{window="1m"} > 2 and ignoring(window) pg_statement_calls_per_second{window="3s"} >= 1
 severity = warning
@@ -362,6 +386,16 @@ check "dbpulse top --once shows its text" grep -qF 'SELECT count(*) AS dba_shape
 	diag "$(cat "$TMP/top-new.out")"
 check "and no statement waiting for one" sh -c "! grep -q 'text not fetched yet' '$TMP/top-new.out'"
 
+# ---- the advisor's generic plan of the statement run before the agent started (advice_plans)
+plan_qid=$(quiet_sql "SELECT queryid FROM pg_stat_statements WHERE query LIKE '%dba-plan%' LIMIT 1")
+get '/api/advice?target=main&kind=plan'
+check "the advisor's first pass planned the costly statement ($plan_qid)" \
+	test "$(py '[f["object"] for f in j["findings"] if f["object"] == sys.argv[2]]' "$plan_qid")" = "['$plan_qid']" ||
+	diag "$(py '([f["object"] for f in j["findings"]], j["notes"])')"
+check "its generic plan: a sequential scan of dba_big, listed as one of a large table" \
+	test "$(py '[(f["evidence"]["plan"]["Plans"][0]["Node Type"], f["evidence"]["plan"]["Plans"][0]["Relation Name"], [s["table"] for s in f["evidence"]["seq_scans"]]) for f in j["findings"] if f["object"] == sys.argv[2]]' "$plan_qid")" = \
+	"[('Seq Scan', 'dba_big', ['dba_big'])]" || diag "$(head -c 1500 "$TMP/body")"
+
 # ---- the page in a real browser (Chromium + playwright-core, when installed)
 if [ -n "${DBPULSE_BROWSER_DIR:-}" ] && [ -x "${CHROMIUM:-/usr/bin/chromium}" ] &&
 	[ -d "$DBPULSE_BROWSER_DIR/node_modules/playwright-core" ]; then
@@ -371,10 +405,11 @@ if [ -n "${DBPULSE_BROWSER_DIR:-}" ] && [ -x "${CHROMIUM:-/usr/bin/chromium}" ] 
 	# more, so the page's 1m window still holds them
 	echo "SELECT pg_sleep(0.2) /* dba-slow */;" | pg_sql >/dev/null
 	printf 'SELECT 1 /* %s */;\n' "$hostile" | pg_sql >/dev/null
+	plan_statement # (the page shows its plan from its row)
 	wait_cycles 2
 	shot=$top_builddir/queries-page.png
 	(cd "$DBPULSE_BROWSER_DIR" && NEW_QUERYID=$new_qid NEW_TEXT='AS dba_shape_b FROM dba_t' \
-		ADVICE_HOSTILE=$advice_hostile \
+		ADVICE_HOSTILE=$advice_hostile PLAN_TEXT=dba-plan PLAN_RELATION=dba_big \
 		node page_check.mjs "$URL/queries#target=main&window=1m" \
 		pg_sleep 'alert(1)</script>' "$shot" cache) >"$TMP/browser.out" 2>&1
 	rc=$?
