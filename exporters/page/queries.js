@@ -1117,7 +1117,7 @@
       (arr(ev.seq_scans).length ? ' · ' + arr(ev.seq_scans).length + ' sequential scan' + (arr(ev.seq_scans).length === 1 ? '' : 's') + ' of a large table' : ''));
     ui.planToggle.hidden = false;
     ui.planToggle.setAttribute('aria-expanded', planOpen ? 'true' : 'false');
-    setText(ui.planToggle, planOpen ? 'hide' : 'show');
+    setText(ui.planToggle, planOpen ? 'hide the plan' : 'show the plan');
     ui.planBody.hidden = !planOpen;
 
     var sig = selectedQueryId + '\n' + (plans.data.started_at || '') + '\n' + (f.datname || '');
