@@ -19,6 +19,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -547,17 +548,36 @@ static void finish_sections(struct parse_state *ps)
 	}
 }
 
-static void apply_inih_settings(void)
+/* inih's settings are process-wide variables in Debian's build: every
+ * parse sets them, and runs, under this lock (the agent's configuration
+ * on the main thread, a pgBackRest backup.info on a worker). */
+static pthread_mutex_t inih_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int conf_ini_parse_stream(char *(*reader)(char *str, int num, void *stream), void *stream,
+			  int (*handler)(void *user, const char *section, const char *name,
+					 const char *value),
+			  void *user, int max_line)
 {
+	pthread_mutex_lock(&inih_lock);
 #if HAVE_DECL_INI_ALLOW_INLINE_COMMENTS
 	ini_allow_inline_comments = 0;
 #endif
 #if HAVE_DECL_INI_ALLOW_MULTILINE
 	ini_allow_multiline = 0;
 #endif
-#if HAVE_DECL_INI_MAX_LINE
-	ini_max_line = CONFIG_MAX_LINE + 3;
+#if HAVE_DECL_INI_USE_STACK && HAVE_DECL_INI_INITIAL_ALLOC
+	/* a buffer for long lines on the heap (a worker's stack is small) */
+	ini_use_stack = max_line <= CONFIG_MAX_LINE + 3;
+	ini_initial_alloc = max_line;
 #endif
+#if HAVE_DECL_INI_MAX_LINE
+	ini_max_line = max_line;
+#else
+	(void)max_line;
+#endif
+	int rc = ini_parse_stream(reader, stream, handler, user);
+	pthread_mutex_unlock(&inih_lock);
+	return rc;
 }
 
 struct config *config_parse(const char *text, size_t len, const char *name,
@@ -571,8 +591,7 @@ struct config *config_parse(const char *text, size_t len, const char *name,
 	};
 	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
 		ps.pos = 3;
-	apply_inih_settings();
-	int rc = ini_parse_stream(config_reader, &ps, config_handler, &ps);
+	int rc = conf_ini_parse_stream(config_reader, &ps, config_handler, &ps, CONFIG_MAX_LINE + 3);
 	if (rc > 0 && ps.nerrors == 0)
 		errorf(&ps, rc, "cannot parse this line");
 	else if (rc < 0 && ps.nerrors == 0)

@@ -167,6 +167,16 @@ const void *config_get(const struct config *c, const char *kind);
  * values): a reload keeps such a target running untouched. */
 int config_section_same(const struct config_section *a, const struct config_section *b);
 
+/* inih's ini_parse_stream(reader, stream, handler, user) with inline
+ * comments and multi-line values off and lines of up to max_line - 3
+ * characters (where the library lets a program say so at run time), under
+ * the lock that every use of inih takes: those settings are process-wide.
+ * The reader is handed buffers of max_line bytes (or inih's own size). */
+int conf_ini_parse_stream(char *(*reader)(char *str, int num, void *stream), void *stream,
+			  int (*handler)(void *user, const char *section, const char *name,
+					 const char *value),
+			  void *user, int max_line);
+
 /* The table of kinds (registry.c). */
 extern const struct config_kind *const config_kinds[];
 

@@ -6,6 +6,7 @@
  * A new collector, alert rules or receivers add one line here.
  */
 #include "autoconfig.h"
+#include "backup.h"
 #include "config.h"
 #include "daemon.h"
 #include "host.h"
@@ -23,6 +24,7 @@ const struct config_kind *const config_kinds[] = {
 	&postgres_kind,
 	&pgbouncer_kind,
 	&redis_kind,
+	&backup_kind,
 	&alert_kind,
 	&webhook_kind,
 	NULL,

@@ -29,7 +29,8 @@
 #include "banned.h"
 
 static const char *const group_names[RULES_NGROUPS] = {
-	"dbpulse-host", "dbpulse-postgres", "dbpulse-redis", "dbpulse-pgbouncer", "dbpulse-agent",
+	"dbpulse-host", "dbpulse-postgres", "dbpulse-redis", "dbpulse-pgbouncer", "dbpulse-backup",
+	"dbpulse-agent",
 };
 
 const char *rules_export_group_name(enum rules_group g)
@@ -48,6 +49,7 @@ static enum rules_group metric_group(const char *name)
 		{ "pg_", RULES_POSTGRES },
 		{ "redis_", RULES_REDIS },
 		{ "pgbouncer_", RULES_PGBOUNCER },
+		{ "backup_", RULES_BACKUP },
 	};
 	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
 		if (strncmp(name, prefixes[i].prefix, strlen(prefixes[i].prefix)) == 0)
@@ -468,8 +470,9 @@ static const char header_text[] =
 	"#           action: drop\n"
 	"#\n"
 	"# One group per target kind, from the metrics a rule reads: node_* host, pg_*\n"
-	"# postgres, redis_* redis, pgbouncer_* pgbouncer; dbpulse_* and other names\n"
-	"# decide only alone (agent), and a rule reading two kinds is in dbpulse-agent.\n"
+	"# postgres, redis_* redis, pgbouncer_* pgbouncer, backup_* backup; dbpulse_*\n"
+	"# and other names decide only alone (agent), and a rule reading two kinds is in\n"
+	"# dbpulse-agent.\n"
 	"# Names, expressions, for, keep_firing_for, labels (severity and labels) and\n"
 	"# annotations (the templates as written) are the agent's. Prometheus evaluates\n"
 	"# them at its evaluation_interval over what it scraped; its rate() and\n"

@@ -276,6 +276,10 @@ static void plan_finding(struct pass *ps, const struct advice_statement *st, jso
 {
 	double cost = node_number(plan, "Total Cost"), plan_rows = node_number(plan, "Plan Rows");
 	double rows_per_call = st->calls > 0 ? st->rows / st->calls : 0;
+	/* a LIMIT $n of the generic plan is unknown: the planner guesses a
+	 * tenth of the rows, which says nothing of its statistics */
+	const char *top = json_string_value(json_object_get(plan, "Node Type"));
+	select = select && !(top && strcmp(top, "Limit") == 0);
 	json_t *scans = json_array();
 	find_seq_scans(plan, scans);
 	json_t *large = large_scans(ps, scans);
@@ -484,11 +488,27 @@ static int uses_index(const json_t *node, const char *name)
 	return 0;
 }
 
+static void deallocate(struct pass *ps)
+{
+	char err[256];
+	PQclear(pass_try(ps, "DEALLOCATE " PLAN_STATEMENT, 0, NULL, err, sizeof(err)));
+}
+
+/* The statement prepared again: its generic plan is made once and kept,
+ * and a hypothetical index does not make it stale.  0, or -1. */
+static int prepare_again(struct pass *ps, const struct advice_statement *st)
+{
+	char err[512];
+	deallocate(ps);
+	return pg_conn_prepare(&ps->conn, PLAN_STATEMENT, st->query,
+			       now_mono_ms() + PLAN_TIMEOUT_MS, err, sizeof(err)) < 0 ? -1 : 0;
+}
+
 /* With hypopg (its schema, quoted): the statement's cost with the
  * candidate created hypothetically, or -1 when the plan does not use it
  * or something failed. */
-static double hypothetical_cost(struct pass *ps, const struct candidate *c, int nparams,
-				const char *hypopg)
+static double hypothetical_cost(struct pass *ps, const struct advice_statement *st,
+				const struct candidate *c, const char *hypopg)
 {
 	struct buf sql, create;
 	buf_init(&sql, BUF_UNLIMITED);
@@ -500,8 +520,8 @@ static double hypothetical_cost(struct pass *ps, const struct candidate *c, int 
 	double cost = -1;
 	PGresult *r = pass_try(ps, buf_str(&sql), 1, params, err, sizeof(err));
 	const char *name = r && PQntuples(r) == 1 ? pg_cell(r, 0, 0) : NULL;
-	if (name) {
-		json_t *plan = explain(ps, nparams, err, sizeof(err));
+	if (name && prepare_again(ps, st) == 0) {
+		json_t *plan = explain(ps, st->nparams, err, sizeof(err));
 		if (plan && uses_index(plan, name))
 			cost = node_number(plan, "Total Cost");
 		json_decref(plan);
@@ -593,9 +613,9 @@ static PGresult *read_tables(struct pass *ps, const struct query_refs *refs,
 }
 
 /* The index candidates of one statement (planned at cost, prepared with
- * nparams parameters) into all. */
+ * st->nparams parameters) into all. */
 static void suggest(struct pass *ps, const struct advice_statement *st, const struct query_refs *refs,
-		    double cost, int nparams, const char *hypopg, struct candidates *all,
+		    double cost, const char *hypopg, struct candidates *all,
 		    struct tally *tally)
 {
 	if (!refs->ncolumns || !refs->ntables)
@@ -615,7 +635,7 @@ static void suggest(struct pass *ps, const struct advice_statement *st, const st
 		c.table = xstrdup(pg_cell(r, tables[t].first, 2));
 		c.cost_before = cost;
 		if (hypopg) {
-			c.cost_after = hypothetical_cost(ps, &c, nparams, hypopg);
+			c.cost_after = hypothetical_cost(ps, st, &c, hypopg);
 			c.verified = 1;
 			if (c.cost_after < 0 || c.cost_after > cost * (1 - REDUCTION_MIN)) {
 				tally->not_helping++;
@@ -707,7 +727,7 @@ static void emit_suggestions(struct pass *ps, struct candidates *all)
 				json_array_get(c->statements, k), "queryid")));
 		if (c->verified)
 			buf_printf(&t, "): with it hypothetically (hypopg), the plan's estimated cost "
-				   "falls by %.0f%% (%.0f to %.0f)", gain * 100, c->cost_before,
+				   "falls by %.1f%% (%.0f to %.0f)", gain * 100, c->cost_before,
 				   c->cost_after);
 		else
 			buf_printf(&t, "): unverified (hypopg is not installed), an estimate from "
@@ -718,12 +738,6 @@ static void emit_suggestions(struct pass *ps, struct candidates *all)
 }
 
 /* ---- per statement, per database ------------------------------------------ */
-
-static void deallocate(struct pass *ps)
-{
-	char err[256];
-	PQclear(pass_try(ps, "DEALLOCATE " PLAN_STATEMENT, 0, NULL, err, sizeof(err)));
-}
 
 static void failed(struct tally *tally, const struct advice_statement *st, const char *err)
 {
@@ -760,7 +774,7 @@ static void plan_statement(struct pass *ps, struct advice_statement *st, const c
 		tally->planned++;
 		st->cost = node_number(plan, "Total Cost");
 		plan_finding(ps, st, plan, strcmp(refs.command, "select") == 0);
-		suggest(ps, st, &refs, st->cost, st->nparams, hypopg, all, tally);
+		suggest(ps, st, &refs, st->cost, hypopg, all, tally);
 		json_decref(plan);
 	} else if (err[0]) {
 		failed(tally, st, err);

@@ -617,6 +617,8 @@ static void walk_insert(struct walk *w, const json_t *ins, const struct scope *p
 	if (name)
 		add_table(w, str_field(rv, "schemaname"), name, alias_of(rv));
 	walk_stmt(w, json_object_get(ins, "selectStmt"), &s);
+	find_sublinks(w, json_object_get(ins, "onConflictClause"), &s);
+	find_sublinks(w, json_object_get(ins, "returningList"), &s);
 	scope_release(&s);
 }
 

@@ -245,6 +245,9 @@ struct pg {
 	struct limit_counts limits;       /* enum pg_limit */
 	struct pg_own own;                /* the agent's own statements (pg_own.h) */
 	int own_due;                      /* to learn on this connection */
+	int own_version;                  /* the server version own was learned on */
+	int own_later;                    /* not in this cycle: the first on a
+					   * new connection, own still right */
 	int64_t next_own_ms;              /* not before (after a failure) */
 	int own_unsupported_said;
 	struct pg_advisor *advisor;       /* NULL with advice = false */
@@ -380,6 +383,10 @@ static int pg_connect(struct pg *p, struct pg_conn *conn, const char *dbname, in
 		log_info("postgres", p->section->name, "connected (server %d)", conn->server_version);
 		p->own_due = 1; /* a new server process, maybe a new server version */
 		p->next_own_ms = 0;
+		/* the ids of a server version do not change: with those known,
+		 * the first cycle reads the statements and reports up sooner,
+		 * and the next one learns them again */
+		p->own_later = p->own.n && p->own_version == conn->server_version;
 	}
 	return rc;
 }
@@ -594,6 +601,10 @@ static void learn_own(struct pg *p, int64_t deadline)
 	int64_t now = now_mono_ms();
 	if (!p->own_due || now < p->next_own_ms)
 		return;
+	if (p->own_later) {
+		p->own_later = 0;
+		return;
+	}
 	if (!pg_sql_own(version)) {
 		if (!p->own_unsupported_said)
 			log_info("postgres", target, "PostgreSQL %d shows no query ids (14 and later "
@@ -633,6 +644,7 @@ static void learn_own(struct pg *p, int64_t deadline)
 		return;
 	}
 	p->own_due = 0;
+	p->own_version = version;
 	add_advisor_ids(p);
 	log_complaint_clear(&p->complaints[Q_OWN], "postgres", target,
 			    "the agent's own statements are told apart again");

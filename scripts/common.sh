@@ -6,7 +6,7 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Packages to build dbpulse, and what its tests and demo run against.
 BUILD_PACKAGES="gcc libc6-dev make autoconf automake pkg-config libpq-dev libhiredis-dev \
 libmicrohttpd-dev libcurl4-openssl-dev libinih-dev zlib1g-dev libjansson-dev libgnutls28-dev \
-libcrypt-dev"
+libcrypt-dev libpg-query-dev"
 # PostgreSQL 15 for the integration tests and the demo, which start
 # throwaway clusters of their own (tests/integration/pg_lib.sh):
 # postgresql-15 has the server, initdb, pg_ctl, pgbench and pg_stat_statements
@@ -22,6 +22,9 @@ REDIS_PACKAGES="redis-server redis-tools"
 # PgBouncer for the integration tests, which start a throwaway one of their
 # own in front of the test cluster (tests/integration/pgbouncer_lib.sh).
 PGBOUNCER_PACKAGES="pgbouncer"
+# pgBackRest for the backup test (tests/integration/backup.sh), which backs
+# the test cluster up into a repository of its own and reads its backup.info.
+PGBACKREST_PACKAGES="pgbackrest"
 # The DBA page's browser test (tests/integration/dba.sh): Debian's
 # Chromium, driven by playwright-core from the npm registry (no browser
 # download of its own), on Node.js.
@@ -33,7 +36,7 @@ PLAYWRIGHT_VERSION=1.65.1
 # (ports 9100, 9121, 9187) are never used: the test starts its own.
 PEER_PACKAGES="prometheus-node-exporter prometheus-postgres-exporter prometheus-redis-exporter"
 TEST_PACKAGES="libcmocka-dev prometheus prometheus-alertmanager curl gzip xz-utils python3 ca-certificates openssl $PG_PACKAGES \
-$REDIS_PACKAGES $PGBOUNCER_PACKAGES $BROWSER_PACKAGES $PEER_PACKAGES"
+$REDIS_PACKAGES $PGBOUNCER_PACKAGES $PGBACKREST_PACKAGES $BROWSER_PACKAGES $PEER_PACKAGES"
 
 # The static checks (scripts/lint) and the libFuzzer targets (scripts/fuzz):
 # clang 14 with libclang-rt-14-dev (libFuzzer and the sanitizers' runtimes,

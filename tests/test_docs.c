@@ -394,7 +394,7 @@ static const char *type_word(const struct config_key *k)
 	case CONF_REGEX: return "pattern";
 	case CONF_ENUM: return "one of";
 	case CONF_ADDRESS: return "address";
-	case CONF_CUSTOM: return NULL;   /* expression or template */
+	case CONF_CUSTOM: return NULL;   /* expression, template or (a checked) path */
 	}
 	return NULL;
 }
@@ -438,9 +438,10 @@ static void check_type(struct doc *d, const struct doc_key *e, const struct conf
 		if (strncmp(t, word, n) != 0 || (t[n] && t[n] != ',' && t[n] != ' '))
 			problem(d, e->line, "%s %s: the type is %s in the parser, the page says '%s'", l,
 				e->name, word, t);
-	} else if (strcmp(t, "expression") != 0 && strcmp(t, "template") != 0) {
-		problem(d, e->line, "%s %s: expected the type expression or template, got '%s'", l,
-			e->name, t);
+	} else if (strcmp(t, "expression") != 0 && strcmp(t, "template") != 0 &&
+		   strcmp(t, "path") != 0) {
+		problem(d, e->line, "%s %s: expected the type expression, template or path, got '%s'",
+			l, e->name, t);
 	}
 	buf_release(&want);
 }

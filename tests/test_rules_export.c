@@ -91,6 +91,8 @@ static void test_groups(void **state)
 		{ "pgbouncer_up == 0", RULES_PGBOUNCER },
 		{ "pgbouncer_pools_client_waiting_connections > 0 and pgbouncer_up == 1",
 		  RULES_PGBOUNCER },
+		{ "backup_up == 0", RULES_BACKUP },
+		{ "backup_newest_age_seconds - backup_max_age_seconds > 0", RULES_BACKUP },
 		{ "dbpulse_up == 0", RULES_AGENT },
 		{ "dbpulse_notifications_dropped_total > 0", RULES_AGENT },
 		{ "some_other_metric > 1", RULES_AGENT },
@@ -116,6 +118,7 @@ static void test_groups(void **state)
 	assert_string_equal(rules_export_group_name(RULES_POSTGRES), "dbpulse-postgres");
 	assert_string_equal(rules_export_group_name(RULES_REDIS), "dbpulse-redis");
 	assert_string_equal(rules_export_group_name(RULES_PGBOUNCER), "dbpulse-pgbouncer");
+	assert_string_equal(rules_export_group_name(RULES_BACKUP), "dbpulse-backup");
 	assert_string_equal(rules_export_group_name(RULES_AGENT), "dbpulse-agent");
 }
 

@@ -27,11 +27,11 @@ check "promtool finds one rule per [alert] section ($sections)" \
 	grep -qx "  SUCCESS: $sections rules found" <<<"$out" || diag "$out"
 "$DBPULSE" rules -c "$TMP/all.ini" >"$TMP/default.yml"
 check "--format prometheus is the default" cmp -s "$TMP/all.yml" "$TMP/default.yml"
-check "groups in order: host, postgres, redis, pgbouncer" \
+check "groups in order: host, postgres, redis, pgbouncer, backup" \
 	test "$(grep -o '^  - name: "[a-z-]*"' "$TMP/all.yml" | tr '\n' ' ')" = \
-	'  - name: "dbpulse-host"   - name: "dbpulse-postgres"   - name: "dbpulse-redis"   - name: "dbpulse-pgbouncer" '
+	'  - name: "dbpulse-host"   - name: "dbpulse-postgres"   - name: "dbpulse-redis"   - name: "dbpulse-pgbouncer"   - name: "dbpulse-backup" '
 check "a down rule of each target kind inhibits in the Alertmanager snippet" \
-	grep -qF "#     - source_matchers: ['alertname=~\"PostgresDown|RedisDown|PgBouncerDown\"']" "$TMP/all.yml"
+	grep -qF "#     - source_matchers: ['alertname=~\"PostgresDown|RedisDown|PgBouncerDown|BackupDown\"']" "$TMP/all.yml"
 
 # Names, for, keep_firing_for and severity, section by section and in order.
 check "every rule keeps its name, for, keep_firing_for and severity" python3 - "$TMP/all.ini" "$TMP/all.yml" <<'PY'
@@ -135,6 +135,137 @@ tests:
 YML
 out=$(cd "$TMP" && "$PROMTOOL" test rules default_test.yml 2>&1)
 check "in Prometheus the default rules fire after for with the agent's labels and annotations, and clear holds a firing alert" \
+	test $? = 0 || diag "$out"
+
+# The backup, WAL-archiving and Redis persistence rules (issue 20) fire in
+# Prometheus on the series the agent serves, and stay silent where they
+# should: a pgBackRest incremental smaller than the one before it, a
+# section without min_size, a server without archive_timeout, a Redis that
+# never saved.
+cat >"$TMP/backup_test.yml" <<'YML'
+rule_files: [all.yml]
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'backup_up{target="nightly"}'
+        values: '1x40'
+      - series: 'backup_up{target="gone"}'
+        values: '0x10'
+      - series: 'backup_newest_age_seconds{target="nightly"}'
+        values: '90000 93000 94000 95000'
+      - series: 'backup_max_age_seconds{target="nightly"}'
+        values: '93600x40'
+      - series: 'backup_newest_size_bytes{target="nightly"}'
+        values: '100 40x40'
+      - series: 'backup_previous_size_bytes{target="nightly"}'
+        values: '100x40'
+      - series: 'backup_min_size_bytes{target="nightly"}'
+        values: '1000x40'
+      - series: 'backup_newest_size_bytes{target="pitr",type="full"}'
+        values: '1000x40'
+      - series: 'backup_previous_size_bytes{target="pitr",type="full"}'
+        values: '1000x40'
+      - series: 'backup_newest_size_bytes{target="pitr",type="incr"}'
+        values: '10x40'
+      - series: 'backup_previous_size_bytes{target="pitr",type="incr"}'
+        values: '1000x40'
+      - series: 'backup_min_size_bytes{target="pitr"}'
+        values: '500x40'
+      - series: 'backup_files{target="empty"}'
+        values: '0x10'
+      - series: 'backup_min_size_bytes{target="empty"}'
+        values: '0x10'
+      - series: 'pg_stat_archiver_failed_count{target="main"}'
+        values: '0 0 0 1+1x30'
+      - series: 'pg_stat_archiver_last_archive_age{target="main"}'
+        values: '10+60x20'
+      - series: 'pg_settings_archive_timeout_seconds{target="main"}'
+        values: '60x20'
+      - series: 'pg_stat_archiver_last_archive_age{target="quiet"}'
+        values: '100000x20'
+      - series: 'pg_settings_archive_timeout_seconds{target="quiet"}'
+        values: '0x20'
+      - series: 'redis_rdb_last_bgsave_status{target="cache"}'
+        values: '1 0 0'
+      - series: 'redis_aof_last_write_status{target="cache"}'
+        values: '1 1 0'
+      - series: 'dbpulse_last_collect_timestamp_seconds{target="cache"}'
+        values: '100000+60x10'
+      - series: 'redis_rdb_last_save_timestamp_seconds{target="cache"}'
+        values: '1000x10'
+      - series: 'redis_rdb_saves_total{target="cache"}'
+        values: '3x10'
+      - series: 'dbpulse_last_collect_timestamp_seconds{target="nosave"}'
+        values: '100000+60x10'
+      - series: 'redis_rdb_last_save_timestamp_seconds{target="nosave"}'
+        values: '1000x10'
+      - series: 'redis_rdb_saves_total{target="nosave"}'
+        values: '0x10'
+    alert_rule_test:
+      - eval_time: 1m
+        alertname: BackupTooOld
+        exp_alerts: []
+      - eval_time: 2m
+        alertname: BackupTooOld
+        exp_alerts:
+          - exp_labels: {severity: critical, target: nightly}
+            exp_annotations: {summary: "nightly: the newest backup is 6m 40s older than max_age"}
+      - eval_time: 20m
+        alertname: BackupTooSmall
+        exp_alerts: []
+      - eval_time: 31m
+        alertname: BackupTooSmall
+        exp_alerts:
+          - exp_labels: {severity: warning, target: nightly}
+            exp_annotations: {summary: "nightly: the newest backup is 40% of the size of the one before it"}
+      - eval_time: 31m
+        alertname: BackupUnderMinSize
+        exp_alerts:
+          - exp_labels: {severity: warning, target: nightly}
+            exp_annotations: {summary: "nightly: the newest backup is 960B smaller than min_size"}
+      - eval_time: 5m
+        alertname: BackupMissing
+        exp_alerts:
+          - exp_labels: {severity: critical, target: empty}
+            exp_annotations: {summary: "empty: no backup at all"}
+      - eval_time: 5m
+        alertname: BackupDown
+        exp_alerts:
+          - exp_labels: {severity: critical, target: gone}
+            exp_annotations:
+              summary: The backups of gone cannot be read
+              description: dbpulse cannot read where the backups of gone land (its log says why). Their other alerts are held until it can.
+      - eval_time: 25m
+        alertname: PostgresArchiverFailing
+        exp_alerts:
+          - exp_labels: {severity: critical, target: main}
+            exp_annotations:
+              summary: "main: archive_command keeps failing (10 failures in 10 minutes)"
+              description: WAL accumulates in pg_wal until archiving works again.
+      - eval_time: 10m
+        alertname: PostgresArchiverStale
+        exp_alerts:
+          - exp_labels: {severity: warning, target: main}
+            exp_annotations: {summary: "main: no WAL file archived for 10.2 times archive_timeout"}
+      - eval_time: 1m
+        alertname: RedisRdbSaveFailing
+        exp_alerts:
+          - exp_labels: {severity: critical, target: cache}
+            exp_annotations: {summary: "Redis cache: the last RDB save failed"}
+      - eval_time: 2m
+        alertname: RedisAofWriteFailing
+        exp_alerts:
+          - exp_labels: {severity: critical, target: cache}
+            exp_annotations: {summary: "Redis cache: the last AOF write failed"}
+      - eval_time: 5m
+        alertname: RedisRdbSaveTooOld
+        exp_alerts:
+          - exp_labels: {severity: warning, target: cache}
+            exp_annotations: {summary: "Redis cache: last successful RDB save 1d 3h 35m 0s ago"}
+YML
+out=$(cd "$TMP" && "$PROMTOOL" test rules backup_test.yml 2>&1)
+check "in Prometheus the backup, archiving and Redis persistence rules fire where they should, and only there" \
 	test $? = 0 || diag "$out"
 
 # Every construct of the language, with its own Prometheus unit test.
