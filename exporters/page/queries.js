@@ -1,8 +1,10 @@
 // queries.js -- the DBA page's logic: reads api/targets, api/queries, api/activity and api/slowlog
-// (pools.js draws the PgBouncer pools from the same api/targets answer),
-// draws them with createElement/textContent only (every string from the API is user data), keeps
-// target/window/sort (and whether the agent's own statements are listed) in location.hash and
-// refreshes every interval_seconds of the selected target.
+// (pools.js draws the PgBouncer pools from the same api/targets answer), and api/advice: the
+// optimization advisor's findings, and the plans of the costliest statements shown in a statement's
+// detail; draws them with createElement/textContent only (every string from the API is user data),
+// keeps target/window/sort (and whether the agent's own statements are listed) in location.hash and
+// refreshes every interval_seconds of the selected target (the advice every 30 s: it changes once
+// an advice_interval).
 (function () {
   'use strict';
 
@@ -278,6 +280,7 @@
     }
     drawSortHeaders();
     writeHash();
+    adviceFollowTarget();
   }
 
   function drawWindows(windows) {
@@ -506,6 +509,7 @@
       tr.classList.toggle('selected', on);
       if (tr.dataset.queryid !== undefined) tr.setAttribute('aria-expanded', on ? 'true' : 'false');
     });
+    drawPlan();
     if (scroll && wasHidden && ui.detail.scrollIntoView) ui.detail.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
   }
 
@@ -625,6 +629,521 @@
     ui.slowlog.classList.remove('stale');
   }
 
+  // ---------------------------------------------------------------- advice (api/advice)
+
+  // The advisor's last pass changes every advice_interval (10 min by default): read it every
+  // ADVICE_INTERVAL seconds and when the target changes, on a cycle of its own; every
+  // ADVICE_RETRY seconds while the first pass has not ended (503) or after a failure.
+  var ADVICE_INTERVAL = 30;
+  var ADVICE_RETRY = 5;
+  var ADVICE_GROUP_ROWS = 50;    // findings shown per severity before "show all"
+  var PLAN_NODES = 400;          // plan nodes drawn at most
+  var ESTIMATE_FAR = 10;         // estimated rows >= 10x or <= 0.1x the rows per call: said
+  var SEVERITIES = ['critical', 'warning', 'info'];
+  var INDEX_KINDS = { unused_index: 1, duplicate_index: 1, redundant_index: 1, invalid_index: 1, index_bloat: 1 };
+
+  // state: 'none' (not a PostgreSQL target), 'loading', 'ok', 'pending' (503), 'off', 'error'
+  var advice = { target: null, state: 'none', data: null, error: null, at: 0 };
+  var adviceTimer = null;
+  var adviceInflight = null;
+  // the plans (kind=plan, listed only when asked for): read once per pass, when a detail is open;
+  // key: the target and the pass they were asked for; state: 'loading', 'ok', 'error', 'unknown'
+  // (an agent whose /api/advice has no kind=plan)
+  var plans = { key: null, state: 'none', data: null, error: null, at: 0 };
+  var plansInflight = null;
+  var adviceDrawn = '';          // signature of the findings drawn (a new pass redraws them)
+  var adviceOpen = { critical: true, warning: true, info: true };
+  var adviceShowAll = {};
+  var planOpen = false;          // the plan of the selected statement is unfolded
+
+  function adviceOn(t) { return !!t && t.kind === 'postgres' && arr(t.views).indexOf('advice') >= 0; }
+
+  // an identifier as quote_ident writes it (keywords aside)
+  function ident(s) {
+    s = String(s);
+    return /^[a-z_][a-z0-9_$]*$/.test(s) ? s : '"' + s.replace(/"/g, '""') + '"';
+  }
+  function qualified(schema, name) {
+    if (str(name) === null) return null;
+    return str(schema) === null ? ident(name) : ident(schema) + '.' + ident(name);
+  }
+
+  function planFindings() {
+    if (plans.state !== 'ok' || !plans.data) return [];
+    return arr(plans.data.findings).filter(function (f) { return f && f.kind === 'plan'; });
+  }
+
+  function plansKey() { return advice.target + '\n' + (advice.data && advice.data.started_at || ''); }
+
+  // reads the plans of the pass the findings come from, once (again after a failure, with the
+  // findings' next read)
+  function ensurePlans() {
+    if (advice.state !== 'ok' || !advice.data) return;
+    var key = plansKey();
+    if (plans.key === key && (plans.state !== 'error' || plans.at === advice.at)) return;
+    if (plansInflight) plansInflight.abort();
+    var at = advice.at;
+    plans = { key: key, state: 'loading', data: null, error: null, at: at };
+    var ctl = new AbortController();
+    plansInflight = ctl;
+    fetchJSON('api/advice', { target: advice.target, kind: 'plan' }, ctl.signal).then(function (d) {
+      plans = { key: key, state: 'ok', data: d && typeof d === 'object' ? d : {}, error: null, at: at };
+    }, function (e) {
+      if (isAbort(e)) throw e;
+      plans = { key: key, state: e && e.status === 400 ? 'unknown' : 'error', data: null,
+        error: e && e.message ? e.message : String(e), at: at };
+    }).then(function () {
+      if (plansInflight !== ctl) return;
+      plansInflight = null;
+      ui.plan.dataset.drawn = '';
+      drawPlan();
+    }, function () { /* aborted */ });
+  }
+
+  function scheduleAdvice(seconds) {
+    clearTimeout(adviceTimer);
+    adviceTimer = setTimeout(function () {
+      adviceTimer = null;
+      if (!document.hidden) loadAdvice();            // else resumed by visibilitychange
+    }, seconds * 1000);
+  }
+
+  function loadAdvice() {
+    clearTimeout(adviceTimer);
+    adviceTimer = null;
+    if (adviceInflight) { adviceInflight.abort(); adviceInflight = null; }
+    var t = currentTarget();
+    if (!t || t.kind !== 'postgres') {
+      advice = { target: t ? t.name : null, state: 'none', data: null, error: null, at: 0 };
+      drawAdvice();
+      return;
+    }
+    if (!adviceOn(t)) {
+      // looked at again with /api/targets' next answer (a reload may turn it on)
+      advice = { target: t.name, state: 'off', data: null, error: null, at: Date.now() };
+      drawAdvice();
+      drawPlan();
+      scheduleAdvice(ADVICE_INTERVAL);
+      return;
+    }
+    var name = t.name;
+    if (advice.target !== name) {
+      advice = { target: name, state: 'loading', data: null, error: null, at: 0 };
+      drawAdvice();
+      drawPlan();
+    }
+    var ctl = new AbortController();
+    adviceInflight = ctl;
+    fetchJSON('api/advice', { target: name }, ctl.signal).then(function (d) {
+      advice = { target: name, state: 'ok', data: d && typeof d === 'object' ? d : {}, error: null, at: Date.now() };
+    }, function (e) {
+      if (isAbort(e)) throw e;
+      var msg = e && e.message ? e.message : String(e);
+      if (e && e.status === 503) advice = { target: name, state: 'pending', data: null, error: msg, at: Date.now() };
+      else if (e && e.status === 404) advice = { target: name, state: 'off', data: null, error: msg, at: Date.now() };
+      else if (advice.target === name && advice.data) advice.error = msg;   // keep the last pass on screen, marked stale
+      else advice = { target: name, state: 'error', data: null, error: msg, at: Date.now() };
+    }).then(function () {
+      if (adviceInflight !== ctl) return;
+      adviceInflight = null;
+      drawAdvice();
+      drawPlan();
+      scheduleAdvice(advice.state === 'ok' && !advice.error ? ADVICE_INTERVAL :
+        advice.state === 'off' ? ADVICE_INTERVAL : ADVICE_RETRY);
+    }, function () { /* aborted: a newer load runs */ });
+  }
+
+  // after each /api/targets: a target switched, or its advisor turned on or off by a reload
+  function adviceFollowTarget() {
+    var t = currentTarget();
+    var name = t ? t.name : null;
+    var none = !t || t.kind !== 'postgres';
+    // (the advisor turned on or off by a reload is seen by the next scheduled load)
+    if (advice.target !== name || none !== (advice.state === 'none')) loadAdvice();
+  }
+
+  // evidence values: sizes, ratios, percents, durations and epoch times written for people
+  function isTimeKey(k) { return /(^|_)(since|at|time|timestamp)$/.test(k); }
+  function fmtEvidence(key, v) {
+    if (v === null || v === undefined) return { text: '—' };
+    if (typeof v === 'boolean') return { text: v ? 'yes' : 'no' };
+    if (typeof v === 'number') {
+      if (/_bytes$/.test(key)) return { text: fmtBytes(v), title: fmtExact(v) + ' bytes' };
+      if (/(_ratio|_frac|_freq|^selectivity)$/.test(key)) return { text: fmtPercent(v), title: String(v) };
+      if (/_percent$/.test(key)) return { text: fmtFloat(v) + ' %' };
+      if (/_seconds$/.test(key)) return { text: fmtDuration(v), title: fmtExact(v) + ' s' };
+      if (/_ms$/.test(key)) return { text: fmtDuration(v / 1000), title: v + ' ms' };
+      if (isTimeKey(key) && v > 1e8) {
+        var d = new Date(v * 1000);
+        return { text: localDateTime(d), title: d.toISOString() };
+      }
+      return { text: Number.isInteger(v) ? fmtExact(v) : fmtFloat(v), title: Number.isInteger(v) ? null : String(v) };
+    }
+    if (typeof v === 'string') return { text: v };
+    if (Array.isArray(v) && v.every(function (x) { return x === null || typeof x !== 'object'; })) {
+      return { text: v.map(function (x) { return x === null ? '—' : String(x); }).join(', ') || '—' };
+    }
+    if (Array.isArray(v) && v.every(function (x) { return x && typeof x === 'object' && str(x.column) !== null; })) {
+      // suggested_index's columns: name (use, selectivity)
+      return { text: v.map(function (x) {
+        var more = [str(x.use), num(x.selectivity) === null ? null : 'selectivity ' + fmtPercent(x.selectivity)].filter(Boolean);
+        return ident(x.column) + (more.length ? ' (' + more.join(', ') + ')' : '');
+      }).join(', ') };
+    }
+    if (Array.isArray(v) && v.every(function (x) { return x && typeof x === 'object' && str(x.queryid) !== null; })) {
+      // the statements a finding rests on: how many, their texts in the title
+      return { text: v.length + ' statement' + (v.length === 1 ? '' : 's') + ': ' + v.map(function (x) { return x.queryid; }).join(', '),
+        title: v.slice(0, 10).map(function (x) {
+          return x.queryid + (num(x.calls) !== null ? ' (' + fmtExact(x.calls) + ' calls)' : '') + ': ' + clip(str(x.query) || '', 300);
+        }).join('\n') };
+    }
+    var j = JSON.stringify(v);
+    return { text: clip(j, 200), title: j.length > 200 ? clip(j, 2000) : null };
+  }
+
+  function evidenceList(ev, skip) {
+    var dl = el('dl', { className: 'evidence' });
+    if (!ev || typeof ev !== 'object' || Array.isArray(ev)) return dl;
+    Object.keys(ev).forEach(function (k) {
+      if (skip && skip[k]) return;
+      var f = fmtEvidence(k, ev[k]);
+      dl.appendChild(el('div', { dataset: { key: k } },
+        el('dt', { title: k }, k.replace(/_/g, ' ')),
+        el('dd', { title: f.title || null, className: /_definition$/.test(k) ? 'mono' : null }, f.text)));
+    });
+    return dl;
+  }
+
+  // what a finding is about: "table public.t · index i", "sequence s", "database d"
+  function objectParts(f) {
+    var parts = [];
+    var table = qualified(f.schema, f.table);
+    var obj = str(f.object);
+    var kind = str(f.kind) || '';
+    if (table) parts.push(['table', table]);
+    if (obj !== null) {
+      var what = INDEX_KINDS[kind] ? 'index' : kind === 'fk_without_index' ? 'constraint' :
+        kind === 'sequence_exhaustion' ? 'sequence' : kind === 'plan' ? 'queryid' :
+        table ? 'object' : kind === 'wraparound' ? 'database' : 'object';
+      // an index or sequence lives in the table's schema: qualify it when there is no table
+      var shown = what === 'database' || what === 'queryid' ? obj :
+        table ? ident(obj) : qualified(f.schema, obj);
+      parts.push([what, shown]);
+    }
+    return parts;
+  }
+
+  function copyButton(text, pre, label) {
+    var b = el('button', { type: 'button', className: 'copy small-button', title: 'copy the SQL' }, 'Copy');
+    var timer = null;
+    function done(ok) {
+      setText(b, ok ? 'copied' : 'selected: press Ctrl+C');
+      b.classList.toggle('copied', ok);
+      setText(ui.adviceLive, ok ? 'copied the SQL of ' + label : 'the SQL of ' + label + ' is selected: press Ctrl+C to copy it');
+      clearTimeout(timer);
+      timer = setTimeout(function () { setText(b, 'Copy'); b.classList.remove('copied'); }, 2500);
+    }
+    function selectFallback() {
+      var sel = window.getSelection && window.getSelection();
+      if (!sel || !document.createRange) return false;
+      var r = document.createRange();
+      r.selectNodeContents(pre);
+      sel.removeAllRanges();
+      sel.addRange(r);
+      try { return document.execCommand('copy') === true; } catch (e) { return false; }
+    }
+    b.addEventListener('click', function () {
+      if (window.isSecureContext && navigator.clipboard && typeof navigator.clipboard.writeText === 'function') {
+        navigator.clipboard.writeText(text).then(function () { done(true); }, function () { done(selectFallback()); });
+      } else {
+        done(selectFallback());
+      }
+    });
+    return b;
+  }
+
+  function findingItem(f) {
+    var sev = SEVERITIES.indexOf(f.severity) >= 0 ? f.severity : 'info';
+    var kind = str(f.kind) || '?';
+    var li = el('li', { className: 'finding sev-' + sev, dataset: { kind: kind, severity: sev } });
+    var head = el('div', { className: 'finding-head' },
+      el('span', { className: 'kind', title: kind }, kind.replace(/_/g, ' ')),
+      el('span', { className: 'db', title: 'database' }, str(f.datname) || '—'));
+    var label = kind.replace(/_/g, ' ');
+    objectParts(f).forEach(function (p) {
+      head.appendChild(el('span', { className: 'obj' }, el('span', { className: 'muted' }, p[0] + ' '),
+        el('span', { className: 'mono' }, p[1])));
+      label += ' ' + p[1];
+    });
+    li.appendChild(head);
+    if (str(f.summary)) li.appendChild(el('p', { className: 'finding-summary' }, f.summary));
+    li.appendChild(evidenceList(f.evidence));
+    var sql = str(f.action_sql);
+    if (sql !== null && sql !== '') {
+      var pre = el('pre', { className: 'action-sql' }, sql);
+      li.appendChild(el('div', { className: 'sql' }, pre, copyButton(sql, pre, label)));
+    }
+    return li;
+  }
+
+  function drawAdviceGroups(findings) {
+    var frag = document.createDocumentFragment();
+    SEVERITIES.forEach(function (sev) {
+      var list = findings.filter(function (f) { return (SEVERITIES.indexOf(f.severity) >= 0 ? f.severity : 'info') === sev; });
+      if (!list.length) return;
+      var details = el('details', { className: 'sev-group sev-' + sev, dataset: { severity: sev } });
+      details.open = adviceOpen[sev] !== false;
+      details.addEventListener('toggle', function () { adviceOpen[sev] = details.open; });
+      details.appendChild(el('summary', null, el('span', { className: 'sev-name' }, sev),
+        el('span', { className: 'muted' }, ' · ' + list.length + ' finding' + (list.length === 1 ? '' : 's'))));
+      var ul = el('ul', { className: 'findings' });
+      var shown = adviceShowAll[sev] ? list.length : Math.min(list.length, ADVICE_GROUP_ROWS);
+      for (var i = 0; i < shown; i++) ul.appendChild(findingItem(list[i]));
+      details.appendChild(ul);
+      if (shown < list.length) {
+        var more = el('button', { type: 'button', className: 'small-button more' }, 'show all ' + list.length);
+        more.addEventListener('click', function () {
+          adviceShowAll[sev] = true;
+          adviceDrawn = '';
+          drawAdvice();
+          var again = ui.adviceGroups.querySelector('details[data-severity="' + sev + '"] li.finding:nth-child(' + (shown + 1) + ')');
+          if (again) { again.tabIndex = -1; again.focus({ preventScroll: false }); }
+        });
+        details.appendChild(more);
+      }
+      frag.appendChild(details);
+    });
+    if (!findings.length) frag.appendChild(el('p', { className: 'panel-message' }, 'No finding: the last pass found nothing to act on.'));
+    ui.adviceGroups.replaceChildren(frag);
+  }
+
+  function drawAdviceCounts(counts) {
+    var frag = document.createDocumentFragment();
+    SEVERITIES.forEach(function (sev) {
+      var n = counts ? counts[sev] || 0 : null;
+      var b = el('span', { className: 'count sev-' + sev + (n ? '' : ' zero'), dataset: { severity: sev } },
+        n === null ? '' : String(n), el('span', { className: 'count-name' }, ' ' + sev));
+      if (n !== null) frag.appendChild(b);
+    });
+    ui.adviceCounts.replaceChildren(frag);
+  }
+
+  function drawAdvice() {
+    var t = currentTarget();
+    var pg = !!t && t.kind === 'postgres';
+    ui.advice.hidden = !pg || advice.state === 'none';
+    if (ui.advice.hidden) return;
+    ui.advice.dataset.state = advice.state;
+    ui.advice.dataset.target = advice.target || '';
+    ui.advice.classList.toggle('stale', !!advice.error && advice.state === 'ok');
+    var message = null, data = advice.data;
+
+    if (advice.state !== 'ok') {
+      adviceDrawn = '';
+      ui.adviceGroups.replaceChildren();
+      ui.adviceNotes.replaceChildren();
+      ui.adviceNotesWrap.hidden = true;
+      drawAdviceCounts(null);
+      ui.adviceSummary.className = 'summary';
+      setText(ui.adviceSummary, '');
+      message = advice.state === 'loading' ? 'Loading the advisor\'s findings…' :
+        advice.state === 'pending' ? 'The advisor\'s first pass over ' + advice.target + ' has not finished yet: looking again every ' + ADVICE_RETRY + ' s.' :
+        advice.state === 'off' ? 'The advisor is off for this target (advice = false in its section).' :
+        'The advisor\'s findings could not be read: ' + (advice.error || 'unknown error') + ' (retrying every ' + ADVICE_RETRY + ' s).';
+      ui.adviceMessage.hidden = false;
+      ui.adviceMessage.className = 'panel-message' + (advice.state === 'error' ? ' error' : '');
+      setText(ui.adviceMessage, message);
+      return;
+    }
+
+    var findings = arr(data.findings).filter(function (f) { return f && typeof f === 'object' && f.kind !== 'plan'; });
+    var counts = { critical: 0, warning: 0, info: 0 };
+    findings.forEach(function (f) { counts[SEVERITIES.indexOf(f.severity) >= 0 ? f.severity : 'info']++; });
+    drawAdviceCounts(counts);
+
+    var sig = [advice.target, data.started_at, findings.length, arr(data.notes).length].join('\n');
+    if (sig !== adviceDrawn) {
+      adviceDrawn = sig;
+      drawAdviceGroups(findings);
+      var notes = arr(data.notes).filter(function (n) { return n && typeof n === 'object'; });
+      var nfrag = document.createDocumentFragment();
+      notes.forEach(function (n) {
+        nfrag.appendChild(el('li', { dataset: { kind: str(n.kind) || '' } },
+          str(n.datname) ? el('span', { className: 'db' }, n.datname) : null,
+          str(n.kind) ? el('span', { className: 'kind' }, n.kind.replace(/_/g, ' ')) : null,
+          el('span', null, str(n.text) || '')));
+      });
+      ui.adviceNotes.replaceChildren(nfrag);
+      ui.adviceNotesWrap.hidden = !notes.length;
+    }
+
+    var started = parseTime(data.started_at);
+    var dbs = arr(data.databases);
+    var bad = dbs.filter(function (d) { return d && d.ok === false; }).map(function (d) { return str(d.datname) || '?'; });
+    var parts = [];
+    if (started) parts.push('pass at ' + clock(started) + ' (' + ago(started) + ')');
+    if (num(data.duration_seconds) !== null) parts.push('took ' + fmtDuration(data.duration_seconds));
+    parts.push(dbs.length + ' database' + (dbs.length === 1 ? '' : 's'));
+    if (bad.length) parts.push('could not read ' + bad.join(', '));
+    if (advice.error) parts.push('last read failed: ' + advice.error);
+    setText(ui.adviceSummary, parts.join(' · '));
+    ui.adviceSummary.className = 'summary' + (bad.length || advice.error ? ' alert' : '');
+    ui.adviceSummary.title = started ? started.toISOString() : '';
+    ui.adviceMessage.hidden = true;
+  }
+
+  // ---------------------------------------------------------------- plan of the selected statement
+
+  // the plan finding of a statement: same queryid (as text), its database when it has one
+  function planFor(s) {
+    var id = str(s.queryid) || String(s.queryid);
+    var same = planFindings().filter(function (f) { return String(f.object) === id; });
+    var here = same.filter(function (f) { return f.datname === s.datname; });
+    return here[0] || same[0] || null;
+  }
+
+  function planMissingWhy(s) {
+    var t = currentTarget();
+    if (s.own === true) return 'dbpulse\'s own statements are not planned.';
+    if (!adviceOn(t) || advice.state === 'off') return 'The advisor is off for this target (advice = false): it makes the plans.';
+    if (advice.state === 'loading') return 'Reading the advisor\'s findings…';
+    if (advice.state === 'pending') return 'The advisor\'s first pass has not finished yet: the plans come with it.';
+    if (advice.state !== 'ok') return 'The advisor\'s findings could not be read' + (advice.error ? ': ' + advice.error : '.');
+    if (plans.state === 'loading' || plans.key !== plansKey()) return 'Reading the advisor\'s plans…';
+    if (plans.state === 'unknown') return 'This agent\'s advisor makes no plans (' + plans.error + ').';
+    if (plans.state !== 'ok') return 'The advisor\'s plans could not be read: ' + plans.error + ' (tried again in ' + ADVICE_INTERVAL + ' s).';
+    // the pass's notes about plans, those of the statement's database first
+    var notes = arr(plans.data.notes).filter(function (n) { return n && n.kind === 'plan' && str(n.text); });
+    var mine = notes.filter(function (n) { return !str(n.datname) || n.datname === s.datname; });
+    var texts = mine.map(function (n) { return (str(n.datname) ? n.datname + ': ' : '') + n.text; });
+    var started = parseTime(plans.data.started_at);
+    var when = started ? ' (its last pass started at ' + clock(started) + ')' : '';
+    var why;
+    if (!planFindings().length && !notes.length) {
+      why = 'The advisor made no plan' + when + ': advice_plans = true in the target\'s section turns plans on ' +
+        '(the agent\'s role then needs SELECT on the tables: pg_read_all_data).';
+    } else if (!planFindings().length) {
+      why = 'The advisor made no plan' + when + '.';
+    } else {
+      why = 'No plan for this statement: each pass plans the costliest statements (advice_statements of them, by total ' +
+        'time over the longest window)' + when + ', and this one was not among them, or came since.';
+    }
+    return texts.length ? why + ' ' + texts.join(' ') : why;
+  }
+
+  function planNode(node, hot, depth, budget) {
+    var li = el('li', { className: 'plan-node' });
+    var type = str(node['Node Type']) || '?';
+    var line = el('div', { className: 'node-line' });
+    var name = type;
+    if (str(node.Strategy) && node.Strategy !== 'Plain' && type === 'Aggregate') name = node.Strategy + ' ' + name;
+    if (str(node['Join Type']) && node['Join Type'] !== 'Inner') name += ' (' + node['Join Type'] + ')';
+    line.appendChild(el('span', { className: 'node-type' }, name));
+    var rel = str(node['Relation Name']);
+    var relText = rel === null ? null : qualified(node.Schema, rel);
+    var idx = str(node['Index Name']);
+    if (idx !== null) line.appendChild(el('span', { className: 'node-rel' }, ' using ', el('span', { className: 'mono' }, ident(idx))));
+    if (relText !== null) {
+      line.appendChild(el('span', { className: 'node-rel' }, ' on ', el('span', { className: 'mono' }, relText)));
+      if (str(node.Alias) && node.Alias !== rel) line.appendChild(el('span', { className: 'muted mono' }, ' ' + ident(node.Alias)));
+    } else if (str(node['CTE Name'])) {
+      line.appendChild(el('span', { className: 'node-rel' }, ' on CTE ', el('span', { className: 'mono' }, ident(node['CTE Name']))));
+    } else if (str(node['Function Name'])) {
+      line.appendChild(el('span', { className: 'node-rel' }, ' on ', el('span', { className: 'mono' }, node['Function Name'] + '()')));
+    }
+    if (str(node['Subplan Name'])) line.appendChild(el('span', { className: 'muted' }, ' (' + node['Subplan Name'] + ')'));
+    var sc = num(node['Startup Cost']), tc = num(node['Total Cost']);
+    line.appendChild(el('span', { className: 'node-cost', title: 'estimated cost: startup..total' },
+      'cost ' + (sc === null ? '?' : sc.toFixed(2)) + '..' + (tc === null ? '?' : tc.toFixed(2))));
+    line.appendChild(el('span', { className: 'node-rows', title: 'estimated rows' + (num(node['Plan Width']) !== null ? ', ' + node['Plan Width'] + ' bytes wide' : '') },
+      'rows ' + fmtCount(node['Plan Rows'])));
+    // (EXPLAIN names a relation's schema only with VERBOSE: without one, the table's name alone)
+    var scan = /Seq Scan$/.test(type) && rel !== null ?
+      hot[str(node.Schema) === null ? '\u0000' + rel : node.Schema + '\u0000' + rel] : null;
+    if (scan) {
+      li.classList.add('hot');
+      li.dataset.hot = 'true';
+      line.appendChild(el('span', { className: 'hot-mark', title: 'a sequential scan over a large table' },
+        'sequential scan of ' + (num(scan.table_bytes) !== null ? fmtBytes(scan.table_bytes) : 'a large table')));
+    }
+    li.appendChild(line);
+    ['Index Cond', 'Recheck Cond', 'Hash Cond', 'Merge Cond', 'Join Filter', 'Filter', 'Sort Key', 'Group Key'].forEach(function (k) {
+      var v = node[k];
+      if (Array.isArray(v)) v = v.filter(function (x) { return typeof x === 'string'; }).join(', ');
+      if (str(v) !== null && v !== '') li.appendChild(el('div', { className: 'node-cond' }, el('span', { className: 'muted' }, k + ': '), v));
+    });
+    budget.n--;
+    var kids = arr(node.Plans).filter(function (c) { return c && typeof c === 'object'; });
+    if (kids.length && depth < 64) {
+      var ul = el('ul');
+      for (var i = 0; i < kids.length; i++) {
+        if (budget.n <= 0) { ul.appendChild(el('li', { className: 'plan-node muted' }, '… (' + PLAN_NODES + ' nodes shown)')); break; }
+        ul.appendChild(planNode(kids[i], hot, depth + 1, budget));
+      }
+      li.appendChild(ul);
+    }
+    return li;
+  }
+
+  function estimateLine(ev) {
+    var r = num(ev.estimate_ratio), est = num(ev.plan_rows), real = num(ev.rows_per_call);
+    if (r === null || r <= 0 || (r < ESTIMATE_FAR && r > 1 / ESTIMATE_FAR)) return null;
+    var off = r >= 1 ? round3(r) + '× too many' : round3(1 / r) + '× too few';
+    return 'Estimate vs reality: the planner expects ' + fmtCount(est) + ' row' + (est === 1 ? '' : 's') +
+      ', the statement returns ' + fmtFloat(real) + ' per call on average (' + off + '). ' +
+      'Stale statistics (ANALYZE), correlated columns or the generic plan\'s unknown parameters can make it.';
+  }
+
+  function drawPlan() {
+    if (ui.detail.hidden || selectedQueryId === null) return;
+    var s = findStatement(selectedQueryId);
+    if (!s) return;
+    ensurePlans();
+    var f = planFor(s);
+    ui.plan.dataset.queryid = selectedQueryId;
+    ui.plan.dataset.state = f ? 'plan' : 'none';
+    if (!f) {
+      ui.planToggle.hidden = true;
+      ui.planBody.hidden = true;
+      ui.plan.dataset.drawn = '';
+      ui.planTree.replaceChildren();
+      setText(ui.planNote, planMissingWhy(s));
+      return;
+    }
+    var ev = f.evidence && typeof f.evidence === 'object' ? f.evidence : {};
+    var started = parseTime(plans.data.started_at);
+    setText(ui.planNote, 'the generic plan' + (started ? ' from the advisor\'s pass at ' + clock(started) : '') +
+      (num(ev.total_cost) !== null ? ' · total cost ' + grouped.format(ev.total_cost) : '') +
+      (arr(ev.seq_scans).length ? ' · ' + arr(ev.seq_scans).length + ' sequential scan' + (arr(ev.seq_scans).length === 1 ? '' : 's') + ' of a large table' : ''));
+    ui.planToggle.hidden = false;
+    ui.planToggle.setAttribute('aria-expanded', planOpen ? 'true' : 'false');
+    setText(ui.planToggle, planOpen ? 'hide the plan' : 'show the plan');
+    ui.planBody.hidden = !planOpen;
+
+    var sig = selectedQueryId + '\n' + (plans.data.started_at || '') + '\n' + (f.datname || '');
+    if (ui.plan.dataset.drawn === sig) return;
+    ui.plan.dataset.drawn = sig;
+    var facts = [];
+    if (str(f.summary)) facts.push(f.summary);
+    var how = str(ev.method) === 'generic_plan' ? 'generic plan: parameters unknown (as NULL), as a prepared statement would get' : str(ev.method);
+    if (how) facts.push('(' + how + ')');
+    setText(ui.planSummary, facts.join(' '));
+    var est = estimateLine(ev);
+    ui.planEstimate.hidden = est === null;
+    setText(ui.planEstimate, est);
+    var hot = {};
+    arr(ev.seq_scans).forEach(function (x) {
+      if (!x || str(x.table) === null) return;
+      hot[(str(x.schema) || '') + '\u0000' + x.table] = x;
+      hot['\u0000' + x.table] = x;
+    });
+    var plan = ev.plan && typeof ev.plan === 'object' ? ev.plan : null;
+    ui.planTree.replaceChildren(plan ? planNode(plan, hot, 0, { n: PLAN_NODES }) :
+      el('li', { className: 'muted' }, num(ev.plan_omitted_bytes) !== null ?
+        'The plan was too large to keep (' + fmtBytes(ev.plan_omitted_bytes) + ' of JSON): its figures are above.' :
+        'The finding carries no plan.'));
+  }
+
   // ---------------------------------------------------------------- refresh cycle
 
   function setStatus(errors, t, collectedAt) {
@@ -738,6 +1257,15 @@
   function clearPanels() {
     hideDetail();
     lastStatements = null;
+    if (adviceInflight) { adviceInflight.abort(); adviceInflight = null; }
+    clearTimeout(adviceTimer);
+    adviceTimer = null;
+    advice = { target: null, state: 'none', data: null, error: null, at: 0 };
+    if (plansInflight) { plansInflight.abort(); plansInflight = null; }
+    plans = { key: null, state: 'none', data: null, error: null, at: 0 };
+    adviceDrawn = '';
+    adviceShowAll = {};
+    ui.advice.hidden = true;
     [ui.statementsBody, ui.sessionsBody, ui.slowlogBody].forEach(function (b) { b.replaceChildren(); });
     [ui.statementsSummary, ui.activitySummary, ui.slowlogSummary].forEach(function (p) { setText(p, ''); });
     [ui.statements, ui.sessions, ui.slowlogTable].forEach(function (t) {
@@ -811,6 +1339,11 @@
       if (ev.key === 'Escape' && !ui.detail.hidden) hideDetail();
     });
 
+    ui.planToggle.addEventListener('click', function () {
+      planOpen = !planOpen;
+      drawPlan();
+    });
+
     ui.sessionsBody.addEventListener('click', function (ev) {
       var b = ev.target.closest('button[data-blocker]');
       if (b) jumpToSession(b.dataset.blocker);
@@ -827,6 +1360,7 @@
 
     document.addEventListener('visibilitychange', function () {
       if (!document.hidden && timer === null && inflight === null) refresh();
+      if (!document.hidden && adviceTimer === null && adviceInflight === null && advice.state !== 'none') loadAdvice();
     });
   }
 
@@ -842,7 +1376,12 @@
       activity: $('activity'), sessions: $('sessions'), sessionsBody: $('sessions').tBodies[0],
       activitySummary: $('activity-summary'),
       slowlog: $('slowlog'), slowlogTable: $('slowlog-table'), slowlogBody: $('slowlog-table').tBodies[0],
-      slowlogSummary: $('slowlog-summary')
+      slowlogSummary: $('slowlog-summary'),
+      advice: $('advice'), adviceCounts: $('advice-counts'), adviceSummary: $('advice-summary'),
+      adviceMessage: $('advice-message'), adviceGroups: $('advice-groups'), adviceNotes: $('advice-notes'),
+      adviceNotesWrap: $('advice-notes-wrap'), adviceLive: $('advice-live'),
+      plan: $('plan'), planToggle: $('plan-toggle'), planNote: $('plan-note'), planBody: $('plan-body'),
+      planSummary: $('plan-summary'), planEstimate: $('plan-estimate'), planTree: $('plan-tree')
     };
     state = readHash();
     ui.includeOwn.checked = ui.includeOwnSlowlog.checked = state.own;

@@ -5,7 +5,11 @@
 # /api/activity (a blocked session and its blocker), /api/slowlog (a slow
 # Redis command), /api/targets, parameter errors, hostile statement texts
 # through the JSON, the page's headers, `dbpulse top`, and, where Chromium
-# and playwright-core are installed, the page itself in a headless browser.
+# and playwright-core are installed, the page itself in a headless browser
+# (its Advice panel over findings planted here: an invalid index, a
+# duplicate one and a foreign key without an index, on a table with a
+# hostile name; and the advisor's generic plan of a statement, with its
+# sequential scan of a large table, in the statement's details).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg_lib.sh"
 . "$(dirname "$0")/redis_lib.sh"
@@ -18,6 +22,49 @@ redis_start || { not_ok "Redis starts"; done_testing; }
 # pg_stat_statements tracks the agent's own statements too (pg_lib.sh:
 # track = all): the agent must tell them apart
 export PGTEST_PASSWORD="$PG_PASSWORD" REDISTEST_PASSWORD="$REDIS_DBPULSE_PASSWORD"
+
+# findings for the advisor (the page's Advice panel), planted before the
+# agent starts and out of pg_stat_statements, in a database of their own
+# (dba_advice: the advisor visits only the target's `databases`), one of
+# each severity: an invalid index (critical: a CREATE UNIQUE INDEX
+# CONCURRENTLY failed on a duplicate key), a duplicate index (warning) and
+# a foreign key without an index on a small table (info), both on a table
+# whose name is markup; and a 7 MB table, read by a sequential scan in the
+# generic plan of a statement run here too (advice_plans): the advisor's
+# one pass, when the agent starts, plans the costliest statements of the
+# databases it visits (on a first pass, since pg_stat_statements was reset).
+advice_hostile='<img src=x onerror=alert(1)>'
+untracked() { PGOPTIONS="-c pg_stat_statements.track=none -c client_min_messages=warning" "$@"; }
+untracked pg_sql "CREATE DATABASE dba_advice" >/dev/null
+untracked pg_sql_db dba_advice >/dev/null <<'EOF'
+CREATE TABLE dba_parent (id int PRIMARY KEY);
+INSERT INTO dba_parent SELECT generate_series(1, 50);
+CREATE TABLE "<img src=x onerror=alert(1)>" (id int PRIMARY KEY, parent_id int REFERENCES dba_parent (id), a int);
+INSERT INTO "<img src=x onerror=alert(1)>" SELECT g, g % 50 + 1, g % 10 FROM generate_series(1, 200) g;
+CREATE INDEX dba_dup_1 ON "<img src=x onerror=alert(1)>" (a);
+CREATE INDEX dba_dup_2 ON "<img src=x onerror=alert(1)>" (a);
+CREATE TABLE dba_inv (a int);
+INSERT INTO dba_inv VALUES (1), (1);
+CREATE TABLE dba_big (id int, payload text);
+INSERT INTO dba_big SELECT g, md5(g::text) FROM generate_series(1, 100000) g;
+ANALYZE dba_big;
+EOF
+untracked pg_sql_db dba_advice "CREATE UNIQUE INDEX CONCURRENTLY dba_inv_uniq ON dba_inv (a)" >/dev/null 2>&1
+# plans: EXPLAIN needs SELECT on the tables.  With track = all, the
+# EXPLAIN of a statement counts a call of it in pg_stat_statements, as the
+# agent's role, that the agent does not know as its own: not in dba_advice
+# (those calls would be listed, and the quiet database below is not quiet)
+untracked pg_sql >/dev/null <<'EOF'
+GRANT pg_read_all_data TO dbpulse;
+ALTER ROLE dbpulse IN DATABASE dba_advice SET pg_stat_statements.track = top;
+EOF
+plan_statement() {
+	for _ in 1 2 3 4 5; do echo "SELECT count(*) /* dba-plan */ FROM dba_big WHERE payload LIKE '%ab%';"; done |
+		pg_sql_db dba_advice >/dev/null
+}
+plan_statement
+check "an invalid index is planted" \
+	test "$(untracked pg_sql_db dba_advice "SELECT count(*) FROM pg_index WHERE indexrelid = 'dba_inv_uniq'::regclass AND NOT indisvalid")" = 1
 
 # a receiver for the regression rule's notifications
 python3 "$(dirname "$0")/receiver.py" --port 0 --port-file "$TMP/hook.port" --log "$TMP/hook.log" \
@@ -34,6 +81,9 @@ pg_target_section | sed 's/^slow_interval = .*/slow_interval = 5m/' >>"$TMP/agen
 cat >>"$TMP/agent.ini" <<EOF
 statements_windows = 3s, 1m
 statements_top = 2
+databases = dba_advice
+advice_interval = 1h
+advice_plans = true
 [alert "StatementRegressed"]
 expr = pg_statement_mean_seconds{window="3s"} / ignoring(window) pg_statement_mean_seconds{window="1m"} > 2 and ignoring(window) pg_statement_calls_per_second{window="3s"} >= 1
 severity = warning
@@ -70,6 +120,14 @@ check "and the Redis target with its slow log" \
 	test "$(py '[(t["kind"], t["up"], t["views"]) for t in j["targets"] if t["name"] == "cache"]')" = \
 	"[('redis', True, ['slowlog'])]"
 check "and the host" test "$(py '[t["interval_seconds"] for t in j["targets"] if t["kind"] == "host"]')" = "[1]"
+
+# ---- the advisor's findings that the page shows
+advice_ready() { get '/api/advice?target=main' && [ "$(status)" = 200 ]; }
+check "the advisor's first pass ends: /api/advice answers 200" wait_for 20 advice_ready
+check "it finds what was planted: the invalid index, the duplicate one, the foreign key without an index" \
+	test "$(py 'sorted((f["kind"], f["severity"], f["table"] == sys.argv[2]) for f in j["findings"] if f["table"] in ("dba_inv", sys.argv[2]))' "$advice_hostile")" = \
+	"[('duplicate_index', 'warning', True), ('fk_without_index', 'info', True), ('invalid_index', 'critical', False)]" ||
+	diag "$(py '[(f["kind"], f["severity"], f["table"], f["object"]) for f in j["findings"]]')"
 
 # ---- a quiet database: only the agent runs statements
 wait_cycles 3
@@ -328,6 +386,16 @@ check "dbpulse top --once shows its text" grep -qF 'SELECT count(*) AS dba_shape
 	diag "$(cat "$TMP/top-new.out")"
 check "and no statement waiting for one" sh -c "! grep -q 'text not fetched yet' '$TMP/top-new.out'"
 
+# ---- the advisor's generic plan of the statement run before the agent started (advice_plans)
+plan_qid=$(quiet_sql "SELECT queryid FROM pg_stat_statements WHERE query LIKE '%dba-plan%' LIMIT 1")
+get '/api/advice?target=main&kind=plan'
+check "the advisor's first pass planned the costly statement ($plan_qid)" \
+	test "$(py '[f["object"] for f in j["findings"] if f["object"] == sys.argv[2]]' "$plan_qid")" = "['$plan_qid']" ||
+	diag "$(py '([f["object"] for f in j["findings"]], j["notes"])')"
+check "its generic plan: a sequential scan of dba_big, listed as one of a large table" \
+	test "$(py '[(f["evidence"]["plan"]["Plans"][0]["Node Type"], f["evidence"]["plan"]["Plans"][0]["Relation Name"], [s["table"] for s in f["evidence"]["seq_scans"]]) for f in j["findings"] if f["object"] == sys.argv[2]]' "$plan_qid")" = \
+	"[('Seq Scan', 'dba_big', ['dba_big'])]" || diag "$(head -c 1500 "$TMP/body")"
+
 # ---- the page in a real browser (Chromium + playwright-core, when installed)
 if [ -n "${DBPULSE_BROWSER_DIR:-}" ] && [ -x "${CHROMIUM:-/usr/bin/chromium}" ] &&
 	[ -d "$DBPULSE_BROWSER_DIR/node_modules/playwright-core" ]; then
@@ -337,9 +405,11 @@ if [ -n "${DBPULSE_BROWSER_DIR:-}" ] && [ -x "${CHROMIUM:-/usr/bin/chromium}" ] 
 	# more, so the page's 1m window still holds them
 	echo "SELECT pg_sleep(0.2) /* dba-slow */;" | pg_sql >/dev/null
 	printf 'SELECT 1 /* %s */;\n' "$hostile" | pg_sql >/dev/null
+	plan_statement # (the page shows its plan from its row)
 	wait_cycles 2
 	shot=$top_builddir/queries-page.png
 	(cd "$DBPULSE_BROWSER_DIR" && NEW_QUERYID=$new_qid NEW_TEXT='AS dba_shape_b FROM dba_t' \
+		ADVICE_HOSTILE=$advice_hostile PLAN_TEXT=dba-plan PLAN_RELATION=dba_big \
 		node page_check.mjs "$URL/queries#target=main&window=1m" \
 		pg_sleep 'alert(1)</script>' "$shot" cache) >"$TMP/browser.out" 2>&1
 	rc=$?

@@ -1,7 +1,8 @@
 // page_check.mjs -- drives the DBA page (/queries) in headless Chromium through playwright-core and
 // prints TAP: rows load, sorting, window tabs, the toggle of dbpulse's own statements, hostile query
-// text shown as text (no XSS), the detail panel, sessions, the Redis slow log, the CSP header, and a
-// full-page screenshot.
+// text shown as text (no XSS), the detail panel, sessions, the Advice panel (the findings of
+// /api/advice grouped by severity, a Copy button that copies the SQL, hostile names as text), the
+// Plan view of a statement, the Redis slow log, the CSP header, and a full-page screenshot.
 //
 // usage: node page_check.mjs URL EXPECT_FIRST_SUBSTRING HOSTILE_SUBSTRING SCREENSHOT_PATH [REDIS_TARGET]
 //   URL                     the page, e.g. http://127.0.0.1:9930/queries#target=main
@@ -11,7 +12,11 @@
 //   REDIS_TARGET            optional: a redis target whose slow log has at least one entry
 // env: CHROMIUM (default /usr/bin/chromium), VIEWPORT (default 1280x800), COLOR_SCHEME (light|dark),
 //      NEW_QUERYID and NEW_TEXT: a statement that must show a text containing NEW_TEXT at once
-//      (one the agent saw for the first time a few seconds before).
+//      (one the agent saw for the first time a few seconds before);
+//      ADVICE_HOSTILE: the name of a table with findings (e.g. '<img src=x onerror=alert(1)>'): checks
+//      the Advice panel against /api/advice (its findings of every severity, one of each at least);
+//      PLAN_TEXT and PLAN_RELATION: a statement whose text contains PLAN_TEXT has a plan finding whose
+//      tree has a Seq Scan on PLAN_RELATION (marked when the finding lists it among its seq_scans).
 // Needs the npm package playwright-core (no browser download): run it where 'playwright-core'
 // resolves from this file's folder, or from the current directory (cwd/node_modules, NODE_PATH).
 // Exit 0 when every check passed, 1 otherwise, 2 on a usage error.
@@ -100,6 +105,8 @@ try {
     colorScheme: process.env.COLOR_SCHEME === 'dark' ? 'dark' : 'light',
     serviceWorkers: 'block',
   });
+  // the Copy buttons' navigator.clipboard (the page is a secure context on 127.0.0.1)
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: pageURL.origin }).catch(() => {});
   // every <script> element inserted into the document, parser-inserted ones included
   await context.addInitScript(() => {
     window.__pageCheckScripts = [];
@@ -296,6 +303,195 @@ try {
     const sessions = await page.locator('#activity tbody tr[data-pid]').count();
     return `${sessions} sessions listed; ${summary}`;
   });
+
+  // 7b-7e: the Advice panel, against the API's answer for the same target
+  const adviceHostile = process.env.ADVICE_HOSTILE;
+  const SEVERITIES = ['critical', 'warning', 'info'];
+  const GROUP_ROWS = 50;        // findings a group shows before "show all" (queries.js)
+  let adviceAnswer = null;
+  const apiGet = async (p) => {
+    const r = await page.request.get(new URL(p, pageURL).href);
+    assert(r.ok(), `${p}: HTTP ${r.status()}`);
+    return r.json();
+  };
+  if (adviceHostile) {
+    await step('the Advice panel shows the findings of /api/advice, grouped by severity, counted in its heading', async () => {
+      const target = await page.inputValue('#target');
+      await page.waitForSelector('#advice li.finding', { timeout: WAIT }).catch(async () => {
+        throw new CheckFailed('no finding shown; the panel says: ' +
+          ((await page.textContent('#advice').catch(() => '')) || '').replace(/\s+/g, ' ').trim().slice(0, 300));
+      });
+      adviceAnswer = await apiGet(`/api/advice?target=${encodeURIComponent(target)}`);
+      assert(adviceAnswer.findings.every((f) => f.kind !== 'plan'), 'plans listed without kind=plan');
+      const api = {};
+      for (const sev of SEVERITIES) api[sev] = adviceAnswer.findings.filter((f) => f.kind !== 'plan' && f.severity === sev);
+      // the page may show the pass before the one just read: wait for it to show the same
+      const want = Object.fromEntries(SEVERITIES.map((sev) => [sev, Math.min(api[sev].length, GROUP_ROWS)]));
+      await page.waitForFunction((w) => Object.keys(w).every((sev) =>
+        document.querySelectorAll(`#advice details[data-severity="${sev}"] li.finding`).length === w[sev]),
+      want, { timeout: 2 * WAIT }).catch(() => {});
+      const shown = await page.evaluate((sevs) => {
+        const out = { groups: {} };
+        for (const sev of sevs) {
+          const d = document.querySelector(`#advice details[data-severity="${sev}"]`);
+          out.groups[sev] = d ? { open: d.open, items: [...d.querySelectorAll('li.finding')].map((li) => ({
+            severity: li.dataset.severity, kind: li.dataset.kind, head: li.querySelector('.finding-head').textContent })) } : null;
+        }
+        out.order = [...document.querySelectorAll('#advice details[data-severity]')].map((d) => d.dataset.severity);
+        out.counts = Object.fromEntries([...document.querySelectorAll('#advice-counts .count')].map((c) => [c.dataset.severity, c.textContent]));
+        return out;
+      }, SEVERITIES);
+      const present = SEVERITIES.filter((sev) => api[sev].length);
+      assert(present.length === 3, 'the test database should give a finding of each severity; /api/advice has ' +
+        JSON.stringify(want));
+      assert(JSON.stringify(shown.order) === JSON.stringify(present), 'groups in the order ' + JSON.stringify(shown.order));
+      for (const sev of SEVERITIES) {
+        const g = shown.groups[sev];
+        assert(g && g.open, `the ${sev} group is missing or closed`);
+        assert(g.items.length === want[sev], `${g.items.length} ${sev} findings shown, /api/advice has ${api[sev].length}`);
+        g.items.forEach((it, i) => {
+          const f = api[sev][i];
+          assert(it.severity === sev && it.kind === f.kind, `${sev} #${i}: ${it.kind} shown, ${f.kind} in the API`);
+          assert(it.head.includes(f.datname) && (f.table === null || it.head.includes(f.table)) &&
+            (f.object === null || it.head.includes(f.object)), `${sev} #${i} (${f.kind}) shows "${it.head}"`);
+        });
+        assert(shown.counts[sev] === `${api[sev].length} ${sev}`, `the heading counts "${shown.counts[sev]}" for ${api[sev].length} ${sev}`);
+      }
+      return SEVERITIES.map((sev) => `${api[sev].length} ${sev}`).join(', ') + `, ${adviceAnswer.notes.length} notes`;
+    });
+
+    await step('each finding shows its evidence, human-readable (bytes, %), and the notes are listed', async () => {
+      assert(adviceAnswer, 'no answer read');
+      const sized = (x) => Object.keys(x.evidence).find((k) => k.endsWith('_bytes') && x.evidence[k] >= 1000);
+      const f = adviceAnswer.findings.find((x) => x.kind !== 'plan' && sized(x));
+      assert(f, 'no finding with a size in its evidence');
+      const key = sized(f);
+      const dd = await page.evaluate(([kind, object, key]) => {
+        for (const li of document.querySelectorAll(`#advice li.finding[data-kind="${kind}"]`)) {
+          if (object !== null && !li.querySelector('.finding-head').textContent.includes(object)) continue;
+          const d = li.querySelector(`dl.evidence div[data-key="${key}"] dd`);
+          if (d) return d.textContent;
+        }
+        return null;
+      }, [f.kind, f.object, key]);
+      assert(dd !== null, `no ${key} in the evidence of ${f.kind} ${f.object}`);
+      assert(/^[0-9.]+ (kB|MB|GB)$/.test(dd), `${key} = ${f.evidence[key]} shown as "${dd}"`);
+      const notes = await page.locator('#advice-notes li').count();
+      assert(notes === adviceAnswer.notes.length, `${notes} notes shown, /api/advice has ${adviceAnswer.notes.length}`);
+      return `${f.kind} ${key} ${dd}, ${notes} notes`;
+    });
+
+    await step('a Copy button copies the action SQL exactly, through the clipboard and without it', async () => {
+      assert(adviceAnswer, 'no answer read');
+      const f = adviceAnswer.findings.find((x) => x.kind !== 'plan' && x.action_sql && x.action_sql.includes('\n')) ||
+        adviceAnswer.findings.find((x) => x.kind !== 'plan' && x.action_sql);
+      assert(f, 'no finding with SQL');
+      const li = page.locator(`#advice li.finding[data-kind="${f.kind}"]`, { hasText: f.object ?? f.table ?? '' }).first();
+      const pre = (await li.locator('pre.action-sql').textContent()) ?? '';
+      assert(pre === f.action_sql, `the <pre> shows ${JSON.stringify(pre)}, the API ${JSON.stringify(f.action_sql)}`);
+      const button = li.locator('button.copy');
+      const handle = await button.elementHandle();
+      await page.evaluate(() => navigator.clipboard.writeText('(nothing yet)')).catch(() => {});
+      await button.click();
+      await page.waitForFunction((b) => b.textContent === 'copied', handle, { timeout: WAIT })
+        .catch(async () => { throw new CheckFailed('the button says ' + JSON.stringify(await button.textContent())); });
+      const copied = await page.evaluate(() => navigator.clipboard.readText());
+      assert(copied === f.action_sql, `the clipboard holds ${JSON.stringify(copied)}, the API's SQL is ${JSON.stringify(f.action_sql)}`);
+      const live = (await page.textContent('#advice-live')) ?? '';
+      assert(live.startsWith('copied'), 'the live region says ' + JSON.stringify(live));
+      // without navigator.clipboard (as on a plain-http origin other than localhost): the <pre> is
+      // selected and copied by execCommand
+      await page.waitForFunction((b) => b.textContent === 'Copy', handle, { timeout: WAIT });
+      await page.evaluate(() => Object.defineProperty(navigator, 'clipboard', { value: undefined, configurable: true }));
+      await button.click();
+      const said = await button.textContent();
+      const selected = await page.evaluate(() => String(window.getSelection()));
+      assert(said === 'copied' || said === 'selected: press Ctrl+C', 'without a clipboard the button says ' + JSON.stringify(said));
+      assert(selected === f.action_sql, `without a clipboard the selection is ${JSON.stringify(selected)}`);
+      await page.evaluate(() => window.getSelection().removeAllRanges());
+      return `${f.kind}, ${f.action_sql.split('\n').length} line(s); without the clipboard: ${said}`;
+    });
+
+    await step(`the table named ${JSON.stringify(adviceHostile)} shows as text in the Advice panel, no element made of it`, async () => {
+      assert(adviceAnswer, 'no answer read');
+      const fs = adviceAnswer.findings.filter((x) => x.kind !== 'plan' && x.table === adviceHostile);
+      assert(fs.length > 0, 'no finding of /api/advice is about that table');
+      const heads = await page.locator('#advice li.finding .finding-head', { hasText: adviceHostile }).count();
+      assert(heads === fs.length, `${heads} findings show the name, /api/advice has ${fs.length}`);
+      const made = ['h2', 'h3', 'span', 'p', 'div', 'details', 'summary', 'ul', 'li', 'dl', 'dt', 'dd', 'pre', 'button'];
+      const tags = await page.evaluate((ok) => [...document.querySelectorAll('#advice *')].map((e) => e.tagName.toLowerCase())
+        .filter((t) => !ok.includes(t)), made);
+      assert(tags.length === 0, 'unexpected elements in #advice: ' + JSON.stringify([...new Set(tags)]));
+      assert(dialogs === 0, `${dialogs} dialog(s) fired`);
+      return `${fs.length} findings`;
+    });
+  } else {
+    skip('the Advice panel shows the findings of /api/advice', 'ADVICE_HOSTILE not given');
+  }
+
+  // 7f: the Plan view of a statement
+  const planText = process.env.PLAN_TEXT, planRelation = process.env.PLAN_RELATION;
+  if (planText && planRelation) {
+    await step(`the Plan of the statement with ${JSON.stringify(planText)} shows its tree, a Seq Scan on ${planRelation}`, async () => {
+      const target = await page.inputValue('#target');
+      const row = page.locator(rows, { hasText: planText }).first();
+      await row.waitFor({ timeout: WAIT }).catch(() => { throw new CheckFailed('no statement row contains ' + planText); });
+      const qid = await row.getAttribute('data-queryid');
+      // plans are listed only when asked for by kind
+      const answer = await apiGet(`/api/advice?target=${encodeURIComponent(target)}&kind=plan`);
+      const plan = answer.findings.find((f) => f.kind === 'plan' && f.object === qid);
+      assert(plan, `no plan finding for ${qid} in /api/advice (${answer.findings.filter((f) => f.kind === 'plan').length} plans; notes: ` +
+        JSON.stringify(answer.notes.filter((n) => n.kind === 'plan')) + ')');
+      await row.click();
+      await page.waitForSelector('#detail', { state: 'visible', timeout: WAIT });
+      await page.waitForSelector('#plan-toggle', { state: 'visible', timeout: 2 * WAIT }).catch(async () => {
+        throw new CheckFailed('no plan button; the Plan section says: ' + await page.textContent('#plan-note'));
+      });
+      if ((await page.getAttribute('#plan-toggle', 'aria-expanded')) !== 'true') await page.click('#plan-toggle');
+      await page.waitForSelector('#plan-tree .plan-node', { state: 'visible', timeout: WAIT });
+      const nodes = await page.$$eval('#plan-tree .plan-node', (lis) => lis.map((li) => ({
+        type: li.querySelector(':scope > .node-line .node-type')?.textContent ?? '',
+        rel: li.querySelector(':scope > .node-line .node-rel')?.textContent ?? '',
+        cost: li.querySelector(':scope > .node-line .node-cost')?.textContent ?? '',
+        rows: li.querySelector(':scope > .node-line .node-rows')?.textContent ?? '',
+        hot: li.classList.contains('hot'),
+      })));
+      const count = (n) => 1 + (n.Plans || []).reduce((a, c) => a + count(c), 0);
+      assert(nodes.length === count(plan.evidence.plan), `${nodes.length} nodes drawn, the plan has ${count(plan.evidence.plan)}`);
+      assert(nodes[0].type.includes(plan.evidence.plan['Node Type']), 'the top node is ' + JSON.stringify(nodes[0]));
+      assert(nodes.every((n) => /^cost [0-9.]+\.\.[0-9.]+$/.test(n.cost) && /^rows /.test(n.rows)),
+        'a node without cost or rows: ' + JSON.stringify(nodes));
+      const scan = nodes.find((n) => n.type === 'Seq Scan' && n.rel.includes(planRelation));
+      assert(scan, 'no Seq Scan on ' + planRelation + ': ' + JSON.stringify(nodes.map((n) => n.type + n.rel)));
+      const listed = (plan.evidence.seq_scans || []).some((x) => x.table === planRelation);
+      assert(scan.hot === listed, `the Seq Scan on ${planRelation} is ${scan.hot ? '' : 'not '}marked, the finding ${listed ? 'lists' : 'does not list'} it`);
+      const ratio = plan.evidence.estimate_ratio;
+      const far = typeof ratio === 'number' && ratio > 0 && (ratio >= 10 || ratio <= 0.1);
+      assert((await page.isVisible('#plan-estimate')) === far, `estimate_ratio ${ratio}: the estimate line is ${far ? 'missing' : 'shown'}`);
+      await page.click('#plan-toggle');
+      await page.waitForSelector('#plan-body', { state: 'hidden', timeout: WAIT });
+      // a statement without a plan says why
+      const planned = new Set(answer.findings.filter((f) => f.kind === 'plan').map((f) => f.object));
+      const ids = await page.$$eval(rows, (trs) => trs.filter((tr) => !tr.querySelector('.own-mark')).map((tr) => tr.dataset.queryid));
+      const other = ids.find((id) => !planned.has(id));
+      let why = '';
+      if (other) {
+        await page.click(`${rows}[data-queryid="${other}"]`);
+        await page.waitForFunction((id) => document.querySelector('#plan').dataset.queryid === id &&
+          !/^Reading/.test(document.querySelector('#plan-note').textContent), other, { timeout: WAIT });
+        why = (await page.textContent('#plan-note')) ?? '';
+        const hasPlan = await page.isVisible('#plan-toggle');
+        assert(hasPlan || /^No plan for this statement/.test(why),
+          `statement ${other}, not planned, says ${JSON.stringify(why)}`);
+        if (hasPlan) why = '(planned by a newer pass meanwhile)';
+      }
+      await page.click('#detail-close');
+      return `${nodes.length} nodes, the scan ${scan.hot ? 'marked' : 'not marked'}, estimate_ratio ${ratio}` +
+        (other ? `; a statement without a plan: "${why.slice(0, 60)}…"` : '');
+    });
+  } else {
+    skip('the Plan of a statement shows its tree', 'PLAN_TEXT and PLAN_RELATION not given');
+  }
 
   // 8
   if (redisTarget) {
