@@ -231,6 +231,21 @@ unsigned pg_advisor_own_ids(struct pg_own *into, unsigned seen)
 static int open_session(struct pass *ps, struct pg_conn *conn, const char *datname, char *err,
 			size_t errlen);
 
+static void add_own_id(int64_t id)
+{
+	pthread_mutex_lock(&advisor_ids.lock);
+	if (pg_own_add(&advisor_ids.own, id) == 0)
+		advisor_ids.gen++;
+	pthread_mutex_unlock(&advisor_ids.lock);
+}
+
+void advice_own_queryid(const char *queryid)
+{
+	int64_t id;
+	if (parse_int64(queryid, &id) == 0)
+		add_own_id(id);
+}
+
 /* Whether the advisor learned (or tried to) the id of text in the
  * session's database; if not, it is now counted as learned. */
 static int known_text(struct pass *ps, const char *text)
@@ -270,11 +285,8 @@ static void learn_text(struct pass *ps, const char *text)
 			  err);
 		return;
 	}
-	pthread_mutex_lock(&advisor_ids.lock);
 	for (size_t i = 0; i < learned.n; i++)
-		if (pg_own_add(&advisor_ids.own, learned.ids[i]) == 0)
-			advisor_ids.gen++;
-	pthread_mutex_unlock(&advisor_ids.lock);
+		add_own_id(learned.ids[i]);
 }
 
 PGresult *pass_try(struct pass *ps, const char *sql, int nparams, const char *const *params,
@@ -729,6 +741,7 @@ static void dbs_free(struct pg_advisor *a)
 	a->ndbs = 0;
 	for (size_t i = 0; i < a->ntop; i++) {
 		free(a->top[i].datname);
+		free(a->top[i].user);
 		free(a->top[i].query);
 	}
 	free(a->top);
@@ -761,6 +774,7 @@ static void take_top(struct pg_advisor *a, const struct statement_window *w)
 		struct advice_statement *t = &a->top[a->ntop++];
 		snprintf(t->queryid, sizeof(t->queryid), "%s", st->queryid);
 		t->datname = xstrdup(st->datname);
+		t->user = st->user ? xstrdup(st->user) : NULL;
 		t->calls = st->calls;
 		t->exec_ms = st->exec_ms;
 		t->rows = st->rows;

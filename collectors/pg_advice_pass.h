@@ -33,6 +33,7 @@ struct pg_config;
 struct advice_statement {
 	char queryid[24];
 	char *datname;
+	char *user;                  /* the role that ran it, NULL: not the agent's */
 	char *query;                 /* NULL until read; then the whole text */
 	double calls, exec_ms, rows;
 	/* this pass's plan of it (pg_advice_plan.c), in its database */
@@ -80,6 +81,12 @@ void pass_with_schema(const char *fmt, const char *schema, struct buf *out);
 /* The quoted schema of the installed extension name, NULL when it is not
  * installed (or the query failed: noted under kind); the caller frees. */
 char *pass_extension_schema(struct pass *ps, const char *kind, const char *name);
+
+/* Counts the statement queryid (decimal) run by the agent's role as the
+ * agent's own, as the advisors' statements are (pg_advisor_own_ids): the
+ * nested call of a statement that EXPLAIN counts under the agent's role
+ * with pg_stat_statements.track = all. */
+void advice_own_queryid(const char *queryid);
 
 /* pg_advice_plan.c: the whole texts of ps->top, from the connection's
  * database (the one whose pg_stat_statements the collector reads). */

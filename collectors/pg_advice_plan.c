@@ -774,6 +774,12 @@ static void plan_statement(struct pass *ps, struct advice_statement *st, const c
 		query_refs_release(&refs);
 		return;
 	}
+	/* EXPLAIN counts a nested call of it under the agent's role (with
+	 * track = all): that row is the agent's, unless the agent runs as the
+	 * statement's own role, whose row it joins */
+	const char *me = PQuser(ps->conn.conn);
+	if (!st->user || !me || strcmp(st->user, me) != 0)
+		advice_own_queryid(st->queryid);
 	json_t *plan = explain(ps, st->nparams, err, sizeof(err));
 	if (plan) {
 		tally->planned++;

@@ -33,6 +33,7 @@ static const struct symbol symbols[] = {
 	{ "PQserverVersion", offsetof(struct pg_libpq, PQserverVersion) },
 	{ "PQsocket", offsetof(struct pg_libpq, PQsocket) },
 	{ "PQdb", offsetof(struct pg_libpq, PQdb) },
+	{ "PQuser", offsetof(struct pg_libpq, PQuser) },
 	{ "PQsendQuery", offsetof(struct pg_libpq, PQsendQuery) },
 	{ "PQsendQueryParams", offsetof(struct pg_libpq, PQsendQueryParams) },
 	{ "PQsendPrepare", offsetof(struct pg_libpq, PQsendPrepare) },

@@ -24,6 +24,7 @@ struct pg_libpq {
 	int (*PQserverVersion)(const PGconn *conn);
 	int (*PQsocket)(const PGconn *conn);
 	char *(*PQdb)(const PGconn *conn);
+	char *(*PQuser)(const PGconn *conn);
 	int (*PQsendQuery)(PGconn *conn, const char *query);
 	int (*PQsendQueryParams)(PGconn *conn, const char *command, int nParams, const Oid *paramTypes, const char *const *paramValues, const int *paramLengths, const int *paramFormats, int resultFormat);
 	int (*PQsendPrepare)(PGconn *conn, const char *stmtName, const char *query, int nParams, const Oid *paramTypes);
@@ -81,6 +82,7 @@ int pg_libpq_load(char *err, size_t errlen);
 #define PQsendQuery (pg_libpq.PQsendQuery)
 #define PQsendQueryParams (pg_libpq.PQsendQueryParams)
 #define PQsendPrepare (pg_libpq.PQsendPrepare)
+#define PQuser (pg_libpq.PQuser)
 #define PQsendDescribePrepared (pg_libpq.PQsendDescribePrepared)
 #define PQnparams (pg_libpq.PQnparams)
 #define PQbackendPID (pg_libpq.PQbackendPID)
