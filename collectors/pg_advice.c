@@ -239,12 +239,6 @@ static void add_own_id(int64_t id)
 	pthread_mutex_unlock(&advisor_ids.lock);
 }
 
-void advice_own_queryid(const char *queryid)
-{
-	int64_t id;
-	if (parse_int64(queryid, &id) == 0)
-		add_own_id(id);
-}
 
 /* Whether the advisor learned (or tried to) the id of text in the
  * session's database; if not, it is now counted as learned. */
@@ -266,7 +260,7 @@ static int known_text(struct pass *ps, const char *text)
 /* Learns the query id of text before it runs for the first time in the
  * session's database: parsed on the session's connection, read through a
  * second one, opened for it (pg_own.h). */
-static void learn_text(struct pass *ps, const char *text)
+void advice_learn_text(struct pass *ps, const char *text)
 {
 	char err[512];
 	if (known_text(ps, text))
@@ -302,7 +296,7 @@ PGresult *pass_try(struct pass *ps, const char *sql, int nparams, const char *co
 	buf_init(&marked, BUF_UNLIMITED);
 	buf_puts(&marked, ADVICE_SQL_MARK);
 	buf_puts(&marked, sql);
-	learn_text(ps, buf_str(&marked));
+	advice_learn_text(ps, buf_str(&marked));
 	PGresult *r = pg_conn_query(&ps->conn, buf_str(&marked), nparams, params, deadline, err,
 				    errlen);
 	buf_release(&marked);

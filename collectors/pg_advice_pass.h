@@ -82,11 +82,9 @@ void pass_with_schema(const char *fmt, const char *schema, struct buf *out);
  * installed (or the query failed: noted under kind); the caller frees. */
 char *pass_extension_schema(struct pass *ps, const char *kind, const char *name);
 
-/* Counts the statement queryid (decimal) run by the agent's role as the
- * agent's own, as the advisors' statements are (pg_advisor_own_ids): the
- * nested call of a statement that EXPLAIN counts under the agent's role
- * with pg_stat_statements.track = all. */
-void advice_own_queryid(const char *queryid);
+/* Learns the query id of text as the session's connection parses it, as
+ * one of the advisors' statements (pg_advisor_own_ids), unless known. */
+void advice_learn_text(struct pass *ps, const char *text);
 
 /* pg_advice_plan.c: the whole texts of ps->top, from the connection's
  * database (the one whose pg_stat_statements the collector reads). */

@@ -775,11 +775,13 @@ static void plan_statement(struct pass *ps, struct advice_statement *st, const c
 		return;
 	}
 	/* EXPLAIN counts a nested call of it under the agent's role (with
-	 * track = all): that row is the agent's, unless the agent runs as the
-	 * statement's own role, whose row it joins */
+	 * track = all), whose query id is that of the text as prepared (its
+	 * constants made $n by pg_stat_statements are parameters now): that
+	 * row is the agent's, unless the agent runs as the statement's own
+	 * role, whose rows must stay the DBA's */
 	const char *me = PQuser(ps->conn.conn);
 	if (!st->user || !me || strcmp(st->user, me) != 0)
-		advice_own_queryid(st->queryid);
+		advice_learn_text(ps, st->query);
 	json_t *plan = explain(ps, st->nparams, err, sizeof(err));
 	if (plan) {
 		tally->planned++;
