@@ -139,6 +139,7 @@ void db_view_free(void *view)
 	if (!v)
 		return;
 	advice_view_unref(v->advice);
+	tsdb_view_unref(v->tsdb);
 	view_arena_free(&v->arena);
 	free(v);
 }
@@ -177,6 +178,28 @@ void advice_view_unref(struct advice_view *a)
 	free(a->findings);
 	free(a->notes);
 	free(a);
+}
+
+struct tsdb_view *tsdb_view_new(void)
+{
+	struct tsdb_view *t = xcalloc(1, sizeof(*t));
+	atomic_init(&t->refs, 1);
+	return t;
+}
+
+struct tsdb_view *tsdb_view_ref(struct tsdb_view *t)
+{
+	if (t)
+		atomic_fetch_add(&t->refs, 1);
+	return t;
+}
+
+void tsdb_view_unref(struct tsdb_view *t)
+{
+	if (!t || atomic_fetch_sub(&t->refs, 1) != 1)
+		return;
+	view_arena_free(&t->arena);
+	free(t);
 }
 
 struct pools_view *pools_view_new(void)

@@ -1,6 +1,7 @@
 /*
  * dbview.h -- the typed view of a database target that the API serves:
- * its statements over each window and its sessions right now.
+ * its statements over each window, its sessions right now, the advisor's
+ * findings and TimescaleDB's jobs.
  *
  * A collector builds one per collection on its worker thread and publishes
  * it in the store beside the metrics (store_entry.view, view_kind
@@ -144,10 +145,64 @@ struct advice_view *advice_view_ref(struct advice_view *a);
 /* Drops one reference; the last frees the view.  NULL is fine. */
 void advice_view_unref(struct advice_view *a);
 
+/* A TimescaleDB background job (timescaledb_information.jobs and
+ * job_stats).  Times are epoch seconds, 0 when unknown or never. */
+struct tsdb_job {
+	const char *datname, *application_name;
+	const char *proc_name;       /* "schema.name" of its procedure */
+	const char *hypertable;      /* "schema.name", or NULL: not about one */
+	int64_t job_id;
+	int scheduled;
+	int last_run;                /* 1 succeeded, 0 failed, -1 never ran */
+	double last_success, next_start;
+	double schedule_interval;    /* seconds */
+	double runs, failures;       /* since the extension was created */
+};
+
+/* A failed run of a job (timescaledb_information.job_errors, TimescaleDB
+ * 2.12 and later).  sqlerrcode and hypertable may be NULL. */
+struct tsdb_job_error {
+	const char *datname, *proc_name, *hypertable, *sqlerrcode, *message;
+	int64_t job_id;
+	double start_time, finish_time; /* epoch seconds, 0 when unknown */
+};
+
+/* A database where the timescaledb extension is installed. */
+struct tsdb_database {
+	const char *datname, *version; /* extversion */
+	int ok;                      /* its TimescaleDB queries succeeded */
+	int has_job_errors;          /* the job_errors view exists (2.12+) */
+};
+
+#define DBVIEW_MAX_JOB_ERRORS 50 /* per database, the newest */
+
+/* TimescaleDB in the databases of a PostgreSQL target
+ * (collectors/pg_tsdb.c): made every slow_interval, immutable once made,
+ * shared by the views of the cycles that follow (tsdb_view_ref) until the
+ * next one.  Every array lives in the arena. */
+struct tsdb_view {
+	struct view_arena arena;
+	atomic_int refs;
+	double collected_at;         /* epoch seconds */
+	struct tsdb_database *databases; /* in the order they are watched */
+	size_t ndatabases;
+	struct tsdb_job *jobs;       /* by database, then job id */
+	size_t njobs;
+	struct tsdb_job_error *errors; /* by database, newest first */
+	size_t nerrors;
+};
+
+struct tsdb_view *tsdb_view_new(void);
+struct tsdb_view *tsdb_view_ref(struct tsdb_view *t);
+/* Drops one reference; the last frees the view.  NULL is fine. */
+void tsdb_view_unref(struct tsdb_view *t);
+
 struct db_view {
 	struct view_arena arena;
 	int advice_enabled;          /* the target's `advice` */
 	struct advice_view *advice;  /* the last advisor pass (a reference), or NULL */
+	struct tsdb_view *tsdb;      /* TimescaleDB as last read (a reference), or
+				      * NULL: no database has it, or not read yet */
 	double collected_at;         /* epoch seconds */
 	int has_statements;          /* pg_stat_statements was read */
 	struct statement_window windows[DBVIEW_MAX_WINDOWS]; /* shortest first */

