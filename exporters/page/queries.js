@@ -1214,7 +1214,7 @@
 
     var parts = [];
     var versions = dbs.map(function (d) { return (str(d.version) || '?') + ' in ' + (str(d.datname) || '?'); });
-    parts.push('TimescaleDB ' + versions.join(', '));
+    parts.push('version ' + versions.join(', '));
     var at = num(data.collected_at);
     if (at !== null) parts.push('read at ' + clock(new Date(at * 1000)) + ' (' + agoEpoch(at) + ')');
     var bad = dbs.filter(function (d) { return d.ok === false; }).map(function (d) { return str(d.datname) || '?'; });
