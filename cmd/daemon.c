@@ -289,6 +289,7 @@ static int route_index(void *ctx, const struct http_request *req, struct http_re
 			"<li>/api/queries?target=NAME&amp;window=5m&amp;sort=total &mdash; a PostgreSQL target's statements (JSON)</li>\n"
 			"<li>/api/activity?target=NAME &mdash; its sessions now (JSON)</li>\n"
 			"<li>/api/advice?target=NAME&amp;severity=critical &mdash; its optimization advisor's findings (JSON)</li>\n"
+			"<li>/api/timescaledb?target=NAME &mdash; its TimescaleDB jobs and their recent errors (JSON)</li>\n"
 			"<li>/api/slowlog?target=NAME &mdash; a Redis target's slow log (JSON)</li>\n"
 			"<li>/api/pools?target=NAME &mdash; a PgBouncer target's pools (JSON)</li>\n"
 			"</ul></body></html>\n");
@@ -312,6 +313,11 @@ static int route_api_activity(void *ctx, const struct http_request *req, struct 
 static int route_api_advice(void *ctx, const struct http_request *req, struct http_response *resp)
 {
 	return api_advice(((struct daemon *)ctx)->store, req, resp);
+}
+
+static int route_api_timescaledb(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+	return api_timescaledb(((struct daemon *)ctx)->store, req, resp);
 }
 
 static int route_api_slowlog(void *ctx, const struct http_request *req, struct http_response *resp)
@@ -353,6 +359,7 @@ static const struct http_route routes[] = {
 	{ "/api/queries", route_api_queries },
 	{ "/api/activity", route_api_activity },
 	{ "/api/advice", route_api_advice },
+	{ "/api/timescaledb", route_api_timescaledb },
 	{ "/api/slowlog", route_api_slowlog },
 	{ "/api/pools", route_api_pools },
 	{ "/queries", route_page },

@@ -1,6 +1,7 @@
 /*
  * api.c -- the JSON API (see api.h): targets, statements over a window,
- * sessions, the Redis slow log, PgBouncer's pools.
+ * sessions, the advisor's findings, TimescaleDB's jobs and their errors,
+ * the Redis slow log, PgBouncer's pools.
  *
  * Each handler takes references to the entries it needs from the store,
  * builds its answer with jansson from their immutable views and lets go.
@@ -163,11 +164,29 @@ static json_t *database_targets(struct store *store)
 	return names;
 }
 
+/* An answer about ?target= naming the PostgreSQL targets there are:
+ * status 400, or 404 (/api/timescaledb, as /api/pools answers). */
+static int bad_target(struct store *store, struct http_response *resp, unsigned status,
+		      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int bad_target(struct store *store, struct http_response *resp, unsigned status,
+		      const char *fmt, ...)
+{
+	char msg[MSG_FORMAT_SIZE];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return error_json(resp, status, "target", database_targets(store), msg);
+}
+
 /* The published database view of ?target=, with its entry referenced in
- * *entry; or an error answer already made (returns NULL, *rc set). */
-static const struct db_view *database_view(struct store *store, const struct http_request *req,
-					   struct http_response *resp, struct store_entry **entry,
-					   int *rc)
+ * *entry; or an error answer already made (returns NULL, *rc set):
+ * missing, 400; not collected yet, 503; unknown or not PostgreSQL,
+ * status_unknown. */
+static const struct db_view *database_view_or(struct store *store, const struct http_request *req,
+					      struct http_response *resp, struct store_entry **entry,
+					      int *rc, unsigned status_unknown)
 {
 	const char *target = http_arg(req, "target");
 	*entry = NULL;
@@ -181,18 +200,25 @@ static const struct db_view *database_view(struct store *store, const struct htt
 		if (store_has(store, target))
 			*rc = api_error(resp, 503, "target '%s' has not been collected yet", target);
 		else
-			*rc = bad_parameter(resp, "target", database_targets(store),
-					    "parameter 'target': no [postgres] section named '%s'", target);
+			*rc = bad_target(store, resp, status_unknown,
+					 "parameter 'target': no [postgres] section named '%s'", target);
 		return NULL;
 	}
 	if (e->view_kind != VIEW_DATABASE || !e->view) {
 		store_entry_unref(e);
-		*rc = bad_parameter(resp, "target", database_targets(store),
-				    "parameter 'target': '%s' is not a PostgreSQL target", target);
+		*rc = bad_target(store, resp, status_unknown,
+				 "parameter 'target': '%s' is not a PostgreSQL target", target);
 		return NULL;
 	}
 	*entry = e;
 	return e->view;
+}
+
+static const struct db_view *database_view(struct store *store, const struct http_request *req,
+					   struct http_response *resp, struct store_entry **entry,
+					   int *rc)
+{
+	return database_view_or(store, req, resp, entry, rc, 400);
 }
 
 /* ---- /api/targets ----------------------------------------------------- */
@@ -218,6 +244,8 @@ static json_t *target_json(const struct store_target *t)
 		json_array_append_new(views, json_string("activity"));
 		if (v->advice_enabled)
 			json_array_append_new(views, json_string("advice"));
+		if (v->tsdb)
+			json_array_append_new(views, json_string("timescaledb"));
 	} else if (strcmp(t->kind, "postgres") == 0) {
 		json_object_set_new(o, "windows", json_array());
 		json_array_append_new(views, json_string("queries"));
@@ -594,6 +622,85 @@ int api_advice(struct store *store, const struct http_request *req, struct http_
 	else
 		rc = respond(resp, advice_json(target, v->advice, db && *db ? db : NULL, kind,
 					       severity));
+	store_entry_unref(e);
+	return rc;
+}
+
+/* ---- /api/timescaledb ------------------------------------------------- */
+
+/* An epoch time as seconds (whole ones without a fraction), or null when
+ * unknown or never (0). */
+static json_t *jepoch(double t)
+{
+	return t > 0 ? jcount(t) : json_null();
+}
+
+static json_t *tsdb_job_json(const struct tsdb_job *j)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "datname", jstr(j->datname));
+	json_object_set_new(o, "job_id", json_integer((json_int_t)j->job_id));
+	json_object_set_new(o, "application_name", jstr(j->application_name));
+	json_object_set_new(o, "proc_name", jstr(j->proc_name));
+	json_object_set_new(o, "hypertable", jstr(j->hypertable));
+	json_object_set_new(o, "scheduled", json_boolean(j->scheduled));
+	json_object_set_new(o, "last_run", j->last_run > 0    ? json_string("success")
+					   : j->last_run == 0 ? json_string("failure")
+							      : json_null());
+	json_object_set_new(o, "last_success", jepoch(j->last_success));
+	json_object_set_new(o, "next_start", jepoch(j->next_start));
+	json_object_set_new(o, "schedule_interval_seconds", jcount(j->schedule_interval));
+	json_object_set_new(o, "runs", jcount(j->runs));
+	json_object_set_new(o, "failures", jcount(j->failures));
+	return o;
+}
+
+static json_t *tsdb_error_json(const struct tsdb_job_error *e)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "datname", jstr(e->datname));
+	json_object_set_new(o, "job_id", json_integer((json_int_t)e->job_id));
+	json_object_set_new(o, "proc_name", jstr(e->proc_name));
+	json_object_set_new(o, "hypertable", jstr(e->hypertable));
+	json_object_set_new(o, "start_time", jepoch(e->start_time));
+	json_object_set_new(o, "finish_time", jepoch(e->finish_time));
+	json_object_set_new(o, "sqlerrcode", jstr(e->sqlerrcode));
+	json_object_set_new(o, "message", jstr(e->message));
+	return o;
+}
+
+/* The answer for a target's TimescaleDB view t; NULL t (no database has
+ * the extension, or not read yet): empty lists, collected_at null. */
+static json_t *tsdb_json(const char *target, const struct tsdb_view *t)
+{
+	json_t *dbs = json_array(), *jobs = json_array(), *errors = json_array();
+	for (size_t i = 0; t && i < t->ndatabases; i++) {
+		const struct tsdb_database *d = &t->databases[i];
+		json_array_append_new(dbs, json_pack("{s:o, s:o, s:b, s:b}", "datname", jstr(d->datname),
+						     "version", jstr(d->version), "ok", d->ok,
+						     "job_errors", d->has_job_errors));
+	}
+	for (size_t i = 0; t && i < t->njobs; i++)
+		json_array_append_new(jobs, tsdb_job_json(&t->jobs[i]));
+	for (size_t i = 0; t && i < t->nerrors; i++)
+		json_array_append_new(errors, tsdb_error_json(&t->errors[i]));
+	json_t *o = json_object();
+	json_object_set_new(o, "target", jparam(target));
+	json_object_set_new(o, "collected_at", t ? jepoch(t->collected_at) : json_null());
+	json_object_set_new(o, "databases", dbs);
+	json_object_set_new(o, "jobs", jobs);
+	json_object_set_new(o, "job_errors", errors);
+	return o;
+}
+
+int api_timescaledb(struct store *store, const struct http_request *req, struct http_response *resp)
+{
+	struct store_entry *e;
+	int rc = 0;
+	const struct db_view *v = database_view_or(store, req, resp, &e, &rc, 404);
+	if (!v)
+		return rc;
+	rc = respond(resp, tsdb_json(http_arg(req, "target"), v->tsdb));
 	store_entry_unref(e);
 	return rc;
 }

@@ -7,14 +7,18 @@
  *   GET /api/activity?target=            its busy sessions right now
  *   GET /api/advice?target=&db=&kind=&severity=
  *                                        the optimization advisor's findings
+ *   GET /api/timescaledb?target=         TimescaleDB's background jobs and their
+ *                                        recent errors in its databases
  *   GET /api/slowlog?target=             a Redis target's slow log
  *   GET /api/pools?target=               a PgBouncer target's pools
  *
  * Handlers answer from the store's published entries (their typed views,
  * dbview.h), never from a database or a collector.  Bad or missing
  * parameters get a 400 whose JSON names the parameter and the values it
- * allows; unknown targets a 404; targets not collected yet, or down, a
- * 503.  Every answer is application/json with Cache-Control: no-store.
+ * allows; unknown targets a 404 (/api/queries, /api/activity and
+ * /api/advice: a 400 about 'target'); targets not collected yet, or down,
+ * a 503.  /api/timescaledb answers 200 with empty lists for a PostgreSQL
+ * target without TimescaleDB (or not read yet: collected_at null).  Every answer is application/json with Cache-Control: no-store.
  */
 #ifndef DBPULSE_API_H
 #define DBPULSE_API_H
@@ -27,6 +31,7 @@ int api_targets(struct store *store, const struct http_request *req, struct http
 int api_queries(struct store *store, const struct http_request *req, struct http_response *resp);
 int api_activity(struct store *store, const struct http_request *req, struct http_response *resp);
 int api_advice(struct store *store, const struct http_request *req, struct http_response *resp);
+int api_timescaledb(struct store *store, const struct http_request *req, struct http_response *resp);
 int api_slowlog(struct store *store, const struct http_request *req, struct http_response *resp);
 int api_pools(struct store *store, const struct http_request *req, struct http_response *resp);
 

@@ -3,12 +3,14 @@
  * and the JSON API over a store holding synthetic views: sorting,
  * filters, limits, the agent's own statements (listed on request, always
  * in the totals), parameter errors, hostile texts, NaN-free numbers,
- * targets not collected yet or down; a PgBouncer target's pools.
+ * targets not collected yet or down; a PgBouncer target's pools;
+ * TimescaleDB's jobs and job errors (/api/timescaledb).
  */
 #include "autoconfig.h"
 
 #include <jansson.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -603,6 +605,261 @@ static void test_pools_errors(void **state)
 	json_decref(j);
 }
 
+/* ---- /api/timescaledb: a PostgreSQL target whose view has TimescaleDB ---- */
+
+#define HOSTILE_JOB "<img src=x onerror=alert(1)>"
+
+static struct tsdb_view *make_tsdb(void)
+{
+	struct tsdb_view *t = tsdb_view_new();
+	struct view_arena *a = &t->arena;
+	t->collected_at = 1765000000.1;
+	t->ndatabases = 2;
+	t->databases = view_alloc(a, 2 * sizeof(*t->databases));
+	t->databases[0] = (struct tsdb_database){ .datname = "postgres", .version = "2.23.0-dev",
+						  .ok = 1, .has_job_errors = 1 };
+	t->databases[1] = (struct tsdb_database){ .datname = "old", .version = "2.11.2", .ok = 0 };
+	t->njobs = 3;
+	t->jobs = view_alloc(a, 3 * sizeof(*t->jobs));
+	t->jobs[0] = (struct tsdb_job){
+		.datname = "postgres", .application_name = "Columnstore Policy [1000]",
+		.proc_name = "_timescaledb_functions.policy_compression", .hypertable = "public.metrics",
+		.job_id = 1000, .scheduled = 1, .last_run = 1, .last_success = 1765000000,
+		.next_start = 1765043200.5, .schedule_interval = 43200, .runs = 3, .failures = 1,
+	};
+	t->jobs[1] = (struct tsdb_job){
+		.datname = "postgres", .application_name = view_strndup(a, HOSTILE_JOB "\xff", (size_t)-1, 64),
+		.proc_name = "public.failing_action", .job_id = 1002, .scheduled = 1, .last_run = 0,
+		.schedule_interval = 60, .runs = 2, .failures = 2,
+	};
+	/* never ran, paused, an id beyond 32 bits */
+	t->jobs[2] = (struct tsdb_job){
+		.datname = "postgres", .application_name = "Refresh Continuous Aggregate Policy [1001]",
+		.proc_name = "_timescaledb_functions.policy_refresh_continuous_aggregate",
+		.hypertable = "public.metrics_hourly", .job_id = 5000000000, .scheduled = 0,
+		.last_run = -1, .schedule_interval = 3600.5,
+	};
+	t->nerrors = 2;
+	t->errors = view_alloc(a, 2 * sizeof(*t->errors));
+	t->errors[0] = (struct tsdb_job_error){
+		.datname = "postgres", .proc_name = "public.failing_action", .job_id = 1002,
+		.start_time = 1765000000.5, .finish_time = 1765000000.625, .sqlerrcode = "P0001",
+		.message = "disk quota exceeded in archive </script><b>x</b>",
+	};
+	t->errors[1] = (struct tsdb_job_error){
+		.datname = "postgres", .proc_name = "public.failing_action", .job_id = 1002,
+		.start_time = 1764990000,
+		.message = "\"quoted\" \\ and\nnewline",
+	};
+	return t;
+}
+
+struct tsdb_fixture {
+	struct fixture f;
+	struct store_slot *ts;
+	struct tsdb_view *held;      /* a reference of the test's, as a next view would hold */
+};
+
+static int setup_tsdb(void **state)
+{
+	setup(state);
+	struct tsdb_fixture *tf = calloc(1, sizeof(*tf));
+	tf->f = *(struct fixture *)*state;
+	free(*state);
+	tf->ts = store_slot_add(tf->f.store, "postgres", "ts");
+	struct db_view *v = make_view();
+	v->tsdb = make_tsdb();
+	tf->held = tsdb_view_ref(v->tsdb);
+	struct store_entry *e = store_entry_new(NULL);
+	e->view = v;
+	e->view_kind = VIEW_DATABASE;
+	e->view_free = db_view_free;
+	e->up = 1;
+	e->interval_ms = 1000;
+	e->published_at = 1765000000.25;
+	store_publish(tf->f.store, tf->ts, e);
+	*state = tf;
+	return 0;
+}
+
+static int teardown_tsdb(void **state)
+{
+	struct tsdb_fixture *tf = *state;
+	store_slot_release(tf->ts);
+	struct fixture *f = calloc(1, sizeof(*f));
+	*f = tf->f;
+	/* the view outlives the store's entry while a reference is held */
+	assert_int_equal(atomic_load(&tf->held->refs), 2);
+	teardown((void **)&f);
+	assert_int_equal(atomic_load(&tf->held->refs), 1);
+	assert_string_equal(tf->held->jobs[0].application_name, "Columnstore Policy [1000]");
+	tsdb_view_unref(tf->held);
+	free(tf);
+	*state = NULL;
+	return 0;
+}
+
+static json_t *get_key(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+	if (!v)
+		fail_msg("no key '%s'", k);
+	return v;
+}
+
+static void test_tsdb_answer(void **state)
+{
+	struct tsdb_fixture *tf = *state;
+	unsigned status;
+	char *raw;
+	const char *args[] = { "target", "ts", NULL };
+	json_t *j = call(&tf->f, api_timescaledb, args, &status, &raw);
+	assert_int_equal(status, 200);
+	assert_int_equal(json_object_size(j), 5);
+	assert_string_equal(json_string_value(get_key(j, "target")), "ts");
+	assert_true(json_real_value(get_key(j, "collected_at")) == 1765000000.1);
+	assert_non_null(strstr(raw, "\"collected_at\":1765000000.1,"));
+
+	json_t *dbs = get_key(j, "databases");
+	assert_int_equal(json_array_size(dbs), 2);
+	json_t *d0 = json_array_get(dbs, 0), *d1 = json_array_get(dbs, 1);
+	assert_int_equal(json_object_size(d0), 4);
+	assert_string_equal(json_string_value(get_key(d0, "datname")), "postgres");
+	assert_string_equal(json_string_value(get_key(d0, "version")), "2.23.0-dev");
+	assert_true(json_is_true(get_key(d0, "ok")));
+	assert_true(json_is_true(get_key(d0, "job_errors")));
+	assert_string_equal(json_string_value(get_key(d1, "datname")), "old");
+	assert_true(json_is_false(get_key(d1, "ok")));
+	assert_true(json_is_false(get_key(d1, "job_errors")));
+
+	/* the jobs in the view's order: by database, then job id */
+	json_t *jobs = get_key(j, "jobs");
+	assert_int_equal(json_array_size(jobs), 3);
+	json_t *c = json_array_get(jobs, 0);
+	assert_int_equal(json_object_size(c), 12);
+	assert_string_equal(json_string_value(get_key(c, "datname")), "postgres");
+	assert_true(json_is_integer(get_key(c, "job_id")));
+	assert_int_equal(json_integer_value(get_key(c, "job_id")), 1000);
+	assert_string_equal(json_string_value(get_key(c, "application_name")), "Columnstore Policy [1000]");
+	assert_string_equal(json_string_value(get_key(c, "proc_name")),
+			    "_timescaledb_functions.policy_compression");
+	assert_string_equal(json_string_value(get_key(c, "hypertable")), "public.metrics");
+	assert_true(json_is_true(get_key(c, "scheduled")));
+	assert_string_equal(json_string_value(get_key(c, "last_run")), "success");
+	/* whole seconds without a fraction, others with theirs */
+	assert_true(json_is_integer(get_key(c, "last_success")));
+	assert_int_equal(json_integer_value(get_key(c, "last_success")), 1765000000);
+	assert_true(json_real_value(get_key(c, "next_start")) == 1765043200.5);
+	assert_int_equal(json_integer_value(get_key(c, "schedule_interval_seconds")), 43200);
+	assert_int_equal(json_integer_value(get_key(c, "runs")), 3);
+	assert_int_equal(json_integer_value(get_key(c, "failures")), 1);
+
+	json_t *failing = json_array_get(jobs, 1);
+	assert_int_equal(json_integer_value(get_key(failing, "job_id")), 1002);
+	assert_string_equal(json_string_value(get_key(failing, "last_run")), "failure");
+	assert_string_equal(json_string_value(get_key(failing, "application_name")),
+			    HOSTILE_JOB "\xef\xbf\xbd");
+	assert_true(json_is_null(get_key(failing, "hypertable")));
+	assert_true(json_is_null(get_key(failing, "last_success")));   /* never succeeded */
+	assert_true(json_is_null(get_key(failing, "next_start")));     /* unknown */
+	assert_int_equal(json_integer_value(get_key(failing, "failures")), 2);
+
+	json_t *never = json_array_get(jobs, 2);
+	assert_int_equal(json_integer_value(get_key(never, "job_id")), 5000000000);
+	assert_true(json_is_null(get_key(never, "last_run")));
+	assert_true(json_is_false(get_key(never, "scheduled")));
+	assert_true(json_real_value(get_key(never, "schedule_interval_seconds")) == 3600.5);
+	assert_int_equal(json_integer_value(get_key(never, "runs")), 0);
+	assert_int_equal(json_integer_value(get_key(never, "failures")), 0);
+
+	/* the errors, newest first, texts as they are */
+	json_t *errors = get_key(j, "job_errors");
+	assert_int_equal(json_array_size(errors), 2);
+	json_t *e0 = json_array_get(errors, 0), *e1 = json_array_get(errors, 1);
+	assert_int_equal(json_object_size(e0), 8);
+	assert_string_equal(json_string_value(get_key(e0, "datname")), "postgres");
+	assert_int_equal(json_integer_value(get_key(e0, "job_id")), 1002);
+	assert_string_equal(json_string_value(get_key(e0, "proc_name")), "public.failing_action");
+	assert_true(json_is_null(get_key(e0, "hypertable")));
+	assert_true(json_real_value(get_key(e0, "start_time")) == 1765000000.5);
+	assert_true(json_real_value(get_key(e0, "finish_time")) == 1765000000.625);
+	assert_string_equal(json_string_value(get_key(e0, "sqlerrcode")), "P0001");
+	assert_string_equal(json_string_value(get_key(e0, "message")),
+			    "disk quota exceeded in archive </script><b>x</b>");
+	assert_true(json_is_null(get_key(e1, "finish_time")));
+	assert_true(json_is_null(get_key(e1, "sqlerrcode")));
+	assert_string_equal(json_string_value(get_key(e1, "message")), "\"quoted\" \\ and\nnewline");
+	assert_null(strstr(raw, "</script>")); /* written <\/script> */
+	free(raw);
+	json_decref(j);
+}
+
+/* A PostgreSQL target without TimescaleDB (or not read yet): empty lists. */
+static void test_tsdb_none(void **state)
+{
+	struct tsdb_fixture *tf = *state;
+	unsigned status;
+	const char *args[] = { "target", "main", NULL };
+	json_t *j = call(&tf->f, api_timescaledb, args, &status, NULL);
+	assert_int_equal(status, 200);
+	assert_string_equal(json_string_value(get_key(j, "target")), "main");
+	assert_true(json_is_null(get_key(j, "collected_at")));
+	const char *lists[] = { "databases", "jobs", "job_errors" };
+	for (size_t i = 0; i < 3; i++) {
+		assert_true(json_is_array(get_key(j, lists[i])));
+		assert_int_equal(json_array_size(get_key(j, lists[i])), 0);
+	}
+	json_decref(j);
+	/* /api/targets lists the timescaledb view of ts only */
+	const char *none[] = { NULL };
+	j = call(&tf->f, api_targets, none, &status, NULL);
+	json_t *t = get_key(j, "targets");
+	for (size_t i = 0; i < json_array_size(t); i++) {
+		json_t *o = json_array_get(t, i), *views = get_key(o, "views");
+		int has = 0;
+		for (size_t k = 0; k < json_array_size(views); k++)
+			has |= strcmp(json_string_value(json_array_get(views, k)), "timescaledb") == 0;
+		assert_int_equal(has, strcmp(json_string_value(get_key(o, "name")), "ts") == 0);
+	}
+	json_decref(j);
+}
+
+static void test_tsdb_errors(void **state)
+{
+	struct tsdb_fixture *tf = *state;
+	const char *none[] = { NULL }, *empty[] = { "target", "", NULL };
+	expect_400(&tf->f, api_timescaledb, none, "target", "main");
+	expect_400(&tf->f, api_timescaledb, empty, "target", "main");
+	struct {
+		const char *target;
+		unsigned status;
+		const char *error;
+	} cases[] = {
+		{ "nosuch", 404, "parameter 'target': no [postgres] section named 'nosuch'" },
+		{ "cache", 404, "parameter 'target': 'cache' is not a PostgreSQL target" },
+		{ "\xff<b>", 404, "parameter 'target': no [postgres] section named '\xef\xbf\xbd<b>'" },
+		{ "later", 503, "target 'later' has not been collected yet" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned status;
+		const char *args[] = { "target", cases[i].target, NULL };
+		json_t *j = call(&tf->f, api_timescaledb, args, &status, NULL);
+		assert_int_equal(status, cases[i].status);
+		assert_string_equal(error_of(j), cases[i].error);
+		if (status == 404) {
+			/* which targets there are: the PostgreSQL ones */
+			assert_string_equal(json_string_value(get_key(j, "parameter")), "target");
+			json_t *allowed = get_key(j, "allowed");
+			assert_int_equal(json_array_size(allowed), 3);
+			assert_string_equal(json_string_value(json_array_get(allowed, 2)), "ts");
+		}
+		json_decref(j);
+	}
+	/* the other endpoints keep their 400 for an unknown target */
+	const char *unknown[] = { "target", "nosuch", NULL };
+	expect_400(&tf->f, api_advice, unknown, "target", "main");
+}
+
 static void test_time(void **state)
 {
 	(void)state;
@@ -629,6 +886,9 @@ int main(void)
 		cmocka_unit_test(test_time),
 		cmocka_unit_test_setup_teardown(test_pools_sorted, setup_pools, teardown_pools),
 		cmocka_unit_test_setup_teardown(test_pools_errors, setup_pools, teardown_pools),
+		cmocka_unit_test_setup_teardown(test_tsdb_answer, setup_tsdb, teardown_tsdb),
+		cmocka_unit_test_setup_teardown(test_tsdb_none, setup_tsdb, teardown_tsdb),
+		cmocka_unit_test_setup_teardown(test_tsdb_errors, setup_tsdb, teardown_tsdb),
 	};
 	return cmocka_run_group_tests_name("api", tests, NULL, NULL);
 }

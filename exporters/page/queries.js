@@ -1,10 +1,11 @@
 // queries.js -- the DBA page's logic: reads api/targets, api/queries, api/activity and api/slowlog
-// (pools.js draws the PgBouncer pools from the same api/targets answer), and api/advice: the
+// (pools.js draws the PgBouncer pools from the same api/targets answer), api/advice: the
 // optimization advisor's findings, and the plans of the costliest statements shown in a statement's
-// detail; draws them with createElement/textContent only (every string from the API is user data),
+// detail, and api/timescaledb: TimescaleDB's jobs and their recent errors (a target with it only);
+// draws them with createElement/textContent only (every string from the API is user data),
 // keeps target/window/sort (and whether the agent's own statements are listed) in location.hash and
-// refreshes every interval_seconds of the selected target (the advice every 30 s: it changes once
-// an advice_interval).
+// refreshes every interval_seconds of the selected target (the advice and TimescaleDB every 30 s:
+// they change once an advice_interval, a slow_interval).
 (function () {
   'use strict';
 
@@ -281,6 +282,7 @@
     drawSortHeaders();
     writeHash();
     adviceFollowTarget();
+    tsdbFollowTarget();
   }
 
   function drawWindows(windows) {
@@ -992,6 +994,236 @@
     ui.adviceMessage.hidden = true;
   }
 
+  // ---------------------------------------------------------------- TimescaleDB (api/timescaledb)
+
+  // The agent reads TimescaleDB's jobs every slow_interval (5 min by default): read its view every
+  // TSDB_INTERVAL seconds and when the target changes, on a cycle of its own as the advice is; every
+  // TSDB_RETRY seconds after a failure.  Only for a PostgreSQL target whose api/targets views list
+  // "timescaledb" (a database of it has the extension): for any other, no panel at all.
+  var TSDB_INTERVAL = 30;
+  var TSDB_RETRY = 5;
+
+  // state: 'none' (no panel), 'loading', 'ok', 'error'; on: the views listed timescaledb when loaded
+  var tsdb = { target: null, on: false, state: 'none', data: null, error: null };
+  var tsdbTimer = null;
+  var tsdbInflight = null;
+
+  function tsdbOn(t) { return !!t && t.kind === 'postgres' && arr(t.views).indexOf('timescaledb') >= 0; }
+
+  function scheduleTsdb(seconds) {
+    clearTimeout(tsdbTimer);
+    tsdbTimer = setTimeout(function () {
+      tsdbTimer = null;
+      if (!document.hidden) loadTsdb();              // else resumed by visibilitychange
+    }, seconds * 1000);
+  }
+
+  function resetTsdb() {
+    if (tsdbInflight) { tsdbInflight.abort(); tsdbInflight = null; }
+    clearTimeout(tsdbTimer);
+    tsdbTimer = null;
+    tsdb = { target: null, on: false, state: 'none', data: null, error: null };
+    drawTsdb();
+  }
+
+  function loadTsdb() {
+    clearTimeout(tsdbTimer);
+    tsdbTimer = null;
+    if (tsdbInflight) { tsdbInflight.abort(); tsdbInflight = null; }
+    var t = currentTarget();
+    if (!tsdbOn(t)) {
+      // looked at again when api/targets lists the view (tsdbFollowTarget)
+      tsdb = { target: t ? t.name : null, on: false, state: 'none', data: null, error: null };
+      drawTsdb();
+      return;
+    }
+    var name = t.name;
+    if (tsdb.target !== name || tsdb.state === 'none') {
+      tsdb = { target: name, on: true, state: 'loading', data: null, error: null };
+      drawTsdb();
+    }
+    var ctl = new AbortController();
+    tsdbInflight = ctl;
+    fetchJSON('api/timescaledb', { target: name }, ctl.signal).then(function (d) {
+      tsdb = { target: name, on: true, state: 'ok', data: d && typeof d === 'object' ? d : {}, error: null };
+    }, function (e) {
+      if (isAbort(e)) throw e;
+      var msg = e && e.message ? e.message : String(e);
+      if (tsdb.target === name && tsdb.data) tsdb.error = msg;     // keep the last answer on screen, marked stale
+      else tsdb = { target: name, on: true, state: 'error', data: null, error: msg };
+    }).then(function () {
+      if (tsdbInflight !== ctl) return;
+      tsdbInflight = null;
+      drawTsdb();
+      scheduleTsdb(tsdb.state === 'ok' && !tsdb.error ? TSDB_INTERVAL : TSDB_RETRY);
+    }, function () { /* aborted: a newer load runs */ });
+  }
+
+  // after each api/targets: a target switched, or the view came (the extension installed, its
+  // first read) or went
+  function tsdbFollowTarget() {
+    var t = currentTarget();
+    var name = t ? t.name : null;
+    if (tsdb.target !== name || tsdb.on !== tsdbOn(t)) loadTsdb();
+  }
+
+  // "42 s ago", "7 min ago", "3 h ago", "2 d ago"
+  function agoEpoch(epoch) {
+    var s = Math.max(0, Math.round(Date.now() / 1000 - epoch));
+    if (s < 60) return s + ' s ago';
+    if (s < 3600) return Math.floor(s / 60) + ' min ago';
+    if (s < 2 * 86400) return Math.floor(s / 3600) + ' h ago';
+    return Math.floor(s / 86400) + ' d ago';
+  }
+  // "in 5 min", "in 2 h", "due" (past)
+  function inEpoch(epoch) {
+    var s = Math.round(epoch - Date.now() / 1000);
+    if (s <= 0) return 'due ' + agoEpoch(epoch);
+    if (s < 60) return 'in ' + s + ' s';
+    if (s < 3600) return 'in ' + Math.floor(s / 60) + ' min';
+    if (s < 2 * 86400) return 'in ' + Math.floor(s / 3600) + ' h';
+    return 'in ' + Math.floor(s / 86400) + ' d';
+  }
+  // an epoch time: the clock for today, else the date too
+  function shortTime(epoch) {
+    var d = new Date(epoch * 1000);
+    return d.toDateString() === new Date().toDateString() ? clock(d) : localDateTime(d);
+  }
+  function fullTime(epoch) {
+    var d = new Date(epoch * 1000);
+    return localDateTime(d) + ' (' + d.toISOString() + ')';
+  }
+
+  function jobId(x) { return num(x) === null ? '?' : String(x); }
+  function failingJob(j) { return j.last_run === 'failure'; }
+
+  // failing jobs first; otherwise the API's order (by database, then job id)
+  function sortedJobs(jobs) {
+    return jobs.map(function (j, i) { return { j: j, i: i }; }).sort(function (a, b) {
+      return (failingJob(b.j) ? 1 : 0) - (failingJob(a.j) ? 1 : 0) || a.i - b.i;
+    }).map(function (x) { return x.j; });
+  }
+
+  function jobRow(j) {
+    var failing = failingJob(j);
+    var tr = el('tr', { className: failing ? 'failing' : null, dataset: { jobId: jobId(j.job_id), datname: str(j.datname) || '' } });
+    tr.appendChild(el('td', { className: 'num mono' }, jobId(j.job_id)));
+    tr.appendChild(el('td', { className: 'text tsdb-db' }, str(j.datname) || '—'));
+    var proc = str(j.proc_name);
+    tr.appendChild(el('td', { className: 'text clip app', title: (str(j.application_name) || '') + (proc ? '\nprocedure ' + proc : '') },
+      str(j.application_name) || '—',
+      j.scheduled === false ? el('span', { className: 'paused-mark', title: 'not scheduled: it runs only when called' }, 'paused') : null));
+    tr.appendChild(el('td', { className: 'text mono' }, str(j.hypertable) || '—'));
+    tr.appendChild(j.last_run === 'success' ? el('td', { className: 'last-run ok', title: 'its last run succeeded' }, '✓') :
+      failing ? el('td', { className: 'last-run bad', title: 'its last run failed' }, '✗', el('span', { className: 'failing-mark' }, 'failing')) :
+      el('td', { className: 'last-run muted', title: 'it never ran' }, '—'));
+    var ls = num(j.last_success);
+    tr.appendChild(ls === null ? el('td', { className: 'num muted', title: 'it never succeeded' }, 'never') :
+      el('td', { className: 'num', title: fullTime(ls) }, agoEpoch(ls)));
+    var ns = num(j.next_start), every = num(j.schedule_interval_seconds);
+    var nsTitle = ns === null ? null : inEpoch(ns);
+    if (every !== null) nsTitle = (nsTitle ? nsTitle + ' · ' : '') + 'every ' + fmtDuration(every);
+    tr.appendChild(ns === null ? el('td', { className: 'muted', title: nsTitle }, '—') :
+      el('td', { title: nsTitle + '\n' + fullTime(ns) }, shortTime(ns)));
+    var failures = num(j.failures), runs = num(j.runs);
+    tr.appendChild(el('td', { className: 'num' + (failures ? ' bad' : ''), title: fmtExact(failures) + ' failed of ' + fmtExact(runs) + ' runs' },
+      fmtCount(failures) + ' / ' + fmtCount(runs)));
+    return tr;
+  }
+
+  function errorRow(e) {
+    var at = num(e.finish_time) !== null ? e.finish_time : num(e.start_time);
+    var proc = str(e.proc_name), ht = str(e.hypertable);
+    var tr = el('tr', { dataset: { jobId: jobId(e.job_id), datname: str(e.datname) || '' } });
+    tr.appendChild(at === null ? el('td', { className: 'time muted' }, '—') :
+      el('td', { className: 'time', title: fullTime(at) + ' · ' + agoEpoch(at) }, shortTime(at)));
+    tr.appendChild(el('td', { className: 'num mono', title: [proc ? 'procedure ' + proc : null, ht ? 'hypertable ' + ht : null].filter(Boolean).join('\n') || null },
+      jobId(e.job_id)));
+    tr.appendChild(el('td', { className: 'text tsdb-db' }, str(e.datname) || '—'));
+    tr.appendChild(el('td', { className: 'message' }, str(e.message) === null ? '—' : e.message));
+    tr.appendChild(el('td', { className: 'mono' }, str(e.sqlerrcode) || '—'));
+    return tr;
+  }
+
+  function drawTsdbCounts(jobs, failing) {
+    var frag = document.createDocumentFragment();
+    if (jobs !== null) {
+      frag.appendChild(el('span', { className: 'count zero', dataset: { count: 'jobs' } }, jobs + ' job' + (jobs === 1 ? '' : 's')));
+      frag.appendChild(el('span', { className: 'count sev-critical' + (failing ? '' : ' zero'), dataset: { count: 'failing' } }, failing + ' failing'));
+    }
+    ui.tsdbCounts.replaceChildren(frag);
+  }
+
+  function drawTsdb() {
+    var t = currentTarget();
+    var data = tsdb.data;
+    var dbs = data ? arr(data.databases).filter(function (d) { return d && typeof d === 'object'; }) : [];
+    // nothing at all for a target without TimescaleDB (its answer lists no database)
+    ui.tsdb.hidden = !tsdb.on || !t || t.name !== tsdb.target || tsdb.state === 'none' ||
+      (tsdb.state === 'ok' && !dbs.length);
+    ui.tsdb.dataset.state = tsdb.state;
+    ui.tsdb.dataset.target = tsdb.target || '';
+    if (ui.tsdb.hidden) {
+      ui.tsdbJobsBody.replaceChildren();
+      ui.tsdbErrorsBody.replaceChildren();
+      return;
+    }
+    ui.tsdb.classList.toggle('stale', !!tsdb.error && tsdb.state === 'ok');
+    if (tsdb.state !== 'ok') {
+      ui.tsdbJobsBody.replaceChildren();
+      ui.tsdbErrorsBody.replaceChildren();
+      ui.tsdbJobs.hidden = true;
+      ui.tsdbErrorsWrap.hidden = true;
+      drawTsdbCounts(null, 0);
+      setText(ui.tsdbSummary, '');
+      ui.tsdbMessage.hidden = false;
+      ui.tsdbMessage.className = 'panel-message' + (tsdb.state === 'error' ? ' error' : '');
+      setText(ui.tsdbMessage, tsdb.state === 'loading' ? 'Loading TimescaleDB\'s jobs…' :
+        'TimescaleDB\'s jobs could not be read: ' + (tsdb.error || 'unknown error') + ' (retrying every ' + TSDB_RETRY + ' s).');
+      return;
+    }
+    ui.tsdbMessage.hidden = true;
+    ui.tsdbJobs.hidden = false;
+    ui.tsdbErrorsWrap.hidden = false;
+    ui.tsdb.dataset.collectedAt = num(data.collected_at) === null ? '' : String(data.collected_at);
+    var multi = dbs.length > 1;
+    ui.tsdbJobs.classList.toggle('multi-db', multi);
+    ui.tsdbErrors.classList.toggle('multi-db', multi);
+
+    var jobs = sortedJobs(arr(data.jobs).filter(function (j) { return j && typeof j === 'object'; }));
+    var failing = jobs.filter(failingJob).length;
+    drawTsdbCounts(jobs.length, failing);
+    var frag = document.createDocumentFragment();
+    jobs.forEach(function (j) { frag.appendChild(jobRow(j)); });
+    if (!jobs.length) frag.appendChild(el('tr', { className: 'empty' }, el('td', { colspan: 8 }, 'No background job.')));
+    ui.tsdbJobsBody.replaceChildren(frag);
+
+    var errors = arr(data.job_errors).filter(function (e) { return e && typeof e === 'object'; });
+    var efrag = document.createDocumentFragment();
+    errors.forEach(function (e) { efrag.appendChild(errorRow(e)); });
+    ui.tsdbErrorsBody.replaceChildren(efrag);
+    ui.tsdbErrors.hidden = !errors.length;
+    setText(ui.tsdbErrorsCount, errors.length ? '· ' + errors.length : '');
+    // TimescaleDB before 2.12 has no job_errors view
+    var without = dbs.filter(function (d) { return d.job_errors === false && d.ok !== false; })
+      .map(function (d) { return (str(d.datname) || '?') + (str(d.version) ? ' (' + d.version + ')' : ''); });
+    var msg = errors.length ? null : 'No job error recorded.';
+    if (without.length) msg = (msg ? msg + ' ' : '') + 'TimescaleDB keeps no job errors before 2.12: ' + without.join(', ') + '.';
+    ui.tsdbErrorsMessage.hidden = msg === null;
+    setText(ui.tsdbErrorsMessage, msg);
+
+    var parts = [];
+    var versions = dbs.map(function (d) { return (str(d.version) || '?') + ' in ' + (str(d.datname) || '?'); });
+    parts.push('version ' + versions.join(', '));
+    var at = num(data.collected_at);
+    if (at !== null) parts.push('read at ' + clock(new Date(at * 1000)) + ' (' + agoEpoch(at) + ')');
+    var bad = dbs.filter(function (d) { return d.ok === false; }).map(function (d) { return str(d.datname) || '?'; });
+    if (bad.length) parts.push('could not read ' + bad.join(', '));
+    if (tsdb.error) parts.push('last read failed: ' + tsdb.error);
+    setText(ui.tsdbSummary, parts.join(' · '));
+    ui.tsdbSummary.className = 'summary' + (bad.length || tsdb.error ? ' alert' : '');
+  }
+
   // ---------------------------------------------------------------- plan of the selected statement
 
   // the plan finding of a statement: same queryid (as text), its database when it has one
@@ -1266,6 +1498,7 @@
     adviceDrawn = '';
     adviceShowAll = {};
     ui.advice.hidden = true;
+    resetTsdb();
     [ui.statementsBody, ui.sessionsBody, ui.slowlogBody].forEach(function (b) { b.replaceChildren(); });
     [ui.statementsSummary, ui.activitySummary, ui.slowlogSummary].forEach(function (p) { setText(p, ''); });
     [ui.statements, ui.sessions, ui.slowlogTable].forEach(function (t) {
@@ -1361,6 +1594,7 @@
     document.addEventListener('visibilitychange', function () {
       if (!document.hidden && timer === null && inflight === null) refresh();
       if (!document.hidden && adviceTimer === null && adviceInflight === null && advice.state !== 'none') loadAdvice();
+      if (!document.hidden && tsdbTimer === null && tsdbInflight === null && tsdb.on) loadTsdb();
     });
   }
 
@@ -1381,7 +1615,12 @@
       adviceMessage: $('advice-message'), adviceGroups: $('advice-groups'), adviceNotes: $('advice-notes'),
       adviceNotesWrap: $('advice-notes-wrap'), adviceLive: $('advice-live'),
       plan: $('plan'), planToggle: $('plan-toggle'), planNote: $('plan-note'), planBody: $('plan-body'),
-      planSummary: $('plan-summary'), planEstimate: $('plan-estimate'), planTree: $('plan-tree')
+      planSummary: $('plan-summary'), planEstimate: $('plan-estimate'), planTree: $('plan-tree'),
+      tsdb: $('timescaledb'), tsdbCounts: $('tsdb-counts'), tsdbSummary: $('tsdb-summary'),
+      tsdbMessage: $('tsdb-message'), tsdbJobs: $('tsdb-jobs'), tsdbJobsBody: $('tsdb-jobs').tBodies[0],
+      tsdbErrorsWrap: $('tsdb-errors-wrap'), tsdbErrorsCount: $('tsdb-errors-count'),
+      tsdbErrorsMessage: $('tsdb-errors-message'), tsdbErrors: $('tsdb-errors'),
+      tsdbErrorsBody: $('tsdb-errors').tBodies[0]
     };
     state = readHash();
     ui.includeOwn.checked = ui.includeOwnSlowlog.checked = state.own;
