@@ -30,7 +30,7 @@
 
 static const char *const group_names[RULES_NGROUPS] = {
 	"dbpulse-host", "dbpulse-postgres", "dbpulse-redis", "dbpulse-pgbouncer", "dbpulse-backup",
-	"dbpulse-agent",
+	"dbpulse-timescaledb", "dbpulse-agent",
 };
 
 const char *rules_export_group_name(enum rules_group g)
@@ -50,6 +50,7 @@ static enum rules_group metric_group(const char *name)
 		{ "redis_", RULES_REDIS },
 		{ "pgbouncer_", RULES_PGBOUNCER },
 		{ "backup_", RULES_BACKUP },
+		{ "timescaledb_", RULES_TIMESCALEDB },
 	};
 	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
 		if (strncmp(name, prefixes[i].prefix, strlen(prefixes[i].prefix)) == 0)

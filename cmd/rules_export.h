@@ -23,6 +23,7 @@ enum rules_group {
 	RULES_REDIS,       /* redis_* */
 	RULES_PGBOUNCER,   /* pgbouncer_* */
 	RULES_BACKUP,      /* backup_* */
+	RULES_TIMESCALEDB, /* timescaledb_* */
 	RULES_AGENT,       /* dbpulse_* and other names alone, or two kinds mixed */
 	RULES_NGROUPS
 };

@@ -714,9 +714,14 @@ int pg_conn_exec(struct pg_conn *c, const char *sql, int64_t deadline_ms, char *
 	return 0;
 }
 
-double pg_cell_or_zero(const PGresult *r, int row, int col)
+int pg_cell_num(const PGresult *r, int row, int col, double *v)
 {
 	const char *s = col < PQnfields(r) ? pg_cell(r, row, col) : NULL;
+	return s && parse_double(s, v) == 0 ? 0 : -1;
+}
+
+double pg_cell_or_zero(const PGresult *r, int row, int col)
+{
 	double v;
-	return s && parse_double(s, &v) == 0 ? v : 0;
+	return pg_cell_num(r, row, col, &v) == 0 ? v : 0;
 }

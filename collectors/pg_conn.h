@@ -188,6 +188,10 @@ static inline const char *pg_cell(const PGresult *r, int row, int col)
 	return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
 }
 
+/* The number in cell (row, col) into *v: 0, or -1 when the column is
+ * missing, the cell NULL or not a number. */
+int pg_cell_num(const PGresult *r, int row, int col, double *v);
+
 /* The number in cell (row, col); 0 when the column is missing, the cell
  * NULL or not a number (postgres_exporter's value for NULL). */
 double pg_cell_or_zero(const PGresult *r, int row, int col);

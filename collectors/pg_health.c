@@ -21,15 +21,6 @@
 #include <string.h>
 #include "banned.h"
 
-/* The number in cell (row, col), or -1 when NULL or not a number. */
-static int cell_num(const PGresult *r, int row, int col, double *v)
-{
-	if (col >= PQnfields(r))
-		return -1;
-	const char *s = pg_cell(r, row, col);
-	return s && parse_double(s, v) == 0 ? 0 : -1;
-}
-
 static int cell_bool(const PGresult *r, int row, int col)
 {
 	const char *s = col < PQnfields(r) ? pg_cell(r, row, col) : NULL;
@@ -58,7 +49,7 @@ static void add_cell(struct batch *b, const struct metric_desc *d, const PGresul
 		     int col, double mul, const char *const *labels, size_t nlabels)
 {
 	double v;
-	if (cell_num(r, row, col, &v) == 0)
+	if (pg_cell_num(r, row, col, &v) == 0)
 		add(b, d, v * mul, labels, nlabels);
 }
 
@@ -76,7 +67,7 @@ static void emit_columns(struct batch *b, const PGresult *r, const struct column
 {
 	for (size_t i = 0; i < n; i++) {
 		double v;
-		if (cell_num(r, row, cols[i].col, &v) == 0)
+		if (pg_cell_num(r, row, cols[i].col, &v) == 0)
 			add(b, &cols[i].d, v * cols[i].mul, labels, nlabels);
 		else if (cols[i].zero && cols[i].col < PQnfields(r))
 			add(b, &cols[i].d, 0, labels, nlabels);
@@ -107,7 +98,7 @@ void pg_emit_server(struct batch *b, const char *target, const char *server, con
 		return;
 	/* a server_version_num that is no int (a hostile or broken server)
 	 * leaves the version unknown */
-	if (cell_num(r, 0, 0, &v) == 0 && v >= 0 && v <= INT_MAX)
+	if (pg_cell_num(r, 0, 0, &v) == 0 && v >= 0 && v <= INT_MAX)
 		info->version_num = (int)v;
 	/* postgres_exporter's short_version is the semver of version()'s
 	 * "15.4": 15.4.0 */
@@ -119,10 +110,10 @@ void pg_emit_server(struct batch *b, const char *target, const char *server, con
 	add(b, &m_static, 1, vl, 4);
 	add(b, &m_start, pg_cell_or_zero(r, 0, 2), t, 1);
 	info->in_recovery = cell_bool(r, 0, 3);
-	if (cell_num(r, 0, 4, &v) == 0)
+	if (pg_cell_num(r, 0, 4, &v) == 0)
 		info->max_connections = v;
-	cell_num(r, 0, 5, &reserved);
-	cell_num(r, 0, 6, &extra);
+	pg_cell_num(r, 0, 5, &reserved);
+	pg_cell_num(r, 0, 6, &extra);
 	info->reserved = reserved + extra;
 }
 
@@ -215,8 +206,8 @@ void pg_emit_database(struct batch *b, const char *target, const PGresult *r)
 		const char *l[] = { "target", target, "datname", cell_str(r, row, 0) };
 		add(b, &m_db_connlimit, pg_cell_or_zero(r, row, 1), l, 2);
 		double xid, mxid;
-		if (cell_bool(r, row, 2) && cell_num(r, row, 3, &xid) == 0 &&
-		    cell_num(r, row, 4, &mxid) == 0) {
+		if (cell_bool(r, row, 2) && pg_cell_num(r, row, 3, &xid) == 0 &&
+		    pg_cell_num(r, row, 4, &mxid) == 0) {
 			add(b, &m_xid_age, xid, l, 2);
 			add(b, &m_mxid_age, mxid, l, 2);
 		}
@@ -311,7 +302,7 @@ static void emit_idle(struct batch *b, const char *target, const PGresult *r, in
 {
 	double counts[IDLE_BUCKETS], n, sum;
 	if (cell_null(r, row, A_BUCKETS) || parse_idle_buckets(pg_cell(r, row, A_BUCKETS), counts) < 0 ||
-	    cell_num(r, row, A_N, &n) < 0 || cell_num(r, row, A_V1, &sum) < 0)
+	    pg_cell_num(r, row, A_N, &n) < 0 || pg_cell_num(r, row, A_V1, &sum) < 0)
 		return;
 	const char *state = cell_null(r, row, A_STATE) ? "unknown" : cell_str(r, row, A_STATE);
 	const char *app = cell_null(r, row, A_APP) ? "unknown" : cell_str(r, row, A_APP);
@@ -362,7 +353,7 @@ void pg_emit_activity(struct batch *b, const char *target, const PGresult *r,
 			if (strcmp(cell_str(r, row, A_WAIT_TYPE), "Lock") == 0)
 				waiters += n;
 		}
-		if (cell_num(r, row, A_V2, &q) == 0 && q > qmax)
+		if (pg_cell_num(r, row, A_V2, &q) == 0 && q > qmax)
 			qmax = q;
 		if (row + 1 < rows && cell_str(r, row + 1, A_KIND)[0] == 'a' &&
 		    strcmp(db, cell_str(r, row + 1, A_DATNAME)) == 0)
@@ -761,7 +752,7 @@ void pg_emit_progress_vacuum(struct batch *b, const char *target, const PGresult
 		const char *db = cell_null(r, row, 0) ? "unknown" : cell_str(r, row, 0);
 		const char *rel = cell_null(r, row, 1) ? "unknown" : cell_str(r, row, 1);
 		double phase;
-		int has_phase = cell_num(r, row, 2, &phase) == 0;
+		int has_phase = pg_cell_num(r, row, 2, &phase) == 0;
 		for (size_t i = 0; i < NCOLS(vacuum_phases); i++) {
 			const char *l[] = { "target", target, "datname", db, "relname", rel, "phase",
 					    vacuum_phases[i] };

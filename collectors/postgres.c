@@ -33,6 +33,7 @@
 #include "pg_sessions.h"
 #include "pg_sql.h"
 #include "pg_stmt_collect.h"
+#include "pg_tsdb.h"
 #include "strutil.h"
 #include "xalloc.h"
 
@@ -103,6 +104,7 @@ static const struct config_key pg_keys[] = {
 	{ .name = "advice_plans", .type = CONF_BOOL, .offset = PG_KEY(advice_plans), .def = "false" },
 	{ .name = "advice_statements", .type = CONF_INT, .offset = PG_KEY(advice_statements),
 	  .def = "10", .min = 1, .max = 100 },
+	{ .name = "timescaledb", .type = CONF_BOOL, .offset = PG_KEY(timescaledb), .def = "true" },
 	{ .name = NULL },
 };
 
@@ -160,19 +162,20 @@ enum pg_query {
 	Q_SERVER, Q_STAT_DATABASE, Q_CONFLICTS, Q_DATABASE, Q_ACTIVITY, Q_SESSIONS, Q_LOCKS,
 	Q_REPLICATION, Q_STANDBY, Q_WAL_RECEIVER, Q_SLOTS, Q_ARCHIVER, Q_WAL, Q_BGWRITER,
 	Q_CHECKPOINTER, Q_TABLES, Q_PROGRESS_VACUUM, Q_STATEMENTS, Q_DATABASE_SIZE, Q_TABLE_SIZES,
-	Q_SETTINGS, Q_ROLES, Q_WAL_DIR, Q_OWN, Q_COUNT
+	Q_SETTINGS, Q_ROLES, Q_WAL_DIR, Q_TIMESCALEDB, Q_OWN, Q_COUNT
 };
 
 static const char *const query_names[Q_COUNT] = {
 	"server", "stat_database", "conflicts", "database", "activity", "sessions", "locks",
 	"replication", "standby", "wal_receiver", "slots", "archiver", "wal", "bgwriter",
 	"checkpointer", "tables", "progress_vacuum", "statements", "database_size", "table_sizes",
-	"settings", "roles", "wal_dir", "own_statements",
+	"settings", "roles", "wal_dir", "timescaledb", "own_statements",
 };
 
 /* The SQL of each query, by server version (a NULL result: the server has
  * nothing to ask).  Every text the collector runs is here or in pg_stmt_collect.c
- * (Q_STATEMENTS): learn_own() asks for the query ids of all of them. */
+ * (Q_STATEMENTS) or pg_tsdb.c (Q_TIMESCALEDB, several texts): learn_own()
+ * asks for the query ids of all of them. */
 typedef const char *(*query_sql_fn)(int version);
 static const query_sql_fn query_sql[Q_COUNT] = {
 	[Q_SERVER] = pg_sql_server, [Q_STAT_DATABASE] = pg_sql_stat_database,
@@ -253,6 +256,10 @@ struct pg {
 	int own_unsupported_said;
 	struct pg_advisor *advisor;       /* NULL with advice = false */
 	struct advice_view *advice;       /* the last pass's result, or NULL */
+	struct tsdb_view *tsdb;           /* TimescaleDB as last read, or NULL */
+	int tsdb_here;                    /* the DSN's database has it */
+	unsigned char *tsdb_learned;      /* per `databases` entry: its TimescaleDB
+					   * texts' ids are in own */
 };
 
 const char *const pg_limit_names[PL_COUNT + 1] = {
@@ -333,6 +340,7 @@ static void *pg_init(const struct config_section *section, char *err, size_t err
 	p->slow = batch_new();
 	if (p->conf->advice)
 		p->advisor = pg_advisor_new(p->conf, section->name);
+	p->tsdb_learned = xcalloc(p->conf->databases.n + 1, 1);
 	return p;
 }
 
@@ -343,6 +351,8 @@ static void pg_free(void *instance)
 		return;
 	pg_advisor_free(p->advisor);
 	advice_view_unref(p->advice);
+	tsdb_view_unref(p->tsdb);
+	free(p->tsdb_learned);
 	pg_conn_close(&p->conn);
 	pg_stmts_free(p->stmts);
 	db_view_free(p->view);
@@ -394,14 +404,13 @@ static int pg_connect(struct pg *p, struct pg_conn *conn, const char *dbname, in
 
 /* Records how health query q went: its stats, and a complaint (once) when
  * it failed on a connection that still works, or that it works again. */
-static void record(struct pg *p, enum pg_query q, const PGresult *r, double seconds,
-		   const char *err)
+static void record(struct pg *p, enum pg_query q, int ok, double seconds, const char *err)
 {
 	struct pg_query_stat *st = &p->stats[q];
 	st->ran = 1;
-	st->ok = r != NULL;
+	st->ok = ok;
 	st->seconds = seconds;
-	if (r)
+	if (ok)
 		log_complaint_clear(&p->complaints[q], "postgres", p->section->name,
 				    "query %s works again", query_names[q]);
 	else if (pg_conn_ok(&p->conn))
@@ -420,7 +429,7 @@ static PGresult *run(struct pg *p, enum pg_query q, int nparams, const char *con
 	char err[512];
 	double t0 = now_mono();
 	PGresult *r = pg_conn_query(&p->conn, sql, nparams, params, deadline, err, sizeof(err));
-	record(p, q, r, now_mono() - t0, err);
+	record(p, q, r != NULL, now_mono() - t0, err);
 	return r;
 }
 
@@ -454,7 +463,7 @@ static void run_pipelined(struct pg *p, const struct pg_cycle_query *qs, size_t 
 	(void)pg_conn_pipeline(&p->conn, piped, m, deadline, err, sizeof(err));
 	for (size_t i = 0; i < m; i++) {
 		res[which[i]] = piped[i].result;
-		record(p, which[i], piped[i].result, piped[i].seconds, piped[i].err);
+		record(p, which[i], piped[i].result != NULL, piped[i].seconds, piped[i].err);
 	}
 }
 
@@ -470,31 +479,85 @@ static void run_emit(struct pg *p, enum pg_query q, emit_fn emit, struct batch *
 	}
 }
 
-/* The tables of another database of `databases`: a short connection of
- * its own, every slow_interval, after the main one's queries (so the
- * server sees at most two sessions of the agent, for a moment). */
-static void other_database_tables(struct pg *p, const char *db, const char *const *params,
-				  int64_t deadline)
+/* The ids of pg_tsdb.c's texts in database i of `databases` (on conn, a
+ * connection to it), with p->conn watching its backend: each database has
+ * its own TimescaleDB relations, so its own ids.  Once per database and
+ * learning of own (which starts the set anew); only where own was learned
+ * (there are ids to tell apart). */
+static void learn_tsdb_ids(struct pg *p, size_t i, struct pg_conn *conn, int64_t deadline)
 {
+	if (p->tsdb_learned[i] || !p->own.n || !pg_conn_ok(&p->conn))
+		return;
+	struct pg_own learned = { 0 };
+	char err[256];
+	size_t n = 0;
+	while (pg_tsdb_sql[n])
+		n++;
+	if (pg_own_learn(&learned, conn, &p->conn, pg_tsdb_sql, n, deadline, err,
+			 sizeof(err)) < 0 || learned.userid != p->own.userid)
+		return;
+	for (size_t k = 0; k < learned.n; k++)
+		if (pg_own_add(&p->own, learned.ids[k]) < 0)
+			return;
+	p->tsdb_learned[i] = 1;
+}
+
+/* TimescaleDB in the database conn is connected to, into p->slow and tv;
+ * its figures as Q_TIMESCALEDB's when it is the DSN's (another database's
+ * failure is logged only).  Whether the extension is there. */
+static int read_tsdb(struct pg *p, struct pg_conn *conn, const char *db, struct tsdb_view *tv,
+		     int64_t deadline)
+{
+	char err[512] = "";
+	double t0 = now_mono();
+	int rc = pg_tsdb_collect(conn, p->section->name, db, p->conf->tables_top, p->slow, tv,
+				 deadline, err, sizeof(err));
+	if (conn == &p->conn)
+		record(p, Q_TIMESCALEDB, rc >= 0, now_mono() - t0, err);
+	else if (rc < 0 && pg_conn_ok(conn))
+		log_complain(&p->complaints[Q_TIMESCALEDB], LOG_LEVEL_WARN, "postgres",
+			     p->section->name, "TimescaleDB in database '%s': %s", db, err);
+	return rc != 0;
+}
+
+/* The tables and TimescaleDB (into tv, unless NULL) of database i of
+ * `databases`, not the DSN's: a short connection of its own, every
+ * slow_interval, after the main one's queries (so the server sees at most
+ * two sessions of the agent, for a moment). */
+static void other_database(struct pg *p, size_t i, const char *const *params,
+			   struct tsdb_view *tv, int64_t deadline)
+{
+	const char *db = p->conf->databases.items[i];
 	struct pg_conn conn = { 0 };
 	char err[512];
 	PGresult *r = NULL;
-	if (pg_connect(p, &conn, db, deadline, err, sizeof(err)) == 0 &&
-	    (r = pg_conn_query(&conn, pg_sql_tables(conn.server_version), 1, params, deadline, err,
-			       sizeof(err))) != NULL) {
-		pg_emit_tables(p->slow, p->section->name, db, r);
-		PQclear(r);
-		r = pg_conn_query(&conn, pg_sql_table_sizes(conn.server_version), 1, params, deadline,
+	if (pg_connect(p, &conn, db, deadline, err, sizeof(err)) < 0) {
+		log_complain(&p->complaints[Q_TABLE_SIZES], LOG_LEVEL_WARN, "postgres",
+			     p->section->name, "database '%s': %s", db, err);
+		return;
+	}
+	if (p->conf->tables_top > 0) {
+		r = pg_conn_query(&conn, pg_sql_tables(conn.server_version), 1, params, deadline,
 				  err, sizeof(err));
+		if (r) {
+			pg_emit_tables(p->slow, p->section->name, db, r);
+			PQclear(r);
+			r = pg_conn_query(&conn, pg_sql_table_sizes(conn.server_version), 1, params,
+					  deadline, err, sizeof(err));
+		}
 		if (r) {
 			pg_emit_table_sizes(p->slow, p->section->name, db, r);
 			PQclear(r);
+		} else {
+			log_complain(&p->complaints[Q_TABLE_SIZES], LOG_LEVEL_WARN, "postgres",
+				     p->section->name, "tables of database '%s': %s", db, err);
 		}
 	}
+	/* learned after the first read: a row of pg_stat_statements is the
+	 * agent's once its id is known, whenever it ran */
+	if (tv && pg_conn_ok(&conn) && read_tsdb(p, &conn, db, tv, deadline))
+		learn_tsdb_ids(p, i, &conn, deadline);
 	pg_conn_close(&conn);
-	if (!r)
-		log_complain(&p->complaints[Q_TABLE_SIZES], LOG_LEVEL_WARN, "postgres",
-			     p->section->name, "tables of database '%s': %s", db, err);
 }
 
 /* Sizes of databases and tables: every slow_interval, kept in between. */
@@ -526,9 +589,26 @@ static void run_slow(struct pg *p, int64_t deadline)
 			PQclear(r);
 		}
 	}
-	for (size_t i = 0; p->conf->tables_top > 0 && i < p->conf->databases.n; i++)
+	struct tsdb_view *tv = p->conf->timescaledb ? tsdb_view_new() : NULL;
+	if (tv && pg_conn_ok(&p->conn)) {
+		int here = read_tsdb(p, &p->conn, p->dbname, tv, deadline);
+		if (here && !p->tsdb_here) { /* its texts are the agent's too */
+			p->own_due = 1;
+			p->next_own_ms = 0;
+		}
+		p->tsdb_here = here;
+	}
+	for (size_t i = 0; (p->conf->tables_top > 0 || tv) && i < p->conf->databases.n; i++)
 		if (strcmp(p->conf->databases.items[i], p->dbname) != 0)
-			other_database_tables(p, p->conf->databases.items[i], params, deadline);
+			other_database(p, i, params, tv, deadline);
+	tsdb_view_unref(p->tsdb);
+	p->tsdb = NULL;
+	if (tv && tv->ndatabases) {
+		tv->collected_at = now_wall();
+		p->tsdb = tv;
+	} else {
+		tsdb_view_unref(tv);
+	}
 }
 
 /* dbpulse_pg_query_* per query, postgres_exporter's pg_scrape_collector_*
@@ -612,7 +692,7 @@ static void learn_own(struct pg *p, int64_t deadline)
 		p->own_due = 0;
 		return;
 	}
-	const char *sql[Q_COUNT + STMTS_SQL_MAX];
+	const char *sql[Q_COUNT + STMTS_SQL_MAX + 8];
 	char *stmts_sql[STMTS_SQL_MAX];
 	size_t n = 0, ns = pg_stmts_sql(p->stmts, version, stmts_sql, STMTS_SQL_MAX);
 	for (int q = 0; q < Q_COUNT; q++)
@@ -620,6 +700,11 @@ static void learn_own(struct pg *p, int64_t deadline)
 			sql[n++] = query_sql[q](version);
 	for (size_t i = 0; i < ns; i++)
 		sql[n++] = stmts_sql[i];
+	/* pg_tsdb.c's: its first (is the extension there?) runs in every
+	 * database, the others where it is */
+	for (size_t i = 0; p->conf->timescaledb && pg_tsdb_sql[i] && i < 8; i++)
+		if (i == 0 || p->tsdb_here)
+			sql[n++] = pg_tsdb_sql[i];
 
 	struct pg_query_stat *st = &p->stats[Q_OWN];
 	struct pg_conn observer = { 0 };
@@ -643,6 +728,7 @@ static void learn_own(struct pg *p, int64_t deadline)
 	}
 	p->own_due = 0;
 	p->own_version = version;
+	memset(p->tsdb_learned, 0, p->conf->databases.n);
 	add_advisor_ids(p, 1);
 	log_complaint_clear(&p->complaints[Q_OWN], "postgres", target,
 			    "the agent's own statements are told apart again");
@@ -845,6 +931,7 @@ static int pg_collect(void *instance, struct batch *b, int64_t deadline, char *e
 		p->next_slow_ms = now + p->conf->slow_interval_ms;
 	}
 	batch_append(b, p->slow);
+	p->view->tsdb = tsdb_view_ref(p->tsdb);
 	add_advice(p, b);
 
 	int up = pg_conn_ok(&p->conn);

@@ -33,6 +33,7 @@ struct pg_config {
 	int64_t advice_min_stats_age_ms; /* unused indexes: statistics at least this old */
 	int advice_plans;                /* plans and suggested indexes (EXPLAIN) */
 	int64_t advice_statements;       /* how many of the costliest statements */
+	int timescaledb;                 /* read TimescaleDB where installed (pg_tsdb.h) */
 };
 
 /* The limits of a PostgreSQL target counted in dbpulse_limit_reached_total

@@ -27,9 +27,9 @@ check "promtool finds one rule per [alert] section ($sections)" \
 	grep -qx "  SUCCESS: $sections rules found" <<<"$out" || diag "$out"
 "$DBPULSE" rules -c "$TMP/all.ini" >"$TMP/default.yml"
 check "--format prometheus is the default" cmp -s "$TMP/all.yml" "$TMP/default.yml"
-check "groups in order: host, postgres, redis, pgbouncer, backup" \
+check "groups in order: host, postgres, redis, pgbouncer, backup, timescaledb" \
 	test "$(grep -o '^  - name: "[a-z-]*"' "$TMP/all.yml" | tr '\n' ' ')" = \
-	'  - name: "dbpulse-host"   - name: "dbpulse-postgres"   - name: "dbpulse-redis"   - name: "dbpulse-pgbouncer"   - name: "dbpulse-backup" '
+	'  - name: "dbpulse-host"   - name: "dbpulse-postgres"   - name: "dbpulse-redis"   - name: "dbpulse-pgbouncer"   - name: "dbpulse-backup"   - name: "dbpulse-timescaledb" '
 check "a down rule of each target kind inhibits in the Alertmanager snippet" \
 	grep -qF "#     - source_matchers: ['alertname=~\"PostgresDown|RedisDown|PgBouncerDown|BackupDown\"']" "$TMP/all.yml"
 
@@ -266,6 +266,77 @@ tests:
 YML
 out=$(cd "$TMP" && "$PROMTOOL" test rules backup_test.yml 2>&1)
 check "in Prometheus the backup, archiving and Redis persistence rules fire where they should, and only there" \
+	test $? = 0 || diag "$out"
+
+# The TimescaleDB rules (issue 20) in Prometheus: a failing job and one that
+# recovers, a job without success for over two intervals (a paused one
+# stays silent), a continuous aggregate falling behind, overdue chunks
+# that get compressed.
+cat >"$TMP/tsdb_test.yml" <<'YML'
+rule_files: [all.yml]
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'timescaledb_job_last_run_success{target="ts",datname="db",job_id="1002",application_name="User-Defined Action [1002]",proc_name="public.archive",hypertable=""}'
+        values: '1 0 0 1'
+      - series: 'timescaledb_job_last_success_age_seconds{target="ts",datname="db",job_id="1000",application_name="Columnstore Policy [1000]",proc_name="_timescaledb_functions.policy_compression",hypertable="public.metrics"}'
+        values: '0+60x30'
+      - series: 'timescaledb_job_schedule_interval_seconds{target="ts",datname="db",job_id="1000",application_name="Columnstore Policy [1000]",proc_name="_timescaledb_functions.policy_compression",hypertable="public.metrics"}'
+        values: '300x30'
+      - series: 'timescaledb_job_scheduled{target="ts",datname="db",job_id="1000",application_name="Columnstore Policy [1000]",proc_name="_timescaledb_functions.policy_compression",hypertable="public.metrics"}'
+        values: '1x30'
+      - series: 'timescaledb_job_last_success_age_seconds{target="ts",datname="db",job_id="7",application_name="Paused",proc_name="public.p",hypertable=""}'
+        values: '100000x30'
+      - series: 'timescaledb_job_schedule_interval_seconds{target="ts",datname="db",job_id="7",application_name="Paused",proc_name="public.p",hypertable=""}'
+        values: '300x30'
+      - series: 'timescaledb_job_scheduled{target="ts",datname="db",job_id="7",application_name="Paused",proc_name="public.p",hypertable=""}'
+        values: '0x30'
+      - series: 'timescaledb_continuous_aggregate_lag_seconds{target="ts",datname="db",continuous_aggregate="public.hourly",hypertable="public.metrics"}'
+        values: '3600+600x40'
+      - series: 'timescaledb_continuous_aggregate_expected_lag_seconds{target="ts",datname="db",continuous_aggregate="public.hourly",hypertable="public.metrics"}'
+        values: '7200x40'
+      - series: 'timescaledb_hypertable_compression_overdue_chunks{target="ts",datname="db",hypertable="public.metrics"}'
+        values: '2x70 0'
+    alert_rule_test:
+      - eval_time: 1m
+        alertname: TimescaleJobFailing
+        exp_alerts:
+          - exp_labels: {severity: warning, target: ts, datname: db, job_id: "1002", application_name: "User-Defined Action [1002]", proc_name: public.archive}
+            exp_annotations: {summary: "ts/db: TimescaleDB job 1002 (User-Defined Action [1002]) failed its last run"}
+      - eval_time: 3m
+        alertname: TimescaleJobFailing
+        exp_alerts: []
+      - eval_time: 15m
+        alertname: TimescaleJobNotRunning
+        exp_alerts: []
+      - eval_time: 21m
+        alertname: TimescaleJobNotRunning
+        exp_alerts:
+          - exp_labels: {severity: warning, target: ts, datname: db, job_id: "1000", application_name: "Columnstore Policy [1000]", proc_name: _timescaledb_functions.policy_compression, hypertable: public.metrics}
+            exp_annotations: {summary: "ts/db: TimescaleDB job 1000 (Columnstore Policy [1000]) has not succeeded for 4.2 schedule intervals"}
+      - eval_time: 30m
+        alertname: TimescaleContinuousAggregateLagging
+        exp_alerts: []
+      - eval_time: 35m
+        alertname: TimescaleContinuousAggregateLagging
+        exp_alerts:
+          - exp_labels: {severity: warning, target: ts, datname: db, continuous_aggregate: public.hourly, hypertable: public.metrics}
+            exp_annotations: {summary: "ts/db: continuous aggregate public.hourly is 3.4 times as far behind as its refresh policy allows"}
+      - eval_time: 59m
+        alertname: TimescaleCompressionBehind
+        exp_alerts: []
+      - eval_time: 60m
+        alertname: TimescaleCompressionBehind
+        exp_alerts:
+          - exp_labels: {severity: warning, target: ts, datname: db, hypertable: public.metrics}
+            exp_annotations: {summary: "ts/db: 2 chunk(s) of public.metrics are past the compression policy and still uncompressed"}
+      - eval_time: 71m
+        alertname: TimescaleCompressionBehind
+        exp_alerts: []
+YML
+out=$(cd "$TMP" && "$PROMTOOL" test rules tsdb_test.yml 2>&1)
+check "in Prometheus the TimescaleDB rules fire where they should, and only there" \
 	test $? = 0 || diag "$out"
 
 # Every construct of the language, with its own Prometheus unit test.
