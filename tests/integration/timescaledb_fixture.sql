@@ -15,10 +15,14 @@
 --                   end_offset 1 h, schedule 1 h, run once (CALL run_job)
 --                   and recorded a success 10 min ago
 --   failing_action  a user-defined action that raises 'disk quota
---                   exceeded in archive' (P0001): one success 2 h ago,
---                   one failure 5 min ago (job_errors shows it)
+--                   exceeded in archive' (P0001), every hour: one success
+--                   90 min ago (not yet twice its schedule: not "not
+--                   running"), one failure 5 min ago (job_errors shows it)
 --   job 3           TimescaleDB's own history retention job: paused,
 --                   never ran
+--   public.events   a hypertable without compression or policy (3 chunks
+--                   or so), and events_daily, a continuous aggregate on it
+--                   without a refresh policy, never refreshed
 CREATE EXTENSION IF NOT EXISTS timescaledb;
 
 CREATE TABLE metrics (time timestamptz NOT NULL, device int NOT NULL, value double precision);
@@ -84,13 +88,22 @@ VALUES
 	 now() + INTERVAL '50 minutes', now() - INTERVAL '10 minutes' + INTERVAL '1.5 s',
 	 true, 1, INTERVAL '1.5 s', INTERVAL '0', 1, 0, 0, 0, 0, 0),
 	(:failing_job, now() - INTERVAL '5 minutes', now() - INTERVAL '5 minutes' + INTERVAL '0.25 s',
-	 now() + INTERVAL '55 minutes', now() - INTERVAL '2 hours' + INTERVAL '0.5 s',
+	 now() + INTERVAL '55 minutes', now() - INTERVAL '90 minutes' + INTERVAL '0.5 s',
 	 false, 2, INTERVAL '0.75 s', INTERVAL '0.25 s', 1, 1, 0, 1, 0, 0);
 INSERT INTO _timescaledb_internal.bgw_job_stat_history
 	(job_id, pid, execution_start, execution_finish, succeeded, data)
 VALUES
-	(:failing_job, 4241, now() - INTERVAL '2 hours', now() - INTERVAL '2 hours' + INTERVAL '0.5 s',
+	(:failing_job, 4241, now() - INTERVAL '90 minutes', now() - INTERVAL '90 minutes' + INTERVAL '0.5 s',
 	 true, '{"job": {"proc_schema": "public", "proc_name": "failing_action"}}'),
 	(:failing_job, 4242, now() - INTERVAL '5 minutes', now() - INTERVAL '5 minutes' + INTERVAL '0.25 s',
 	 false, '{"job": {"proc_schema": "public", "proc_name": "failing_action"},
 		  "error_data": {"message": "disk quota exceeded in archive", "sqlerrcode": "P0001"}}');
+
+-- without compression, a policy or a refresh: the series that need one are
+-- absent for them
+CREATE TABLE events (time timestamptz NOT NULL, kind text);
+SELECT create_hypertable('events', by_range('time', INTERVAL '1 day'));
+INSERT INTO events SELECT t, 'login' FROM generate_series(now() - INTERVAL '2 days', now(), INTERVAL '1 hour') t;
+CREATE MATERIALIZED VIEW events_daily WITH (timescaledb.continuous) AS
+	SELECT time_bucket(INTERVAL '1 day', time) AS day, count(*) AS n
+	FROM events GROUP BY day WITH NO DATA;
