@@ -13,6 +13,7 @@
 #include "autoconfig.h"
 #include "config.h"
 #include "buf.h"
+#include "ini_lines.h"
 #include "strutil.h"
 #include "xalloc.h"
 
@@ -32,9 +33,7 @@
 struct parse_state {
 	const struct config_kind *const *kinds;
 	const char *file;           /* for messages */
-	const char *text;
-	size_t len, pos;
-	int line;                   /* of the line last handed to inih */
+	struct ini_lines lines;     /* .line: of the line last handed to inih */
 	struct config *cfg;
 	struct config_section *cur; /* NULL: keys are ignored (no or bad section) */
 	int cur_bad;                /* the current section header was wrong */
@@ -274,7 +273,7 @@ static void section_header(struct parse_state *ps, char *inner)
 	ps->cur = NULL;
 	ps->cur_bad = 1;
 	if (klen == 0 || klen >= sizeof(kind_name)) {
-		errorf(ps, ps->line, "[%s]: expected a section like [host] or [postgres \"name\"]", shown);
+		errorf(ps, ps->lines.line, "[%s]: expected a section like [host] or [postgres \"name\"]", shown);
 		return;
 	}
 	memcpy(kind_name, p, klen);
@@ -282,7 +281,7 @@ static void section_header(struct parse_state *ps, char *inner)
 	if (*rest) {
 		size_t rlen = strlen(rest);
 		if (rest[0] != '"' || rlen < 2 || rest[rlen - 1] != '"') {
-			errorf(ps, ps->line, "[%s]: expected the section's name in double quotes, like [%s \"main\"]",
+			errorf(ps, ps->lines.line, "[%s]: expected the section's name in double quotes, like [%s \"main\"]",
 			       shown, kind_name);
 			return;
 		}
@@ -293,29 +292,29 @@ static void section_header(struct parse_state *ps, char *inner)
 	if (!kind) {
 		const char *hint = nearest_kind(ps, kind_name);
 		if (hint)
-			errorf(ps, ps->line, "[%s]: unknown section; did you mean [%s]?", shown, hint);
+			errorf(ps, ps->lines.line, "[%s]: unknown section; did you mean [%s]?", shown, hint);
 		else
-			errorf(ps, ps->line, "[%s]: unknown section", shown);
+			errorf(ps, ps->lines.line, "[%s]: unknown section", shown);
 		return;
 	}
 	if (kind->named && !name) {
-		errorf(ps, ps->line, "[%s]: this section needs a name, like [%s \"main\"]", shown, kind_name);
+		errorf(ps, ps->lines.line, "[%s]: this section needs a name, like [%s \"main\"]", shown, kind_name);
 		return;
 	}
 	if (!kind->named && name) {
-		errorf(ps, ps->line, "[%s]: this section takes no name; write [%s]", shown, kind_name);
+		errorf(ps, ps->lines.line, "[%s]: this section takes no name; write [%s]", shown, kind_name);
 		return;
 	}
 	if (name && !valid_section_name(name)) {
-		errorf(ps, ps->line, "[%s]: expected a name of letters, digits and - _ . :", shown);
+		errorf(ps, ps->lines.line, "[%s]: expected a name of letters, digits and - _ . :", shown);
 		return;
 	}
 	const struct config_section *prev = config_find(ps->cfg, kind_name, name);
 	if (prev) {
-		errorf(ps, ps->line, "%s: section repeated; first defined on line %d", prev->label, prev->line);
+		errorf(ps, ps->lines.line, "%s: section repeated; first defined on line %d", prev->label, prev->line);
 		return;
 	}
-	ps->cur = section_add(ps->cfg, kind, name, ps->line);
+	ps->cur = section_add(ps->cfg, kind, name, ps->lines.line);
 	ps->cur_bad = 0;
 }
 
@@ -350,13 +349,13 @@ static int check_line(struct parse_state *ps, char *line)
 		while (end > p && isspace((unsigned char)end[-1]))
 			end--;
 		if (end - p < 2 || end[-1] != ']') {
-			errorf(ps, ps->line, "expected ']' at the end of the section line");
+			errorf(ps, ps->lines.line, "expected ']' at the end of the section line");
 			ps->cur = NULL;
 			ps->cur_bad = 1;
 			return -1;
 		}
 		if ((size_t)(end - p - 2) >= INIH_MAX_NAME) {
-			errorf(ps, ps->line, "section line too long (at most %d characters between the brackets)",
+			errorf(ps, ps->lines.line, "section line too long (at most %d characters between the brackets)",
 			       INIH_MAX_NAME - 1);
 			ps->cur = NULL;
 			ps->cur_bad = 1;
@@ -371,15 +370,15 @@ static int check_line(struct parse_state *ps, char *line)
 	char *eq = strchr(p, '=');
 	char *colon = strchr(p, ':');
 	if (!eq || (colon && colon < eq)) {
-		errorf(ps, ps->line, "expected 'key = value', got '%s'", trim(p));
+		errorf(ps, ps->lines.line, "expected 'key = value', got '%s'", trim(p));
 		return -1;
 	}
 	if ((size_t)(eq - p) >= INIH_MAX_NAME) {
-		errorf(ps, ps->line, "key too long (at most %d characters)", INIH_MAX_NAME - 1);
+		errorf(ps, ps->lines.line, "key too long (at most %d characters)", INIH_MAX_NAME - 1);
 		return -1;
 	}
 	if (eq == p) {
-		errorf(ps, ps->line, "expected a key before '='");
+		errorf(ps, ps->lines.line, "expected a key before '='");
 		return -1;
 	}
 	return 0;
@@ -388,26 +387,18 @@ static int check_line(struct parse_state *ps, char *line)
 static char *config_reader(char *str, int num, void *stream)
 {
 	struct parse_state *ps = stream;
-	while (ps->pos < ps->len) {
-		const char *start = ps->text + ps->pos;
-		const char *nl = memchr(start, '\n', ps->len - ps->pos);
-		size_t n = nl ? (size_t)(nl - start) : ps->len - ps->pos;
-		ps->pos += n + (nl ? 1 : 0);
-		ps->line++;
-		if (n > 0 && start[n - 1] == '\r')
-			n--;
-		if (memchr(start, '\0', n)) {
-			errorf(ps, ps->line, "line contains a NUL byte");
+	size_t n;
+	enum ini_lines_status st;
+	while ((st = ini_lines_next(&ps->lines, str, num, &n)) != INI_LINES_END) {
+		if (st == INI_LINES_NUL) {
+			errorf(ps, ps->lines.line, "line contains a NUL byte");
 			continue;
 		}
-		/* inih needs room for "\r\n\0"; longer lines it cuts in two. */
-		if (num < 4 || n > (size_t)num - 3) {
-			errorf(ps, ps->line, "line too long (%zu characters, at most %d)", n, num - 3);
+		if (st == INI_LINES_LONG) {
+			errorf(ps, ps->lines.line, "line too long (%zu characters, at most %d)", n, num - 3);
 			continue;
 		}
 		char *p = str;
-		memcpy(p, start, n);
-		p[n] = '\0';
 		/* inih would take an indented line for the continuation of the
 		 * previous value; here every line stands alone. */
 		size_t lead = strspn(p, " \t");
@@ -435,7 +426,7 @@ static int config_handler(void *user, const char *section, const char *name, con
 	(void)section;
 	if (!ps->cur) {
 		if (!ps->cur_bad)
-			errorf(ps, ps->line, "%s: key outside of any section; put it under [agent] or another section",
+			errorf(ps, ps->lines.line, "%s: key outside of any section; put it under [agent] or another section",
 			       name);
 		return 1;
 	}
@@ -446,30 +437,30 @@ static int config_handler(void *user, const char *section, const char *name, con
 		section_mark_bad(ps, si);
 		const char *hint = nearest_key(s->kind, name);
 		if (hint)
-			errorf(ps, ps->line, "%s %s: unknown key; did you mean '%s'?", s->label, name, hint);
+			errorf(ps, ps->lines.line, "%s %s: unknown key; did you mean '%s'?", s->label, name, hint);
 		else
-			errorf(ps, ps->line, "%s %s: unknown key", s->label, name);
+			errorf(ps, ps->lines.line, "%s %s: unknown key", s->label, name);
 		return 1;
 	}
 	const struct config_entry *prev = entry_find(s, name);
 	if (prev) {
 		section_mark_bad(ps, si);
-		errorf(ps, ps->line, "%s %s: key repeated; first set on line %d", s->label, name, prev->line);
+		errorf(ps, ps->lines.line, "%s %s: key repeated; first set on line %d", s->label, name, prev->line);
 		return 1;
 	}
 	char err[1024];
 	if (value_set(key, s->conf, value, err, sizeof(err)) < 0) {
 		section_mark_bad(ps, si);
 		if (key->type == CONF_CUSTOM)   /* its message shows the value */
-			errorf(ps, ps->line, "%s %s: %s", s->label, name, err);
+			errorf(ps, ps->lines.line, "%s %s: %s", s->label, name, err);
 		else
-			errorf(ps, ps->line, "%s %s: %s, got '%s'", s->label, name, err, value);
+			errorf(ps, ps->lines.line, "%s %s: %s, got '%s'", s->label, name, err, value);
 		value_release(key, s->conf);
 		if (key->required)   /* set, though wrongly: not also "missing" */
-			add_entry(s, name, value, ps->line);
+			add_entry(s, name, value, ps->lines.line);
 		return 1;
 	}
-	add_entry(s, name, value, ps->line);
+	add_entry(s, name, value, ps->lines.line);
 	return 1;
 }
 
@@ -587,10 +578,11 @@ struct config *config_parse(const char *text, size_t len, const char *name,
 	atomic_init(&cfg->refs, 1);
 	cfg->path = xstrdup(name);
 	struct parse_state ps = {
-		.kinds = kinds, .file = name, .text = text, .len = len, .cfg = cfg, .errors = errors,
+		.kinds = kinds, .file = name, .lines = { .text = text, .len = len }, .cfg = cfg,
+		.errors = errors,
 	};
 	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
-		ps.pos = 3;
+		ps.lines.pos = 3;
 	int rc = conf_ini_parse_stream(config_reader, &ps, config_handler, &ps, CONFIG_MAX_LINE + 3);
 	if (rc > 0 && ps.nerrors == 0)
 		errorf(&ps, rc, "cannot parse this line");

@@ -17,8 +17,14 @@
  * backup.info that its copy replaced are logged rate-limited, as is every
  * failure by the scheduler; the caps count in dbpulse_limit_reached_total.
  *
- * An instance owns its scan's two paths and the text of backup.info
- * between collections; the config section is borrowed.
+ * The reading (directories, stat, open) runs on a prober thread
+ * (prober.h) under the collection's deadline: a hung network mount, or a
+ * FIFO named backup.info, fails the collection at its timeout (backup_up
+ * 0), leaves that prober stuck, and no other read is tried until the stuck
+ * one returns, so a hung mount costs one thread, never one per cycle.
+ *
+ * An instance owns its probers and the live one's job (what a read found,
+ * kept between collections); the config section is borrowed.
  */
 #include "autoconfig.h"
 #include "backup.h"
@@ -27,6 +33,7 @@
 #include "buf.h"
 #include "log.h"
 #include "metrics.h"
+#include "prober.h"
 #include "strutil.h"
 #include "xalloc.h"
 
@@ -237,14 +244,54 @@ static const char *const backup_limit_names[BL_COUNT + 1] = {
 	"backup_matches", "backup_entries", NULL,
 };
 
+/* One read of a section's backups, run on the instance's prober (the
+ * directory listings, stat and open can block forever on a hung network
+ * mount, open on a FIFO): its inputs are copies, since a job left with an
+ * abandoned prober may outlive the instance and the configuration; then
+ * what it found. */
+struct backup_job {
+	char *path;                        /* the section's path */
+	int format;                        /* BACKUP_FORMAT_* */
+	int64_t deadline_ms;
+	int rc;                            /* 0, or -1 with err */
+	char err[1600];
+	struct backup_scan scan;           /* format files */
+	struct buf text;                   /* backup.info, while it is parsed */
+	struct pgbr_info info;             /* format pgbackrest */
+	char main_err[768];                /* backup.info refused, its copy read */
+};
+
 struct backup {
 	const struct backup_config *conf;
 	const char *target;                /* the section's name */
-	struct backup_scan scan;
-	struct buf text;                   /* backup.info */
+	struct prober *live;               /* NULL until the first read, or after
+					    * an abandonment */
+	struct backup_job *job;            /* the live prober's, reused */
+	struct prober *stuck;              /* abandoned on a read that did not
+					    * return; none is made while it is */
 	struct limit_counts limits;
 	struct log_complaint complaint;    /* problems that do not fail a collection */
 };
+
+static struct backup_job *backup_job_new(const struct backup_config *c)
+{
+	struct backup_job *j = xcalloc(1, sizeof(*j));
+	j->path = xstrdup(c->path);
+	j->format = c->format;
+	buf_init(&j->text, PGBR_INFO_BYTES_MAX);
+	return j;
+}
+
+static void backup_job_free(void *arg)
+{
+	struct backup_job *j = arg;
+	if (!j)
+		return;
+	backup_scan_release(&j->scan);
+	buf_release(&j->text);
+	free(j->path);
+	free(j);
+}
 
 static void *backup_init(const struct config_section *section, char *err, size_t errlen)
 {
@@ -253,18 +300,13 @@ static void *backup_init(const struct config_section *section, char *err, size_t
 	struct backup *k = xcalloc(1, sizeof(*k));
 	k->conf = section->conf;
 	k->target = section->name;
-	buf_init(&k->text, PGBR_INFO_BYTES_MAX);
 	limit_counts_init(&k->limits, backup_limit_names);
 	return k;
 }
 
-static int backup_collect_files(struct backup *k, struct batch *b, int64_t deadline_ms,
-				char *err, size_t errlen)
+/* What a scan found (format files), taken on the worker thread. */
+static void backup_take_scan(struct backup *k, struct backup_scan *s, struct batch *b)
 {
-	struct backup_scan *s = &k->scan;
-	if (backup_scan(k->conf->path, BACKUP_SCAN_MATCHES_MAX, BACKUP_SCAN_ENTRIES_MAX,
-			deadline_ms, s, err, errlen) < 0)
-		return -1;
 	backup_emit_scan(s, k->target, now_wall(), b);
 	if (s->skipped)
 		limit_reached_n(&k->limits, BL_MATCHES, s->skipped, "backup", k->target,
@@ -281,7 +323,6 @@ static int backup_collect_files(struct backup *k, struct batch *b, int64_t deadl
 		log_complaint_clear(&k->complaint, "backup", k->target,
 				    "every match of '%s' read again", k->conf->path);
 	backup_scan_release(s);
-	return 0;
 }
 
 /* snprintf into err, where a path may well cut the message short. */
@@ -294,13 +335,13 @@ __attribute__((format(printf, 3, 4))) static void backup_errf(char *err, size_t 
 	va_end(ap);
 }
 
-/* Reads and parses DIR/NAME; -1 with err ("cannot read ...", "refused ..."). */
-static int backup_read_info(struct backup *k, const char *name, struct pgbr_info *info,
-			    char *err, size_t errlen)
+/* Reads and parses DIR/NAME into j->info; -1 with err ("cannot read ...",
+ * "refused ..."). */
+static int backup_read_info(struct backup_job *j, const char *name, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/%s", k->conf->path, name);
-	if (read_file(path, &k->text) < 0) {
+	snprintf(path, sizeof(path), "%s/%s", j->path, name);
+	if (read_file(path, &j->text) < 0) {
 		if (errno == EFBIG)
 			backup_errf(err, errlen, "'%s' is larger than %zu bytes", path,
 				 PGBR_INFO_BYTES_MAX);
@@ -309,36 +350,88 @@ static int backup_read_info(struct backup *k, const char *name, struct pgbr_info
 		return -1;
 	}
 	char why[512];
-	int rc = pgbr_info_parse(buf_str(&k->text), k->text.len, info, why, sizeof(why));
+	int rc = pgbr_info_parse(buf_str(&j->text), j->text.len, &j->info, why, sizeof(why));
 	if (rc < 0)
 		backup_errf(err, errlen, "'%s' refused: %s", path, why);
-	buf_release(&k->text);
-	buf_init(&k->text, PGBR_INFO_BYTES_MAX);
+	buf_release(&j->text);
+	buf_init(&j->text, PGBR_INFO_BYTES_MAX);
 	return rc;
 }
 
-static int backup_collect_pgbr(struct backup *k, struct batch *b, char *err, size_t errlen)
+/* format pgbackrest: backup.info, or its copy when it is refused. */
+static int backup_read_pgbr(struct backup_job *j)
 {
-	DIR *d = opendir(k->conf->path);
+	DIR *d = opendir(j->path);
 	if (!d) {
-		backup_errf(err, errlen, "cannot read directory '%s': %s", k->conf->path,
+		backup_errf(j->err, sizeof(j->err), "cannot read directory '%s': %s", j->path,
 			 strerror(errno));
 		return -1;
 	}
 	closedir(d);
-	struct pgbr_info info;
-	char main_err[768], copy_err[768];
-	if (backup_read_info(k, "backup.info", &info, main_err, sizeof(main_err)) == 0) {
-		log_complaint_clear(&k->complaint, "backup", k->target, "backup.info read again");
-	} else if (backup_read_info(k, "backup.info.copy", &info, copy_err, sizeof(copy_err)) == 0) {
-		log_complain(&k->complaint, LOG_LEVEL_WARN, "backup", k->target,
-			     "%s; read backup.info.copy instead", main_err);
-	} else {
-		backup_errf(err, errlen, "%s (and backup.info.copy: %s)", main_err, copy_err);
+	char copy_err[768];
+	j->main_err[0] = '\0';
+	if (backup_read_info(j, "backup.info", j->main_err, sizeof(j->main_err)) == 0)
+		return 0;
+	if (backup_read_info(j, "backup.info.copy", copy_err, sizeof(copy_err)) == 0)
+		return 0;
+	backup_errf(j->err, sizeof(j->err), "%s (and backup.info.copy: %s)", j->main_err,
+		    copy_err);
+	j->main_err[0] = '\0';
+	return -1;
+}
+
+/* The job, on the prober's thread. */
+static void backup_job_run(void *arg)
+{
+	struct backup_job *j = arg;
+	j->err[0] = '\0';
+	j->rc = j->format == BACKUP_FORMAT_PGBACKREST ?
+			backup_read_pgbr(j) :
+			backup_scan(j->path, BACKUP_SCAN_MATCHES_MAX, BACKUP_SCAN_ENTRIES_MAX,
+				    j->deadline_ms, &j->scan, j->err, sizeof(j->err));
+}
+
+/* Runs the job on the live prober (started when there is none) before
+ * deadline_ms; 0 with the job's results in k->job, or -1 with err.  A
+ * read that does not return in time leaves its prober stuck with the job;
+ * until that read returns no other is tried. */
+static int backup_read(struct backup *k, int64_t deadline_ms, char *err, size_t errlen)
+{
+	if (k->stuck && prober_returned(k->stuck)) {
+		prober_free(k->stuck);
+		k->stuck = NULL;
+	}
+	if (k->stuck) {
+		backup_errf(err, errlen, "'%s' has not answered yet the read that timed out (a hung "
+			    "network mount?); not read again until it does", k->conf->path);
 		return -1;
 	}
-	backup_emit_pgbr(&info, k->target, now_wall(), b);
-	return 0;
+	int errnum = 0;
+	if (!k->live && !(k->live = prober_start(&errnum))) {
+		backup_errf(err, errlen, "cannot start a thread to read '%s': %s", k->conf->path,
+			    strerror(errnum));
+		return -1;
+	}
+	if (!k->job)
+		k->job = backup_job_new(k->conf);
+	k->job->deadline_ms = deadline_ms;
+	switch (prober_call(k->live, backup_job_run, k->job, backup_job_free, deadline_ms)) {
+	case PROBER_LATE:
+		backup_errf(err, errlen, "no time left to read '%s'", k->conf->path);
+		return -1;
+	case PROBER_TIMEOUT:
+		k->stuck = k->live;
+		k->live = NULL;
+		k->job = NULL;
+		backup_errf(err, errlen, "reading '%s' did not return within the timeout (a hung "
+			    "network mount, a FIFO?); not read again until it does", k->conf->path);
+		return -1;
+	case PROBER_DONE:
+		break;
+	}
+	if (k->job->rc < 0)
+		backup_errf(err, errlen, "%s", k->job->err);
+	return k->job->rc;
 }
 
 static int backup_collect(void *instance, struct batch *b, int64_t deadline_ms, char *err,
@@ -348,11 +441,20 @@ static int backup_collect(void *instance, struct batch *b, int64_t deadline_ms, 
 	if (errlen)
 		err[0] = '\0';
 	backup_bounds(k->conf, k->target, b);
-	int rc = k->conf->format == BACKUP_FORMAT_PGBACKREST ?
-			 backup_collect_pgbr(k, b, err, errlen) :
-			 backup_collect_files(k, b, deadline_ms, err, errlen);
-	if (rc < 0)
+	int rc = backup_read(k, deadline_ms, err, errlen);
+	if (rc < 0) {
 		batch_add(b, &m_up, 0, "target", k->target, NULL);
+	} else if (k->conf->format == BACKUP_FORMAT_PGBACKREST) {
+		if (k->job->main_err[0])
+			log_complain(&k->complaint, LOG_LEVEL_WARN, "backup", k->target,
+				     "%s; read backup.info.copy instead", k->job->main_err);
+		else
+			log_complaint_clear(&k->complaint, "backup", k->target,
+					    "backup.info read again");
+		backup_emit_pgbr(&k->job->info, k->target, now_wall(), b);
+	} else {
+		backup_take_scan(k, &k->job->scan, b);
+	}
 	limit_counts_add(&k->limits, b, "target", k->target);
 	return rc;
 }
@@ -362,8 +464,9 @@ static void backup_free(void *instance)
 	struct backup *k = instance;
 	if (!k)
 		return;
-	backup_scan_release(&k->scan);
-	buf_release(&k->text);
+	prober_free(k->live);
+	prober_free(k->stuck);
+	backup_job_free(k->job);
 	free(k);
 }
 

@@ -1,10 +1,10 @@
 /*
  * backup_pgbr.c -- pgBackRest's backup.info (backup_pgbr.h): inih splits
- * the INI file line by line through a reader of our own (which counts
- * lines and refuses what inih would cut or mangle), jansson parses each
- * value, and the file's SHA-1 checksum is recomputed as pgBackRest
- * computes it: the JSON object {"SECTION":{"KEY":VALUE,...},...} of every
- * key but the checksum itself, values as written, in file order.
+ * the INI file line by line through a reader of our own (ini_lines.h:
+ * it counts lines and refuses what inih would cut or mangle), jansson
+ * parses each value, and the file's SHA-1 checksum is recomputed as
+ * pgBackRest computes it: the JSON object {"SECTION":{"KEY":VALUE,...},...}
+ * of every key but the checksum itself, values as written, in file order.
  *
  * Pure: text in, struct out.  The backup collector calls it on its worker
  * thread each interval; a call owns nothing after it returns.
@@ -13,6 +13,7 @@
 #include "backup_pgbr.h"
 #include "buf.h"
 #include "config.h"
+#include "ini_lines.h"
 
 #include <ctype.h>
 #include <gnutls/crypto.h>
@@ -29,9 +30,7 @@
 enum pgbr_section { SEC_OTHER, SEC_BACKREST, SEC_CURRENT, SEC_DB };
 
 struct pgbr_parse {
-	const char *text;
-	size_t len, pos;
-	int line;                  /* of the line last handed to inih */
+	struct ini_lines lines;    /* .line: of the line last handed to inih */
 	int failed;
 	int fail_line;             /* of the first failure */
 	char *err;
@@ -56,8 +55,8 @@ __attribute__((format(printf, 2, 3))) static void pgbr_fail(struct pgbr_parse *p
 {
 	if (ps->failed++)
 		return;
-	ps->fail_line = ps->line;
-	int n = snprintf(ps->err, ps->errlen, "line %d: ", ps->line);
+	ps->fail_line = ps->lines.line;
+	int n = snprintf(ps->err, ps->errlen, "line %d: ", ps->lines.line);
 	if (n < 0 || (size_t)n >= ps->errlen)
 		return;
 	va_list ap;
@@ -71,25 +70,21 @@ __attribute__((format(printf, 2, 3))) static void pgbr_fail(struct pgbr_parse *p
 static char *pgbr_reader(char *str, int num, void *stream)
 {
 	struct pgbr_parse *ps = stream;
-	if (ps->failed || ps->pos >= ps->len)
+	if (ps->failed)
 		return NULL;
-	const char *start = ps->text + ps->pos;
-	const char *nl = memchr(start, '\n', ps->len - ps->pos);
-	size_t n = nl ? (size_t)(nl - start) : ps->len - ps->pos;
-	ps->pos += n + (nl ? 1 : 0);
-	ps->line++;
-	if (n > 0 && start[n - 1] == '\r')
-		n--;
-	if (memchr(start, '\0', n)) {
+	size_t n;
+	switch (ini_lines_next(&ps->lines, str, num, &n)) {
+	case INI_LINES_OK:
+		break;
+	case INI_LINES_END:
+		return NULL;
+	case INI_LINES_NUL:
 		pgbr_fail(ps, "a NUL byte");
 		return NULL;
-	}
-	/* inih needs room for "\n\0" and cuts longer lines in two */
-	if (num < 4 || n > (size_t)num - 3) {
+	case INI_LINES_LONG:
 		pgbr_fail(ps, "longer than %d bytes", num < 4 ? 0 : num - 3);
 		return NULL;
 	}
-	memcpy(str, start, n);
 	str[n] = '\n';
 	str[n + 1] = '\0';
 	return str;
@@ -346,7 +341,9 @@ static int pgbr_handler(void *user, const char *section, const char *name, const
 
 int pgbr_info_parse(const char *text, size_t len, struct pgbr_info *out, char *err, size_t errlen)
 {
-	struct pgbr_parse ps = { .text = text, .len = len, .err = err, .errlen = errlen, .out = out };
+	struct pgbr_parse ps = {
+		.lines = { .text = text, .len = len }, .err = err, .errlen = errlen, .out = out,
+	};
 	memset(out, 0, sizeof(*out));
 	if (errlen)
 		err[0] = '\0';
@@ -361,7 +358,7 @@ int pgbr_info_parse(const char *text, size_t len, struct pgbr_info *out, char *e
 	if (rc > 0 && (!ps.failed || rc < ps.fail_line)) {
 		/* a line inih could not split, before what the handler refused */
 		ps.failed = 0;
-		ps.line = rc;
+		ps.lines.line = rc;
 		pgbr_fail(&ps, "expected [section] or key=value");
 	} else if (rc < 0 && !ps.failed) {
 		snprintf(err, errlen, "cannot parse (inih error %d)", rc);

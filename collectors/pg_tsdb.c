@@ -25,37 +25,36 @@
 	"to_regnamespace('_timescaledb_functions') IS NOT NULL " \
 	"FROM pg_catalog.pg_extension e WHERE e.extname = 'timescaledb'"
 
-/* $1: how many, the largest first.  The compression policy's
- * compress_after as an interval (an integer one belongs to an integer
- * dimension, whose chunks have no time range: left out). */
+/* $1: how many, the largest first.  The chunks view is read once,
+ * grouped (a subquery per hypertable would read it per hypertable).  The
+ * compression policy's compress_after as an interval (an integer one
+ * belongs to an integer dimension, whose chunks have no time range: left
+ * out). */
 #define SQL_HYPERTABLES \
+	"WITH p AS (SELECT j.hypertable_schema, j.hypertable_name, " \
+	" (j.config->>'compress_after')::interval AS after, j.schedule_interval " \
+	" FROM timescaledb_information.jobs j WHERE j.proc_name = 'policy_compression' " \
+	" AND j.proc_schema IN ('_timescaledb_functions', '_timescaledb_internal') " \
+	" AND jsonb_typeof(j.config->'compress_after') = 'string'), " \
+	"c AS (SELECT c.hypertable_schema, c.hypertable_name, " \
+	" count(*) FILTER (WHERE c.is_compressed) AS compressed, max(c.range_end) AS newest, " \
+	" count(*) FILTER (WHERE NOT c.is_compressed " \
+	"  AND c.range_end < now() - p.after - p.schedule_interval) AS overdue " \
+	" FROM timescaledb_information.chunks c LEFT JOIN p USING (hypertable_schema, hypertable_name) " \
+	" GROUP BY 1, 2) " \
 	"SELECT h.hypertable_schema || '.' || h.hypertable_name, h.num_chunks, " \
-	"(SELECT count(*) FROM timescaledb_information.chunks c " \
-	" WHERE c.hypertable_schema = h.hypertable_schema " \
-	" AND c.hypertable_name = h.hypertable_name AND c.is_compressed), " \
-	"s.table_bytes, s.index_bytes, s.toast_bytes, s.total_bytes, " \
+	"coalesce(c.compressed, 0), s.table_bytes, s.index_bytes, s.toast_bytes, s.total_bytes, " \
 	"cs.before_compression_total_bytes, cs.after_compression_total_bytes, " \
-	"(SELECT extract(epoch FROM max(c.range_end)) FROM timescaledb_information.chunks c " \
-	" WHERE c.hypertable_schema = h.hypertable_schema " \
-	" AND c.hypertable_name = h.hypertable_name), " \
-	"extract(epoch FROM (j.config->>'compress_after')::interval), " \
-	"CASE WHEN j.job_id IS NOT NULL THEN " \
-	" (SELECT count(*) FROM timescaledb_information.chunks c " \
-	"  WHERE c.hypertable_schema = h.hypertable_schema " \
-	"  AND c.hypertable_name = h.hypertable_name AND NOT c.is_compressed " \
-	"  AND c.range_end < now() - (j.config->>'compress_after')::interval " \
-	"  - j.schedule_interval) END " \
+	"extract(epoch FROM c.newest), extract(epoch FROM p.after), " \
+	"CASE WHEN p.after IS NOT NULL THEN coalesce(c.overdue, 0) END " \
 	"FROM timescaledb_information.hypertables h " \
+	"LEFT JOIN c USING (hypertable_schema, hypertable_name) " \
+	"LEFT JOIN p USING (hypertable_schema, hypertable_name) " \
 	"CROSS JOIN LATERAL hypertable_detailed_size(" \
 	" format('%I.%I', h.hypertable_schema, h.hypertable_name)::regclass) s " \
 	"LEFT JOIN LATERAL hypertable_compression_stats(" \
 	" format('%I.%I', h.hypertable_schema, h.hypertable_name)::regclass) cs " \
 	" ON cs.number_compressed_chunks > 0 " \
-	"LEFT JOIN timescaledb_information.jobs j " \
-	" ON j.hypertable_schema = h.hypertable_schema AND j.hypertable_name = h.hypertable_name " \
-	" AND j.proc_name = 'policy_compression' " \
-	" AND j.proc_schema IN ('_timescaledb_functions', '_timescaledb_internal') " \
-	" AND jsonb_typeof(j.config->'compress_after') = 'string' " \
 	"ORDER BY s.total_bytes DESC NULLS LAST, 1 LIMIT $1::bigint"
 
 #define SQL_JOBS \

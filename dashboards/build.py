@@ -374,6 +374,230 @@ def pgbouncer_row():
     )
 
 
+def bk(metric, *m):
+    return sel(metric, 'target=~"$backup"', *m)
+
+
+STATUS_MAPPINGS = [{"type": "value", "options": {
+    "0": {"text": "FAILED", "color": "red", "index": 0},
+    "1": {"text": "ok", "color": "green", "index": 1}}}]
+
+
+def backups_row():
+    """[backup] targets (files or a pgBackRest stanza: pgBackRest adds a
+    `type` label to some series, shown in legends, never matched: a files
+    target has none), PostgreSQL's WAL archiving, Redis persistence"""
+    return row(
+        "Backups",
+        stat("Up", [target(bk("backup_up"), "{{target}}")], "none", w=4, graph=False,
+             mappings=UP_MAPPINGS, steps=UP_STEPS, color_mode="background",
+             desc="backup_up: the directory (pgBackRest: backup.info) was read at the last "
+                  "collection"),
+        stat("Newest backup, of max_age", [target(
+            "%s / %s" % (bk("backup_newest_age_seconds"), bk("backup_max_age_seconds")),
+            "{{target}}")], "percentunit", w=4,
+             desc="Age of the newest backup / the section's max_age: above 100 % BackupTooOld fires",
+             steps=thresholds((None, "green"), (0.8, "orange"), (1, "red"))),
+        stat("Backups", [target(bk("backup_files"), "{{target}}")], "short", w=4, graph=False,
+             desc="Files the pattern matches; pgBackRest: backups in backup.info",
+             steps=thresholds((None, "red"), (1, "green"))),
+        stat("Newest size, of the previous", [target(
+            "min by (target) (%s / %s)" % (bk("backup_newest_size_bytes"),
+                                           bk("backup_previous_size_bytes")), "{{target}}")],
+             "percentunit", w=4,
+             desc="The newest backup's size / the one before it (pgBackRest: per type, the "
+                  "smallest ratio); below 50 % BackupTooSmall fires (for full backups)",
+             steps=thresholds((None, "red"), (0.5, "orange"), (0.9, "green"))),
+        stat("WAL archiving failures", [target(
+            "sum by (target) (increase(%s[$__range]))" % pg("pg_stat_archiver_failed_count"),
+            "{{target}}")], "short", w=4, graph=False,
+             desc="Failed archive_command runs over the dashboard's time range (pg_stat_archiver)",
+             steps=thresholds((None, "green"), (1, "red"))),
+        stat("Since last WAL archived", [target(pg("pg_stat_archiver_last_archive_age"),
+                                                "{{target}}")], "s", w=4,
+             desc="Empty until the server archived a WAL file (archive_mode = on)",
+             steps=thresholds((None, "green"), (3600, "orange"))),
+        timeseries("Newest backup age", [
+            target(bk("backup_newest_age_seconds"), "{{target}}"),
+            target(bk("backup_max_age_seconds"), "{{target}} max_age")], "s",
+                   desc="Seconds since the newest backup (its mtime; pgBackRest: its stop time), "
+                        "against the section's max_age",
+                   overrides=[series_override(".* max_age", *LIMIT_LINE)]),
+        timeseries("Newest and previous backup size", [
+            target(bk("backup_newest_size_bytes"), "{{target}} {{type}} newest"),
+            target(bk("backup_previous_size_bytes"), "{{target}} {{type}} previous"),
+            target("%s > 0" % bk("backup_min_size_bytes"), "{{target}} min_size")], "bytes",
+                   desc="pgBackRest: what each type's newest backup stored in the repository "
+                        "(incrementals vary, fulls should not)",
+                   overrides=[series_override(".* min_size", *LIMIT_LINE),
+                              series_override(".* previous",
+                                              {"id": "custom.lineStyle",
+                                               "value": {"dash": [4, 4], "fill": "dash"}})]),
+        timeseries("Backups", [target(bk("backup_files"), "{{target}}")], "short",
+                   desc="Files the pattern matches (pgBackRest: backups listed); a drop is "
+                        "retention at work, 0 is BackupMissing"),
+        timeseries("WAL archiving", [
+            target("sum by (target) (increase(%s[$__rate_interval]))" %
+                   pg("pg_stat_archiver_archived_count"), "{{target}} archived"),
+            target("sum by (target) (increase(%s[$__rate_interval]))" %
+                   pg("pg_stat_archiver_failed_count"), "{{target}} failed")], "short",
+                   bars=True, desc="WAL files archive_command archived, and its failures",
+                   overrides=[series_override(".* failed", {"id": "color", "value": {
+                       "mode": "fixed", "fixedColor": "red"}})]),
+        timeseries("Since last WAL archived", [
+            target(pg("pg_stat_archiver_last_archive_age"), "{{target}}"),
+            target("2 * %s > 0" % pg("pg_settings_archive_timeout_seconds"),
+                   "{{target}} 2 × archive_timeout")], "s",
+                   desc="Above twice archive_timeout PostgresArchiverStale fires",
+                   overrides=[series_override(".* archive_timeout", *LIMIT_LINE)]),
+        timeseries("Redis: since last save", [target(
+            "time() - %s" % rd("redis_rdb_last_save_timestamp_seconds"), "{{target}}")], "s",
+                   desc="Since the last successful RDB save (or the server's start)"),
+        table("Redis persistence", [
+            target("max by (target) (%s)" % rd("redis_rdb_last_bgsave_status"), instant=True,
+                   fmt="table"),
+            target("max by (target) (%s)" % rd("redis_aof_last_write_status"), instant=True,
+                   fmt="table"),
+            target("max by (target) (time() - %s)" % rd("redis_rdb_last_save_timestamp_seconds"),
+                   instant=True, fmt="table")],
+              w=24, h=6, desc="The last BGSAVE and the last AOF write (ok even with AOF off)",
+              columns=(("target", "target"), ("Value #A", "last RDB save"),
+                       ("Value #B", "last AOF write"), ("Value #C", "since last save")),
+              units={"since last save": "s"},
+              mappings={"last RDB save": STATUS_MAPPINGS, "last AOF write": STATUS_MAPPINGS}),
+    )
+
+
+def ts(metric, *m):
+    """a TimescaleDB family of the selected PostgreSQL targets"""
+    return pg(metric, *m)
+
+
+HT = "target, datname, hypertable"
+HT_LEG = "{{target}} {{datname}} {{hypertable}}"
+JOB = "target, datname, job_id, application_name, proc_name, hypertable"
+JOB_LEG = "{{target}} {{datname}} {{application_name}}"
+CAGG = "target, datname, continuous_aggregate, hypertable"
+CAGG_LEG = "{{target}} {{datname}} {{continuous_aggregate}}"
+
+
+def timescaledb_row():
+    """the TimescaleDB series of the [postgres] targets (every
+    slow_interval, in each database with the extension)"""
+    before = "sum by (%s) (%s)" % (HT, ts("timescaledb_hypertable_compression_before_bytes"))
+    after = "sum by (%s) (%s)" % (HT, ts("timescaledb_hypertable_compression_after_bytes"))
+    since_success = "%s / %s" % (ts("timescaledb_job_last_success_age_seconds"),
+                                 ts("timescaledb_job_schedule_interval_seconds"))
+    cagg_ratio = "%s / %s" % (ts("timescaledb_continuous_aggregate_lag_seconds"),
+                              ts("timescaledb_continuous_aggregate_expected_lag_seconds"))
+
+    def job_table(expr):
+        return target("max by (%s) (%s)" % (JOB, expr), instant=True, fmt="table")
+    return row(
+        "TimescaleDB",
+        stat("Version", [target(ts("timescaledb_info"), "{{target}} {{datname}} {{version}}")],
+             "none", w=4, graph=False, color_mode="none", text_mode="name",
+             desc="The extension's version in each database that has it"),
+        stat("Compression ratio", [target(
+            "sum by (target) (%s) / sum by (target) (%s)" % (
+                ts("timescaledb_hypertable_compression_before_bytes"),
+                ts("timescaledb_hypertable_compression_after_bytes")), "{{target}}")],
+             "suffix:×", w=4, decimals=1,
+             desc="Bytes of the compressed chunks before compression / after, all hypertables"),
+        stat("Ingestion stall", [target(
+            "max by (target) (clamp_min(time() - %s, 0))" %
+            ts("timescaledb_hypertable_newest_chunk_end_timestamp_seconds"), "{{target}}")], "s",
+             w=4, desc="Since the newest chunk of a hypertable ended (0: every hypertable has "
+                       "a chunk reaching now); nothing was inserted since at least that long",
+             steps=thresholds((None, "green"), (1, "orange"))),
+        stat("Jobs failing", [target(
+            "count(%s == 0) or vector(0)" % ts("timescaledb_job_last_run_success"), "failing")],
+             "short", w=4, graph=False, color_mode="background",
+             desc="Background jobs whose last run failed (TimescaleJobFailing)",
+             steps=thresholds((None, "green"), (1, "red"))),
+        stat("Aggregate lag, of expected", [target(
+            "max by (target) (%s)" % cagg_ratio, "{{target}}")], "percentunit", w=4,
+             desc="The worst continuous aggregate's lag / its refresh policy's end_offset + "
+                  "schedule_interval: above 200 % TimescaleContinuousAggregateLagging fires",
+             steps=thresholds((None, "green"), (1, "orange"), (2, "red"))),
+        stat("Chunks overdue for compression", [target(
+            "sum by (target) (%s)" % ts("timescaledb_hypertable_compression_overdue_chunks"),
+            "{{target}}")], "short", w=4,
+             desc="Uncompressed chunks older than their policy's compress_after + schedule "
+                  "interval (TimescaleCompressionBehind)",
+             steps=thresholds((None, "green"), (1, "orange"))),
+        timeseries("Hypertable and aggregate sizes", [
+            target("sum by (%s) (%s)" % (HT, ts("timescaledb_hypertable_size_bytes",
+                                                'kind="total"')), HT_LEG),
+            target("sum by (%s) (%s)" % (CAGG, ts("timescaledb_continuous_aggregate_size_bytes")),
+                   CAGG_LEG + " (aggregate)")], "bytes",
+                   desc="Table, indexes and TOAST of every chunk, compressed ones included "
+                        "(hypertable_detailed_size); the largest tables_top hypertables"),
+        timeseries("Compression ratio", [target("%s / %s" % (before, after), HT_LEG)],
+                   "suffix:×", desc="Before / after compression of the compressed chunks "
+                                    "(hypertable_compression_stats)"),
+        timeseries("Chunks", [
+            target("sum by (%s) (%s)" % (HT, ts("timescaledb_hypertable_chunks")),
+                   HT_LEG + " chunks"),
+            target("sum by (%s) (%s)" % (HT, ts("timescaledb_hypertable_compressed_chunks")),
+                   HT_LEG + " compressed"),
+            target("sum by (%s) (%s)" % (HT, ts("timescaledb_hypertable_compression_overdue_chunks")),
+                   HT_LEG + " overdue")], "short",
+                   desc="All chunks, the compressed ones, and the uncompressed ones past their "
+                        "compression policy's compress_after + schedule interval",
+                   overrides=[series_override(".* overdue", *LIMIT_LINE)]),
+        timeseries("Newest chunk end − now", [target(
+            "%s - time()" % ts("timescaledb_hypertable_newest_chunk_end_timestamp_seconds"),
+            HT_LEG)], "s", min_=None,
+                   desc="Above 0: a chunk covers now. Below 0: nothing was inserted since that "
+                        "chunk ended (resolution: chunk_time_interval; time dimensions only)"),
+        timeseries("Job runs and failures", [
+            target("sum by (%s) (increase(%s[$__rate_interval]))" % (
+                JOB, ts("timescaledb_job_runs_total")), JOB_LEG + " runs"),
+            target("sum by (%s) (increase(%s[$__rate_interval]))" % (
+                JOB, ts("timescaledb_job_failures_total")), JOB_LEG + " failures")], "short",
+                   bars=True, desc="Runs and failed runs of each background job (job_stats)",
+                   overrides=[series_override(".* failures", {"id": "color", "value": {
+                       "mode": "fixed", "fixedColor": "red"}})]),
+        timeseries("Since last success, of schedule interval", [target(
+            "%s and %s == 1" % (since_success, ts("timescaledb_job_scheduled")), JOB_LEG)],
+                   "suffix:×", desc="Seconds since a scheduled job last succeeded / its "
+                                    "schedule_interval: above 2 for 10m "
+                                    "TimescaleJobNotRunning fires"),
+        timeseries("Continuous aggregate lag", [
+            target(ts("timescaledb_continuous_aggregate_lag_seconds"), CAGG_LEG),
+            target(ts("timescaledb_continuous_aggregate_expected_lag_seconds"),
+                   CAGG_LEG + " expected")], "s", w=16,
+                   desc="now - the aggregate's watermark, against its refresh policy's "
+                        "end_offset + schedule_interval (the most a healthy policy leaves)",
+                   overrides=[series_override(".* expected", *LIMIT_LINE)]),
+        timeseries("Failing jobs", [target(
+            "%s == 0" % ts("timescaledb_job_last_run_success"), JOB_LEG)], "none", w=8,
+                   bars=True, desc="Empty is good: jobs whose last run failed "
+                                   "(/api/timescaledb has their errors)"),
+        table("Background jobs", [
+            job_table(ts("timescaledb_job_last_run_success")),
+            job_table(ts("timescaledb_job_runs_total")),
+            job_table(ts("timescaledb_job_failures_total")),
+            job_table(ts("timescaledb_job_last_success_age_seconds")),
+            job_table(ts("timescaledb_job_schedule_interval_seconds")),
+            job_table("%s - time()" % ts("timescaledb_job_next_start_timestamp_seconds")),
+            job_table(ts("timescaledb_job_scheduled"))],
+              w=24, h=8, desc="timescaledb_information.jobs and job_stats at the last collection",
+              columns=(("target", "target"), ("datname", "database"), ("job_id", "job"),
+                       ("application_name", "name"), ("proc_name", "procedure"),
+                       ("hypertable", "hypertable"), ("Value #A", "last run"),
+                       ("Value #B", "runs"), ("Value #C", "failures"),
+                       ("Value #D", "since last success"), ("Value #E", "schedule interval"),
+                       ("Value #F", "next start in"), ("Value #G", "scheduled")),
+              sort="failures", units={"since last success": "s", "schedule interval": "s",
+                                      "next start in": "s", "runs": "short", "failures": "short"},
+              mappings={"last run": STATUS_MAPPINGS, "scheduled": [{"type": "value", "options": {
+                  "0": {"text": "no", "color": "orange", "index": 0},
+                  "1": {"text": "yes", "color": "green", "index": 1}}}]}),
+    )
+
+
 def alerts_row():
     return row(
         "Alerts",
@@ -490,6 +714,9 @@ def overview():
         query_var("pgbouncer", "PgBouncer",
                   'label_values(pgbouncer_up{job=~"$job",instance=~"$instance"}, target)',
                   "[pgbouncer] targets"),
+        query_var("backup", "Backups",
+                  'label_values(backup_up{job=~"$job",instance=~"$instance"}, target)',
+                  "[backup] targets"),
     ]
     annotation = {"datasource": DS, "enable": True, "hide": False, "iconColor": "red",
                   "name": "Alerts firing", "expr": 'ALERTS{%s,alertstate="firing"}' % AGENT,
@@ -498,9 +725,10 @@ def overview():
                   "useValueForTime": False}
     return dashboard(
         "dbpulse-overview", "dbpulse overview",
-        "Host, PostgreSQL, Redis, PgBouncer, alerting and the agent, from dbpulse's /metrics",
-        variables, [host_row(), postgres_row(), redis_row(), pgbouncer_row(), alerts_row(),
-                    agent_row()],
+        "Host, PostgreSQL, TimescaleDB, Redis, PgBouncer, backups, alerting and the agent, "
+        "from dbpulse's /metrics",
+        variables, [host_row(), postgres_row(), timescaledb_row(), redis_row(), pgbouncer_row(),
+                    backups_row(), alerts_row(), agent_row()],
         annotations=[annotation], links=[link_to("dbpulse queries", "dbpulse-queries")])
 
 

@@ -109,8 +109,9 @@ def gauge(title, targets, unit, *, w=6, h=8, desc="", steps=None, min_=0, max_=1
 
 
 def table(title, targets, *, w=24, h=10, desc="", columns=(), hide=(), sort=None, units=None,
-          widths=None, unit="none"):
-    """columns: (field as it comes, display name) in order; units: {display name: unit}"""
+          widths=None, unit="none", mappings=None):
+    """columns: (field as it comes, display name) in order; units: {display name: unit};
+    mappings: {display name: value mappings} (shown as coloured text)"""
     rename = {src: dst for src, dst in columns}
     index = {src: i for i, (src, _) in enumerate(columns)}
     exclude = {name: True for name in ("Time", "job", "instance", "__name__") + tuple(hide)}
@@ -118,6 +119,11 @@ def table(title, targets, *, w=24, h=10, desc="", columns=(), hide=(), sort=None
     for name, u in (units or {}).items():
         overrides.append({"matcher": {"id": "byName", "options": name},
                           "properties": [{"id": "unit", "value": u}]})
+    for name, m in (mappings or {}).items():
+        overrides.append({"matcher": {"id": "byName", "options": name},
+                          "properties": [{"id": "mappings", "value": m},
+                                         {"id": "custom.cellOptions",
+                                          "value": {"type": "color-text"}}]})
     for name, width in (widths or {}).items():
         overrides.append({"matcher": {"id": "byName", "options": name},
                           "properties": [{"id": "custom.width", "value": width}]})

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "tmp_tree.h"
+#include "batch_samples.h"
 
 #include "buf.h"
 #include "config.h"
@@ -255,36 +256,7 @@ static void rig_stop(struct rig *r)
 
 /* The value of the sample of name with exactly the labels given (name,
  * value pairs, NULL-terminated); fails the test when there is none. */
-static double value(const struct rig *r, const char *name, ...)
-{
-	const char *want[32];
-	size_t nw = 0;
-	const char *s;
-	va_list ap;
-	va_start(ap, name);
-	while ((s = va_arg(ap, const char *)) != NULL && nw < 32)
-		want[nw++] = s;
-	va_end(ap);
-	const struct batch *b = r->batch;
-	for (size_t i = 0; i < b->nsamples; i++) {
-		const struct batch_sample *sm = &b->samples[i];
-		if (strcmp(batch_str(b, b->families[sm->family].name_off), name) != 0 ||
-		    sm->nlabels != nw / 2)
-			continue;
-		const char *p = batch_str(b, sm->labels_off);
-		size_t ok = 0;
-		for (uint32_t l = 0; l < sm->nlabels; l++) {
-			const char *v = p + strlen(p) + 1;
-			for (size_t w = 0; w + 1 < nw; w += 2)
-				ok += strcmp(p, want[w]) == 0 && strcmp(v, want[w + 1]) == 0;
-			p = v + strlen(v) + 1;
-		}
-		if (ok == nw / 2)
-			return sm->value;
-	}
-	fail_msg("no sample %s with those labels", name);
-	return NAN;
-}
+#define value(r, ...) sample_value_must((r)->batch, __VA_ARGS__)
 
 static int has_family(const struct rig *r, const char *name)
 {

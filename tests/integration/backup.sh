@@ -14,7 +14,9 @@
 # directory of mode 0700 owned by root, until it is opened up.
 # pgBackRest: every series equals what `pgbackrest info --output=json`
 # says, a new backup shows at the next collection, a backup.info cut short
-# is replaced by backup.info.copy, and both cut short fail the collection.
+# is replaced by backup.info.copy, and both cut short fail the collection;
+# a FIFO named backup.info (whose open blocks, as a hung mount's does)
+# fails it at the timeout with one thread blocked, not one per collection.
 # WAL archiving and Redis persistence: with archive_command = 'false' the
 # archiver fails and PostgresArchiverFailing fires, and with nothing
 # archived for twice archive_timeout PostgresArchiverStale; a Redis whose
@@ -271,6 +273,26 @@ check "... the log says why" grep -q "target=pitr msg=\"collection failed: '$INF
 cp -p "$TMP/backup.info.good" "$INFO"
 cp -p "$TMP/backup.info.copy.good" "$INFO.copy"
 check "mended: read again" wait_for 10 has_metric 'backup_up{target="pitr"} 1'
+
+# A FIFO named backup.info: open() blocks until a writer comes, as a read
+# on a hung network mount blocks until the server is back.
+threads=$(agent_threads)
+rm "$INFO" && mkfifo "$INFO"
+check "a FIFO named backup.info (open blocks, as on a hung mount): backup_up 0 at the timeout" \
+	wait_for 10 has_metric 'backup_up{target="pitr"} 0'
+check "... the log says the read did not return" \
+	grep -q "target=pitr msg=\"collection failed: reading '$REPO/backup/demo' did not return within the timeout" "$TMP/agent.log"
+wait_collections pitr 3
+d=$(value 'dbpulse_collect_duration_seconds{target="pitr"}')
+check "... the next collections fail at once, not at the timeout (${d} s)" \
+	python3 -c "import sys; sys.exit(not float('$d') < 0.5)"
+check "... one thread stays blocked, not one per collection ($(agent_threads) threads, $threads before)" \
+	test "$(agent_threads)" -le "$threads"
+check "... the other section is read as before" has_metric 'backup_up{target="dumps"} 1'
+mv "$INFO" "$TMP/blocking.fifo" && cp -p "$TMP/backup.info.good" "$INFO"
+: >"$TMP/blocking.fifo" # a writer: the blocked open returns
+check "the blocked read returned: read again" wait_for 10 has_metric 'backup_up{target="pitr"} 1'
+check "... with as many threads as before ($(agent_threads))" test "$(agent_threads)" -le "$threads"
 stop_agent
 
 # ---- WAL archiving and Redis persistence -----------------------------------------

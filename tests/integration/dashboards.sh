@@ -1,10 +1,13 @@
 #!/bin/bash
 # dashboards.sh -- the Grafana dashboards (dashboards/*.json) against the
-# real thing: a PostgreSQL 15 with pg_stat_statements (pg_lib.sh) and a
-# physical streaming standby of it (the replication metrics of both sides),
-# a Redis (redis_lib.sh), a PgBouncer (pgbouncer_lib.sh) and the host,
-# watched by one agent with alert rules (one firing, one pending) and a
-# webhook to a local receiver, after a little load.  Checked with
+# real thing: a PostgreSQL 15 with pg_stat_statements (pg_lib.sh) that
+# archives its WAL, and a physical streaming standby of it (the
+# replication metrics of both sides), a TimescaleDB (tsdb_lib.sh) with a
+# compressed hypertable, its compression policy, a continuous aggregate
+# and its refresh policy, a Redis (redis_lib.sh), a PgBouncer
+# (pgbouncer_lib.sh), a directory of pg_dump files and the host, watched
+# by one agent with alert rules (one firing, one pending) and a webhook to
+# a local receiver, after a little load.  Checked with
 # dashboard_metrics.py: the JSON (unique panel ids, a grid without
 # overlaps, the ${datasource} variable everywhere, units and legends),
 # every metric name of every query a family of the live /metrics, the
@@ -18,10 +21,12 @@
 . "$(dirname "$0")/pg_lib.sh"
 . "$(dirname "$0")/redis_lib.sh"
 . "$(dirname "$0")/pgbouncer_lib.sh"
-require curl python3
+. "$(dirname "$0")/tsdb_lib.sh"
+require curl python3 touch
 pg_require
 redis_require
 pgbouncer_require
+tsdb_require
 PROMETHEUS=${PROMETHEUS-$(command -v prometheus || true)} # set empty: that check skips
 
 HELPER="$top_srcdir/tests/integration/dashboard_metrics.py"
@@ -35,12 +40,19 @@ result() {
 }
 
 # ---- the servers and the agent -----------------------------------------------------------------
-pg_start || { not_ok "PostgreSQL starts"; done_testing; }
+# WAL archived into a directory (pg_stat_archiver_*; archive_timeout:
+# pg_settings_archive_timeout_seconds)
+mkdir -p "$TMP/wal_archive"
+pg_is_root && chown postgres "$TMP/wal_archive"
+pg_start "archive_mode = on" "archive_timeout = 60" \
+	"archive_command = 'test ! -f $TMP/wal_archive/%f && cp %p $TMP/wal_archive/%f'" ||
+	{ not_ok "PostgreSQL starts"; done_testing; }
 pg_start_standby || { not_ok "a streaming standby of it starts"; done_testing; }
 redis_start "maxmemory 64mb" || { not_ok "Redis starts"; done_testing; }
 pgbouncer_start || { not_ok "PgBouncer starts"; done_testing; }
-export PGTEST_PASSWORD="$PG_PASSWORD" REDISTEST_PASSWORD="$REDIS_DBPULSE_PASSWORD"
+export PGTEST_PASSWORD="$PG_PASSWORD" REDISTEST_PASSWORD="$REDIS_DBPULSE_PASSWORD" TSDBTEST_PASSWORD=x
 receiver_start hook 200 || { not_ok "the receiver starts"; done_testing; }
+tsdb_start || { not_ok "TimescaleDB starts"; done_testing; }
 
 # a table with dead rows, a replication slot, statements of two kinds; the
 # standby replays their commits (pg_replication_last_replay_seconds)
@@ -49,7 +61,76 @@ pg_sql >/dev/null <<-'SQL'
 	INSERT INTO orders SELECT i, 'n' || i FROM generate_series(1, 2000) i;
 	DELETE FROM orders WHERE id % 3 = 0;
 	SELECT pg_create_physical_replication_slot('dashboards', true);
+	SELECT pg_switch_wal();
 SQL
+# two pg_dump files, the newest an hour old ([backup "dumps"])
+mkdir -p "$TMP/backups"
+dump() {
+	pg_as_owner "$PG_BINDIR/pg_dump" -h "$PG_SOCKDIR" -p "$PGPORT_TEST" -Fc postgres \
+		>"$TMP/backups/.$1.tmp" && mv "$TMP/backups/.$1.tmp" "$TMP/backups/$1"
+}
+dumps() {
+	dump db-1.dump && dump db-2.dump &&
+		touch -d '25 hours ago' "$TMP/backups/db-1.dump" && touch -d '1 hour ago' "$TMP/backups/db-2.dump"
+}
+check "pg_dump makes two dumps" dumps
+# TimescaleDB: a hypertable of 10 days in daily chunks, the older ones
+# compressed, a compression policy, a continuous aggregate refreshed by
+# hand with a refresh policy, and a user-defined action.  PGlite has no
+# job scheduler and run_job records no statistics: the policies run with
+# run_job, and their statistics are what the scheduler would write (the
+# policies succeeded an hour after their last run; the action failed
+# after a success).
+tsdb_fixture() {
+	tsdb_sql >/dev/null <<-'SQL' || return 1
+	CREATE EXTENSION IF NOT EXISTS timescaledb;
+	CREATE TABLE metrics (time timestamptz NOT NULL, device int NOT NULL, value float8);
+	SELECT create_hypertable('metrics', by_range('time', INTERVAL '1 day'));
+	INSERT INTO metrics SELECT t, d, random() FROM generate_series(now() - INTERVAL '10 days',
+		now(), INTERVAL '10 minutes') t, generate_series(1, 5) d;
+	ALTER TABLE metrics SET (timescaledb.compress, timescaledb.compress_segmentby = 'device',
+		timescaledb.compress_orderby = 'time');
+	SELECT count(compress_chunk(c)) FROM show_chunks('metrics', older_than => INTERVAL '6 days') c;
+	SELECT add_compression_policy('metrics', INTERVAL '3 days');
+	CREATE MATERIALIZED VIEW metrics_hourly WITH (timescaledb.continuous) AS
+		SELECT time_bucket(INTERVAL '1 hour', time) AS bucket, device, avg(value) AS value
+		FROM metrics GROUP BY 1, 2 WITH NO DATA;
+	SELECT add_continuous_aggregate_policy('metrics_hourly', start_offset => INTERVAL '30 days',
+		end_offset => INTERVAL '1 hour', schedule_interval => INTERVAL '1 hour');
+	CALL refresh_continuous_aggregate('metrics_hourly', NULL, now() - INTERVAL '1 hour');
+	CREATE PROCEDURE failing_action(job_id int, config jsonb) LANGUAGE plpgsql AS
+		$$BEGIN RAISE EXCEPTION 'disk quota exceeded in archive'; END$$;
+	SELECT add_job('failing_action', INTERVAL '1 hour');
+	SQL
+	local id
+	for id in $(tsdb_sql "SELECT job_id FROM timescaledb_information.jobs
+		WHERE hypertable_name IN ('metrics', 'metrics_hourly')"); do
+		tsdb_sql "CALL run_job($id)" >/dev/null || return 1
+	done
+	tsdb_sql <<-'SQL'
+	INSERT INTO _timescaledb_internal.bgw_job_stat (job_id, last_start, last_finish, next_start,
+		last_successful_finish, last_run_success, total_runs, total_duration,
+		total_duration_failures, total_successes, total_failures, total_crashes,
+		consecutive_failures, consecutive_crashes, flags)
+	SELECT job_id, now() - INTERVAL '1 s', now(), now() + schedule_interval, now(), true,
+		1, INTERVAL '1 s', INTERVAL '0', 1, 0, 0, 0, 0, 0
+	FROM timescaledb_information.jobs WHERE hypertable_name IN ('metrics', 'metrics_hourly')
+	UNION ALL
+	SELECT job_id, now() - INTERVAL '1 s', now(), now() + schedule_interval,
+		now() - INTERVAL '1 hour', false, 2, INTERVAL '2 s', INTERVAL '1 s', 1, 1, 0, 1, 0, 0
+	FROM timescaledb_information.jobs WHERE proc_name = 'failing_action'
+	ON CONFLICT (job_id) DO UPDATE SET last_start = EXCLUDED.last_start,
+		last_finish = EXCLUDED.last_finish, next_start = EXCLUDED.next_start,
+		last_successful_finish = EXCLUDED.last_successful_finish,
+		last_run_success = EXCLUDED.last_run_success, total_runs = EXCLUDED.total_runs,
+		total_duration = EXCLUDED.total_duration,
+		total_duration_failures = EXCLUDED.total_duration_failures,
+		total_successes = EXCLUDED.total_successes, total_failures = EXCLUDED.total_failures,
+		consecutive_failures = EXCLUDED.consecutive_failures;
+	SQL
+}
+check "a TimescaleDB with a compressed hypertable, a continuous aggregate and their policies" \
+	tsdb_fixture
 load() {
 	local i
 	for i in $(seq 1 30); do
@@ -75,6 +156,12 @@ host_config "$TMP/agent.ini"
 		"$REDIS_ADDRESS"
 	printf 'interval = 1s\ntimeout = 1s\n'
 	pgbouncer_section pool
+	# (the agent refuses a password in a dsn: PGlite takes any, from the environment)
+	printf '[postgres "ts"]\ndsn = %s\npassword_env = TSDBTEST_PASSWORD\nadvice = false\n' \
+		"$(sed 's/ password=[^ ]*//' <<<"$TSDB_DSN")"
+	printf 'interval = 1s\ntimeout = 1s\nslow_interval = 1s\n'
+	printf '[backup "dumps"]\npath = %s/*.dump\nmax_age = 26h\nmin_size = 1KiB\n' "$TMP/backups"
+	printf 'interval = 1s\ntimeout = 1s\n'
 	printf '[webhook "hook"]\nurl = %s\nformat = alertmanager\nmax_backoff = 1s\n' "$RECV_URL"
 	printf '[alert "DashboardsFiring"]\nexpr = pg_settings_max_connections > 0\n'
 	printf '[alert "DashboardsPending"]\nexpr = redis_max_clients > 0\nfor = 1h\n'
@@ -111,6 +198,17 @@ replication_up() {
 	done
 	grep -q '^pg_stat_wal_receiver_streaming{target="standby"} 1' <<<"$1"
 }
+# tsdb_up SCRAPE: the TimescaleDB target's series of each kind
+tsdb_up() {
+	local n
+	grep -q '^pg_up{target="ts"} 1' <<<"$1" || return 1
+	for n in info hypertable_compression_after_bytes hypertable_compression_overdue_chunks \
+		hypertable_newest_chunk_end_timestamp_seconds job_last_run_success \
+		job_last_success_age_seconds continuous_aggregate_lag_seconds \
+		continuous_aggregate_expected_lag_seconds; do
+		grep -q "^timescaledb_$n{target=\"ts\"," <<<"$1" || return 1
+	done
+}
 all_up() {
 	local m
 	m=$(scrape) &&
@@ -119,11 +217,16 @@ all_up() {
 		grep -q '^pg_up{target="standby"} 1' <<<"$m" && replication_up "$m" &&
 		grep -q '^pg_replication_slots_pg_wal_lsn_diff' <<<"$m" &&
 		grep -q '^pg_stat_statements_query_id' <<<"$m" && grep -q '^ALERTS{.*firing' <<<"$m" &&
+		grep -q '^pg_stat_archiver_last_archive_age{target="main"}' <<<"$m" &&
+		grep -q '^backup_previous_size_bytes{target="dumps"}' <<<"$m" && tsdb_up "$m" &&
 		grep -q '^ALERTS{.*pending' <<<"$m" &&
 		grep -q '^dbpulse_notifications_total{receiver="hook",status="firing"} [1-9]' <<<"$m"
 }
-check "every target up, the standby streaming, the firing alert delivered" wait_for 20 all_up ||
+check "every target up, the standby streaming, WAL archived, TimescaleDB's series, the firing alert delivered" \
+	wait_for 20 all_up || {
 	diag "$(tail -n 20 "$TMP/agent.log")"
+	m=$(scrape) && ! tsdb_up "$m" && diag "TimescaleDB's series:" "$(grep '^timescaledb_' <<<"$m")"
+}
 
 # (lib.sh's wait_collections stops reading a scrape at its line: curl
 # complains of the pipe it closed)

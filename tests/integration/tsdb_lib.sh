@@ -13,8 +13,10 @@
 #
 #   tsdb_require         skip_all unless DBPULSE_TSDB_DIR holds the packages
 #   tsdb_start           starts the server on a free port (30 s at most);
-#                        sets TSDB_PORT and TSDB_DSN (for an agent.ini);
-#                        the EXIT trap stops it
+#                        sets TSDB_PORT and TSDB_DSN (for an agent.ini: no
+#                        password in it, the agent refuses one there) and
+#                        exports TSDB_PASSWORD (any password will do: use
+#                        password_env = TSDB_PASSWORD); the EXIT trap stops it
 #   tsdb_sql [SQL]       psql -X -At -q, ON_ERROR_STOP, as "postgres" (the
 #                        server's superuser); SQL from stdin without an
 #                        argument; TimescaleDB's notices are not shown
@@ -48,7 +50,9 @@ tsdb_start() {
 			sleep 0.1
 		done
 		if grep -q '^listening' "$TMP/tsdb.log" 2>/dev/null; then
-			TSDB_DSN="host=127.0.0.1 port=$TSDB_PORT dbname=postgres user=postgres password=x sslmode=disable"
+			TSDB_DSN="host=127.0.0.1 port=$TSDB_PORT dbname=postgres user=postgres sslmode=disable"
+			TSDB_PASSWORD=x
+			export TSDB_PASSWORD
 			return 0
 		fi
 		tsdb_stop
