@@ -23,7 +23,8 @@
 # TimescaleJobNotRunning for the compression job) fire until the policy
 # compresses the chunks (CALL run_job) and its success is recorded;
 # TimescaleContinuousAggregateLagging stays quiet.  /api/timescaledb lists
-# the jobs and the job error with its message.  A real PostgreSQL 15
+# the jobs and the job error with its message, and the page's TimescaleDB
+# panel shows them (Chromium, tsdb_page_check.mjs).  A real PostgreSQL 15
 # without the extension, watched by a second section, gives no
 # timescaledb_* series and no log line about TimescaleDB.  A reload with
 # `timescaledb = false` removes the series.  About 20 s.
@@ -148,7 +149,7 @@ check "it has compressed and uncompressed chunks, overdue ones, 4 jobs, a failur
 		FROM timescaledb_information.chunks WHERE hypertable_name = 'metrics'")|$(tsdb_sql \
 		"SELECT count(*) FROM timescaledb_information.jobs")|$(tsdb_sql \
 		"SELECT string_agg(job_id || ' ' || err_message, ',') FROM timescaledb_information.job_errors")" = \
-		"4|7|3|4|$FAILING_JOB disk quota exceeded in archive"
+		"4|7|3|4|$FAILING_JOB disk quota exceeded in archive <img src=x onerror=alert(1)>"
 at "PostgreSQL 15"
 pg_start || { not_ok "PostgreSQL starts"; done_testing; }
 export PGTEST_PASSWORD="$PG_PASSWORD" TSDB_PASSWORD=x
@@ -427,7 +428,7 @@ job_id, proc, start, finish, code, msg = want[0]
 e = errs[0]
 assert e["datname"] == "postgres" and e["job_id"] == int(job_id) and e["proc_name"] == proc == "public.failing_action", e
 assert e["hypertable"] is None and e["sqlerrcode"] == code == "P0001", e
-assert e["message"] == msg == "disk quota exceeded in archive", e
+assert e["message"] == msg == "disk quota exceeded in archive <img src=x onerror=alert(1)>", e
 assert abs(e["start_time"] - float(start)) < 0.001 and abs(e["finish_time"] - float(finish)) < 0.001, (e, start, finish)
 PY
 pg_api() {
@@ -453,6 +454,17 @@ json_404() {
 }
 check "?target=nosuch: 404 with a JSON error" json_404 nosuch
 check "?target=host (not PostgreSQL): 404 with a JSON error" json_404 host
+# the page: its TimescaleDB panel as the API says, in Chromium
+if [ -n "${DBPULSE_BROWSER_DIR:-}" ] && [ -x "${CHROMIUM:-/usr/bin/chromium}" ] &&
+	[ -d "$DBPULSE_BROWSER_DIR/node_modules/playwright-core" ]; then
+	cp "$top_srcdir/tests/integration/tsdb_page_check.mjs" "$DBPULSE_BROWSER_DIR/tsdb_page_check.mjs"
+	out=$(cd "$DBPULSE_BROWSER_DIR" && node tsdb_page_check.mjs "$URL/queries" ts pg 2>&1)
+	check "/queries: the TimescaleDB panel shows the API's jobs, failing first, and the job error, its HTML-looking message as text; no panel for the PostgreSQL 15 target (Chromium)" \
+		test $? = 0 || diag "$out"
+else
+	skip "/queries: the TimescaleDB panel (Chromium)" \
+		"set DBPULSE_BROWSER_DIR to a directory with playwright-core (scripts/test does)"
+fi
 
 # ---- the action fixed: TimescaleJobFailing resolves -------------------------------------------
 at "the action fixed"

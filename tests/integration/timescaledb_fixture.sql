@@ -97,7 +97,8 @@ VALUES
 	 true, '{"job": {"proc_schema": "public", "proc_name": "failing_action"}}'),
 	(:failing_job, 4242, now() - INTERVAL '5 minutes', now() - INTERVAL '5 minutes' + INTERVAL '0.25 s',
 	 false, '{"job": {"proc_schema": "public", "proc_name": "failing_action"},
-		  "error_data": {"message": "disk quota exceeded in archive", "sqlerrcode": "P0001"}}');
+		  "error_data": {"message": "disk quota exceeded in archive <img src=x onerror=alert(1)>",
+				 "sqlerrcode": "P0001"}}');
 
 -- without compression, a policy or a refresh: the series that need one are
 -- absent for them
