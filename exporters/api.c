@@ -628,13 +628,6 @@ int api_advice(struct store *store, const struct http_request *req, struct http_
 
 /* ---- /api/timescaledb ------------------------------------------------- */
 
-/* An epoch time as seconds (whole ones without a fraction), or null when
- * unknown or never (0). */
-static json_t *jepoch(double t)
-{
-	return t > 0 ? jcount(t) : json_null();
-}
-
 static json_t *tsdb_job_json(const struct tsdb_job *j)
 {
 	json_t *o = json_object();
@@ -647,8 +640,8 @@ static json_t *tsdb_job_json(const struct tsdb_job *j)
 	json_object_set_new(o, "last_run", j->last_run > 0    ? json_string("success")
 					   : j->last_run == 0 ? json_string("failure")
 							      : json_null());
-	json_object_set_new(o, "last_success", jepoch(j->last_success));
-	json_object_set_new(o, "next_start", jepoch(j->next_start));
+	json_object_set_new(o, "last_success", jtime(j->last_success));
+	json_object_set_new(o, "next_start", jtime(j->next_start));
 	json_object_set_new(o, "schedule_interval_seconds", jcount(j->schedule_interval));
 	json_object_set_new(o, "runs", jcount(j->runs));
 	json_object_set_new(o, "failures", jcount(j->failures));
@@ -662,8 +655,8 @@ static json_t *tsdb_error_json(const struct tsdb_job_error *e)
 	json_object_set_new(o, "job_id", json_integer((json_int_t)e->job_id));
 	json_object_set_new(o, "proc_name", jstr(e->proc_name));
 	json_object_set_new(o, "hypertable", jstr(e->hypertable));
-	json_object_set_new(o, "start_time", jepoch(e->start_time));
-	json_object_set_new(o, "finish_time", jepoch(e->finish_time));
+	json_object_set_new(o, "start_time", jtime(e->start_time));
+	json_object_set_new(o, "finish_time", jtime(e->finish_time));
 	json_object_set_new(o, "sqlerrcode", jstr(e->sqlerrcode));
 	json_object_set_new(o, "message", jstr(e->message));
 	return o;
@@ -686,7 +679,7 @@ static json_t *tsdb_json(const char *target, const struct tsdb_view *t)
 		json_array_append_new(errors, tsdb_error_json(&t->errors[i]));
 	json_t *o = json_object();
 	json_object_set_new(o, "target", jparam(target));
-	json_object_set_new(o, "collected_at", t ? jepoch(t->collected_at) : json_null());
+	json_object_set_new(o, "collected_at", t ? jtime(t->collected_at) : json_null());
 	json_object_set_new(o, "databases", dbs);
 	json_object_set_new(o, "jobs", jobs);
 	json_object_set_new(o, "job_errors", errors);

@@ -59,6 +59,8 @@
 
   function arr(x) { return Array.isArray(x) ? x : []; }
   function num(x) { return typeof x === 'number' && isFinite(x) ? x : null; }
+  // an API time (RFC 3339) as epoch seconds, or null
+  function epochOf(x) { var t = typeof x === 'string' ? Date.parse(x) : NaN; return isFinite(t) ? t / 1000 : null; }
   function str(x) { return typeof x === 'string' ? x : null; }
 
   // ---------------------------------------------------------------- formatting
@@ -1117,10 +1119,10 @@
     tr.appendChild(j.last_run === 'success' ? el('td', { className: 'last-run ok', title: 'its last run succeeded' }, '✓') :
       failing ? el('td', { className: 'last-run bad', title: 'its last run failed' }, '✗', el('span', { className: 'failing-mark' }, 'failing')) :
       el('td', { className: 'last-run muted', title: 'it never ran' }, '—'));
-    var ls = num(j.last_success);
+    var ls = epochOf(j.last_success);
     tr.appendChild(ls === null ? el('td', { className: 'num muted', title: 'it never succeeded' }, 'never') :
       el('td', { className: 'num', title: fullTime(ls) }, agoEpoch(ls)));
-    var ns = num(j.next_start), every = num(j.schedule_interval_seconds);
+    var ns = epochOf(j.next_start), every = num(j.schedule_interval_seconds);
     var nsTitle = ns === null ? null : inEpoch(ns);
     if (every !== null) nsTitle = (nsTitle ? nsTitle + ' · ' : '') + 'every ' + fmtDuration(every);
     tr.appendChild(ns === null ? el('td', { className: 'muted', title: nsTitle }, '—') :
@@ -1132,7 +1134,7 @@
   }
 
   function errorRow(e) {
-    var at = num(e.finish_time) !== null ? e.finish_time : num(e.start_time);
+    var at = epochOf(e.finish_time) !== null ? epochOf(e.finish_time) : epochOf(e.start_time);
     var proc = str(e.proc_name), ht = str(e.hypertable);
     var tr = el('tr', { dataset: { jobId: jobId(e.job_id), datname: str(e.datname) || '' } });
     tr.appendChild(at === null ? el('td', { className: 'time muted' }, '—') :
@@ -1185,7 +1187,7 @@
     ui.tsdbMessage.hidden = true;
     ui.tsdbJobs.hidden = false;
     ui.tsdbErrorsWrap.hidden = false;
-    ui.tsdb.dataset.collectedAt = num(data.collected_at) === null ? '' : String(data.collected_at);
+    ui.tsdb.dataset.collectedAt = epochOf(data.collected_at) === null ? '' : String(epochOf(data.collected_at));
     var multi = dbs.length > 1;
     ui.tsdbJobs.classList.toggle('multi-db', multi);
     ui.tsdbErrors.classList.toggle('multi-db', multi);
@@ -1215,7 +1217,7 @@
     var parts = [];
     var versions = dbs.map(function (d) { return (str(d.version) || '?') + ' in ' + (str(d.datname) || '?'); });
     parts.push('version ' + versions.join(', '));
-    var at = num(data.collected_at);
+    var at = epochOf(data.collected_at);
     if (at !== null) parts.push('read at ' + clock(new Date(at * 1000)) + ' (' + agoEpoch(at) + ')');
     var bad = dbs.filter(function (d) { return d.ok === false; }).map(function (d) { return str(d.datname) || '?'; });
     if (bad.length) parts.push('could not read ' + bad.join(', '));

@@ -1,6 +1,7 @@
 /*
  * fuzz_api.c -- the JSON API's query parameters and answers (exporters/
- * api.c api_targets, api_queries, api_activity, api_slowlog, api_advice, with
+ * api.c api_targets, api_queries, api_activity, api_slowlog, api_advice,
+ * api_timescaledb, with
  * http_arg of exporters/http.c) over a store holding a PostgreSQL
  * target with statements, sessions and an advisor pass (hostile names,
  * evidence that is not JSON), a Redis target that is down and
@@ -189,6 +190,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} handlers[] = {
 		{ "targets", api_targets }, { "queries", api_queries },
 		{ "activity", api_activity }, { "slowlog", api_slowlog }, { "advice", api_advice },
+		{ "timescaledb", api_timescaledb },
 	};
 	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++) {
 		struct http_request req = { .path = handlers[i].name, .args = args };
