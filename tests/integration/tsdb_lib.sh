@@ -26,6 +26,7 @@
 # trap calls tsdb_stop.
 
 TSDB_PID=
+TSDB_SCRIPT=
 TSDB_PORT=
 TSDB_DSN=
 
@@ -43,11 +44,14 @@ tsdb_require() {
 
 tsdb_start() {
 	local tries
-	cp "$top_srcdir/tests/integration/tsdb_server.mjs" "$DBPULSE_TSDB_DIR/tsdb_server.mjs" ||
-		return 1
+	# beside node_modules (where node resolves the packages from), under a
+	# name of this script's own: tests that run at once never write the
+	# file another is starting from
 	for tries in 1 2 3; do
+		TSDB_SCRIPT=$DBPULSE_TSDB_DIR/tsdb_server.$$.mjs
+		cp "$top_srcdir/tests/integration/tsdb_server.mjs" "$TSDB_SCRIPT" || return 1
 		TSDB_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-		(cd "$DBPULSE_TSDB_DIR" && PORT=$TSDB_PORT exec node tsdb_server.mjs) \
+		(cd "$DBPULSE_TSDB_DIR" && PORT=$TSDB_PORT exec node "$TSDB_SCRIPT") \
 			>"$TMP/tsdb.log" 2>&1 &
 		TSDB_PID=$!
 		local i
@@ -82,6 +86,7 @@ tsdb_sql() {
 }
 
 tsdb_stop() {
+	[ -n "${TSDB_SCRIPT:-}" ] && rm -f "$TSDB_SCRIPT"
 	[ -n "$TSDB_PID" ] || return 0
 	kill -TERM "$TSDB_PID" 2>/dev/null
 	local i
