@@ -116,6 +116,48 @@ static int parse_checked(const char *text, size_t size, struct pgbr_info *info, 
 	return rc;
 }
 
+/* Whether the line that starts at line is in section [backrest]: the
+ * nearest line above it (or itself) that starts with '[' after blanks. */
+static int in_backrest(const char *text, const char *line)
+{
+	for (;;) {
+		const char *l = line + strspn(line, " \t");
+		if (*l == '[')
+			return strncmp(l, "[backrest]", 10) == 0;
+		if (line == text)
+			return 0;
+		line--; /* the '\n' that ends the line above */
+		while (line > text && line[-1] != '\n')
+			line--;
+	}
+}
+
+/* The value have where a line "backrest-checksum = \"have\"" of section
+ * [backrest] holds it (blanks and quotes optional), or NULL: not the same
+ * 40 characters elsewhere in the content, which mending would alter. */
+static char *checksum_value(char *text, const char *have)
+{
+	for (char *q = text; (q = strstr(q, have)) != NULL; q++) {
+		char *line = q;
+		while (line > text && line[-1] != '\n')
+			line--;
+		if (!in_backrest(text, line))
+			continue;
+		char *r = line + strspn(line, " \t");
+		if (strncmp(r, "backrest-checksum", 17) != 0)
+			continue;
+		r += 17;
+		r += strspn(r, " \t");
+		if (*r++ != '=')
+			continue;
+		r += strspn(r, " \t");
+		r += *r == '"';
+		if (r == q)
+			return q;
+	}
+	return NULL;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text = fuzz_strndup(data, size);
@@ -130,14 +172,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const char *sha = strstr(err, "the content's SHA-1 is ");
 		FUZZ_CHECK(strlen(have) == 40 && sha && strlen(sha) >= 23 + 40, "'%s'", err);
 		sha += 23;
-		char *at = NULL;
-		for (char *p = text; (p = strstr(p, "backrest-checksum")) != NULL; p++) {
-			char *q = strstr(p, have);
-			if (q && (size_t)(q - p) < 64) {
-				at = q;
-				break;
-			}
-		}
+		char *at = checksum_value(text, have);
 		if (at) {
 			memcpy(at, sha, 40);
 			char err2[512] = "";
