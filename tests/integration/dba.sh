@@ -397,7 +397,7 @@ check "its generic plan: a sequential scan of dba_big, listed as one of a large 
 # ---- the page in a real browser (Chromium + playwright-core, when installed)
 if [ -n "${DBPULSE_BROWSER_DIR:-}" ] && [ -x "${CHROMIUM:-/usr/bin/chromium}" ] &&
 	[ -d "$DBPULSE_BROWSER_DIR/node_modules/playwright-core" ]; then
-	cp "$top_srcdir/tests/integration/page_check.mjs" "$DBPULSE_BROWSER_DIR/page_check.mjs"
+	browser_copy page_check.mjs
 	# the slow and the hostile statement ran before the waits above, which can
 	# take longer than the 1m window on a slow (sanitized) build: run each once
 	# more, so the page's 1m window still holds them

@@ -181,14 +181,30 @@ has_metric() { local m; m=$(scrape) && grep -q "^$1" <<<"$m"; }
 metric_value() { scrape | awk -v m="$1" 'index($0, m " ") == 1 { print $NF; exit }'; }
 # collections_of TARGET: the collections of TARGET the agent has published
 collections_of() { metric_value "dbpulse_collections_total{target=\"$1\"}"; }
-# wait_collections TARGET N: waits (10 s at most) for N more of them
+# wait_collections TARGET N: waits (10 s at most) for N more of them (a
+# target not collected yet, as for a moment after a reload, counts 0)
 wait_collections() {
-	local want=$(($(collections_of "$1") + $2)) i
+	local have want i
+	have=$(collections_of "$1")
+	want=$((${have:-0} + $2))
 	for i in $(seq 1 100); do
-		[ "$(collections_of "$1")" -ge "$want" ] && return 0
+		have=$(collections_of "$1")
+		[ "${have:-0}" -ge "$want" ] && return 0
 		sleep 0.1
 	done
 	return 1
+}
+
+# browser_copy NAME...: tests/integration/NAME (a page check) into
+# $DBPULSE_BROWSER_DIR, with browser_lib.mjs, which they import; renamed
+# into place, so that a test starting its check at the same moment never
+# reads a file half written
+browser_copy() {
+	local f
+	for f in browser_lib.mjs "$@"; do
+		cp "$top_srcdir/tests/integration/$f" "$DBPULSE_BROWSER_DIR/$f.$$" &&
+			mv -f "$DBPULSE_BROWSER_DIR/$f.$$" "$DBPULSE_BROWSER_DIR/$f" || return 1
+	done
 }
 
 # ---- helpers of the fault tests (faults_*.sh) ----------------------------------

@@ -21,10 +21,9 @@
 // resolves from this file's folder, or from the current directory (cwd/node_modules, NODE_PATH).
 // Exit 0 when every check passed, 1 otherwise, 2 on a usage error.
 
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { statSync } from 'node:fs';
 import path from 'node:path';
+import { loadPlaywright } from './browser_lib.mjs';
 
 const [url, expectFirst, hostile, shotPath, redisTarget] = process.argv.slice(2);
 if (!url || expectFirst === undefined || hostile === undefined || !shotPath) {
@@ -40,16 +39,6 @@ const watchdog = setTimeout(() => {
 }, 90_000);
 watchdog.unref();
 
-async function loadPlaywright() {
-  try {
-    return await import('playwright-core');
-  } catch (e) {
-    if (e.code !== 'ERR_MODULE_NOT_FOUND') throw e;
-    // not beside this file: resolve the same bare name from the current directory (and NODE_PATH)
-    const require = createRequire(path.join(process.cwd(), 'page_check.cjs'));
-    return await import(pathToFileURL(require.resolve('playwright-core')).href);
-  }
-}
 
 // ------------------------------------------------------------------ TAP
 let count = 0;

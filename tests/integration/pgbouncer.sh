@@ -125,7 +125,7 @@ check "SHOW CLIENTS: one psql client of app waiting" has_metric \
 browser=
 if [ -n "${DBPULSE_BROWSER_DIR:-}" ] && [ -x "${CHROMIUM:-/usr/bin/chromium}" ] &&
 	[ -d "$DBPULSE_BROWSER_DIR/node_modules/playwright-core" ]; then
-	cp "$top_srcdir/tests/integration/pools_check.mjs" "$DBPULSE_BROWSER_DIR/pools_check.mjs"
+	browser_copy pools_check.mjs
 	(cd "$DBPULSE_BROWSER_DIR" && node pools_check.mjs "$URL/queries" pool app) >"$TMP/pools-browser.out" 2>&1 &
 	browser=$!
 fi

@@ -9,9 +9,7 @@
 // env: CHROMIUM (default /usr/bin/chromium).  Run it where 'playwright-core' resolves (its folder or
 // the current directory's node_modules).  Exit 0 when every check passed, 1 otherwise, 2 on usage.
 
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import path from 'node:path';
+import { loadPlaywright } from './browser_lib.mjs';
 
 const [url, target, database] = process.argv.slice(2);
 if (!url || !target || !database) {
@@ -20,15 +18,6 @@ if (!url || !target || !database) {
 }
 setTimeout(() => { console.log('Bail out! pools_check.mjs did not finish within 30 s'); process.exit(1); }, 30_000).unref();
 
-async function loadPlaywright() {
-  try {
-    return await import('playwright-core');
-  } catch (e) {
-    if (e.code !== 'ERR_MODULE_NOT_FOUND') throw e;
-    const require = createRequire(path.join(process.cwd(), 'pools_check.cjs'));
-    return await import(pathToFileURL(require.resolve('playwright-core')).href);
-  }
-}
 
 let count = 0, failed = 0;
 function tap(ok, desc, more) {

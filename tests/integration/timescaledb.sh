@@ -461,7 +461,7 @@ check "?target=host (not PostgreSQL): 404 with a JSON error" json_404 host
 # the page: its TimescaleDB panel as the API says, in Chromium
 if [ -n "${DBPULSE_BROWSER_DIR:-}" ] && [ -x "${CHROMIUM:-/usr/bin/chromium}" ] &&
 	[ -d "$DBPULSE_BROWSER_DIR/node_modules/playwright-core" ]; then
-	cp "$top_srcdir/tests/integration/tsdb_page_check.mjs" "$DBPULSE_BROWSER_DIR/tsdb_page_check.mjs"
+	browser_copy tsdb_page_check.mjs
 	out=$(cd "$DBPULSE_BROWSER_DIR" && node tsdb_page_check.mjs "$URL/queries" ts pg 2>&1)
 	check "/queries: the TimescaleDB panel shows the API's jobs, failing first, and the job error, its HTML-looking message as text; no panel for the PostgreSQL 15 target (Chromium)" \
 		test $? = 0 || diag "$out"

@@ -18,10 +18,9 @@
 // e.g. from $DBPULSE_BROWSER_DIR as scripts/common.sh's browser_setup makes it.
 // Exit 0 when every check passed, 1 otherwise (the reason printed), 2 on a usage error.
 
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { statSync } from 'node:fs';
 import path from 'node:path';
+import { loadPlaywright } from './browser_lib.mjs';
 
 const [pageArg, target, plainTarget] = process.argv.slice(2);
 if (!pageArg || !target) {
@@ -35,15 +34,6 @@ const watchdog = setTimeout(() => {
 }, 3 * WAIT + 60_000);
 watchdog.unref();
 
-async function loadPlaywright() {
-  try {
-    return await import('playwright-core');
-  } catch (e) {
-    if (e.code !== 'ERR_MODULE_NOT_FOUND') throw e;
-    const require = createRequire(path.join(process.cwd(), 'tsdb_page_check.cjs'));
-    return await import(pathToFileURL(require.resolve('playwright-core')).href);
-  }
-}
 
 // ------------------------------------------------------------------ TAP
 let count = 0;
