@@ -188,6 +188,13 @@ static inline const char *pg_cell(const PGresult *r, int row, int col)
 	return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
 }
 
+/* The text of cell (row, col), "" when NULL or the column is missing. */
+static inline const char *pg_cell_str(const PGresult *r, int row, int col)
+{
+	const char *s = col < PQnfields(r) ? pg_cell(r, row, col) : NULL;
+	return s ? s : "";
+}
+
 /* The number in cell (row, col) into *v: 0, or -1 when the column is
  * missing, the cell NULL or not a number. */
 int pg_cell_num(const PGresult *r, int row, int col, double *v);

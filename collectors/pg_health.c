@@ -27,12 +27,6 @@ static int cell_bool(const PGresult *r, int row, int col)
 	return s && s[0] == 't';
 }
 
-static const char *cell_str(const PGresult *r, int row, int col)
-{
-	const char *s = col < PQnfields(r) ? pg_cell(r, row, col) : NULL;
-	return s ? s : "";
-}
-
 static int cell_null(const PGresult *r, int row, int col)
 {
 	return col >= PQnfields(r) || PQgetisnull(r, row, col);
@@ -44,9 +38,8 @@ static void add(struct batch *b, const struct metric_desc *d, double v, const ch
 	batch_addv(b, d->name, d->help, d->type, v, labels, nlabels);
 }
 
-/* Adds the number in (row, col) times mul, if there is one. */
-static void add_cell(struct batch *b, const struct metric_desc *d, const PGresult *r, int row,
-		     int col, double mul, const char *const *labels, size_t nlabels)
+void pg_emit_cell(struct batch *b, const struct metric_desc *d, const PGresult *r, int row,
+		  int col, double mul, const char *const *labels, size_t nlabels)
 {
 	double v;
 	if (pg_cell_num(r, row, col, &v) == 0)
@@ -105,7 +98,7 @@ void pg_emit_server(struct batch *b, const char *target, const char *server, con
 	char short_version[32];
 	snprintf(short_version, sizeof(short_version), "%d.%d.0", info->version_num / 10000,
 		 info->version_num % 10000);
-	const char *vl[] = { "target", target, "server", server, "version", cell_str(r, 0, 7),
+	const char *vl[] = { "target", target, "server", server, "version", pg_cell_str(r, 0, 7),
 			     "short_version", short_version };
 	add(b, &m_static, 1, vl, 4);
 	add(b, &m_start, pg_cell_or_zero(r, 0, 2), t, 1);
@@ -160,8 +153,8 @@ void pg_emit_stat_database(struct batch *b, const char *target, const PGresult *
 	for (int row = 0; row < PQntuples(r); row++) {
 		if (cell_null(r, row, 0) || cell_null(r, row, 1))
 			continue;
-		const char *l[] = { "target", target, "datid", cell_str(r, row, 0), "datname",
-				    cell_str(r, row, 1) };
+		const char *l[] = { "target", target, "datid", pg_cell_str(r, row, 0), "datname",
+				    pg_cell_str(r, row, 1) };
 		emit_columns(b, r, stat_database, NCOLS(stat_database), l, 3, row);
 	}
 }
@@ -182,8 +175,8 @@ static const struct column conflicts[] = {
 void pg_emit_conflicts(struct batch *b, const char *target, const char *server, const PGresult *r)
 {
 	for (int row = 0; row < PQntuples(r); row++) {
-		const char *l[] = { "target", target, "datid", cell_str(r, row, 0), "datname",
-				    cell_str(r, row, 1), "server", server };
+		const char *l[] = { "target", target, "datid", pg_cell_str(r, row, 0), "datname",
+				    pg_cell_str(r, row, 1), "server", server };
 		emit_columns(b, r, conflicts, NCOLS(conflicts), l, 4, row);
 	}
 }
@@ -203,7 +196,7 @@ void pg_emit_database(struct batch *b, const char *target, const PGresult *r)
 	for (int row = 0; row < PQntuples(r); row++) {
 		if (cell_null(r, row, 0))
 			continue;
-		const char *l[] = { "target", target, "datname", cell_str(r, row, 0) };
+		const char *l[] = { "target", target, "datname", pg_cell_str(r, row, 0) };
 		add(b, &m_db_connlimit, pg_cell_or_zero(r, row, 1), l, 2);
 		double xid, mxid;
 		if (cell_bool(r, row, 2) && pg_cell_num(r, row, 3, &xid) == 0 &&
@@ -222,7 +215,7 @@ void pg_emit_database_size(struct batch *b, const char *target, const PGresult *
 	for (int row = 0; row < PQntuples(r); row++) {
 		if (cell_null(r, row, 0))
 			continue;
-		const char *l[] = { "target", target, "datname", cell_str(r, row, 0) };
+		const char *l[] = { "target", target, "datname", pg_cell_str(r, row, 0) };
 		add(b, &m_db_size, pg_cell_or_zero(r, row, 1), l, 2);
 	}
 }
@@ -233,7 +226,7 @@ static const struct metric_desc m_role_connlimit = {
 void pg_emit_roles(struct batch *b, const char *target, const PGresult *r)
 {
 	for (int row = 0; row < PQntuples(r); row++) {
-		const char *l[] = { "target", target, "rolname", cell_str(r, row, 0) };
+		const char *l[] = { "target", target, "rolname", pg_cell_str(r, row, 0) };
 		add(b, &m_role_connlimit, pg_cell_or_zero(r, row, 1), l, 2);
 	}
 }
@@ -304,8 +297,8 @@ static void emit_idle(struct batch *b, const char *target, const PGresult *r, in
 	if (cell_null(r, row, A_BUCKETS) || parse_idle_buckets(pg_cell(r, row, A_BUCKETS), counts) < 0 ||
 	    pg_cell_num(r, row, A_N, &n) < 0 || pg_cell_num(r, row, A_V1, &sum) < 0)
 		return;
-	const char *state = cell_null(r, row, A_STATE) ? "unknown" : cell_str(r, row, A_STATE);
-	const char *app = cell_null(r, row, A_APP) ? "unknown" : cell_str(r, row, A_APP);
+	const char *state = cell_null(r, row, A_STATE) ? "unknown" : pg_cell_str(r, row, A_STATE);
+	const char *app = cell_null(r, row, A_APP) ? "unknown" : pg_cell_str(r, row, A_APP);
 	const char *le = "";
 	const char *l[] = { "target", target, "state", state, "application_name", app, "le", le };
 	for (size_t i = 0; i <= IDLE_BUCKETS; i++) {
@@ -325,7 +318,7 @@ void pg_emit_activity(struct batch *b, const char *target, const PGresult *r,
 	if (PQnfields(r) < A_V2 + 1 || rows < 1)
 		return;
 	for (int row = 0; row < rows; row++) {
-		const char *kind = cell_str(r, row, A_KIND);
+		const char *kind = pg_cell_str(r, row, A_KIND);
 		if (kind[0] == 'l') {
 			const char *t[] = { "target", target };
 			add(b, &m_long_tx, pg_cell_or_zero(r, row, A_N), t, 1);
@@ -336,27 +329,27 @@ void pg_emit_activity(struct batch *b, const char *target, const PGresult *r,
 			emit_idle(b, target, r, row);
 			continue;
 		}
-		const char *db = cell_str(r, row, A_DATNAME);
-		const char *l[] = { "target", target, "datname", db, "state", cell_str(r, row, A_STATE),
-				    "usename", cell_str(r, row, A_USER),
-				    "application_name", cell_str(r, row, A_APP),
-				    "backend_type", cell_str(r, row, A_BACKEND),
-				    "wait_event_type", cell_str(r, row, A_WAIT_TYPE),
-				    "wait_event", cell_str(r, row, A_WAIT) };
+		const char *db = pg_cell_str(r, row, A_DATNAME);
+		const char *l[] = { "target", target, "datname", db, "state", pg_cell_str(r, row, A_STATE),
+				    "usename", pg_cell_str(r, row, A_USER),
+				    "application_name", pg_cell_str(r, row, A_APP),
+				    "backend_type", pg_cell_str(r, row, A_BACKEND),
+				    "wait_event_type", pg_cell_str(r, row, A_WAIT_TYPE),
+				    "wait_event", pg_cell_str(r, row, A_WAIT) };
 		double n = pg_cell_or_zero(r, row, A_N), q;
 		add(b, &m_act_count, n, l, 8);
-		add_cell(b, &m_act_tx, r, row, A_V1, 1, l, 8);
+		pg_emit_cell(b, &m_act_tx, r, row, A_V1, 1, l, 8);
 		/* the agent's own figures per database: rows come by datname */
-		int client = strcmp(cell_str(r, row, A_BACKEND), "client backend") == 0;
+		int client = strcmp(pg_cell_str(r, row, A_BACKEND), "client backend") == 0;
 		if (client) {
 			clients += n;
-			if (strcmp(cell_str(r, row, A_WAIT_TYPE), "Lock") == 0)
+			if (strcmp(pg_cell_str(r, row, A_WAIT_TYPE), "Lock") == 0)
 				waiters += n;
 		}
 		if (pg_cell_num(r, row, A_V2, &q) == 0 && q > qmax)
 			qmax = q;
-		if (row + 1 < rows && cell_str(r, row + 1, A_KIND)[0] == 'a' &&
-		    strcmp(db, cell_str(r, row + 1, A_DATNAME)) == 0)
+		if (row + 1 < rows && pg_cell_str(r, row + 1, A_KIND)[0] == 'a' &&
+		    strcmp(db, pg_cell_str(r, row + 1, A_DATNAME)) == 0)
 			continue;
 		const char *dl[] = { "target", target, "datname", db };
 		add(b, &m_act_query, qmax, dl, 2);
@@ -378,8 +371,8 @@ void pg_emit_locks(struct batch *b, const char *target, const PGresult *r)
 	for (int row = 0; row < PQntuples(r); row++) {
 		if (cell_null(r, row, 0) || cell_null(r, row, 1))
 			continue;
-		const char *l[] = { "target", target, "datname", cell_str(r, row, 0), "mode",
-				    cell_str(r, row, 1) };
+		const char *l[] = { "target", target, "datname", pg_cell_str(r, row, 0), "mode",
+				    pg_cell_str(r, row, 1) };
 		add(b, &m_locks, pg_cell_or_zero(r, row, 2), l, 3);
 	}
 }
@@ -403,9 +396,9 @@ static const struct column replication[] = {
 void pg_emit_replication(struct batch *b, const char *target, const PGresult *r)
 {
 	for (int row = 0; row < PQntuples(r); row++) {
-		const char *l[] = { "target", target, "application_name", cell_str(r, row, 0),
-				    "client_addr", cell_str(r, row, 1), "state", cell_str(r, row, 2),
-				    "slot_name", cell_str(r, row, 3) };
+		const char *l[] = { "target", target, "application_name", pg_cell_str(r, row, 0),
+				    "client_addr", pg_cell_str(r, row, 1), "state", pg_cell_str(r, row, 2),
+				    "slot_name", pg_cell_str(r, row, 3) };
 		emit_columns(b, r, replication, NCOLS(replication), l, 5, row);
 	}
 }
@@ -477,14 +470,14 @@ void pg_emit_wal_receiver(struct batch *b, const char *target, const PGresult *r
 			add(b, &m_streaming, 0, t, 1);
 		return;
 	}
-	add(b, &m_streaming, strcmp(cell_str(r, 0, 2), "streaming") == 0, t, 1);
-	add_cell(b, &m_last_msg, r, 0, 12, 1, t, 1);
+	add(b, &m_streaming, strcmp(pg_cell_str(r, 0, 2), "streaming") == 0, t, 1);
+	pg_emit_cell(b, &m_last_msg, r, 0, 12, 1, t, 1);
 	/* flushed_lsn is NULL before 13, where the column did not exist */
 	int has_flushed = !cell_null(r, 0, 4);
 	if (!wal_receiver_complete(r, 0, has_flushed))
 		return;
-	const char *l[] = { "target", target, "upstream_host", cell_str(r, 0, 0), "slot_name",
-			    cell_str(r, 0, 1), "status", cell_str(r, 0, 2) };
+	const char *l[] = { "target", target, "upstream_host", pg_cell_str(r, 0, 0), "slot_name",
+			    pg_cell_str(r, 0, 1), "status", pg_cell_str(r, 0, 2) };
 	emit_columns(b, r, wal_receiver, NCOLS(wal_receiver), l, 4, 0);
 }
 
@@ -514,26 +507,26 @@ enum { S_NAME, S_DATABASE, S_TYPE, S_ACTIVE, S_DIFF, S_WAL, S_FLUSH, S_SAFE, S_S
 void pg_emit_slots(struct batch *b, const char *target, const PGresult *r)
 {
 	for (int row = 0; row < PQntuples(r); row++) {
-		const char *name = cell_str(r, row, S_NAME);
+		const char *name = pg_cell_str(r, row, S_NAME);
 		const char *l[] = { "target", target, "slot_name", name, "database",
-				    cell_str(r, row, S_DATABASE) };
+				    pg_cell_str(r, row, S_DATABASE) };
 		/* the slot's own series name a missing name or type "unknown" */
 		const char *sn = cell_null(r, row, S_NAME) ? "unknown" : name;
-		const char *st = cell_null(r, row, S_TYPE) ? "unknown" : cell_str(r, row, S_TYPE);
+		const char *st = cell_null(r, row, S_TYPE) ? "unknown" : pg_cell_str(r, row, S_TYPE);
 		const char *sl[] = { "target", target, "slot_name", sn, "slot_type", st };
 		int active = cell_bool(r, row, S_ACTIVE);
 		if (!cell_null(r, row, S_ACTIVE)) {
 			add(b, &m_slot_active, active, l, 3);
 			add(b, &m_slot_is_active, active, sl, 3);
 		}
-		add_cell(b, &m_slot_diff, r, row, S_DIFF, 1, l, 3);
-		add_cell(b, &m_slot_wal, r, row, S_WAL, 1, sl, 3);
+		pg_emit_cell(b, &m_slot_diff, r, row, S_DIFF, 1, l, 3);
+		pg_emit_cell(b, &m_slot_wal, r, row, S_WAL, 1, sl, 3);
 		if (active)
-			add_cell(b, &m_slot_flush, r, row, S_FLUSH, 1, sl, 3);
-		add_cell(b, &m_slot_safe, r, row, S_SAFE, 1, sl, 3);
+			pg_emit_cell(b, &m_slot_flush, r, row, S_FLUSH, 1, sl, 3);
+		pg_emit_cell(b, &m_slot_safe, r, row, S_SAFE, 1, sl, 3);
 		if (!cell_null(r, row, S_STATUS)) {
 			const char *wl[] = { "target", target, "slot_name", sn, "slot_type", st,
-					     "wal_status", cell_str(r, row, S_STATUS) };
+					     "wal_status", pg_cell_str(r, row, S_STATUS) };
 			add(b, &m_slot_status, 1, wl, 4);
 		}
 	}
@@ -702,7 +695,7 @@ void pg_emit_tables(struct batch *b, const char *target, const char *datname, co
 {
 	for (int row = 0; row < PQntuples(r); row++) {
 		const char *l[] = { "target", target, "datname", datname, "schemaname",
-				    cell_str(r, row, 0), "relname", cell_str(r, row, 1) };
+				    pg_cell_str(r, row, 0), "relname", pg_cell_str(r, row, 1) };
 		emit_columns(b, r, tables, NCOLS(tables), l, 4, row);
 	}
 }
@@ -717,7 +710,7 @@ void pg_emit_table_sizes(struct batch *b, const char *target, const char *datnam
 {
 	for (int row = 0; row < PQntuples(r); row++) {
 		const char *l[] = { "target", target, "datname", datname, "schemaname",
-				    cell_str(r, row, 0), "relname", cell_str(r, row, 1) };
+				    pg_cell_str(r, row, 0), "relname", pg_cell_str(r, row, 1) };
 		emit_columns(b, r, table_sizes, NCOLS(table_sizes), l, 4, row);
 	}
 }
@@ -749,8 +742,8 @@ static const char *const vacuum_phases[] = {
 void pg_emit_progress_vacuum(struct batch *b, const char *target, const PGresult *r)
 {
 	for (int row = 0; row < PQntuples(r); row++) {
-		const char *db = cell_null(r, row, 0) ? "unknown" : cell_str(r, row, 0);
-		const char *rel = cell_null(r, row, 1) ? "unknown" : cell_str(r, row, 1);
+		const char *db = cell_null(r, row, 0) ? "unknown" : pg_cell_str(r, row, 0);
+		const char *rel = cell_null(r, row, 1) ? "unknown" : pg_cell_str(r, row, 1);
 		double phase;
 		int has_phase = pg_cell_num(r, row, 2, &phase) == 0;
 		for (size_t i = 0; i < NCOLS(vacuum_phases); i++) {
@@ -866,8 +859,8 @@ size_t pg_emit_settings(struct batch *b, const char *target, const PGresult *r)
 	for (int row = 0; row < PQntuples(r); row++) {
 		char metric[256], help[320], err[160];
 		double v;
-		if (pg_setting_convert(cell_str(r, row, 0), cell_str(r, row, 1), cell_str(r, row, 2),
-				       cell_str(r, row, 3), metric, sizeof(metric), help, sizeof(help),
+		if (pg_setting_convert(pg_cell_str(r, row, 0), pg_cell_str(r, row, 1), pg_cell_str(r, row, 2),
+				       pg_cell_str(r, row, 3), metric, sizeof(metric), help, sizeof(help),
 				       &v, err, sizeof(err)) < 0 ||
 		    batch_addv(b, metric, help, METRIC_GAUGE, v, t, 1) < 0)
 			refused++;

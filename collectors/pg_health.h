@@ -16,6 +16,13 @@
 #include <stddef.h>
 
 struct batch;
+struct metric_desc;
+
+/* Adds sample d of the number in (row, col) times mul, with the label
+ * pairs labels[0..2*nlabels), when there is one (a NULL cell, a missing
+ * column or no number: nothing). */
+void pg_emit_cell(struct batch *b, const struct metric_desc *d, const PGresult *r, int row,
+		  int col, double mul, const char *const *labels, size_t nlabels);
 
 struct pg_server_info {
 	int version_num;

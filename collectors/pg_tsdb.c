@@ -15,6 +15,7 @@
 #include "dbview.h"
 #include "metrics.h"
 #include "pg_conn.h"
+#include "pg_health.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -206,15 +207,7 @@ static void add(struct batch *b, const struct metric_desc *d, double v, const st
 static void add_cell(struct batch *b, const struct metric_desc *d, const PGresult *r, int row,
 		     int col, const struct labels *l)
 {
-	double v;
-	if (pg_cell_num(r, row, col, &v) == 0)
-		add(b, d, v, l);
-}
-
-static const char *cell_or_empty(const PGresult *r, int row, int col)
-{
-	const char *s = pg_cell(r, row, col);
-	return s ? s : "";
+	pg_emit_cell(b, d, r, row, col, 1, l->kv, l->n);
 }
 
 static void emit_hypertables(struct batch *b, const struct labels *base, const PGresult *r)
@@ -223,7 +216,7 @@ static void emit_hypertables(struct batch *b, const struct labels *base, const P
 	for (int i = 0; i < PQntuples(r); i++) {
 		struct labels l = *base;
 		l.kv[2 * l.n] = "hypertable";
-		l.kv[2 * l.n + 1] = cell_or_empty(r, i, 0);
+		l.kv[2 * l.n + 1] = pg_cell_str(r, i, 0);
 		l.n++;
 		add_cell(b, &m_chunks, r, i, 1, &l);
 		add_cell(b, &m_compressed_chunks, r, i, 2, &l);
@@ -249,13 +242,13 @@ static void emit_jobs(struct batch *b, const struct labels *base, const PGresult
 	for (int i = 0; i < PQntuples(r); i++) {
 		struct labels l = *base;
 		const char *extra[] = {
-			"job_id", cell_or_empty(r, i, 0), "application_name", cell_or_empty(r, i, 1),
-			"proc_name", cell_or_empty(r, i, 2), "hypertable", cell_or_empty(r, i, 3),
+			"job_id", pg_cell_str(r, i, 0), "application_name", pg_cell_str(r, i, 1),
+			"proc_name", pg_cell_str(r, i, 2), "hypertable", pg_cell_str(r, i, 3),
 		};
 		memcpy(&l.kv[2 * l.n], extra, sizeof(extra));
 		l.n += 4;
 		const char *status = pg_cell(r, i, 6);
-		int scheduled = cell_or_empty(r, i, 4)[0] == 't';
+		int scheduled = pg_cell_str(r, i, 4)[0] == 't';
 		if (status)
 			add(b, &m_job_success, strcmp(status, "Success") == 0, &l);
 		add(b, &m_job_runs, pg_cell_or_zero(r, i, 7), &l);
@@ -270,8 +263,8 @@ static void emit_jobs(struct batch *b, const struct labels *base, const PGresult
 		double id = pg_cell_or_zero(r, i, 0);
 		*j = (struct tsdb_job){
 			.datname = datname,
-			.application_name = view_strndup(a, cell_or_empty(r, i, 1), (size_t)-1, 256),
-			.proc_name = view_strndup(a, cell_or_empty(r, i, 2), (size_t)-1, 256),
+			.application_name = view_strndup(a, pg_cell_str(r, i, 1), (size_t)-1, 256),
+			.proc_name = view_strndup(a, pg_cell_str(r, i, 2), (size_t)-1, 256),
 			.hypertable = view_strndup(a, pg_cell(r, i, 3), (size_t)-1, 256),
 			.job_id = (int64_t)id, .scheduled = scheduled,
 			.last_run = status ? strcmp(status, "Success") == 0 : -1,
@@ -288,8 +281,8 @@ static void emit_caggs(struct batch *b, const struct labels *base, const PGresul
 	for (int i = 0; i < PQntuples(r); i++) {
 		struct labels l = *base;
 		const char *extra[] = {
-			"continuous_aggregate", cell_or_empty(r, i, 0),
-			"hypertable", cell_or_empty(r, i, 1),
+			"continuous_aggregate", pg_cell_str(r, i, 0),
+			"hypertable", pg_cell_str(r, i, 1),
 		};
 		memcpy(&l.kv[2 * l.n], extra, sizeof(extra));
 		l.n += 2;
@@ -307,12 +300,12 @@ static void take_errors(const PGresult *r, struct tsdb_job_error *errors, struct
 		errors[i] = (struct tsdb_job_error){
 			.datname = datname,
 			.job_id = (int64_t)pg_cell_or_zero(r, i, 0),
-			.proc_name = view_strndup(a, cell_or_empty(r, i, 1), (size_t)-1, 256),
+			.proc_name = view_strndup(a, pg_cell_str(r, i, 1), (size_t)-1, 256),
 			.hypertable = view_strndup(a, pg_cell(r, i, 2), (size_t)-1, 256),
 			.start_time = pg_cell_or_zero(r, i, 3),
 			.finish_time = pg_cell_or_zero(r, i, 4),
 			.sqlerrcode = view_strndup(a, pg_cell(r, i, 5), (size_t)-1, 16),
-			.message = view_strndup(a, cell_or_empty(r, i, 6), (size_t)-1, 2000),
+			.message = view_strndup(a, pg_cell_str(r, i, 6), (size_t)-1, 2000),
 		};
 }
 
@@ -370,10 +363,10 @@ int pg_tsdb_collect(struct pg_conn *conn, const char *target, const char *datnam
 	const char *dat = view_strndup(&t->arena, datname, (size_t)-1, 256);
 	*d = (struct tsdb_database){
 		.datname = dat,
-		.version = view_strndup(&t->arena, cell_or_empty(r, 0, 0), (size_t)-1, 64),
-		.has_job_errors = cell_or_empty(r, 0, 1)[0] == 't',
+		.version = view_strndup(&t->arena, pg_cell_str(r, 0, 0), (size_t)-1, 64),
+		.has_job_errors = pg_cell_str(r, 0, 1)[0] == 't',
 	};
-	int new_schema = cell_or_empty(r, 0, 2)[0] == 't';
+	int new_schema = pg_cell_str(r, 0, 2)[0] == 't';
 	struct labels l = { .kv = { "target", target, "datname", datname }, .n = 2 };
 	struct labels li = l;
 	li.kv[4] = "version";

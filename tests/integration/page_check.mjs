@@ -23,7 +23,7 @@
 
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import { loadPlaywright } from './browser_lib.mjs';
+import { launchChromium } from './browser_lib.mjs';
 
 const [url, expectFirst, hostile, shotPath, redisTarget] = process.argv.slice(2);
 if (!url || expectFirst === undefined || hostile === undefined || !shotPath) {
@@ -69,24 +69,12 @@ async function step(desc, fn, { needsPage = true } = {}) {
 }
 
 // ------------------------------------------------------------------ browser
-const pw = await loadPlaywright();
-const chromium = pw.chromium || (pw.default && pw.default.chromium);
 const pageURL = new URL(url);
 const problems = [];            // dialogs, page errors, console errors, foreign requests
 let dialogs = 0;
 
 const [vw, vh] = (process.env.VIEWPORT || '1280x800').split('x').map(Number);
-let browser;
-try {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu'],
-    timeout: 30_000,
-  });
-} catch (e) {
-  console.log('Bail out! cannot start Chromium: ' + String(e.message).split('\n')[0]);
-  process.exit(1);
-}
+const browser = await launchChromium();
 
 try {
   const context = await browser.newContext({

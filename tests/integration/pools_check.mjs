@@ -9,7 +9,7 @@
 // env: CHROMIUM (default /usr/bin/chromium).  Run it where 'playwright-core' resolves (its folder or
 // the current directory's node_modules).  Exit 0 when every check passed, 1 otherwise, 2 on usage.
 
-import { loadPlaywright } from './browser_lib.mjs';
+import { launchChromium } from './browser_lib.mjs';
 
 const [url, target, database] = process.argv.slice(2);
 if (!url || !target || !database) {
@@ -27,11 +27,7 @@ function tap(ok, desc, more) {
   if (more) for (const l of String(more).split('\n')) console.log('# ' + l);
 }
 
-const { chromium } = await loadPlaywright();
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-});
+const browser = await launchChromium();
 try {
   const page = await browser.newPage();
   const problems = [];

@@ -20,7 +20,7 @@
 
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import { loadPlaywright } from './browser_lib.mjs';
+import { launchChromium } from './browser_lib.mjs';
 
 const [pageArg, target, plainTarget] = process.argv.slice(2);
 if (!pageArg || !target) {
@@ -110,25 +110,13 @@ function differences(shown, api) {
 }
 
 // ------------------------------------------------------------------ browser
-const pw = await loadPlaywright();
-const chromium = pw.chromium || (pw.default && pw.default.chromium);
 const pageURL = new URL(pageArg);
 pageURL.hash = '';
 const problems = [];            // dialogs, page errors, console errors, foreign requests
 const notes = [];               // other endpoints' failures, said but not failed
 let dialogs = 0;
 
-let browser;
-try {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu'],
-    timeout: 30_000,
-  });
-} catch (e) {
-  console.log('Bail out! cannot start Chromium: ' + String(e.message).split('\n')[0]);
-  process.exit(1);
-}
+const browser = await launchChromium();
 
 try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, serviceWorkers: 'block' });
