@@ -664,8 +664,10 @@ static void add_advisor_ids(struct pg *p, int again)
 								 : p->advisor_ids_seen);
 }
 
-/* Up to this many texts come from pg_stmt_collect.c (pg_stmts_sql). */
+/* Up to this many texts come from pg_stmt_collect.c (pg_stmts_sql), and
+ * from pg_tsdb.c (pg_tsdb_sql). */
 #define STMTS_SQL_MAX 8
+#define TSDB_SQL_MAX 8
 
 /* The query ids of the agent's own statements (pg_own.h): every text of
  * query_sql and of pg_stmt_collect.c, learned on a new connection before it
@@ -692,7 +694,7 @@ static void learn_own(struct pg *p, int64_t deadline)
 		p->own_due = 0;
 		return;
 	}
-	const char *sql[Q_COUNT + STMTS_SQL_MAX + 8];
+	const char *sql[Q_COUNT + STMTS_SQL_MAX + TSDB_SQL_MAX];
 	char *stmts_sql[STMTS_SQL_MAX];
 	size_t n = 0, ns = pg_stmts_sql(p->stmts, version, stmts_sql, STMTS_SQL_MAX);
 	for (int q = 0; q < Q_COUNT; q++)
@@ -702,7 +704,7 @@ static void learn_own(struct pg *p, int64_t deadline)
 		sql[n++] = stmts_sql[i];
 	/* pg_tsdb.c's: its first (is the extension there?) runs in every
 	 * database, the others where it is */
-	for (size_t i = 0; p->conf->timescaledb && pg_tsdb_sql[i] && i < 8; i++)
+	for (size_t i = 0; p->conf->timescaledb && pg_tsdb_sql[i] && i < TSDB_SQL_MAX; i++)
 		if (i == 0 || p->tsdb_here)
 			sql[n++] = pg_tsdb_sql[i];
 
